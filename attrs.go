@@ -1,0 +1,216 @@
+package slogwf
+
+import (
+	"log/slog"
+	"math"
+)
+
+// Reserved attribute keys. slogwf reads them from the attributes a record is
+// logged with directly (not from inside an explicit [slog.Group]).
+const (
+	// Usage: a record that carries a model or tokens counts as one LLM call,
+	// and its tokens and cost roll up into every node above it.
+	ModelKey        = "model"
+	TokensKey       = "tokens" // a group: input, output
+	CachedTokensKey = "cached_tokens"
+	CostKey         = "cost_usd"
+
+	// OriginKey says who wrote a record's text: see [Origin].
+	OriginKey = "origin"
+
+	// SemanticKey flags a semantic warning; see [Semantic].
+	SemanticKey = "semantic"
+
+	// Scope IDs place a record in a node without a scoped context. They
+	// route the record and are left out of the node's attrs.
+	WorkflowIDKey    = "workflow_id"
+	IterationIDKey   = "iteration_id"
+	InteractionIDKey = "interaction_id"
+	ActionIDKey      = "action_id"
+
+	// Keys of scope start and end arguments that fill the node's own fields
+	// instead of its attrs.
+	InputKey  = "input"
+	OutputKey = "output"
+	ErrorKey  = "error"
+)
+
+// Origins for [Origin].
+const (
+	OriginSystem = "system"
+	OriginLLM    = "llm"
+	OriginHuman  = "human"
+	OriginTool   = "tool"
+)
+
+// Tokens returns the token usage of one LLM call. Following the OpenTelemetry
+// GenAI rule, in counts every input token, cached ones included.
+func Tokens(in, out int) slog.Attr {
+	return slog.Group(TokensKey, slog.Int("input", in), slog.Int("output", out))
+}
+
+// CachedTokens returns how many of an LLM call's input tokens were read from
+// the provider's prompt cache. They are part of the input count of [Tokens].
+func CachedTokens(n int) slog.Attr { return slog.Int(CachedTokensKey, n) }
+
+// Model returns the model an LLM call used.
+func Model(name string) slog.Attr { return slog.String(ModelKey, name) }
+
+// Cost returns the cost of an LLM call in US dollars.
+func Cost(usd float64) slog.Attr { return slog.Float64(CostKey, usd) }
+
+// Origin returns who wrote a record's text: [OriginSystem], [OriginLLM],
+// [OriginHuman] or [OriginTool].
+func Origin(who string) slog.Attr { return slog.String(OriginKey, who) }
+
+// WorkflowID names the workflow a record belongs to.
+func WorkflowID(id string) slog.Attr { return slog.String(WorkflowIDKey, id) }
+
+// IterationID names the iteration a record belongs to.
+func IterationID(id string) slog.Attr { return slog.String(IterationIDKey, id) }
+
+// InteractionID names the interaction a record belongs to.
+func InteractionID(id string) slog.Attr { return slog.String(InteractionIDKey, id) }
+
+// ActionID names the action a record belongs to.
+func ActionID(id string) slog.Attr { return slog.String(ActionIDKey, id) }
+
+// usage is token, cost and call usage, of one record or rolled up.
+type usage struct {
+	calls, in, out, cached int64
+	cost                   picoUSD
+}
+
+// picoUSD is an amount in 1e-12 US dollars. Integers sum exactly in any
+// order, so a tree rebuilt from a journal has the live tree's totals.
+type picoUSD int64
+
+func toPico(usd float64) picoUSD { return picoUSD(math.Round(usd * 1e12)) }
+
+func (p picoUSD) usd() float64 { return float64(p) / 1e12 }
+
+func (u *usage) add(v usage) {
+	u.calls += v.calls
+	u.in += v.in
+	u.out += v.out
+	u.cached += v.cached
+	u.cost += v.cost
+}
+
+// ids are the scope IDs named by attributes, by kind.
+type ids [nKinds]string
+
+// innermost returns the workflow and the innermost scope the IDs name.
+func (x *ids) innermost() (wf, scope string) {
+	for k := int(nKinds) - 1; k >= 0; k-- {
+		if x[k] != "" {
+			return x[KindWorkflow], x[k]
+		}
+	}
+	return "", ""
+}
+
+// merge fills the kinds x leaves empty from y.
+func (x *ids) merge(y *ids) {
+	for k := range x {
+		if x[k] == "" {
+			x[k] = y[k]
+		}
+	}
+}
+
+var idKeys = [nKinds]string{WorkflowIDKey, IterationIDKey, InteractionIDKey, ActionIDKey}
+
+// idKind reports which scope kind key names, if any.
+func idKind(key string) (Kind, bool) {
+	for k, s := range idKeys {
+		if key == s {
+			return Kind(k), true
+		}
+	}
+	return 0, false
+}
+
+// reserved reports whether meta.read uses attributes with key.
+func reserved(key string) bool {
+	switch key {
+	case WorkflowIDKey, IterationIDKey, InteractionIDKey, ActionIDKey,
+		SemanticKey, ModelKey, TokensKey, CachedTokensKey, CostKey:
+		return true
+	}
+	return false
+}
+
+// routing reports whether a only routes its record; see meta.read.
+func routing(a slog.Attr) bool {
+	switch a.Key {
+	case WorkflowIDKey, IterationIDKey, InteractionIDKey, ActionIDKey, SemanticKey:
+		var m meta
+		a.Value = a.Value.Resolve()
+		return m.read(a)
+	}
+	return false
+}
+
+// meta is what slogwf reads from a record's own attributes.
+type meta struct {
+	ids      ids
+	usage    usage
+	semantic bool
+}
+
+// read records a into m if its key is reserved, and reports whether a only
+// routes the record and so stays out of the tree's attrs.
+func (m *meta) read(a slog.Attr) (routing bool) {
+	switch a.Key {
+	case WorkflowIDKey, IterationIDKey, InteractionIDKey, ActionIDKey:
+		if a.Value.Kind() != slog.KindString {
+			return false
+		}
+		k, _ := idKind(a.Key)
+		m.ids[k] = a.Value.String()
+		return true
+	case SemanticKey:
+		if a.Value.Kind() == slog.KindBool {
+			m.semantic = a.Value.Bool()
+			return true
+		}
+	case ModelKey:
+		if a.Value.Kind() == slog.KindString && a.Value.String() != "" {
+			m.usage.calls = 1
+		}
+	case TokensKey:
+		if a.Value.Kind() == slog.KindGroup {
+			m.usage.calls = 1
+			for _, t := range a.Value.Group() {
+				switch t.Key {
+				case "input":
+					m.usage.in = intValue(t.Value)
+				case "output":
+					m.usage.out = intValue(t.Value)
+				}
+			}
+		}
+	case CachedTokensKey:
+		m.usage.cached = intValue(a.Value)
+	case CostKey:
+		if a.Value.Kind() == slog.KindFloat64 {
+			m.usage.cost = toPico(a.Value.Float64())
+		} else {
+			m.usage.cost = toPico(float64(intValue(a.Value)))
+		}
+	}
+	return false
+}
+
+func intValue(v slog.Value) int64 {
+	switch v = v.Resolve(); v.Kind() {
+	case slog.KindInt64:
+		return v.Int64()
+	case slog.KindUint64:
+		return int64(v.Uint64())
+	case slog.KindFloat64:
+		return int64(v.Float64())
+	}
+	return 0
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"encoding/json"
+	"log"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// demoTree is what the demo test reads from a tree file.
+type demoTree struct {
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Usage  struct {
+		LLMCalls    int     `json:"llm_calls"`
+		TotalTokens int     `json:"total_tokens"`
+		CostUSD     float64 `json:"cost_usd"`
+	} `json:"usage"`
+	Counts struct {
+		Semantic int `json:"semantic"`
+		Errors   int `json:"errors"`
+	} `json:"counts"`
+	Iterations []struct {
+		Number       int    `json:"number"`
+		Status       string `json:"status"`
+		Interactions []struct {
+			Agent   string          `json:"agent"`
+			Status  string          `json:"status"`
+			Input   json.RawMessage `json:"input"`
+			Output  json.RawMessage `json:"output"`
+			Error   string          `json:"error"`
+			Attrs   map[string]any  `json:"attrs"`
+			Actions []struct {
+				Name   string `json:"name"`
+				Status string `json:"status"`
+			} `json:"actions"`
+		} `json:"interactions"`
+	} `json:"iterations"`
+}
+
+// runDemoTree runs the demo fast with args and returns its tree and
+// console output.
+func runDemoTree(t *testing.T, args ...string) (*demoTree, string) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"demo", "-dir", t.TempDir(), "-fast"}, args...)...)
+	require.Equal(t, 0, code, stderr)
+	line, _, _ := strings.Cut(stdout, "\n")
+	path, ok := strings.CutPrefix(line, "tree: ")
+	require.True(t, ok, stdout)
+	assert.Contains(t, stdout, "slogwf tree "+path+"\n")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var tree demoTree
+	require.NoError(t, json.Unmarshal(data, &tree))
+	return &tree, stderr
+}
+
+func TestDemo(t *testing.T) {
+	prevLogger, prevOut := slog.Default(), log.Writer()
+	tree, console := runDemoTree(t)
+
+	assert.Equal(t, treeSchema, tree.Schema)
+	assert.Equal(t, "research", tree.Name)
+	assert.Equal(t, "completed", tree.Status)
+	assert.Equal(t, demoLLMCalls(), tree.Usage.LLMCalls)
+	assert.Positive(t, tree.Usage.TotalTokens)
+	assert.Positive(t, tree.Usage.CostUSD)
+	assert.Equal(t, 1, tree.Counts.Semantic)
+	assert.Equal(t, 1, tree.Counts.Errors) // the failed attempt
+
+	require.Len(t, tree.Iterations, demoIterations)
+	for i, it := range tree.Iterations {
+		assert.Equal(t, i+1, it.Number)
+		assert.Equal(t, "completed", it.Status)
+		var agents []string
+		failed := 0
+		for _, ia := range it.Interactions {
+			agents = append(agents, ia.Agent)
+			assert.NotEmpty(t, ia.Input, ia.Agent)
+			if ia.Status == "failed" {
+				failed++
+				assert.Equal(t, failWorker, ia.Agent)
+				assert.Equal(t, errRateLimited.Error(), ia.Error)
+				assert.EqualValues(t, 1, ia.Attrs["attempt"])
+				continue
+			}
+			assert.Equal(t, "completed", ia.Status)
+			assert.NotEmpty(t, ia.Output, ia.Agent)
+			if ia.Agent != "planner" {
+				require.Len(t, ia.Actions, 1, ia.Agent)
+				assert.Equal(t, "completed", ia.Actions[0].Status)
+			}
+		}
+		want := []string{"planner"}
+		for _, w := range demoWorkers() {
+			want = append(want, w.name)
+		}
+		if it.Number == failIteration {
+			assert.Len(t, it.Interactions, 5)
+			assert.Equal(t, 1, failed)
+			want = append(want, failWorker)
+		} else {
+			assert.Len(t, it.Interactions, 4)
+			assert.Zero(t, failed)
+		}
+		// Workers run in parallel, so their order in the tree varies.
+		assert.ElementsMatch(t, want, agents)
+	}
+
+	assert.Contains(t, console, "SEMANTIC")
+	assert.Contains(t, console, "✗")
+
+	// The demo hands the default logger back, and package log's output.
+	assert.Same(t, prevLogger, slog.Default())
+	assert.Equal(t, prevOut, log.Writer())
+}
+
+func TestDemoSeed(t *testing.T) {
+	a, _ := runDemoTree(t, "-seed", "7")
+	b, _ := runDemoTree(t, "-seed", "7")
+	c, _ := runDemoTree(t, "-seed", "8")
+	assert.Equal(t, a.Usage, b.Usage)
+	assert.NotEqual(t, a.Usage.TotalTokens, c.Usage.TotalTokens)
+}
+
+func TestDemoArgs(t *testing.T) {
+	code, _, stderr := runCLI(t, "demo", "-fast", "extra")
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "slogwf demo: unexpected argument extra (see \"slogwf demo -h\")\n", stderr)
+}

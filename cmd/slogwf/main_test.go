@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// runCLI runs slogwf with args and returns its exit code, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		onStdout bool // usage goes to stdout, else to stderr
+	}{
+		{"no command", nil, 2, false},
+		{"-h", []string{"-h"}, 0, true},
+		{"--help", []string{"--help"}, 0, true},
+		{"help", []string{"help"}, 0, true},
+		{"unknown command", []string{"bogus", "-x"}, 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.args...)
+			assert.Equal(t, tt.code, code)
+			text, other := stderr, stdout
+			if tt.onStdout {
+				text, other = stdout, stderr
+			}
+			assert.Empty(t, other)
+			for _, c := range commands() {
+				assert.Contains(t, text, "\t"+c.name+" ")
+				assert.Contains(t, text, c.summary)
+			}
+		})
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	code, _, stderr := runCLI(t, "bogus\x1b[2J")
+	assert.Equal(t, 2, code)
+	first, _, _ := strings.Cut(stderr, "\n")
+	assert.Equal(t, `slogwf: unknown command "bogus\x1b[2J"`, first)
+}
+
+func TestCommandHelp(t *testing.T) {
+	for _, c := range commands() {
+		for _, args := range [][]string{{c.name, "-h"}, {"help", c.name}} {
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				code, stdout, stderr := runCLI(t, args...)
+				assert.Equal(t, 0, code)
+				assert.Empty(t, stderr)
+				assert.Contains(t, stdout, "usage: slogwf "+c.name)
+				assert.Contains(t, stdout, "Example:\n\tslogwf "+c.name+" ")
+				assert.Contains(t, stdout, "Flags:\n  -")
+			})
+		}
+	}
+}
+
+func TestBadFlag(t *testing.T) {
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, c.name, "-no-such-flag")
+			assert.Equal(t, 2, code)
+			assert.Empty(t, stdout)
+			require.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+			assert.True(t, strings.HasPrefix(stderr, "slogwf "+c.name+": "), stderr)
+			assert.Contains(t, stderr, "-no-such-flag")
+		})
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"planner", "planner"},
+		{"héllo wörld ✔", "héllo wörld ✔"},
+		{"a\nb", `"a\nb"`},
+		{"tab\there", `"tab\there"`},
+		{"\x1b[31mred", `"\x1b[31mred"`},
+		{"bidi \u202e", `"bidi \u202e"`},
+		{"bad \xff utf8", `"bad \xff utf8"`},
+		{"\ufffd itself", "\ufffd itself"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, printable(tt.in), "%q", tt.in)
+	}
+}

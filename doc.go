@@ -1,0 +1,68 @@
+/*
+Package slogwf is a [log/slog] handler for programs that run LLM agents.
+
+A program sets it once and keeps calling slog as it always has:
+
+	h, err := slogwf.New(&slogwf.Options{Dir: "logs"}) // tint console on stderr, trees in logs/
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	slog.SetDefault(slog.New(h))
+
+Records logged with a context find the workflow, iteration, interaction
+(one agent's turn) and action they belong to in that context. The handler
+prints them on a colored console ([github.com/lmittmann/tint]) with the
+scope path and a stable color per agent, and builds one JSON tree per
+workflow under Dir, with token usage, time, cost and errors rolled up at
+every level, from an append-only journal that survives a crash.
+
+# Scopes
+
+Scopes work like OpenTelemetry spans; in Go, a context manager is a
+context and a deferred End:
+
+	ctx, wf := slogwf.StartWorkflow(ctx, "research", "user", "ana")
+	defer wf.End()
+	ctx, it := slogwf.StartIteration(ctx) // numbered 1, 2, …
+	defer it.End()
+	ctx, ia := slogwf.StartInteraction(ctx, "planner", slogwf.InputKey, prompt)
+	slog.InfoContext(ctx, "calling model", slogwf.Model("gpt-4o"), slogwf.Tokens(812, 95))
+	ia.End(slogwf.OutputKey, plan) // or ia.Fail(err)
+
+Or without Start and End, with a function that returns what the agent made:
+
+	plan, err := slogwf.Interact(ctx, "planner", func(ctx context.Context) (string, error) {
+		return callModel(ctx, prompt)
+	})
+
+Ending a scope ends the open scopes under it as incomplete; [Handler.Close]
+ends the workflows still running the same way.
+
+# Records without a scoped context
+
+Attributes place a record in a node too, and win over the context:
+
+	logger.With(slogwf.WorkflowID(wf.ID()), slogwf.InteractionID(ia.ID())).Info("tool done")
+
+# Semantic warnings
+
+[Semantic] logs a note about meaning rather than mechanics. It keeps its
+level (WARN unless [SemanticLog] says otherwise), is flagged in the tree and
+counted in counts.semantic, and has its own badge on the console:
+
+	slogwf.Semantic(ctx, "plan contradicts the user's constraint", "constraint", c)
+
+# Levels
+
+[LevelTrace] and [LevelNotice] sit beside slog's four. [ParseLevel] reads
+level names in any case and numbers; [ReplaceLevel] names them in slog's own
+JSON and text handlers.
+
+# Environment
+
+SLOGWF_DISABLE=1 turns the tree off (scopes become no-ops; the console goes
+on). SLOGWF_DIR and SLOGWF_LEVEL set Options.Dir and Options.Level when
+the options leave them empty.
+*/
+package slogwf

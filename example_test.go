@@ -1,0 +1,148 @@
+package slogwf_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/slogwf/slogwf"
+)
+
+// exampleOptions writes the console to stdout without colors, times and
+// durations, so that the examples' output does not change between runs.
+func exampleOptions(dir string) *slogwf.Options {
+	return &slogwf.Options{
+		Dir:     dir,
+		Console: os.Stdout,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "dur" {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}
+}
+
+// printTree prints a few fields of a tree file.
+func printTree(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	var n struct {
+		Name   string
+		Status string
+		Usage  struct {
+			TotalTokens int `json:"total_tokens"`
+		}
+		Counts       map[string]int
+		Interactions []struct {
+			Agent, Status, Error string
+			Output               any
+		}
+	}
+	if err := json.Unmarshal(b, &n); err != nil {
+		panic(err)
+	}
+	fmt.Printf("tree: %s %s, %d tokens, counts %v\n", n.Name, n.Status, n.Usage.TotalTokens, n.Counts)
+	for _, ia := range n.Interactions {
+		fmt.Printf("  %s %s output=%v error=%q\n", ia.Agent, ia.Status, ia.Output, ia.Error)
+	}
+}
+
+func ExampleNew() {
+	dir, _ := os.MkdirTemp("", "slogwf")
+	defer os.RemoveAll(dir)
+
+	h, err := slogwf.New(exampleOptions(dir))
+	if err != nil {
+		panic(err)
+	}
+	defer h.Close()
+	slog.SetDefault(slog.New(h))
+
+	ctx, wf := slogwf.StartWorkflow(context.Background(), "research", "user", "ana")
+	slog.InfoContext(ctx, "thinking", "topic", "tides")
+	wf.End()
+	// Output:
+	// INF [research] ▶ workflow user=ana
+	// INF [research] thinking topic=tides
+	// INF [research] ✔ workflow
+}
+
+func ExampleStartWorkflow() {
+	dir, _ := os.MkdirTemp("", "slogwf")
+	defer os.RemoveAll(dir)
+	h, _ := slogwf.New(exampleOptions(dir))
+	defer h.Close()
+	slog.SetDefault(slog.New(h))
+
+	ctx, wf := slogwf.StartWorkflow(context.Background(), "research")
+	ctx, it := slogwf.StartIteration(ctx)
+	ctx, ia := slogwf.StartInteraction(ctx, "planner", slogwf.InputKey, "plan a trip")
+	slog.InfoContext(ctx, "calling model", slogwf.Model("gpt-4o"), slogwf.Tokens(812, 95))
+	ia.End(slogwf.OutputKey, "fly, then walk")
+	it.End()
+	wf.End()
+
+	printTree(h.TreeFile(wf))
+	// Output:
+	// INF [research] ▶ workflow
+	// INF [research it1] ▶ iteration
+	// INF [research it1 planner] ▶ interaction input="plan a trip"
+	// INF [research it1 planner] calling model model=gpt-4o tokens.input=812 tokens.output=95
+	// INF [research it1 planner] ✔ interaction output="fly, then walk" total_tokens=907
+	// INF [research it1] ✔ iteration total_tokens=907
+	// INF [research] ✔ workflow total_tokens=907
+	// tree: research completed, 907 tokens, counts map[errors:0 records:1 semantic:0 warnings:0]
+}
+
+func ExampleInteract() {
+	dir, _ := os.MkdirTemp("", "slogwf")
+	defer os.RemoveAll(dir)
+	opts := exampleOptions(dir)
+	opts.Level = slog.LevelError // quiet console: the tree gets every scope anyway
+	h, _ := slogwf.New(opts)
+	defer h.Close()
+	slog.SetDefault(slog.New(h))
+
+	ctx, wf := slogwf.StartWorkflow(context.Background(), "research")
+	plan, _ := slogwf.Interact(ctx, "planner", func(ctx context.Context) (string, error) {
+		return "fly, then walk", nil
+	})
+	_, err := slogwf.Interact(ctx, "booker", func(ctx context.Context) (int, error) {
+		return 0, errors.New("no seats")
+	})
+	wf.End()
+
+	fmt.Println("plan:", plan, "err:", err)
+	printTree(h.TreeFile(wf))
+	// Output:
+	// ERR [research booker] ✗ interaction failed error="no seats"
+	// plan: fly, then walk err: no seats
+	// tree: research completed, 0 tokens, counts map[errors:1 records:0 semantic:0 warnings:0]
+	//   planner completed output=fly, then walk error=""
+	//   booker failed output=<nil> error="no seats"
+}
+
+func ExampleSemantic() {
+	dir, _ := os.MkdirTemp("", "slogwf")
+	defer os.RemoveAll(dir)
+	h, _ := slogwf.New(exampleOptions(dir))
+	defer h.Close()
+	slog.SetDefault(slog.New(h))
+
+	ctx, wf := slogwf.StartWorkflow(context.Background(), "research")
+	slogwf.Semantic(ctx, "plan contradicts the user's constraint", "constraint", "no flights")
+	wf.End()
+
+	printTree(h.TreeFile(wf))
+	// Output:
+	// INF [research] ▶ workflow
+	// WRN SEMANTIC [research] plan contradicts the user's constraint constraint="no flights"
+	// INF [research] ✔ workflow
+	// tree: research completed, 0 tokens, counts map[errors:0 records:1 semantic:1 warnings:1]
+}

@@ -1,0 +1,316 @@
+package slogwf
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Format is the format of the console that [New] builds.
+type Format string
+
+// Console formats.
+const (
+	FormatTint Format = "tint" // colored, for people (github.com/lmittmann/tint)
+	FormatText Format = "text" // slog.TextHandler
+	FormatJSON Format = "json" // slog.JSONHandler
+)
+
+// ColorMode says when the tint console is colored.
+type ColorMode int
+
+// Color modes.
+const (
+	ColorAuto   ColorMode = iota // when Console is a terminal and NO_COLOR is unset
+	ColorAlways                  // always, as for a terminal behind a pipe
+	ColorNever                   // never
+)
+
+// Options configure [New] and [NewHandler]. A zero Options consists entirely
+// of default values; nil means the zero Options.
+type Options struct {
+	// Directory of the tree files and journals, created 0o700 when missing
+	// (Default: $SLOGWF_DIR, else "logs").
+	Dir string
+
+	// Turn the tree off: no files, scopes become no-ops; the console goes on
+	// (Default: true when $SLOGWF_DISABLE is 1 or true).
+	Disabled bool
+
+	// How often the tree file of a running workflow is rewritten (Default: 1s).
+	// Writing takes time in proportion to the tree, so a large tree is
+	// rewritten less often: never more than 1/20 of the time.
+	SnapshotInterval time.Duration
+
+	// Where faults of the journal and tree files are reported, each once
+	// (Default: os.Stderr).
+	ErrorOutput io.Writer
+
+	// The following configure the console of New; NewHandler ignores them.
+
+	// Console output (Default: os.Stderr).
+	Console io.Writer
+
+	// Console format (Default: FormatTint).
+	Format Format
+
+	// When the tint console is colored (Default: ColorAuto).
+	Color ColorMode
+
+	// Minimum level of the console and the tree
+	// (Default: $SLOGWF_LEVEL, else slog.LevelInfo).
+	Level slog.Leveler
+
+	// Add the source position to console lines (Default: false).
+	AddSource bool
+
+	// Time format of the tint console (Default: "15:04:05.000").
+	TimeFormat string
+
+	// ReplaceAttr rewrites console attributes, as in slog.HandlerOptions.
+	// slogwf escapes what it returns.
+	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
+}
+
+// options returns opts with the defaults and environment applied.
+func (opts *Options) options() (Options, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Dir == "" {
+		o.Dir = cmp.Or(os.Getenv("SLOGWF_DIR"), "logs")
+	}
+	if v := os.Getenv("SLOGWF_DISABLE"); v != "" {
+		off, err := strconv.ParseBool(v)
+		if err != nil {
+			return o, fmt.Errorf("slogwf: SLOGWF_DISABLE=%q: %w", v, err)
+		}
+		o.Disabled = o.Disabled || off
+	}
+	if o.SnapshotInterval <= 0 {
+		o.SnapshotInterval = time.Second
+	}
+	if o.ErrorOutput == nil {
+		o.ErrorOutput = os.Stderr
+	}
+	if o.Console == nil {
+		o.Console = os.Stderr
+	}
+	if o.Format == "" {
+		o.Format = FormatTint
+	}
+	if o.TimeFormat == "" {
+		o.TimeFormat = "15:04:05.000"
+	}
+	if o.Level == nil {
+		o.Level = slog.LevelInfo
+		if v := os.Getenv("SLOGWF_LEVEL"); v != "" {
+			l, err := ParseLevel(v)
+			if err != nil {
+				return o, fmt.Errorf("slogwf: SLOGWF_LEVEL: %w", err)
+			}
+			o.Level = l
+		}
+	}
+	return o, nil
+}
+
+// Handler is a [slog.Handler] that passes every record on to the next
+// handler (the console) and adds the records of workflows to their trees.
+// Build it with [New] or [NewHandler]; it is safe for concurrent use, and
+// all handlers derived from it with WithAttrs and WithGroup share one set of
+// trees.
+type Handler struct {
+	next slog.Handler
+	sink *sink // nil when the tree is off
+
+	// Preformatted for the tree, as log/slog's commonHandler does.
+	groups []string // all groups from WithGroup
+	nOpen  int      // how many of them pre has opened
+	pre    []byte   // attributes from WithAttrs, as JSON members
+	ids    ids      // scope IDs named by WithAttrs
+}
+
+// New returns a Handler that writes a console (tint on os.Stderr unless
+// opts say otherwise) and the trees and journals of workflows under
+// opts.Dir. Close it when the program is done.
+func New(opts *Options) (*Handler, error) {
+	o, err := opts.options()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{next: newConsole(&o)}
+	if !o.Disabled {
+		if h.sink, err = openSink(o.Dir, o.SnapshotInterval, o.ErrorOutput); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// NewHandler returns a Handler that passes every record on to next and
+// writes the trees and journals of workflows under opts.Dir. When the
+// directory cannot be used, it says so on opts.ErrorOutput and the tree is
+// off.
+func NewHandler(next slog.Handler, opts *Options) *Handler {
+	h := &Handler{next: next}
+	o, err := opts.options()
+	if err == nil && !o.Disabled {
+		h.sink, err = openSink(o.Dir, o.SnapshotInterval, o.ErrorOutput)
+	}
+	if err != nil {
+		fmt.Fprintln(o.ErrorOutput, err)
+	}
+	return h
+}
+
+// Close ends the workflows still running as incomplete, closes their
+// journals and writes their final trees. It returns the faults met on the
+// way, each file's first. It is idempotent; records logged after Close
+// still reach the console.
+func (h *Handler) Close() error {
+	if h.sink == nil {
+		return nil
+	}
+	return h.sink.close()
+}
+
+// TreeFile returns the path of the tree file of the workflow of s, or ""
+// when the tree is off.
+func (h *Handler) TreeFile(s *Scope) string {
+	if h.sink == nil || s == nil || s.wf == nil {
+		return ""
+	}
+	return filepath.Join(h.sink.root.Name(), fileBase(s.wf.name, s.wf.id)+".json")
+}
+
+// Enabled reports whether the next handler is enabled for l, and is always
+// enabled for the start and end of scopes, so that they reach the tree.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	if h.next.Enabled(ctx, l) {
+		return true
+	}
+	if h.sink == nil || ctx == nil || l != slog.LevelInfo && l != slog.LevelError {
+		return false // not a scope event
+	}
+	_, ev := fromContext(ctx)
+	return ev != nil
+}
+
+// Handle passes r to the next handler and adds it to the innermost scope of
+// ctx, or to the scope its attributes name.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sc, ev := fromContext(ctx)
+	if ev != nil {
+		return h.handleEvent(ctx, ev, r)
+	}
+	err := h.next.Handle(ctx, r)
+	if h.sink != nil && (sc != nil || h.ids != ids{} || r.NumAttrs() > 0) {
+		h.sink.record(h, sc, r)
+	}
+	return err
+}
+
+func (h *Handler) handleEvent(ctx context.Context, ev *event, r slog.Record) error {
+	var extra []slog.Attr
+	if h.sink != nil && ev.scope.wf != nil {
+		extra = h.sink.event(ev, r)
+	}
+	if !h.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	if ev.end {
+		r = r.Clone()
+		r.AddAttrs(slog.Duration("dur", roundDuration(r.Time.Sub(ev.scope.start))))
+		r.AddAttrs(extra...)
+	}
+	return h.next.Handle(ctx, r)
+}
+
+// roundDuration rounds d to about 4 significant digits, as a person reads
+// it: 2.11s, 177.7ms. The tree keeps the exact duration.
+func roundDuration(d time.Duration) time.Duration {
+	unit := time.Duration(1)
+	for d/unit >= 10000 {
+		unit *= 10
+	}
+	return d.Round(unit)
+}
+
+// appendAttrs appends the attributes of r, after those of WithAttrs, as the
+// "attrs" member of a record in the tree; nothing when there are none.
+func (h *Handler) appendAttrs(b []byte, r slog.Record) []byte {
+	n := len(b)
+	b = append(b, `,"attrs":{`...)
+	e := attrEncoder{b: append(b, h.pre...), groups: slices.Clip(h.groups), open: h.nOpen, sep: len(h.pre) > 0}
+	r.Attrs(func(a slog.Attr) bool {
+		if !routing(a) {
+			e.attr(a)
+		}
+		return true
+	})
+	e.closeAll()
+	if len(e.b) == n+len(`,"attrs":{`) {
+		return e.b[:n]
+	}
+	return append(e.b, '}')
+}
+
+func (h *Handler) clone() *Handler {
+	return &Handler{
+		next:   h.next,
+		sink:   h.sink, // shared among all clones
+		groups: slices.Clip(h.groups),
+		nOpen:  h.nOpen,
+		pre:    slices.Clip(h.pre),
+		ids:    h.ids,
+	}
+}
+
+// WithAttrs returns a Handler whose records carry attrs, in the console and
+// in the tree. Attributes that name scopes route its records.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	h2 := h.clone()
+	h2.next = h.next.WithAttrs(attrs)
+	if h.sink == nil {
+		return h2
+	}
+	e := attrEncoder{b: h2.pre, groups: h2.groups, open: h.nOpen, sep: len(h.pre) > 0}
+	for _, a := range attrs {
+		if k, ok := idKind(a.Key); ok {
+			if v := a.Value.Resolve(); v.Kind() == slog.KindString {
+				h2.ids[k] = v.String()
+				continue
+			}
+		}
+		e.attr(a)
+	}
+	h2.pre, h2.nOpen = e.b, e.open
+	return h2
+}
+
+// WithGroup returns a Handler that puts the attributes of its records in
+// group name, in the console and in the tree.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := h.clone()
+	h2.next = h.next.WithGroup(name)
+	h2.groups = append(h2.groups, name)
+	return h2
+}

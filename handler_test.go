@@ -1,0 +1,443 @@
+package slogwf_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/slogtest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// jsonLines parses the last line of a JSON console for slogtest.
+func lastJSONLine(t *testing.T, buf *bytes.Buffer) map[string]any {
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(lines[len(lines)-1], &m))
+	return m
+}
+
+func TestSlogtestNewHandler(t *testing.T) {
+	var buf bytes.Buffer
+	slogtest.Run(t, func(t *testing.T) slog.Handler {
+		buf.Reset()
+		return slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Dir: t.TempDir()})
+	}, func(t *testing.T) map[string]any { return lastJSONLine(t, &buf) })
+}
+
+func TestSlogtestNew(t *testing.T) {
+	var buf bytes.Buffer
+	slogtest.Run(t, func(t *testing.T) slog.Handler {
+		buf.Reset()
+		h, err := slogwf.New(&slogwf.Options{Dir: t.TempDir(), Console: &buf, Format: slogwf.FormatJSON})
+		require.NoError(t, err)
+		return h
+	}, func(t *testing.T) map[string]any { return lastJSONLine(t, &buf) })
+}
+
+// The tree keeps the attributes of records as slog's JSON handler writes
+// them: WithAttrs, WithGroup, inline and empty groups, LogValuers.
+func TestTreeAttrsMatchJSONHandler(t *testing.T) {
+	tests := []struct {
+		name string
+		log  func(l *slog.Logger, ctx context.Context)
+	}{
+		{"record attrs", func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m", "a", 1, "b", "two") }},
+		{"with attrs", func(l *slog.Logger, ctx context.Context) { l.With("a", 1).InfoContext(ctx, "m", "b", 2) }},
+		{"with group", func(l *slog.Logger, ctx context.Context) { l.WithGroup("g").InfoContext(ctx, "m", "a", 1) }},
+		{"with group, no attrs", func(l *slog.Logger, ctx context.Context) { l.WithGroup("g").InfoContext(ctx, "m") }},
+		{"attrs then group", func(l *slog.Logger, ctx context.Context) {
+			l.With("a", 1).WithGroup("g").With("b", 2).WithGroup("h").InfoContext(ctx, "m", "c", 3)
+		}},
+		{"nested groups, last empty", func(l *slog.Logger, ctx context.Context) {
+			l.With("a", 1).WithGroup("g").With("b", 2).WithGroup("h").InfoContext(ctx, "m")
+		}},
+		{"inline group", func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(ctx, "m", slog.Group("", "a", 1), slog.Group("g", "b", 2, slog.Group("h", "c", 3)))
+		}},
+		{"empty group and attr", func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(ctx, "m", slog.Group("g"), slog.Attr{}, "a", 1)
+		}},
+		{"log valuer", func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m", "v", valuer{}) }},
+		{"kinds", func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(ctx, "m", "d", 1500*time.Millisecond, "f", 2.5, "b", true, "u", uint64(7),
+				"t", time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), "e", io.EOF, "s", []string{"x"}, "nil", nil)
+		}},
+		{"deep groups", func(l *slog.Logger, ctx context.Context) {
+			d := l
+			for i := range 40 {
+				d = d.WithGroup(fmt.Sprint("g", i))
+			}
+			d.InfoContext(ctx, "m", "a", 1)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			h := slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Dir: t.TempDir()})
+			l := slog.New(h)
+			ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "attrs")
+			buf.Reset()
+			tt.log(l, ctx)
+			want := lastJSONLine(t, &buf)
+			for _, k := range []string{"time", "level", "msg"} {
+				delete(want, k)
+			}
+			wf.End()
+
+			tree := readTree(t, h.TreeFile(wf))
+			require.Len(t, tree.Records, 1)
+			got := tree.Records[0].Attrs
+			if len(want) == 0 {
+				assert.Nil(t, got)
+			} else {
+				assert.Equal(t, want, got)
+			}
+		})
+	}
+}
+
+type valuer struct{}
+
+func (valuer) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("x", 1), slog.String("y", "z"))
+}
+
+func TestRecordsOutsideWorkflowsReachOnlyTheConsole(t *testing.T) {
+	s := newSetup(t, nil)
+	s.log.Info("outside", "a", 1)
+	require.NoError(t, s.h.Close())
+	assert.Contains(t, s.console.String(), "outside")
+	assert.Empty(t, files(t, s.dir))
+}
+
+func TestScopeEventsReachTheTreeWhateverTheLevel(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Level: slog.LevelError})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "quiet")
+	_, ia := slogwf.StartInteraction(ctx, "a")
+	ia.Fail(io.EOF)
+	wf.End()
+
+	tree := s.tree(t, wf)
+	assert.Equal(t, slogwf.StatusCompleted, tree.Status)
+	require.Len(t, tree.Interactions, 1)
+	assert.Equal(t, slogwf.StatusFailed, tree.Interactions[0].Status)
+	lines := s.console.Lines()
+	require.Len(t, lines, 1, "only the failure is at the console's level")
+	assert.Contains(t, lines[0], "ERR [quiet a] ✗ interaction failed error=EOF dur=")
+}
+
+func TestHandlerBehindAFanOutStillSeesScopes(t *testing.T) {
+	dir := t.TempDir()
+	tree := slogwf.NewHandler(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}), &slogwf.Options{Dir: dir})
+	var console bytes.Buffer
+	l := slog.New(slog.NewMultiHandler(tree, slog.NewTextHandler(&console, nil)))
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "fan")
+	l.ErrorContext(ctx, "boom")
+	wf.End()
+
+	n := readTree(t, tree.TreeFile(wf))
+	assert.Equal(t, slogwf.StatusCompleted, n.Status)
+	assert.Equal(t, []string{"boom"}, n.msgs())
+	assert.Contains(t, console.String(), "msg=\"start workflow fan\"")
+}
+
+func TestScopeEventsGoThroughSlogDefault(t *testing.T) {
+	s := newSetup(t, nil)
+	old := slog.Default()
+	slog.SetDefault(s.log)
+	t.Cleanup(func() { slog.SetDefault(old) })
+
+	ctx, wf := slogwf.StartWorkflow(context.Background(), "default")
+	slog.InfoContext(ctx, "hi")
+	wf.End()
+	assert.Equal(t, []string{"hi"}, s.tree(t, wf).msgs())
+}
+
+func TestAttributesPlaceRecords(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "attrs")
+	ctx, it := slogwf.StartIteration(ctx)
+	ctxA, a := slogwf.StartInteraction(ctx, "a")
+	_, b := slogwf.StartInteraction(ctx, "b")
+
+	s.log.With(slogwf.WorkflowID(wf.ID()), slogwf.InteractionID(a.ID())).Info("with both")
+	s.log.Info("record attr only", slogwf.InteractionID(b.ID()))
+	s.log.With(slogwf.IterationID(it.ID())).Info("iteration")
+	s.log.InfoContext(ctxA, "attrs win over context", slogwf.InteractionID(b.ID()))
+	s.log.With(slogwf.WorkflowID(wf.ID())).WithGroup("g").Info("workflow", "k", 1)
+	s.log.Info("unknown scope", slogwf.InteractionID("nope"))
+	wf.End()
+
+	tree := s.tree(t, wf)
+	assert.Equal(t, []string{"with both"}, tree.find(a.ID()).msgs())
+	assert.Equal(t, []string{"record attr only", "attrs win over context"}, tree.find(b.ID()).msgs())
+	assert.Equal(t, []string{"iteration"}, tree.find(it.ID()).msgs())
+	assert.Equal(t, []string{"workflow"}, tree.msgs())
+	assert.Equal(t, map[string]any{"g": map[string]any{"k": 1.0}}, tree.Records[0].Attrs, "IDs route, they are not attrs")
+	assert.Contains(t, s.console.String(), "unknown scope")
+}
+
+func TestCloseEndsOpenScopesAsIncomplete(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "open")
+	ctx, _ = slogwf.StartIteration(ctx)
+	ctx, _ = slogwf.StartInteraction(ctx, "a")
+	s.log.InfoContext(ctx, "before")
+
+	require.NoError(t, s.h.Close())
+	require.NoError(t, s.h.Close(), "Close is idempotent")
+	s.log.InfoContext(ctx, "after close")
+	_, late := slogwf.StartWorkflow(s.ctx, "after close")
+	late.End()
+
+	tree := s.tree(t, wf)
+	assert.Equal(t, slogwf.StatusIncomplete, tree.Status)
+	assert.Equal(t, slogwf.StatusIncomplete, tree.Iterations[0].Status)
+	ia := tree.Iterations[0].Interactions[0]
+	assert.Equal(t, slogwf.StatusIncomplete, ia.Status)
+	assert.Equal(t, []string{"before"}, ia.msgs())
+	assert.Contains(t, s.console.String(), "after close")
+	assert.Len(t, files(t, s.dir), 2, "one tree, one journal: nothing after Close")
+}
+
+func TestEndingAWorkflowWritesItsFinalTree(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{SnapshotInterval: time.Hour})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "final")
+	s.log.InfoContext(ctx, "r")
+	assert.NoFileExists(t, s.h.TreeFile(wf), "no snapshot within the interval")
+	wf.End()
+	assert.Equal(t, slogwf.StatusCompleted, s.tree(t, wf).Status)
+	s.log.InfoContext(ctx, "late")
+	assert.Equal(t, []string{"r"}, s.tree(t, wf).msgs(), "an ended workflow's tree is final")
+}
+
+func TestTreeIsRefreshedWhileRunningAndAlwaysWholeJSON(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{SnapshotInterval: time.Millisecond})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "live")
+	path := s.h.TreeFile(wf)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Microsecond):
+				s.log.InfoContext(ctx, "r", "i", i, "pad", strings.Repeat("x", 200))
+			}
+		}
+	})
+	reads := 0
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		require.True(t, json.Valid(b), "a reader never sees a partial tree")
+		reads++
+		var n node
+		require.NoError(t, json.Unmarshal(b, &n))
+		assert.Equal(t, slogwf.StatusRunning, n.Status)
+		return reads >= 50 && n.Counts.Records > 0
+	}, 10*time.Second, time.Millisecond)
+	close(stop)
+	wg.Wait()
+	wf.End()
+
+	assert.Equal(t, slogwf.StatusCompleted, s.tree(t, wf).Status)
+	for _, f := range files(t, s.dir) {
+		assert.True(t, strings.HasSuffix(f, ".json") || strings.HasSuffix(f, ".jsonl"), "stray file %s", f)
+	}
+}
+
+func TestFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
+	var errs lockedBuffer
+	s := newSetup(t, &slogwf.Options{ErrorOutput: &errs, SnapshotInterval: time.Hour})
+	_, wf := slogwf.StartWorkflow(s.ctx, "fault")
+	// A directory where the tree file goes makes its rename fail.
+	require.NoError(t, os.Mkdir(s.h.TreeFile(wf), 0o700))
+	wf.End()
+	_, wf2 := slogwf.StartWorkflow(s.ctx, "fault")
+	require.NoError(t, os.Mkdir(s.h.TreeFile(wf2), 0o700))
+	wf2.End()
+	s.log.Info("still logging")
+
+	err := s.h.Close()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "slogwf: write tree")
+	assert.Contains(t, err.Error(), filepath.Base(s.h.TreeFile(wf)))
+	assert.Equal(t, 2, strings.Count(errs.String(), "\n"), "one line per file")
+	assert.Contains(t, s.console.String(), "still logging")
+	for _, f := range files(t, s.dir) {
+		assert.NotContains(t, f, ".tmp", "no temporary file outlives a failed write")
+	}
+}
+
+func TestUnusableDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+
+	_, err := slogwf.New(&slogwf.Options{Dir: filepath.Join(file, "logs"), Console: io.Discard})
+	require.ErrorContains(t, err, "slogwf: create dir")
+
+	var errs, console bytes.Buffer
+	h := slogwf.NewHandler(slog.NewTextHandler(&console, nil), &slogwf.Options{Dir: filepath.Join(file, "logs"), ErrorOutput: &errs})
+	assert.Contains(t, errs.String(), "slogwf: create dir")
+	l := slog.New(h)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "x")
+	assert.Nil(t, wf, "the tree is off")
+	l.InfoContext(ctx, "console goes on")
+	assert.Contains(t, console.String(), "console goes on")
+}
+
+func TestDisabled(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts slogwf.Options
+		env  string
+	}{
+		{"option", slogwf.Options{Disabled: true}, ""},
+		{"environment", slogwf.Options{}, "1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SLOGWF_DISABLE", tt.env)
+			dir := filepath.Join(t.TempDir(), "logs")
+			tt.opts.Dir = dir
+			s := newSetup(t, &tt.opts)
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "off")
+			assert.Nil(t, wf)
+			_, ia := slogwf.StartInteraction(ctx, "a")
+			ia.End()
+			wf.End()
+			out, err := slogwf.Interact(ctx, "b", func(context.Context) (int, error) { return 7, nil })
+			require.NoError(t, err)
+			assert.Equal(t, 7, out)
+			s.log.InfoContext(ctx, "console goes on")
+
+			assert.NoDirExists(t, dir)
+			assert.Equal(t, []string{"INF console goes on"}, trimTimes(s.console.Lines()))
+		})
+	}
+}
+
+func TestEnvironmentConfiguresNew(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "env")
+	t.Setenv("SLOGWF_DIR", dir)
+	t.Setenv("SLOGWF_LEVEL", "trace")
+	var console bytes.Buffer
+	h, err := slogwf.New(&slogwf.Options{Console: &console})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "env")
+	l.Log(ctx, slogwf.LevelTrace, "deep")
+	wf.End()
+	require.NoError(t, h.Close())
+
+	assert.FileExists(t, h.TreeFile(wf))
+	assert.Equal(t, dir, filepath.Dir(h.TreeFile(wf)))
+	assert.Contains(t, console.String(), "TRC [env] deep")
+
+	t.Setenv("SLOGWF_LEVEL", "loud")
+	_, err = slogwf.New(&slogwf.Options{Console: &console})
+	assert.ErrorContains(t, err, "SLOGWF_LEVEL")
+}
+
+func TestDirAndFilePermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "logs")
+	s := newSetup(t, &slogwf.Options{Dir: dir})
+	_, wf := slogwf.StartWorkflow(s.ctx, "perm")
+	wf.End()
+
+	st, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+	for _, f := range files(t, dir) {
+		st, err := os.Stat(filepath.Join(dir, f))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), f)
+	}
+}
+
+func TestUnsafeWorkflowNamesStayInDir(t *testing.T) {
+	tests := []struct {
+		name, want string // want: the name as JSON decodes it
+	}{
+		{"../x", "../x"},
+		{"a/b", "a/b"},
+		{"", ""},
+		{"..", ".."},
+		{"/etc/passwd", "/etc/passwd"},
+		{"nul\x00byte", "nul\x00byte"},
+		{strings.Repeat("long", 75), strings.Repeat("long", 75)},
+		{"bad\xff\xfeutf8", "bad\ufffd\ufffdutf8"},
+	}
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "logs")
+	s := newSetup(t, &slogwf.Options{Dir: dir})
+	for _, tt := range tests {
+		_, wf := slogwf.StartWorkflow(s.ctx, tt.name)
+		wf.End()
+		path := s.h.TreeFile(wf)
+		assert.Equal(t, dir, filepath.Dir(path), "%q", tt.name)
+		assert.LessOrEqual(t, len(filepath.Base(path)), 80)
+		assert.Equal(t, tt.want, readTree(t, path).Name, "the name is kept verbatim")
+	}
+	assert.Equal(t, []string{"logs"}, files(t, parent))
+	assert.Len(t, files(t, dir), 2*len(tests))
+}
+
+// 64 agents in parallel, each its own interaction in one workflow: every
+// record lands under its own agent.
+func TestParallelAgentsKeepTheirRecords(t *testing.T) {
+	const agents, records = 64, 1000
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: 10 * time.Millisecond})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "parallel")
+	var wg sync.WaitGroup
+	for g := range agents {
+		wg.Go(func() {
+			ctx, ia := slogwf.StartInteraction(ctx, fmt.Sprint("agent-", g))
+			l := s.log.With("agent", g)
+			for i := range records {
+				l.InfoContext(ctx, "r", "i", i)
+			}
+			ia.End()
+		})
+	}
+	wg.Wait()
+	wf.End()
+
+	tree := s.tree(t, wf)
+	assert.EqualValues(t, agents*records, tree.Counts.Records)
+	require.Len(t, tree.Interactions, agents)
+	for _, ia := range tree.Interactions {
+		require.Len(t, ia.Records, records, ia.Agent)
+		for i, r := range ia.Records {
+			require.Equal(t, ia.Agent, fmt.Sprint("agent-", r.Attrs["agent"]), "no record of one agent under another")
+			require.EqualValues(t, i, r.Attrs["i"], "records in time order")
+		}
+	}
+}
+
+// trimTimes drops the time that starts each tint line.
+func trimTimes(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		_, out[i], _ = strings.Cut(l, " ")
+	}
+	return out
+}

@@ -1,0 +1,176 @@
+package slogwf
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// replay rebuilds the one workflow of the journals in dir through the tree
+// builder, as `slogwf build` does.
+func replay(t *testing.T, dir string) []byte {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	trees := map[string]*tree{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			e, err := decodeEntry(line)
+			require.NoError(t, err, "%s:%d: %s", p, i+1, line)
+			if trees[e.Wf] == nil {
+				trees[e.Wf] = newTree(e.Wf)
+			}
+			trees[e.Wf].apply(e)
+		}
+	}
+	require.Len(t, trees, 1)
+	for _, tr := range trees {
+		return tr.appendJSON(nil, true)
+	}
+	return nil
+}
+
+func TestReplayingTheJournalGivesTheLiveTreeByteForByte(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard, SnapshotInterval: time.Millisecond})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "replay\x1b\xff", "user", "ana")
+	var wg sync.WaitGroup
+	for i := range 3 {
+		ctx, it := StartIteration(ctx, "round", i)
+		for a := range 4 {
+			wg.Go(func() {
+				ctx, ia := StartInteraction(ctx, fmt.Sprint("agent-", a), InputKey, map[string]any{"q": "why?\u202e"})
+				g := l.With("agent", a).WithGroup("req")
+				for j := range 20 {
+					g.InfoContext(ctx, "step\n\xff\u2028", "j", j, slog.Group("nested", "x", 1.5, "e", errors.New("e")))
+				}
+				l.InfoContext(ctx, "call", Model("m"), Tokens(10, 2), CachedTokens(4), Cost(0.001))
+				Semantic(ctx, "odd", "why", "because")
+				_, act := StartAction(ctx, "tool")
+				if a == 2 {
+					act.Fail(errors.New("tool broke"))
+				}
+				if a != 3 {
+					ia.End(OutputKey, []int{a})
+				}
+			})
+		}
+		wg.Wait()
+		l.With(WorkflowID(wf.ID()), IterationID(it.ID())).Warn("by attribute")
+		it.End("done", true)
+	}
+	_, open := StartInteraction(ctx, "left open")
+	_ = open
+	l.InfoContext(ctx, "unknown scope", InteractionID("0000"), WorkflowID(wf.ID()))
+	wf.End()
+	require.NoError(t, h.Close())
+
+	live, err := os.ReadFile(h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.Equal(t, string(live), string(replay(t, dir)))
+}
+
+func TestJournalWriteFaultIsReportedOnce(t *testing.T) {
+	var errs, console bytes.Buffer
+	h, err := New(&Options{Dir: t.TempDir(), Console: &console, ErrorOutput: &errs})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "fault")
+	f := h.sink.flow(wf.ID())
+	require.NoError(t, f.file.Close()) // the disk goes away under the journal
+	for range 10 {
+		l.InfoContext(ctx, "still here")
+	}
+	wf.End()
+
+	err = h.Close()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "slogwf: write journal")
+	assert.Contains(t, err.Error(), f.journal)
+	assert.Equal(t, 1, strings.Count(errs.String(), "write journal"), errs.String())
+	assert.Equal(t, 10, strings.Count(console.String(), "still here"))
+	assert.FileExists(t, h.TreeFile(wf), "the tree is written all the same")
+}
+
+func TestDecodeEntryRejectsBadLines(t *testing.T) {
+	for _, line := range []string{
+		``,
+		`{"ev":"start"`,
+		`{"ev":"start","time":"2026-01-01T00:00:00Z","id":"a"}`,
+		`{"ev":"start","wf":"w","time":"2026-01-01T00:00:00Z"}`,
+		`{"ev":"record","wf":"w","time":"2026-01-01T00:00:00Z","level":"INFO"}`,
+		`{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:00Z","level":"LOUD"}`,
+		`{"ev":"record","wf":"w","scope":"s","time":"yesterday","level":"INFO"}`,
+		`{"ev":"other","wf":"w","id":"s","time":"2026-01-01T00:00:00Z"}`,
+	} {
+		_, err := decodeEntry([]byte(line))
+		assert.Error(t, err, line)
+	}
+}
+
+func TestTreeHangsScopesWithoutAPlaceUnderTheWorkflow(t *testing.T) {
+	tr := newTree("w")
+	for _, line := range []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"n"}`,
+		`{"ev":"start","wf":"w","id":"a","parent":"b","kind":"interaction","time":"2026-01-01T00:00:01.000000000Z","agent":"a"}`,
+		`{"ev":"start","wf":"w","id":"b","parent":"a","kind":"interaction","time":"2026-01-01T00:00:02.000000000Z","agent":"b"}`,
+		`{"ev":"start","wf":"w","id":"c","parent":"c","kind":"action","time":"2026-01-01T00:00:03.000000000Z","name":"c"}`,
+		`{"ev":"start","wf":"w","id":"d","parent":"nowhere","kind":"action","time":"2026-01-01T00:00:04.000000000Z","name":"d"}`,
+		`{"ev":"record","wf":"w","scope":"ghost","time":"2026-01-01T00:00:05.000000000Z","level":"INFO","msg":"lost?"}`,
+		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:06.000000000Z","status":"completed"}`,
+	} {
+		e, err := decodeEntry([]byte(line))
+		require.NoError(t, err, line)
+		tr.apply(e)
+	}
+	out := string(tr.appendJSON(nil, true))
+	for _, id := range []string{`"id":"a"`, `"id":"b"`, `"id":"c"`, `"id":"d"`, `"msg":"lost?"`} {
+		assert.Contains(t, out, id, "nothing is lost")
+	}
+	assert.Contains(t, out, `"counts":{"records":1,`)
+}
+
+func TestMergeObjects(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{``, `{"x":1}`, `{"x":1}`},
+		{`{"x":1}`, ``, `{"x":1}`},
+		{`{"x":1,"y":2}`, `{"y":3}`, `{"x":1,"y":3}`},
+		{`{"x":1}`, `{"x":2}`, `{"x":2}`},
+		{`{"x":1}`, `{}`, `{"x":1}`},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, string(mergeObjects([]byte(tt.a), []byte(tt.b))), "%s + %s", tt.a, tt.b)
+	}
+}
+
+func TestAppendStringRoundTrips(t *testing.T) {
+	for _, s := range []string{"plain", "q\"\\", "\x00\x1b\x7f\u0085\u2028\u202e\u2066", "\xff\xfe", "\ufffd", "日本"} {
+		enc := appendString(nil, s)
+		e, err := decodeEntry(fmt.Appendf(nil, `{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:00Z","level":"INFO","msg":%s}`, enc))
+		require.NoError(t, err)
+		assert.Equal(t, string(enc), string(appendString(nil, e.Msg)), "decoding and encoding again is stable: %q", s)
+		assert.NotRegexp(t, "[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]", string(enc))
+		if strings.ToValidUTF8(s, "") == s {
+			assert.Equal(t, s, e.Msg, "valid text decodes back exactly")
+		}
+	}
+}

@@ -1,0 +1,326 @@
+package slogwf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Kind is the kind of a scope: a node of the tree.
+type Kind uint8
+
+// Scope kinds, outermost first.
+const (
+	KindWorkflow Kind = iota
+	KindIteration
+	KindInteraction
+	KindAction
+	nKinds
+)
+
+var kindNames = [nKinds]string{"workflow", "iteration", "interaction", "action"}
+
+func (k Kind) String() string {
+	if k < nKinds {
+		return kindNames[k]
+	}
+	return "kind" + strconv.Itoa(int(k))
+}
+
+func parseKind(s string) (Kind, bool) {
+	for k, name := range kindNames {
+		if s == name {
+			return Kind(k), true
+		}
+	}
+	return 0, false
+}
+
+// Node statuses in the tree.
+const (
+	StatusRunning    = "running"
+	StatusCompleted  = "completed"
+	StatusFailed     = "failed"
+	StatusIncomplete = "incomplete" // ended by its parent, or never ended
+)
+
+// Scope is one open node of a workflow: the workflow itself, an iteration,
+// an interaction (one agent's turn) or an action. It is carried by the
+// context that its Start function returns; records logged with that context
+// land in it. A Scope is safe for use by many goroutines.
+//
+// Start functions return a nil *Scope when there is nothing to record (the
+// tree is off, or there is no workflow around); its methods are then no-ops.
+type Scope struct {
+	kind   Kind
+	id     string
+	name   string // workflow name, agent or action name
+	number int64  // iteration number
+	parent *Scope
+	wf     *Scope
+	start  time.Time
+
+	// End logs through the logger and, for the values it holds, the
+	// context the scope started with.
+	ctx    context.Context
+	logger *slog.Logger
+
+	prefix string // console path, escaped
+	label  string // "[prefix]"
+	color  uint8  // palette index of the label
+
+	ended, warned atomic.Bool
+	iterations    atomic.Int64 // workflow only
+}
+
+// ID returns the scope's ID, a UUIDv7, or "" for a nil Scope.
+func (s *Scope) ID() string {
+	if s == nil {
+		return ""
+	}
+	return s.id
+}
+
+// Kind returns the scope's kind.
+func (s *Scope) Kind() Kind {
+	if s == nil {
+		return 0
+	}
+	return s.kind
+}
+
+type ctxKey struct{}
+type loggerKey struct{}
+
+// event marks the context of a scope's start or end record.
+type event struct {
+	scope  *Scope
+	end    bool
+	status string
+}
+
+// fromContext returns the innermost scope of ctx, and the event when ctx is
+// that of a scope's start or end record. A scope and an event share one
+// context key so that the hot path looks the context up once.
+func fromContext(ctx context.Context) (*Scope, *event) {
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *Scope:
+		return v, nil
+	case *event:
+		return v.scope, v
+	}
+	return nil, nil
+}
+
+// FromContext returns the innermost scope of ctx, or nil.
+func FromContext(ctx context.Context) *Scope {
+	if ctx == nil {
+		return nil
+	}
+	s, _ := fromContext(ctx)
+	return s
+}
+
+// ContextWithLogger returns a context whose scope starts and ends, and
+// semantic warnings, are logged through l instead of [slog.Default].
+func ContextWithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+// StartWorkflow starts a workflow named name and returns a context under
+// it. args are attributes of the workflow, as in [slog.Logger.Log].
+func StartWorkflow(ctx context.Context, name string, args ...any) (context.Context, *Scope) {
+	return start(ctx, KindWorkflow, name, args, caller())
+}
+
+// StartIteration starts the next iteration of the context's workflow,
+// numbered 1, 2, … per workflow, even when started from parallel goroutines.
+func StartIteration(ctx context.Context, args ...any) (context.Context, *Scope) {
+	return start(ctx, KindIteration, "", args, caller())
+}
+
+// StartInteraction starts one turn of agent under the innermost scope of
+// ctx; interactions nest when an agent calls another. The arguments
+// [InputKey] and, at End, [OutputKey] fill the node's input and output.
+func StartInteraction(ctx context.Context, agent string, args ...any) (context.Context, *Scope) {
+	return start(ctx, KindInteraction, agent, args, caller())
+}
+
+// StartAction starts an action (a tool call, a model call) named name under
+// the innermost scope of ctx.
+func StartAction(ctx context.Context, name string, args ...any) (context.Context, *Scope) {
+	return start(ctx, KindAction, name, args, caller())
+}
+
+// caller returns the program counter of the caller of an exported function,
+// for the source position of the records it logs.
+func caller() uintptr {
+	var pcs [1]uintptr
+	runtime.Callers(3, pcs[:]) // skip Callers, caller and the exported function
+	return pcs[0]
+}
+
+func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) (context.Context, *Scope) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	l := loggerFrom(ctx)
+	if h, ok := l.Handler().(*Handler); ok && h.sink == nil {
+		return ctx, nil // the tree is off: nothing to record
+	}
+	s := &Scope{kind: kind, name: name, logger: l, id: newID()}
+	if kind == KindWorkflow {
+		s.wf = s
+		s.prefix = consoleMessage(name)
+		s.color = agentColor(name)
+	} else {
+		p := FromContext(ctx)
+		if p == nil || p.wf == nil {
+			return ctx, nil
+		}
+		s.parent, s.wf = p, p.wf
+		s.prefix, s.color = p.prefix, p.color
+		switch kind {
+		case KindIteration:
+			s.number = p.wf.iterations.Add(1)
+			s.prefix += " it" + strconv.FormatInt(s.number, 10)
+		case KindInteraction:
+			s.color = agentColor(name)
+			fallthrough
+		default:
+			if p.kind >= KindInteraction {
+				s.prefix += ">" + consoleMessage(name)
+			} else {
+				s.prefix += " " + consoleMessage(name)
+			}
+		}
+	}
+	s.label = "[" + s.prefix + "]"
+	ctx = context.WithValue(ctx, ctxKey{}, s)
+	s.ctx = context.WithoutCancel(ctx)
+	s.start = time.Now()
+	s.log(s.start, false, "", slog.LevelInfo, "start", args, nil, pc)
+	return ctx, s
+}
+
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
+	}
+	return id.String()
+}
+
+// End ends the scope as completed. args are attributes of the node;
+// [OutputKey] fills its output. Open scopes under it end as incomplete.
+// Ending a scope again does nothing but log one DEBUG note.
+func (s *Scope) End(args ...any) {
+	s.end(StatusCompleted, nil, args, caller())
+}
+
+// Fail ends the scope as failed with err.
+func (s *Scope) Fail(err error, args ...any) {
+	s.fail(err, args, caller())
+}
+
+func (s *Scope) fail(err error, args []any, pc uintptr) {
+	if err == nil {
+		err = errors.New("failed")
+	}
+	s.end(StatusFailed, err, args, pc)
+}
+
+func (s *Scope) end(status string, err error, args []any, pc uintptr) {
+	if s == nil {
+		return
+	}
+	if !s.ended.CompareAndSwap(false, true) {
+		if !s.warned.Swap(true) {
+			s.logger.DebugContext(s.ctx, "slogwf: scope ended twice", "kind", s.kind.String(), "id", s.id)
+		}
+		return
+	}
+	level, verb := slog.LevelInfo, "end"
+	if status == StatusFailed {
+		level, verb = slog.LevelError, "fail"
+	}
+	s.log(time.Now(), true, status, level, verb, args, err, pc)
+}
+
+// log sends the scope's start or end record through its logger. A slogwf
+// Handler is enabled for it whatever its level, so the tree gets it.
+func (s *Scope) log(now time.Time, end bool, status string, level slog.Level, verb string, args []any, err error, pc uintptr) {
+	ctx := context.WithValue(s.ctx, ctxKey{}, &event{scope: s, end: end, status: status})
+	h := s.logger.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	r := slog.NewRecord(now, level, s.message(verb), pc)
+	r.Add(args...)
+	if err != nil {
+		r.AddAttrs(slog.Any(ErrorKey, err))
+	}
+	_ = h.Handle(ctx, r)
+}
+
+func (s *Scope) message(verb string) string {
+	what := s.name
+	if s.kind == KindIteration {
+		what = strconv.FormatInt(s.number, 10)
+	}
+	return verb + " " + s.kind.String() + " " + what
+}
+
+// Interact runs fn as one turn of agent, in an interaction under the
+// innermost scope of ctx: its output becomes the interaction's output, its
+// error a failure, and a panic a failure before the panic goes on.
+func Interact[T any](ctx context.Context, agent string, fn func(context.Context) (T, error), args ...any) (T, error) {
+	pc := caller()
+	ctx, s := start(ctx, KindInteraction, agent, args, pc)
+	return run(ctx, s, fn, pc)
+}
+
+// Act runs fn as an action named name, as [Interact] runs an interaction.
+func Act[T any](ctx context.Context, name string, fn func(context.Context) (T, error), args ...any) (T, error) {
+	pc := caller()
+	ctx, s := start(ctx, KindAction, name, args, pc)
+	return run(ctx, s, fn, pc)
+}
+
+func run[T any](ctx context.Context, s *Scope, fn func(context.Context) (T, error), pc uintptr) (out T, err error) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		p := recover()
+		if p == nil {
+			s.fail(errors.New("runtime.Goexit"), nil, pc)
+			return
+		}
+		s.fail(fmt.Errorf("panic: %v", p), nil, pc)
+		panic(p)
+	}()
+	out, err = fn(ctx)
+	returned = true
+	if err != nil {
+		s.fail(err, nil, pc)
+	} else {
+		s.end(StatusCompleted, nil, []any{OutputKey, out}, pc)
+	}
+	return out, err
+}

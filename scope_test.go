@@ -1,0 +1,246 @@
+package slogwf_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+func TestScopesBuildTheTree(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "research", "user", "ana")
+	itCtx, it := slogwf.StartIteration(ctx)
+	iaCtx, ia := slogwf.StartInteraction(itCtx, "planner", slogwf.InputKey, "plan a trip")
+	subCtx, sub := slogwf.StartInteraction(iaCtx, "critic")
+	s.log.InfoContext(subCtx, "in sub-agent")
+	sub.End()
+	_, act := slogwf.StartAction(iaCtx, "search_web", "query", "paris")
+	act.End("hits", 3)
+	_, itAct := slogwf.StartAction(itCtx, "merge")
+	itAct.End()
+	ia.End(slogwf.OutputKey, map[string]any{"steps": []string{"fly", "walk"}})
+	it.End()
+	wf.End("result", "ok")
+
+	tree := s.tree(t, wf)
+	assert.Equal(t, slogwf.Schema, tree.Schema)
+	assert.Equal(t, "workflow", tree.Kind)
+	assert.Equal(t, wf.ID(), tree.ID)
+	assert.Equal(t, "research", tree.Name)
+	assert.Equal(t, map[string]any{"user": "ana", "result": "ok"}, tree.Attrs, "start and end attrs merge")
+	require.Len(t, tree.Iterations, 1)
+	iter := tree.Iterations[0]
+	assert.Equal(t, 1, iter.Number)
+	require.Len(t, iter.Interactions, 1)
+	require.Len(t, iter.Actions, 1)
+	assert.Equal(t, "merge", iter.Actions[0].Name)
+
+	planner := iter.Interactions[0]
+	assert.Equal(t, "planner", planner.Agent)
+	assert.Equal(t, "plan a trip", planner.Input)
+	assert.Equal(t, map[string]any{"steps": []any{"fly", "walk"}}, planner.Output)
+	require.Len(t, planner.Interactions, 1)
+	assert.Equal(t, "critic", planner.Interactions[0].Agent)
+	assert.Equal(t, []string{"in sub-agent"}, planner.Interactions[0].msgs())
+	require.Len(t, planner.Actions, 1)
+	assert.Equal(t, map[string]any{"query": "paris", "hits": 3.0}, planner.Actions[0].Attrs)
+
+	for _, n := range []*node{tree, iter, planner, planner.Actions[0]} {
+		assert.Equal(t, slogwf.StatusCompleted, n.Status, n.Kind)
+		assert.NotEmpty(t, n.Start)
+		assert.GreaterOrEqual(t, n.End, n.Start)
+	}
+	assert.GreaterOrEqual(t, tree.DurationMS, iter.DurationMS)
+}
+
+func TestIterationsAreNumberedPerWorkflowFromParallelGoroutines(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "numbers")
+	var mu sync.Mutex
+	var got []int
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			_, it := slogwf.StartIteration(ctx)
+			it.End()
+		})
+	}
+	wg.Wait()
+	_, other := slogwf.StartWorkflow(s.ctx, "other")
+	_, first := slogwf.StartIteration(slogwf.ContextWithLogger(context.Background(), s.log))
+	assert.Nil(t, first, "no iteration outside a workflow")
+	other.End()
+	wf.End()
+
+	for _, it := range s.tree(t, wf).Iterations {
+		mu.Lock()
+		got = append(got, it.Number)
+		mu.Unlock()
+	}
+	slices.Sort(got)
+	want := make([]int, 50)
+	for i := range want {
+		want[i] = i + 1
+	}
+	assert.Equal(t, want, got)
+}
+
+func TestEndingAParentClosesOpenChildrenAsIncomplete(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "parent")
+	ctx, it := slogwf.StartIteration(ctx)
+	ctx, ia := slogwf.StartInteraction(ctx, "a")
+	_, act := slogwf.StartAction(ctx, "tool")
+	it.End()
+	ia.End() // too late: the iteration closed it
+	act.Fail(errors.New("late"))
+	wf.End()
+
+	tree := s.tree(t, wf)
+	iter := tree.Iterations[0]
+	assert.Equal(t, slogwf.StatusCompleted, iter.Status)
+	assert.Equal(t, slogwf.StatusIncomplete, iter.Interactions[0].Status)
+	assert.Equal(t, iter.End, iter.Interactions[0].End)
+	assert.Equal(t, slogwf.StatusIncomplete, iter.Interactions[0].Actions[0].Status)
+	assert.Zero(t, tree.Counts.Errors, "incomplete is not failed")
+}
+
+func TestEndingTwiceIsANoOpNotedOnceAtDebug(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Level: slog.LevelDebug})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "twice")
+	_, ia := slogwf.StartInteraction(ctx, "a")
+	ia.End()
+	ia.Fail(errors.New("again"))
+	ia.End()
+	wf.End()
+
+	assert.Equal(t, slogwf.StatusCompleted, s.tree(t, wf).Interactions[0].Status)
+	assert.Equal(t, 1, strings.Count(s.console.String(), "DBG [twice a] slogwf: scope ended twice"))
+}
+
+func TestNilScopeMethodsAreSafe(t *testing.T) {
+	var s *slogwf.Scope
+	s.End()
+	s.Fail(errors.New("x"))
+	assert.Empty(t, s.ID())
+	assert.Nil(t, slogwf.FromContext(context.Background()))
+}
+
+func TestFromContextReturnsTheInnermostScope(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "from")
+	ctx, ia := slogwf.StartInteraction(ctx, "a")
+	assert.Same(t, ia, slogwf.FromContext(ctx))
+	assert.Equal(t, slogwf.KindInteraction, slogwf.FromContext(ctx).Kind())
+	ia.End()
+	wf.End()
+}
+
+func TestInteract(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "interact")
+
+	out, err := slogwf.Interact(ctx, "ok", func(ctx context.Context) (string, error) {
+		s.log.InfoContext(ctx, "inside")
+		return "the plan", nil
+	}, slogwf.InputKey, "question")
+	require.NoError(t, err)
+	assert.Equal(t, "the plan", out)
+
+	_, err = slogwf.Interact(ctx, "err", func(context.Context) (int, error) { return 0, errors.New("no quota") })
+	require.EqualError(t, err, "no quota")
+
+	assert.PanicsWithValue(t, "boom", func() {
+		_, _ = slogwf.Interact(ctx, "panic", func(context.Context) (int, error) { panic("boom") })
+	})
+	n, err := slogwf.Act(ctx, "tool", func(context.Context) (int, error) { return 42, nil })
+	require.NoError(t, err)
+	assert.Equal(t, 42, n)
+	wf.End()
+
+	tree := s.tree(t, wf)
+	require.Len(t, tree.Interactions, 3)
+	byAgent := map[string]*node{}
+	for _, ia := range tree.Interactions {
+		byAgent[ia.Agent] = ia
+	}
+	assert.Equal(t, "question", byAgent["ok"].Input)
+	assert.Equal(t, "the plan", byAgent["ok"].Output)
+	assert.Equal(t, []string{"inside"}, byAgent["ok"].msgs())
+	assert.Equal(t, slogwf.StatusFailed, byAgent["err"].Status)
+	assert.Equal(t, "no quota", byAgent["err"].Error)
+	assert.Equal(t, slogwf.StatusFailed, byAgent["panic"].Status)
+	assert.Equal(t, "panic: boom", byAgent["panic"].Error)
+	require.Len(t, tree.Actions, 1)
+	assert.EqualValues(t, 42, tree.Actions[0].Output)
+	assert.EqualValues(t, 2, tree.Counts.Errors)
+}
+
+func TestUsageRollsUpAtEveryLevel(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "usage")
+	itCtx, it := slogwf.StartIteration(ctx)
+	for _, agent := range []string{"a", "b"} {
+		iaCtx, ia := slogwf.StartInteraction(itCtx, agent)
+		s.log.InfoContext(iaCtx, "call", slogwf.Model("m"), slogwf.Tokens(100, 10), slogwf.CachedTokens(40), slogwf.Cost(0.25))
+		s.log.InfoContext(iaCtx, "model only", slogwf.Model("m"))
+		s.log.InfoContext(iaCtx, "nested tokens do not count", slog.Group("g", slogwf.Tokens(1000, 1000)))
+		ia.End()
+	}
+	_, act := slogwf.StartAction(itCtx, "llm.chat")
+	act.End(slogwf.Tokens(5, 5), slogwf.Cost(0.5))
+	it.End()
+	wf.End()
+
+	tree := s.tree(t, wf)
+	for _, n := range []*node{tree, tree.Iterations[0]} {
+		assert.EqualValues(t, 5, n.Usage.LLMCalls)
+		assert.EqualValues(t, 205, n.Usage.InputTokens)
+		assert.EqualValues(t, 80, n.Usage.CachedTokens)
+		assert.EqualValues(t, 25, n.Usage.OutputTokens)
+		assert.EqualValues(t, 230, n.Usage.TotalTokens)
+		assert.InDelta(t, 1.0, n.Usage.CostUSD, 1e-9)
+		assert.EqualValues(t, 6, n.Counts.Records)
+	}
+	ia := tree.Iterations[0].Interactions[0]
+	assert.EqualValues(t, 2, ia.Usage.LLMCalls)
+	assert.EqualValues(t, 110, ia.Usage.TotalTokens)
+	assert.Contains(t, s.console.String(), "✔ iteration dur=")
+	assert.Contains(t, s.console.String(), "total_tokens=230 cost_usd=1")
+}
+
+func TestSourcePointsAtTheCaller(t *testing.T) {
+	var buf bytes.Buffer
+	h, err := slogwf.New(&slogwf.Options{Dir: t.TempDir(), Console: &buf, Format: slogwf.FormatJSON, AddSource: true})
+	require.NoError(t, err)
+	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
+	ctx, wf := slogwf.StartWorkflow(ctx, "src")
+	_, _ = slogwf.Interact(ctx, "a", func(context.Context) (int, error) { return 1, nil })
+	_, _ = slogwf.Act(ctx, "b", func(context.Context) (int, error) { return 0, io.EOF })
+	slogwf.Semantic(ctx, "note")
+	_, ia := slogwf.StartInteraction(ctx, "c")
+	ia.Fail(io.EOF)
+	wf.End()
+	require.NoError(t, h.Close())
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 9)
+	for _, l := range lines {
+		var r struct{ Source struct{ File string } }
+		require.NoError(t, json.Unmarshal([]byte(l), &r))
+		assert.Equal(t, "scope_test.go", filepath.Base(r.Source.File), l)
+	}
+}

@@ -1,0 +1,395 @@
+package slogwf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// sink is the tree side of a Handler, shared by all its clones: the live
+// workflows under one directory, each with its journal and tree file.
+type sink struct {
+	root     *os.Root
+	interval time.Duration
+	errOut   io.Writer
+	pid      string
+
+	flows  sync.Map // workflow ID → *flow
+	scopes sync.Map // scope ID → *flow, to route records named by attribute
+
+	pending sync.WaitGroup // scheduled snapshots
+
+	mu       sync.Mutex
+	closed   bool
+	closeErr error
+	faults   map[string]bool // files whose fault was reported
+	errs     []error
+}
+
+func openSink(dir string, interval time.Duration, errOut io.Writer) (*sink, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("slogwf: create dir: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("slogwf: open dir: %w", err)
+	}
+	return &sink{
+		root:     root,
+		interval: interval,
+		errOut:   errOut,
+		pid:      strconv.Itoa(os.Getpid()),
+		faults:   map[string]bool{},
+	}, nil
+}
+
+// fault reports err about file once, and keeps it for Close.
+func (s *sink) fault(file string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults[file] {
+		return
+	}
+	s.faults[file] = true
+	s.errs = append(s.errs, err)
+	fmt.Fprintln(s.errOut, err)
+}
+
+func (s *sink) flow(id string) *flow {
+	if f, ok := s.flows.Load(id); ok {
+		return f.(*flow)
+	}
+	return nil
+}
+
+// lookup returns the live workflow a record named by attributes belongs to.
+func (s *sink) lookup(wf, scope string) *flow {
+	if wf != "" {
+		return s.flow(wf)
+	}
+	if f, ok := s.scopes.Load(scope); ok {
+		return f.(*flow)
+	}
+	return nil
+}
+
+// record adds a record, logged in scope sc (or none), to its workflow.
+func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
+	var m meta
+	r.Attrs(func(a slog.Attr) bool {
+		if reserved(a.Key) {
+			a.Value = a.Value.Resolve()
+			m.read(a)
+		}
+		return true
+	})
+	x := m.ids
+	x.merge(&h.ids)
+	wf, scope := x.innermost()
+	var f *flow
+	switch {
+	case scope != "":
+		f = s.lookup(wf, scope)
+	case sc != nil && sc.wf != nil:
+		f, scope = s.flow(sc.wf.id), sc.id
+	}
+	if f == nil {
+		return
+	}
+
+	buf := newBuffer()
+	defer buf.free()
+	b := appendRecordHead(*buf, f.id, scope, m.usage)
+	n := len(b)
+	t := r.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	b = append(b, `"time":`...)
+	b = appendTime(b, t)
+	b = appendBodyHead(b, r.Level, r.Message, m.semantic)
+	b = h.appendAttrs(b, r)
+	body := b[n:]
+	b = append(b, '}', '\n')
+	*buf = b
+	f.add(b, &entry{Ev: evRecord, Scope: scope, Semantic: m.semantic, level: r.Level, body: body, use: m.usage})
+}
+
+// event adds a scope's start or end to its workflow. For an end it returns
+// the usage of the scope's subtree as attributes for the console.
+func (s *sink) event(ev *event, r slog.Record) []slog.Attr {
+	sc := ev.scope
+	var f *flow
+	if sc.kind == KindWorkflow && !ev.end {
+		f = s.newFlow(sc)
+	} else {
+		f = s.flow(sc.wf.id)
+	}
+	if f == nil {
+		return nil
+	}
+	buf := newBuffer()
+	defer buf.free()
+	*buf = appendEventLine(*buf, ev, r)
+	e, err := decodeEntry(*buf)
+	if err != nil {
+		s.fault("event", fmt.Errorf("slogwf: encode %s event: %w", sc.kind, err))
+		return nil
+	}
+	switch {
+	case !ev.end:
+		s.scopes.Store(sc.id, f)
+		f.add(*buf, e)
+		return nil
+	case sc.kind == KindWorkflow:
+		return usageAttrs(f.finish(*buf, e))
+	}
+	if !f.add(*buf, e) {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return usageAttrs(f.t.usageOf(sc.id))
+}
+
+func usageAttrs(u usage) []slog.Attr {
+	var as []slog.Attr
+	if u.in+u.out > 0 {
+		as = append(as, slog.Int64("total_tokens", u.in+u.out))
+	}
+	if u.cost > 0 {
+		as = append(as, slog.Float64(CostKey, u.cost.usd()))
+	}
+	return as
+}
+
+// newFlow starts the live state of workflow sc: its journal is created now.
+func (s *sink) newFlow(sc *Scope) *flow {
+	base := fileBase(sc.name, sc.id)
+	f := &flow{s: s, id: sc.id, base: base, journal: base + "." + s.pid + ".jsonl", t: newTree(sc.id)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	file, err := s.root.OpenFile(f.journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		// Reported as fault does, inline: s.mu is held.
+		s.faults[f.journal] = true
+		err = fmt.Errorf("slogwf: open journal: %w", err)
+		s.errs = append(s.errs, err)
+		fmt.Fprintln(s.errOut, err)
+	}
+	f.file = file
+	s.flows.Store(f.id, f)
+	return f
+}
+
+// close ends every live workflow as incomplete and writes its final tree.
+func (s *sink) close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return s.closeErr
+	}
+	s.closed = true
+	s.mu.Unlock()
+
+	now := time.Now()
+	s.flows.Range(func(_, v any) bool {
+		f := v.(*flow)
+		line := append(appendEndHead(nil, f.id, f.id, now, StatusIncomplete, ""), '}', '\n')
+		e, err := decodeEntry(line)
+		if err == nil {
+			f.finish(line, e)
+		}
+		return true
+	})
+	s.pending.Wait()
+	if err := s.root.Close(); err != nil {
+		s.fault("dir", fmt.Errorf("slogwf: close dir: %w", err))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeErr = errors.Join(s.errs...)
+	return s.closeErr
+}
+
+// flow is the live state of one workflow.
+type flow struct {
+	s       *sink
+	id      string
+	base    string // of the file names
+	journal string // file name
+
+	// io is held shared while a line is written, exclusively to end.
+	io    sync.RWMutex
+	ended bool
+	file  *os.File // nil when it could not be opened
+
+	mu        sync.Mutex // guards what follows
+	t         *tree
+	scheduled bool
+	timer     *time.Timer
+	done      bool          // the final tree is written, or being written
+	cost      time.Duration // of the last snapshot
+
+	wmu sync.Mutex // one tree file write at a time, in order
+}
+
+// add writes line to the journal and applies e to the tree, unless the
+// workflow has ended.
+func (f *flow) add(line []byte, e *entry) bool {
+	f.io.RLock()
+	defer f.io.RUnlock()
+	if f.ended {
+		return false
+	}
+	f.write(line)
+	f.mu.Lock()
+	f.t.apply(e)
+	if !f.scheduled && !f.done {
+		f.scheduled = true
+		f.s.pending.Add(1)
+		// Snapshots cost time in proportion to the tree, so their pace
+		// follows their cost: a long run stays linear.
+		f.timer = time.AfterFunc(max(f.s.interval, 20*f.cost), f.snapshot)
+	}
+	f.mu.Unlock()
+	return true
+}
+
+// finish adds the workflow's end, closes its journal and writes its final
+// tree. It returns the workflow's usage.
+func (f *flow) finish(line []byte, e *entry) usage {
+	f.io.Lock()
+	if f.ended {
+		f.io.Unlock()
+		return usage{}
+	}
+	f.ended = true
+	f.write(line)
+	f.mu.Lock()
+	f.t.apply(e)
+	f.done = true
+	if f.scheduled && f.timer.Stop() {
+		f.s.pending.Done()
+	}
+	u := f.t.usageOf(f.id)
+	f.mu.Unlock()
+	if f.file != nil {
+		if err := f.file.Close(); err != nil {
+			f.s.fault(f.journal, fmt.Errorf("slogwf: close journal: %w", err))
+		}
+	}
+	f.io.Unlock()
+
+	f.s.flows.Delete(f.id)
+	for id := range f.t.nodes {
+		f.s.scopes.Delete(id)
+	}
+	f.writeTree(true)
+	return u
+}
+
+func (f *flow) write(line []byte) {
+	if f.file == nil {
+		return
+	}
+	if _, err := f.file.Write(line); err != nil {
+		f.s.fault(f.journal, fmt.Errorf("slogwf: write journal: %w", err))
+	}
+}
+
+func (f *flow) snapshot() {
+	defer f.s.pending.Done()
+	f.mu.Lock()
+	f.scheduled = false
+	f.mu.Unlock()
+	f.writeTree(false)
+}
+
+// writeTree writes the tree file: to a new temporary file, renamed over
+// the old one, so a reader sees the old tree or the new, never a part.
+func (f *flow) writeTree(final bool) {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	start := time.Now()
+	f.mu.Lock()
+	if f.done && !final {
+		f.mu.Unlock()
+		return
+	}
+	data := f.t.appendJSON(nil, final)
+	f.mu.Unlock()
+
+	name := f.base + ".json"
+	tmp := name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+	file, err := f.s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		_, err = file.Write(data)
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = f.s.root.Rename(tmp, name)
+		}
+		if err != nil {
+			_ = f.s.root.Remove(tmp)
+		}
+	}
+	if err != nil {
+		f.s.fault(name, fmt.Errorf("slogwf: write tree: %w", err))
+	}
+	f.mu.Lock()
+	f.cost = time.Since(start)
+	f.mu.Unlock()
+}
+
+// fileBase returns the start of the file names of a workflow: its name,
+// made safe as a file name, and the random end of its ID.
+func fileBase(name, id string) string {
+	return safeName(name, 64, "workflow") + "-" + safeName(id[max(0, len(id)-8):], 8, "id")
+}
+
+// safeName keeps the bytes of s that are safe in a file name anywhere,
+// replaces the others with '_' and cuts the result at n bytes. The result
+// never starts with a dot, so it is never "..", nor hidden.
+func safeName(s string, n int, empty string) string {
+	b := make([]byte, 0, min(len(s), n))
+	for i := 0; i < len(s) && len(b) < n; i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		case c == '.' && len(b) > 0:
+		default:
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	if len(bytes.Trim(b, "_")) == 0 {
+		return empty
+	}
+	return string(b)
+}
+
+// buffer is a pooled byte slice, as in log/slog.
+type buffer []byte
+
+var bufPool = sync.Pool{New: func() any { b := make(buffer, 0, 1024); return &b }}
+
+func newBuffer() *buffer { return bufPool.Get().(*buffer) }
+
+func (b *buffer) free() {
+	if cap(*b) <= 16<<10 {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}

@@ -1,0 +1,469 @@
+package slogwf
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Schema names the tree file format.
+const Schema = "slogwf.tree/v1"
+
+// tree builds the tree of one workflow from its events. The live handler
+// and a replay of journals feed it the same entries, so they build the same
+// tree; nothing in it depends on the order events arrive in, beyond which
+// of two ends of one scope comes first.
+type tree struct {
+	id        string
+	nodes     map[string]*node
+	last      []byte // time of the latest event
+	slab      []byte // record bodies are copied into it, to keep few large blocks
+	unstarted int    // nodes referenced by records or children but not started
+}
+
+type node struct {
+	kind           Kind
+	id, parent     string
+	name           string
+	number         int64
+	started, ended bool
+	status         string
+	start, end     string
+	err            string
+	attrs          []byte // a JSON object
+	input, output  []byte // JSON values
+	records        [][]byte
+	children       []*node
+	usage          usage  // its own
+	counts         counts // its own
+}
+
+type counts struct {
+	records, warnings, semantic, errors int64
+}
+
+func (c *counts) add(d counts) {
+	c.records += d.records
+	c.warnings += d.warnings
+	c.semantic += d.semantic
+	c.errors += d.errors
+}
+
+func newTree(id string) *tree {
+	t := &tree{id: id, nodes: map[string]*node{}}
+	t.node(id).kind = KindWorkflow
+	return t
+}
+
+// node returns the node of id, creating it unstarted if it is new.
+func (t *tree) node(id string) *node {
+	n := t.nodes[id]
+	if n == nil {
+		n = &node{id: id}
+		t.nodes[id] = n
+		t.unstarted++
+	}
+	return n
+}
+
+// apply adds one event to the tree.
+func (t *tree) apply(e *entry) {
+	switch e.Ev {
+	case evStart:
+		t.seen([]byte(e.Time))
+		t.start(e)
+	case evEnd:
+		t.seen([]byte(e.Time))
+		t.end(e)
+	case evRecord:
+		t.seen(recordTime(e.body))
+		t.record(e)
+	}
+}
+
+func (t *tree) seen(time []byte) {
+	if bytes.Compare(time, t.last) > 0 {
+		t.last = append(t.last[:0], time...)
+	}
+}
+
+// recordTime returns the time of a record body, which starts "time":"….
+func recordTime(body []byte) []byte {
+	const head = len(`"time":"`)
+	if i := bytes.IndexByte(body[head:], '"'); i >= 0 {
+		return body[head : head+i]
+	}
+	return nil
+}
+
+// usageOf returns the usage of the subtree of the node id.
+func (t *tree) usageOf(id string) usage {
+	var sum func(n *node) usage
+	sum = func(n *node) usage {
+		u := n.usage
+		for _, c := range n.children {
+			u.add(sum(c))
+		}
+		return u
+	}
+	if n := t.nodes[id]; n != nil {
+		return sum(n)
+	}
+	return usage{}
+}
+
+func (t *tree) start(e *entry) {
+	n := t.node(e.ID)
+	if n.started {
+		return
+	}
+	n.started = true
+	t.unstarted--
+	if k, ok := parseKind(e.Kind); ok && (k == KindWorkflow) == (e.ID == t.id) {
+		n.kind = k
+	} else if e.ID != t.id {
+		n.kind = KindAction
+	}
+	n.name, n.number, n.start = e.Name, e.Number, e.Time
+	if n.kind == KindInteraction {
+		n.name = e.Agent
+	}
+	n.attrs, n.input = e.Attrs, e.Input
+	n.usage.add(e.usage())
+	if e.ID == t.id {
+		return
+	}
+	// A scope without a parent, or whose parent would close a loop (only a
+	// damaged journal says so), hangs under the workflow.
+	n.parent = e.Parent
+	for p := t.nodes[n.parent]; p != nil; p = t.nodes[p.parent] {
+		if p == n {
+			n.parent = ""
+			break
+		}
+	}
+	if n.parent == "" {
+		n.parent = t.id
+	}
+	p := t.node(n.parent)
+	p.children = append(p.children, n)
+}
+
+func (t *tree) end(e *entry) {
+	n := t.node(e.ID)
+	if n.ended {
+		return // the first end wins: a parent may have closed it already
+	}
+	n.ended, n.end, n.status, n.err = true, e.Time, e.Status, e.Error
+	n.attrs = mergeObjects(n.attrs, e.Attrs)
+	if e.Output != nil {
+		n.output = e.Output
+	}
+	n.usage.add(e.usage())
+	closeBelow(n, e.Time)
+}
+
+// closeBelow ends every open scope under n as incomplete at time at.
+func closeBelow(n *node, at string) {
+	for _, c := range n.children {
+		if !c.ended {
+			c.ended, c.end, c.status = true, at, StatusIncomplete
+		}
+		closeBelow(c, at)
+	}
+}
+
+func (t *tree) record(e *entry) {
+	n := t.node(e.Scope)
+	n.records = append(n.records, t.keep(e.body))
+	n.counts.records++
+	switch {
+	case e.level >= slog.LevelError:
+		n.counts.errors++
+	case e.level >= slog.LevelWarn:
+		n.counts.warnings++
+	}
+	if e.Semantic {
+		n.counts.semantic++
+	}
+	n.usage.add(e.usage())
+}
+
+// keep copies b into the slab.
+func (t *tree) keep(b []byte) []byte {
+	if len(b) > cap(t.slab)-len(t.slab) {
+		t.slab = make([]byte, 0, max(64<<10, len(b)))
+	}
+	n := len(t.slab)
+	t.slab = append(t.slab, b...)
+	return t.slab[n:len(t.slab):len(t.slab)]
+}
+
+// appendJSON appends the tree as a tree file. A final tree shows scopes
+// that never ended as incomplete; a live one shows them running.
+func (t *tree) appendJSON(b []byte, final bool) []byte {
+	root := t.nodes[t.id]
+	w := treeWriter{t: t, final: final, b: b, sums: make(map[*node]sum, len(t.nodes))}
+	// Records and children of scopes never started have no place of their
+	// own: they go to the workflow, so that nothing is lost.
+	var orphans node
+	if t.unstarted > 0 {
+		for _, n := range t.nodes {
+			if n.started || n == root {
+				continue
+			}
+			orphans.records = append(orphans.records, n.records...)
+			orphans.counts.add(n.counts)
+			orphans.usage.add(n.usage)
+			for _, c := range n.children {
+				if c.started {
+					orphans.children = append(orphans.children, c)
+				}
+			}
+		}
+	}
+	w.rollup(root, &orphans)
+	w.node(root, &orphans)
+	return w.b
+}
+
+type treeWriter struct {
+	t     *tree
+	final bool
+	b     []byte
+	sums  map[*node]sum
+}
+
+type sum struct {
+	u usage
+	c counts
+}
+
+func (w *treeWriter) status(n *node) string {
+	switch {
+	case n.ended:
+		return n.status
+	case w.final:
+		return StatusIncomplete
+	}
+	return StatusRunning
+}
+
+// rollup computes the usage and counts of every node's subtree; extra
+// holds what the node takes in from scopes never started.
+func (w *treeWriter) rollup(n, extra *node) sum {
+	s := sum{u: n.usage, c: n.counts}
+	if w.status(n) == StatusFailed {
+		s.c.errors++
+	}
+	s.u.add(extra.usage)
+	s.c.add(extra.counts)
+	for _, c := range slices.Concat(n.children, extra.children) {
+		cs := w.rollup(c, &node{})
+		s.u.add(cs.u)
+		s.c.add(cs.c)
+	}
+	w.sums[n] = s
+	return s
+}
+
+func (w *treeWriter) node(n *node, extra *node) {
+	b := append(w.b, '{')
+	if n.id == w.t.id {
+		b = append(b, `"schema":"`+Schema+`",`...)
+	}
+	b = append(b, `"kind":"`...)
+	b = append(b, n.kind.String()...)
+	b = append(b, `","id":`...)
+	b = appendString(b, n.id)
+	switch n.kind {
+	case KindIteration:
+		b = append(b, `,"number":`...)
+		b = strconv.AppendInt(b, n.number, 10)
+	case KindInteraction:
+		b = append(b, `,"agent":`...)
+		b = appendString(b, n.name)
+	default:
+		b = append(b, `,"name":`...)
+		b = appendString(b, n.name)
+	}
+	b = append(b, `,"status":"`...)
+	b = append(b, w.status(n)...)
+	b = append(b, '"')
+	if n.start != "" {
+		b = append(b, `,"start":`...)
+		b = appendString(b, n.start)
+		end := string(w.t.last)
+		if n.ended {
+			b = append(b, `,"end":`...)
+			b = appendString(b, n.end)
+			end = n.end
+		}
+		b = append(b, `,"duration_ms":`...)
+		b = strconv.AppendFloat(b, durationMS(n.start, end), 'f', -1, 64)
+	}
+	if n.attrs != nil {
+		b = append(b, `,"attrs":`...)
+		b = append(b, n.attrs...)
+	}
+	if n.input != nil {
+		b = append(b, `,"input":`...)
+		b = append(b, n.input...)
+	}
+	if n.output != nil {
+		b = append(b, `,"output":`...)
+		b = append(b, n.output...)
+	}
+	if n.err != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, n.err)
+	}
+	s := w.sums[n]
+	b = append(b, `,"usage":`...)
+	b = appendUsage(b, s.u)
+	b = append(b, `,"counts":{"records":`...)
+	b = strconv.AppendInt(b, s.c.records, 10)
+	b = append(b, `,"warnings":`...)
+	b = strconv.AppendInt(b, s.c.warnings, 10)
+	b = append(b, `,"semantic":`...)
+	b = strconv.AppendInt(b, s.c.semantic, 10)
+	b = append(b, `,"errors":`...)
+	b = strconv.AppendInt(b, s.c.errors, 10)
+	b = append(b, `},"records":[`...)
+	records, children := n.records, n.children
+	if extra.records != nil || extra.children != nil {
+		records = slices.Concat(records, extra.records)
+		children = slices.Concat(children, extra.children)
+	}
+	// Records sort by time, which leads their bytes; ties by the rest, so
+	// that the order never depends on which goroutine won a race.
+	slices.SortFunc(records, bytes.Compare)
+	for i, r := range records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = append(b, r...)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	w.b = b
+	slices.SortFunc(children, func(x, y *node) int {
+		return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.id, y.id))
+	})
+	for k := KindIteration; k < nKinds; k++ {
+		w.children(n, k, children)
+	}
+	w.b = append(w.b, '}')
+}
+
+// children appends the array of n's children of kind k: always for the
+// kinds n usually holds, otherwise only when there are some.
+func (w *treeWriter) children(n *node, k Kind, children []*node) {
+	usual := k == KindIteration && n.kind == KindWorkflow ||
+		k == KindInteraction && n.kind != KindAction ||
+		k == KindAction
+	i := slices.IndexFunc(children, func(c *node) bool { return c.kind == k })
+	if i < 0 && !usual {
+		return
+	}
+	w.b = append(w.b, `,"`...)
+	w.b = append(w.b, k.String()...)
+	w.b = append(w.b, `s":[`...)
+	first := true
+	for _, c := range children {
+		if c.kind != k {
+			continue
+		}
+		if !first {
+			w.b = append(w.b, ',')
+		}
+		first = false
+		w.node(c, &node{})
+	}
+	w.b = append(w.b, ']')
+}
+
+func appendUsage(b []byte, u usage) []byte {
+	b = append(b, `{"llm_calls":`...)
+	b = strconv.AppendInt(b, u.calls, 10)
+	b = append(b, `,"input_tokens":`...)
+	b = strconv.AppendInt(b, u.in, 10)
+	b = append(b, `,"cached_input_tokens":`...)
+	b = strconv.AppendInt(b, u.cached, 10)
+	b = append(b, `,"output_tokens":`...)
+	b = strconv.AppendInt(b, u.out, 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, u.in+u.out, 10)
+	b = append(b, `,"cost_usd":`...)
+	b = strconv.AppendFloat(b, u.cost.usd(), 'g', -1, 64)
+	return append(b, '}')
+}
+
+func durationMS(from, to string) float64 {
+	a, err1 := time.Parse(time.RFC3339Nano, from)
+	b, err2 := time.Parse(time.RFC3339Nano, to)
+	if err1 != nil || err2 != nil || b.Before(a) {
+		return 0
+	}
+	return float64(b.Sub(a)) / float64(time.Millisecond)
+}
+
+// mergeObjects returns the JSON object a with the members of b added, a
+// member of b replacing a member of a with the same key.
+func mergeObjects(a, b []byte) []byte {
+	if len(a) == 0 {
+		return b
+	}
+	if len(b) == 0 {
+		return a
+	}
+	var later map[string]json.RawMessage
+	if json.Unmarshal(b, &later) != nil {
+		return a
+	}
+	out := []byte{'{'}
+	err := decodeMembers(a, func(k string, v json.RawMessage) {
+		if _, ok := later[k]; !ok {
+			out = appendString(out, k)
+			out = append(out, ':')
+			out = append(out, v...)
+			out = append(out, ',')
+		}
+	})
+	if err != nil {
+		return b
+	}
+	if inner := bytes.TrimSpace(b); len(inner) > 2 {
+		return append(out, inner[1:]...)
+	}
+	out[len(out)-1] = '}' // a trailing comma, or the '{' of an empty object
+	if len(out) == 1 {
+		return []byte("{}")
+	}
+	return out
+}
+
+// decodeMembers calls f on each member of the JSON object j, in order.
+func decodeMembers(j []byte, f func(k string, v json.RawMessage)) error {
+	d := json.NewDecoder(bytes.NewReader(j))
+	if _, err := d.Token(); err != nil {
+		return err
+	}
+	for d.More() {
+		k, err := d.Token()
+		if err != nil {
+			return err
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			return err
+		}
+		f(k.(string), v)
+	}
+	return nil
+}
