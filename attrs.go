@@ -78,16 +78,24 @@ func ActionID(id string) slog.Attr { return slog.String(ActionIDKey, id) }
 // usage is token, cost and call usage, of one record or rolled up.
 type usage struct {
 	calls, in, out, cached int64
-	cost                   picoUSD
+	cost                   nanoUSD
 }
 
-// picoUSD is an amount in 1e-12 US dollars. Integers sum exactly in any
+// nanoUSD is an amount in 1e-9 US dollars. Integers sum exactly in any
 // order, so a tree rebuilt from a journal has the live tree's totals.
-type picoUSD int64
+type nanoUSD int64
 
-func toPico(usd float64) picoUSD { return picoUSD(math.Round(usd * 1e12)) }
+// maxCost bounds the cost of one record, so that sums cannot overflow.
+const maxCost = 1e6 // US dollars
 
-func (p picoUSD) usd() float64 { return float64(p) / 1e12 }
+func toNano(usd float64) nanoUSD {
+	if math.IsNaN(usd) {
+		return 0
+	}
+	return nanoUSD(math.Round(max(-maxCost, min(usd, maxCost)) * 1e9))
+}
+
+func (n nanoUSD) usd() float64 { return float64(n) / 1e9 }
 
 func (u *usage) add(v usage) {
 	u.calls += v.calls
@@ -195,9 +203,9 @@ func (m *meta) read(a slog.Attr) (routing bool) {
 		m.usage.cached = intValue(a.Value)
 	case CostKey:
 		if a.Value.Kind() == slog.KindFloat64 {
-			m.usage.cost = toPico(a.Value.Float64())
+			m.usage.cost = toNano(a.Value.Float64())
 		} else {
-			m.usage.cost = toPico(float64(intValue(a.Value)))
+			m.usage.cost = toNano(float64(intValue(a.Value)))
 		}
 	}
 	return false

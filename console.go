@@ -2,14 +2,17 @@ package slogwf
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -27,6 +30,7 @@ func newConsole(o *Options) slog.Handler {
 	}
 	c := &console{
 		color: o.Color == ColorAlways || o.Color == ColorAuto && isTerminal(o.Console) && os.Getenv("NO_COLOR") == "",
+		nonce: rand.Text(),
 	}
 	user := o.ReplaceAttr
 	c.next = tint.NewTextHandler(o.Console, &tint.Options{
@@ -35,10 +39,7 @@ func newConsole(o *Options) slog.Handler {
 		TimeFormat: o.TimeFormat,
 		NoColor:    !c.color,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if user != nil {
-				a = user(groups, a)
-			}
-			return c.replace(groups, a)
+			return c.replace(groups, a, user)
 		},
 	})
 	return c
@@ -67,11 +68,15 @@ func isTerminal(w io.Writer) bool {
 // strconv.Quote, except that when colored it turns every `\x1b` of the
 // quoted text back into a raw ESC. So the console escapes messages fully
 // (consoleMessage) and keys and values just so that tint's quoting is safe
-// (consoleText).
+// (consoleText); group names, which tint never passes to ReplaceAttr, it
+// escapes before tint sees them.
 type console struct {
-	next    slog.Handler // tint
-	color   bool
-	grouped bool // tint holds a group: no attribute shares the message's key
+	next  slog.Handler // tint
+	color bool
+	// nonce starts every message the console built: replace passes it
+	// on, escaped and colored already, and escapes any other "msg". It is
+	// random and never written, so logged text cannot pass for it.
+	nonce string
 }
 
 func (c *console) Enabled(ctx context.Context, l slog.Level) bool {
@@ -80,36 +85,34 @@ func (c *console) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (c *console) Handle(ctx context.Context, r slog.Record) error {
 	sc, ev := fromContext(ctx)
-	msg := consoleMessage(r.Message)
-	if ev != nil {
-		msg = c.eventText(ev)
-	}
-	var badge string
-	rewrite := false
+	semantic, rewrite := false, false
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == SemanticKey && a.Value.Kind() == slog.KindBool && a.Value.Bool() {
-			badge = "SEMANTIC "
-			if c.color {
-				badge = "\x1b[1;35mSEMANTIC\x1b[0m "
-			}
-		}
-		rewrite = rewrite || c.mustFix(a)
+		semantic = semantic || a.Key == SemanticKey && a.Value.Kind() == slog.KindBool && a.Value.Bool()
+		rewrite = rewrite || mustFix(a)
 		return true
 	})
-	if sc != nil {
-		on, off := "", ""
-		if c.color {
-			on, off = palette[sc.color], "\x1b[0m"
-		}
-		msg = badge + on + sc.label + off + " " + msg
-	} else if badge != "" {
-		msg = badge + msg
+	var badge, label, mark string
+	msg := r.Message
+	if ev != nil {
+		mark, msg = c.eventText(ev)
 	}
-	r.Message = msg
+	if semantic {
+		badge = "SEMANTIC "
+		if c.color {
+			badge = "\x1b[1;35mSEMANTIC\x1b[0m "
+		}
+	}
+	if sc != nil {
+		label = sc.label
+		if c.color {
+			label = sc.colorLabel
+		}
+	}
+	r.Message = c.nonce + badge + label + mark + consoleMessage(msg)
 	if rewrite {
 		r2 := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 		r.Attrs(func(a slog.Attr) bool {
-			r2.AddAttrs(c.fix(a, true))
+			r2.AddAttrs(fix(a))
 			return true
 		})
 		r = r2
@@ -117,113 +120,131 @@ func (c *console) Handle(ctx context.Context, r slog.Record) error {
 	return c.next.Handle(ctx, r)
 }
 
-func (c *console) eventText(ev *event) string {
+// eventText returns the mark and the text that stand for the message of a
+// scope's start or end.
+func (c *console) eventText(ev *event) (mark, text string) {
 	kind := ev.scope.kind.String()
 	switch {
 	case !ev.end:
-		return "▶ " + kind
+		return "▶ ", kind
 	case ev.status == StatusCompleted && c.color:
-		return "\x1b[32m✔\x1b[0m " + kind
+		return "\x1b[32m✔\x1b[0m ", kind
 	case ev.status == StatusCompleted:
-		return "✔ " + kind
+		return "✔ ", kind
 	case c.color:
-		return "\x1b[91m✗\x1b[0m " + kind + " " + ev.status
+		return "\x1b[91m✗\x1b[0m ", kind + " " + ev.status
 	}
-	return "✗ " + kind + " " + ev.status
+	return "✗ ", kind + " " + ev.status
 }
 
-// mustFix reports whether tint cannot be given a as it is: a group key
-// tint would not escape, or a top-level "msg" that replace would take for
-// the message.
-func (c *console) mustFix(a slog.Attr) bool {
-	switch a.Value.Kind() {
-	case slog.KindGroup:
-		if consoleText(a.Key) != a.Key {
+// mustFix reports whether a holds a group whose name tint would write
+// unescaped (tint never passes group names to ReplaceAttr), or groups
+// nested deeper than maxDepth, as a LogValuer that holds itself makes them.
+func mustFix(a slog.Attr) bool { return mustFixAt(a, 0) }
+
+func mustFixAt(a slog.Attr, depth int) bool {
+	v := a.Value.Resolve()
+	if v.Kind() != slog.KindGroup {
+		return false
+	}
+	if depth == maxDepth || consoleText(a.Key) != a.Key {
+		return true
+	}
+	for _, g := range v.Group() {
+		if mustFixAt(g, depth+1) {
 			return true
 		}
-		for _, g := range a.Value.Group() {
-			if c.mustFix(g) {
-				return true
-			}
-		}
-	case slog.KindString:
-		return !c.grouped && a.Key == slog.MessageKey && consoleText(a.Value.String()) != a.Value.String()
 	}
 	return false
 }
 
-// fix escapes what mustFix finds in a.
-func (c *console) fix(a slog.Attr, top bool) slog.Attr {
-	switch a.Value.Kind() {
-	case slog.KindGroup:
-		as := make([]slog.Attr, 0, len(a.Value.Group()))
-		for _, g := range a.Value.Group() {
-			as = append(as, c.fix(g, false))
-		}
-		return slog.Attr{Key: consoleText(a.Key), Value: slog.GroupValue(as...)}
-	case slog.KindString:
-		if top && !c.grouped && a.Key == slog.MessageKey {
-			a.Value = slog.StringValue(consoleText(a.Value.String()))
-		}
+// fix escapes the group names in a and cuts its groups at maxDepth.
+func fix(a slog.Attr) slog.Attr { return fixAt(a, 0) }
+
+func fixAt(a slog.Attr, depth int) slog.Attr {
+	v := a.Value.Resolve()
+	switch {
+	case v.Kind() != slog.KindGroup:
+		return a
+	case depth == maxDepth:
+		return slog.String(consoleText(a.Key), "!ERROR: groups nested too deep")
 	}
-	return a
+	as := make([]slog.Attr, 0, len(v.Group()))
+	for _, g := range v.Group() {
+		as = append(as, fixAt(g, depth+1))
+	}
+	return slog.Attr{Key: consoleText(a.Key), Value: slog.GroupValue(as...)}
 }
 
 func (c *console) WithAttrs(attrs []slog.Attr) slog.Handler {
-	if slices.ContainsFunc(attrs, c.mustFix) {
+	if slices.ContainsFunc(attrs, mustFix) {
 		fixed := make([]slog.Attr, len(attrs))
 		for i, a := range attrs {
-			fixed[i] = c.fix(a, true)
+			fixed[i] = fix(a)
 		}
 		attrs = fixed
 	}
-	return &console{next: c.next.WithAttrs(attrs), color: c.color, grouped: c.grouped}
+	return &console{next: c.next.WithAttrs(attrs), color: c.color, nonce: c.nonce}
 }
 
 func (c *console) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return c
 	}
-	return &console{next: c.next.WithGroup(consoleText(name)), color: c.color, grouped: true}
+	return &console{next: c.next.WithGroup(consoleText(name)), color: c.color, nonce: c.nonce}
 }
 
-// replace is tint's ReplaceAttr: it names slogwf's levels, drops the
-// semantic flag (the badge shows it) and escapes keys and values.
-func (c *console) replace(groups []string, a slog.Attr) slog.Attr {
+// replace is tint's ReplaceAttr: it passes on the message the console
+// built, runs the user's ReplaceAttr on everything else, names slogwf's
+// levels, drops the semantic flag (the badge shows it) and escapes text.
+func (c *console) replace(groups []string, a slog.Attr, user func([]string, slog.Attr) slog.Attr) slog.Attr {
+	top := len(groups) == 0
+	if top && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
+		if s, ok := strings.CutPrefix(a.Value.String(), c.nonce); ok {
+			return slog.String(a.Key, s)
+		}
+	}
+	if user != nil {
+		a = user(groups, a)
+	}
 	if a.Equal(slog.Attr{}) {
 		return a // dropped by the user's ReplaceAttr
 	}
-	if len(groups) == 0 {
-		switch v := a.Value; a.Key {
+	v := a.Value
+	if top {
+		switch a.Key {
 		case slog.TimeKey:
 			if v.Kind() == slog.KindTime {
 				return a
 			}
 		case slog.MessageKey:
 			if v.Kind() == slog.KindString {
-				return a // escaped by Handle, as is an attribute with this key
+				// An attribute that tint cannot tell from the message.
+				return slog.String(a.Key, consoleMessage(v.String()))
 			}
 		case slog.LevelKey:
 			if l, ok := v.Any().(slog.Level); ok {
 				return levelAttr(a, l)
 			}
 		case slog.SourceKey:
-			if _, ok := v.Any().(*slog.Source); ok {
-				return a
+			if src, ok := v.Any().(*slog.Source); ok && src != nil {
+				dir, file := filepath.Split(src.File)
+				return slog.String(a.Key, consoleMessage(filepath.Join(filepath.Base(dir), file)+":"+strconv.Itoa(src.Line)))
+			}
+		case SemanticKey:
+			if v.Kind() == slog.KindBool {
+				return slog.Attr{}
 			}
 		}
 	}
-	if a.Key == SemanticKey && a.Value.Kind() == slog.KindBool {
-		return slog.Attr{}
-	}
 	a.Key = consoleText(a.Key)
-	switch a.Value.Kind() {
+	switch v.Kind() {
 	case slog.KindString:
-		if s := consoleText(a.Value.String()); s != a.Value.String() {
+		if s := consoleText(v.String()); s != v.String() {
 			a.Value = slog.StringValue(s)
 		}
 	case slog.KindAny:
-		a.Value = slog.StringValue(consoleText(anyText(a.Value.Any())))
+		a.Value = slog.StringValue(consoleText(anyText(v.Any())))
 	}
 	return a
 }
@@ -239,7 +260,8 @@ func levelAttr(a slog.Attr, l slog.Level) slog.Attr {
 	return a
 }
 
-// anyText formats x as tint does, but survives a panic.
+// anyText formats x as tint does, but an error by its message, and
+// survives a panic.
 func anyText(x any) (s string) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -247,6 +269,8 @@ func anyText(x any) (s string) {
 		}
 	}()
 	switch v := x.(type) {
+	case error:
+		return v.Error()
 	case encoding.TextMarshaler:
 		if t, err := v.MarshalText(); err == nil {
 			return string(t)
@@ -261,23 +285,27 @@ func anyText(x any) (s string) {
 }
 
 // consoleMessage escapes s for a terminal: control characters, bidi
-// overrides, line separators and invalid UTF-8 become Go escapes, so a
-// message is one line that can change nothing around it.
+// overrides, line separators and invalid UTF-8 become escapes, so that a
+// message is one line that can change nothing around it. It never writes
+// `\x1b` (see console), so what it returns is safe for tint to quote too,
+// and escaping again changes nothing.
 func consoleMessage(s string) string {
 	return escape(s, func(rest string, r rune, size int) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			return fmt.Sprintf(`\x%02x`, rest[0])
+		case r == utf8.RuneError:
+			return `\ufffd` // tint without color cuts quoted text at it
 		case r == '\n':
 			return `\n`
 		case r == '\r':
 			return `\r`
 		case r == '\t':
 			return `\t`
-		case r < 0x20 || r == 0x7f:
-			return fmt.Sprintf(`\x%02x`, r)
-		case unsafeRune(r):
+		case r < 0x20 || r == 0x7f || unsafeRune(r):
 			return fmt.Sprintf(`\u%04x`, r)
+		case r == '\\' && strings.HasPrefix(rest, `\x1b`):
+			return "⧵"
 		}
 		return ""
 	})

@@ -15,14 +15,20 @@ import (
 // hostile carries what an LLM's output may hold to forge or hide log lines
 // or take over a terminal.
 const hostile = "a\x1b[31mRED\x1b]0;title\x07\x1b]8;;http://x\x1b\\link\x1b]52;c;Y2xpcA==\x07" +
-	"\u009b31m\r\b\x00\x7f\u2028\u2029\u202eevil\u2066\nINF forged line \\x1b[2J\xff\ufffdend"
+	"\u009b31m\r\b\x00\x7f\u2028\u2029\u202eevil\u2066\nINF forged line \\x1b[2J\xff\ufffdTAIL"
 
 // sgr matches the color sequences the console writes itself.
 var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 func TestConsoleEscapesUntrustedText(t *testing.T) {
+	replace := func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == "replaced" {
+			return slog.String(hostile, hostile)
+		}
+		return a
+	}
 	for _, color := range []slogwf.ColorMode{slogwf.ColorAlways, slogwf.ColorNever} {
-		s := newSetup(t, &slogwf.Options{Color: color})
+		s := newSetup(t, &slogwf.Options{Color: color, ReplaceAttr: replace})
 		ctx, wf := slogwf.StartWorkflow(s.ctx, "wf"+hostile)
 		ctx, ia := slogwf.StartInteraction(ctx, "agent"+hostile)
 		logs := []func(){
@@ -38,6 +44,15 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 			func() { s.log.InfoContext(ctx, "any", "v", struct{ S string }{hostile}) },
 			func() { s.log.InfoContext(ctx, "bytes", "b", []byte(hostile)) },
 			func() { slogwf.Semantic(ctx, hostile) },
+			func() { s.log.InfoContext(ctx, "inline group", slog.Group("", "msg", hostile)) },
+			func() { s.log.With(slog.Group("", "msg", hostile)).InfoContext(ctx, "inline group with") },
+			func() { s.log.InfoContext(ctx, "valuer string", "msg", valueOf{slog.StringValue(hostile)}) },
+			func() {
+				s.log.InfoContext(ctx, "valuer group", "v", valueOf{slog.GroupValue(slog.Group(hostile, slog.Group(hostile, "k", 1)))})
+			},
+			func() { s.log.With("v", valueOf{slog.GroupValue(slog.Group(hostile, "k", 1))}).InfoContext(ctx, "valuer group with") },
+			func() { s.log.InfoContext(ctx, "source", slog.Any("source", &slog.Source{File: hostile, Line: 1})) },
+			func() { s.log.InfoContext(ctx, "user replace", "replaced", 1) },
 		}
 		for _, log := range logs {
 			log()
@@ -55,9 +70,9 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 			}
 			assert.NotContains(t, plain, "\x1b", "only slogwf's own color sequences: %q", l)
 			assert.NotRegexp(t, "[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]", plain, "%q", l)
-			assert.True(t, strings.Contains(plain, "end") || !strings.Contains(plain, "forged"), "never cut short: %q", l)
+			assert.Equal(t, strings.Count(plain, "forged"), strings.Count(plain, "TAIL"), "never cut short: %q", l)
 		}
-		assert.Contains(t, out, `\x1b[31mRED`, "messages show escapes")
+		assert.Contains(t, out, `\u001b[31mRED`, "messages show escapes")
 		assert.Contains(t, out, `␛[31mRED`, "values show a stand-in")
 	}
 }
@@ -107,4 +122,29 @@ func TestConsoleColorsAgentsStably(t *testing.T) {
 	}
 	assert.Equal(t, label("planner"), label("planner"))
 	assert.NotEqual(t, label("planner"), label("worker-1"))
+}
+
+// valueOf is a LogValuer of v.
+type valueOf struct{ v slog.Value }
+
+func (v valueOf) LogValue() slog.Value { return v.v }
+
+func TestConsoleDropsOnlyTheTopLevelSemanticFlag(t *testing.T) {
+	s := newSetup(t, nil)
+	s.log.Info("m", slog.Group("check", "semantic", false, "other", 1))
+	assert.Equal(t, []string{"INF m check.semantic=false check.other=1"}, trimTimes(s.console.Lines()))
+}
+
+func TestConsoleReplaceAttrSeesAllButTheMessage(t *testing.T) {
+	var keys []string
+	s := newSetup(t, &slogwf.Options{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		keys = append(keys, a.Key)
+		if a.Key == slog.MessageKey || a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}})
+	s.log.Info("kept", "a", 1)
+	assert.Equal(t, []string{"INF kept a=1"}, s.console.Lines())
+	assert.Equal(t, []string{slog.TimeKey, slog.LevelKey, "a"}, keys)
 }

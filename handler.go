@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,7 +41,7 @@ type Options struct {
 	Dir string
 
 	// Turn the tree off: no files, scopes become no-ops; the console goes on
-	// (Default: true when $SLOGWF_DISABLE is 1 or true).
+	// (Default: true when $SLOGWF_DISABLE is 1, true, yes or on).
 	Disabled bool
 
 	// How often the tree file of a running workflow is rewritten (Default: 1s).
@@ -74,38 +74,51 @@ type Options struct {
 	// Time format of the tint console (Default: "15:04:05.000").
 	TimeFormat string
 
-	// ReplaceAttr rewrites console attributes, as in slog.HandlerOptions.
-	// slogwf escapes what it returns.
+	// ReplaceAttr rewrites the console's attributes, time, level and
+	// source, as in slog.HandlerOptions; not the message, which slogwf
+	// builds from the scope path and the record's. slogwf escapes what it
+	// returns.
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 }
 
-// options returns opts with the defaults and environment applied.
-func (opts *Options) options() (Options, error) {
+// options returns opts with the defaults and the environment applied, the
+// console's too when console is set: New has a console, NewHandler not.
+func (opts *Options) options(console bool) (Options, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
+	if o.ErrorOutput == nil {
+		o.ErrorOutput = os.Stderr
+	}
 	if o.Dir == "" {
 		o.Dir = cmp.Or(os.Getenv("SLOGWF_DIR"), "logs")
-	}
-	if v := os.Getenv("SLOGWF_DISABLE"); v != "" {
-		off, err := strconv.ParseBool(v)
-		if err != nil {
-			return o, fmt.Errorf("slogwf: SLOGWF_DISABLE=%q: %w", v, err)
-		}
-		o.Disabled = o.Disabled || off
 	}
 	if o.SnapshotInterval <= 0 {
 		o.SnapshotInterval = time.Second
 	}
-	if o.ErrorOutput == nil {
-		o.ErrorOutput = os.Stderr
+	var err error
+	if v := os.Getenv("SLOGWF_DISABLE"); v != "" {
+		switch strings.ToLower(v) {
+		case "1", "t", "true", "yes", "on":
+			o.Disabled = true
+		case "0", "f", "false", "no", "off":
+		default:
+			err = fmt.Errorf("slogwf: SLOGWF_DISABLE=%q: want 1 or 0", v)
+		}
+	}
+	if !console || err != nil {
+		return o, err
 	}
 	if o.Console == nil {
 		o.Console = os.Stderr
 	}
-	if o.Format == "" {
+	switch o.Format {
+	case "":
 		o.Format = FormatTint
+	case FormatTint, FormatText, FormatJSON:
+	default:
+		return o, fmt.Errorf("slogwf: unknown console format %q", o.Format)
 	}
 	if o.TimeFormat == "" {
 		o.TimeFormat = "15:04:05.000"
@@ -143,7 +156,7 @@ type Handler struct {
 // opts say otherwise) and the trees and journals of workflows under
 // opts.Dir. Close it when the program is done.
 func New(opts *Options) (*Handler, error) {
-	o, err := opts.options()
+	o, err := opts.options(true)
 	if err != nil {
 		return nil, err
 	}
@@ -157,17 +170,19 @@ func New(opts *Options) (*Handler, error) {
 }
 
 // NewHandler returns a Handler that passes every record on to next and
-// writes the trees and journals of workflows under opts.Dir. When the
-// directory cannot be used, it says so on opts.ErrorOutput and the tree is
-// off.
+// writes the trees and journals of workflows under opts.Dir. What New would
+// return as an error it says on opts.ErrorOutput; when the directory cannot
+// be used, the tree is off.
 func NewHandler(next slog.Handler, opts *Options) *Handler {
 	h := &Handler{next: next}
-	o, err := opts.options()
-	if err == nil && !o.Disabled {
-		h.sink, err = openSink(o.Dir, o.SnapshotInterval, o.ErrorOutput)
-	}
+	o, err := opts.options(false)
 	if err != nil {
 		fmt.Fprintln(o.ErrorOutput, err)
+	}
+	if !o.Disabled {
+		if h.sink, err = openSink(o.Dir, o.SnapshotInterval, o.ErrorOutput); err != nil {
+			fmt.Fprintln(o.ErrorOutput, err)
+		}
 	}
 	return h
 }

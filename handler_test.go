@@ -441,3 +441,59 @@ func trimTimes(lines []string) []string {
 	}
 	return out
 }
+
+func TestBadEnvironment(t *testing.T) {
+	t.Setenv("SLOGWF_DIR", t.TempDir())
+	t.Setenv("SLOGWF_DISABLE", "bogus")
+	t.Setenv("SLOGWF_LEVEL", "verbose")
+
+	_, err := slogwf.New(nil)
+	require.ErrorContains(t, err, "SLOGWF_DISABLE")
+
+	var errs bytes.Buffer
+	h := slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{ErrorOutput: &errs})
+	assert.Contains(t, errs.String(), `SLOGWF_DISABLE="bogus"`)
+	assert.NotContains(t, errs.String(), "SLOGWF_LEVEL", "NewHandler has no level of its own")
+	_, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "on")
+	assert.NotNil(t, wf, "the tree stays on")
+	wf.End()
+	require.NoError(t, h.Close())
+
+	assert.NotPanics(t, func() {
+		t.Setenv("SLOGWF_DIR", t.TempDir()) // nil options: errors go to stderr
+		_ = slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil).Close()
+	})
+
+	t.Setenv("SLOGWF_DISABLE", "yes")
+	h = slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil)
+	_, wf = slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "off")
+	assert.Nil(t, wf)
+}
+
+func TestUnknownConsoleFormat(t *testing.T) {
+	_, err := slogwf.New(&slogwf.Options{Dir: t.TempDir(), Format: "yaml"})
+	assert.ErrorContains(t, err, `unknown console format "yaml"`)
+}
+
+func TestStaleAttributeIDsFallBackToTheContext(t *testing.T) {
+	s := newSetup(t, nil)
+	_, old := slogwf.StartWorkflow(s.ctx, "old")
+	old.End()
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "new")
+	ctx, ia := slogwf.StartInteraction(ctx, "a")
+	s.log.With(slogwf.WorkflowID(old.ID())).InfoContext(ctx, "ended workflow")
+	s.log.InfoContext(ctx, "unknown interaction", slogwf.InteractionID("nope"))
+	ia.End()
+	wf.End()
+	assert.Equal(t, []string{"ended workflow", "unknown interaction"}, s.tree(t, wf).Interactions[0].msgs())
+}
+
+func TestLateEndIsMarkedOnTheConsole(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "late")
+	_, ia := slogwf.StartInteraction(ctx, "a")
+	wf.End()
+	ia.End()
+	assert.Contains(t, s.console.String(), "✔ interaction dur=")
+	assert.Contains(t, s.console.String(), "late=true")
+}

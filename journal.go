@@ -62,7 +62,7 @@ type usageJSON struct {
 
 func (e *entry) usage() usage {
 	if u := e.Usage; u != nil {
-		return usage{calls: u.Calls, in: u.In, cached: u.Cached, out: u.Out, cost: toPico(u.Cost)}
+		return usage{calls: u.Calls, in: u.In, cached: u.Cached, out: u.Out, cost: toNano(u.Cost)}
 	}
 	return e.use
 }
@@ -76,8 +76,18 @@ func decodeEntry(line []byte) (*entry, error) {
 	if e.Wf == "" {
 		return nil, errors.New(`no "wf"`)
 	}
-	if _, err := time.Parse(time.RFC3339Nano, e.Time); err != nil {
+	t, err := time.Parse(time.RFC3339Nano, e.Time)
+	if err != nil {
 		return nil, fmt.Errorf(`bad "time": %w`, err)
+	}
+	if len(e.Time) != len(timeLayout)-len("07:00")+1 || e.Time[len(e.Time)-1] != 'Z' {
+		e.Time = t.UTC().Format(timeLayout) // the tree sorts times as strings
+	}
+	switch {
+	case string(e.Attrs) == "null":
+		e.Attrs = nil
+	case len(e.Attrs) > 0 && e.Attrs[0] != '{':
+		return nil, errors.New(`"attrs" is not an object`)
 	}
 	switch e.Ev {
 	case evStart, evEnd:
@@ -231,14 +241,9 @@ func appendEventLine(b []byte, ev *event, r slog.Record) []byte {
 }
 
 // valueText returns v as text: an error's message, a string as is.
-func valueText(v slog.Value) (s string) {
-	defer func() {
-		if p := recover(); p != nil {
-			s = fmt.Sprintf("!PANIC: %v", p)
-		}
-	}()
-	if err, ok := v.Any().(error); ok && v.Kind() == slog.KindAny {
-		return err.Error()
+func valueText(v slog.Value) string {
+	if v.Kind() == slog.KindAny {
+		return anyText(v.Any())
 	}
 	return v.String()
 }

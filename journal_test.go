@@ -3,10 +3,12 @@ package slogwf
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,6 +123,7 @@ func TestDecodeEntryRejectsBadLines(t *testing.T) {
 		`{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:00Z","level":"LOUD"}`,
 		`{"ev":"record","wf":"w","scope":"s","time":"yesterday","level":"INFO"}`,
 		`{"ev":"other","wf":"w","id":"s","time":"2026-01-01T00:00:00Z"}`,
+		`{"ev":"start","wf":"w","id":"s","time":"2026-01-01T00:00:00Z","attrs":"oops"}`,
 	} {
 		_, err := decodeEntry([]byte(line))
 		assert.Error(t, err, line)
@@ -173,4 +176,133 @@ func TestAppendStringRoundTrips(t *testing.T) {
 			assert.Equal(t, s, e.Msg, "valid text decodes back exactly")
 		}
 	}
+}
+
+// Ends racing each other reach the journal in the order they reach the
+// tree, so a replay decides "the first end wins" as the live tree did.
+func TestConcurrentEndsReplayAsTheyHappened(t *testing.T) {
+	for range 30 {
+		dir := t.TempDir()
+		h, err := New(&Options{Dir: dir, Console: io.Discard})
+		require.NoError(t, err)
+		ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), slog.New(h)), "race")
+		ctx, it := StartIteration(ctx)
+		var scopes []*Scope
+		for a := range 8 {
+			_, ia := StartInteraction(ctx, fmt.Sprint(a))
+			scopes = append(scopes, ia)
+		}
+		scopes = append(scopes, it)
+		var wg sync.WaitGroup
+		for _, s := range scopes {
+			wg.Go(func() { s.End() })
+		}
+		wg.Wait()
+		wf.End()
+		require.NoError(t, h.Close())
+
+		live, err := os.ReadFile(h.TreeFile(wf))
+		require.NoError(t, err)
+		require.Equal(t, string(live), string(replay(t, dir)))
+	}
+}
+
+func TestEndRacingCloseKeepsTheFinalTree(t *testing.T) {
+	for range 50 {
+		h, err := New(&Options{Dir: t.TempDir(), Console: io.Discard})
+		require.NoError(t, err)
+		ctx := ContextWithLogger(context.Background(), slog.New(h))
+		_, wf := StartWorkflow(ctx, "race")
+		var wg sync.WaitGroup
+		wg.Go(func() { wf.End() })
+		var closeErr error
+		wg.Go(func() { closeErr = h.Close() })
+		wg.Wait()
+		require.NoError(t, closeErr)
+		require.FileExists(t, h.TreeFile(wf))
+	}
+}
+
+func TestCloseRacingStartWorkflowLeavesWholeTrees(t *testing.T) {
+	for range 50 {
+		dir := t.TempDir()
+		h, err := New(&Options{Dir: dir, Console: io.Discard})
+		require.NoError(t, err)
+		ctx := ContextWithLogger(context.Background(), slog.New(h))
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() { StartWorkflow(ctx, "race") })
+		}
+		require.NoError(t, h.Close())
+		wg.Wait()
+		paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		require.NoError(t, err)
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			assert.Contains(t, string(b), `"name":"race","status":"incomplete","start":`)
+		}
+	}
+}
+
+func TestOddValuesKeepTheTreeValid(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "odd")
+	l.InfoContext(ctx, "nan cost", Cost(math.NaN()), Cost(math.Inf(1)))
+	l.InfoContext(ctx, "huge cost", Cost(1e300))
+	l.InfoContext(ctx, "self", "v", selfValuer{})
+	r := slog.NewRecord(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), slog.LevelInfo, "far future", 0)
+	require.NoError(t, h.Handle(ctx, r))
+	wf.End()
+	require.NoError(t, h.Close())
+
+	live, err := os.ReadFile(h.TreeFile(wf))
+	require.NoError(t, err)
+	var tree struct {
+		Usage struct {
+			Cost float64 `json:"cost_usd"`
+		}
+		Records []struct{ Time string }
+	}
+	require.NoError(t, json.Unmarshal(live, &tree), "the tree is JSON a reader can read")
+	assert.Equal(t, 2*maxCost, tree.Usage.Cost, "NaN counts for nothing, the rest is bounded")
+	require.Len(t, tree.Records, 4)
+	assert.Contains(t, string(live), "groups nested too deep")
+	assert.Equal(t, string(live), string(replay(t, dir)))
+}
+
+// selfValuer is a LogValuer whose value holds itself.
+type selfValuer struct{}
+
+func (selfValuer) LogValue() slog.Value { return slog.GroupValue(slog.Any("again", selfValuer{})) }
+
+func FuzzDecodeEntry(f *testing.F) {
+	for _, line := range []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"n","attrs":{"a":1}}`,
+		`{"ev":"start","wf":"w","id":"i","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a","input":[1]}`,
+		`{"ev":"record","wf":"w","scope":"i","usage":{"llm_calls":1,"input_tokens":5,"cost_usd":0.1},"time":"2026-01-01T00:00:02.5+02:00","level":"WARN","msg":"m\u001b","semantic":true,"attrs":{"g":{"k":"v"}}}`,
+		`{"ev":"end","wf":"w","id":"i","time":"2026-01-01T00:00:03.000000000Z","status":"failed","error":"e","attrs":{"b":2},"output":"o"}`,
+		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:04.000000000Z","status":"completed"}`,
+		`{"ev":"start","wf":"w","id":"x","parent":"x","kind":"action","time":"2026-01-01T00:00:00Z","attrs":[1]}`,
+	} {
+		f.Add([]byte(line))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr := newTree("w")
+		for line := range bytes.Lines(data) {
+			e, err := decodeEntry(line)
+			if err != nil {
+				continue
+			}
+			e.Wf = "w" // one tree takes every line, to mix them more
+			tr.apply(e)
+		}
+		for _, final := range []bool{false, true} {
+			out := tr.appendJSON(nil, final)
+			require.True(t, json.Valid(out), "%s", out)
+		}
+	})
 }

@@ -75,12 +75,13 @@ func appendString(b []byte, s string) []byte {
 }
 
 // unsafeRune reports whether r is a non-ASCII rune that changes how a
-// terminal or editor shows the text around it.
+// terminal or editor shows the text around it, or hides text.
 func unsafeRune(r rune) bool {
 	return r >= 0x80 && r <= 0x9f || // C1 controls
 		r == 0x061c || r == 0x200e || r == 0x200f || // bidi marks
+		r == 0x200b || r == 0xfeff || // zero width space, byte order mark
 		r >= 0x2028 && r <= 0x202e || // line/paragraph separators, bidi embeddings
-		r >= 0x2066 && r <= 0x2069 // bidi isolates
+		r >= 0x2060 && r <= 0x206f // word joiner, invisible operators, bidi isolates, deprecated formats
 }
 
 func appendRuneEscape(b []byte, r rune) []byte {
@@ -185,12 +186,19 @@ type attrEncoder struct {
 	sep    bool     // a member precedes at the current level
 }
 
+// maxDepth bounds the nesting of groups: a LogValuer may hold itself, and
+// JSON readers give up at 10,000 levels.
+const maxDepth = 100
+
 // attr appends a, after resolving it, with slog's rules: an empty Attr is
 // skipped, a group with an empty key is inlined, an empty group is dropped.
 func (e *attrEncoder) attr(a slog.Attr) {
 	a.Value = a.Value.Resolve()
 	if a.Equal(slog.Attr{}) {
 		return
+	}
+	if a.Value.Kind() == slog.KindGroup && len(e.groups) >= maxDepth {
+		a.Value = slog.StringValue("!ERROR: groups nested too deep")
 	}
 	if a.Value.Kind() == slog.KindGroup {
 		as := a.Value.Group()

@@ -120,3 +120,18 @@ func TestSemantic(t *testing.T) {
 	assert.Contains(t, lines, "ERR SEMANTIC [sem planner] answer is made up")
 	assert.Contains(t, lines, "WRN [sem planner] plain warning")
 }
+
+func FuzzParseLevel(f *testing.F) {
+	for _, s := range []string{"TRACE", "info+2", "warning", "-8", "NOTICE-1", "ERROR+100", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := slogwf.ParseLevel(s)
+		if err != nil {
+			return
+		}
+		back, err := slogwf.ParseLevel(slogwf.LevelName(l))
+		require.NoError(t, err)
+		require.Equal(t, l, back, "%q", s)
+	})
+}

@@ -72,9 +72,10 @@ type Scope struct {
 	ctx    context.Context
 	logger *slog.Logger
 
-	prefix string // console path, escaped
-	label  string // "[prefix]"
-	color  uint8  // palette index of the label
+	prefix     string // console path, escaped
+	color      uint8  // palette index of the path
+	label      string // "[prefix] "
+	colorLabel string // label in color
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
@@ -209,7 +210,8 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 			}
 		}
 	}
-	s.label = "[" + s.prefix + "]"
+	s.label = "[" + s.prefix + "] "
+	s.colorLabel = palette[s.color] + "[" + s.prefix + "]\x1b[0m "
 	ctx = context.WithValue(ctx, ctxKey{}, s)
 	s.ctx = context.WithoutCancel(ctx)
 	s.start = time.Now()

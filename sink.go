@@ -26,11 +26,15 @@ type sink struct {
 
 	pending sync.WaitGroup // scheduled snapshots
 
-	mu       sync.Mutex
-	closed   bool
-	closeErr error
-	faults   map[string]bool // files whose fault was reported
-	errs     []error
+	// mu is held while a workflow starts, so that Close sees it whole.
+	mu        sync.Mutex
+	closed    bool
+	closeOnce sync.Once
+	closeErr  error
+
+	faultMu sync.Mutex
+	faults  map[string]bool // files whose fault was reported
+	errs    []error
 }
 
 func openSink(dir string, interval time.Duration, errOut io.Writer) (*sink, error) {
@@ -52,8 +56,8 @@ func openSink(dir string, interval time.Duration, errOut io.Writer) (*sink, erro
 
 // fault reports err about file once, and keeps it for Close.
 func (s *sink) fault(file string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
 	if s.faults[file] {
 		return
 	}
@@ -80,7 +84,8 @@ func (s *sink) lookup(wf, scope string) *flow {
 	return nil
 }
 
-// record adds a record, logged in scope sc (or none), to its workflow.
+// record adds a record, logged in scope sc (or none), to its workflow: the
+// one its attributes name, else the one of sc.
 func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
 	var m meta
 	r.Attrs(func(a slog.Attr) bool {
@@ -94,10 +99,10 @@ func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
 	x.merge(&h.ids)
 	wf, scope := x.innermost()
 	var f *flow
-	switch {
-	case scope != "":
+	if scope != "" {
 		f = s.lookup(wf, scope)
-	case sc != nil && sc.wf != nil:
+	}
+	if f == nil && sc != nil && sc.wf != nil {
 		f, scope = s.flow(sc.wf.id), sc.id
 	}
 	if f == nil {
@@ -108,33 +113,30 @@ func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
 	defer buf.free()
 	b := appendRecordHead(*buf, f.id, scope, m.usage)
 	n := len(b)
-	t := r.Time
-	if t.IsZero() {
-		t = time.Now()
-	}
 	b = append(b, `"time":`...)
-	b = appendTime(b, t)
+	b = appendTime(b, validTime(r.Time))
 	b = appendBodyHead(b, r.Level, r.Message, m.semantic)
 	b = h.appendAttrs(b, r)
 	body := b[n:]
 	b = append(b, '}', '\n')
 	*buf = b
-	f.add(b, &entry{Ev: evRecord, Scope: scope, Semantic: m.semantic, level: r.Level, body: body, use: m.usage})
+	f.add(b, &entry{Ev: evRecord, Scope: scope, Semantic: m.semantic, level: r.Level, body: body, use: m.usage}, nil)
+}
+
+// validTime returns t, or now when t is zero or has no place in a
+// fixed-width RFC 3339 time.
+func validTime(t time.Time) time.Time {
+	if y := t.UTC().Year(); t.IsZero() || y < 1 || y > 9999 {
+		return time.Now()
+	}
+	return t
 }
 
 // event adds a scope's start or end to its workflow. For an end it returns
-// the usage of the scope's subtree as attributes for the console.
-func (s *sink) event(ev *event, r slog.Record) []slog.Attr {
+// attributes for the console: the usage of the scope's subtree, and late
+// when the scope had been ended already, by its parent.
+func (s *sink) event(ev *event, r slog.Record) (extra []slog.Attr) {
 	sc := ev.scope
-	var f *flow
-	if sc.kind == KindWorkflow && !ev.end {
-		f = s.newFlow(sc)
-	} else {
-		f = s.flow(sc.wf.id)
-	}
-	if f == nil {
-		return nil
-	}
 	buf := newBuffer()
 	defer buf.free()
 	*buf = appendEventLine(*buf, ev, r)
@@ -143,82 +145,82 @@ func (s *sink) event(ev *event, r slog.Record) []slog.Attr {
 		s.fault("event", fmt.Errorf("slogwf: encode %s event: %w", sc.kind, err))
 		return nil
 	}
+	if sc.kind == KindWorkflow && !ev.end {
+		s.startFlow(sc, *buf, e)
+		return nil
+	}
+	f := s.flow(sc.wf.id)
 	switch {
-	case !ev.end:
-		s.scopes.Store(sc.id, f)
-		f.add(*buf, e)
+	case f == nil && ev.end:
+		return usageAttrs(usage{}, false) // the workflow is over
+	case f == nil:
 		return nil
 	case sc.kind == KindWorkflow:
-		return usageAttrs(f.finish(*buf, e))
-	}
-	if !f.add(*buf, e) {
+		return usageAttrs(f.finish(*buf, e), true)
+	case !ev.end:
+		f.add(*buf, e, func(*tree, bool) { s.scopes.Store(sc.id, f) })
 		return nil
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return usageAttrs(f.t.usageOf(sc.id))
+	f.add(*buf, e, func(t *tree, fresh bool) { extra = usageAttrs(t.usageOf(sc.id), fresh) })
+	return extra
 }
 
-func usageAttrs(u usage) []slog.Attr {
+func usageAttrs(u usage, fresh bool) []slog.Attr {
 	var as []slog.Attr
 	if u.in+u.out > 0 {
 		as = append(as, slog.Int64("total_tokens", u.in+u.out))
 	}
-	if u.cost > 0 {
+	if u.cost != 0 {
 		as = append(as, slog.Float64(CostKey, u.cost.usd()))
+	}
+	if !fresh {
+		as = append(as, slog.Bool("late", true))
 	}
 	return as
 }
 
-// newFlow starts the live state of workflow sc: its journal is created now.
-func (s *sink) newFlow(sc *Scope) *flow {
-	base := fileBase(sc.name, sc.id)
-	f := &flow{s: s, id: sc.id, base: base, journal: base + "." + s.pid + ".jsonl", t: newTree(sc.id)}
+// startFlow starts the live state of workflow sc with its start line.
+func (s *sink) startFlow(sc *Scope, line []byte, e *entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil
+		return
 	}
+	base := fileBase(sc.name, sc.id)
+	f := &flow{s: s, id: sc.id, base: base, journal: base + "." + s.pid + ".jsonl", t: newTree(sc.id), finished: make(chan struct{})}
 	file, err := s.root.OpenFile(f.journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		// Reported as fault does, inline: s.mu is held.
-		s.faults[f.journal] = true
-		err = fmt.Errorf("slogwf: open journal: %w", err)
-		s.errs = append(s.errs, err)
-		fmt.Fprintln(s.errOut, err)
+		s.fault(f.journal, fmt.Errorf("slogwf: open journal: %w", err))
 	}
 	f.file = file
+	f.add(line, e, nil)
 	s.flows.Store(f.id, f)
-	return f
 }
 
 // close ends every live workflow as incomplete and writes its final tree.
 func (s *sink) close() error {
-	s.mu.Lock()
-	if s.closed {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
 		s.mu.Unlock()
-		return s.closeErr
-	}
-	s.closed = true
-	s.mu.Unlock()
 
-	now := time.Now()
-	s.flows.Range(func(_, v any) bool {
-		f := v.(*flow)
-		line := append(appendEndHead(nil, f.id, f.id, now, StatusIncomplete, ""), '}', '\n')
-		e, err := decodeEntry(line)
-		if err == nil {
-			f.finish(line, e)
+		now := time.Now()
+		s.flows.Range(func(_, v any) bool {
+			f := v.(*flow)
+			line := append(appendEndHead(nil, f.id, f.id, now, StatusIncomplete, ""), '}', '\n')
+			if e, err := decodeEntry(line); err == nil {
+				f.finish(line, e)
+			}
+			return true
+		})
+		s.pending.Wait()
+		if err := s.root.Close(); err != nil {
+			s.fault("dir", fmt.Errorf("slogwf: close dir: %w", err))
 		}
-		return true
+		s.faultMu.Lock()
+		defer s.faultMu.Unlock()
+		s.closeErr = errors.Join(s.errs...)
 	})
-	s.pending.Wait()
-	if err := s.root.Close(); err != nil {
-		s.fault("dir", fmt.Errorf("slogwf: close dir: %w", err))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closeErr = errors.Join(s.errs...)
 	return s.closeErr
 }
 
@@ -229,73 +231,75 @@ type flow struct {
 	base    string // of the file names
 	journal string // file name
 
-	// io is held shared while a line is written, exclusively to end.
-	io    sync.RWMutex
-	ended bool
-	file  *os.File // nil when it could not be opened
-
-	mu        sync.Mutex // guards what follows
+	// mu is held across the journal write and the tree's update, so that
+	// the journal's order is the tree's: a replay builds the same tree.
+	// os.File serializes writes to one file anyway.
+	mu        sync.Mutex
+	file      *os.File // nil when it could not be opened
+	ended     bool
 	t         *tree
 	scheduled bool
 	timer     *time.Timer
-	done      bool          // the final tree is written, or being written
 	cost      time.Duration // of the last snapshot
 
-	wmu sync.Mutex // one tree file write at a time, in order
+	finished chan struct{} // closed once the final tree is written
+	wmu      sync.Mutex    // one tree file write at a time, in order
 }
 
-// add writes line to the journal and applies e to the tree, unless the
-// workflow has ended.
-func (f *flow) add(line []byte, e *entry) bool {
-	f.io.RLock()
-	defer f.io.RUnlock()
+// add writes line to the journal and applies e to the tree, then calls
+// after, if any, with the tree and whether e changed it. It reports false
+// and does nothing when the workflow has ended.
+func (f *flow) add(line []byte, e *entry, after func(t *tree, fresh bool)) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.ended {
 		return false
 	}
 	f.write(line)
-	f.mu.Lock()
-	f.t.apply(e)
-	if !f.scheduled && !f.done {
+	fresh := f.t.apply(e)
+	if after != nil {
+		after(f.t, fresh)
+	}
+	if !f.scheduled {
 		f.scheduled = true
 		f.s.pending.Add(1)
 		// Snapshots cost time in proportion to the tree, so their pace
 		// follows their cost: a long run stays linear.
 		f.timer = time.AfterFunc(max(f.s.interval, 20*f.cost), f.snapshot)
 	}
-	f.mu.Unlock()
 	return true
 }
 
 // finish adds the workflow's end, closes its journal and writes its final
-// tree. It returns the workflow's usage.
+// tree. It returns the workflow's usage. When the workflow is ending
+// already, it waits for that.
 func (f *flow) finish(line []byte, e *entry) usage {
-	f.io.Lock()
+	f.mu.Lock()
 	if f.ended {
-		f.io.Unlock()
+		f.mu.Unlock()
+		<-f.finished
 		return usage{}
 	}
 	f.ended = true
 	f.write(line)
-	f.mu.Lock()
 	f.t.apply(e)
-	f.done = true
 	if f.scheduled && f.timer.Stop() {
 		f.s.pending.Done()
 	}
 	u := f.t.usageOf(f.id)
-	f.mu.Unlock()
 	if f.file != nil {
 		if err := f.file.Close(); err != nil {
 			f.s.fault(f.journal, fmt.Errorf("slogwf: close journal: %w", err))
 		}
 	}
-	f.io.Unlock()
-
-	f.s.flows.Delete(f.id)
 	for id := range f.t.nodes {
 		f.s.scopes.Delete(id)
 	}
+	f.mu.Unlock()
+
 	f.writeTree(true)
+	f.s.flows.Delete(f.id)
+	close(f.finished)
 	return u
 }
 
@@ -323,7 +327,7 @@ func (f *flow) writeTree(final bool) {
 	defer f.wmu.Unlock()
 	start := time.Now()
 	f.mu.Lock()
-	if f.done && !final {
+	if f.ended && !final {
 		f.mu.Unlock()
 		return
 	}

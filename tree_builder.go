@@ -70,19 +70,20 @@ func (t *tree) node(id string) *node {
 	return n
 }
 
-// apply adds one event to the tree.
-func (t *tree) apply(e *entry) {
+// apply adds one event to the tree. It reports false when the event
+// changed nothing: a scope started or ended again.
+func (t *tree) apply(e *entry) bool {
 	switch e.Ev {
 	case evStart:
 		t.seen([]byte(e.Time))
-		t.start(e)
+		return t.start(e)
 	case evEnd:
 		t.seen([]byte(e.Time))
-		t.end(e)
-	case evRecord:
-		t.seen(recordTime(e.body))
-		t.record(e)
+		return t.end(e)
 	}
+	t.seen(recordTime(e.body))
+	t.record(e)
+	return true
 }
 
 func (t *tree) seen(time []byte) {
@@ -116,10 +117,10 @@ func (t *tree) usageOf(id string) usage {
 	return usage{}
 }
 
-func (t *tree) start(e *entry) {
+func (t *tree) start(e *entry) bool {
 	n := t.node(e.ID)
 	if n.started {
-		return
+		return false
 	}
 	n.started = true
 	t.unstarted--
@@ -135,7 +136,7 @@ func (t *tree) start(e *entry) {
 	n.attrs, n.input = e.Attrs, e.Input
 	n.usage.add(e.usage())
 	if e.ID == t.id {
-		return
+		return true
 	}
 	// A scope without a parent, or whose parent would close a loop (only a
 	// damaged journal says so), hangs under the workflow.
@@ -151,12 +152,13 @@ func (t *tree) start(e *entry) {
 	}
 	p := t.node(n.parent)
 	p.children = append(p.children, n)
+	return true
 }
 
-func (t *tree) end(e *entry) {
+func (t *tree) end(e *entry) bool {
 	n := t.node(e.ID)
 	if n.ended {
-		return // the first end wins: a parent may have closed it already
+		return false // the first end wins: a parent may have closed it already
 	}
 	n.ended, n.end, n.status, n.err = true, e.Time, e.Status, e.Error
 	n.attrs = mergeObjects(n.attrs, e.Attrs)
@@ -165,6 +167,7 @@ func (t *tree) end(e *entry) {
 	}
 	n.usage.add(e.usage())
 	closeBelow(n, e.Time)
+	return true
 }
 
 // closeBelow ends every open scope under n as incomplete at time at.
@@ -210,8 +213,9 @@ func (t *tree) appendJSON(b []byte, final bool) []byte {
 	w := treeWriter{t: t, final: final, b: b, sums: make(map[*node]sum, len(t.nodes))}
 	// Records and children of scopes never started have no place of their
 	// own: they go to the workflow, so that nothing is lost.
-	var orphans node
+	var orphans *node
 	if t.unstarted > 0 {
+		orphans = &node{}
 		for _, n := range t.nodes {
 			if n.started || n == root {
 				continue
@@ -226,8 +230,8 @@ func (t *tree) appendJSON(b []byte, final bool) []byte {
 			}
 		}
 	}
-	w.rollup(root, &orphans)
-	w.node(root, &orphans)
+	w.rollup(root, orphans)
+	w.node(root, orphans)
 	return w.b
 }
 
@@ -253,17 +257,21 @@ func (w *treeWriter) status(n *node) string {
 	return StatusRunning
 }
 
-// rollup computes the usage and counts of every node's subtree; extra
-// holds what the node takes in from scopes never started.
+// rollup computes the usage and counts of every node's subtree; extra,
+// if any, holds what the node takes in from scopes never started.
 func (w *treeWriter) rollup(n, extra *node) sum {
 	s := sum{u: n.usage, c: n.counts}
 	if w.status(n) == StatusFailed {
 		s.c.errors++
 	}
-	s.u.add(extra.usage)
-	s.c.add(extra.counts)
-	for _, c := range slices.Concat(n.children, extra.children) {
-		cs := w.rollup(c, &node{})
+	children := n.children
+	if extra != nil {
+		s.u.add(extra.usage)
+		s.c.add(extra.counts)
+		children = slices.Concat(children, extra.children)
+	}
+	for _, c := range children {
+		cs := w.rollup(c, nil)
 		s.u.add(cs.u)
 		s.c.add(cs.c)
 	}
@@ -335,7 +343,7 @@ func (w *treeWriter) node(n *node, extra *node) {
 	b = strconv.AppendInt(b, s.c.errors, 10)
 	b = append(b, `},"records":[`...)
 	records, children := n.records, n.children
-	if extra.records != nil || extra.children != nil {
+	if extra != nil {
 		records = slices.Concat(records, extra.records)
 		children = slices.Concat(children, extra.children)
 	}
@@ -383,7 +391,7 @@ func (w *treeWriter) children(n *node, k Kind, children []*node) {
 			w.b = append(w.b, ',')
 		}
 		first = false
-		w.node(c, &node{})
+		w.node(c, nil)
 	}
 	w.b = append(w.b, ']')
 }
