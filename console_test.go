@@ -50,7 +50,9 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 			func() {
 				s.log.InfoContext(ctx, "valuer group", "v", valueOf{slog.GroupValue(slog.Group(hostile, slog.Group(hostile, "k", 1)))})
 			},
-			func() { s.log.With("v", valueOf{slog.GroupValue(slog.Group(hostile, "k", 1))}).InfoContext(ctx, "valuer group with") },
+			func() {
+				s.log.With("v", valueOf{slog.GroupValue(slog.Group(hostile, "k", 1))}).InfoContext(ctx, "valuer group with")
+			},
 			func() { s.log.InfoContext(ctx, "source", slog.Any("source", &slog.Source{File: hostile, Line: 1})) },
 			func() { s.log.InfoContext(ctx, "user replace", "replaced", 1) },
 		}
