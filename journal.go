@@ -227,14 +227,13 @@ func appendEventLine(b []byte, ev *event, r slog.Record) []byte {
 		b = append(b, e.b...)
 		b = append(b, '}')
 	}
-	for _, v := range [...]struct {
-		key string
-		v   *slog.Value
-	}{{InputKey, input}, {OutputKey, output}} {
-		if v.v != nil {
-			b = append(b, `,"`+v.key+`":`...)
-			b = appendValue(b, *v.v)
-		}
+	if input != nil {
+		b = append(b, `,"input":`...)
+		b = appendValue(b, *input)
+	}
+	if output != nil {
+		b = append(b, `,"output":`...)
+		b = appendValue(b, *output)
 	}
 	b = appendUsageMember(b, m.usage)
 	return append(b, '}', '\n')
