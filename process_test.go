@@ -88,6 +88,7 @@ func TestKilledProcessLosesNothing(t *testing.T) {
 	for i := 0; i <= logged; i++ {
 		require.True(t, seen[float64(i)], "record %d was logged before the kill", i)
 	}
+	t.Logf("%d records logged before SIGKILL, all %d in the journal (%d lines)", logged+1, len(seen), len(lns))
 	for _, f := range files(t, dir) {
 		if strings.HasSuffix(f, ".json") {
 			b, err := os.ReadFile(dir + "/" + f)
