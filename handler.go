@@ -242,15 +242,25 @@ func (h *Handler) handleEvent(ctx context.Context, ev *event, r slog.Record) err
 	if h.sink != nil && ev.scope.wf != nil {
 		extra = h.sink.event(ev, r)
 	}
-	if !h.next.Enabled(ctx, r.Level) {
+	return handleEvent(ctx, h.next, ev, r, extra)
+}
+
+// handleEvent passes the record of a scope's start or end on to next, an
+// end with the scope's duration and extra attributes.
+func handleEvent(ctx context.Context, next slog.Handler, ev *event, r slog.Record, extra []slog.Attr) error {
+	if !next.Enabled(ctx, r.Level) {
 		return nil
 	}
 	if ev.end {
 		r = r.Clone()
-		r.AddAttrs(slog.Duration("dur", roundDuration(r.Time.Sub(ev.scope.start))))
+		if !ev.scope.start.IsZero() {
+			// Wall clock, as in the journal, whose replay shows the same.
+			d := r.Time.Round(0).Sub(ev.scope.start.Round(0))
+			r.AddAttrs(slog.Duration("dur", roundDuration(d)))
+		}
 		r.AddAttrs(extra...)
 	}
-	return h.next.Handle(ctx, r)
+	return next.Handle(ctx, r)
 }
 
 // roundDuration rounds d to about 4 significant digits, as a person reads

@@ -1,11 +1,17 @@
 package slogwf
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -245,4 +251,107 @@ func valueText(v slog.Value) string {
 		return anyText(v.Any())
 	}
 	return v.String()
+}
+
+// Builder rebuilds the trees of workflows from their journals, with the
+// tree builder of the live handler: the tree of a workflow comes out byte
+// for byte as the handler wrote it last. Lines may come in any order, and
+// from the journals of any number of processes.
+type Builder struct {
+	trees map[string]*tree
+	names map[string]string // workflow ID → name from a journal's file name
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{trees: map[string]*tree{}, names: map[string]string{}}
+}
+
+// Add adds one journal line.
+func (b *Builder) Add(line []byte) error {
+	e, err := decodeEntry(line)
+	if err != nil {
+		return err
+	}
+	b.apply(e)
+	return nil
+}
+
+func (b *Builder) apply(e *entry) bool {
+	t := b.trees[e.Wf]
+	if t == nil {
+		t = newTree(e.Wf)
+		b.trees[e.Wf] = t
+	}
+	return t.apply(e)
+}
+
+// ReadJournal adds the lines of the journal r, whose file is named name. A
+// line that is not an event is skipped, and so is a torn last line (the
+// process died writing it); each is reported to warn, with its number.
+// ReadJournal returns only an error reading r.
+func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error {
+	br := bufio.NewReader(r)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			e, derr := decodeEntry(line)
+			switch {
+			case derr == nil:
+				b.apply(e)
+				b.nameFrom(e.Wf, name)
+			case err == io.EOF:
+				warn(fmt.Errorf("%s:%d: torn last line skipped: %w", name, n, derr))
+			default:
+				warn(fmt.Errorf("%s:%d: line skipped: %w", name, n, derr))
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("slogwf: read journal %s: %w", name, err)
+		}
+	}
+}
+
+// nameFrom keeps the workflow name in the journal file name of workflow
+// wf, <name>-<id8>.<pid>.jsonl, for when no start line says it.
+func (b *Builder) nameFrom(wf, file string) {
+	if _, ok := b.names[wf]; ok {
+		return
+	}
+	base := filepath.Base(file)
+	if i := strings.LastIndex(base, "-"+wf[max(0, len(wf)-8):]+"."); i > 0 {
+		b.names[wf] = base[:i]
+	}
+}
+
+// Workflows returns the IDs of the workflows seen, in the order they
+// started (UUIDv7 IDs sort by time).
+func (b *Builder) Workflows() []string {
+	return slices.Sorted(maps.Keys(b.trees))
+}
+
+// Name returns the name of workflow id.
+func (b *Builder) Name(id string) string {
+	if t := b.trees[id]; t != nil && t.nodes[id].started {
+		return t.nodes[id].name
+	}
+	return b.names[id]
+}
+
+// FileName returns the name of the tree file of workflow id, as the
+// handler names it.
+func (b *Builder) FileName(id string) string {
+	return fileBase(b.Name(id), id) + ".json"
+}
+
+// Tree returns the tree of workflow id as a tree file holds it. Scopes
+// that never ended are incomplete, open until the last event seen.
+func (b *Builder) Tree(id string) []byte {
+	if t := b.trees[id]; t != nil {
+		return t.appendJSON(nil, true)
+	}
+	return nil
 }

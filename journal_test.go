@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,26 +23,29 @@ import (
 )
 
 // replay rebuilds the one workflow of the journals in dir through the tree
-// builder, as `slogwf build` does.
-func replay(t *testing.T, dir string) []byte {
+// builder, as `slogwf build` does, with their lines in the order shuffle
+// puts them in.
+func replay(t *testing.T, dir string, shuffle ...func([][]byte)) []byte {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	require.NoError(t, err)
-	trees := map[string]*tree{}
+	var lines [][]byte
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
-		for i, line := range bytes.SplitAfter(data, []byte("\n")) {
-			if len(line) == 0 {
-				continue
-			}
-			e, err := decodeEntry(line)
-			require.NoError(t, err, "%s:%d: %s", p, i+1, line)
-			if trees[e.Wf] == nil {
-				trees[e.Wf] = newTree(e.Wf)
-			}
-			trees[e.Wf].apply(e)
+		lines = slices.AppendSeq(lines, bytes.Lines(data))
+	}
+	for _, f := range shuffle {
+		f(lines)
+	}
+	trees := map[string]*tree{}
+	for _, line := range lines {
+		e, err := decodeEntry(line)
+		require.NoError(t, err, "%s", line)
+		if trees[e.Wf] == nil {
+			trees[e.Wf] = newTree(e.Wf)
 		}
+		trees[e.Wf].apply(e)
 	}
 	require.Len(t, trees, 1)
 	for _, tr := range trees {
@@ -89,6 +94,12 @@ func TestReplayingTheJournalGivesTheLiveTreeByteForByte(t *testing.T) {
 	live, err := os.ReadFile(h.TreeFile(wf))
 	require.NoError(t, err)
 	assert.Equal(t, string(live), string(replay(t, dir)))
+	for i := range 20 {
+		shuffled := replay(t, dir, func(lines [][]byte) {
+			rand.New(rand.NewPCG(uint64(i), 0)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+		})
+		require.Equal(t, string(live), string(shuffled), "journal lines in any order build the same tree")
+	}
 }
 
 func TestJournalWriteFaultIsReportedOnce(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,16 +21,30 @@ import (
 	"github.com/slogwf/slogwf"
 )
 
-const childDirEnv = "SLOGWF_TEST_CHILD_DIR"
+// Child processes are this test binary, started again with these
+// variables: what to do, and the directory to log in.
+const (
+	childEnv    = "SLOGWF_TEST_CHILD"
+	childDirEnv = "SLOGWF_TEST_CHILD_DIR"
+)
 
-// TestMain runs the child process of TestKilledProcessLosesNothing when the
-// test binary is started as one.
+// TestMain runs a child process when the test binary is started as one.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(childDirEnv); dir != "" {
-		logUntilKilled(dir)
-		return
+	switch os.Getenv(childEnv) {
+	case "kill":
+		logUntilKilled(os.Getenv(childDirEnv))
+	case "records":
+		logUnderParent(os.Getenv(childDirEnv))
+	default:
+		os.Exit(m.Run())
 	}
-	os.Exit(m.Run())
+}
+
+// child starts the test binary as a child process that does what.
+func child(dir, what string, env ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), childEnv+"="+what, childDirEnv+"="+dir), env...)
+	return cmd
 }
 
 // logUntilKilled logs records in a workflow forever, printing the number
@@ -51,8 +66,7 @@ func logUntilKilled(dir string) {
 
 func TestKilledProcessLosesNothing(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childDirEnv+"="+dir)
+	cmd := child(dir, "kill")
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -96,4 +110,91 @@ func TestKilledProcessLosesNothing(t *testing.T) {
 			assert.True(t, json.Valid(b), "the tree file is whole")
 		}
 	}
+}
+
+// childRecords is how many records each child of TestChildProcessesLogIntoTheParentsWorkflow logs.
+const childRecords = 1000
+
+// logUnderParent logs records in the scope its parent passed, and in a
+// sub-agent of its own.
+func logUnderParent(dir string) {
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	if err != nil {
+		panic(err)
+	}
+	l := slog.New(h)
+	ctx := slogwf.ContextFromEnv(slogwf.ContextWithLogger(context.Background(), l))
+	for i := range childRecords {
+		l.InfoContext(ctx, "child record", "i", i, "pid", os.Getpid())
+	}
+	sub, ia := slogwf.StartInteraction(ctx, "sub-agent")
+	l.InfoContext(sub, "in the child's own scope")
+	ia.End()
+	_, open := slogwf.StartAction(ctx, "left open")
+	_ = open
+	if err := h.Close(); err != nil {
+		panic(err)
+	}
+}
+
+func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
+	const children = 4
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "parent")
+	var cmds []*exec.Cmd
+	var ias []*slogwf.Scope
+	for range children {
+		iaCtx, ia := slogwf.StartInteraction(ctx, "worker")
+		cmd := child(s.dir, "records", slogwf.Environ(iaCtx)...)
+		cmd.Stderr = os.Stderr
+		require.NoError(t, cmd.Start())
+		cmds, ias = append(cmds, cmd), append(ias, ia)
+	}
+	for i, cmd := range cmds {
+		require.NoError(t, cmd.Wait())
+		ias[i].End()
+	}
+	wf.End()
+	require.NoError(t, s.h.Close())
+
+	journals, err := filepath.Glob(filepath.Join(s.dir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 1+children, "one journal per process")
+	for _, j := range journals {
+		assert.True(t, strings.HasPrefix(filepath.Base(j), "parent-"), "a child names its journal after the workflow: %s", j)
+	}
+	b := slogwf.NewBuilder()
+	for _, j := range journals {
+		f, err := os.Open(j)
+		require.NoError(t, err)
+		require.NoError(t, b.ReadJournal(f, j, func(err error) { t.Error(err) }))
+		f.Close()
+	}
+	require.Equal(t, []string{wf.ID()}, b.Workflows())
+	assert.Equal(t, filepath.Base(s.h.TreeFile(wf)), b.FileName(wf.ID()))
+	var tree node
+	require.NoError(t, json.Unmarshal(b.Tree(wf.ID()), &tree))
+	assert.Equal(t, "parent", tree.Name)
+	assert.EqualValues(t, children*(childRecords+1), tree.Counts.Records)
+	require.Len(t, tree.Interactions, children)
+	pids := map[any]bool{}
+	for i, ia := range tree.Interactions {
+		assert.Equal(t, ias[i].ID(), ia.ID)
+		assert.Equal(t, slogwf.StatusCompleted, ia.Status)
+		require.Len(t, ia.Records, childRecords, "every child record under its interaction")
+		pid := ia.Records[0].Attrs["pid"]
+		for _, r := range ia.Records {
+			require.Equal(t, pid, r.Attrs["pid"], "no record of one child under another")
+		}
+		pids[pid] = true
+		require.Len(t, ia.Interactions, 1)
+		assert.Equal(t, "sub-agent", ia.Interactions[0].Agent)
+		assert.Equal(t, []string{"in the child's own scope"}, ia.Interactions[0].msgs())
+		require.Len(t, ia.Actions, 1)
+		assert.Equal(t, slogwf.StatusIncomplete, ia.Actions[0].Status, "the child's Close ended its own open scope")
+	}
+	assert.Len(t, pids, children)
+
+	live := readTree(t, s.h.TreeFile(wf))
+	assert.Empty(t, live.Interactions[0].Records, "the parent's live tree holds its own events only")
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -79,6 +81,10 @@ type Scope struct {
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
+
+	// remote is set on a scope of another process, known here by its ID
+	// from the environment (see ContextFromEnv).
+	remote bool
 }
 
 // ID returns the scope's ID, a UUIDv7, or "" for a nil Scope.
@@ -184,39 +190,48 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 		return ctx, nil // the tree is off: nothing to record
 	}
 	s := &Scope{kind: kind, name: name, logger: l, id: newID()}
-	if kind == KindWorkflow {
-		s.wf = s
-		s.prefix = consoleMessage(name)
-		s.color = agentColor(name)
-	} else {
+	if kind != KindWorkflow {
 		p := FromContext(ctx)
 		if p == nil || p.wf == nil {
 			return ctx, nil
 		}
-		s.parent, s.wf = p, p.wf
-		s.prefix, s.color = p.prefix, p.color
-		switch kind {
-		case KindIteration:
+		s.parent = p
+		if kind == KindIteration {
 			s.number = p.wf.iterations.Add(1)
-			s.prefix += " it" + strconv.FormatInt(s.number, 10)
-		case KindInteraction:
-			s.color = agentColor(name)
-			fallthrough
-		default:
-			if p.kind >= KindInteraction {
-				s.prefix += ">" + consoleMessage(name)
-			} else {
-				s.prefix += " " + consoleMessage(name)
-			}
 		}
 	}
-	s.label = "[" + s.prefix + "] "
-	s.colorLabel = palette[s.color] + "[" + s.prefix + "]\x1b[0m "
+	s.place()
 	ctx = context.WithValue(ctx, ctxKey{}, s)
 	s.ctx = context.WithoutCancel(ctx)
 	s.start = time.Now()
 	s.log(s.start, false, "", slog.LevelInfo, "start", args, nil, pc)
 	return ctx, s
+}
+
+// place sets what follows from the scope's parent: its workflow, and its
+// path and color on the console.
+func (s *Scope) place() {
+	p := s.parent
+	if p == nil {
+		s.wf = s
+		s.prefix = consoleMessage(s.name)
+		s.color = agentColor(s.name)
+	} else {
+		s.wf, s.prefix, s.color = p.wf, p.prefix, p.color
+		switch {
+		case s.kind == KindIteration:
+			s.prefix += " it" + strconv.FormatInt(s.number, 10)
+		case p.kind >= KindInteraction:
+			s.prefix += ">" + consoleMessage(s.name)
+		default:
+			s.prefix += " " + consoleMessage(s.name)
+		}
+		if s.kind == KindInteraction {
+			s.color = agentColor(s.name)
+		}
+	}
+	s.label = "[" + s.prefix + "] "
+	s.colorLabel = palette[s.color] + "[" + s.prefix + "]\x1b[0m "
 }
 
 func newID() string {
@@ -325,4 +340,65 @@ func run[T any](ctx context.Context, s *Scope, fn func(context.Context) (T, erro
 		s.end(StatusCompleted, nil, []any{OutputKey, out}, pc)
 	}
 	return out, err
+}
+
+// EnvParent is the environment variable that carries a workflow and a
+// scope to a child process: <workflow ID>/<scope ID>.
+const EnvParent = "SLOGWF_PARENT"
+
+// Environ returns the environment entries that carry the workflow and the
+// innermost scope of ctx to a child process, for cmd.Env; none outside a
+// workflow. In the child, ContextFromEnv takes them up.
+func Environ(ctx context.Context) []string {
+	s := FromContext(ctx)
+	if s == nil || s.wf == nil {
+		return nil
+	}
+	return []string{EnvParent + "=" + s.wf.id + "/" + s.id}
+}
+
+// ContextFromEnv returns a context under the scope that a parent process
+// passed in the environment with Environ. Records logged with it, and the
+// scopes started under it, go to the parent's workflow: in this process's
+// own journal, which `slogwf build` merges with the parent's. Without the
+// variable, or with a malformed one (logged once as a warning), ctx comes
+// back unchanged.
+func ContextFromEnv(ctx context.Context) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	v, ok := os.LookupEnv(EnvParent)
+	if !ok {
+		return ctx
+	}
+	wf, id, ok := strings.Cut(v, "/")
+	if !ok || !validID(wf) || !validID(id) {
+		loggerFrom(ctx).WarnContext(ctx, "slogwf: malformed "+EnvParent+": want <workflow ID>/<scope ID>", "value", v)
+		return ctx
+	}
+	l := loggerFrom(ctx)
+	w := &Scope{kind: KindWorkflow, id: wf, name: wf[len(wf)-min(8, len(wf)):], logger: l, remote: true}
+	w.place()
+	s := w
+	if id != wf {
+		// Its kind is unknown here; as a parent it works as an interaction.
+		s = &Scope{kind: KindInteraction, id: id, parent: w, name: "…", logger: l, remote: true}
+		s.place()
+	}
+	ctx = context.WithValue(ctx, ctxKey{}, s)
+	w.ctx, s.ctx = ctx, ctx
+	return ctx
+}
+
+// validID reports whether id can be a scope ID: UUIDs and the like.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

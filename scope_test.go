@@ -244,3 +244,25 @@ func TestSourcePointsAtTheCaller(t *testing.T) {
 		assert.Equal(t, "scope_test.go", filepath.Base(r.Source.File), l)
 	}
 }
+
+func TestContextFromEnv(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "env")
+	ctx, ia := slogwf.StartInteraction(ctx, "a")
+	env := slogwf.Environ(ctx)
+	require.Equal(t, []string{slogwf.EnvParent + "=" + wf.ID() + "/" + ia.ID()}, env)
+	assert.Nil(t, slogwf.Environ(s.ctx), "nothing to carry outside a workflow")
+
+	t.Setenv(slogwf.EnvParent, strings.TrimPrefix(env[0], slogwf.EnvParent+"="))
+	child := slogwf.ContextFromEnv(s.ctx)
+	assert.Equal(t, ia.ID(), slogwf.FromContext(child).ID())
+	assert.Equal(t, []string{env[0]}, slogwf.Environ(child), "a child passes the scope on to its own children")
+
+	for _, bad := range []string{"", "no-slash", "/x", "x/", "a/b/c", "x/\x1b[31m"} {
+		t.Setenv(slogwf.EnvParent, bad)
+		assert.Same(t, s.ctx, slogwf.ContextFromEnv(s.ctx), "%q", bad)
+	}
+	assert.Equal(t, 6, strings.Count(s.console.String(), "slogwf: malformed SLOGWF_PARENT"), "one warning each")
+	ia.End()
+	wf.End()
+}

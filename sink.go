@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -103,7 +106,7 @@ func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
 		f = s.lookup(wf, scope)
 	}
 	if f == nil && sc != nil && sc.wf != nil {
-		f, scope = s.flow(sc.wf.id), sc.id
+		f, scope = s.flowFor(sc), sc.id
 	}
 	if f == nil {
 		return
@@ -149,7 +152,7 @@ func (s *sink) event(ev *event, r slog.Record) (extra []slog.Attr) {
 		s.startFlow(sc, *buf, e)
 		return nil
 	}
-	f := s.flow(sc.wf.id)
+	f := s.flowFor(sc)
 	switch {
 	case f == nil && ev.end:
 		return usageAttrs(usage{}, false) // the workflow is over
@@ -187,14 +190,51 @@ func (s *sink) startFlow(sc *Scope, line []byte, e *entry) {
 		return
 	}
 	base := fileBase(sc.name, sc.id)
-	f := &flow{s: s, id: sc.id, base: base, journal: base + "." + s.pid + ".jsonl", t: newTree(sc.id), finished: make(chan struct{})}
+	f := s.newFlow(sc.id, base, true)
+	f.add(line, e, nil)
+	s.flows.Store(f.id, f)
+}
+
+// flowFor returns the live workflow of sc. The workflow of a parent
+// process (see ContextFromEnv) goes live here with its first event.
+func (s *sink) flowFor(sc *Scope) *flow {
+	f := s.flow(sc.wf.id)
+	if f != nil || !sc.wf.remote {
+		return f
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f = s.flow(sc.wf.id); f != nil || s.closed {
+		return f
+	}
+	f = s.newFlow(sc.wf.id, fileBase(s.nameOf(sc.wf.id), sc.wf.id), false)
+	s.flows.Store(f.id, f)
+	return f
+}
+
+// nameOf returns the name of workflow id from the files of another process
+// in the directory, or "" when there are none.
+func (s *sink) nameOf(id string) string {
+	id8 := safeName(id[max(0, len(id)-8):], 8, "id")
+	matches, _ := fs.Glob(s.root.FS(), "*-"+id8+".*")
+	for _, m := range matches {
+		if name, _, ok := strings.Cut(m, "-"+id8+"."); ok {
+			return name
+		}
+	}
+	return ""
+}
+
+// newFlow returns the live state of workflow id with its journal open. An
+// owner started the workflow and writes its tree file.
+func (s *sink) newFlow(id, base string, owner bool) *flow {
+	f := &flow{s: s, id: id, base: base, journal: base + "." + s.pid + ".jsonl", owner: owner, t: newTree(id), finished: make(chan struct{})}
 	file, err := s.root.OpenFile(f.journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		s.fault(f.journal, fmt.Errorf("slogwf: open journal: %w", err))
 	}
 	f.file = file
-	f.add(line, e, nil)
-	s.flows.Store(f.id, f)
+	return f
 }
 
 // close ends every live workflow as incomplete and writes its final tree.
@@ -206,11 +246,7 @@ func (s *sink) close() error {
 
 		now := time.Now()
 		s.flows.Range(func(_, v any) bool {
-			f := v.(*flow)
-			line := append(appendEndHead(nil, f.id, f.id, now, StatusIncomplete, ""), '}', '\n')
-			if e, err := decodeEntry(line); err == nil {
-				f.finish(line, e)
-			}
+			v.(*flow).close(now)
 			return true
 		})
 		s.pending.Wait()
@@ -230,6 +266,7 @@ type flow struct {
 	id      string
 	base    string // of the file names
 	journal string // file name
+	owner   bool   // the workflow started in this process
 
 	// mu is held across the journal write and the tree's update, so that
 	// the journal's order is the tree's: a replay builds the same tree.
@@ -260,7 +297,7 @@ func (f *flow) add(line []byte, e *entry, after func(t *tree, fresh bool)) bool 
 	if after != nil {
 		after(f.t, fresh)
 	}
-	if !f.scheduled {
+	if !f.scheduled && f.owner {
 		f.scheduled = true
 		f.s.pending.Add(1)
 		// Snapshots cost time in proportion to the tree, so their pace
@@ -270,9 +307,9 @@ func (f *flow) add(line []byte, e *entry, after func(t *tree, fresh bool)) bool 
 	return true
 }
 
-// finish adds the workflow's end, closes its journal and writes its final
-// tree. It returns the workflow's usage. When the workflow is ending
-// already, it waits for that.
+// finish adds the workflow's end, if any, closes its journal and writes
+// its final tree. It returns the workflow's usage. When the workflow is
+// ending already, it waits for that.
 func (f *flow) finish(line []byte, e *entry) usage {
 	f.mu.Lock()
 	if f.ended {
@@ -281,8 +318,10 @@ func (f *flow) finish(line []byte, e *entry) usage {
 		return usage{}
 	}
 	f.ended = true
-	f.write(line)
-	f.t.apply(e)
+	if e != nil {
+		f.write(line)
+		f.t.apply(e)
+	}
 	if f.scheduled && f.timer.Stop() {
 		f.s.pending.Done()
 	}
@@ -297,10 +336,41 @@ func (f *flow) finish(line []byte, e *entry) usage {
 	}
 	f.mu.Unlock()
 
-	f.writeTree(true)
+	if f.owner {
+		f.writeTree(true)
+	}
 	f.s.flows.Delete(f.id)
 	close(f.finished)
 	return u
+}
+
+// close ends the workflow as incomplete at time now. The workflow of
+// another process it leaves to that process: it ends only the scopes that
+// started here.
+func (f *flow) close(now time.Time) {
+	if f.owner {
+		line := append(appendEndHead(nil, f.id, f.id, now, StatusIncomplete, ""), '}', '\n')
+		if e, err := decodeEntry(line); err == nil {
+			f.finish(line, e)
+		}
+		return
+	}
+	f.mu.Lock()
+	var open []string
+	for id, n := range f.t.nodes {
+		if n.started && !n.ended {
+			open = append(open, id)
+		}
+	}
+	f.mu.Unlock()
+	slices.Sort(open)
+	for _, id := range open {
+		line := append(appendEndHead(nil, f.id, id, now, StatusIncomplete, ""), '}', '\n')
+		if e, err := decodeEntry(line); err == nil {
+			f.add(line, e, nil)
+		}
+	}
+	f.finish(nil, nil)
 }
 
 func (f *flow) write(line []byte) {

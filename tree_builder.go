@@ -15,8 +15,8 @@ const Schema = "slogwf.tree/v1"
 
 // tree builds the tree of one workflow from its events. The live handler
 // and a replay of journals feed it the same entries, so they build the same
-// tree; nothing in it depends on the order events arrive in, beyond which
-// of two ends of one scope comes first.
+// tree; and the tree it writes does not depend on the order the events
+// came in, so journals of several processes merge in any order.
 type tree struct {
 	id        string
 	nodes     map[string]*node
@@ -26,20 +26,25 @@ type tree struct {
 }
 
 type node struct {
-	kind           Kind
-	id, parent     string
-	name           string
-	number         int64
-	started, ended bool
-	status         string
-	start, end     string
-	err            string
-	attrs          []byte // a JSON object
-	input, output  []byte // JSON values
-	records        [][]byte
-	children       []*node
-	usage          usage  // its own
-	counts         counts // its own
+	kind       Kind
+	id, parent string
+	name       string
+	number     int64
+	started    bool
+	start      string
+	attrs      []byte // of the start, a JSON object
+	input      []byte // a JSON value
+	records    [][]byte
+	children   []*node
+	usage      usage  // of its start and records
+	counts     counts // of its records
+
+	// Its own end, the earliest if it has several. A parent that ends
+	// first ends it as incomplete: see treeWriter.rollup.
+	ended            bool
+	end, status, err string
+	endAttrs, output []byte
+	endUsage         usage
 }
 
 type counts struct {
@@ -106,6 +111,7 @@ func (t *tree) usageOf(id string) usage {
 	var sum func(n *node) usage
 	sum = func(n *node) usage {
 		u := n.usage
+		u.add(n.endUsage)
 		for _, c := range n.children {
 			u.add(sum(c))
 		}
@@ -157,27 +163,23 @@ func (t *tree) start(e *entry) bool {
 
 func (t *tree) end(e *entry) bool {
 	n := t.node(e.ID)
-	if n.ended {
-		return false // the first end wins: a parent may have closed it already
+	if n.ended && n.end <= e.Time {
+		return false // the earliest end stands
 	}
 	n.ended, n.end, n.status, n.err = true, e.Time, e.Status, e.Error
-	n.attrs = mergeObjects(n.attrs, e.Attrs)
-	if e.Output != nil {
-		n.output = e.Output
-	}
-	n.usage.add(e.usage())
-	closeBelow(n, e.Time)
-	return true
+	n.endAttrs, n.output, n.endUsage = e.Attrs, e.Output, e.usage()
+	return !t.closedBefore(n, e.Time)
 }
 
-// closeBelow ends every open scope under n as incomplete at time at.
-func closeBelow(n *node, at string) {
-	for _, c := range n.children {
-		if !c.ended {
-			c.ended, c.end, c.status = true, at, StatusIncomplete
+// closedBefore reports whether a scope above n ended before time at, and
+// so ended n first.
+func (t *tree) closedBefore(n *node, at string) bool {
+	for p := t.nodes[n.parent]; p != nil; p = t.nodes[p.parent] {
+		if p.ended && p.end < at {
+			return true
 		}
-		closeBelow(c, at)
 	}
+	return false
 }
 
 func (t *tree) record(e *entry) {
@@ -210,7 +212,7 @@ func (t *tree) keep(b []byte) []byte {
 // that never ended as incomplete; a live one shows them running.
 func (t *tree) appendJSON(b []byte, final bool) []byte {
 	root := t.nodes[t.id]
-	w := treeWriter{t: t, final: final, b: b, sums: make(map[*node]sum, len(t.nodes))}
+	w := treeWriter{t: t, final: final, b: b, sums: make(map[*node]sum, len(t.nodes)), ends: make(map[*node]ending, len(t.nodes))}
 	// Records and children of scopes never started have no place of their
 	// own: they go to the workflow, so that nothing is lost.
 	var orphans *node
@@ -230,7 +232,7 @@ func (t *tree) appendJSON(b []byte, final bool) []byte {
 			}
 		}
 	}
-	w.rollup(root, orphans)
+	w.rollup(root, orphans, "")
 	w.node(root, orphans)
 	return w.b
 }
@@ -240,6 +242,7 @@ type treeWriter struct {
 	final bool
 	b     []byte
 	sums  map[*node]sum
+	ends  map[*node]ending
 }
 
 type sum struct {
@@ -247,21 +250,32 @@ type sum struct {
 	c counts
 }
 
-func (w *treeWriter) status(n *node) string {
-	switch {
-	case n.ended:
-		return n.status
-	case w.final:
-		return StatusIncomplete
-	}
-	return StatusRunning
+// ending is how a node ended, as the tree shows it.
+type ending struct {
+	ended       bool // end holds a time
+	end, status string
 }
 
-// rollup computes the usage and counts of every node's subtree; extra,
-// if any, holds what the node takes in from scopes never started.
-func (w *treeWriter) rollup(n, extra *node) sum {
+// rollup computes the ending and the rolled-up usage and counts of n and
+// its subtree. A scope ends when it says so, unless a scope above it ended
+// first, at closeAt: then it ended there, incomplete. extra, if any, holds
+// what the node takes in from scopes never started.
+func (w *treeWriter) rollup(n, extra *node, closeAt string) sum {
+	end := ending{status: StatusRunning}
+	switch {
+	case n.ended && (closeAt == "" || n.end <= closeAt):
+		end = ending{true, n.end, n.status}
+		closeAt = n.end
+	case closeAt != "":
+		end = ending{true, closeAt, StatusIncomplete}
+	case w.final:
+		end.status = StatusIncomplete
+	}
+	w.ends[n] = end
+
 	s := sum{u: n.usage, c: n.counts}
-	if w.status(n) == StatusFailed {
+	s.u.add(n.endUsage)
+	if end.status == StatusFailed {
 		s.c.errors++
 	}
 	children := n.children
@@ -271,7 +285,7 @@ func (w *treeWriter) rollup(n, extra *node) sum {
 		children = slices.Concat(children, extra.children)
 	}
 	for _, c := range children {
-		cs := w.rollup(c, nil)
+		cs := w.rollup(c, nil, closeAt)
 		s.u.add(cs.u)
 		s.c.add(cs.c)
 	}
@@ -299,24 +313,24 @@ func (w *treeWriter) node(n *node, extra *node) {
 		b = append(b, `,"name":`...)
 		b = appendString(b, n.name)
 	}
-	b = append(b, `,"status":"`...)
-	b = append(b, w.status(n)...)
-	b = append(b, '"')
+	end := w.ends[n]
+	b = append(b, `,"status":`...)
+	b = appendString(b, end.status)
 	if n.start != "" {
 		b = append(b, `,"start":`...)
 		b = appendString(b, n.start)
-		end := string(w.t.last)
-		if n.ended {
+		last := string(w.t.last)
+		if end.ended {
 			b = append(b, `,"end":`...)
-			b = appendString(b, n.end)
-			end = n.end
+			b = appendString(b, end.end)
+			last = end.end
 		}
 		b = append(b, `,"duration_ms":`...)
-		b = strconv.AppendFloat(b, durationMS(n.start, end), 'f', -1, 64)
+		b = strconv.AppendFloat(b, durationMS(n.start, last), 'f', -1, 64)
 	}
-	if n.attrs != nil {
+	if attrs := mergeObjects(n.attrs, n.endAttrs); attrs != nil {
 		b = append(b, `,"attrs":`...)
-		b = append(b, n.attrs...)
+		b = append(b, attrs...)
 	}
 	if n.input != nil {
 		b = append(b, `,"input":`...)

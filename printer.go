@@ -1,0 +1,179 @@
+package slogwf
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+)
+
+// Printer prints journal events as the console of New printed the records
+// and scope starts and ends that made them: `slogwf tail` is a Printer.
+// Values keep their JSON types: a duration shows in nanoseconds.
+type Printer struct {
+	console slog.Handler
+	b       *Builder          // for the usage of ended scopes
+	scopes  map[string]*Scope // by ID, from the start events seen
+}
+
+// NewPrinter returns a Printer that writes to opts.Console in the form
+// New's console would have, as the console options of opts say.
+func NewPrinter(opts *Options) (*Printer, error) {
+	o, err := opts.options(true)
+	if err != nil {
+		return nil, err
+	}
+	return &Printer{console: newConsole(&o), b: NewBuilder(), scopes: map[string]*Scope{}}, nil
+}
+
+// Event is one journal event.
+type Event struct {
+	Time     time.Time
+	Kind     string // "start", "record" or "end"
+	Level    slog.Level
+	Semantic bool
+
+	// Set by Printer.Print, from the events seen before.
+	Workflow     string // ID
+	WorkflowName string
+	Agent        string // of the innermost interaction, if any
+
+	e *entry
+}
+
+// Decode decodes one line of the journal file named file.
+func (p *Printer) Decode(line []byte, file string) (*Event, error) {
+	e, err := decodeEntry(line)
+	if err != nil {
+		return nil, err
+	}
+	p.b.nameFrom(e.Wf, file)
+	t, _ := time.Parse(time.RFC3339Nano, e.Time) // decodeEntry checked it
+	ev := &Event{Time: t.Local(), Kind: e.Ev, Level: e.level, Semantic: e.Semantic, Workflow: e.Wf, e: e}
+	switch {
+	case e.Ev == evEnd && e.Status == StatusFailed:
+		ev.Level = slog.LevelError
+	case e.Ev != evRecord:
+		ev.Level = slog.LevelInfo
+	}
+	return ev, nil
+}
+
+// Print takes e into account, events being best given in time order, and
+// prints it when show, given e with its workflow and agent, says so.
+func (p *Printer) Print(ev *Event, show func(*Event) bool) error {
+	e := ev.e
+	fresh := p.b.apply(e)
+	var s *Scope
+	if e.Ev == evStart {
+		s = p.start(e, ev.Time)
+	} else {
+		id := e.Scope
+		if e.Ev == evEnd {
+			id = e.ID
+		}
+		if s = p.scopes[id]; s == nil {
+			s = p.root(e.Wf)
+		}
+	}
+	ev.WorkflowName = s.wf.name
+	for a := s; a != nil; a = a.parent {
+		if a.kind == KindInteraction && !a.remote {
+			ev.Agent = a.name
+			break
+		}
+	}
+	if show != nil && !show(ev) {
+		return nil
+	}
+
+	ctx := context.Background()
+	r := slog.NewRecord(ev.Time, ev.Level, e.Msg, 0)
+	if ev.Semantic {
+		r.AddAttrs(slog.Bool(SemanticKey, true))
+	}
+	r.AddAttrs(jsonAttrs(e.Attrs)...)
+	if e.Ev == evRecord {
+		return p.console.Handle(context.WithValue(ctx, ctxKey{}, s), r)
+	}
+	for _, v := range [...]struct {
+		key string
+		raw []byte
+	}{{InputKey, e.Input}, {OutputKey, e.Output}} {
+		if v.raw != nil {
+			r.AddAttrs(jsonAttr(v.key, v.raw))
+		}
+	}
+	if e.Error != "" {
+		r.AddAttrs(slog.String(ErrorKey, e.Error))
+	}
+	sev := &event{scope: s, end: e.Ev == evEnd, status: e.Status}
+	var extra []slog.Attr
+	if sev.end {
+		extra = usageAttrs(p.b.trees[e.Wf].usageOf(s.id), fresh)
+	}
+	return handleEvent(context.WithValue(ctx, ctxKey{}, sev), p.console, sev, r, extra)
+}
+
+// start returns the scope that the start event e begins.
+func (p *Printer) start(e *entry, at time.Time) *Scope {
+	kind, _ := parseKind(e.Kind)
+	s := &Scope{kind: kind, id: e.ID, name: e.Name, number: e.Number, start: at}
+	if kind == KindInteraction {
+		s.name = e.Agent
+	}
+	if e.ID != e.Wf {
+		s.parent = p.scopes[e.Parent]
+		if s.parent == nil {
+			s.parent = p.root(e.Wf)
+		}
+	}
+	s.place()
+	p.scopes[s.id] = s
+	return s
+}
+
+// root returns the scope of workflow id, known by name only when its start
+// has not been seen.
+func (p *Printer) root(id string) *Scope {
+	if s := p.scopes[id]; s != nil {
+		return s
+	}
+	s := &Scope{kind: KindWorkflow, id: id, name: p.b.Name(id), remote: true}
+	if s.name == "" {
+		s.name = id[max(0, len(id)-8):]
+	}
+	s.place()
+	p.scopes[id] = s
+	return s
+}
+
+// jsonAttrs returns the members of the JSON object j as attributes.
+func jsonAttrs(j []byte) []slog.Attr {
+	var as []slog.Attr
+	_ = decodeMembers(j, func(k string, v json.RawMessage) { as = append(as, jsonAttr(k, v)) })
+	return as
+}
+
+// jsonAttr returns the JSON value v as an attribute: an object as a group.
+func jsonAttr(key string, v json.RawMessage) slog.Attr {
+	v = bytes.TrimSpace(v)
+	if len(v) > 0 && v[0] == '{' {
+		return slog.Attr{Key: key, Value: slog.GroupValue(jsonAttrs(v)...)}
+	}
+	var x any
+	d := json.NewDecoder(bytes.NewReader(v))
+	d.UseNumber()
+	if d.Decode(&x) != nil {
+		return slog.String(key, string(v))
+	}
+	if n, ok := x.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return slog.Int64(key, i)
+		}
+		f, _ := n.Float64()
+		return slog.Float64(key, f)
+	}
+	return slog.Any(key, x)
+}

@@ -1,0 +1,89 @@
+package slogwf_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// printJournals prints the journals in dir, in time order, through a
+// Printer with options opts, and returns the console.
+func printJournals(t *testing.T, dir string, opts slogwf.Options, show func(*slogwf.Event) bool) string {
+	t.Helper()
+	var out bytes.Buffer
+	opts.Console = &out
+	p, err := slogwf.NewPrinter(&opts)
+	require.NoError(t, err)
+	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	var evs []*slogwf.Event
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		for line := range bytes.Lines(data) {
+			ev, err := p.Decode(line, path)
+			require.NoError(t, err)
+			evs = append(evs, ev)
+		}
+	}
+	slices.SortStableFunc(evs, func(a, b *slogwf.Event) int { return a.Time.Compare(b.Time) })
+	for _, ev := range evs {
+		require.NoError(t, p.Print(ev, show))
+	}
+	return out.String()
+}
+
+func TestPrinterPrintsTheJournalAsTheConsoleDid(t *testing.T) {
+	for _, color := range []slogwf.ColorMode{slogwf.ColorNever, slogwf.ColorAlways} {
+		s := newSetup(t, &slogwf.Options{Color: color, Level: slogwf.LevelTrace})
+		ctx, wf := slogwf.StartWorkflow(s.ctx, "research", "user", "ana")
+		ctx, it := slogwf.StartIteration(ctx)
+		iaCtx, ia := slogwf.StartInteraction(ctx, "planner", slogwf.InputKey, "plan\na trip")
+		s.log.InfoContext(iaCtx, "calling model", slogwf.Model("m"), slogwf.Tokens(10, 2), slogwf.Cost(0.5), "ok", true)
+		s.log.WithGroup("g").With("a", 1).Log(iaCtx, slogwf.LevelTrace, "grouped", "f", 2.5, slog.Group("h", "x", "y"))
+		slogwf.Semantic(iaCtx, "contradiction\x1b[31m")
+		_, act := slogwf.StartAction(iaCtx, "tool")
+		act.Fail(errors.New("broke"))
+		ia.End(slogwf.OutputKey, []string{"fly", "walk"})
+		_, open := slogwf.StartInteraction(ctx, "worker")
+		it.End()
+		open.End()
+		wf.End()
+
+		printed := printJournals(t, s.dir, slogwf.Options{Color: color, Level: slogwf.LevelTrace}, nil)
+		assert.Equal(t, s.console.String(), printed, "color %v", color)
+	}
+}
+
+func TestPrinterFilters(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "filters")
+	a, ia := slogwf.StartInteraction(ctx, "a")
+	b, ib := slogwf.StartInteraction(ctx, "b")
+	s.log.InfoContext(a, "from a")
+	s.log.InfoContext(b, "from b")
+	slogwf.Semantic(b, "odd")
+	ia.End()
+	ib.End()
+	wf.End()
+
+	var kinds []string
+	out := printJournals(t, s.dir, slogwf.Options{Color: slogwf.ColorNever}, func(ev *slogwf.Event) bool {
+		assert.Equal(t, wf.ID(), ev.Workflow)
+		assert.Equal(t, "filters", ev.WorkflowName)
+		kinds = append(kinds, ev.Kind)
+		return ev.Agent == "b" && ev.Kind == "record"
+	})
+	assert.Equal(t, []string{"INF [filters b] from b", "WRN SEMANTIC [filters b] odd"}, trimTimes(strings.Split(strings.TrimSpace(out), "\n")))
+	assert.Equal(t, []string{"start", "start", "start", "record", "record", "record", "end", "end", "end"}, kinds)
+}
