@@ -81,13 +81,8 @@ type Options struct {
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 }
 
-// options returns opts with the defaults and the environment applied, the
-// console's too when console is set: New has a console, NewHandler not.
-func (opts *Options) options(console bool) (Options, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
+// treeDefaults fills in the defaults and environment of the tree options.
+func (o *Options) treeDefaults() error {
 	if o.ErrorOutput == nil {
 		o.ErrorOutput = os.Stderr
 	}
@@ -97,19 +92,20 @@ func (opts *Options) options(console bool) (Options, error) {
 	if o.SnapshotInterval <= 0 {
 		o.SnapshotInterval = time.Second
 	}
-	var err error
-	if v := os.Getenv("SLOGWF_DISABLE"); v != "" {
-		switch strings.ToLower(v) {
-		case "1", "t", "true", "yes", "on":
-			o.Disabled = true
-		case "0", "f", "false", "no", "off":
-		default:
-			err = fmt.Errorf("slogwf: SLOGWF_DISABLE=%q: want 1 or 0", v)
-		}
+	v := os.Getenv("SLOGWF_DISABLE")
+	switch strings.ToLower(v) {
+	case "1", "t", "true", "yes", "on":
+		o.Disabled = true
+	case "", "0", "f", "false", "no", "off":
+	default:
+		return fmt.Errorf("slogwf: SLOGWF_DISABLE=%q: want 1 or 0", v)
 	}
-	if !console || err != nil {
-		return o, err
-	}
+	return nil
+}
+
+// consoleDefaults fills in the defaults and environment of the console
+// options.
+func (o *Options) consoleDefaults() error {
 	if o.Console == nil {
 		o.Console = os.Stderr
 	}
@@ -118,7 +114,7 @@ func (opts *Options) options(console bool) (Options, error) {
 		o.Format = FormatTint
 	case FormatTint, FormatText, FormatJSON:
 	default:
-		return o, fmt.Errorf("slogwf: unknown console format %q", o.Format)
+		return fmt.Errorf("slogwf: unknown console format %q", o.Format)
 	}
 	if o.TimeFormat == "" {
 		o.TimeFormat = "15:04:05.000"
@@ -128,12 +124,20 @@ func (opts *Options) options(console bool) (Options, error) {
 		if v := os.Getenv("SLOGWF_LEVEL"); v != "" {
 			l, err := ParseLevel(v)
 			if err != nil {
-				return o, fmt.Errorf("slogwf: SLOGWF_LEVEL: %w", err)
+				return fmt.Errorf("slogwf: SLOGWF_LEVEL: %w", err)
 			}
 			o.Level = l
 		}
 	}
-	return o, nil
+	return nil
+}
+
+// copyOf returns a copy of opts, the zero Options for nil.
+func copyOf(opts *Options) Options {
+	if opts == nil {
+		return Options{}
+	}
+	return *opts
 }
 
 // Handler is a [slog.Handler] that passes every record on to the next
@@ -156,11 +160,12 @@ type Handler struct {
 // opts say otherwise) and the trees and journals of workflows under
 // opts.Dir. Close it when the program is done.
 func New(opts *Options) (*Handler, error) {
-	o, err := opts.options(true)
-	if err != nil {
+	o := copyOf(opts)
+	if err := cmp.Or(o.treeDefaults(), o.consoleDefaults()); err != nil {
 		return nil, err
 	}
 	h := &Handler{next: newConsole(&o)}
+	var err error
 	if !o.Disabled {
 		if h.sink, err = openSink(o.Dir, o.SnapshotInterval, o.ErrorOutput); err != nil {
 			return nil, err
@@ -175,7 +180,8 @@ func New(opts *Options) (*Handler, error) {
 // be used, the tree is off.
 func NewHandler(next slog.Handler, opts *Options) *Handler {
 	h := &Handler{next: next}
-	o, err := opts.options(false)
+	o := copyOf(opts)
+	err := o.treeDefaults()
 	if err != nil {
 		fmt.Fprintln(o.ErrorOutput, err)
 	}

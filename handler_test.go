@@ -497,3 +497,9 @@ func TestLateEndIsMarkedOnTheConsole(t *testing.T) {
 	assert.Contains(t, s.console.String(), "✔ interaction dur=")
 	assert.Contains(t, s.console.String(), "late=true")
 }
+
+func TestPrinterIgnoresTheTreeEnvironment(t *testing.T) {
+	t.Setenv("SLOGWF_DISABLE", "bogus")
+	_, err := slogwf.NewPrinter(&slogwf.Options{Console: io.Discard})
+	assert.NoError(t, err)
+}

@@ -348,10 +348,15 @@ func (b *Builder) FileName(id string) string {
 }
 
 // Tree returns the tree of workflow id as a tree file holds it. Scopes
-// that never ended are incomplete, open until the last event seen.
+// that never ended are incomplete, open until the last event seen. A
+// workflow whose start no journal holds has the name of its journals.
 func (b *Builder) Tree(id string) []byte {
-	if t := b.trees[id]; t != nil {
-		return t.appendJSON(nil, true)
+	t := b.trees[id]
+	if t == nil {
+		return nil
 	}
-	return nil
+	if root := t.nodes[id]; !root.started {
+		root.name = b.names[id]
+	}
+	return t.appendJSON(nil, true)
 }

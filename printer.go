@@ -20,8 +20,8 @@ type Printer struct {
 // NewPrinter returns a Printer that writes to opts.Console in the form
 // New's console would have, as the console options of opts say.
 func NewPrinter(opts *Options) (*Printer, error) {
-	o, err := opts.options(true)
-	if err != nil {
+	o := copyOf(opts)
+	if err := o.consoleDefaults(); err != nil {
 		return nil, err
 	}
 	return &Printer{console: newConsole(&o), b: NewBuilder(), scopes: map[string]*Scope{}}, nil
@@ -93,18 +93,19 @@ func (p *Printer) Print(ev *Event, show func(*Event) bool) error {
 	if ev.Semantic {
 		r.AddAttrs(slog.Bool(SemanticKey, true))
 	}
-	r.AddAttrs(jsonAttrs(e.Attrs)...)
 	if e.Ev == evRecord {
+		r.AddAttrs(jsonAttrs(e.Attrs)...)
 		return p.console.Handle(context.WithValue(ctx, ctxKey{}, s), r)
 	}
-	for _, v := range [...]struct {
-		key string
-		raw []byte
-	}{{InputKey, e.Input}, {OutputKey, e.Output}} {
-		if v.raw != nil {
-			r.AddAttrs(jsonAttr(v.key, v.raw))
-		}
+	// The journal keeps input and output apart from the attrs; they come
+	// first, as callers (and Interact) most often put them.
+	if e.Input != nil {
+		r.AddAttrs(jsonAttr(InputKey, e.Input))
 	}
+	if e.Output != nil {
+		r.AddAttrs(jsonAttr(OutputKey, e.Output))
+	}
+	r.AddAttrs(jsonAttrs(e.Attrs)...)
 	if e.Error != "" {
 		r.AddAttrs(slog.String(ErrorKey, e.Error))
 	}

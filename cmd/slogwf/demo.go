@@ -67,7 +67,7 @@ func demoLLMCalls() int {
 }
 
 // runDemo is the demo command.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", demoHelp)
 	dir := fs.String("dir", "", "write the tree and journal in `DIR` (default $SLOGWF_DIR, else \"logs\")")
 	seed := fs.Uint64("seed", 1, "seed the fake LLM's latencies, tokens and answers with `N`")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
 )
 
 // demoTree is what the demo test reads from a tree file.
@@ -65,7 +67,7 @@ func TestDemo(t *testing.T) {
 	prevLogger, prevOut := slog.Default(), log.Writer()
 	tree, console := runDemoTree(t)
 
-	assert.Equal(t, treeSchema, tree.Schema)
+	assert.Equal(t, slogwf.Schema, tree.Schema)
 	assert.Equal(t, "research", tree.Name)
 	assert.Equal(t, "completed", tree.Status)
 	assert.Equal(t, demoLLMCalls(), tree.Usage.LLMCalls)

@@ -16,12 +16,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"unicode/utf8"
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	// SIGINT and SIGTERM end the context, so that "tail -f" and the demo
+	// stop cleanly; os.Exit runs no defers, hence stop before it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // command is one subcommand of slogwf. run gets the arguments after the
@@ -30,14 +37,17 @@ func main() {
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
 }
 
 // commands returns the table of subcommands, in the order usage lists them.
 func commands() []command {
 	return []command{
 		{"demo", "run a simulated multi-agent workflow and write its tree", runDemo},
-		{"tree", "print a tree file as an outline", runTree},
+		{"tree", "print trees, from tree files or journals, as outlines", runTree},
+		{"tail", "print journal events as the console did, and follow them", runTail},
+		{"build", "rebuild trees from journals, merging processes", runBuild},
+		{"stats", "summarize workflows: calls, tokens, cost, time per agent, model or iteration", runStats},
 	}
 }
 
@@ -50,7 +60,7 @@ const (
 
 // run runs slogwf with args (without the program name) and returns the
 // exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
@@ -70,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return exitCode(c.run(ctx, rest, stdout, stderr), name, stderr)
+			return exitCode(c.run(ctx, rest, stdin, stdout, stderr), name, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "slogwf: unknown command %s\n", strconv.Quote(name))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -13,8 +14,14 @@ import (
 // runCLI runs slogwf with args and returns its exit code, stdout and stderr.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCLIStdin(t, strings.NewReader(""), args...)
+}
+
+// runCLIStdin is runCLI with stdin as standard input.
+func runCLIStdin(t *testing.T, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb)
+	code = run(context.Background(), args, stdin, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

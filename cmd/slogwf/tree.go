@@ -12,26 +12,24 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
-const treeHelp = `usage: slogwf tree [-color auto|always|never] FILE
+const treeHelp = `usage: slogwf tree [-color auto|always|never] [-depth N] [-errors] FILE...
 
-Tree prints a tree file of the slogwf handler as an outline, one line per
-workflow, iteration, interaction and action: its status (✔ completed,
-✗ failed, … incomplete, ▶ running), duration, tokens and cost, warnings,
-semantic warnings and errors (of its whole subtree), and the error of a
-failed node. FILE "-" reads standard input.
+Tree prints workflow trees as outlines, one line per workflow, iteration,
+interaction and action: its status (✔ completed, ✗ failed, … incomplete,
+▶ running), duration, tokens and cost, warnings, semantic warnings and
+errors (of its whole subtree), and the error of a failed node. A FILE is a
+tree file, a journal, or a directory of journals; journals are rebuilt
+into trees as "slogwf build" does. "-" reads standard input.
 
 Example:
 	slogwf tree -color=never logs/research-0a1b2c3d.json
+	slogwf tree -errors -depth 3 logs/
 
 Flags:
 `
-
-// treeSchema is the only tree file format tree reads.
-const treeSchema = "slogwf.tree/v1"
 
 // treeNode is one node of a tree file, with the members tree shows.
 type treeNode struct {
@@ -58,9 +56,11 @@ type treeNode struct {
 }
 
 // runTree is the tree command.
-func runTree(_ context.Context, args []string, stdout, _ io.Writer) error {
+func runTree(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("tree", treeHelp)
 	colorFlag := fs.String("color", "auto", "`WHEN` to color the outline: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
+	depth := fs.Int("depth", 0, "show `N` levels below the workflow at most (0: all)")
+	errorsOnly := fs.Bool("errors", false, "show only the paths to failed or incomplete nodes")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -68,20 +68,28 @@ func runTree(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	switch fs.NArg() {
-	case 0:
-		return usageError{errors.New("no tree file")}
-	case 1:
-	default:
-		return usageError{fmt.Errorf("want one tree file, got %d arguments", fs.NArg())}
+	if *depth < 0 {
+		return usageError{fmt.Errorf("-depth %d: want 0 or more", *depth)}
 	}
-	root, err := readTree(fs.Arg(0))
+	if fs.NArg() == 0 {
+		return usageError{errors.New("no tree file")}
+	}
+	in, err := readInputs("tree", fs.Args(), stdin, stderr)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(stdout)
-	o := outline{w: w, color: color}
-	o.node(root, "", "")
+	o := outline{w: w, color: color, depth: *depth, errorsOnly: *errorsOnly}
+	for i, t := range in.all() {
+		var root treeNode
+		if err := json.Unmarshal(t.data, &root); err != nil {
+			return fmt.Errorf("%s: not a tree file: %w", t.from, err)
+		}
+		if i > 0 {
+			w.WriteByte('\n')
+		}
+		o.node(&root, "", "", 0)
+	}
 	return w.Flush()
 }
 
@@ -107,30 +115,6 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// readTree reads and decodes the tree file name; "-" is standard input.
-// Its errors name the file.
-func readTree(name string) (*treeNode, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		name = "standard input"
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(name) // its error names the file
-	}
-	if err != nil {
-		return nil, err
-	}
-	var root treeNode
-	if err := json.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: not a tree file: %w", name, err)
-	}
-	if root.Schema != treeSchema {
-		return nil, fmt.Errorf("%s: not a %s tree file (schema %s)", name, treeSchema, strconv.Quote(root.Schema))
-	}
-	return &root, nil
-}
-
 // ANSI colors of the outline.
 const (
 	green   = "\x1b[32m"
@@ -144,22 +128,41 @@ const (
 
 // outline writes a tree as an indented outline.
 type outline struct {
-	w     *bufio.Writer
-	color bool
-	line  []byte // reused for each line
+	w          *bufio.Writer
+	color      bool
+	depth      int    // levels below the root to show; 0: all
+	errorsOnly bool   // show only paths to failed or incomplete nodes
+	line       []byte // reused for each line
 }
 
-// node writes n after guide, and its children indented by indent.
-func (o *outline) node(n *treeNode, guide, indent string) {
+// node writes n, at level below the root, after guide, and its children
+// indented by indent.
+func (o *outline) node(n *treeNode, guide, indent string, level int) {
 	o.writeLine(n, guide)
-	children := slices.Concat(n.Iterations, n.Interactions, n.Actions)
-	for i := range children {
-		if i == len(children)-1 {
-			o.node(&children[i], indent+"└─ ", indent+"   ")
-		} else {
-			o.node(&children[i], indent+"├─ ", indent+"│  ")
+	if o.depth > 0 && level == o.depth {
+		return
+	}
+	var children []*treeNode
+	for _, c := range slices.Concat(n.Iterations, n.Interactions, n.Actions) {
+		if !o.errorsOnly || c.hasTrouble() {
+			children = append(children, &c)
 		}
 	}
+	for i, c := range children {
+		if i == len(children)-1 {
+			o.node(c, indent+"└─ ", indent+"   ", level+1)
+		} else {
+			o.node(c, indent+"├─ ", indent+"│  ", level+1)
+		}
+	}
+}
+
+// hasTrouble reports whether n or a node below it failed or is incomplete.
+func (n *treeNode) hasTrouble() bool {
+	if n.Status == "failed" || n.Status == "incomplete" {
+		return true
+	}
+	return slices.ContainsFunc(slices.Concat(n.Iterations, n.Interactions, n.Actions), func(c treeNode) bool { return c.hasTrouble() })
 }
 
 func (o *outline) writeLine(n *treeNode, guide string) {
@@ -273,27 +276,24 @@ func formatDuration(ms float64) string {
 // formatCost formats usd as dollars: cents from a dollar on, else 3
 // significant digits, so that a small cost never shows as $0.00.
 func formatCost(usd float64) string {
-	if usd >= 1 || math.IsInf(usd, 0) || math.IsNaN(usd) {
+	switch {
+	case usd < 0:
+		return "-" + formatCost(-usd)
+	case usd == 0:
+		return "$0"
+	case usd >= 1 || math.IsInf(usd, 0) || math.IsNaN(usd):
 		return "$" + strconv.FormatFloat(usd, 'f', 2, 64)
+	case usd < 1e-9:
+		return "$" + strconv.FormatFloat(usd, 'g', 3, 64)
 	}
-	decimals := min(2-int(math.Floor(math.Log10(usd))), 12)
-	return "$" + strconv.FormatFloat(usd, 'f', decimals, 64)
+	return "$" + strconv.FormatFloat(usd, 'f', 2-int(math.Floor(math.Log10(usd))), 64)
 }
 
 // formatCount formats n, at least 1, with thousands separators and the
 // noun for n.
 func formatCount(n int64, one, many string) string {
-	noun := many
 	if n == 1 {
-		noun = one
+		return "1 " + one
 	}
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String() + " " + noun
+	return formatGrouped(n) + " " + many
 }

@@ -111,7 +111,6 @@ func TestTreeErrors(t *testing.T) {
 		{"wrong type", []string{badType}, 1, badType},
 		{"directory", []string{dir}, 1, dir},
 		{"no file", nil, 2, "no tree file"},
-		{"two files", []string{treeFile, treeFile}, 2, "want one tree file"},
 		{"bad color", []string{"-color=sometimes", treeFile}, 2, `"sometimes"`},
 	}
 	for _, tt := range tests {
@@ -162,6 +161,9 @@ func TestFormatCost(t *testing.T) {
 		{0.5, "$0.500"},
 		{1, "$1.00"},
 		{123.456, "$123.46"},
+		{0, "$0"},
+		{-0.5, "-$0.500"},
+		{5e-12, "$5e-12"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, formatCost(tt.usd), "%v", tt.usd)

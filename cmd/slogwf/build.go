@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const buildHelp = `usage: slogwf build [-o FILE] JOURNAL...|DIR|-
+
+Build replays journals through the tree builder of the live handler and
+writes the tree of each workflow in them: beside its journals, named as
+the handler names it (so that after a crash the tree is whole again), or
+to FILE ("-" for standard output) when there is one workflow. Journals of
+one workflow from several processes merge into one tree. Scopes that never
+ended are incomplete, open until the last event seen. Lines that cannot be
+read, and a torn last line, are skipped with a warning.
+
+Example:
+	slogwf build logs/
+	slogwf build -o - logs/research-0a1b2c3d.*.jsonl | jq .usage
+
+Flags:
+`
+
+// runBuild is the build command.
+func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("build", buildHelp)
+	out := fs.String("o", "", "write the tree to `FILE` (\"-\": standard output); one workflow only")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("no journals")}
+	}
+	in, err := readInputs("build", fs.Args(), stdin, stderr)
+	if err != nil {
+		return err
+	}
+	ids := in.b.Workflows()
+	switch {
+	case len(in.trees) > 0:
+		return fmt.Errorf("%d tree files among the journals: build reads journals only", len(in.trees))
+	case len(ids) == 0:
+		return fmt.Errorf("no events in %s", strings.Join(fs.Args(), " "))
+	case *out != "" && len(ids) > 1:
+		var names []string
+		for _, id := range ids {
+			names = append(names, printable(in.b.Name(id))+" "+id)
+		}
+		return fmt.Errorf("-o takes one workflow, the journals hold %d: %s", len(ids), strings.Join(names, ", "))
+	case *out == "-":
+		_, err := stdout.Write(in.b.Tree(ids[0]))
+		return err
+	case *out != "":
+		return writeFile(*out, in.b.Tree(ids[0]))
+	}
+	for _, id := range ids {
+		path := filepath.Join(in.dir[id], in.b.FileName(id))
+		if err := writeFile(path, in.b.Tree(id)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tree: %s\n", path)
+	}
+	return nil
+}
+
+// writeFile writes data to the file name as the handler writes a tree: to
+// a temporary file renamed over it, so that no reader sees a part.
+func writeFile(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// crashEnv, set to a directory, makes the test binary a child process
+// that logs there until it is killed.
+const crashEnv = "SLOGWF_TEST_CRASH_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashEnv); dir != "" {
+		logUntilKilled(dir)
+	}
+	os.Exit(m.Run())
+}
+
+// logUntilKilled runs iterations of two agents forever, printing the
+// number of each record once it is logged.
+func logUntilKilled(dir string) {
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	if err != nil {
+		panic(err)
+	}
+	l := slog.New(h)
+	ctx, _ := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "crash")
+	for n := 0; ; {
+		itCtx, it := slogwf.StartIteration(ctx)
+		for _, agent := range []string{"planner", "worker"} {
+			iaCtx, ia := slogwf.StartInteraction(itCtx, agent)
+			for range 50 {
+				l.InfoContext(iaCtx, "record", "n", n)
+				fmt.Println(n)
+				n++
+			}
+			ia.End()
+		}
+		it.End()
+	}
+}
+
+// journalRun logs a small workflow with the real handler in dir and
+// returns the path of its tree file.
+func journalRun(t *testing.T, dir, name string) string {
+	t.Helper()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), name, "user", "ana")
+	itCtx, it := slogwf.StartIteration(ctx)
+	iaCtx, ia := slogwf.StartInteraction(itCtx, "planner", slogwf.InputKey, "plan")
+	l.InfoContext(iaCtx, "call", slogwf.Model("m"), slogwf.Tokens(100, 20), slogwf.Cost(0.01))
+	slogwf.Semantic(iaCtx, "odd")
+	_, act := slogwf.StartAction(iaCtx, "search")
+	act.Fail(errors.New("timeout"))
+	ia.End(slogwf.OutputKey, "done")
+	_, _ = slogwf.StartInteraction(itCtx, "left open")
+	it.End()
+	wf.End()
+	require.NoError(t, h.Close())
+	return h.TreeFile(wf)
+}
+
+func TestBuildGivesTheLiveTreeByteForByte(t *testing.T) {
+	dir := t.TempDir()
+	live, err := os.ReadFile(journalRun(t, dir, "research"))
+	require.NoError(t, err)
+
+	code, stdout, stderr := runCLI(t, "build", "-o", "-", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, string(live), stdout)
+
+	path := journalRun(t, t.TempDir(), "again")
+	require.NoError(t, os.Remove(path))
+	journals, err := filepath.Glob(filepath.Join(filepath.Dir(path), "*.jsonl"))
+	require.NoError(t, err)
+	code, stdout, stderr = runCLI(t, append([]string{"build"}, journals...)...)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "tree: "+path+"\n", stdout, "the tree goes beside its journal, as the handler names it")
+	assert.FileExists(t, path)
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+}
+
+func TestBuildSeveralWorkflows(t *testing.T) {
+	dir := t.TempDir()
+	a, b := journalRun(t, dir, "a"), journalRun(t, dir, "b")
+	want := map[string][]byte{}
+	for _, p := range []string{a, b} {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		want[p] = data
+		require.NoError(t, os.Remove(p))
+	}
+
+	code, _, stderr := runCLI(t, "build", "-o", filepath.Join(dir, "one.json"), dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "-o takes one workflow, the journals hold 2: a ")
+	assert.Equal(t, 1, strings.Count(stderr, "\n"))
+
+	code, stdout, stderr := runCLI(t, "build", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, 2, strings.Count(stdout, "tree: "))
+	for p, data := range want {
+		got, err := os.ReadFile(p)
+		require.NoError(t, err)
+		assert.Equal(t, string(data), string(got))
+	}
+}
+
+func TestBuildSkipsBadLinesWithAWarning(t *testing.T) {
+	dir := t.TempDir()
+	live, err := os.ReadFile(journalRun(t, dir, "torn"))
+	require.NoError(t, err)
+	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	data, err := os.ReadFile(journals[0])
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(data), "\n")
+	damaged := lines[0] + "{not json}\n" + strings.Join(lines[1:], "") + `{"ev":"record","wf":"` // torn
+	require.NoError(t, os.WriteFile(journals[0], []byte(damaged), 0o600))
+
+	code, stdout, stderr := runCLI(t, "build", "-o", "-", journals[0])
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, string(live), stdout, "every whole line is kept")
+	warnings := strings.Split(strings.TrimSpace(stderr), "\n")
+	require.Len(t, warnings, 2, stderr)
+	assert.Contains(t, warnings[0], journals[0]+":2: line skipped")
+	assert.Contains(t, warnings[1], fmt.Sprintf("%s:%d: torn last line skipped", journals[0], len(lines)+1))
+}
+
+func TestBuildErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	missing := filepath.Join(dir, "missing.jsonl")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing", []string{missing}, 1, missing},
+		{"empty", []string{empty}, 1, "no events in " + empty},
+		{"tree file", []string{treeFile}, 1, "build reads journals only"},
+		{"no input", nil, 2, "no journals"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"build"}, tt.args...)...)
+			assert.Equal(t, tt.code, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}
+
+// A process killed with SIGKILL in the middle of an iteration: the tree
+// rebuilt from its journal holds every record it logged, and the scopes it
+// left open are incomplete.
+func TestBuildAfterACrash(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	logged := -1
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		logged, err = strconv.Atoi(lines.Text())
+		require.NoError(t, err)
+		if logged == 275 { // in the planner of iteration 3
+			require.NoError(t, cmd.Process.Kill())
+		}
+	}
+	require.Error(t, cmd.Wait())
+
+	code, stdout, stderr := runCLI(t, "build", "-o", "-", dir)
+	require.Equal(t, 0, code, stderr)
+	var tree struct {
+		Status     string
+		Counts     struct{ Records int }
+		Iterations []struct {
+			Status       string
+			Interactions []struct {
+				Agent, Status string
+				Records       []struct{ Attrs struct{ N int } }
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &tree))
+	assert.Equal(t, "incomplete", tree.Status)
+	assert.GreaterOrEqual(t, tree.Counts.Records, logged+1, "every record logged before the kill")
+	seen := map[int]bool{}
+	for i, it := range tree.Iterations {
+		last := i == len(tree.Iterations)-1
+		assert.Equal(t, map[bool]string{true: "incomplete", false: "completed"}[last], it.Status, "iteration %d", i+1)
+		for _, ia := range it.Interactions {
+			for _, r := range ia.Records {
+				seen[r.Attrs.N] = true
+			}
+		}
+	}
+	for n := 0; n <= logged; n++ {
+		require.True(t, seen[n], "record %d", n)
+	}
+	lastIt := tree.Iterations[len(tree.Iterations)-1]
+	assert.Equal(t, "incomplete", lastIt.Interactions[len(lastIt.Interactions)-1].Status)
+
+	code, outline, stderr := runCLI(t, "tree", "-color=never", "-errors", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, outline, "… workflow crash")
+	assert.NotContains(t, outline, "✔", "-errors shows only the paths to incomplete nodes")
+}
+
+func TestTreeReadsJournals(t *testing.T) {
+	dir := t.TempDir()
+	path := journalRun(t, dir, "research")
+	_, fromTree, _ := runCLI(t, "tree", "-color=never", path)
+	require.NoError(t, os.Remove(path))
+	code, fromJournal, stderr := runCLI(t, "tree", "-color=never", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, fromTree, fromJournal)
+}
+
+func TestTreeDepthAndErrorsGolden(t *testing.T) {
+	for _, tt := range []struct {
+		golden string
+		args   []string
+	}{
+		{"testdata/tree_depth1.golden", []string{"-depth", "1"}},
+		{"testdata/tree_errors.golden", []string{"-errors"}},
+	} {
+		code, stdout, stderr := runCLI(t, append(append([]string{"tree", "-color=never"}, tt.args...), treeFile)...)
+		require.Equal(t, 0, code, stderr)
+		if *update {
+			require.NoError(t, os.WriteFile(tt.golden, []byte(stdout), 0o644))
+		}
+		golden, err := os.ReadFile(tt.golden)
+		require.NoError(t, err)
+		assert.Equal(t, string(golden), stdout, tt.golden)
+	}
+}
+
+// open opens the file name for the test.
+func open(t *testing.T, name string) *os.File {
+	t.Helper()
+	f, err := os.Open(name)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func TestStandardInput(t *testing.T) {
+	dir := t.TempDir()
+	path := journalRun(t, dir, "stdin")
+	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	live, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, outline, _ := runCLI(t, "tree", "-color=never", path)
+
+	code, stdout, stderr := runCLIStdin(t, open(t, journals[0]), "build", "-o", "-", "-")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, string(live), stdout)
+	for _, file := range []string{path, journals[0]} {
+		code, stdout, stderr := runCLIStdin(t, open(t, file), "tree", "-color=never", "-")
+		require.Equal(t, 0, code, stderr)
+		assert.Equal(t, outline, stdout, file)
+	}
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/slogwf/slogwf"
+)
+
+// inputs are the tree files and journals named on a command line. The
+// journals go into one Builder, so that the journals of one workflow from
+// several processes merge.
+type inputs struct {
+	stdin     io.Reader
+	trees     []tree // tree files, as they are
+	journalAt int    // where the trees built from the journals go among them
+	b         *slogwf.Builder
+	dir       map[string]string // workflow ID → directory of its first journal
+	warn      func(error)
+}
+
+// readInputs reads each name: a tree file, a journal, a directory of
+// journals (or of tree files, when it has no journals), or "-" for
+// standard input. Lines of journals that cannot be read are reported to
+// stderr, one line each, as command cmd's.
+func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer) (*inputs, error) {
+	in := &inputs{stdin: stdin, b: slogwf.NewBuilder(), dir: map[string]string{}, journalAt: -1}
+	in.warn = func(err error) { fmt.Fprintf(stderr, "slogwf %s: %s\n", cmd, printable(err.Error())) }
+	for _, name := range names {
+		if err := in.read(name); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+func (in *inputs) read(name string) error {
+	if name == "-" {
+		data, err := io.ReadAll(in.stdin)
+		if err != nil {
+			return fmt.Errorf("standard input: %w", err)
+		}
+		return in.add("standard input", ".", data)
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		return err // it names the file
+	}
+	if !st.IsDir() {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		return in.add(name, filepath.Dir(name), data)
+	}
+	files, err := filepath.Glob(filepath.Join(name, "*.jsonl"))
+	if err == nil && len(files) == 0 {
+		files, err = filepath.Glob(filepath.Join(name, "*.json"))
+	}
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("%s: no journals or tree files", name)
+	}
+	for _, f := range files {
+		if err := in.read(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add adds the content of the file name, in directory dir: a journal,
+// by its *.jsonl name or its first line, or a tree file, by its schema.
+func (in *inputs) add(name, dir string, data []byte) error {
+	if !strings.HasSuffix(name, ".jsonl") {
+		var head struct{ Schema, Ev string }
+		err := json.NewDecoder(bytes.NewReader(data)).Decode(&head)
+		switch {
+		case head.Schema == slogwf.Schema:
+			in.trees = append(in.trees, tree{name, data})
+			return nil
+		case head.Schema != "":
+			return fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, printable(head.Schema))
+		case head.Ev == "" && !errors.Is(err, io.EOF):
+			return fmt.Errorf("%s: not a tree file or journal", name)
+		}
+	}
+	if in.journalAt < 0 {
+		in.journalAt = len(in.trees)
+	}
+	err := in.b.ReadJournal(bytes.NewReader(data), name, in.warn)
+	for _, id := range in.b.Workflows() {
+		if _, ok := in.dir[id]; !ok {
+			in.dir[id] = dir
+		}
+	}
+	return err
+}
+
+// tree is a tree file, or a tree built from journals, and where it is from.
+type tree struct {
+	from string
+	data []byte
+}
+
+// all returns every tree, in the order of the command line: the trees
+// built from the journals where the first journal came.
+func (in *inputs) all() []tree {
+	var built []tree
+	for _, id := range in.b.Workflows() {
+		built = append(built, tree{"the journals of workflow " + id, in.b.Tree(id)})
+	}
+	at := in.journalAt
+	if at < 0 {
+		at = len(in.trees)
+	}
+	return slices.Insert(slices.Clone(in.trees), at, built...)
+}

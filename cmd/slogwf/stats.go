@@ -1,0 +1,642 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/slogwf/slogwf"
+)
+
+const statsHelp = `usage: slogwf stats [-by agent|model|iteration] [-json] FILE...
+
+Stats sums up each workflow in a table, one row per agent, model or
+iteration: LLM calls, records, warnings, semantic warnings, errors, input
+and output tokens, cost, and time (the total of the interactions'
+durations) with the 50th and 95th percentiles of the interactions'
+durations. Rows come by cost, then time. The last row, total, is the whole
+workflow; its time is the workflow's duration.
+
+  -by agent      each interaction without the interactions nested in it,
+                 which count under their own agents; "(none)" is what
+                 happened outside any interaction
+  -by iteration  each iteration with all it holds; "(none)" is what
+                 happened outside any iteration
+  -by model      the records of LLM calls (a record with a model or
+                 tokens) per model; a call without a model is "(unknown)"
+
+A FILE is a tree file (*.json), a journal (*.jsonl), or a directory: its
+journals, or its tree files when it has no journal. The journals of all
+FILEs are read together, so that the journals that several processes wrote
+for one workflow merge. FILE "-" reads a tree file or a journal from
+standard input.
+
+Example:
+	slogwf stats -by model logs
+
+Flags:
+`
+
+// Groups of rows other than the agents, models and iterations themselves.
+const (
+	groupNone    = "(none)"    // outside any interaction or iteration
+	groupUnknown = "(unknown)" // an LLM call without a model
+	groupTotal   = "total"
+)
+
+// statsNode is one node of a tree file, with the members stats counts.
+type statsNode struct {
+	Schema     string   `json:"schema"` // of the root only
+	Kind       string   `json:"kind"`
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`   // workflow, action
+	Agent      string   `json:"agent"`  // interaction
+	Number     int64    `json:"number"` // iteration
+	Status     string   `json:"status"`
+	DurationMS *float64 `json:"duration_ms"` // absent for a scope never started
+	Usage      struct {
+		Calls   int64   `json:"llm_calls"`
+		In      int64   `json:"input_tokens"`
+		Out     int64   `json:"output_tokens"`
+		CostUSD float64 `json:"cost_usd"`
+	} `json:"usage"`
+	Counts struct {
+		Records  int64 `json:"records"`
+		Warnings int64 `json:"warnings"`
+		Semantic int64 `json:"semantic"`
+		Errors   int64 `json:"errors"`
+	} `json:"counts"`
+	Records      []statsRecord `json:"records"`
+	Iterations   []statsNode   `json:"iterations"`
+	Interactions []statsNode   `json:"interactions"`
+	Actions      []statsNode   `json:"actions"`
+}
+
+// statsRecord is one record of a tree file.
+type statsRecord struct {
+	Level    string          `json:"level"`
+	Semantic bool            `json:"semantic"`
+	Attrs    json.RawMessage `json:"attrs"`
+}
+
+// children returns the children of n, of all kinds.
+func (n *statsNode) children() []*statsNode {
+	var cs []*statsNode
+	for _, list := range [][]statsNode{n.Iterations, n.Interactions, n.Actions} {
+		for i := range list {
+			cs = append(cs, &list[i])
+		}
+	}
+	return cs
+}
+
+// statsWalk calls visit on n and, while visit returns true, on its subtree.
+func statsWalk(n *statsNode, visit func(*statsNode) bool) {
+	if visit(n) {
+		for _, c := range n.children() {
+			statsWalk(c, visit)
+		}
+	}
+}
+
+// statsOutermost returns the nodes of kind below n that no other node of kind
+// below n holds.
+func statsOutermost(n *statsNode, kind string) []*statsNode {
+	var found []*statsNode
+	for _, c := range n.children() {
+		if c.Kind == kind {
+			found = append(found, c)
+		} else {
+			found = append(found, statsOutermost(c, kind)...)
+		}
+	}
+	return found
+}
+
+// statsTally holds the numbers of one row but its times.
+type statsTally struct {
+	calls, records, warnings, semantic, errors int64
+	in, out                                    int64
+	cost                                       int64 // in units of $1e-9, as the tree sums it
+}
+
+func (t *statsTally) add(u statsTally) {
+	t.calls += u.calls
+	t.records += u.records
+	t.warnings += u.warnings
+	t.semantic += u.semantic
+	t.errors += u.errors
+	t.in += u.in
+	t.out += u.out
+	t.cost += u.cost
+}
+
+func (t *statsTally) sub(u statsTally) {
+	t.add(statsTally{-u.calls, -u.records, -u.warnings, -u.semantic, -u.errors, -u.in, -u.out, -u.cost})
+}
+
+// nodeTally returns the rolled-up usage and counts of n.
+func nodeTally(n *statsNode) statsTally {
+	return statsTally{
+		calls:    n.Usage.Calls,
+		records:  n.Counts.Records,
+		warnings: n.Counts.Warnings,
+		semantic: n.Counts.Semantic,
+		errors:   n.Counts.Errors,
+		in:       n.Usage.In,
+		out:      n.Usage.Out,
+		cost:     nanoUSD(n.Usage.CostUSD),
+	}
+}
+
+// nanoUSD converts usd to units of $1e-9, capped as the handler caps one
+// record's cost.
+func nanoUSD(usd float64) int64 {
+	const maxCost = 1e6
+	if math.IsNaN(usd) {
+		return 0
+	}
+	return int64(math.Round(max(-maxCost, min(usd, maxCost)) * 1e9))
+}
+
+// statsRow is one row of a table.
+type statsRow struct {
+	group string
+	num   int64 // of an iteration, to order ties
+	statsTally
+	timeMS float64
+	durs   []float64 // of the interactions, for the percentiles
+}
+
+// addTime adds the duration of n to the time of r and, if n is an
+// interaction, to its percentiles.
+func (r *statsRow) addTime(n *statsNode) {
+	if n.DurationMS == nil {
+		return
+	}
+	r.timeMS += *n.DurationMS
+	if n.Kind == "interaction" {
+		r.durs = append(r.durs, *n.DurationMS)
+	}
+}
+
+// addDurations adds the durations of the interactions in the subtree of n
+// to the percentiles of r.
+func (r *statsRow) addDurations(n *statsNode) {
+	statsWalk(n, func(c *statsNode) bool {
+		if c.Kind == "interaction" && c.DurationMS != nil {
+			r.durs = append(r.durs, *c.DurationMS)
+		}
+		return true
+	})
+}
+
+// percentiles returns the nearest-rank 50th and 95th percentiles of r's
+// interaction durations, and false when there are none.
+func (r *statsRow) percentiles() (p50, p95 float64, ok bool) {
+	if len(r.durs) == 0 {
+		return 0, 0, false
+	}
+	s := slices.Sorted(slices.Values(r.durs))
+	at := func(p float64) float64 {
+		rank := int(math.Ceil(p / 100 * float64(len(s))))
+		return s[min(max(rank, 1), len(s))-1]
+	}
+	return at(50), at(95), true
+}
+
+// workflowStats is the table of one workflow.
+type workflowStats struct {
+	id, name, status string
+	durationMS       *float64
+	by               string
+	rows             []*statsRow
+	total            *statsRow
+}
+
+// statsRows keeps the rows of a table by group, in the order they came.
+type statsRows struct {
+	byGroup map[string]*statsRow
+	list    []*statsRow
+}
+
+func (rs *statsRows) get(group string, num int64) *statsRow {
+	r := rs.byGroup[group]
+	if r == nil {
+		if rs.byGroup == nil {
+			rs.byGroup = map[string]*statsRow{}
+		}
+		r = &statsRow{group: group, num: num}
+		rs.byGroup[group] = r
+		rs.list = append(rs.list, r)
+	}
+	return r
+}
+
+// newWorkflowStats sums up the workflow root, named name, by agent, model
+// or iteration.
+func newWorkflowStats(root *statsNode, name, by string) *workflowStats {
+	var rs statsRows
+	switch by {
+	case "agent":
+		statsByAgent(root, &rs)
+	case "iteration":
+		statsByIteration(root, &rs)
+	case "model":
+		statsByModel(root, &rs)
+	}
+	slices.SortFunc(rs.list, func(a, b *statsRow) int {
+		return cmp.Or(
+			cmp.Compare(b.cost, a.cost),
+			cmp.Compare(b.timeMS, a.timeMS),
+			cmp.Compare(a.num, b.num),
+			strings.Compare(a.group, b.group))
+	})
+	total := &statsRow{group: groupTotal, statsTally: nodeTally(root)}
+	if root.DurationMS != nil {
+		total.timeMS = *root.DurationMS
+	}
+	total.addDurations(root)
+	return &workflowStats{
+		id:         root.ID,
+		name:       name,
+		status:     root.Status,
+		durationMS: root.DurationMS,
+		by:         by,
+		rows:       rs.list,
+		total:      total,
+	}
+}
+
+// statsByAgent adds a row per agent: each interaction with its own part only,
+// so that nested interactions are not counted twice.
+func statsByAgent(root *statsNode, rs *statsRows) {
+	statsWalk(root, func(n *statsNode) bool {
+		if n.Kind == "interaction" {
+			own := nodeTally(n)
+			for _, c := range statsOutermost(n, "interaction") {
+				own.sub(nodeTally(c))
+			}
+			r := rs.get(n.Agent, 0)
+			r.add(own)
+			r.addTime(n)
+		}
+		return true
+	})
+	rest := nodeTally(root)
+	for _, c := range statsOutermost(root, "interaction") {
+		rest.sub(nodeTally(c))
+	}
+	if rest != (statsTally{}) {
+		rs.get(groupNone, 0).add(rest)
+	}
+}
+
+// statsByIteration adds a row per iteration, and one for what happened outside
+// iterations.
+func statsByIteration(root *statsNode, rs *statsRows) {
+	rest := nodeTally(root)
+	for _, it := range statsOutermost(root, "iteration") {
+		r := rs.get("iteration "+strconv.FormatInt(it.Number, 10), it.Number)
+		t := nodeTally(it)
+		r.add(t)
+		rest.sub(t)
+		if it.DurationMS != nil {
+			r.timeMS += *it.DurationMS
+		}
+		r.addDurations(it)
+	}
+	var outside []*statsNode
+	for _, c := range root.children() {
+		if c.Kind != "iteration" {
+			outside = append(outside, c)
+		}
+	}
+	if rest == (statsTally{}) && len(outside) == 0 && len(root.Records) == 0 {
+		return
+	}
+	r := rs.get(groupNone, 0)
+	r.add(rest)
+	for _, c := range outside {
+		if c.DurationMS != nil {
+			r.timeMS += *c.DurationMS
+		}
+		// Interactions under iterations under these belong to the
+		// iterations' rows.
+		statsWalk(c, func(n *statsNode) bool {
+			if n.Kind == "iteration" {
+				return false
+			}
+			if n.Kind == "interaction" && n.DurationMS != nil {
+				r.durs = append(r.durs, *n.DurationMS)
+			}
+			return true
+		})
+	}
+}
+
+// statsByModel adds a row per model of the records of LLM calls.
+func statsByModel(root *statsNode, rs *statsRows) {
+	type held struct {
+		r  *statsRow
+		ia *statsNode
+	}
+	timed := map[held]bool{}
+	var visit func(n, ia *statsNode)
+	visit = func(n, ia *statsNode) {
+		if n.Kind == "interaction" {
+			ia = n
+		}
+		for _, rec := range n.Records {
+			model, t, ok := llmCall(rec)
+			if !ok {
+				continue
+			}
+			r := rs.get(cmp.Or(model, groupUnknown), 0)
+			r.add(t)
+			if ia != nil && !timed[held{r, ia}] {
+				timed[held{r, ia}] = true
+				r.addTime(ia)
+			}
+		}
+		for _, c := range n.children() {
+			visit(c, ia)
+		}
+	}
+	visit(root, nil)
+}
+
+// llmCall reports whether rec is an LLM call, as the handler tells one (a
+// model or tokens among its attributes), and returns its model and tally.
+func llmCall(rec statsRecord) (model string, t statsTally, ok bool) {
+	var attrs struct {
+		Model  json.RawMessage `json:"model"`
+		Tokens json.RawMessage `json:"tokens"`
+		Cost   json.RawMessage `json:"cost_usd"`
+	}
+	if len(rec.Attrs) == 0 || json.Unmarshal(rec.Attrs, &attrs) != nil {
+		return "", t, false
+	}
+	if json.Unmarshal(attrs.Model, &model) == nil && model != "" {
+		ok = true
+	}
+	var tokens map[string]json.RawMessage
+	if json.Unmarshal(attrs.Tokens, &tokens) == nil && tokens != nil {
+		ok = true
+		t.in = int64(statsNumber(tokens["input"]))
+		t.out = int64(statsNumber(tokens["output"]))
+	}
+	if !ok {
+		return "", t, false
+	}
+	t.calls, t.records = 1, 1
+	t.cost = nanoUSD(statsNumber(attrs.Cost))
+	level, err := slogwf.ParseLevel(rec.Level)
+	switch {
+	case err != nil:
+	case level >= slog.LevelError:
+		t.errors = 1
+	case level >= slog.LevelWarn:
+		t.warnings = 1
+	}
+	if rec.Semantic {
+		t.semantic = 1
+	}
+	return model, t, true
+}
+
+// statsNumber returns the JSON number j, and 0 for anything else.
+func statsNumber(j json.RawMessage) float64 {
+	var f float64
+	if json.Unmarshal(j, &f) != nil {
+		return 0
+	}
+	return f
+}
+
+// runStats is the stats command.
+func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("stats", statsHelp)
+	by := fs.String("by", "agent", "`GROUP` of the rows: agent, model or iteration")
+	asJSON := fs.Bool("json", false, "print one JSON document instead of the tables")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	switch *by {
+	case "agent", "model", "iteration":
+	default:
+		return usageError{fmt.Errorf("-by %s: want agent, model or iteration", strconv.Quote(*by))}
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("no file")}
+	}
+	in, err := readInputs("stats", fs.Args(), stdin, stderr)
+	if err != nil {
+		return err
+	}
+	var stats []*workflowStats
+	for _, t := range in.all() {
+		root, err := decodeStatsTree(t.data, t.from)
+		if err != nil {
+			return err
+		}
+		stats = append(stats, newWorkflowStats(root, root.Name, *by))
+	}
+	if len(stats) == 0 {
+		return errors.New("no workflow found")
+	}
+	w := bufio.NewWriter(stdout)
+	if *asJSON {
+		writeStatsJSON(w, stats)
+	} else {
+		writeStatsText(w, stats)
+	}
+	return w.Flush()
+}
+
+// decodeStatsTree decodes the tree file data, read from name.
+func decodeStatsTree(data []byte, name string) (*statsNode, error) {
+	var root statsNode
+	if err := json.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: not a tree file: %w", name, err)
+	}
+	if root.Schema != slogwf.Schema {
+		return nil, fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, strconv.Quote(root.Schema))
+	}
+	return &root, nil
+}
+
+// writeStatsText writes the tables of stats, a heading over each.
+func writeStatsText(w *bufio.Writer, stats []*workflowStats) {
+	for i, s := range stats {
+		if i > 0 {
+			w.WriteByte('\n')
+		}
+		dur := "-"
+		if s.durationMS != nil {
+			dur = formatDuration(*s.durationMS)
+		}
+		fmt.Fprintf(w, "workflow %s %s  %s  %s\n", printableName(s.name), printableName(s.id), printableName(s.status), dur)
+
+		// Numbers are right-aligned: every cell is, and the group column
+		// is padded here to one width, so it stays left-aligned.
+		cells := [][]string{{s.by, "calls", "records", "warnings", "semantic", "errors", "in", "out", "cost", "time", "p50", "p95"}}
+		for _, r := range append(slices.Clone(s.rows), s.total) {
+			cells = append(cells, r.cells())
+		}
+		width := 0
+		for _, c := range cells {
+			width = max(width, utf8.RuneCountInString(c[0]))
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 0, ' ', tabwriter.AlignRight)
+		for _, c := range cells {
+			tw.Write([]byte(c[0] + strings.Repeat(" ", width-utf8.RuneCountInString(c[0])) + "\t"))
+			for _, cell := range c[1:] {
+				tw.Write([]byte("  " + cell + "\t"))
+			}
+			tw.Write([]byte("\n"))
+		}
+		tw.Flush() // its errors stay in w, for the caller's Flush
+	}
+}
+
+// cells returns the cells of r in a table, its group made printable.
+func (r *statsRow) cells() []string {
+	dur, p50, p95 := "-", "-", "-"
+	if v50, v95, ok := r.percentiles(); ok {
+		p50, p95 = formatDuration(v50), formatDuration(v95)
+	}
+	if r.timeMS != 0 || len(r.durs) > 0 || r.group == groupTotal {
+		dur = formatDuration(r.timeMS)
+	}
+	return []string{
+		printableName(r.group),
+		formatGrouped(r.calls),
+		formatGrouped(r.records),
+		formatGrouped(r.warnings),
+		formatGrouped(r.semantic),
+		formatGrouped(r.errors),
+		formatGrouped(r.in),
+		formatGrouped(r.out),
+		formatCost(float64(r.cost) / 1e9),
+		dur,
+		p50,
+		p95,
+	}
+}
+
+// formatGrouped formats n with thousands separators.
+func formatGrouped(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	digits := strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	b.WriteString(s[:len(s)-len(digits)])
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(digits[i])
+	}
+	return b.String()
+}
+
+// statsRowJSON is a row in the output of -json.
+type statsRowJSON struct {
+	Group    string   `json:"group"`
+	Calls    int64    `json:"calls"`
+	Records  int64    `json:"records"`
+	Warnings int64    `json:"warnings"`
+	Semantic int64    `json:"semantic"`
+	Errors   int64    `json:"errors"`
+	In       int64    `json:"input_tokens"`
+	Out      int64    `json:"output_tokens"`
+	CostUSD  float64  `json:"cost_usd"`
+	TimeMS   float64  `json:"time_ms"`
+	P50MS    *float64 `json:"p50_ms"` // null without interactions
+	P95MS    *float64 `json:"p95_ms"`
+}
+
+func (r *statsRow) json() statsRowJSON {
+	j := statsRowJSON{
+		Group:    r.group,
+		Calls:    r.calls,
+		Records:  r.records,
+		Warnings: r.warnings,
+		Semantic: r.semantic,
+		Errors:   r.errors,
+		In:       r.in,
+		Out:      r.out,
+		CostUSD:  float64(r.cost) / 1e9,
+		TimeMS:   r.timeMS,
+	}
+	if p50, p95, ok := r.percentiles(); ok {
+		j.P50MS, j.P95MS = &p50, &p95
+	}
+	return j
+}
+
+// writeStatsJSON writes stats as one JSON document.
+func writeStatsJSON(w *bufio.Writer, stats []*workflowStats) {
+	type workflowJSON struct {
+		ID         string         `json:"id"`
+		Name       string         `json:"name"`
+		Status     string         `json:"status"`
+		DurationMS *float64       `json:"duration_ms"`
+		By         string         `json:"by"`
+		Rows       []statsRowJSON `json:"rows"`
+		Total      statsRowJSON   `json:"total"`
+	}
+	doc := struct {
+		Workflows []workflowJSON `json:"workflows"`
+	}{Workflows: []workflowJSON{}}
+	for _, s := range stats {
+		wf := workflowJSON{ID: s.id, Name: s.name, Status: s.status, DurationMS: s.durationMS, By: s.by, Rows: []statsRowJSON{}, Total: s.total.json()}
+		for _, r := range s.rows {
+			wf.Rows = append(wf.Rows, r.json())
+		}
+		doc.Workflows = append(doc.Workflows, wf)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		panic(err) // strings, integers and finite floats always encode
+	}
+	w.Write(escapeUnprintable(buf.Bytes()))
+}
+
+// escapeUnprintable escapes the runes of the JSON text j that encoding/json
+// leaves as they are but a terminal would act on: DEL, C1 controls, bidi
+// overrides, invisible format characters. encoding/json already escapes
+// C0 controls and replaces invalid UTF-8, and such runes can only be in
+// strings.
+func escapeUnprintable(j []byte) []byte {
+	var out []byte
+	for i := 0; i < len(j); {
+		r, size := utf8.DecodeRune(j[i:])
+		if r < utf8.RuneSelf && r != 0x7f || strconv.IsPrint(r) || r == utf8.RuneError && size == 1 {
+			out = append(out, j[i:i+size]...)
+		} else if r > 0xffff {
+			hi, lo := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, hi, lo)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += size
+	}
+	return out
+}
