@@ -21,15 +21,89 @@ import (
 	"github.com/slogwf/slogwf"
 )
 
-// crashEnv, set to a directory, makes the test binary a child process
-// that logs there until it is killed.
-const crashEnv = "SLOGWF_TEST_CRASH_DIR"
+// Set to a directory, these make the test binary a child process that
+// logs there: until it is killed, or its records under its parent's scope.
+const (
+	crashEnv = "SLOGWF_TEST_CRASH_DIR"
+	childEnv = "SLOGWF_TEST_CHILD_DIR"
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashEnv); dir != "" {
 		logUntilKilled(dir)
 	}
+	if dir := os.Getenv(childEnv); dir != "" {
+		logAsChild(dir)
+		return
+	}
 	os.Exit(m.Run())
+}
+
+// childRecords is how many records each child process logs.
+const childRecords = 1000
+
+// logAsChild logs records under the scope its parent passed.
+func logAsChild(dir string) {
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	if err != nil {
+		panic(err)
+	}
+	l := slog.New(h)
+	ctx := slogwf.ContextFromEnv(slogwf.ContextWithLogger(context.Background(), l))
+	for i := range childRecords {
+		l.InfoContext(ctx, "child", "i", i, "pid", os.Getpid())
+	}
+	if err := h.Close(); err != nil {
+		panic(err)
+	}
+}
+
+// A parent and 4 child processes, each child under its own interaction:
+// build merges their 5 journals into one tree.
+func TestBuildMergesProcesses(t *testing.T) {
+	const children = 4
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "merge")
+	var cmds []*exec.Cmd
+	var ias []*slogwf.Scope
+	for range children {
+		iaCtx, ia := slogwf.StartInteraction(ctx, "worker")
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(append(os.Environ(), childEnv+"="+dir), slogwf.Environ(iaCtx)...)
+		require.NoError(t, cmd.Start())
+		cmds, ias = append(cmds, cmd), append(ias, ia)
+	}
+	for i, cmd := range cmds {
+		require.NoError(t, cmd.Wait())
+		ias[i].End()
+	}
+	wf.End()
+	require.NoError(t, h.Close())
+	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 1+children)
+
+	code, stdout, stderr := runCLI(t, append([]string{"build", "-o", "-"}, journals...)...)
+	require.Equal(t, 0, code, stderr)
+	var tree struct {
+		Counts       struct{ Records int }
+		Interactions []struct {
+			ID      string
+			Records []struct{ Attrs struct{ Pid int } }
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &tree))
+	assert.Equal(t, children*childRecords, tree.Counts.Records)
+	require.Len(t, tree.Interactions, children)
+	for i, ia := range tree.Interactions {
+		assert.Equal(t, ias[i].ID(), ia.ID)
+		require.Len(t, ia.Records, childRecords)
+		for _, r := range ia.Records {
+			require.Equal(t, ia.Records[0].Attrs.Pid, r.Attrs.Pid, "one child's records under one interaction")
+		}
+	}
 }
 
 // logUntilKilled runs iterations of two agents forever, printing the
