@@ -79,6 +79,7 @@ func ActionID(id string) slog.Attr { return slog.String(ActionIDKey, id) }
 type usage struct {
 	calls, in, out, cached int64
 	cost                   nanoUSD
+	model                  string // of one record or scope event; sums have none
 }
 
 // nanoUSD is an amount in 1e-9 US dollars. Integers sum exactly in any
@@ -186,6 +187,7 @@ func (m *meta) read(a slog.Attr) (routing bool) {
 	case ModelKey:
 		if a.Value.Kind() == slog.KindString && a.Value.String() != "" {
 			m.usage.calls = 1
+			m.usage.model = a.Value.String()
 		}
 	case TokensKey:
 		if a.Value.Kind() == slog.KindGroup {

@@ -123,6 +123,7 @@ type record struct {
 	Level    string         `json:"level"`
 	Msg      string         `json:"msg"`
 	Semantic bool           `json:"semantic"`
+	Usage    map[string]any `json:"usage"`
 	Attrs    map[string]any `json:"attrs"`
 }
 

@@ -8,17 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
 // A journal holds one event per line, append-only:
 //
 //	{"ev":"start","wf":W,"id":ID,"parent":P,"kind":K,"time":T,"name"|"number"|"agent":…,"attrs":{…},"input":…,"usage":{…}}
-//	{"ev":"record","wf":W,"scope":ID,"usage":{…},"time":T,"level":L,"msg":M,"semantic":true,"attrs":{…}}
+//	{"ev":"record","wf":W,"scope":ID,"time":T,"level":L,"msg":M,"semantic":true,"usage":{…},"attrs":{…}}
 //	{"ev":"end","wf":W,"id":ID,"time":T,"status":S,"error":E,"attrs":{…},"output":…,"usage":{…}}
 //
 // Optional members are left out when empty. A record line ends with the
@@ -64,11 +62,12 @@ type usageJSON struct {
 	Cached int64   `json:"cached_input_tokens"`
 	Out    int64   `json:"output_tokens"`
 	Cost   float64 `json:"cost_usd"`
+	Model  string  `json:"model"`
 }
 
 func (e *entry) usage() usage {
 	if u := e.Usage; u != nil {
-		return usage{calls: u.Calls, in: u.In, cached: u.Cached, out: u.Out, cost: toNano(u.Cost)}
+		return usage{calls: u.Calls, in: u.In, cached: u.Cached, out: u.Out, cost: toNano(u.Cost), model: u.Model}
 	}
 	return e.use
 }
@@ -120,7 +119,7 @@ func decodeEntry(line []byte) (*entry, error) {
 func appendBody(b []byte, e *entry) []byte {
 	b = append(b, `"time":`...)
 	b = appendString(b, e.Time)
-	b = appendBodyHead(b, e.level, e.Msg, e.Semantic)
+	b = appendBodyHead(b, e.level, e.Msg, e.Semantic, e.usage())
 	if len(e.Attrs) > 0 {
 		b = append(b, `,"attrs":`...)
 		b = append(b, e.Attrs...)
@@ -128,8 +127,9 @@ func appendBody(b []byte, e *entry) []byte {
 	return b
 }
 
-// appendBodyHead appends the members of a record after its time.
-func appendBodyHead(b []byte, l slog.Level, msg string, semantic bool) []byte {
+// appendBodyHead appends the members of a record after its time and
+// before its attrs.
+func appendBodyHead(b []byte, l slog.Level, msg string, semantic bool, u usage) []byte {
 	b = append(b, `,"level":`...)
 	b = appendString(b, LevelName(l))
 	b = append(b, `,"msg":`...)
@@ -137,16 +137,15 @@ func appendBodyHead(b []byte, l slog.Level, msg string, semantic bool) []byte {
 	if semantic {
 		b = append(b, `,"semantic":true`...)
 	}
-	return b
+	return appendUsageMember(b, u)
 }
 
 // appendRecordHead appends a record line up to its body.
-func appendRecordHead(b []byte, wf, scope string, u usage) []byte {
+func appendRecordHead(b []byte, wf, scope string) []byte {
 	b = append(b, `{"ev":"record","wf":`...)
 	b = appendString(b, wf)
 	b = append(b, `,"scope":`...)
 	b = appendString(b, scope)
-	b = appendUsageMember(b, u)
 	return append(b, ',')
 }
 
@@ -258,8 +257,9 @@ func valueText(v slog.Value) string {
 // for byte as the handler wrote it last. Lines may come in any order, and
 // from the journals of any number of processes.
 type Builder struct {
-	trees map[string]*tree
-	names map[string]string // workflow ID → name from a journal's file name
+	trees    map[string]*tree
+	names    map[string]string // workflow ID → name from a journal's file name
+	counting bool              // see tree.counting
 }
 
 // NewBuilder returns an empty Builder.
@@ -281,6 +281,7 @@ func (b *Builder) apply(e *entry) bool {
 	t := b.trees[e.Wf]
 	if t == nil {
 		t = newTree(e.Wf)
+		t.counting = b.counting
 		b.trees[e.Wf] = t
 	}
 	return t.apply(e)
@@ -318,12 +319,10 @@ func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error 
 // nameFrom keeps the workflow name in the journal file name of workflow
 // wf, <name>-<id8>.<pid>.jsonl, for when no start line says it.
 func (b *Builder) nameFrom(wf, file string) {
-	if _, ok := b.names[wf]; ok {
-		return
-	}
-	base := filepath.Base(file)
-	if i := strings.LastIndex(base, "-"+wf[max(0, len(wf)-8):]+"."); i > 0 {
-		b.names[wf] = base[:i]
+	if _, ok := b.names[wf]; !ok {
+		if name := nameIn(file, wf); name != "" {
+			b.names[wf] = name
+		}
 	}
 }
 

@@ -333,3 +333,46 @@ func FuzzReadJournal(f *testing.F) {
 		}
 	})
 }
+
+func TestDeepScopesStayFastAndReadable(t *testing.T) {
+	b := NewBuilder()
+	line := func(format string, args ...any) {
+		require.NoError(t, b.Add(fmt.Appendf(nil, format, args...)))
+	}
+	line(`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"deep"}`)
+	parent := "w"
+	for i := range 20000 {
+		id := fmt.Sprint("s", i)
+		line(`{"ev":"start","wf":"w","id":%q,"parent":%q,"kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a"}`, id, parent)
+		parent = id
+	}
+	for i := range 20000 {
+		line(`{"ev":"end","wf":"w","id":"s%d","time":"2026-01-01T00:00:02Z","status":"completed"}`, i)
+	}
+	var tree map[string]any
+	require.NoError(t, json.Unmarshal(b.Tree("w"), &tree), "a JSON reader reads it: nesting stays bounded")
+}
+
+func TestEndsAtOneTimeGiveOneTreeInAnyOrder(t *testing.T) {
+	lines := []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"tie"}`,
+		`{"ev":"start","wf":"w","id":"a","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a"}`,
+		`{"ev":"end","wf":"w","id":"a","time":"2026-01-01T00:00:02Z","status":"completed","output":"ok"}`,
+		`{"ev":"end","wf":"w","id":"a","time":"2026-01-01T00:00:02Z","status":"failed","error":"e"}`,
+		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:02Z","status":"completed"}`,
+	}
+	var first string
+	for i := range 20 {
+		b := NewBuilder()
+		order := slices.Clone(lines)
+		rand.New(rand.NewPCG(uint64(i), 1)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, l := range order {
+			require.NoError(t, b.Add([]byte(l)))
+		}
+		if i == 0 {
+			first = string(b.Tree("w"))
+		}
+		require.Equal(t, first, string(b.Tree("w")), "%v", order)
+	}
+	assert.Contains(t, first, `"status":"completed","start":"2026-01-01T00:00:01.000000000Z"`, "a scope that ends with its parent keeps its own end")
+}

@@ -5,15 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"time"
 )
 
 // Printer prints journal events as the console of New printed the records
 // and scope starts and ends that made them: `slogwf tail` is a Printer.
-// Values keep their JSON types: a duration shows in nanoseconds.
+// The values come back from the journal's JSON, so a few show otherwise
+// than they did live: a duration in nanoseconds, a time as RFC 3339, a byte
+// slice in base64, a map as a group.
 type Printer struct {
 	console slog.Handler
-	b       *Builder          // for the usage of ended scopes
+	b       *Builder          // for the usage of ended scopes: it keeps no records
 	scopes  map[string]*Scope // by ID, from the start events seen
 }
 
@@ -24,7 +27,9 @@ func NewPrinter(opts *Options) (*Printer, error) {
 	if err := o.consoleDefaults(); err != nil {
 		return nil, err
 	}
-	return &Printer{console: newConsole(&o), b: NewBuilder(), scopes: map[string]*Scope{}}, nil
+	b := NewBuilder()
+	b.counting = true
+	return &Printer{console: newConsole(&o), b: b, scopes: map[string]*Scope{}}, nil
 }
 
 // Event is one journal event.
@@ -172,6 +177,9 @@ func jsonAttr(key string, v json.RawMessage) slog.Attr {
 	if n, ok := x.(json.Number); ok {
 		if i, err := n.Int64(); err == nil {
 			return slog.Int64(key, i)
+		}
+		if u, err := strconv.ParseUint(n.String(), 10, 64); err == nil {
+			return slog.Uint64(key, u)
 		}
 		f, _ := n.Float64()
 		return slog.Float64(key, f)

@@ -198,3 +198,21 @@ func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
 	live := readTree(t, s.h.TreeFile(wf))
 	assert.Empty(t, live.Interactions[0].Records, "the parent's live tree holds its own events only")
 }
+
+// Two processes with one pid (containers sharing a volume) never write
+// one journal: the second takes the next free name.
+func TestJournalsOfProcessesWithOnePid(t *testing.T) {
+	parent := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(parent.ctx, "shared")
+	t.Setenv(slogwf.EnvParent, strings.TrimPrefix(slogwf.Environ(ctx)[0], slogwf.EnvParent+"="))
+	other := newSetup(t, &slogwf.Options{Dir: parent.dir}) // same pid, same Dir
+	other.log.InfoContext(slogwf.ContextFromEnv(other.ctx), "from the other process")
+	require.NoError(t, other.h.Close())
+	wf.End()
+
+	journals, err := filepath.Glob(filepath.Join(parent.dir, "*.jsonl"))
+	require.NoError(t, err)
+	pid := strconv.Itoa(os.Getpid())
+	base := strings.TrimSuffix(parent.h.TreeFile(wf), ".json")
+	assert.ElementsMatch(t, []string{base + "." + pid + ".jsonl", base + "." + pid + "-2.jsonl"}, journals)
+}

@@ -265,9 +265,13 @@ func (s *Scope) end(status string, err error, args []any, pc uintptr) {
 	if s == nil {
 		return
 	}
-	if !s.ended.CompareAndSwap(false, true) {
+	if s.remote || !s.ended.CompareAndSwap(false, true) {
 		if !s.warned.Swap(true) {
-			s.logger.DebugContext(s.ctx, "slogwf: scope ended twice", "kind", s.kind.String(), "id", s.id)
+			why := "slogwf: scope ended twice"
+			if s.remote {
+				why = "slogwf: a scope of the parent process ends there, not here"
+			}
+			s.logger.DebugContext(s.ctx, why, "kind", s.kind.String(), "id", s.id)
 		}
 		return
 	}
@@ -360,15 +364,15 @@ func Environ(ctx context.Context) []string {
 // ContextFromEnv returns a context under the scope that a parent process
 // passed in the environment with Environ. Records logged with it, and the
 // scopes started under it, go to the parent's workflow: in this process's
-// own journal, which `slogwf build` merges with the parent's. Without the
-// variable, or with a malformed one (logged once as a warning), ctx comes
-// back unchanged.
+// own journal, which `slogwf build` merges with the parent's. The parent's
+// scopes stay the parent's to end. Without the variable, or with a
+// malformed one (logged as a warning), ctx comes back unchanged.
 func ContextFromEnv(ctx context.Context) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	v, ok := os.LookupEnv(EnvParent)
-	if !ok {
+	v := os.Getenv(EnvParent)
+	if v == "" {
 		return ctx
 	}
 	wf, id, ok := strings.Cut(v, "/")

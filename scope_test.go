@@ -218,6 +218,9 @@ func TestUsageRollsUpAtEveryLevel(t *testing.T) {
 	ia := tree.Iterations[0].Interactions[0]
 	assert.EqualValues(t, 2, ia.Usage.LLMCalls)
 	assert.EqualValues(t, 110, ia.Usage.TotalTokens)
+	assert.Equal(t, map[string]any{"llm_calls": 1.0, "input_tokens": 100.0, "cached_input_tokens": 40.0, "output_tokens": 10.0,
+		"total_tokens": 110.0, "cost_usd": 0.25, "model": "m"}, ia.Records[0].Usage, "a record says what it counted")
+	assert.Nil(t, ia.Records[2].Usage, "usage inside a group is not counted")
 	assert.Contains(t, s.console.String(), "✔ iteration dur=")
 	assert.Contains(t, s.console.String(), "total_tokens=230 cost_usd=1")
 }
@@ -262,7 +265,25 @@ func TestContextFromEnv(t *testing.T) {
 		t.Setenv(slogwf.EnvParent, bad)
 		assert.Same(t, s.ctx, slogwf.ContextFromEnv(s.ctx), "%q", bad)
 	}
-	assert.Equal(t, 6, strings.Count(s.console.String(), "slogwf: malformed SLOGWF_PARENT"), "one warning each")
+	assert.Equal(t, 5, strings.Count(s.console.String(), "slogwf: malformed SLOGWF_PARENT"), "one warning each; empty is absent")
 	ia.End()
 	wf.End()
+}
+
+func TestAChildCannotEndItsParentsScopes(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Level: slog.LevelDebug})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "parent")
+	ctx, ia := slogwf.StartInteraction(ctx, "a")
+	t.Setenv(slogwf.EnvParent, strings.TrimPrefix(slogwf.Environ(ctx)[0], slogwf.EnvParent+"="))
+	child := slogwf.ContextFromEnv(s.ctx)
+	slogwf.FromContext(child).End()
+	slogwf.FromContext(child).Fail(errors.New("no"))
+	s.log.InfoContext(ctx, "still open")
+	ia.End()
+	wf.End()
+
+	tree := s.tree(t, wf)
+	assert.Equal(t, slogwf.StatusCompleted, tree.Interactions[0].Status)
+	assert.Equal(t, []string{"slogwf: a scope of the parent process ends there, not here", "still open"}, tree.Interactions[0].msgs(),
+		"one DEBUG note, and the scope goes on")
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,11 +115,11 @@ func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
 
 	buf := newBuffer()
 	defer buf.free()
-	b := appendRecordHead(*buf, f.id, scope, m.usage)
+	b := appendRecordHead(*buf, f.id, scope)
 	n := len(b)
 	b = append(b, `"time":`...)
 	b = appendTime(b, validTime(r.Time))
-	b = appendBodyHead(b, r.Level, r.Message, m.semantic)
+	b = appendBodyHead(b, r.Level, r.Message, m.semantic, m.usage)
 	b = h.appendAttrs(b, r)
 	body := b[n:]
 	b = append(b, '}', '\n')
@@ -215,10 +216,9 @@ func (s *sink) flowFor(sc *Scope) *flow {
 // nameOf returns the name of workflow id from the files of another process
 // in the directory, or "" when there are none.
 func (s *sink) nameOf(id string) string {
-	id8 := safeName(id[max(0, len(id)-8):], 8, "id")
-	matches, _ := fs.Glob(s.root.FS(), "*-"+id8+".*")
+	matches, _ := fs.Glob(s.root.FS(), "*-"+id8(id)+".*")
 	for _, m := range matches {
-		if name, _, ok := strings.Cut(m, "-"+id8+"."); ok {
+		if name := nameIn(m, id); name != "" {
 			return name
 		}
 	}
@@ -228,13 +228,33 @@ func (s *sink) nameOf(id string) string {
 // newFlow returns the live state of workflow id with its journal open. An
 // owner started the workflow and writes its tree file.
 func (s *sink) newFlow(id, base string, owner bool) *flow {
-	f := &flow{s: s, id: id, base: base, journal: base + "." + s.pid + ".jsonl", owner: owner, t: newTree(id), finished: make(chan struct{})}
-	file, err := s.root.OpenFile(f.journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		s.fault(f.journal, fmt.Errorf("slogwf: open journal: %w", err))
-	}
-	f.file = file
+	f := &flow{s: s, id: id, base: base, owner: owner, t: newTree(id), finished: make(chan struct{})}
+	f.file, f.journal = s.openJournal(base)
 	return f
+}
+
+// openJournal creates the journal <base>.<pid>.jsonl, or, when a process
+// of another machine or container with the same pid has one, the first free
+// <base>.<pid>-<n>.jsonl: no two processes ever write one file.
+func (s *sink) openJournal(base string) (*os.File, string) {
+	var err error
+	for n := 1; n <= 100; n++ {
+		name := base + "." + s.pid + ".jsonl"
+		if n > 1 {
+			name = base + "." + s.pid + "-" + strconv.Itoa(n) + ".jsonl"
+		}
+		var f *os.File
+		f, err = s.root.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			return f, name
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			s.fault(name, fmt.Errorf("slogwf: open journal: %w", err))
+			return nil, name
+		}
+	}
+	s.fault(base, fmt.Errorf("slogwf: open journal: %w", err))
+	return nil, base
 }
 
 // close ends every live workflow as incomplete and writes its final tree.
@@ -430,7 +450,22 @@ func (f *flow) writeTree(final bool) {
 // fileBase returns the start of the file names of a workflow: its name,
 // made safe as a file name, and the random end of its ID.
 func fileBase(name, id string) string {
-	return safeName(name, 64, "workflow") + "-" + safeName(id[max(0, len(id)-8):], 8, "id")
+	return safeName(name, 64, "workflow") + "-" + id8(id)
+}
+
+// id8 returns the end of the ID of a workflow that its file names hold.
+func id8(id string) string {
+	return safeName(id[max(0, len(id)-8):], 8, "id")
+}
+
+// nameIn returns the workflow name in file, a file name of workflow id,
+// or "" when file is not one.
+func nameIn(file, id string) string {
+	base := filepath.Base(file)
+	if i := strings.LastIndex(base, "-"+id8(id)+"."); i > 0 {
+		return base[:i]
+	}
+	return ""
 }
 
 // safeName keeps the bytes of s that are safe in a file name anywhere,

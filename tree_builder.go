@@ -23,6 +23,7 @@ type tree struct {
 	last      []byte // time of the latest event
 	slab      []byte // record bodies are copied into it, to keep few large blocks
 	unstarted int    // nodes referenced by records or children but not started
+	counting  bool   // keep the counts and usage of records, not the records
 }
 
 type node struct {
@@ -145,10 +146,12 @@ func (t *tree) start(e *entry) bool {
 		return true
 	}
 	// A scope without a parent, or whose parent would close a loop (only a
-	// damaged journal says so), hangs under the workflow.
+	// damaged journal says so), hangs under the workflow; so does one more
+	// than maxDepth scopes deep, which keeps every walk up the tree short.
 	n.parent = e.Parent
+	depth := 0
 	for p := t.nodes[n.parent]; p != nil; p = t.nodes[p.parent] {
-		if p == n {
+		if depth++; p == n || depth > maxDepth {
 			n.parent = ""
 			break
 		}
@@ -163,8 +166,8 @@ func (t *tree) start(e *entry) bool {
 
 func (t *tree) end(e *entry) bool {
 	n := t.node(e.ID)
-	if n.ended && n.end <= e.Time {
-		return false // the earliest end stands
+	if n.ended && (n.end < e.Time || n.end == e.Time && n.status+"\x00"+n.err <= e.Status+"\x00"+e.Error) {
+		return false // the earliest end stands; between two at once, the same one whatever their order
 	}
 	n.ended, n.end, n.status, n.err = true, e.Time, e.Status, e.Error
 	n.endAttrs, n.output, n.endUsage = e.Attrs, e.Output, e.usage()
@@ -184,7 +187,9 @@ func (t *tree) closedBefore(n *node, at string) bool {
 
 func (t *tree) record(e *entry) {
 	n := t.node(e.Scope)
-	n.records = append(n.records, t.keep(e.body))
+	if !t.counting {
+		n.records = append(n.records, t.keep(e.body))
+	}
 	n.counts.records++
 	switch {
 	case e.level >= slog.LevelError:
@@ -423,6 +428,10 @@ func appendUsage(b []byte, u usage) []byte {
 	b = strconv.AppendInt(b, u.in+u.out, 10)
 	b = append(b, `,"cost_usd":`...)
 	b = strconv.AppendFloat(b, u.cost.usd(), 'g', -1, 64)
+	if u.model != "" {
+		b = append(b, `,"model":`...)
+		b = appendString(b, u.model)
+	}
 	return append(b, '}')
 }
 

@@ -44,7 +44,7 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	ids := in.b.Workflows()
 	switch {
 	case len(in.trees) > 0:
-		return fmt.Errorf("%d tree files among the journals: build reads journals only", len(in.trees))
+		return fmt.Errorf("%s is a tree file: build reads journals only", printable(in.trees[0].from))
 	case len(ids) == 0:
 		return fmt.Errorf("no events in %s", strings.Join(fs.Args(), " "))
 	case *out != "" && len(ids) > 1:
@@ -70,21 +70,37 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 }
 
 // writeFile writes data to the file name as the handler writes a tree: to
-// a temporary file renamed over it, so that no reader sees a part.
+// a temporary file renamed over it, so that no reader sees a part. A name
+// that is not a regular file (a device, a pipe) it writes to as it is, and
+// a symbolic link it follows.
 func writeFile(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return err
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		return nil
 	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	path := name
+	if target, err := os.Readlink(name); err == nil {
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(name), target)
+		}
+		path = target
 	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err == nil {
-		err = os.Rename(f.Name(), name)
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+		}
 	}
 	if err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil

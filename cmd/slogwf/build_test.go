@@ -106,8 +106,12 @@ func TestBuildMergesProcesses(t *testing.T) {
 	}
 }
 
-// logUntilKilled runs iterations of two agents forever, printing the
-// number of each record once it is logged.
+// crashAt is the record after which the crashing child waits to be killed:
+// in the worker's turn of iteration 3.
+const crashAt = 275
+
+// logUntilKilled runs iterations of two agents, printing the number of
+// each record once it is logged, and waits to be killed after crashAt.
 func logUntilKilled(dir string) {
 	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
 	if err != nil {
@@ -122,6 +126,9 @@ func logUntilKilled(dir string) {
 			for range 50 {
 				l.InfoContext(iaCtx, "record", "n", n)
 				fmt.Println(n)
+				if n == crashAt {
+					select {} // until SIGKILL
+				}
 				n++
 			}
 			ia.End()
@@ -263,11 +270,12 @@ func TestBuildAfterACrash(t *testing.T) {
 	for lines.Scan() {
 		logged, err = strconv.Atoi(lines.Text())
 		require.NoError(t, err)
-		if logged == 275 { // in the planner of iteration 3
-			require.NoError(t, cmd.Process.Kill())
+		if logged == crashAt {
+			require.NoError(t, cmd.Process.Kill()) // SIGKILL: no deferred code, no Close
 		}
 	}
 	require.Error(t, cmd.Wait())
+	require.Equal(t, crashAt, logged)
 
 	code, stdout, stderr := runCLI(t, "build", "-o", "-", dir)
 	require.Equal(t, 0, code, stderr)
@@ -298,8 +306,10 @@ func TestBuildAfterACrash(t *testing.T) {
 	for n := 0; n <= logged; n++ {
 		require.True(t, seen[n], "record %d", n)
 	}
-	lastIt := tree.Iterations[len(tree.Iterations)-1]
-	assert.Equal(t, "incomplete", lastIt.Interactions[len(lastIt.Interactions)-1].Status)
+	require.Len(t, tree.Iterations, 3)
+	last := tree.Iterations[2].Interactions
+	require.Len(t, last, 2)
+	assert.Equal(t, []string{"completed", "incomplete"}, []string{last[0].Status, last[1].Status}, "the planner ended, the worker was cut off")
 
 	code, outline, stderr := runCLI(t, "tree", "-color=never", "-errors", dir)
 	require.Equal(t, 0, code, stderr)
@@ -362,4 +372,47 @@ func TestStandardInput(t *testing.T) {
 		require.Equal(t, 0, code, stderr)
 		assert.Equal(t, outline, stdout, file)
 	}
+}
+
+func TestBuildOutputFile(t *testing.T) {
+	dir := t.TempDir()
+	live, err := os.ReadFile(journalRun(t, dir, "out"))
+	require.NoError(t, err)
+	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+
+	real := filepath.Join(dir, "real.json")
+	link := filepath.Join(dir, "link.json")
+	require.NoError(t, os.Symlink(real, link))
+	code, _, stderr := runCLI(t, "build", "-o", link, journals[0])
+	require.Equal(t, 0, code, stderr)
+	got, err := os.ReadFile(real)
+	require.NoError(t, err)
+	assert.Equal(t, string(live), string(got), "the link is followed")
+	st, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSymlink, st.Mode().Type(), "and stays a link")
+
+	null, err := os.Stat(os.DevNull)
+	require.NoError(t, err)
+	code, _, stderr = runCLI(t, "build", "-o", os.DevNull, journals[0])
+	require.Equal(t, 0, code, stderr)
+	after, err := os.Stat(os.DevNull)
+	require.NoError(t, err)
+	assert.Equal(t, null.Mode(), after.Mode(), "a device is written to, not replaced")
+
+	missing := filepath.Join(dir, "no", "such", "dir.json")
+	code, _, stderr = runCLI(t, "build", "-o", missing, journals[0])
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "write "+missing+": ")
+
+	code, _, stderr = runCLI(t, "tree", "-", "-")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "given more than once")
+
+	empty := filepath.Join(t.TempDir(), "empty.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	code, _, stderr = runCLI(t, "tree", empty)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "no workflow in "+empty)
 }

@@ -33,6 +33,9 @@ type inputs struct {
 func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer) (*inputs, error) {
 	in := &inputs{stdin: stdin, b: slogwf.NewBuilder(), dir: map[string]string{}, journalAt: -1}
 	in.warn = func(err error) { fmt.Fprintf(stderr, "slogwf %s: %s\n", cmd, printable(err.Error())) }
+	if i := slices.Index(names, "-"); i >= 0 && slices.Contains(names[i+1:], "-") {
+		return nil, usageError{errors.New(`"-" (standard input) given more than once`)}
+	}
 	for _, name := range names {
 		if err := in.read(name); err != nil {
 			return nil, err

@@ -23,12 +23,7 @@ import (
 )
 
 func main() {
-	// SIGINT and SIGTERM end the context, so that "tail -f" and the demo
-	// stop cleanly; os.Exit runs no defers, hence stop before it.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // command is one subcommand of slogwf. run gets the arguments after the
@@ -38,16 +33,19 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+	// SIGINT and SIGTERM end the context of a command that runs until
+	// stopped, so that it stops cleanly; they end the others at once.
+	untilStopped bool
 }
 
 // commands returns the table of subcommands, in the order usage lists them.
 func commands() []command {
 	return []command{
-		{"demo", "run a simulated multi-agent workflow and write its tree", runDemo},
-		{"tree", "print trees, from tree files or journals, as outlines", runTree},
-		{"tail", "print journal events as the console did, and follow them", runTail},
-		{"build", "rebuild trees from journals, merging processes", runBuild},
-		{"stats", "summarize workflows: calls, tokens, cost, time per agent, model or iteration", runStats},
+		{"demo", "run a simulated multi-agent workflow and write its tree", runDemo, true},
+		{"tree", "print trees, from tree files or journals, as outlines", runTree, false},
+		{"tail", "print journal events as the console did, and follow them", runTail, true},
+		{"build", "rebuild trees from journals, merging processes", runBuild, false},
+		{"stats", "summarize workflows: calls, tokens, cost, time per agent, model or iteration", runStats, false},
 	}
 }
 
@@ -80,6 +78,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	for _, c := range commands() {
 		if c.name == name {
+			if c.untilStopped {
+				var stop context.CancelFunc
+				ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+				defer stop()
+			}
 			return exitCode(c.run(ctx, rest, stdin, stdout, stderr), name, stderr)
 		}
 	}

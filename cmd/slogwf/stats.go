@@ -26,7 +26,8 @@ const statsHelp = `usage: slogwf stats [-by agent|model|iteration] [-json] FILE.
 Stats sums up each workflow in a table, one row per agent, model or
 iteration: LLM calls, records, warnings, semantic warnings, errors, input
 and output tokens, cost, and time (the total of the interactions'
-durations) with the 50th and 95th percentiles of the interactions'
+durations, less the time spent in interactions nested in them, which is
+theirs) with the 50th and 95th percentiles of the interactions' whole
 durations. Rows come by cost, then time. The last row, total, is the whole
 workflow; its time is the workflow's duration.
 
@@ -35,8 +36,9 @@ workflow; its time is the workflow's duration.
                  happened outside any interaction
   -by iteration  each iteration with all it holds; "(none)" is what
                  happened outside any iteration
-  -by model      the records of LLM calls (a record with a model or
-                 tokens) per model; a call without a model is "(unknown)"
+  -by model      the records of LLM calls, as the handler counted them
+                 (a model or tokens among the attributes of the logging
+                 call), per model; a call without a model is "(unknown)"
 
 A FILE is a tree file (*.json), a journal (*.jsonl), or a directory: its
 journals, or its tree files when it has no journal. The journals of all
@@ -87,9 +89,15 @@ type statsNode struct {
 
 // statsRecord is one record of a tree file.
 type statsRecord struct {
-	Level    string          `json:"level"`
-	Semantic bool            `json:"semantic"`
-	Attrs    json.RawMessage `json:"attrs"`
+	Level    string `json:"level"`
+	Semantic bool   `json:"semantic"`
+	Usage    *struct {
+		Calls   int64   `json:"llm_calls"`
+		In      int64   `json:"input_tokens"`
+		Out     int64   `json:"output_tokens"`
+		CostUSD float64 `json:"cost_usd"`
+		Model   string  `json:"model"`
+	} `json:"usage"`
 }
 
 // children returns the children of n, of all kinds.
@@ -193,6 +201,21 @@ func (r *statsRow) addTime(n *statsNode) {
 	}
 }
 
+// nestedMS returns the time n spent in the outermost interactions inside
+// it, at most n's own duration.
+func nestedMS(n *statsNode) float64 {
+	var ms float64
+	for _, c := range statsOutermost(n, "interaction") {
+		if c.DurationMS != nil {
+			ms += *c.DurationMS
+		}
+	}
+	if n.DurationMS != nil {
+		ms = min(ms, *n.DurationMS)
+	}
+	return ms
+}
+
 // addDurations adds the durations of the interactions in the subtree of n
 // to the percentiles of r.
 func (r *statsRow) addDurations(n *statsNode) {
@@ -293,6 +316,7 @@ func statsByAgent(root *statsNode, rs *statsRows) {
 			r := rs.get(n.Agent, 0)
 			r.add(own)
 			r.addTime(n)
+			r.timeMS -= nestedMS(n) // counted under the nested agents
 		}
 		return true
 	})
@@ -370,6 +394,7 @@ func statsByModel(root *statsNode, rs *statsRows) {
 			if ia != nil && !timed[held{r, ia}] {
 				timed[held{r, ia}] = true
 				r.addTime(ia)
+				r.timeMS -= nestedMS(ia) // counted for the nested interactions
 			}
 		}
 		for _, c := range n.children() {
@@ -379,31 +404,14 @@ func statsByModel(root *statsNode, rs *statsRows) {
 	visit(root, nil)
 }
 
-// llmCall reports whether rec is an LLM call, as the handler tells one (a
-// model or tokens among its attributes), and returns its model and tally.
+// llmCall reports whether rec is an LLM call: one the handler counted, as
+// its usage says. It returns the model and tally of the call.
 func llmCall(rec statsRecord) (model string, t statsTally, ok bool) {
-	var attrs struct {
-		Model  json.RawMessage `json:"model"`
-		Tokens json.RawMessage `json:"tokens"`
-		Cost   json.RawMessage `json:"cost_usd"`
-	}
-	if len(rec.Attrs) == 0 || json.Unmarshal(rec.Attrs, &attrs) != nil {
+	u := rec.Usage
+	if u == nil || u.Calls == 0 {
 		return "", t, false
 	}
-	if json.Unmarshal(attrs.Model, &model) == nil && model != "" {
-		ok = true
-	}
-	var tokens map[string]json.RawMessage
-	if json.Unmarshal(attrs.Tokens, &tokens) == nil && tokens != nil {
-		ok = true
-		t.in = int64(statsNumber(tokens["input"]))
-		t.out = int64(statsNumber(tokens["output"]))
-	}
-	if !ok {
-		return "", t, false
-	}
-	t.calls, t.records = 1, 1
-	t.cost = nanoUSD(statsNumber(attrs.Cost))
+	t = statsTally{calls: u.Calls, records: 1, in: u.In, out: u.Out, cost: nanoUSD(u.CostUSD)}
 	level, err := slogwf.ParseLevel(rec.Level)
 	switch {
 	case err != nil:
@@ -415,16 +423,7 @@ func llmCall(rec statsRecord) (model string, t statsTally, ok bool) {
 	if rec.Semantic {
 		t.semantic = 1
 	}
-	return model, t, true
-}
-
-// statsNumber returns the JSON number j, and 0 for anything else.
-func statsNumber(j json.RawMessage) float64 {
-	var f float64
-	if json.Unmarshal(j, &f) != nil {
-		return 0
-	}
-	return f
+	return u.Model, t, true
 }
 
 // runStats is the stats command.
@@ -460,7 +459,9 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	w := bufio.NewWriter(stdout)
 	if *asJSON {
-		writeStatsJSON(w, stats)
+		if err := writeStatsJSON(w, stats); err != nil {
+			return err
+		}
 	} else {
 		writeStatsText(w, stats)
 	}
@@ -589,7 +590,7 @@ func (r *statsRow) json() statsRowJSON {
 }
 
 // writeStatsJSON writes stats as one JSON document.
-func writeStatsJSON(w *bufio.Writer, stats []*workflowStats) {
+func writeStatsJSON(w *bufio.Writer, stats []*workflowStats) error {
 	type workflowJSON struct {
 		ID         string         `json:"id"`
 		Name       string         `json:"name"`
@@ -614,9 +615,10 @@ func writeStatsJSON(w *bufio.Writer, stats []*workflowStats) {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
-		panic(err) // strings, integers and finite floats always encode
+		return err // a sum of huge durations overflows to +Inf
 	}
-	w.Write(escapeUnprintable(buf.Bytes()))
+	_, err := w.Write(escapeUnprintable(buf.Bytes()))
+	return err
 }
 
 // escapeUnprintable escapes the runes of the JSON text j that encoding/json

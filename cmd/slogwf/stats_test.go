@@ -25,7 +25,7 @@ const statsJournal = "testdata/stats.jsonl"
 // evilJournal is a journal whose names are written to break a terminal.
 const evilJournal = `{"ev":"start","wf":"w\u001b[2J","id":"w\u001b[2J","kind":"workflow","time":"2026-11-29T03:00:00.000000000Z","name":"evil\u202ename"}
 {"ev":"start","wf":"w\u001b[2J","id":"ia","parent":"w\u001b[2J","kind":"interaction","time":"2026-11-29T03:00:00.100000000Z","agent":"worker\u001b[31m\nevil"}
-{"ev":"record","wf":"w\u001b[2J","scope":"ia","time":"2026-11-29T03:00:00.200000000Z","level":"INFO","msg":"llm call","attrs":{"model":"gpt\u202e\u0085","tokens":{"input":10,"output":5},"cost_usd":0.001}}
+{"ev":"record","wf":"w\u001b[2J","scope":"ia","time":"2026-11-29T03:00:00.200000000Z","level":"INFO","msg":"llm call","usage":{"llm_calls":1,"input_tokens":10,"output_tokens":5,"cost_usd":0.001,"model":"gpt\u202e\u0085"},"attrs":{"model":"gpt\u202e\u0085","tokens":{"input":10,"output":5},"cost_usd":0.001}}
 {"ev":"end","wf":"w\u001b[2J","id":"ia","time":"2026-11-29T03:00:00.300000000Z","status":"completed"}
 {"ev":"end","wf":"w\u001b[2J","id":"w\u001b[2J","time":"2026-11-29T03:00:00.400000000Z","status":"completed"}
 `
@@ -221,7 +221,7 @@ func TestStatsByModel(t *testing.T) {
 	mini := rowOf(t, rows, "gpt-4o-mini")
 	assert.Equal(t, int64(4), mini.Calls) // the failed call too
 	assert.Equal(t, int64(1), mini.Warnings)
-	assert.Equal(t, 200.0+900+590+890, mini.TimeMS)
+	assert.Equal(t, 200.0+900+590+890-600, mini.TimeMS, "worker-1's time without its nested critic's")
 	unknown := rowOf(t, rows, "(unknown)")
 	assert.Equal(t, int64(100), unknown.In)
 	assert.Equal(t, 590.0, unknown.TimeMS)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -78,9 +79,13 @@ func runTree(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	trees := in.all()
+	if len(trees) == 0 {
+		return fmt.Errorf("no workflow in %s", printable(strings.Join(fs.Args(), " ")))
+	}
 	w := bufio.NewWriter(stdout)
 	o := outline{w: w, color: color, depth: *depth, errorsOnly: *errorsOnly}
-	for i, t := range in.all() {
+	for i, t := range trees {
 		var root treeNode
 		if err := json.Unmarshal(t.data, &root); err != nil {
 			return fmt.Errorf("%s: not a tree file: %w", t.from, err)
