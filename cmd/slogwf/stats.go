@@ -59,34 +59,6 @@ const (
 	groupTotal   = "total"
 )
 
-// statsNode is one node of a tree file, with the members stats counts.
-type statsNode struct {
-	Schema     string   `json:"schema"` // of the root only
-	Kind       string   `json:"kind"`
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`   // workflow, action
-	Agent      string   `json:"agent"`  // interaction
-	Number     int64    `json:"number"` // iteration
-	Status     string   `json:"status"`
-	DurationMS *float64 `json:"duration_ms"` // absent for a scope never started
-	Usage      struct {
-		Calls   int64   `json:"llm_calls"`
-		In      int64   `json:"input_tokens"`
-		Out     int64   `json:"output_tokens"`
-		CostUSD float64 `json:"cost_usd"`
-	} `json:"usage"`
-	Counts struct {
-		Records  int64 `json:"records"`
-		Warnings int64 `json:"warnings"`
-		Semantic int64 `json:"semantic"`
-		Errors   int64 `json:"errors"`
-	} `json:"counts"`
-	Records      []statsRecord `json:"records"`
-	Iterations   []statsNode   `json:"iterations"`
-	Interactions []statsNode   `json:"interactions"`
-	Actions      []statsNode   `json:"actions"`
-}
-
 // statsRecord is one record of a tree file.
 type statsRecord struct {
 	Level    string `json:"level"`
@@ -100,19 +72,8 @@ type statsRecord struct {
 	} `json:"usage"`
 }
 
-// children returns the children of n, of all kinds.
-func (n *statsNode) children() []*statsNode {
-	var cs []*statsNode
-	for _, list := range [][]statsNode{n.Iterations, n.Interactions, n.Actions} {
-		for i := range list {
-			cs = append(cs, &list[i])
-		}
-	}
-	return cs
-}
-
 // statsWalk calls visit on n and, while visit returns true, on its subtree.
-func statsWalk(n *statsNode, visit func(*statsNode) bool) {
+func statsWalk(n *treeNode, visit func(*treeNode) bool) {
 	if visit(n) {
 		for _, c := range n.children() {
 			statsWalk(c, visit)
@@ -122,8 +83,8 @@ func statsWalk(n *statsNode, visit func(*statsNode) bool) {
 
 // statsOutermost returns the nodes of kind below n that no other node of kind
 // below n holds.
-func statsOutermost(n *statsNode, kind string) []*statsNode {
-	var found []*statsNode
+func statsOutermost(n *treeNode, kind string) []*treeNode {
+	var found []*treeNode
 	for _, c := range n.children() {
 		if c.Kind == kind {
 			found = append(found, c)
@@ -157,7 +118,7 @@ func (t *statsTally) sub(u statsTally) {
 }
 
 // nodeTally returns the rolled-up usage and counts of n.
-func nodeTally(n *statsNode) statsTally {
+func nodeTally(n *treeNode) statsTally {
 	return statsTally{
 		calls:    n.Usage.Calls,
 		records:  n.Counts.Records,
@@ -191,7 +152,7 @@ type statsRow struct {
 
 // addTime adds the duration of n to the time of r and, if n is an
 // interaction, to its percentiles.
-func (r *statsRow) addTime(n *statsNode) {
+func (r *statsRow) addTime(n *treeNode) {
 	if n.DurationMS == nil {
 		return
 	}
@@ -203,7 +164,7 @@ func (r *statsRow) addTime(n *statsNode) {
 
 // nestedMS returns the time n spent in the outermost interactions inside
 // it, at most n's own duration.
-func nestedMS(n *statsNode) float64 {
+func nestedMS(n *treeNode) float64 {
 	var ms float64
 	for _, c := range statsOutermost(n, "interaction") {
 		if c.DurationMS != nil {
@@ -218,8 +179,8 @@ func nestedMS(n *statsNode) float64 {
 
 // addDurations adds the durations of the interactions in the subtree of n
 // to the percentiles of r.
-func (r *statsRow) addDurations(n *statsNode) {
-	statsWalk(n, func(c *statsNode) bool {
+func (r *statsRow) addDurations(n *treeNode) {
+	statsWalk(n, func(c *treeNode) bool {
 		if c.Kind == "interaction" && c.DurationMS != nil {
 			r.durs = append(r.durs, *c.DurationMS)
 		}
@@ -271,7 +232,7 @@ func (rs *statsRows) get(group string, num int64) *statsRow {
 
 // newWorkflowStats sums up the workflow root, named name, by agent, model
 // or iteration.
-func newWorkflowStats(root *statsNode, name, by string) *workflowStats {
+func newWorkflowStats(root *treeNode, name, by string) *workflowStats {
 	var rs statsRows
 	switch by {
 	case "agent":
@@ -306,8 +267,8 @@ func newWorkflowStats(root *statsNode, name, by string) *workflowStats {
 
 // statsByAgent adds a row per agent: each interaction with its own part only,
 // so that nested interactions are not counted twice.
-func statsByAgent(root *statsNode, rs *statsRows) {
-	statsWalk(root, func(n *statsNode) bool {
+func statsByAgent(root *treeNode, rs *statsRows) {
+	statsWalk(root, func(n *treeNode) bool {
 		if n.Kind == "interaction" {
 			own := nodeTally(n)
 			for _, c := range statsOutermost(n, "interaction") {
@@ -331,7 +292,7 @@ func statsByAgent(root *statsNode, rs *statsRows) {
 
 // statsByIteration adds a row per iteration, and one for what happened outside
 // iterations.
-func statsByIteration(root *statsNode, rs *statsRows) {
+func statsByIteration(root *treeNode, rs *statsRows) {
 	rest := nodeTally(root)
 	for _, it := range statsOutermost(root, "iteration") {
 		r := rs.get("iteration "+strconv.FormatInt(it.Number, 10), it.Number)
@@ -343,7 +304,7 @@ func statsByIteration(root *statsNode, rs *statsRows) {
 		}
 		r.addDurations(it)
 	}
-	var outside []*statsNode
+	var outside []*treeNode
 	for _, c := range root.children() {
 		if c.Kind != "iteration" {
 			outside = append(outside, c)
@@ -360,7 +321,7 @@ func statsByIteration(root *statsNode, rs *statsRows) {
 		}
 		// Interactions under iterations under these belong to the
 		// iterations' rows.
-		statsWalk(c, func(n *statsNode) bool {
+		statsWalk(c, func(n *treeNode) bool {
 			if n.Kind == "iteration" {
 				return false
 			}
@@ -373,14 +334,14 @@ func statsByIteration(root *statsNode, rs *statsRows) {
 }
 
 // statsByModel adds a row per model of the records of LLM calls.
-func statsByModel(root *statsNode, rs *statsRows) {
+func statsByModel(root *treeNode, rs *statsRows) {
 	type held struct {
 		r  *statsRow
-		ia *statsNode
+		ia *treeNode
 	}
 	timed := map[held]bool{}
-	var visit func(n, ia *statsNode)
-	visit = func(n, ia *statsNode) {
+	var visit func(n, ia *treeNode)
+	visit = func(n, ia *treeNode) {
 		if n.Kind == "interaction" {
 			ia = n
 		}
@@ -469,8 +430,8 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 }
 
 // decodeStatsTree decodes the tree file data, read from name.
-func decodeStatsTree(data []byte, name string) (*statsNode, error) {
-	var root statsNode
+func decodeStatsTree(data []byte, name string) (*treeNode, error) {
+	var root treeNode
 	if err := json.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("%s: not a tree file: %w", name, err)
 	}

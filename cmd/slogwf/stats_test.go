@@ -92,29 +92,14 @@ func TestStatsGolden(t *testing.T) {
 // statsDoc is the output of -json.
 type statsDoc struct {
 	Workflows []struct {
-		ID         string     `json:"id"`
-		Name       string     `json:"name"`
-		Status     string     `json:"status"`
-		DurationMS *float64   `json:"duration_ms"`
-		By         string     `json:"by"`
-		Rows       []statsOut `json:"rows"`
-		Total      statsOut   `json:"total"`
+		ID         string         `json:"id"`
+		Name       string         `json:"name"`
+		Status     string         `json:"status"`
+		DurationMS *float64       `json:"duration_ms"`
+		By         string         `json:"by"`
+		Rows       []statsRowJSON `json:"rows"`
+		Total      statsRowJSON   `json:"total"`
 	} `json:"workflows"`
-}
-
-type statsOut struct {
-	Group    string   `json:"group"`
-	Calls    int64    `json:"calls"`
-	Records  int64    `json:"records"`
-	Warnings int64    `json:"warnings"`
-	Semantic int64    `json:"semantic"`
-	Errors   int64    `json:"errors"`
-	In       int64    `json:"input_tokens"`
-	Out      int64    `json:"output_tokens"`
-	CostUSD  float64  `json:"cost_usd"`
-	TimeMS   float64  `json:"time_ms"`
-	P50MS    *float64 `json:"p50_ms"`
-	P95MS    *float64 `json:"p95_ms"`
 }
 
 func statsJSON(t *testing.T, args ...string) statsDoc {
@@ -125,7 +110,7 @@ func statsJSON(t *testing.T, args ...string) statsDoc {
 }
 
 // rowOf returns the row of group.
-func rowOf(t *testing.T, rows []statsOut, group string) statsOut {
+func rowOf(t *testing.T, rows []statsRowJSON, group string) statsRowJSON {
 	t.Helper()
 	for _, r := range rows {
 		if r.Group == group {
@@ -133,7 +118,7 @@ func rowOf(t *testing.T, rows []statsOut, group string) statsOut {
 		}
 	}
 	t.Fatalf("no row %q in %+v", group, rows)
-	return statsOut{}
+	return statsRowJSON{}
 }
 
 func TestStatsRowsAddUp(t *testing.T) {
@@ -161,7 +146,7 @@ func TestStatsRowsAddUp(t *testing.T) {
 			assert.Equal(t, root.Usage.Out, total.Out)
 			assert.InDelta(t, root.Usage.Cost, total.CostUSD, 1e-12)
 
-			var sum statsOut
+			var sum statsRowJSON
 			for _, r := range wf.Rows {
 				sum.Calls += r.Calls
 				sum.Records += r.Records

@@ -32,10 +32,12 @@ Example:
 Flags:
 `
 
-// treeNode is one node of a tree file, with the members tree shows.
+// treeNode is one node of a tree file, with the members that tree and
+// stats use.
 type treeNode struct {
 	Schema     string   `json:"schema"` // of the root only
 	Kind       string   `json:"kind"`
+	ID         string   `json:"id"`
 	Name       string   `json:"name"`   // workflow, action
 	Agent      string   `json:"agent"`  // interaction
 	Number     int64    `json:"number"` // iteration
@@ -43,17 +45,22 @@ type treeNode struct {
 	DurationMS *float64 `json:"duration_ms"` // absent for a scope never started
 	Error      string   `json:"error"`
 	Usage      struct {
+		Calls       int64   `json:"llm_calls"`
+		In          int64   `json:"input_tokens"`
+		Out         int64   `json:"output_tokens"`
 		TotalTokens int64   `json:"total_tokens"`
 		CostUSD     float64 `json:"cost_usd"`
 	} `json:"usage"`
 	Counts struct {
+		Records  int64 `json:"records"`
 		Warnings int64 `json:"warnings"`
 		Semantic int64 `json:"semantic"`
 		Errors   int64 `json:"errors"`
 	} `json:"counts"`
-	Iterations   []treeNode `json:"iterations"`
-	Interactions []treeNode `json:"interactions"`
-	Actions      []treeNode `json:"actions"`
+	Records      []statsRecord `json:"records"`
+	Iterations   []treeNode    `json:"iterations"`
+	Interactions []treeNode    `json:"interactions"`
+	Actions      []treeNode    `json:"actions"`
 }
 
 // runTree is the tree command.
@@ -148,9 +155,9 @@ func (o *outline) node(n *treeNode, guide, indent string, level int) {
 		return
 	}
 	var children []*treeNode
-	for _, c := range slices.Concat(n.Iterations, n.Interactions, n.Actions) {
+	for _, c := range n.children() {
 		if !o.errorsOnly || c.hasTrouble() {
-			children = append(children, &c)
+			children = append(children, c)
 		}
 	}
 	for i, c := range children {
@@ -162,12 +169,23 @@ func (o *outline) node(n *treeNode, guide, indent string, level int) {
 	}
 }
 
+// children returns the children of n, of all kinds.
+func (n *treeNode) children() []*treeNode {
+	var cs []*treeNode
+	for _, list := range [][]treeNode{n.Iterations, n.Interactions, n.Actions} {
+		for i := range list {
+			cs = append(cs, &list[i])
+		}
+	}
+	return cs
+}
+
 // hasTrouble reports whether n or a node below it failed or is incomplete.
 func (n *treeNode) hasTrouble() bool {
 	if n.Status == "failed" || n.Status == "incomplete" {
 		return true
 	}
-	return slices.ContainsFunc(slices.Concat(n.Iterations, n.Interactions, n.Actions), func(c treeNode) bool { return c.hasTrouble() })
+	return slices.ContainsFunc(n.children(), (*treeNode).hasTrouble)
 }
 
 func (o *outline) writeLine(n *treeNode, guide string) {
