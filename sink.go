@@ -289,8 +289,8 @@ type flow struct {
 	owner   bool   // the workflow started in this process
 
 	// mu is held across the journal write and the tree's update, so that
-	// the journal's order is the tree's: a replay builds the same tree.
-	// os.File serializes writes to one file anyway.
+	// no line is written after finish closed the file. It costs agents no
+	// parallelism: os.File serializes the writes to one file anyway.
 	mu        sync.Mutex
 	file      *os.File // nil when it could not be opened
 	ended     bool
@@ -369,10 +369,7 @@ func (f *flow) finish(line []byte, e *entry) usage {
 // started here.
 func (f *flow) close(now time.Time) {
 	if f.owner {
-		line := append(appendEndHead(nil, f.id, f.id, now, StatusIncomplete, ""), '}', '\n')
-		if e, err := decodeEntry(line); err == nil {
-			f.finish(line, e)
-		}
+		f.finish(f.incomplete(f.id, now))
 		return
 	}
 	f.mu.Lock()
@@ -385,12 +382,24 @@ func (f *flow) close(now time.Time) {
 	f.mu.Unlock()
 	slices.Sort(open)
 	for _, id := range open {
-		line := append(appendEndHead(nil, f.id, id, now, StatusIncomplete, ""), '}', '\n')
-		if e, err := decodeEntry(line); err == nil {
+		if line, e := f.incomplete(id, now); e != nil {
 			f.add(line, e, nil)
 		}
 	}
 	f.finish(nil, nil)
+}
+
+// incomplete returns the journal line, and its entry, that ends scope id
+// as incomplete at time at; nil for both if that line does not decode,
+// which only a bug here could cause.
+func (f *flow) incomplete(id string, at time.Time) ([]byte, *entry) {
+	line := append(appendEndHead(nil, f.id, id, at, StatusIncomplete, ""), '}', '\n')
+	e, err := decodeEntry(line)
+	if err != nil {
+		f.s.fault("event", fmt.Errorf("slogwf: encode end: %w", err))
+		return nil, nil
+	}
+	return line, e
 }
 
 func (f *flow) write(line []byte) {

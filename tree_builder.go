@@ -217,7 +217,7 @@ func (t *tree) keep(b []byte) []byte {
 // that never ended as incomplete; a live one shows them running.
 func (t *tree) appendJSON(b []byte, final bool) []byte {
 	root := t.nodes[t.id]
-	w := treeWriter{t: t, final: final, b: b, sums: make(map[*node]sum, len(t.nodes)), ends: make(map[*node]ending, len(t.nodes))}
+	w := treeWriter{t: t, final: final, b: b, rolled: make(map[*node]rolled, len(t.nodes))}
 	// Records and children of scopes never started have no place of their
 	// own: they go to the workflow, so that nothing is lost.
 	var orphans *node
@@ -243,44 +243,38 @@ func (t *tree) appendJSON(b []byte, final bool) []byte {
 }
 
 type treeWriter struct {
-	t     *tree
-	final bool
-	b     []byte
-	sums  map[*node]sum
-	ends  map[*node]ending
+	t      *tree
+	final  bool
+	b      []byte
+	rolled map[*node]rolled
 }
 
-type sum struct {
-	u usage
-	c counts
-}
-
-// ending is how a node ended, as the tree shows it.
-type ending struct {
+// rolled is a node as the tree shows it: how it ended, and the usage and
+// counts of its subtree.
+type rolled struct {
 	ended       bool // end holds a time
 	end, status string
+	u           usage
+	c           counts
 }
 
-// rollup computes the ending and the rolled-up usage and counts of n and
-// its subtree. A scope ends when it says so, unless a scope above it ended
-// first, at closeAt: then it ended there, incomplete. extra, if any, holds
-// what the node takes in from scopes never started.
-func (w *treeWriter) rollup(n, extra *node, closeAt string) sum {
-	end := ending{status: StatusRunning}
+// rollup computes how n and the nodes of its subtree ended, and their
+// rolled-up usage and counts. A scope ends when it says so, unless a scope
+// above it ended first, at closeAt: then it ended there, incomplete. extra,
+// if any, holds what the node takes in from scopes never started.
+func (w *treeWriter) rollup(n, extra *node, closeAt string) rolled {
+	s := rolled{status: StatusRunning, u: n.usage, c: n.counts}
 	switch {
 	case n.ended && (closeAt == "" || n.end <= closeAt):
-		end = ending{true, n.end, n.status}
+		s.ended, s.end, s.status = true, n.end, n.status
 		closeAt = n.end
 	case closeAt != "":
-		end = ending{true, closeAt, StatusIncomplete}
+		s.ended, s.end, s.status = true, closeAt, StatusIncomplete
 	case w.final:
-		end.status = StatusIncomplete
+		s.status = StatusIncomplete
 	}
-	w.ends[n] = end
-
-	s := sum{u: n.usage, c: n.counts}
 	s.u.add(n.endUsage)
-	if end.status == StatusFailed {
+	if s.status == StatusFailed {
 		s.c.errors++
 	}
 	children := n.children
@@ -294,7 +288,7 @@ func (w *treeWriter) rollup(n, extra *node, closeAt string) sum {
 		s.u.add(cs.u)
 		s.c.add(cs.c)
 	}
-	w.sums[n] = s
+	w.rolled[n] = s
 	return s
 }
 
@@ -318,17 +312,17 @@ func (w *treeWriter) node(n *node, extra *node) {
 		b = append(b, `,"name":`...)
 		b = appendString(b, n.name)
 	}
-	end := w.ends[n]
+	s := w.rolled[n]
 	b = append(b, `,"status":`...)
-	b = appendString(b, end.status)
+	b = appendString(b, s.status)
 	if n.start != "" {
 		b = append(b, `,"start":`...)
 		b = appendString(b, n.start)
 		last := string(w.t.last)
-		if end.ended {
+		if s.ended {
 			b = append(b, `,"end":`...)
-			b = appendString(b, end.end)
-			last = end.end
+			b = appendString(b, s.end)
+			last = s.end
 		}
 		b = append(b, `,"duration_ms":`...)
 		b = strconv.AppendFloat(b, durationMS(n.start, last), 'f', -1, 64)
@@ -349,7 +343,6 @@ func (w *treeWriter) node(n *node, extra *node) {
 		b = append(b, `,"error":`...)
 		b = appendString(b, n.err)
 	}
-	s := w.sums[n]
 	b = append(b, `,"usage":`...)
 	b = appendUsage(b, s.u)
 	b = append(b, `,"counts":{"records":`...)
