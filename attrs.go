@@ -106,6 +106,59 @@ func (u *usage) add(v usage) {
 	u.cost += v.cost
 }
 
+// Price is the price of a model in US dollars per million tokens.
+type Price struct {
+	Input       float64 // uncached input tokens
+	Output      float64
+	CachedInput float64 // input tokens read from the prompt cache (Default: Input)
+}
+
+// Prices are the prices of models, by model name.
+type Prices map[string]Price
+
+// fill sets the cost of u, if it has none, from the price of its model.
+func (p Prices) fill(u *usage) {
+	if u.cost != 0 || u.model == "" || len(p) == 0 {
+		return
+	}
+	price, ok := p.of(u.model)
+	if !ok {
+		return
+	}
+	cached := price.CachedInput
+	if cached == 0 {
+		cached = price.Input
+	}
+	in := max(u.in-u.cached, 0)
+	u.cost = toNano((float64(in)*price.Input + float64(u.cached)*cached + float64(u.out)*price.Output) / 1e6)
+}
+
+// of returns the price of model, or of model without a date at its end:
+// gpt-4o-2024-08-06, claude-3-5-sonnet-20241022, claude-3-5-sonnet@20241022.
+func (p Prices) of(model string) (Price, bool) {
+	if price, ok := p[model]; ok {
+		return price, true
+	}
+	for _, date := range []string{"-0000-00-00", "-00000000", "@00000000"} {
+		i := len(model) - len(date)
+		if i > 0 && isDate(model[i:], date) {
+			price, ok := p[model[:i]]
+			return price, ok
+		}
+	}
+	return Price{}, false
+}
+
+// isDate reports whether s has the shape of pattern, 0 standing for a digit.
+func isDate(s, pattern string) bool {
+	for i := range len(pattern) {
+		if pattern[i] == '0' && !('0' <= s[i] && s[i] <= '9') || pattern[i] != '0' && s[i] != pattern[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // ids are the scope IDs named by attributes, by kind.
 type ids [nKinds]string
 

@@ -53,6 +53,16 @@ type Options struct {
 	// (Default: os.Stderr).
 	ErrorOutput io.Writer
 
+	// Prices of models, to cost the LLM calls logged without a [Cost]
+	// (Default: none, no cost). A model name with a date, such as
+	// gpt-4o-2024-08-06, has the price of the name without it.
+	Prices Prices
+
+	// Bytes of each prompt and completion that [Transport] keeps, cut at a
+	// character boundary and flagged "truncated" (Default: 8192);
+	// negative: none.
+	MaxCapture int
+
 	// The following configure the console of New; NewHandler ignores them.
 
 	// Console output (Default: os.Stderr).
@@ -81,6 +91,8 @@ type Options struct {
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 }
 
+const defaultMaxCapture = 8 << 10
+
 // treeDefaults fills in the defaults and environment of the tree options.
 func (o *Options) treeDefaults() error {
 	if o.ErrorOutput == nil {
@@ -91,6 +103,9 @@ func (o *Options) treeDefaults() error {
 	}
 	if o.SnapshotInterval <= 0 {
 		o.SnapshotInterval = time.Second
+	}
+	if o.MaxCapture == 0 {
+		o.MaxCapture = defaultMaxCapture
 	}
 	v := os.Getenv("SLOGWF_DISABLE")
 	switch strings.ToLower(v) {
@@ -146,8 +161,9 @@ func copyOf(opts *Options) Options {
 // all handlers derived from it with WithAttrs and WithGroup share one set of
 // trees.
 type Handler struct {
-	next slog.Handler
-	sink *sink // nil when the tree is off
+	next    slog.Handler
+	sink    *sink // nil when the tree is off
+	capture int   // Options.MaxCapture
 
 	// Preformatted for the tree, as log/slog's commonHandler does.
 	groups []string // all groups from WithGroup
@@ -164,10 +180,10 @@ func New(opts *Options) (*Handler, error) {
 	if err := cmp.Or(o.treeDefaults(), o.consoleDefaults()); err != nil {
 		return nil, err
 	}
-	h := &Handler{next: newConsole(&o)}
+	h := &Handler{next: newConsole(&o), capture: o.MaxCapture}
 	var err error
 	if !o.Disabled {
-		if h.sink, err = openSink(o.Dir, o.SnapshotInterval, o.ErrorOutput); err != nil {
+		if h.sink, err = openSink(&o); err != nil {
 			return nil, err
 		}
 	}
@@ -179,14 +195,14 @@ func New(opts *Options) (*Handler, error) {
 // return as an error it says on opts.ErrorOutput; when the directory cannot
 // be used, the tree is off.
 func NewHandler(next slog.Handler, opts *Options) *Handler {
-	h := &Handler{next: next}
 	o := copyOf(opts)
 	err := o.treeDefaults()
 	if err != nil {
 		fmt.Fprintln(o.ErrorOutput, err)
 	}
+	h := &Handler{next: next, capture: o.MaxCapture}
 	if !o.Disabled {
-		if h.sink, err = openSink(o.Dir, o.SnapshotInterval, o.ErrorOutput); err != nil {
+		if h.sink, err = openSink(&o); err != nil {
 			fmt.Fprintln(o.ErrorOutput, err)
 		}
 	}
@@ -300,12 +316,13 @@ func (h *Handler) appendAttrs(b []byte, r slog.Record) []byte {
 
 func (h *Handler) clone() *Handler {
 	return &Handler{
-		next:   h.next,
-		sink:   h.sink, // shared among all clones
-		groups: slices.Clip(h.groups),
-		nOpen:  h.nOpen,
-		pre:    slices.Clip(h.pre),
-		ids:    h.ids,
+		next:    h.next,
+		sink:    h.sink, // shared among all clones
+		capture: h.capture,
+		groups:  slices.Clip(h.groups),
+		nOpen:   h.nOpen,
+		pre:     slices.Clip(h.pre),
+		ids:     h.ids,
 	}
 }
 

@@ -503,3 +503,38 @@ func TestPrinterIgnoresTheTreeEnvironment(t *testing.T) {
 	_, err := slogwf.NewPrinter(&slogwf.Options{Console: io.Discard})
 	assert.NoError(t, err)
 }
+
+func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
+	prices := slogwf.Prices{
+		"gpt-4o":          {Input: 2.5, Output: 10, CachedInput: 1.25},
+		"claude-sonnet-4": {Input: 3, Output: 15},
+	}
+	tests := []struct {
+		name  string
+		attrs []any
+		want  float64
+	}{
+		{"exact name", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100)}, (1000*2.5 + 100*10) / 1e6},
+		{"dated name", []any{slogwf.Model("gpt-4o-2024-08-06"), slogwf.Tokens(1000, 100)}, (1000*2.5 + 100*10) / 1e6},
+		{"dated name without dashes", []any{slogwf.Model("claude-sonnet-4-20250514"), slogwf.Tokens(1000, 100)}, (1000*3 + 100*15) / 1e6},
+		{"dated name after @", []any{slogwf.Model("claude-sonnet-4@20250514"), slogwf.Tokens(1000, 100)}, (1000*3 + 100*15) / 1e6},
+		{"cached input", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100), slogwf.CachedTokens(800)}, (200*2.5 + 800*1.25 + 100*10) / 1e6},
+		{"cached input without its own price", []any{slogwf.Model("claude-sonnet-4"), slogwf.Tokens(1000, 0), slogwf.CachedTokens(800)}, 1000 * 3 / 1e6},
+		{"an explicit cost wins", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100), slogwf.Cost(0.5)}, 0.5},
+		{"unknown model", []any{slogwf.Model("gpt-4o-mini"), slogwf.Tokens(1000, 100)}, 0},
+		{"a longer name is another model", []any{slogwf.Model("gpt-4o-2024-08-06-x"), slogwf.Tokens(1000, 100)}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, &slogwf.Options{Prices: prices})
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+			ctx, a := slogwf.StartAction(ctx, "call")
+			s.log.InfoContext(ctx, "record", tt.attrs...)
+			a.End(tt.attrs...) // a scope's end is costed the same way
+			wf.End()
+			tree := s.tree(t, wf)
+			assert.InDelta(t, tt.want, tree.Actions[0].Records[0].Usage["cost_usd"], 1e-12)
+			assert.InDelta(t, 2*tt.want, tree.Usage.CostUSD, 1e-12)
+		})
+	}
+}

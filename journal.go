@@ -175,8 +175,8 @@ func appendEndHead(b []byte, wf, id string, t time.Time, status, errText string)
 }
 
 // appendEventLine appends the journal line of a scope's start or end, with
-// the attributes of its record r.
-func appendEventLine(b []byte, ev *event, r slog.Record) []byte {
+// the attributes of its record r, and the cost of its usage at prices.
+func appendEventLine(b []byte, ev *event, r slog.Record, prices Prices) []byte {
 	s := ev.scope
 	var errText string
 	var input, output *slog.Value
@@ -240,6 +240,7 @@ func appendEventLine(b []byte, ev *event, r slog.Record) []byte {
 		b = append(b, `,"output":`...)
 		b = appendValue(b, *output)
 	}
+	prices.fill(&m.usage)
 	b = appendUsageMember(b, m.usage)
 	return append(b, '}', '\n')
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ type sink struct {
 	interval time.Duration
 	errOut   io.Writer
 	pid      string
+	prices   Prices
 
 	flows  sync.Map // workflow ID → *flow
 	scopes sync.Map // scope ID → *flow, to route records named by attribute
@@ -41,19 +43,21 @@ type sink struct {
 	errs    []error
 }
 
-func openSink(dir string, interval time.Duration, errOut io.Writer) (*sink, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// openSink opens the tree side of o, whose defaults are filled in.
+func openSink(o *Options) (*sink, error) {
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("slogwf: create dir: %w", err)
 	}
-	root, err := os.OpenRoot(dir)
+	root, err := os.OpenRoot(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("slogwf: open dir: %w", err)
 	}
 	return &sink{
 		root:     root,
-		interval: interval,
-		errOut:   errOut,
+		interval: o.SnapshotInterval,
+		errOut:   o.ErrorOutput,
 		pid:      strconv.Itoa(os.Getpid()),
+		prices:   maps.Clone(o.Prices),
 		faults:   map[string]bool{},
 	}, nil
 }
@@ -99,6 +103,7 @@ func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
 		}
 		return true
 	})
+	s.prices.fill(&m.usage)
 	x := m.ids
 	x.merge(&h.ids)
 	wf, scope := x.innermost()
@@ -143,7 +148,7 @@ func (s *sink) event(ev *event, r slog.Record) (extra []slog.Attr) {
 	sc := ev.scope
 	buf := newBuffer()
 	defer buf.free()
-	*buf = appendEventLine(*buf, ev, r)
+	*buf = appendEventLine(*buf, ev, r, s.prices)
 	e, err := decodeEntry(*buf)
 	if err != nil {
 		s.fault("event", fmt.Errorf("slogwf: encode %s event: %w", sc.kind, err))

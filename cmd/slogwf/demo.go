@@ -7,7 +7,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -20,10 +19,12 @@ const demoHelp = `usage: slogwf demo [-dir DIR] [-seed N] [-fast]
 
 Demo runs a simulated research workflow for a few seconds: three
 iterations, each with a planner and three workers in parallel that call a
-fake LLM and a tool. One plan breaks the user's constraint (a semantic
-warning) and one worker call is rate limited and retried. The console goes
-to stderr; the tree and the journal are written under DIR, and the tree's
-path printed on stdout.
+model and a tool. The model is a fake OpenAI-compatible server in the
+process, called through slogwf.Transport, so each call is logged as an
+llm.chat action with its tokens and cost; the planner's answers stream.
+One plan breaks the user's constraint (a semantic warning) and one worker
+call is rate limited and retried. The console goes to stderr; the tree and
+the journal are written under DIR, and the tree's path printed on stdout.
 
 Example:
 	slogwf demo -dir /tmp/demo-logs -seed 7
@@ -44,11 +45,10 @@ const (
 	// The first call of this worker in this iteration is rate limited.
 	failIteration, failWorker = 2, "worker-2"
 	maxAttempts               = 2
-
-	// Prices of demoModel in US dollars per token.
-	priceIn  = 0.15 / 1e6
-	priceOut = 0.60 / 1e6
 )
+
+// demoPrices are the prices of demoModel, in US dollars per million tokens.
+var demoPrices = slogwf.Prices{demoModel: {Input: 0.15, Output: 0.60, CachedInput: 0.075}}
 
 var errRateLimited = errors.New("rate limited (429)")
 
@@ -78,8 +78,13 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %s", printable(fs.Arg(0)))}
 	}
-	d := demo{seed: *seed, fast: *fast}
-	path, err := d.run(ctx, &slogwf.Options{Dir: *dir, Console: stderr, ErrorOutput: stderr})
+	llm, stop, err := startLLM(*seed, *fast)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	d := demo{seed: *seed, fast: *fast, llm: llm}
+	path, err := d.run(ctx, &slogwf.Options{Dir: *dir, Console: stderr, ErrorOutput: stderr, Prices: demoPrices})
 	if err != nil {
 		return err
 	}
@@ -97,6 +102,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 type demo struct {
 	seed uint64
 	fast bool
+	llm  llmClient
 }
 
 // run runs the workflow with a slogwf handler as the default logger and
@@ -188,8 +194,7 @@ func (d demo) plan(ctx context.Context, n int) (steps []string, err error) {
 			ia.End(slogwf.OutputKey, steps)
 		}
 	}()
-	answers := []string{"here is a three-step plan", "plan: search, read, chart", "three steps, one per worker"}
-	if _, err := d.llm(n, 0, 1).complete(ctx, prompt, answers, false); err != nil {
+	if _, err := d.llm.complete(ctx, turn{n, 0, 1}, prompt, true); err != nil {
 		return nil, err
 	}
 	steps = planSteps(n)
@@ -218,45 +223,35 @@ func planSteps(n int) []string {
 // retrying once when the model is rate limited.
 func (d demo) work(ctx context.Context, n, i int, w worker, step string) error {
 	for attempt := 1; ; attempt++ {
-		m := d.llm(n, i, attempt)
-		fail := n == failIteration && w.name == failWorker && attempt == 1
+		t := turn{n, i, attempt}
 		_, err := slogwf.Interact(ctx, w.name, func(ctx context.Context) (string, error) {
-			return m.turn(ctx, w, step, fail)
+			return d.turn(ctx, t, w, step)
 		}, slogwf.InputKey, step, "attempt", attempt)
 		if err == nil || attempt == maxAttempts || !errors.Is(err, errRateLimited) {
 			return err
 		}
 		slog.WarnContext(ctx, "retrying after the rate limit", "agent", w.name, "attempt", attempt+1)
-		if err := m.wait(ctx, 150*time.Millisecond, 250*time.Millisecond); err != nil {
+		if err := sleep(ctx, t.rand(d.seed), d.fast, 150*time.Millisecond, 250*time.Millisecond); err != nil {
 			return err
 		}
 	}
 }
 
-// llm returns the fake model of one turn: agent i (0 is the planner) in
-// iteration n, attempt a. Each turn has its own random source, so that the
-// goroutines share nothing and a seed always gives the same run.
-func (d demo) llm(n, i, a int) fakeLLM {
-	stream := uint64(n)<<32 | uint64(i)<<16 | uint64(a)
-	return fakeLLM{rng: rand.New(rand.NewPCG(d.seed, stream)), fast: d.fast}
-}
-
-// fakeLLM stands in for a model client and the tools of one turn.
-type fakeLLM struct {
-	rng  *rand.Rand
-	fast bool
-}
-
-// turn is one turn of worker w: it asks the model how to do step, then
-// runs the tool.
-func (m fakeLLM) turn(ctx context.Context, w worker, step string, fail bool) (string, error) {
-	answers := []string{"use the first three results", "start from the 1947 Bell Labs notes", "compare the two timelines"}
-	answer, err := m.complete(ctx, step, answers, fail)
+// turn is turn t of worker w: it asks the model how to do step, then runs
+// the tool.
+func (d demo) turn(ctx context.Context, t turn, w worker, step string) (string, error) {
+	answer, err := d.llm.complete(ctx, t, step, false)
 	if err != nil {
 		return "", err
 	}
+	rng := t.rand(d.seed)
 	result, err := slogwf.Act(ctx, w.tool, func(ctx context.Context) (string, error) {
-		return m.tool(ctx, w.tool)
+		if err := sleep(ctx, rng, d.fast, 40*time.Millisecond, 160*time.Millisecond); err != nil {
+			return "", err
+		}
+		n := 2 + rng.IntN(5)
+		slog.InfoContext(ctx, "tool done", slogwf.Origin(slogwf.OriginTool), "tool", w.tool, "items", n)
+		return fmt.Sprintf("%d items", n), nil
 	}, slogwf.InputKey, answer)
 	if err != nil {
 		return "", err
@@ -264,39 +259,11 @@ func (m fakeLLM) turn(ctx context.Context, w worker, step string, fail bool) (st
 	return answer + ": " + result, nil
 }
 
-// complete pretends to call the model: it waits a latency, logs the call
-// with its usage, and returns one of answers. With fail it is rate limited.
-func (m fakeLLM) complete(ctx context.Context, prompt string, answers []string, fail bool) (string, error) {
-	if err := m.wait(ctx, 120*time.Millisecond, 350*time.Millisecond); err != nil {
-		return "", err
-	}
-	if fail {
-		slog.WarnContext(ctx, "llm call failed", slogwf.Model(demoModel), "status", 429, "error", errRateLimited)
-		return "", errRateLimited
-	}
-	in := len(prompt)/4 + 300 + m.rng.IntN(900)
-	out := 40 + m.rng.IntN(220)
-	// Rounded as a provider's bill is, not to float noise.
-	cost := math.Round((float64(in)*priceIn+float64(out)*priceOut)*1e9) / 1e9
-	slog.InfoContext(ctx, "llm call", slogwf.Model(demoModel), slogwf.Tokens(in, out), slogwf.Cost(cost))
-	return answers[m.rng.IntN(len(answers))], nil
-}
-
-// tool pretends to run the tool name.
-func (m fakeLLM) tool(ctx context.Context, name string) (string, error) {
-	if err := m.wait(ctx, 40*time.Millisecond, 160*time.Millisecond); err != nil {
-		return "", err
-	}
-	n := 2 + m.rng.IntN(5)
-	slog.InfoContext(ctx, "tool done", slogwf.Origin(slogwf.OriginTool), "tool", name, "items", n)
-	return fmt.Sprintf("%d items", n), nil
-}
-
-// wait sleeps a random time in [lo, hi), or not at all when the run is
-// fast; the random number is drawn either way, so -fast changes no tokens.
-func (m fakeLLM) wait(ctx context.Context, lo, hi time.Duration) error {
-	d := lo + time.Duration(m.rng.Int64N(int64(hi-lo)))
-	if m.fast {
+// sleep sleeps a random time in [lo, hi), or not at all when fast; the
+// random number is drawn either way, so -fast changes no tokens.
+func sleep(ctx context.Context, rng *rand.Rand, fast bool, lo, hi time.Duration) error {
+	d := lo + time.Duration(rng.Int64N(int64(hi-lo)))
+	if fast {
 		return ctx.Err()
 	}
 	t := time.NewTimer(d)

@@ -41,6 +41,11 @@ type demoTree struct {
 			Actions []struct {
 				Name   string `json:"name"`
 				Status string `json:"status"`
+				Error  string `json:"error"`
+				Usage  struct {
+					TotalTokens int     `json:"total_tokens"`
+					CostUSD     float64 `json:"cost_usd"`
+				} `json:"usage"`
 			} `json:"actions"`
 		} `json:"interactions"`
 	} `json:"iterations"`
@@ -74,7 +79,7 @@ func TestDemo(t *testing.T) {
 	assert.Positive(t, tree.Usage.TotalTokens)
 	assert.Positive(t, tree.Usage.CostUSD)
 	assert.Equal(t, 1, tree.Counts.Semantic)
-	assert.Equal(t, 1, tree.Counts.Errors) // the failed attempt
+	assert.Equal(t, 2, tree.Counts.Errors) // the failed attempt and its model call
 
 	require.Len(t, tree.Iterations, demoIterations)
 	for i, it := range tree.Iterations {
@@ -90,14 +95,24 @@ func TestDemo(t *testing.T) {
 				assert.Equal(t, failWorker, ia.Agent)
 				assert.Equal(t, errRateLimited.Error(), ia.Error)
 				assert.EqualValues(t, 1, ia.Attrs["attempt"])
+				require.Len(t, ia.Actions, 1)
+				assert.Equal(t, "failed", ia.Actions[0].Status)
+				assert.Contains(t, ia.Actions[0].Error, "HTTP 429: Rate limit reached")
 				continue
 			}
 			assert.Equal(t, "completed", ia.Status)
 			assert.NotEmpty(t, ia.Output, ia.Agent)
-			if ia.Agent != "planner" {
-				require.Len(t, ia.Actions, 1, ia.Agent)
-				assert.Equal(t, "completed", ia.Actions[0].Status)
+			want := 2 // the model call and the tool
+			if ia.Agent == "planner" {
+				want = 1
 			}
+			require.Len(t, ia.Actions, want, ia.Agent)
+			for _, a := range ia.Actions {
+				assert.Equal(t, "completed", a.Status, ia.Agent)
+			}
+			assert.Equal(t, "llm.chat", ia.Actions[0].Name)
+			assert.Positive(t, ia.Actions[0].Usage.TotalTokens, ia.Agent)
+			assert.Positive(t, ia.Actions[0].Usage.CostUSD, ia.Agent)
 		}
 		want := []string{"planner"}
 		for _, w := range demoWorkers() {
@@ -117,6 +132,8 @@ func TestDemo(t *testing.T) {
 
 	assert.Contains(t, console, "SEMANTIC")
 	assert.Contains(t, console, "✗")
+	assert.Contains(t, console, "llm.chat] ✔ action")
+	assert.NotContains(t, console, "sk-demo", "the API key is never logged")
 
 	// The demo hands the default logger back, and package log's output.
 	assert.Same(t, prevLogger, slog.Default())

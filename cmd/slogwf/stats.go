@@ -333,7 +333,8 @@ func statsByIteration(root *treeNode, rs *statsRows) {
 	}
 }
 
-// statsByModel adds a row per model of the records of LLM calls.
+// statsByModel adds a row per model of the LLM calls: records, and scopes
+// that counted one themselves, as the actions of slogwf.Transport do.
 func statsByModel(root *treeNode, rs *statsRows) {
 	type held struct {
 		r  *statsRow
@@ -345,11 +346,7 @@ func statsByModel(root *treeNode, rs *statsRows) {
 		if n.Kind == "interaction" {
 			ia = n
 		}
-		for _, rec := range n.Records {
-			model, t, ok := llmCall(rec)
-			if !ok {
-				continue
-			}
+		add := func(model string, t statsTally) {
 			r := rs.get(cmp.Or(model, groupUnknown), 0)
 			r.add(t)
 			if ia != nil && !timed[held{r, ia}] {
@@ -358,11 +355,44 @@ func statsByModel(root *treeNode, rs *statsRows) {
 				r.timeMS -= nestedMS(ia) // counted for the nested interactions
 			}
 		}
+		if model, t, ok := scopeCall(n); ok {
+			add(model, t)
+		}
+		for _, rec := range n.Records {
+			if model, t, ok := llmCall(rec); ok {
+				add(model, t)
+			}
+		}
 		for _, c := range n.children() {
 			visit(c, ia)
 		}
 	}
 	visit(root, nil)
+}
+
+// scopeCall reports whether the start or end of scope n counted an LLM
+// call: its usage without that of its records and children. It returns the
+// model and tally of the call.
+func scopeCall(n *treeNode) (model string, t statsTally, ok bool) {
+	u := n.Usage
+	t = statsTally{calls: u.Calls, in: u.In, out: u.Out, cost: nanoUSD(u.CostUSD)}
+	for _, rec := range n.Records {
+		if u := rec.Usage; u != nil {
+			t.calls, t.in, t.out, t.cost = t.calls-u.Calls, t.in-u.In, t.out-u.Out, t.cost-nanoUSD(u.CostUSD)
+		}
+	}
+	for _, c := range n.children() {
+		u := c.Usage
+		t.calls, t.in, t.out, t.cost = t.calls-u.Calls, t.in-u.In, t.out-u.Out, t.cost-nanoUSD(u.CostUSD)
+	}
+	if t.calls <= 0 {
+		return "", t, false
+	}
+	if n.Status == slogwf.StatusFailed {
+		t.errors = 1
+	}
+	model, _ = n.Attrs["model"].(string)
+	return model, t, true
 }
 
 // llmCall reports whether rec is an LLM call: one the handler counted, as

@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -417,4 +421,30 @@ func TestEscapeUnprintable(t *testing.T) {
 	require.NoError(t, json.Unmarshal(escapeUnprintable(in), &s))
 	assert.Equal(t, "x\u202e\u0085\x7f\U000e0001é✔", s["a"])
 	assert.Equal(t, 0, bytes.Count(escapeUnprintable(in), []byte("\u202e")))
+}
+
+// An action that counted an LLM call at its end, as slogwf.Transport's do,
+// is a call of its model, as a record would be.
+func TestStatsByModelCountsScopeCalls(t *testing.T) {
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
+	ctx, wf := slogwf.StartWorkflow(ctx, "w")
+	ctx, ia := slogwf.StartInteraction(ctx, "agent")
+	actx, a := slogwf.StartAction(ctx, "llm.chat")
+	slog.New(h).InfoContext(actx, "inner call", slogwf.Model("m2"), slogwf.Tokens(1, 2))
+	a.End(slogwf.Model("m1"), slogwf.Tokens(100, 10), slogwf.Cost(0.5))
+	_, failed := slogwf.StartAction(ctx, "llm.chat")
+	failed.Fail(errors.New("HTTP 429"), slogwf.Model("m1"))
+	ia.End()
+	wf.End()
+	require.NoError(t, h.Close())
+
+	rows := statsJSON(t, "-by", "model", dir).Workflows[0].Rows
+	m1 := rowOf(t, rows, "m1")
+	assert.Equal(t, statsRowJSON{Group: "m1", Calls: 2, Errors: 1, In: 100, Out: 10, CostUSD: 0.5, TimeMS: m1.TimeMS, P50MS: m1.P50MS, P95MS: m1.P95MS}, m1)
+	m2 := rowOf(t, rows, "m2")
+	assert.Equal(t, int64(1), m2.Calls)
+	assert.Equal(t, int64(3), m2.In+m2.Out)
 }

@@ -35,15 +35,16 @@ Flags:
 // treeNode is one node of a tree file, with the members that tree and
 // stats use.
 type treeNode struct {
-	Schema     string   `json:"schema"` // of the root only
-	Kind       string   `json:"kind"`
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`   // workflow, action
-	Agent      string   `json:"agent"`  // interaction
-	Number     int64    `json:"number"` // iteration
-	Status     string   `json:"status"`
-	DurationMS *float64 `json:"duration_ms"` // absent for a scope never started
-	Error      string   `json:"error"`
+	Schema     string         `json:"schema"` // of the root only
+	Kind       string         `json:"kind"`
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`   // workflow, action
+	Agent      string         `json:"agent"`  // interaction
+	Number     int64          `json:"number"` // iteration
+	Status     string         `json:"status"`
+	DurationMS *float64       `json:"duration_ms"` // absent for a scope never started
+	Error      string         `json:"error"`
+	Attrs      map[string]any `json:"attrs"`
 	Usage      struct {
 		Calls       int64   `json:"llm_calls"`
 		In          int64   `json:"input_tokens"`

@@ -1,0 +1,743 @@
+package slogwf
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Transport returns an [http.RoundTripper] that logs every request it sends
+// through next (nil: [http.DefaultTransport]) as an LLM call. A request
+// whose context is in a workflow becomes an action, named after the
+// operation (llm.chat, llm.responses, llm.messages, llm.generate, …),
+// under the innermost scope of the context; outside a workflow it is one
+// record. Either way it carries the provider, the model requested and the
+// model that answered, the HTTP status, the tokens, the time to the first
+// byte of the body, the prompt and the completion (see
+// [Options.MaxCapture]), and the error of a failed call. The action lasts
+// until the response body reaches its end or is closed; its cost comes from
+// [Options.Prices].
+//
+// It reads the formats of OpenAI (Chat Completions and Responses), Anthropic
+// Messages, Ollama and Gemini, streaming or not. The caller gets the bytes
+// the server sent as they come. Header values, where API keys travel, and
+// the URL's query are never logged.
+//
+// Use it in the client that an LLM SDK takes:
+//
+//	client := &http.Client{Transport: slogwf.Transport(nil)}
+func Transport(next http.RoundTripper, opts ...TransportOption) http.RoundTripper {
+	t := &transport{next: next}
+	if t.next == nil {
+		t.next = http.DefaultTransport
+	}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
+}
+
+// TransportOption configures a [Transport].
+type TransportOption func(*transport)
+
+// WithoutCapture keeps the prompts and completions of a Transport's calls
+// out of the log, whatever [Options.MaxCapture] says.
+func WithoutCapture() TransportOption {
+	return func(t *transport) { t.noCapture = true }
+}
+
+type transport struct {
+	next      http.RoundTripper
+	noCapture bool
+}
+
+// maxParse bounds the bytes of a request, a response, or a line of a stream
+// that the transport holds to read tokens from.
+const maxParse = 4 << 20
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	c := &call{ctx: ctx, start: time.Now(), capture: t.capture(ctx)}
+	c.api = apiOf(req)
+	// The official OpenAI and Anthropic SDKs say which retry a request is.
+	if n, err := strconv.Atoi(req.Header.Get("X-Stainless-Retry-Count")); err == nil && n >= 0 {
+		c.attempt = n + 1
+	}
+	sent, err := c.readRequest(req)
+	c.begin()
+	if err != nil {
+		c.finish(err)
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(sent)
+	if err != nil {
+		c.finish(err)
+		return nil, err
+	}
+	c.status = resp.StatusCode
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		c.finish(nil) // the body is a connection now, not an answer
+		return resp, nil
+	}
+	c.mode = modeOf(resp.Header.Get("Content-Type"))
+	c.body, resp.Body = resp.Body, c
+	return resp, nil
+}
+
+// capture returns how many bytes of prompt and completion to keep: those
+// of the slogwf Handler behind the context's logger.
+func (t *transport) capture(ctx context.Context) int {
+	if t.noCapture {
+		return 0
+	}
+	if h, ok := loggerFrom(ctx).Handler().(*Handler); ok {
+		return max(h.capture, 0)
+	}
+	return defaultMaxCapture
+}
+
+// api is what the transport knows of an endpoint.
+type api struct {
+	provider, op string
+	parse        func(c *call, data []byte) // a whole answer or one event of a stream
+}
+
+// apis are the endpoints the transport reads, by the end of the URL path.
+var apis = []struct {
+	suffix string
+	api
+}{
+	{"/chat/completions", api{"openai", "llm.chat", parseOpenAIChat}},
+	{"/completions", api{"openai", "llm.completions", parseOpenAIChat}},
+	{"/embeddings", api{"openai", "llm.embeddings", parseOpenAIChat}},
+	{"/responses", api{"openai", "llm.responses", parseOpenAIResponses}},
+	{"/messages", api{"anthropic", "llm.messages", parseAnthropic}},
+	{"/api/chat", api{"ollama", "llm.chat", parseOllama}},
+	{"/api/generate", api{"ollama", "llm.generate", parseOllama}},
+	{":generateContent", api{"gemini", "llm.generate", parseGemini}},
+	{":streamGenerateContent", api{"gemini", "llm.generate", parseGemini}},
+}
+
+func apiOf(req *http.Request) api {
+	path := strings.TrimSuffix(req.URL.Path, "/")
+	for _, a := range apis {
+		if strings.HasSuffix(path, a.suffix) {
+			return a.api
+		}
+	}
+	return api{provider: req.URL.Hostname(), op: "http." + strings.ToLower(req.Method)}
+}
+
+// Modes of reading a response body.
+const (
+	modeJSON   = iota // one document, read at the end
+	modeSSE           // server-sent events: one document per data line
+	modeNDJSON        // one document per line (Ollama)
+)
+
+func modeOf(contentType string) int {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch mt {
+	case "text/event-stream":
+		return modeSSE
+	case "application/x-ndjson", "application/jsonl":
+		return modeNDJSON
+	}
+	return modeJSON
+}
+
+// call is one request through the transport. Once the response comes, it
+// is the body the caller reads, and reads the answer as it passes.
+type call struct {
+	api
+	ctx     context.Context
+	scope   *Scope // nil outside a workflow
+	start   time.Time
+	capture int
+	attempt int // 1 for the first try; 0 when unknown
+	status  int
+	mode    int
+	body    io.ReadCloser
+
+	mu        sync.Mutex // guards what follows: Read and Close may race
+	done      bool
+	ttfb      time.Duration
+	buf       []byte // the unread part: a whole document, or a partial line
+	overflow  bool   // buf outgrew maxParse
+	model     string
+	reqModel  string
+	input     string
+	output    []byte
+	truncated bool
+	usage     bool
+	in, out   int64
+	cached    int64
+	errText   string // of an error the server sent
+}
+
+// readRequest reads the model and prompt from the JSON body of req, and
+// returns the request to send: req itself, or a copy whose body starts
+// with what was read.
+func (c *call) readRequest(req *http.Request) (*http.Request, error) {
+	if c.provider == "gemini" {
+		_, rest, _ := strings.Cut(req.URL.Path, "/models/")
+		c.reqModel, _, _ = strings.Cut(rest, ":")
+	}
+	if req.Body == nil || req.Body == http.NoBody || !isJSON(req.Header.Get("Content-Type")) {
+		return req, nil
+	}
+	if req.GetBody != nil {
+		// Read a copy, and leave the request as the caller made it.
+		if body, err := req.GetBody(); err == nil {
+			data, _ := io.ReadAll(io.LimitReader(body, maxParse+1))
+			body.Close()
+			c.request(data)
+		}
+		return req, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(req.Body, maxParse+1))
+	if err != nil {
+		req.Body.Close()
+		return nil, fmt.Errorf("slogwf: read request body: %w", err)
+	}
+	c.request(data)
+	sent := *req
+	sent.Body = readCloser{io.MultiReader(bytes.NewReader(data), req.Body), req.Body}
+	return &sent, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+func isJSON(contentType string) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// request reads the model and the prompt of a request body.
+func (c *call) request(data []byte) {
+	var body map[string]any
+	if len(data) > maxParse || json.Unmarshal(data, &body) != nil {
+		return
+	}
+	if m, ok := body["model"].(string); ok {
+		c.reqModel = m
+	}
+	if c.capture == 0 {
+		return
+	}
+	var b strings.Builder
+	for _, k := range []string{"system", "instructions", "systemInstruction"} {
+		if v, ok := body[k]; ok {
+			writeMessage(&b, "system", v)
+		}
+	}
+	for _, k := range []string{"messages", "contents", "input", "prompt"} {
+		switch v := body[k].(type) {
+		case nil:
+		case []any:
+			for _, m := range v {
+				role, _ := fieldOf(m, "role").(string)
+				writeMessage(&b, role, m)
+			}
+		default:
+			writeMessage(&b, "", v)
+		}
+	}
+	var cut bool
+	c.input, cut = truncate(b.String(), c.capture)
+	c.truncated = c.truncated || cut
+}
+
+func fieldOf(v any, key string) any {
+	m, _ := v.(map[string]any)
+	return m[key]
+}
+
+// writeMessage writes a line "role: text" of a prompt.
+func writeMessage(b *strings.Builder, role string, v any) {
+	if b.Len() > 0 {
+		b.WriteByte('\n')
+	}
+	if role != "" {
+		b.WriteString(role + ": ")
+	}
+	writeText(b, v)
+}
+
+// writeText writes the text of a message, or of its content, in the
+// shapes the providers use: a string, parts with text, or nested content.
+func writeText(b *strings.Builder, v any) {
+	switch v := v.(type) {
+	case string:
+		b.WriteString(v)
+	case []any:
+		for i, p := range v {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			writeText(b, p)
+		}
+	case map[string]any:
+		for _, k := range []string{"text", "content", "parts", "output"} {
+			if x, ok := v[k]; ok {
+				writeText(b, x)
+				return
+			}
+		}
+		if t, ok := v["type"].(string); ok {
+			b.WriteString("[" + t + "]") // an image, a tool call
+		}
+	}
+}
+
+// truncate returns s cut to at most n bytes at a character boundary, and
+// whether it was cut.
+func truncate(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
+}
+
+// begin starts the call's action when its context is in a workflow.
+func (c *call) begin() {
+	if FromContext(c.ctx) == nil {
+		return
+	}
+	args := []any{slog.String("provider", c.provider)}
+	if c.reqModel != "" {
+		args = append(args, slog.String("request_model", c.reqModel))
+	}
+	if c.attempt > 0 {
+		args = append(args, slog.Int("attempt", c.attempt))
+	}
+	if c.input != "" {
+		args = append(args, slog.String(InputKey, c.input))
+	}
+	_, c.scope = start(c.ctx, KindAction, c.op, args, 0)
+}
+
+// Read reads the body for the caller, and the answer as it passes.
+func (c *call) Read(p []byte) (int, error) {
+	n, err := c.body.Read(p)
+	c.mu.Lock()
+	if n > 0 && !c.done {
+		if c.ttfb == 0 {
+			c.ttfb = time.Since(c.start)
+		}
+		c.feed(p[:n])
+	}
+	c.mu.Unlock()
+	switch {
+	case err == io.EOF:
+		c.finish(nil)
+	case err != nil:
+		c.finish(err)
+	}
+	return n, err
+}
+
+// Close closes the body and ends the call: a caller that has what it
+// wanted need not read to the end.
+func (c *call) Close() error {
+	err := c.body.Close()
+	c.finish(nil)
+	return err
+}
+
+// feed takes the next bytes of the body: a streamed answer is read line by
+// line, as it comes; a whole one at the end.
+func (c *call) feed(p []byte) {
+	if c.overflow {
+		if c.mode == modeJSON {
+			return
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			return // still in the line that was too long
+		}
+		p, c.overflow = p[i+1:], false
+	}
+	c.buf = append(c.buf, p...)
+	if c.mode != modeJSON {
+		c.lines()
+	}
+	if len(c.buf) > maxParse {
+		c.buf, c.overflow = nil, true
+	}
+}
+
+// lines reads the complete lines of a stream and keeps the last, partial one.
+func (c *call) lines() {
+	rest := c.buf
+	for {
+		line, after, ok := bytes.Cut(rest, []byte{'\n'})
+		if !ok {
+			break
+		}
+		rest = after
+		c.line(bytes.TrimSuffix(line, []byte{'\r'}))
+	}
+	c.buf = append(c.buf[:0], rest...)
+}
+
+func (c *call) line(line []byte) {
+	if c.mode == modeSSE {
+		data, ok := bytes.CutPrefix(line, []byte("data:"))
+		if !ok {
+			return // an event name, an ID, a comment
+		}
+		line = bytes.TrimPrefix(data, []byte{' '})
+	}
+	if len(line) == 0 || line[0] != '{' {
+		return // [DONE] and the like
+	}
+	c.answer(line)
+}
+
+// answer reads one JSON document of the answer.
+func (c *call) answer(data []byte) {
+	if bytes.Contains(data, []byte(`"error"`)) {
+		if msg := errorMessage(data); msg != "" {
+			c.errText = msg
+		}
+	}
+	if c.parse != nil {
+		c.parse(c, data)
+	}
+}
+
+// errorMessage returns the message of an error document, in the shapes
+// of the providers: {"error": {"message": M}} or {"error": M}.
+func errorMessage(data []byte) string {
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(data, &v) != nil || len(v.Error) == 0 {
+		return ""
+	}
+	var msg string
+	if json.Unmarshal(v.Error, &msg) == nil {
+		return msg
+	}
+	var e struct {
+		Message string `json:"message"`
+	}
+	json.Unmarshal(v.Error, &e)
+	return e.Message
+}
+
+func (c *call) setModel(m string) {
+	if m != "" {
+		c.model = m
+	}
+}
+
+// setUsage takes the token counts an answer reports; a stream may report
+// them more than once, the last count being the total, and leave some out.
+func (c *call) setUsage(in, out, cached int64) {
+	c.usage = true
+	if in > 0 {
+		c.in = in
+	}
+	if out > 0 {
+		c.out = out
+	}
+	if cached > 0 {
+		c.cached = cached
+	}
+}
+
+// text adds completion text, up to the capture limit.
+func (c *call) text(s string) {
+	if s == "" || c.capture <= 0 {
+		return
+	}
+	s, cut := truncate(s, c.capture-len(c.output))
+	c.output = append(c.output, s...)
+	if cut {
+		c.truncated = true
+		c.capture = 0 // no more: the end would not fit either
+	}
+}
+
+// finish ends the call once: at the end of the body, when it is closed, or
+// when the request fails.
+func (c *call) finish(err error) {
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return
+	}
+	c.done = true
+	switch {
+	case len(c.buf) == 0:
+	case c.mode == modeJSON:
+		c.answer(c.buf)
+	default:
+		c.line(c.buf) // a last line without a newline
+	}
+	c.buf = nil
+	switch {
+	case err != nil:
+	case c.status >= 400:
+		err = fmt.Errorf("HTTP %d: %s", c.status, cmp.Or(c.errText, http.StatusText(c.status)))
+	case c.errText != "":
+		err = errors.New(c.errText) // an error event in a stream
+	}
+	attrs := c.result()
+	c.mu.Unlock()
+	c.log(attrs, err)
+}
+
+// result returns the attributes of the call's end.
+func (c *call) result() []slog.Attr {
+	var as []slog.Attr
+	if c.status != 0 {
+		as = append(as, slog.Int("http_status", c.status))
+	}
+	if m := cmp.Or(c.model, c.reqModel); m != "" {
+		as = append(as, Model(m))
+	}
+	if c.usage {
+		as = append(as, Tokens(int(c.in), int(c.out)))
+		if c.cached > 0 {
+			as = append(as, CachedTokens(int(c.cached)))
+		}
+	}
+	if c.ttfb > 0 {
+		as = append(as, slog.Duration("ttfb", roundDuration(c.ttfb)))
+	}
+	if c.mode != modeJSON {
+		as = append(as, slog.Bool("stream", true))
+	}
+	if len(c.output) > 0 {
+		as = append(as, slog.String(OutputKey, string(c.output)))
+	}
+	if c.truncated {
+		as = append(as, slog.Bool("truncated", true))
+	}
+	return as
+}
+
+// log ends the call's action, or outside a workflow logs the call as one
+// record.
+func (c *call) log(attrs []slog.Attr, err error) {
+	if c.scope != nil {
+		args := make([]any, len(attrs))
+		for i, a := range attrs {
+			args[i] = a
+		}
+		if err != nil {
+			c.scope.fail(err, args, 0)
+		} else {
+			c.scope.end(StatusCompleted, nil, args, 0)
+		}
+		return
+	}
+	level := slog.LevelInfo
+	head := []slog.Attr{slog.String("provider", c.provider)}
+	if c.input != "" {
+		head = append(head, slog.String(InputKey, c.input))
+	}
+	attrs = append(head, attrs...)
+	attrs = append(attrs, slog.Duration("dur", roundDuration(time.Since(c.start))))
+	if err != nil {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.Any(ErrorKey, err))
+	}
+	loggerFrom(c.ctx).LogAttrs(c.ctx, level, c.op, attrs...)
+}
+
+// The answers of the providers, whole or one event of a stream.
+
+type openAIChat struct {
+	Model   string `json:"model"`
+	Choices []struct {
+		Text    string `json:"text"`
+		Message struct {
+			Content string `json:"content"`
+		} `json:"message"`
+		Delta struct {
+			Content string `json:"content"`
+		} `json:"delta"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int64 `json:"prompt_tokens"`
+		CompletionTokens int64 `json:"completion_tokens"`
+		Details          struct {
+			CachedTokens int64 `json:"cached_tokens"`
+		} `json:"prompt_tokens_details"`
+	} `json:"usage"`
+}
+
+func parseOpenAIChat(c *call, data []byte) {
+	var v openAIChat
+	if json.Unmarshal(data, &v) != nil {
+		return
+	}
+	c.setModel(v.Model)
+	for _, ch := range v.Choices {
+		c.text(ch.Text + ch.Message.Content + ch.Delta.Content)
+	}
+	if u := v.Usage; u != nil {
+		c.setUsage(u.PromptTokens, u.CompletionTokens, u.Details.CachedTokens)
+	}
+}
+
+type openAIResponse struct {
+	Model  string `json:"model"`
+	Output []struct {
+		Content []struct {
+			Text string `json:"text"`
+		} `json:"content"`
+	} `json:"output"`
+	Usage *struct {
+		InputTokens  int64 `json:"input_tokens"`
+		OutputTokens int64 `json:"output_tokens"`
+		Details      struct {
+			CachedTokens int64 `json:"cached_tokens"`
+		} `json:"input_tokens_details"`
+	} `json:"usage"`
+}
+
+func parseOpenAIResponses(c *call, data []byte) {
+	var v struct {
+		openAIResponse
+		Type     string          `json:"type"`
+		Delta    string          `json:"delta"`
+		Response *openAIResponse `json:"response"` // of response.completed and the like
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return
+	}
+	r := &v.openAIResponse
+	if v.Response != nil {
+		r = v.Response
+	}
+	c.setModel(r.Model)
+	if v.Type == "response.output_text.delta" {
+		c.text(v.Delta)
+	} else if v.Type == "" || len(c.output) == 0 {
+		// A whole answer, or the last event of a stream whose text
+		// did not come in deltas.
+		for _, o := range r.Output {
+			for _, p := range o.Content {
+				c.text(p.Text)
+			}
+		}
+	}
+	if u := r.Usage; u != nil {
+		c.setUsage(u.InputTokens, u.OutputTokens, u.Details.CachedTokens)
+	}
+}
+
+type anthropicMessage struct {
+	Model   string `json:"model"`
+	Content []struct {
+		Text string `json:"text"`
+	} `json:"content"`
+	Usage *struct {
+		InputTokens   int64 `json:"input_tokens"`
+		OutputTokens  int64 `json:"output_tokens"`
+		CacheRead     int64 `json:"cache_read_input_tokens"`
+		CacheCreation int64 `json:"cache_creation_input_tokens"`
+	} `json:"usage"`
+}
+
+func parseAnthropic(c *call, data []byte) {
+	var v struct {
+		anthropicMessage
+		Message *anthropicMessage `json:"message"` // of message_start
+		Delta   struct {
+			Text string `json:"text"`
+		} `json:"delta"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return
+	}
+	m := &v.anthropicMessage
+	if v.Message != nil {
+		m = v.Message
+	}
+	c.setModel(m.Model)
+	c.text(v.Delta.Text)
+	for _, p := range m.Content {
+		c.text(p.Text)
+	}
+	if u := m.Usage; u != nil {
+		// Anthropic counts cache reads and writes apart from input tokens;
+		// slogwf's input counts them all.
+		c.setUsage(u.InputTokens+u.CacheRead+u.CacheCreation, u.OutputTokens, u.CacheRead)
+	}
+}
+
+func parseOllama(c *call, data []byte) {
+	var v struct {
+		Model   string `json:"model"`
+		Message struct {
+			Content string `json:"content"`
+		} `json:"message"`
+		Response        string `json:"response"` // of /api/generate
+		Done            bool   `json:"done"`
+		PromptEvalCount int64  `json:"prompt_eval_count"`
+		EvalCount       int64  `json:"eval_count"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return
+	}
+	c.setModel(v.Model)
+	c.text(v.Message.Content + v.Response)
+	if v.Done {
+		c.setUsage(v.PromptEvalCount, v.EvalCount, 0)
+	}
+}
+
+func parseGemini(c *call, data []byte) {
+	var v struct {
+		ModelVersion string `json:"modelVersion"`
+		Candidates   []struct {
+			Content struct {
+				Parts []struct {
+					Text string `json:"text"`
+				} `json:"parts"`
+			} `json:"content"`
+		} `json:"candidates"`
+		Usage *struct {
+			Prompt     int64 `json:"promptTokenCount"`
+			Candidates int64 `json:"candidatesTokenCount"`
+			Thoughts   int64 `json:"thoughtsTokenCount"`
+			Cached     int64 `json:"cachedContentTokenCount"`
+		} `json:"usageMetadata"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return
+	}
+	c.setModel(v.ModelVersion)
+	for _, cand := range v.Candidates {
+		for _, p := range cand.Content.Parts {
+			c.text(p.Text)
+		}
+	}
+	if u := v.Usage; u != nil {
+		c.setUsage(u.Prompt, u.Candidates+u.Thoughts, u.Cached)
+	}
+}

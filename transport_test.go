@@ -1,0 +1,539 @@
+package slogwf_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// testPrices are the prices the transport tests cost calls at.
+var testPrices = slogwf.Prices{
+	"gpt-4o":               {Input: 2.5, Output: 10, CachedInput: 1.25},
+	"claude-sonnet-4":      {Input: 3, Output: 15, CachedInput: 0.3},
+	"llama3.2":             {Input: 1, Output: 1},
+	"gemini-2.0-flash-001": {Input: 0.1, Output: 0.4, CachedInput: 0.025},
+}
+
+// provider is one API format: a request as its SDK sends it, what the
+// transport reads from it, and the answers of testdata/llm/<name>.*,
+// recorded in the shapes the provider sends, whole and streamed.
+type provider struct {
+	name, path, request string
+	op, model           string
+	in, out, cached     int64
+	cost                float64
+}
+
+// answer returns the answer of p from testdata/llm, streamed or whole, and
+// its content type.
+func (p provider) answer(t *testing.T, stream bool) (body, contentType string) {
+	t.Helper()
+	base := filepath.Join("testdata", "llm", strings.ReplaceAll(p.name, " ", "-"))
+	name, contentType := base+".json", "application/json"
+	if stream {
+		name, contentType = base+".sse", "text/event-stream"
+		if p.provider() == "ollama" {
+			name, contentType = base+".ndjson", "application/x-ndjson"
+		}
+	}
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return string(b), contentType
+}
+
+func (p provider) provider() string { return strings.Fields(p.name)[0] }
+
+// prompt is the prompt of every request, as the transport writes it.
+const prompt = "system: Be brief.\nuser: Capital of France?"
+
+var providers = []provider{{
+	name: "openai chat", path: "/v1/chat/completions", op: "llm.chat", model: "gpt-4o-2024-08-06",
+	request: `{"model":"gpt-4o","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Capital of France?"}]}`,
+	in:      120, out: 3, cached: 100, cost: (20*2.5 + 100*1.25 + 3*10) / 1e6,
+}, {
+	name: "openai responses", path: "/v1/responses", op: "llm.responses", model: "gpt-4o-2024-08-06",
+	request: `{"model":"gpt-4o","instructions":"Be brief.","input":[{"role":"user","content":[{"type":"input_text","text":"Capital of France?"}]}]}`,
+	in:      120, out: 3, cached: 100, cost: (20*2.5 + 100*1.25 + 3*10) / 1e6,
+}, {
+	name: "anthropic", path: "/v1/messages", op: "llm.messages", model: "claude-sonnet-4-20250514",
+	request: `{"model":"claude-sonnet-4-20250514","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"text","text":"Capital of France?"}]}]}`,
+	in:      120, out: 3, cached: 100, cost: (20*3 + 100*0.3 + 3*15) / 1e6,
+}, {
+	name: "ollama", path: "/api/chat", op: "llm.chat", model: "llama3.2",
+	request: `{"model":"llama3.2","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Capital of France?"}],"stream":false}`,
+	in:      120, out: 3, cost: 123 / 1e6,
+}, {
+	name: "gemini", path: "/v1beta/models/gemini-2.0-flash:generateContent", op: "llm.generate", model: "gemini-2.0-flash-001",
+	request: `{"systemInstruction":{"parts":[{"text":"Be brief."}]},"contents":[{"role":"user","parts":[{"text":"Capital of France?"}]}]}`,
+	in:      120, out: 3, cached: 100, cost: (20*0.1 + 100*0.025 + 3*0.4) / 1e6,
+}}
+
+// fakeLLM serves the answers of p: streamed when the request asks for it,
+// a chunk per event. It checks that the request body arrived whole.
+func fakeLLM(t *testing.T, p provider) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !assert.Equal(t, p.request, string(body), "request body") {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		answer, contentType := p.answer(t, r.URL.Query().Get("stream") != "")
+		w.Header().Set("Content-Type", contentType)
+		for _, chunk := range strings.SplitAfter(answer, "\n") {
+			io.WriteString(w, chunk)
+			w.(http.Flusher).Flush()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// post sends body to url through client, reads the answer and closes it.
+func post(t *testing.T, ctx context.Context, client *http.Client, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// transportSetup is a setup whose handler costs calls at testPrices, a
+// workflow with an interaction, and a client through the transport.
+func transportSetup(t *testing.T, opts *slogwf.Options, topts ...slogwf.TransportOption) (*setup, context.Context, *slogwf.Scope, *http.Client) {
+	if opts == nil {
+		opts = &slogwf.Options{}
+	}
+	opts.Prices = testPrices
+	s := newSetup(t, opts)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "llm")
+	ctx, _ = slogwf.StartInteraction(ctx, "agent")
+	return s, ctx, wf, &http.Client{Transport: slogwf.Transport(nil, topts...)}
+}
+
+// action returns the one action of the workflow's interaction.
+func action(t *testing.T, s *setup, wf *slogwf.Scope) *node {
+	t.Helper()
+	wf.End()
+	tree := s.tree(t, wf)
+	require.Len(t, tree.Interactions, 1)
+	require.Len(t, tree.Interactions[0].Actions, 1)
+	return tree.Interactions[0].Actions[0]
+}
+
+func TestTransportReadsEachProvider(t *testing.T) {
+	for _, p := range providers {
+		for _, stream := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s stream=%v", p.name, stream), func(t *testing.T) {
+				srv := fakeLLM(t, p)
+				s, ctx, wf, client := transportSetup(t, nil)
+				url := srv.URL + p.path
+				if stream {
+					url += "?stream=1"
+				}
+				want, _ := p.answer(t, stream)
+
+				code, got := post(t, ctx, client, url, p.request)
+				require.Equal(t, http.StatusOK, code)
+				assert.Equal(t, want, got, "the caller gets the bytes the server sent")
+
+				a := action(t, s, wf)
+				assert.Equal(t, p.op, a.Name)
+				assert.Equal(t, slogwf.StatusCompleted, a.Status)
+				assert.Equal(t, prompt, a.Input)
+				assert.Equal(t, "Paris.", a.Output)
+				assert.Equal(t, p.model, a.Attrs["model"])
+				assert.EqualValues(t, 200, a.Attrs["http_status"])
+				assert.Equal(t, p.provider(), a.Attrs["provider"])
+				assert.Contains(t, a.Attrs, "ttfb")
+				assert.Equal(t, stream, a.Attrs["stream"] == true)
+				assert.Equal(t, int64(1), a.Usage.LLMCalls)
+				assert.Equal(t, p.in, a.Usage.InputTokens)
+				assert.Equal(t, p.out, a.Usage.OutputTokens)
+				assert.Equal(t, p.cached, a.Usage.CachedTokens)
+				assert.InDelta(t, p.cost, a.Usage.CostUSD, 1e-12)
+				assert.Positive(t, a.DurationMS)
+			})
+		}
+	}
+}
+
+// The caller reads the first event of a stream while the server still
+// holds the second: the transport passes the stream on as it comes.
+func TestTransportPassesTheStreamOnChunkByChunk(t *testing.T) {
+	first, second := "data: {\"choices\":[{\"delta\":{\"content\":\"Par\"}}]}\n\n", "data: {\"choices\":[{\"delta\":{\"content\":\"is.\"}}]}\n\n"
+	read := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, first)
+		w.(http.Flusher).Flush()
+		select {
+		case <-read:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, second)
+	}))
+	defer srv.Close()
+	s, ctx, wf, client := transportSetup(t, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o","stream":true}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+
+	type result struct {
+		resp  *http.Response
+		first string
+		err   error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := client.Do(req)
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		buf := make([]byte, len(first))
+		n, err := io.ReadFull(resp.Body, buf)
+		got <- result{resp, string(buf[:n]), err}
+	}()
+	var r result
+	select {
+	case r = <-got:
+	case <-time.After(10 * time.Second):
+		close(read)
+		t.Fatal("the first chunk did not reach the caller before the second was sent")
+	}
+	require.NoError(t, r.err)
+	defer r.resp.Body.Close()
+	assert.Equal(t, first, r.first)
+	close(read)
+	rest, err := io.ReadAll(r.resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, second, string(rest))
+	assert.Equal(t, "Paris.", action(t, s, wf).Output)
+}
+
+// secrets are header values and a query parameter that carry API keys.
+var secrets = map[string]string{
+	"Authorization": "Bearer sk-proj-SECRETauthorization",
+	"X-Api-Key":     "sk-ant-SECRETxapikey",
+	"Api-Key":       "SECRETazureapikey",
+	"Cookie":        "session=SECRETcookie",
+}
+
+func TestTransportNeverLogsSecrets(t *testing.T) {
+	p := providers[0]
+	srv := fakeLLM(t, p)
+	s, ctx, wf, client := transportSetup(t, &slogwf.Options{Format: slogwf.FormatJSON, AddSource: true})
+	send := func(ctx context.Context, url string) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(p.request))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range secrets {
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	send(ctx, srv.URL+p.path+"?key=SECRETquery")
+	send(ctx, srv.URL+p.path+"?stream=1&key=SECRETquery")
+	send(s.ctx, srv.URL+p.path+"?key=SECRETquery")                      // outside the workflow
+	send(ctx, "http://127.0.0.1:1/v1/chat/completions?key=SECRETquery") // refused
+	wf.End()
+	require.NoError(t, s.h.Close())
+
+	out := s.console.String()
+	assert.Equal(t, 4, strings.Count(out, `"provider":"openai"`), "each call is on the console")
+	for _, path := range files(t, s.dir) {
+		b, err := os.ReadFile(filepath.Join(s.dir, path))
+		require.NoError(t, err)
+		out += string(b)
+	}
+	assert.NotContains(t, out, "SECRET")
+}
+
+func TestTransportFailures(t *testing.T) {
+	refused := httptest.NewServer(http.NotFoundHandler())
+	refused.Close()
+	stop := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	defer slow.Close()
+	defer close(stop)
+	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"error":{"message":"Rate limit reached for gpt-4o","type":"requests","code":"rate_limit_exceeded"}}`)
+	}))
+	defer limited.Close()
+	streamErr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n")
+	}))
+	defer streamErr.Close()
+
+	tests := []struct {
+		name    string
+		url     string
+		ctx     func(context.Context) (context.Context, context.CancelFunc)
+		wantErr string
+		status  any
+	}{
+		{"connection refused", refused.URL, nil, "connection refused", nil},
+		{"timeout", slow.URL, func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, 50*time.Millisecond)
+		}, "context deadline exceeded", nil},
+		{"canceled", slow.URL, func(ctx context.Context) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(ctx)
+			cancel()
+			return ctx, cancel
+		}, "context canceled", nil},
+		{"rate limited", limited.URL, nil, "HTTP 429: Rate limit reached for gpt-4o", float64(429)},
+		{"error event in a stream", streamErr.URL, nil, "Overloaded", float64(200)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ctx, wf, client := transportSetup(t, nil)
+			if tt.ctx != nil {
+				var cancel context.CancelFunc
+				ctx, cancel = tt.ctx(ctx)
+				defer cancel()
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, tt.url+"/v1/messages", strings.NewReader(`{"model":"gpt-4o"}`))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+
+			a := action(t, s, wf)
+			assert.Equal(t, slogwf.StatusFailed, a.Status)
+			assert.Contains(t, a.Error, tt.wantErr)
+			assert.Equal(t, tt.status, a.Attrs["http_status"])
+			assert.Equal(t, "gpt-4o", a.Attrs["request_model"])
+		})
+	}
+}
+
+// errTransport fails once with a retryable error; http.Client retries
+// a request with GetBody... and a RoundTripper that retries reads it.
+type retrying struct{ next http.RoundTripper }
+
+func (r retrying) RoundTrip(req *http.Request) (*http.Response, error) {
+	first, _ := io.ReadAll(req.Body)
+	req.Body.Close()
+	if req.GetBody == nil {
+		return nil, errors.New("no GetBody")
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	req2 := req.Clone(req.Context())
+	req2.Body = body
+	resp, err := r.next.RoundTrip(req2)
+	if err == nil && len(first) == 0 {
+		return nil, errors.New("first try had no body")
+	}
+	return resp, err
+}
+
+func TestTransportKeepsRequestBodies(t *testing.T) {
+	p := providers[0]
+	srv := fakeLLM(t, p)
+	t.Run("GetBody works for a retry", func(t *testing.T) {
+		s, ctx, wf, _ := transportSetup(t, nil)
+		client := &http.Client{Transport: slogwf.Transport(retrying{http.DefaultTransport})}
+		code, _ := post(t, ctx, client, srv.URL+p.path, p.request)
+		assert.Equal(t, http.StatusOK, code)
+		assert.Equal(t, prompt, action(t, s, wf).Input)
+	})
+	t.Run("a body without GetBody is sent whole", func(t *testing.T) {
+		s, ctx, wf, client := transportSetup(t, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+p.path, io.NopCloser(strings.NewReader(p.request)))
+		require.NoError(t, err)
+		require.Nil(t, req.GetBody)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, prompt, action(t, s, wf).Input)
+	})
+}
+
+func TestTransportOutsideAWorkflowLogsOneRecord(t *testing.T) {
+	p := providers[0]
+	srv := fakeLLM(t, p)
+	s := newSetup(t, &slogwf.Options{Format: slogwf.FormatJSON})
+	client := &http.Client{Transport: slogwf.Transport(nil)}
+	post(t, s.ctx, client, srv.URL+p.path, p.request)
+
+	lines := s.console.Lines()
+	require.Len(t, lines, 1)
+	assert.Contains(t, lines[0], `"msg":"llm.chat"`)
+	for _, want := range []string{`"provider":"openai"`, `"http_status":200`, `"model":"gpt-4o-2024-08-06"`,
+		`"tokens":{"input":120,"output":3}`, `"cached_tokens":100`, `"output":"Paris."`, `"input":"system: Be brief.\nuser: Capital of France?"`, `"dur":`} {
+		assert.Contains(t, lines[0], want)
+	}
+	assert.Empty(t, files(t, s.dir), "no workflow, no files")
+}
+
+func TestTransportUnknownAPIIsStillAnAction(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"data":[1,2,3]}`)
+	}))
+	defer srv.Close()
+	s, ctx, wf, client := transportSetup(t, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/whatever", nil)
+	require.NoError(t, err)
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+
+	a := action(t, s, wf)
+	assert.Equal(t, "http.get", a.Name)
+	assert.Equal(t, slogwf.StatusCompleted, a.Status)
+	assert.EqualValues(t, 200, a.Attrs["http_status"])
+	assert.Equal(t, "127.0.0.1", a.Attrs["provider"])
+	assert.Zero(t, a.Usage.LLMCalls)
+	assert.Zero(t, a.Usage.TotalTokens)
+	assert.Positive(t, a.DurationMS)
+}
+
+func TestTransportCapture(t *testing.T) {
+	p := providers[0]
+	srv := fakeLLM(t, p)
+	tests := []struct {
+		name          string
+		max           int
+		opts          []slogwf.TransportOption
+		input, output any
+		truncated     any
+	}{
+		{"default", 0, nil, prompt, "Paris.", nil},
+		{"cut at MaxCapture", 10, nil, "system: Be", "Paris.", true},
+		{"cut in a stream", 3, nil, "sys", "Par", true},
+		{"off", -1, nil, nil, nil, nil},
+		{"WithoutCapture", 0, []slogwf.TransportOption{slogwf.WithoutCapture()}, nil, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ctx, wf, client := transportSetup(t, &slogwf.Options{MaxCapture: tt.max}, tt.opts...)
+			post(t, ctx, client, srv.URL+p.path+"?stream=1", p.request)
+			a := action(t, s, wf)
+			assert.Equal(t, tt.input, a.Input)
+			assert.Equal(t, tt.output, a.Output)
+			assert.Equal(t, tt.truncated, a.Attrs["truncated"])
+			assert.Equal(t, int64(123), a.Usage.TotalTokens, "capture does not change the tokens")
+		})
+	}
+}
+
+func TestTransportCaptureCutsAtACharacterBoundary(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[{"message":{"content":"héé"}}]}`)
+	}))
+	defer srv.Close()
+	s, ctx, wf, client := transportSetup(t, &slogwf.Options{MaxCapture: 4})
+	post(t, ctx, client, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o","prompt":"€€"}`)
+	a := action(t, s, wf)
+	assert.Equal(t, "hé", a.Output)
+	assert.Equal(t, "€", a.Input)
+}
+
+// A body never closed leaves the action open; the workflow's End closes
+// it as incomplete.
+func TestTransportBodyNeverClosedIsIncomplete(t *testing.T) {
+	p := providers[0]
+	srv := fakeLLM(t, p)
+	s, ctx, wf, client := transportSetup(t, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+p.path, strings.NewReader(p.request))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+
+	a := action(t, s, wf)
+	assert.Equal(t, slogwf.StatusIncomplete, a.Status)
+	assert.Equal(t, prompt, a.Input)
+}
+
+func TestTransportUnderManyGoroutines(t *testing.T) {
+	p := providers[1]
+	srv := fakeLLM(t, p)
+	s, ctx, wf, client := transportSetup(t, nil)
+	const n = 32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			ctx, ia := slogwf.StartInteraction(ctx, fmt.Sprintf("worker-%d", i))
+			defer ia.End()
+			url := srv.URL + p.path
+			if i%2 == 1 {
+				url += "?stream=1"
+			}
+			post(t, ctx, client, url, p.request)
+		})
+	}
+	wg.Wait()
+	wf.End()
+	tree := s.tree(t, wf)
+	require.Len(t, tree.Interactions, 1)
+	workers := tree.Interactions[0].Interactions
+	require.Len(t, workers, n)
+	for _, w := range workers {
+		require.Len(t, w.Actions, 1, w.Agent)
+		assert.Equal(t, "Paris.", w.Actions[0].Output, w.Agent)
+	}
+	assert.Equal(t, int64(n), tree.Usage.LLMCalls)
+	assert.Equal(t, int64(n*123), tree.Usage.TotalTokens)
+	assert.InDelta(t, n*p.cost, tree.Usage.CostUSD, 1e-12)
+}
+
+func TestTransportReadsTheRetryAttemptOfTheSDKs(t *testing.T) {
+	p := providers[0]
+	srv := fakeLLM(t, p)
+	s, ctx, wf, client := transportSetup(t, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+p.path, bytes.NewReader([]byte(p.request)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Stainless-Retry-Count", "2")
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.EqualValues(t, 3, action(t, s, wf).Attrs["attempt"])
+}
