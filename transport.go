@@ -96,6 +96,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// CloseIdleConnections closes the idle connections of the next
+// RoundTripper, for http.Client.CloseIdleConnections.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // capture returns how many bytes of prompt and completion to keep: those
 // of the slogwf Handler behind the context's logger.
 func (t *transport) capture(ctx context.Context) int {

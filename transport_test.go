@@ -537,3 +537,16 @@ func TestTransportReadsTheRetryAttemptOfTheSDKs(t *testing.T) {
 	resp.Body.Close()
 	assert.EqualValues(t, 3, action(t, s, wf).Attrs["attempt"])
 }
+
+type idleCloser struct {
+	http.RoundTripper
+	closed bool
+}
+
+func (c *idleCloser) CloseIdleConnections() { c.closed = true }
+
+func TestTransportClosesIdleConnectionsOfTheNext(t *testing.T) {
+	next := &idleCloser{RoundTripper: http.DefaultTransport}
+	(&http.Client{Transport: slogwf.Transport(next)}).CloseIdleConnections()
+	assert.True(t, next.closed)
+}
