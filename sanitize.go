@@ -140,28 +140,37 @@ func (c *cleaner) attr(a slog.Attr, depth int, l *loss) (slog.Attr, bool) {
 }
 
 // text returns s with its secrets hidden and cut at c.max bytes, and
-// whether that changed it.
+// whether that changed it. Of text that is cut, only the start is searched
+// for secrets: up to a margin past the cut, so that a secret across the
+// cut is hidden whole.
 func (c *cleaner) text(s string, l *loss) (string, bool) {
-	changed := false
-	if t, n := c.red.redact(s); n > 0 {
-		s, changed = t, true
-		l.redacted += int64(n)
+	const margin = 4 << 10
+	long := c.max >= 0 && len(s) > c.max
+	rest := ""
+	if long && len(s) > c.max+margin {
+		s, rest = s[:c.max+margin], s[c.max+margin:]
 	}
-	if c.max >= 0 && len(s) > c.max {
-		s, changed = truncate(s, c.max), true
-		l.truncated++
+	t, n := c.red.redact(s)
+	l.redacted += int64(n)
+	if len(t) < c.max && rest != "" {
+		t, rest = t+rest, "" // rare: secrets took more than the margin
 	}
-	return s, changed
+	if !long || len(t)+len(rest) <= c.max {
+		return t + rest, n > 0
+	}
+	l.truncated++
+	return truncate(t, c.max, len(t)+len(rest)), true
 }
 
 // truncate cuts s at max bytes or the rune boundary before, and marks the
-// cut with how many bytes it dropped: "…[truncated 123 bytes]".
-func truncate(s string, max int) string {
+// cut with how many bytes of the whole text, of size bytes, it dropped:
+// "…[truncated 123 bytes]".
+func truncate(s string, max, size int) string {
 	i := max
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return s[:i] + "…[truncated " + strconv.Itoa(len(s)-i) + " bytes]"
+	return s[:i] + "…[truncated " + strconv.Itoa(size-i) + " bytes]"
 }
 
 // any returns the value that stands for x, and whether it is not x: a
