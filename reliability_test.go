@@ -1014,3 +1014,69 @@ func TestNilAndCanceledContextsLoseNothing(t *testing.T) {
 	assert.Equal(t, []string{"canceled context"}, tree.msgs())
 	assert.Equal(t, []string{"canceled interaction"}, tree.Interactions[0].msgs())
 }
+
+// asJSON returns s as JSON gives it back: each byte of invalid UTF-8 is
+// U+FFFD.
+func asJSON(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				b.WriteRune(utf8.RuneError)
+				continue
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Row 11: the rules of row 9 hold for any message, key, value and name,
+// and the journal gives them back. The seed corpus, in
+// testdata/fuzz/FuzzHandle, holds the cases of rows 8 to 10.
+func FuzzHandle(f *testing.F) {
+	unsafe := regexp.MustCompile("[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+	f.Fuzz(func(t *testing.T, msg, key, value, name string) {
+		var console lockedBuffer
+		dir := t.TempDir()
+		h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: &console, Color: slogwf.ColorAlways,
+			Redact: &slogwf.Redaction{Off: true}, MaxValue: -1})
+		require.NoError(t, err)
+		l := slog.New(h)
+		ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), name)
+		ctx, ia := slogwf.StartInteraction(ctx, name, slogwf.InputKey, value)
+		l.InfoContext(ctx, msg, key, value, slog.Group(key, "k", value))
+		l.WithGroup(key).With(key, value).InfoContext(ctx, msg)
+		ia.End(slogwf.OutputKey, value)
+		wf.End()
+		require.NoError(t, h.Close())
+
+		lines := strings.Split(strings.TrimSuffix(console.String(), "\n"), "\n")
+		require.Len(t, lines, 6, "one console line per record")
+		for _, l := range lines {
+			plain := sgr.ReplaceAllString(l, "")
+			require.NotContains(t, plain, "\x1b", "only slogwf's own color sequences: %q", l)
+			require.NotRegexp(t, unsafe, plain, "%q", l)
+			require.True(t, utf8.ValidString(plain), "%q", l)
+		}
+		msgs := 0
+		for _, line := range journal(t, dir) {
+			require.NotRegexp(t, unsafe, line)
+			var e struct{ Ev, Msg, Name, Agent string }
+			require.NoError(t, json.Unmarshal([]byte(line), &e), "%q", line)
+			switch {
+			case e.Ev == "record":
+				require.Equal(t, asJSON(msg), e.Msg, "the journal gives the message back")
+				msgs++
+			case e.Name != "":
+				require.Equal(t, asJSON(name), e.Name)
+			case e.Agent != "":
+				require.Equal(t, asJSON(name), e.Agent)
+			}
+		}
+		require.Equal(t, 2, msgs)
+		live, err := os.ReadFile(h.TreeFile(wf))
+		require.NoError(t, err)
+		require.Equal(t, string(buildTree(t, dir, wf.ID())), string(live), "the journal round-trips to the tree")
+	})
+}

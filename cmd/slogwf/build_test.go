@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/slogwf/slogwf"
 )
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		logAsChild(dir)
 		return
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // childRecords is how many records each child process logs.
