@@ -155,7 +155,7 @@ func (f shortFile) Write(p []byte) (int, error) {
 // Row 6: a journal that cannot be written.
 func TestJournalFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, f *flow)
 	}{
 		{"/dev/full", func(t *testing.T, f *flow) {

@@ -369,6 +369,10 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := h.clone()
 	h2.next = h.next.WithGroup(name)
-	h2.groups = append(h2.groups, name)
+	if len(h.groups) < maxDepth {
+		// Deeper groups the tree leaves out, as it cuts groups of
+		// attributes: JSON readers give up at 10,000 levels.
+		h2.groups = append(h2.groups, name)
+	}
 	return h2
 }
