@@ -132,7 +132,7 @@ func (c *cleaner) attr(a slog.Attr, depth int, l *loss) (slog.Attr, bool) {
 			return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}, true
 		}
 	case slog.KindAny:
-		if v, ok := c.any(a.Value.Any(), l); ok {
+		if v, ok := c.anyValue(a.Value.Any(), l); ok {
 			return slog.Attr{Key: a.Key, Value: v}, true
 		}
 	}
@@ -173,10 +173,10 @@ func truncate(s string, max, size int) string {
 	return s[:i] + "…[truncated " + strconv.Itoa(size-i) + " bytes]"
 }
 
-// any returns the value that stands for x, and whether it is not x: a
+// anyValue returns the value that stands for x, and whether it is not x: a
 // placeholder when x cannot be shown safely, its text when that holds a
 // secret or is too long.
-func (c *cleaner) any(x any, l *loss) (slog.Value, bool) {
+func (c *cleaner) anyValue(x any, l *loss) (slog.Value, bool) {
 	var text string
 	switch x := x.(type) {
 	case nil:
