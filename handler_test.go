@@ -378,6 +378,7 @@ func TestDirAndFilePermissions(t *testing.T) {
 	}
 }
 
+// Row 12 of issue 6; TestPlantedSymlinksAreNotFollowed plants links.
 func TestUnsafeWorkflowNamesStayInDir(t *testing.T) {
 	tests := []struct {
 		name, want string // want: the name as JSON decodes it
@@ -388,6 +389,7 @@ func TestUnsafeWorkflowNamesStayInDir(t *testing.T) {
 		{"..", ".."},
 		{"/etc/passwd", "/etc/passwd"},
 		{"nul\x00byte", "nul\x00byte"},
+		{"\x00", "\x00"},
 		{strings.Repeat("long", 75), strings.Repeat("long", 75)},
 		{"bad\xff\xfeutf8", "bad\ufffd\ufffdutf8"},
 	}
