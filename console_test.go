@@ -20,6 +20,7 @@ const hostile = "a\x1b[31mRED\x1b]0;title\x07\x1b]8;;http://x\x1b\\link\x1b]52;c
 // sgr matches the color sequences the console writes itself.
 var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
+// Row 9 of issue 6, for the console.
 func TestConsoleEscapesUntrustedText(t *testing.T) {
 	replace := func(groups []string, a slog.Attr) slog.Attr {
 		if a.Key == "replaced" {

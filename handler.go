@@ -63,6 +63,18 @@ type Options struct {
 	// negative: none.
 	MaxCapture int
 
+	// When journals and tree files reach stable storage (Default: SyncNone).
+	Sync SyncMode
+
+	// Which secrets are hidden from the console, the journals and the
+	// trees (Default: nil, the built-in keys and patterns; see Redaction).
+	Redact *Redaction
+
+	// The longest message or string value kept, in bytes, in the console,
+	// the journals and the trees; a longer one is cut and ends with
+	// "…[truncated N bytes]" (Default: 64 KiB; negative: no limit).
+	MaxValue int
+
 	// The following configure the console of New; NewHandler ignores them.
 
 	// Console output (Default: os.Stderr).
@@ -162,14 +174,16 @@ func copyOf(opts *Options) Options {
 // trees.
 type Handler struct {
 	next    slog.Handler
-	sink    *sink // nil when the tree is off
-	capture int   // Options.MaxCapture
+	sink    *sink    // nil when the tree is off
+	clean   *cleaner // shared by all clones
+	capture int      // Options.MaxCapture
 
 	// Preformatted for the tree, as log/slog's commonHandler does.
 	groups []string // all groups from WithGroup
 	nOpen  int      // how many of them pre has opened
 	pre    []byte   // attributes from WithAttrs, as JSON members
 	ids    ids      // scope IDs named by WithAttrs
+	lost   loss     // in cleaning the attributes from WithAttrs
 }
 
 // New returns a Handler that writes a console (tint on os.Stderr unless
@@ -180,7 +194,7 @@ func New(opts *Options) (*Handler, error) {
 	if err := cmp.Or(o.treeDefaults(), o.consoleDefaults()); err != nil {
 		return nil, err
 	}
-	h := &Handler{next: newConsole(&o), capture: o.MaxCapture}
+	h := &Handler{next: newConsole(&o), clean: newCleaner(&o), capture: o.MaxCapture}
 	var err error
 	if !o.Disabled {
 		if h.sink, err = openSink(&o); err != nil {
@@ -200,7 +214,7 @@ func NewHandler(next slog.Handler, opts *Options) *Handler {
 	if err != nil {
 		fmt.Fprintln(o.ErrorOutput, err)
 	}
-	h := &Handler{next: next, capture: o.MaxCapture}
+	h := &Handler{next: next, clean: newCleaner(&o), capture: o.MaxCapture}
 	if !o.Disabled {
 		if h.sink, err = openSink(&o); err != nil {
 			fmt.Fprintln(o.ErrorOutput, err)
@@ -242,27 +256,37 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 	return ev != nil
 }
 
-// Handle passes r to the next handler and adds it to the innermost scope of
-// ctx, or to the scope its attributes name.
+// Handle passes r, cleaned (see [Redaction] and Options.MaxValue), to the
+// next handler and adds it to the innermost scope of ctx, or to the scope
+// its attributes name. A record in a scope that has ended goes to the
+// nearest scope above it that is open, or to its workflow, marked late.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	r, lost := h.clean.record(r)
 	sc, ev := fromContext(ctx)
 	if ev != nil {
-		return h.handleEvent(ctx, ev, r)
+		return h.handleEvent(ctx, ev, r, lost)
 	}
-	err := h.next.Handle(ctx, r)
+	in, late := sc.open()
+	next := r
+	if late {
+		next = r.Clone()
+		next.AddAttrs(slog.Bool("late", true))
+	}
+	err := h.next.Handle(ctx, next)
 	if h.sink != nil && (sc != nil || h.ids != ids{} || r.NumAttrs() > 0) {
-		h.sink.record(h, sc, r)
+		lost.add(h.lost)
+		h.sink.record(h, in, late, r, lost)
 	}
 	return err
 }
 
-func (h *Handler) handleEvent(ctx context.Context, ev *event, r slog.Record) error {
+func (h *Handler) handleEvent(ctx context.Context, ev *event, r slog.Record, lost loss) error {
 	var extra []slog.Attr
 	if h.sink != nil && ev.scope.wf != nil {
-		extra = h.sink.event(ev, r)
+		extra = h.sink.event(ev, r, lost)
 	}
 	return handleEvent(ctx, h.next, ev, r, extra)
 }
@@ -318,11 +342,13 @@ func (h *Handler) clone() *Handler {
 	return &Handler{
 		next:    h.next,
 		sink:    h.sink, // shared among all clones
+		clean:   h.clean,
 		capture: h.capture,
 		groups:  slices.Clip(h.groups),
 		nOpen:   h.nOpen,
 		pre:     slices.Clip(h.pre),
 		ids:     h.ids,
+		lost:    h.lost,
 	}
 }
 
@@ -333,6 +359,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	h2 := h.clone()
+	attrs = h.clean.attrs(attrs, &h2.lost)
 	h2.next = h.next.WithAttrs(attrs)
 	if h.sink == nil {
 		return h2
@@ -359,6 +386,10 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := h.clone()
 	h2.next = h.next.WithGroup(name)
-	h2.groups = append(h2.groups, name)
+	if len(h.groups) < maxDepth {
+		// Deeper groups the tree leaves out, as it cuts groups of
+		// attributes: JSON readers give up at 10,000 levels.
+		h2.groups = append(h2.groups, name)
+	}
 	return h2
 }

@@ -222,7 +222,12 @@ func TestEndingAWorkflowWritesItsFinalTree(t *testing.T) {
 	wf.End()
 	assert.Equal(t, slogwf.StatusCompleted, s.tree(t, wf).Status)
 	s.log.InfoContext(ctx, "late")
-	assert.Equal(t, []string{"r"}, s.tree(t, wf).msgs(), "an ended workflow's tree is final")
+	assert.Equal(t, []string{"r"}, s.tree(t, wf).msgs(), "a late record waits for the next snapshot")
+	require.NoError(t, s.h.Close())
+	tree := s.tree(t, wf)
+	assert.Equal(t, []string{"r", "late"}, tree.msgs(), "or for Close")
+	assert.True(t, tree.Records[1].Late)
+	assert.Equal(t, slogwf.StatusCompleted, tree.Status)
 }
 
 func TestTreeIsRefreshedWhileRunningAndAlwaysWholeJSON(t *testing.T) {
@@ -373,6 +378,7 @@ func TestDirAndFilePermissions(t *testing.T) {
 	}
 }
 
+// Row 12 of issue 6; TestPlantedSymlinksAreNotFollowed plants links.
 func TestUnsafeWorkflowNamesStayInDir(t *testing.T) {
 	tests := []struct {
 		name, want string // want: the name as JSON decodes it
@@ -383,6 +389,7 @@ func TestUnsafeWorkflowNamesStayInDir(t *testing.T) {
 		{"..", ".."},
 		{"/etc/passwd", "/etc/passwd"},
 		{"nul\x00byte", "nul\x00byte"},
+		{"\x00", "\x00"},
 		{strings.Repeat("long", 75), strings.Repeat("long", 75)},
 		{"bad\xff\xfeutf8", "bad\ufffd\ufffdutf8"},
 	}

@@ -112,6 +112,7 @@ type node struct {
 		Semantic int64 `json:"semantic"`
 		Errors   int64 `json:"errors"`
 	} `json:"counts"`
+	Loss         *loss    `json:"loss"` // of the workflow only
 	Records      []record `json:"records"`
 	Iterations   []*node  `json:"iterations"`
 	Interactions []*node  `json:"interactions"`
@@ -123,8 +124,16 @@ type record struct {
 	Level    string         `json:"level"`
 	Msg      string         `json:"msg"`
 	Semantic bool           `json:"semantic"`
+	Late     bool           `json:"late"`
 	Usage    map[string]any `json:"usage"`
 	Attrs    map[string]any `json:"attrs"`
+}
+
+// loss is the loss section of a tree.
+type loss struct {
+	Dropped   int64 `json:"dropped"`
+	Truncated int64 `json:"truncated"`
+	Redacted  int64 `json:"redacted"`
 }
 
 func readTree(t *testing.T, path string) *node {

@@ -16,10 +16,11 @@ import (
 // A journal holds one event per line, append-only:
 //
 //	{"ev":"start","wf":W,"id":ID,"parent":P,"kind":K,"time":T,"name"|"number"|"agent":…,"attrs":{…},"input":…,"usage":{…}}
-//	{"ev":"record","wf":W,"scope":ID,"time":T,"level":L,"msg":M,"semantic":true,"usage":{…},"attrs":{…}}
-//	{"ev":"end","wf":W,"id":ID,"time":T,"status":S,"error":E,"attrs":{…},"output":…,"usage":{…}}
+//	{"ev":"record","wf":W,"scope":ID,"loss":{…},"time":T,"level":L,"msg":M,"semantic":true,"late":true,"usage":{…},"attrs":{…}}
+//	{"ev":"end","wf":W,"id":ID,"time":T,"status":S,"error":E,"attrs":{…},"output":…,"usage":{…},"loss":{…}}
 //
-// Optional members are left out when empty. A record line ends with the
+// Optional members are left out when empty. "loss" counts what cleaning
+// took from the line (see loss). A record line ends with the
 // record as the tree holds it (from "time" on), so the handler encodes a
 // record once for both.
 
@@ -46,14 +47,50 @@ type entry struct {
 	Level    string          `json:"level"`
 	Msg      string          `json:"msg"`
 	Semantic bool            `json:"semantic"`
+	Late     bool            `json:"late"`
 	Attrs    json.RawMessage `json:"attrs"`
 	Input    json.RawMessage `json:"input"`
 	Output   json.RawMessage `json:"output"`
 	Usage    *usageJSON      `json:"usage"`
+	Loss     *lossJSON       `json:"loss"`
 
 	level slog.Level // of a record
 	body  []byte     // of a record: the tree's record without its braces
 	use   usage      // of a live record
+	lost  loss       // of a live line
+}
+
+type lossJSON struct {
+	Dropped   int64 `json:"dropped"`
+	Truncated int64 `json:"truncated"`
+	Redacted  int64 `json:"redacted"`
+}
+
+func (e *entry) loss() loss {
+	if l := e.Loss; l != nil {
+		return loss{dropped: l.Dropped, truncated: l.Truncated, redacted: l.Redacted}
+	}
+	return e.lost
+}
+
+// appendLoss appends l as a JSON object.
+func appendLoss(b []byte, l loss) []byte {
+	b = append(b, `{"dropped":`...)
+	b = strconv.AppendInt(b, l.dropped, 10)
+	b = append(b, `,"truncated":`...)
+	b = strconv.AppendInt(b, l.truncated, 10)
+	b = append(b, `,"redacted":`...)
+	b = strconv.AppendInt(b, l.redacted, 10)
+	return append(b, '}')
+}
+
+// appendLossMember appends l as the member "loss" when it counts anything.
+func appendLossMember(b []byte, l loss) []byte {
+	if l == (loss{}) {
+		return b
+	}
+	b = append(b, `,"loss":`...)
+	return appendLoss(b, l)
 }
 
 type usageJSON struct {
@@ -119,7 +156,7 @@ func decodeEntry(line []byte) (*entry, error) {
 func appendBody(b []byte, e *entry) []byte {
 	b = append(b, `"time":`...)
 	b = appendString(b, e.Time)
-	b = appendBodyHead(b, e.level, e.Msg, e.Semantic, e.usage())
+	b = appendBodyHead(b, e.level, e.Msg, e.Semantic, e.Late, e.usage())
 	if len(e.Attrs) > 0 {
 		b = append(b, `,"attrs":`...)
 		b = append(b, e.Attrs...)
@@ -129,7 +166,7 @@ func appendBody(b []byte, e *entry) []byte {
 
 // appendBodyHead appends the members of a record after its time and
 // before its attrs.
-func appendBodyHead(b []byte, l slog.Level, msg string, semantic bool, u usage) []byte {
+func appendBodyHead(b []byte, l slog.Level, msg string, semantic, late bool, u usage) []byte {
 	b = append(b, `,"level":`...)
 	b = appendString(b, LevelName(l))
 	b = append(b, `,"msg":`...)
@@ -137,15 +174,19 @@ func appendBodyHead(b []byte, l slog.Level, msg string, semantic bool, u usage) 
 	if semantic {
 		b = append(b, `,"semantic":true`...)
 	}
+	if late {
+		b = append(b, `,"late":true`...)
+	}
 	return appendUsageMember(b, u)
 }
 
 // appendRecordHead appends a record line up to its body.
-func appendRecordHead(b []byte, wf, scope string) []byte {
+func appendRecordHead(b []byte, wf, scope string, l loss) []byte {
 	b = append(b, `{"ev":"record","wf":`...)
 	b = appendString(b, wf)
 	b = append(b, `,"scope":`...)
 	b = appendString(b, scope)
+	b = appendLossMember(b, l)
 	return append(b, ',')
 }
 
@@ -175,8 +216,9 @@ func appendEndHead(b []byte, wf, id string, t time.Time, status, errText string)
 }
 
 // appendEventLine appends the journal line of a scope's start or end, with
-// the attributes of its record r, and the cost of its usage at prices.
-func appendEventLine(b []byte, ev *event, r slog.Record, prices Prices) []byte {
+// the attributes of its record r, the cost of its usage at prices, and
+// what was lost of it.
+func appendEventLine(b []byte, ev *event, r slog.Record, prices Prices, l loss) []byte {
 	s := ev.scope
 	var errText string
 	var input, output *slog.Value
@@ -242,6 +284,7 @@ func appendEventLine(b []byte, ev *event, r slog.Record, prices Prices) []byte {
 	}
 	prices.fill(&m.usage)
 	b = appendUsageMember(b, m.usage)
+	b = appendLossMember(b, l)
 	return append(b, '}', '\n')
 }
 
@@ -292,8 +335,13 @@ func (b *Builder) apply(e *entry) bool {
 // line that is not an event is skipped, and so is a torn last line (the
 // process died writing it); each is reported to warn, with its number.
 // ReadJournal returns only an error reading r.
+//
+// The trees of the workflows of the journal count the lines skipped as
+// dropped in their loss.
 func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error {
 	br := bufio.NewReader(r)
+	var dropped int64
+	wfs := map[string]bool{}
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
@@ -302,13 +350,19 @@ func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error 
 			case derr == nil:
 				b.apply(e)
 				b.nameFrom(e.Wf, name)
+				wfs[e.Wf] = true
 			case err == io.EOF:
+				dropped++
 				warn(fmt.Errorf("%s:%d: torn last line skipped: %w", name, n, derr))
 			default:
+				dropped++
 				warn(fmt.Errorf("%s:%d: line skipped: %w", name, n, derr))
 			}
 		}
 		if err == io.EOF {
+			for wf := range wfs {
+				b.trees[wf].loss.dropped += dropped
+			}
 			return nil
 		}
 		if err != nil {

@@ -124,44 +124,53 @@ func appendValue(b []byte, v slog.Value) []byte {
 	return appendAny(b, v.Any())
 }
 
-func appendAny(b []byte, x any) (out []byte) {
-	n := len(b)
+func appendAny(b []byte, x any) []byte {
+	out, err := anyJSON(b, x)
+	if err != nil {
+		return appendString(b, placeholder(err))
+	}
+	return out
+}
+
+// anyJSON appends x as JSON, or returns an error, never a panic, when x
+// cannot be encoded.
+func anyJSON(b []byte, x any) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			out = appendString(b[:n], fmt.Sprintf("!PANIC: %v", p))
+			out, err = b, panicked{p}
 		}
 	}()
 	switch x := x.(type) {
 	case nil:
-		return append(b, "null"...)
+		return append(b, "null"...), nil
 	case json.Marshaler:
 		j, err := x.MarshalJSON()
 		if err != nil {
-			return appendString(b, "!ERROR: "+err.Error())
+			return b, err
 		}
 		return appendJSON(b, j)
 	case error:
-		return appendString(b, x.Error())
+		return appendString(b, x.Error()), nil
 	case encoding.TextMarshaler:
 		t, err := x.MarshalText()
 		if err != nil {
-			return appendString(b, "!ERROR: "+err.Error())
+			return b, err
 		}
-		return appendString(b, string(t))
+		return appendString(b, string(t)), nil
 	}
 	j, err := json.Marshal(x)
 	if err != nil {
-		return appendString(b, "!ERROR: "+err.Error())
+		return b, err
 	}
 	return appendJSON(b, j)
 }
 
 // appendJSON appends j, JSON from elsewhere, compacted and with its strings
-// escaped as appendString escapes them, or a string saying it is invalid.
-func appendJSON(b, j []byte) []byte {
+// escaped as appendString escapes them.
+func appendJSON(b, j []byte) ([]byte, error) {
 	var c bytes.Buffer
 	if err := json.Compact(&c, j); err != nil {
-		return appendString(b, "!ERROR: invalid JSON: "+err.Error())
+		return b, fmt.Errorf("invalid JSON: %w", err)
 	}
 	j = c.Bytes()
 	for i := 0; i < len(j); {
@@ -173,7 +182,7 @@ func appendJSON(b, j []byte) []byte {
 		}
 		i += size
 	}
-	return b
+	return b, nil
 }
 
 // attrEncoder appends attributes as members of a JSON object, opening

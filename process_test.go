@@ -1,10 +1,8 @@
 package slogwf_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -13,10 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/slogwf/slogwf"
 )
@@ -30,13 +28,20 @@ const (
 
 // TestMain runs a child process when the test binary is started as one.
 func TestMain(m *testing.M) {
+	dir := os.Getenv(childDirEnv)
 	switch os.Getenv(childEnv) {
 	case "kill":
-		logUntilKilled(os.Getenv(childDirEnv))
+		logUntilKilled(dir)
 	case "records":
-		logUnderParent(os.Getenv(childDirEnv))
+		logUnderParent(dir)
+	case "row2":
+		logRow2(dir)
+	case "big":
+		logBig(dir)
+	case "umask":
+		logWithUmask0(dir)
 	default:
-		os.Exit(m.Run())
+		goleak.VerifyTestMain(m)
 	}
 }
 
@@ -45,71 +50,6 @@ func child(dir, what string, env ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), childEnv+"="+what, childDirEnv+"="+dir), env...)
 	return cmd
-}
-
-// logUntilKilled logs records in a workflow forever, printing the number
-// of each record once its Handle has returned.
-func logUntilKilled(dir string) {
-	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SnapshotInterval: time.Millisecond})
-	if err != nil {
-		panic(err)
-	}
-	l := slog.New(h)
-	ctx, _ := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "doomed")
-	ctx, _ = slogwf.StartIteration(ctx)
-	ctx, _ = slogwf.StartInteraction(ctx, "agent")
-	for i := 0; ; i++ {
-		l.InfoContext(ctx, "record", "i", i)
-		fmt.Fprintln(os.Stdout, i) // os.Stdout is not buffered
-	}
-}
-
-func TestKilledProcessLosesNothing(t *testing.T) {
-	dir := t.TempDir()
-	cmd := child(dir, "kill")
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-
-	logged := -1
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		n, err := strconv.Atoi(lines.Text())
-		require.NoError(t, err)
-		logged = n
-		if n == 2000 {
-			require.NoError(t, cmd.Process.Kill()) // SIGKILL: no deferred code, no flush
-		}
-	}
-	require.Error(t, cmd.Wait(), "the child was killed")
-	require.GreaterOrEqual(t, logged, 2000)
-
-	lns := journal(t, dir)
-	seen := map[float64]bool{}
-	for i, line := range lns {
-		var e struct {
-			Ev    string         `json:"ev"`
-			Attrs map[string]any `json:"attrs"`
-		}
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			assert.Equal(t, len(lns)-1, i, "only the last line may be torn: %q", line)
-			continue
-		}
-		if e.Ev == "record" {
-			seen[e.Attrs["i"].(float64)] = true
-		}
-	}
-	for i := 0; i <= logged; i++ {
-		require.True(t, seen[float64(i)], "record %d was logged before the kill", i)
-	}
-	t.Logf("%d records logged before SIGKILL, all %d in the journal (%d lines)", logged+1, len(seen), len(lns))
-	for _, f := range files(t, dir) {
-		if strings.HasSuffix(f, ".json") {
-			b, err := os.ReadFile(dir + "/" + f)
-			require.NoError(t, err)
-			assert.True(t, json.Valid(b), "the tree file is whole")
-		}
-	}
 }
 
 // childRecords is how many records each child of TestChildProcessesLogIntoTheParentsWorkflow logs.
@@ -195,8 +135,9 @@ func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
 	}
 	assert.Len(t, pids, children)
 
-	live := readTree(t, s.h.TreeFile(wf))
-	assert.Empty(t, live.Interactions[0].Records, "the parent's live tree holds its own events only")
+	live, err := os.ReadFile(s.h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.Equal(t, string(b.Tree(wf.ID())), string(live), "the parent's tree takes in the children's journals")
 }
 
 // Two processes with one pid (containers sharing a volume) never write

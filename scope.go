@@ -1,6 +1,7 @@
 package slogwf
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,6 +82,7 @@ type Scope struct {
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
+	spawned       atomic.Bool  // workflow only: Environ passed it on
 
 	// remote is set on a scope of another process, known here by its ID
 	// from the environment (see ContextFromEnv).
@@ -358,6 +360,7 @@ func Environ(ctx context.Context) []string {
 	if s == nil || s.wf == nil {
 		return nil
 	}
+	s.wf.spawned.Store(true)
 	return []string{EnvParent + "=" + s.wf.id + "/" + s.id}
 }
 
@@ -405,4 +408,18 @@ func validID(id string) bool {
 		}
 	}
 	return true
+}
+
+// open returns the scope that a record logged in s goes to, and whether
+// the record is late: s itself while it is open; after s or a scope above
+// it ended, the scope just above the outermost that ended, or the workflow
+// if that ended.
+func (s *Scope) open() (*Scope, bool) {
+	in, late := s, false
+	for p := s; p != nil; p = p.parent {
+		if p.ended.Load() {
+			in, late = cmp.Or(p.parent, p), true
+		}
+	}
+	return in, late
 }

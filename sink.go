@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,19 +23,23 @@ import (
 // workflows under one directory, each with its journal and tree file.
 type sink struct {
 	root     *os.Root
+	dir      dirFS // writes in root
 	interval time.Duration
 	errOut   io.Writer
+	sync     SyncMode
 	pid      string
 	prices   Prices
 
 	flows  sync.Map // workflow ID → *flow
 	scopes sync.Map // scope ID → *flow, to route records named by attribute
+	done   sync.Map // workflow ID → *flow that ended, for late records
 
 	pending sync.WaitGroup // scheduled snapshots
 
 	// mu is held while a workflow starts, so that Close sees it whole.
 	mu        sync.Mutex
 	closed    bool
+	closing   atomic.Bool // closed, read without mu
 	closeOnce sync.Once
 	closeErr  error
 
@@ -54,12 +59,66 @@ func openSink(o *Options) (*sink, error) {
 	}
 	return &sink{
 		root:     root,
+		dir:      rootFS{root},
 		interval: o.SnapshotInterval,
 		errOut:   o.ErrorOutput,
+		sync:     o.Sync,
 		pid:      strconv.Itoa(os.Getpid()),
 		prices:   maps.Clone(o.Prices),
 		faults:   map[string]bool{},
 	}, nil
+}
+
+// SyncMode says when slogwf asks the operating system to put journals and
+// tree files on stable storage (fsync).
+type SyncMode uint8
+
+// Sync modes. Every journal line is written before Handle returns, so
+// that it survives a crash of the process in any mode; a crash of the
+// machine keeps what was synced.
+const (
+	SyncNone   SyncMode = iota // never
+	SyncEnd                    // journals at each scope's end; tree files, and their directory, at each rewrite
+	SyncAlways                 // as SyncEnd, and journals after every line
+)
+
+// dirFS is how a sink writes its directory: through an os.Root, or in
+// tests through one that fails on purpose.
+type dirFS interface {
+	openFile(name string, flag int) (journalFile, error)
+	rename(from, to string) error
+	remove(name string) error
+	syncDir() error
+}
+
+// journalFile is a file a sink writes: an *os.File.
+type journalFile interface {
+	io.Writer
+	Sync() error
+	Close() error
+	Truncate(size int64) error
+}
+
+type rootFS struct{ root *os.Root }
+
+func (r rootFS) openFile(name string, flag int) (journalFile, error) {
+	f, err := r.root.OpenFile(name, flag, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (r rootFS) rename(from, to string) error { return r.root.Rename(from, to) }
+func (r rootFS) remove(name string) error     { return r.root.Remove(name) }
+
+func (r rootFS) syncDir() error {
+	d, err := r.root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // fault reports err about file once, and keeps it for Close.
@@ -93,8 +152,8 @@ func (s *sink) lookup(wf, scope string) *flow {
 }
 
 // record adds a record, logged in scope sc (or none), to its workflow: the
-// one its attributes name, else the one of sc.
-func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
+// one its attributes name, else the one of sc, late if sc had ended.
+func (s *sink) record(h *Handler, sc *Scope, late bool, r slog.Record, lost loss) {
 	var m meta
 	r.Attrs(func(a slog.Attr) bool {
 		if reserved(a.Key) {
@@ -110,9 +169,13 @@ func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
 	var f *flow
 	if scope != "" {
 		f = s.lookup(wf, scope)
+		late = false
 	}
 	if f == nil && sc != nil && sc.wf != nil {
 		f, scope = s.flowFor(sc), sc.id
+		if f == nil && late && sc == sc.wf {
+			f = s.ended(sc.id)
+		}
 	}
 	if f == nil {
 		return
@@ -120,16 +183,24 @@ func (s *sink) record(h *Handler, sc *Scope, r slog.Record) {
 
 	buf := newBuffer()
 	defer buf.free()
-	b := appendRecordHead(*buf, f.id, scope)
+	b := appendRecordHead(*buf, f.id, scope, lost)
 	n := len(b)
 	b = append(b, `"time":`...)
 	b = appendTime(b, validTime(r.Time))
-	b = appendBodyHead(b, r.Level, r.Message, m.semantic, m.usage)
+	b = appendBodyHead(b, r.Level, r.Message, m.semantic, late, m.usage)
 	b = h.appendAttrs(b, r)
 	body := b[n:]
 	b = append(b, '}', '\n')
 	*buf = b
-	f.add(b, &entry{Ev: evRecord, Scope: scope, Semantic: m.semantic, level: r.Level, body: body, use: m.usage}, nil)
+	f.add(b, &entry{Ev: evRecord, Scope: scope, Semantic: m.semantic, Late: late, level: r.Level, body: body, use: m.usage, lost: lost}, nil)
+}
+
+// ended returns the workflow id that ended, if it has.
+func (s *sink) ended(id string) *flow {
+	if f, ok := s.done.Load(id); ok {
+		return f.(*flow)
+	}
+	return nil
 }
 
 // validTime returns t, or now when t is zero or has no place in a
@@ -144,11 +215,11 @@ func validTime(t time.Time) time.Time {
 // event adds a scope's start or end to its workflow. For an end it returns
 // attributes for the console: the usage of the scope's subtree, and late
 // when the scope had been ended already, by its parent.
-func (s *sink) event(ev *event, r slog.Record) (extra []slog.Attr) {
+func (s *sink) event(ev *event, r slog.Record, lost loss) (extra []slog.Attr) {
 	sc := ev.scope
 	buf := newBuffer()
 	defer buf.free()
-	*buf = appendEventLine(*buf, ev, r, s.prices)
+	*buf = appendEventLine(*buf, ev, r, s.prices, lost)
 	e, err := decodeEntry(*buf)
 	if err != nil {
 		s.fault("event", fmt.Errorf("slogwf: encode %s event: %w", sc.kind, err))
@@ -197,6 +268,7 @@ func (s *sink) startFlow(sc *Scope, line []byte, e *entry) {
 	}
 	base := fileBase(sc.name, sc.id)
 	f := s.newFlow(sc.id, base, true)
+	f.wf = sc
 	f.add(line, e, nil)
 	s.flows.Store(f.id, f)
 }
@@ -235,21 +307,22 @@ func (s *sink) nameOf(id string) string {
 func (s *sink) newFlow(id, base string, owner bool) *flow {
 	f := &flow{s: s, id: id, base: base, owner: owner, t: newTree(id), finished: make(chan struct{})}
 	f.file, f.journal = s.openJournal(base)
+	f.failed = f.file == nil
 	return f
 }
 
 // openJournal creates the journal <base>.<pid>.jsonl, or, when a process
 // of another machine or container with the same pid has one, the first free
 // <base>.<pid>-<n>.jsonl: no two processes ever write one file.
-func (s *sink) openJournal(base string) (*os.File, string) {
+func (s *sink) openJournal(base string) (journalFile, string) {
 	var err error
 	for n := 1; n <= 100; n++ {
 		name := base + "." + s.pid + ".jsonl"
 		if n > 1 {
 			name = base + "." + s.pid + "-" + strconv.Itoa(n) + ".jsonl"
 		}
-		var f *os.File
-		f, err = s.root.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+		var f journalFile
+		f, err = s.dir.openFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL)
 		if err == nil {
 			return f, name
 		}
@@ -267,11 +340,16 @@ func (s *sink) close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
+		s.closing.Store(true)
 		s.mu.Unlock()
 
 		now := time.Now()
 		s.flows.Range(func(_, v any) bool {
 			v.(*flow).close(now)
+			return true
+		})
+		s.done.Range(func(_, v any) bool {
+			v.(*flow).closeLate()
 			return true
 		})
 		s.pending.Wait()
@@ -292,17 +370,23 @@ type flow struct {
 	base    string // of the file names
 	journal string // file name
 	owner   bool   // the workflow started in this process
+	wf      *Scope // of an owner
 
 	// mu is held across the journal write and the tree's update, so that
 	// no line is written after finish closed the file. It costs agents no
 	// parallelism: os.File serializes the writes to one file anyway.
 	mu        sync.Mutex
-	file      *os.File // nil when it could not be opened
+	file      journalFile // nil when it could not be opened, or is closed
+	size      int64       // of the journal, to take back a partial line
+	torn      bool        // the journal ends in a partial line
+	failed    bool        // a journal line was lost: the journal is not the tree
 	ended     bool
-	t         *tree
+	revived   bool  // ended, then given late records
+	t         *tree // nil once ended, until revived
 	scheduled bool
 	timer     *time.Timer
-	cost      time.Duration // of the last snapshot
+	cost      time.Duration    // of the last snapshot
+	merged    map[string]int64 // journals of other processes: bytes read
 
 	finished chan struct{} // closed once the final tree is written
 	wmu      sync.Mutex    // one tree file write at a time, in order
@@ -310,18 +394,25 @@ type flow struct {
 
 // add writes line to the journal and applies e to the tree, then calls
 // after, if any, with the tree and whether e changed it. It reports false
-// and does nothing when the workflow has ended.
+// and does nothing when the workflow has ended, but for a record, which
+// revives the workflow of an owner (see revive).
 func (f *flow) add(line []byte, e *entry, after func(t *tree, fresh bool)) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.ended {
+	if f.ended && (e.Ev != evRecord || !f.revive()) {
 		return false
 	}
-	f.write(line)
+	f.write(line, e.Ev == evEnd)
 	fresh := f.t.apply(e)
 	if after != nil {
 		after(f.t, fresh)
 	}
+	f.schedule()
+	return true
+}
+
+// schedule schedules a snapshot of the tree of an owner, if none is.
+func (f *flow) schedule() {
 	if !f.scheduled && f.owner {
 		f.scheduled = true
 		f.s.pending.Add(1)
@@ -329,7 +420,55 @@ func (f *flow) add(line []byte, e *entry, after func(t *tree, fresh bool)) bool 
 		// follows their cost: a long run stays linear.
 		f.timer = time.AfterFunc(max(f.s.interval, 20*f.cost), f.snapshot)
 	}
+}
+
+// revive readies a workflow that has ended for a late record: its tree,
+// rebuilt from its journal, and its journal, opened again. It reports
+// false when it cannot: the handler is closed, or the journal misses
+// lines and so would not give back the tree.
+func (f *flow) revive() bool {
+	if !f.owner || f.failed || f.s.closing.Load() {
+		return false
+	}
+	if f.t == nil {
+		t, err := f.rebuild()
+		if err != nil {
+			f.s.fault(f.journal, fmt.Errorf("slogwf: read journal %s: %w", f.journal, err))
+			f.failed = true
+			return false
+		}
+		f.t, f.merged = t, nil
+	}
+	if f.file == nil {
+		file, err := f.s.dir.openFile(f.journal, os.O_WRONLY|os.O_APPEND)
+		if err != nil {
+			f.s.fault(f.journal, fmt.Errorf("slogwf: open journal: %w", err))
+			f.failed = true
+			return false
+		}
+		f.file = file
+	}
+	f.revived = true
 	return true
+}
+
+// rebuild returns the tree of the workflow from its journal, and notes
+// whether the journal ends in a partial line.
+func (f *flow) rebuild() (*tree, error) {
+	data, err := f.s.root.ReadFile(f.journal)
+	if err != nil {
+		return nil, err
+	}
+	b := NewBuilder()
+	if err := b.ReadJournal(bytes.NewReader(data), f.journal, func(error) {}); err != nil {
+		return nil, err
+	}
+	f.size = int64(len(data))
+	f.torn = len(data) > 0 && data[len(data)-1] != '\n'
+	if t := b.trees[f.id]; t != nil {
+		return t, nil
+	}
+	return newTree(f.id), nil
 }
 
 // finish adds the workflow's end, if any, closes its journal and writes
@@ -344,29 +483,67 @@ func (f *flow) finish(line []byte, e *entry) usage {
 	}
 	f.ended = true
 	if e != nil {
-		f.write(line)
+		f.write(line, true)
 		f.t.apply(e)
 	}
 	if f.scheduled && f.timer.Stop() {
 		f.s.pending.Done()
+		f.scheduled = false
 	}
 	u := f.t.usageOf(f.id)
-	if f.file != nil {
-		if err := f.file.Close(); err != nil {
-			f.s.fault(f.journal, fmt.Errorf("slogwf: close journal: %w", err))
-		}
-	}
+	f.closeJournal()
 	for id := range f.t.nodes {
 		f.s.scopes.Delete(id)
 	}
 	f.mu.Unlock()
 
 	if f.owner {
-		f.writeTree(true)
+		f.writeTree()
+		f.s.done.Store(f.id, f)
 	}
 	f.s.flows.Delete(f.id)
+	f.mu.Lock()
+	if !f.revived {
+		f.t = nil // the journal keeps it, for late records
+	}
+	f.mu.Unlock()
 	close(f.finished)
 	return u
+}
+
+// closeJournal closes the journal file, synced first if syncing.
+func (f *flow) closeJournal() {
+	if f.file == nil {
+		return
+	}
+	var err error
+	if f.s.sync != SyncNone {
+		err = f.file.Sync()
+	}
+	if cerr := f.file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		f.s.fault(f.journal, fmt.Errorf("slogwf: close journal %s: %w", f.journal, err))
+	}
+	f.file = nil
+}
+
+// closeLate writes the final tree of a workflow that got late records
+// after it ended, and closes its journal again.
+func (f *flow) closeLate() {
+	f.mu.Lock()
+	if !f.revived {
+		f.mu.Unlock()
+		return
+	}
+	if f.scheduled && f.timer.Stop() {
+		f.s.pending.Done()
+		f.scheduled = false
+	}
+	f.closeJournal()
+	f.mu.Unlock()
+	f.writeTree()
 }
 
 // close ends the workflow as incomplete at time now. The workflow of
@@ -407,13 +584,37 @@ func (f *flow) incomplete(id string, at time.Time) ([]byte, *entry) {
 	return line, e
 }
 
-func (f *flow) write(line []byte) {
+// write appends line to the journal, in one write. A line the write cuts
+// short it takes back, or when it cannot, ends before the next line, so
+// that a partial line never runs into a whole one.
+func (f *flow) write(line []byte, end bool) {
 	if f.file == nil {
 		return
 	}
-	if _, err := f.file.Write(line); err != nil {
-		f.s.fault(f.journal, fmt.Errorf("slogwf: write journal: %w", err))
+	if f.torn {
+		line = append([]byte{'\n'}, line...)
 	}
+	n, err := f.file.Write(line)
+	f.size += int64(n)
+	if err == nil && n < len(line) {
+		err = io.ErrShortWrite
+	}
+	if err == nil && (f.s.sync == SyncAlways || f.s.sync == SyncEnd && end) {
+		err = f.file.Sync()
+	}
+	if err == nil {
+		f.torn = false
+		return
+	}
+	f.failed = true
+	if 0 < n && n < len(line) {
+		if f.file.Truncate(f.size-int64(n)) == nil {
+			f.size -= int64(n)
+		} else {
+			f.torn = true
+		}
+	}
+	f.s.fault(f.journal, fmt.Errorf("slogwf: write journal %s: %w", f.journal, err))
 }
 
 func (f *flow) snapshot() {
@@ -421,44 +622,125 @@ func (f *flow) snapshot() {
 	f.mu.Lock()
 	f.scheduled = false
 	f.mu.Unlock()
-	f.writeTree(false)
+	f.writeTree()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.wf != nil && f.wf.spawned.Load() && !f.ended && !f.s.closing.Load() {
+		f.schedule() // the journals of child processes may grow
+	}
 }
 
 // writeTree writes the tree file: to a new temporary file, renamed over
 // the old one, so a reader sees the old tree or the new, never a part.
-func (f *flow) writeTree(final bool) {
+// The tree of a workflow that ended is final.
+func (f *flow) writeTree() {
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
 	start := time.Now()
+	if f.wf != nil && f.wf.spawned.Load() {
+		f.mergeOthers()
+	}
 	f.mu.Lock()
-	if f.ended && !final {
+	if f.t == nil {
 		f.mu.Unlock()
 		return
 	}
-	data := f.t.appendJSON(nil, final)
+	data := f.t.appendJSON(nil, f.ended)
 	f.mu.Unlock()
 
 	name := f.base + ".json"
-	tmp := name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
-	file, err := f.s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		_, err = file.Write(data)
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = f.s.root.Rename(tmp, name)
-		}
-		if err != nil {
-			_ = f.s.root.Remove(tmp)
-		}
-	}
-	if err != nil {
-		f.s.fault(name, fmt.Errorf("slogwf: write tree: %w", err))
+	if err := f.s.writeFile(name, data); err != nil {
+		f.s.fault(name, fmt.Errorf("slogwf: write tree %s: %w", name, err))
 	}
 	f.mu.Lock()
 	f.cost = time.Since(start)
 	f.mu.Unlock()
+}
+
+// writeFile writes data to the file name atomically: to a new temporary
+// file, renamed over name. When syncing, the file reaches the disk before
+// the rename, and the rename reaches it before writeFile returns.
+func (s *sink) writeFile(name string, data []byte) error {
+	tmp := name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+	file, err := s.dir.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return err
+	}
+	_, err = file.Write(data)
+	if err == nil && s.sync != SyncNone {
+		err = file.Sync()
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.dir.rename(tmp, name)
+	}
+	if err != nil {
+		_ = s.dir.remove(tmp)
+		return err
+	}
+	if s.sync != SyncNone {
+		return s.dir.syncDir()
+	}
+	return nil
+}
+
+// mergeOthers adds to the tree what other processes, children the
+// workflow was passed to, appended to their journals of it since the last
+// time: so the tree of the workflow is the one that `slogwf build` makes
+// of all its journals. Partial last lines wait for the next time, unless
+// the workflow has ended: then they count as dropped, as for build.
+func (f *flow) mergeOthers() {
+	names, _ := fs.Glob(f.s.root.FS(), f.base+".*.jsonl")
+	for _, name := range names {
+		if name != f.journal {
+			f.mergeJournal(name)
+		}
+	}
+}
+
+func (f *flow) mergeJournal(name string) {
+	f.mu.Lock()
+	off, final := f.merged[name], f.ended
+	f.mu.Unlock()
+	file, err := f.s.root.Open(name)
+	if err != nil {
+		return
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.NewSectionReader(file, off, 1<<62))
+	if err != nil {
+		return
+	}
+	end := len(data)
+	if !final {
+		end = bytes.LastIndexByte(data, '\n') + 1
+	}
+	var es []*entry
+	var dropped int64
+	for line := range bytes.Lines(data[:end]) {
+		e, err := decodeEntry(line)
+		switch {
+		case err != nil:
+			dropped++
+		case e.Wf == f.id:
+			es = append(es, e)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.t == nil {
+		return
+	}
+	if f.merged == nil {
+		f.merged = map[string]int64{}
+	}
+	f.merged[name] = off + int64(end)
+	for _, e := range es {
+		f.t.apply(e)
+	}
+	f.t.loss.dropped += dropped
 }
 
 // fileBase returns the start of the file names of a workflow: its name,

@@ -266,9 +266,9 @@ func (c *call) request(data []byte) {
 			writeMessage(&b, "", v)
 		}
 	}
-	var cut bool
-	c.input, cut = truncate(b.String(), c.capture)
-	c.truncated = c.truncated || cut
+	var short bool
+	c.input, short = cut(b.String(), c.capture)
+	c.truncated = c.truncated || short
 }
 
 func fieldOf(v any, key string) any {
@@ -313,9 +313,9 @@ func writeText(b *strings.Builder, v any) {
 	}
 }
 
-// truncate returns s cut to at most n bytes at a character boundary, and
+// cut returns s cut to at most n bytes at a character boundary, and
 // whether it was cut.
-func truncate(s string, n int) (string, bool) {
+func cut(s string, n int) (string, bool) {
 	if len(s) <= n {
 		return s, false
 	}
@@ -479,9 +479,9 @@ func (c *call) text(s string) {
 	if s == "" || c.capture <= 0 {
 		return
 	}
-	s, cut := truncate(s, c.capture-len(c.output))
+	s, short := cut(s, c.capture-len(c.output))
 	c.output = append(c.output, s...)
-	if cut {
+	if short {
 		c.truncated = true
 		c.capture = 0 // no more: the end would not fit either
 	}

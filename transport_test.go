@@ -232,8 +232,8 @@ func TestTransportPassesTheStreamOnChunkByChunk(t *testing.T) {
 	assert.Equal(t, "Paris.", action(t, s, wf).Output)
 }
 
-// secrets are header values and a query parameter that carry API keys.
-var secrets = map[string]string{
+// secretHeaders are header values and a query parameter that carry API keys.
+var secretHeaders = map[string]string{
 	"Authorization": "Bearer sk-proj-SECRETauthorization",
 	"X-Api-Key":     "sk-ant-SECRETxapikey",
 	"Api-Key":       "SECRETazureapikey",
@@ -248,7 +248,7 @@ func TestTransportNeverLogsSecrets(t *testing.T) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(p.request))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
-		for k, v := range secrets {
+		for k, v := range secretHeaders {
 			req.Header.Set(k, v)
 		}
 		resp, err := client.Do(req)

@@ -24,6 +24,7 @@ type tree struct {
 	slab      []byte // record bodies are copied into it, to keep few large blocks
 	unstarted int    // nodes referenced by records or children but not started
 	counting  bool   // keep the counts and usage of records, not the records
+	loss      loss   // of the whole workflow
 }
 
 type node struct {
@@ -79,6 +80,7 @@ func (t *tree) node(id string) *node {
 // apply adds one event to the tree. It reports false when the event
 // changed nothing: a scope started or ended again.
 func (t *tree) apply(e *entry) bool {
+	t.loss.add(e.loss())
 	switch e.Ev {
 	case evStart:
 		t.seen([]byte(e.Time))
@@ -353,7 +355,12 @@ func (w *treeWriter) node(n *node, extra *node) {
 	b = strconv.AppendInt(b, s.c.semantic, 10)
 	b = append(b, `,"errors":`...)
 	b = strconv.AppendInt(b, s.c.errors, 10)
-	b = append(b, `},"records":[`...)
+	b = append(b, '}')
+	if n.id == w.t.id {
+		b = append(b, `,"loss":`...)
+		b = appendLoss(b, w.t.loss)
+	}
+	b = append(b, `,"records":[`...)
 	records, children := n.records, n.children
 	if extra != nil {
 		records = slices.Concat(records, extra.records)

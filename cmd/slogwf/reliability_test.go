@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// escapes is the escape corpus of row 9 of issue 6.
+const escapes = "CSI\x1b[31mRED OSC0\x1b]0;title\x07 OSC8\x1b]8;;http://x\x1b\\link OSC52\x1b]52;c;Y2xpcA==\x07" +
+	" C1\u009b31m CR\r BS\b BEL\a NUL\x00 DEL\x7f LS\u2028 PS\u2029 RLO\u202eevil\u202c LRI\u2066x\u2069" +
+	"\n02:12:52.592 INF [research] forged line TAIL"
+
+var (
+	sgr    = regexp.MustCompile("\x1b\\[[0-9;]*m")
+	unsafe = regexp.MustCompile("[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+)
+
+// logInto runs log with a handler that writes its journals and trees to
+// dir.
+func logInto(t *testing.T, dir string, log func(ctx context.Context, l *slog.Logger)) {
+	t.Helper()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	l := slog.New(h)
+	log(slogwf.ContextWithLogger(context.Background(), l), l)
+	require.NoError(t, h.Close())
+}
+
+// Row 9: tree, tail and stats carry only their own color sequences and
+// one newline per line they mean to write.
+func TestCLIOutputEscapesUntrustedText(t *testing.T) {
+	dir := t.TempDir()
+	logInto(t, dir, func(ctx context.Context, l *slog.Logger) {
+		ctx, wf := slogwf.StartWorkflow(ctx, escapes, escapes, escapes)
+		ctx, ia := slogwf.StartInteraction(ctx, escapes, slogwf.InputKey, escapes)
+		actx, act := slogwf.StartAction(ctx, escapes)
+		l.WithGroup(escapes).With(escapes, escapes).InfoContext(actx, escapes, escapes, escapes, slogwf.Model(escapes))
+		act.Fail(errors.New(escapes))
+		ia.End(slogwf.OutputKey, escapes)
+		wf.End()
+	})
+	for _, args := range [][]string{
+		{"tree", "-color=always", dir},
+		{"tree", "-color=never", dir},
+		{"tail", "-color=always", dir},
+		{"tail", "-color=never", dir},
+		{"stats", dir},
+		{"stats", "-by", "model", dir},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		require.Equal(t, 0, code, "%v: %s", args, stderr)
+		plain := sgr.ReplaceAllString(stdout, "")
+		assert.NotContains(t, plain, "\x1b", "%v: only its own color sequences", args)
+		assert.NotRegexp(t, unsafe, plain, "%v", args)
+		assert.NotContains(t, plain, "\nINF [research] forged", "%v: no forged line", args)
+		if args[0] == "tail" {
+			assert.Equal(t, 7, strings.Count(stdout, "\n"), "%v: one line per event", args)
+		}
+		if args[0] == "tree" {
+			assert.Equal(t, 3, strings.Count(stdout, "\n"), "%v: one line per node", args)
+		}
+	}
+}
+
+// Row 14: secrets hidden when logged stay hidden in every command's
+// output.
+func TestCLIOutputHidesSecrets(t *testing.T) {
+	secrets := []string{
+		"sk-proj-AAAAbbbbCCCCddddEEEEffff0123456789",
+		"sk-ant-api03-AAAAbbbbCCCCddddEEEEffff0123456789",
+		"AKIAABCDEFGHIJKLMNOP",
+		"ghp_AAAAbbbbCCCCddddEEEEffff0123456789abcd",
+		"github_pat_11AAAAbbbbCCCCddddEEEE_ffff0123456789",
+		"-----BEGIN PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretsecret\n-----END PRIVATE KEY-----",
+	}
+	dir := t.TempDir()
+	logInto(t, dir, func(ctx context.Context, l *slog.Logger) {
+		ctx, wf := slogwf.StartWorkflow(ctx, "secrets")
+		for _, s := range secrets {
+			text := "before " + s + " after"
+			ctx, ia := slogwf.StartInteraction(ctx, "agent", slogwf.InputKey, text)
+			l.InfoContext(ctx, text, "v", text, "completion", "Here you go: "+s, "password", "hunter2-hunter2")
+			ia.Fail(errors.New(text), slogwf.OutputKey, text)
+		}
+		wf.End()
+	})
+	for _, args := range [][]string{
+		{"tree", "-color=never", dir},
+		{"tail", "-color=never", dir},
+		{"stats", "-json", dir},
+		{"build", "-o", "-", dir},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		require.Equal(t, 0, code, "%v: %s", args, stderr)
+		for _, s := range append(secrets, "hunter2-hunter2") {
+			for i := 0; i+12 <= len(s); i++ {
+				require.NotContains(t, stdout, s[i:i+12], "%v", args)
+			}
+		}
+		if args[0] == "tail" {
+			assert.Contains(t, stdout, "before [REDACTED] after", "the text around a secret stays")
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package slogwf
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// faultyFS is a directory whose operation fail fails, once armed.
+type faultyFS struct {
+	dirFS
+	mu    sync.Mutex
+	armed bool
+	fail  string // create, write, sync, close, rename or syncdir
+}
+
+var errInjected = errors.New("injected fault")
+
+func (f *faultyFS) failing(op string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.armed && f.fail == op
+}
+
+func (f *faultyFS) openFile(name string, flag int) (journalFile, error) {
+	if strings.HasSuffix(name, ".tmp") && f.failing("create") {
+		return nil, errInjected
+	}
+	file, err := f.dirFS.openFile(name, flag)
+	if err != nil || !strings.HasSuffix(name, ".tmp") {
+		return file, err
+	}
+	return &faultyFile{journalFile: file, fs: f}, nil
+}
+
+func (f *faultyFS) rename(from, to string) error {
+	if f.failing("rename") {
+		return errInjected
+	}
+	return f.dirFS.rename(from, to)
+}
+
+func (f *faultyFS) syncDir() error {
+	if f.failing("syncdir") {
+		return errInjected
+	}
+	return f.dirFS.syncDir()
+}
+
+type faultyFile struct {
+	journalFile
+	fs *faultyFS
+}
+
+func (f *faultyFile) Write(p []byte) (int, error) {
+	if f.fs.failing("write") {
+		n, _ := f.journalFile.Write(p[:len(p)/2])
+		return n, errInjected
+	}
+	return f.journalFile.Write(p)
+}
+
+func (f *faultyFile) Sync() error {
+	if f.fs.failing("sync") {
+		return errInjected
+	}
+	return f.journalFile.Sync()
+}
+
+func (f *faultyFile) Close() error {
+	err := f.journalFile.Close()
+	if f.fs.failing("close") {
+		return errInjected
+	}
+	return err
+}
+
+// Row 5: faults around the temporary file, its fsync and its rename leave
+// the old tree file or the new, whole, and no temporary file.
+func TestTreeFileFaultsLeaveAWholeTree(t *testing.T) {
+	for _, op := range []string{"create", "write", "sync", "close", "rename", "syncdir"} {
+		t.Run(op, func(t *testing.T) {
+			var errs bytes.Buffer
+			dir := t.TempDir()
+			h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, SnapshotInterval: time.Hour, Sync: SyncEnd})
+			require.NoError(t, err)
+			fs := &faultyFS{dirFS: h.sink.dir, fail: op}
+			h.sink.dir = fs
+			l := slog.New(h)
+			ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "faults")
+			l.InfoContext(ctx, "old")
+			f := h.sink.flow(wf.ID())
+			f.writeTree()
+			old, err := os.ReadFile(h.TreeFile(wf))
+			require.NoError(t, err)
+
+			fs.mu.Lock()
+			fs.armed = true
+			fs.mu.Unlock()
+			l.InfoContext(ctx, "new")
+			f.writeTree()
+			now, err := os.ReadFile(h.TreeFile(wf))
+			require.NoError(t, err)
+			assert.True(t, json.Valid(now), "the tree file is whole")
+			if op == "syncdir" {
+				assert.Contains(t, string(now), `"msg":"new"`, "renamed: the new tree")
+			} else {
+				assert.Equal(t, string(old), string(now), "the old tree")
+			}
+			matches, err := filepath.Glob(filepath.Join(dir, "*.tmp"))
+			require.NoError(t, err)
+			assert.Empty(t, matches, "no temporary file is left")
+			assert.Contains(t, errs.String(), "injected fault")
+
+			fs.mu.Lock()
+			fs.armed = false
+			fs.mu.Unlock()
+			wf.End()
+			err = h.Close()
+			assert.ErrorIs(t, err, errInjected)
+			assert.Contains(t, err.Error(), filepath.Base(h.TreeFile(wf)))
+			final, err := os.ReadFile(h.TreeFile(wf))
+			require.NoError(t, err)
+			assert.Contains(t, string(final), `"status":"completed"`)
+		})
+	}
+}
+
+// failingFile fails every write; shortFile writes half of each line to
+// file, then fails.
+type (
+	failingFile struct{ journalFile }
+	shortFile   struct{ journalFile }
+)
+
+func (failingFile) Write([]byte) (int, error) { return 0, errInjected }
+
+func (f shortFile) Write(p []byte) (int, error) {
+	n, _ := f.journalFile.Write(p[:len(p)/2])
+	return n, io.ErrShortWrite
+}
+
+// Row 6: a journal that cannot be written.
+func TestJournalFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
+	tests := []struct {
+		name   string
+		break_ func(t *testing.T, f *flow)
+	}{
+		{"/dev/full", func(t *testing.T, f *flow) {
+			full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+			require.NoError(t, err)
+			require.NoError(t, f.file.Close())
+			f.file = full
+		}},
+		{"failing writer", func(t *testing.T, f *flow) { f.file = failingFile{f.file} }},
+		{"short writer", func(t *testing.T, f *flow) { f.file = shortFile{f.file} }},
+		{"closed file", func(t *testing.T, f *flow) { require.NoError(t, f.file.Close()) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errs, console bytes.Buffer
+			dir := t.TempDir()
+			h, err := New(&Options{Dir: dir, Console: &console, ErrorOutput: &errs, Sync: SyncAlways})
+			require.NoError(t, err)
+			l := slog.New(h)
+			ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "fault")
+			f := h.sink.flow(wf.ID())
+			f.mu.Lock()
+			tt.break_(t, f)
+			f.mu.Unlock()
+			assert.NotPanics(t, func() {
+				for range 10 {
+					l.InfoContext(ctx, "still here")
+				}
+				wf.End()
+			})
+
+			err = h.Close()
+			require.Error(t, err, "Close returns the fault")
+			assert.Contains(t, err.Error(), "slogwf: write journal "+f.journal)
+			assert.Equal(t, 1, strings.Count(errs.String(), "write journal"), "reported once: %s", errs.String())
+			assert.Equal(t, 10, strings.Count(console.String(), "still here"), "the console goes on")
+			assert.FileExists(t, h.TreeFile(wf), "the tree is written all the same")
+			data, err := os.ReadFile(filepath.Join(dir, f.journal))
+			require.NoError(t, err)
+			for line := range bytes.Lines(data) {
+				assert.True(t, json.Valid(line) && bytes.HasSuffix(line, []byte("\n")), "no partial line: %q", line)
+			}
+		})
+	}
+}
+
+// Row 4: a process that appends to a journal torn by an earlier write
+// starts on a clean line.
+func TestLateRecordsStartOnACleanLineAfterATornOne(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "torn")
+	journal := h.sink.flow(wf.ID()).journal
+	wf.End()
+	file, err := os.OpenFile(filepath.Join(dir, journal), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = file.WriteString(`{"ev":"record","wf":"torn`)
+	require.NoError(t, err)
+	require.NoError(t, file.Close())
+
+	l.InfoContext(ctx, "late")
+	require.NoError(t, h.Close())
+	data, err := os.ReadFile(filepath.Join(dir, journal))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	assert.Equal(t, `{"ev":"record","wf":"torn`, lines[len(lines)-2], "the torn line stands alone")
+	assert.Contains(t, lines[len(lines)-1], `"msg":"late","late":true`)
+	tree, err := os.ReadFile(h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.Contains(t, string(tree), `"msg":"late","late":true`)
+}

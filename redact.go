@@ -1,0 +1,151 @@
+package slogwf
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Redaction says which secrets slogwf hides, in the console, the journal
+// and the tree alike. By default it hides the values of the keys of
+// authorization, api_key, apikey, x-api-key, password, passwd, secret,
+// cookie, set-cookie and private_key, and, in every message and string value, the secrets
+// that the built-in patterns find: OpenAI (sk-…) and Anthropic (sk-ant-…)
+// API keys, AWS access key IDs (AKIA…), GitHub tokens (ghp_…,
+// github_pat_…), the token of "Bearer …" and PEM private keys. A hidden
+// value or match becomes [Redacted]; the text around a match stays.
+type Redaction struct {
+	// Hide nothing.
+	Off bool
+
+	// More keys whose values are hidden, compared in any case. A key
+	// matches at any depth of groups, and hides a whole group.
+	Keys []string
+
+	// Leave out the default keys.
+	NoDefaultKeys bool
+
+	// More patterns of secrets. A match is hidden; when the pattern has a
+	// group, only the first group's part of it is.
+	Patterns []*regexp.Regexp
+
+	// Leave out the built-in patterns.
+	NoDefaultPatterns bool
+}
+
+// Redacted stands for a hidden secret.
+const Redacted = "[REDACTED]"
+
+// defaultRedactKeys are the keys whose values are hidden by default.
+var defaultRedactKeys = [...]string{
+	"authorization", "api_key", "apikey", "x-api-key", "password", "passwd",
+	"secret", "cookie", "set-cookie", "private_key",
+}
+
+// pattern is a regexp of a secret and a literal that every match holds:
+// text without it is not searched, which keeps the common case to a few
+// fast substring scans.
+type pattern struct {
+	literal string
+	re      *regexp.Regexp
+}
+
+// builtinPatterns never change; each literal is the start of its matches.
+var builtinPatterns = []pattern{
+	{"sk-", regexp.MustCompile(`\bsk-(?:ant-)?[A-Za-z0-9_-]{20,}`)},
+	{"AKIA", regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)},
+	{"ghp_", regexp.MustCompile(`\bghp_[A-Za-z0-9]{20,}`)},
+	{"github_pat_", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{20,}`)},
+	{"Bearer ", regexp.MustCompile(`\bBearer +([A-Za-z0-9._~+/=-]+)`)},
+	{"-----BEGIN", regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----|[\s\S]*)`)},
+}
+
+// redactor applies a Redaction.
+type redactor struct {
+	keys     []string // lower case
+	lens     uint64   // bit n is set when a key is n bytes long
+	patterns []pattern
+}
+
+func newRedactor(r *Redaction) *redactor {
+	var o Redaction
+	if r != nil {
+		o = *r
+	}
+	if o.Off {
+		return &redactor{}
+	}
+	red := &redactor{}
+	keys := slices.Clone(o.Keys)
+	if !o.NoDefaultKeys {
+		keys = append(keys, defaultRedactKeys[:]...)
+	}
+	for _, k := range keys {
+		if len(k) < 64 {
+			red.keys = append(red.keys, strings.ToLower(k))
+			red.lens |= 1 << len(k)
+		}
+	}
+	if !o.NoDefaultPatterns {
+		red.patterns = append(red.patterns, builtinPatterns...)
+	}
+	for _, re := range o.Patterns {
+		lit, _ := re.LiteralPrefix()
+		red.patterns = append(red.patterns, pattern{lit, re})
+	}
+	return red
+}
+
+// secretKey reports whether the value of key is hidden.
+func (red *redactor) secretKey(key string) bool {
+	if len(key) >= 64 || red.lens&(1<<len(key)) == 0 {
+		return false
+	}
+	for _, k := range red.keys {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// redact returns s with the secrets the patterns find hidden, and how
+// many it hid; s itself when there are none.
+func (red *redactor) redact(s string) (string, int) {
+	n := 0
+	for _, p := range red.patterns {
+		if p.literal != "" && !strings.Contains(s, p.literal) {
+			continue
+		}
+		var hid int
+		s, hid = p.replace(s)
+		n += hid
+	}
+	return s, n
+}
+
+// replace hides the matches of p in s: the first group of each, if the
+// pattern has groups.
+func (p pattern) replace(s string) (string, int) {
+	ms := p.re.FindAllStringSubmatchIndex(s, -1)
+	if ms == nil {
+		return s, 0
+	}
+	var b strings.Builder
+	done, n := 0, 0
+	for _, m := range ms {
+		from, to := m[0], m[1]
+		if len(m) > 2 {
+			from, to = m[2], m[3]
+		}
+		if from < done || from == to {
+			continue // the group did not take part
+		}
+		b.WriteString(s[done:from])
+		b.WriteString(Redacted)
+		done = to
+		n++
+	}
+	b.WriteString(s[done:])
+	return b.String(), n
+}

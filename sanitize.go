@@ -1,0 +1,270 @@
+package slogwf
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+)
+
+// loss counts what a tree misses of what was logged: records and events
+// dropped (journal lines that could not be read), values truncated at
+// Options.MaxValue and secrets redacted.
+type loss struct {
+	dropped, truncated, redacted int64
+}
+
+func (l *loss) add(m loss) {
+	l.dropped += m.dropped
+	l.truncated += m.truncated
+	l.redacted += m.redacted
+}
+
+// defaultMaxValue is the default of Options.MaxValue.
+const defaultMaxValue = 64 << 10
+
+// cleaner makes a record fit for every output before any sees it: it
+// hides secrets, cuts long text, and replaces values that would crash or
+// hang a handler (a panicking method, a map that holds itself, a LogValuer
+// without end) with placeholders. Every output gets the same record, so
+// the console, the journal and the tree agree.
+type cleaner struct {
+	red *redactor
+	max int // bytes of a message or string value; negative: no limit
+}
+
+func newCleaner(o *Options) *cleaner {
+	c := &cleaner{red: newRedactor(o.Redact), max: o.MaxValue}
+	if c.max == 0 {
+		c.max = defaultMaxValue
+	}
+	return c
+}
+
+// record returns r cleaned and what cleaning lost; r itself when nothing
+// changes, which costs no allocation.
+func (c *cleaner) record(r slog.Record) (slog.Record, loss) {
+	var l loss
+	msg, changed := c.text(r.Message, &l)
+	var out []slog.Attr // nil until an attribute changes
+	i := 0
+	r.Attrs(func(a slog.Attr) bool {
+		a2, ok := c.attr(a, 0, &l)
+		if ok && out == nil {
+			out = make([]slog.Attr, 0, r.NumAttrs())
+			r.Attrs(func(a slog.Attr) bool {
+				out = append(out, a)
+				return len(out) < i
+			})
+			out = out[:i]
+		}
+		if out != nil {
+			out = append(out, a2)
+		}
+		i++
+		return true
+	})
+	if !changed && out == nil {
+		return r, l
+	}
+	r2 := slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	if out != nil {
+		r2.AddAttrs(out...)
+	} else {
+		r.Attrs(func(a slog.Attr) bool { r2.AddAttrs(a); return true })
+	}
+	return r2, l
+}
+
+// attrs returns attrs cleaned: a new slice if anything changes.
+func (c *cleaner) attrs(attrs []slog.Attr, l *loss) []slog.Attr {
+	var out []slog.Attr
+	for i, a := range attrs {
+		a2, ok := c.attr(a, 0, l)
+		if ok && out == nil {
+			out = slices.Clone(attrs)
+		}
+		if out != nil {
+			out[i] = a2
+		}
+	}
+	if out == nil {
+		return attrs
+	}
+	return out
+}
+
+// attr returns a cleaned, at depth groups deep, and whether it changed.
+func (c *cleaner) attr(a slog.Attr, depth int, l *loss) (slog.Attr, bool) {
+	changed := false
+	if a.Value.Kind() == slog.KindLogValuer {
+		a.Value, changed = resolve(a.Value), true
+	}
+	if c.red.secretKey(a.Key) {
+		l.redacted++
+		return slog.String(a.Key, Redacted), true
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s, ok := c.text(a.Value.String(), l); ok {
+			return slog.String(a.Key, s), true
+		}
+	case slog.KindGroup:
+		if depth >= maxDepth {
+			return slog.String(a.Key, "!ERROR: groups nested too deep"), true
+		}
+		as := a.Value.Group()
+		var out []slog.Attr
+		for i, g := range as {
+			g2, ok := c.attr(g, depth+1, l)
+			if ok && out == nil {
+				out = slices.Clone(as)
+			}
+			if out != nil {
+				out[i] = g2
+			}
+		}
+		if out != nil {
+			return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}, true
+		}
+	case slog.KindAny:
+		if v, ok := c.anyValue(a.Value.Any(), l); ok {
+			return slog.Attr{Key: a.Key, Value: v}, true
+		}
+	}
+	return a, changed
+}
+
+// text returns s with its secrets hidden and cut at c.max bytes, and
+// whether that changed it. Of text that is cut, only the start is searched
+// for secrets: up to a margin past the cut, so that a secret across the
+// cut is hidden whole.
+func (c *cleaner) text(s string, l *loss) (string, bool) {
+	const margin = 4 << 10
+	long := c.max >= 0 && len(s) > c.max
+	rest := ""
+	if long && len(s) > c.max+margin {
+		s, rest = s[:c.max+margin], s[c.max+margin:]
+	}
+	t, n := c.red.redact(s)
+	l.redacted += int64(n)
+	if len(t) < c.max && rest != "" {
+		t, rest = t+rest, "" // rare: secrets took more than the margin
+	}
+	if !long || len(t)+len(rest) <= c.max {
+		return t + rest, n > 0
+	}
+	l.truncated++
+	return truncate(t, c.max, len(t)+len(rest)), true
+}
+
+// truncate cuts s at max bytes or the rune boundary before, and marks the
+// cut with how many bytes of the whole text, of size bytes, it dropped:
+// "…[truncated 123 bytes]".
+func truncate(s string, max, size int) string {
+	s, _ = cut(s, max)
+	return s + "…[truncated " + strconv.Itoa(size-len(s)) + " bytes]"
+}
+
+// anyValue returns the value that stands for x, and whether it is not x: a
+// placeholder when x cannot be shown safely, its text when that holds a
+// secret or is too long.
+func (c *cleaner) anyValue(x any, l *loss) (slog.Value, bool) {
+	var text string
+	switch x := x.(type) {
+	case nil:
+		return slog.Value{}, false
+	case error:
+		s, err := errorText(x)
+		if err != nil {
+			return slog.StringValue(placeholder(err)), true
+		}
+		text = s
+	case []byte:
+		if !c.changes(x) {
+			return slog.Value{}, false
+		}
+		text = string(x)
+	default:
+		// Encoding x finds what would crash the console's fmt (a map that
+		// holds itself) or slog's JSON handler (a panicking MarshalJSON).
+		buf := newBuffer()
+		defer buf.free()
+		j, err := anyJSON((*buf)[:0], x)
+		*buf = j
+		var unsupported *json.UnsupportedValueError
+		if errors.As(err, &panicked{}) || errors.As(err, &unsupported) {
+			return slog.StringValue(placeholder(err)), true
+		}
+		if !c.changes(j) {
+			return slog.Value{}, false
+		}
+		text = string(j)
+	}
+	if s, ok := c.text(text, l); ok {
+		return slog.StringValue(s), true
+	}
+	return slog.Value{}, false
+}
+
+// resolve resolves v as slog.Value.Resolve does, but a LogValuer that
+// panics becomes a placeholder without slog's stack trace, which would
+// write the program's absolute source paths.
+func resolve(v slog.Value) (out slog.Value) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = slog.StringValue(placeholder(panicked{p}))
+		}
+	}()
+	for i := 0; v.Kind() == slog.KindLogValuer; i++ {
+		if i == 100 {
+			return slog.StringValue("!ERROR: LogValue returns LogValuers without end")
+		}
+		v = v.LogValuer().LogValue()
+	}
+	return v
+}
+
+// panicked is the error of a method that panicked.
+type panicked struct{ p any }
+
+func (p panicked) Error() string { return fmt.Sprintf("%v", p.p) }
+
+// placeholder returns the text that stands for a value that could not
+// be formatted because of err.
+func placeholder(err error) string {
+	if errors.As(err, &panicked{}) {
+		return "!PANIC: " + err.Error()
+	}
+	return "!ERROR: " + err.Error()
+}
+
+// errorText returns err.Error(), or an error if it panics.
+func errorText(err error) (s string, perr error) {
+	defer func() {
+		if p := recover(); p != nil {
+			perr = panicked{p}
+		}
+	}()
+	return err.Error(), nil
+}
+
+// changes reports whether c.text may change b: b is too long, or it
+// may hold a secret.
+func (c *cleaner) changes(b []byte) bool {
+	return c.max >= 0 && len(b) > c.max || c.red.mayMatch(b)
+}
+
+// mayMatch reports whether b holds the literal of a pattern, or a pattern
+// has none: only then can the patterns find a secret in b.
+func (red *redactor) mayMatch(b []byte) bool {
+	for _, p := range red.patterns {
+		if p.literal == "" || bytes.Contains(b, []byte(p.literal)) {
+			return true
+		}
+	}
+	return false
+}
