@@ -133,13 +133,14 @@ func (p Prices) fill(u *usage) {
 	u.cost = toNano((float64(in)*price.Input + float64(u.cached)*cached + float64(u.out)*price.Output) / 1e6)
 }
 
-// of returns the price of model, or of model without a date at its end:
-// gpt-4o-2024-08-06, claude-3-5-sonnet-20241022, claude-3-5-sonnet@20241022.
+// of returns the price of model, or of model without a date or version at
+// its end: gpt-4o-2024-08-06, claude-3-5-sonnet-20241022,
+// claude-3-5-sonnet@20241022, gpt-4-0613, gemini-2.0-flash-001.
 func (p Prices) of(model string) (Price, bool) {
 	if price, ok := p[model]; ok {
 		return price, true
 	}
-	for _, date := range []string{"-0000-00-00", "-00000000", "@00000000"} {
+	for _, date := range []string{"-0000-00-00", "-00000000", "@00000000", "-0000", "-000"} {
 		i := len(model) - len(date)
 		if i > 0 && isDate(model[i:], date) {
 			price, ok := p[model[:i]]

@@ -54,8 +54,9 @@ type Options struct {
 	ErrorOutput io.Writer
 
 	// Prices of models, to cost the LLM calls logged without a [Cost]
-	// (Default: none, no cost). A model name with a date, such as
-	// gpt-4o-2024-08-06, has the price of the name without it.
+	// (Default: none, no cost). A model name with a date or a version at
+	// its end, such as gpt-4o-2024-08-06 or gemini-2.0-flash-001, without
+	// a price of its own has the price of the name without it.
 	Prices Prices
 
 	// Bytes of each prompt and completion that [Transport] keeps, cut at a

@@ -530,6 +530,8 @@ func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
 		{"an explicit cost wins", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100), slogwf.Cost(0.5)}, 0.5},
 		{"unknown model", []any{slogwf.Model("gpt-4o-mini"), slogwf.Tokens(1000, 100)}, 0},
 		{"a longer name is another model", []any{slogwf.Model("gpt-4o-2024-08-06-x"), slogwf.Tokens(1000, 100)}, 0},
+		{"snapshot number", []any{slogwf.Model("gpt-4o-0613"), slogwf.Tokens(1000, 100)}, (1000*2.5 + 100*10) / 1e6},
+		{"version number", []any{slogwf.Model("gpt-4o-001"), slogwf.Tokens(1000, 100)}, (1000*2.5 + 100*10) / 1e6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

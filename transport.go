@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +25,8 @@ import (
 // operation (llm.chat, llm.responses, llm.messages, llm.generate, …),
 // under the innermost scope of the context; outside a workflow it is one
 // record. Either way it carries the provider, the model requested and the
-// model that answered, the HTTP status, the tokens, the time to the first
-// byte of the body, the prompt and the completion (see
+// model that answered, the HTTP status, the tokens, the time to the
+// response's headers, the prompt and the completion (see
 // [Options.MaxCapture]), and the error of a failed call. The action lasts
 // until the response body reaches its end or is closed; its cost comes from
 // [Options.Prices].
@@ -33,7 +34,7 @@ import (
 // It reads the formats of OpenAI (Chat Completions and Responses), Anthropic
 // Messages, Ollama and Gemini, streaming or not. The caller gets the bytes
 // the server sent as they come. Header values, where API keys travel, and
-// the URL's query are never logged.
+// the URL's query and user info are never logged.
 //
 // Use it in the client that an LLM SDK takes:
 //
@@ -68,8 +69,11 @@ type transport struct {
 const maxParse = 4 << 20
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		return t.next.RoundTrip(req) // not a call; next says why
+	}
 	ctx := req.Context()
-	c := &call{ctx: ctx, start: time.Now(), capture: t.capture(ctx)}
+	c := &call{ctx: ctx, start: time.Now(), capture: t.capture(ctx), url: req.URL}
 	c.api = apiOf(req)
 	// The official OpenAI and Anthropic SDKs say which retry a request is.
 	if n, err := strconv.Atoi(req.Header.Get("X-Stainless-Retry-Count")); err == nil && n >= 0 {
@@ -86,7 +90,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.finish(err)
 		return nil, err
 	}
-	c.status = resp.StatusCode
+	c.status, c.ttfb = resp.StatusCode, time.Since(c.start)
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		c.finish(nil) // the body is a connection now, not an answer
 		return resp, nil
@@ -131,7 +135,9 @@ var apis = []struct {
 	{"/completions", api{"openai", "llm.completions", parseOpenAIChat}},
 	{"/embeddings", api{"openai", "llm.embeddings", parseOpenAIChat}},
 	{"/responses", api{"openai", "llm.responses", parseOpenAIResponses}},
-	{"/messages", api{"anthropic", "llm.messages", parseAnthropic}},
+	{"/v1/messages", api{"anthropic", "llm.messages", parseAnthropic}},
+	{":rawPredict", api{"anthropic", "llm.messages", parseAnthropic}},       // on Vertex AI
+	{":streamRawPredict", api{"anthropic", "llm.messages", parseAnthropic}}, // on Vertex AI
 	{"/api/chat", api{"ollama", "llm.chat", parseOllama}},
 	{"/api/generate", api{"ollama", "llm.generate", parseOllama}},
 	{":generateContent", api{"gemini", "llm.generate", parseGemini}},
@@ -150,20 +156,23 @@ func apiOf(req *http.Request) api {
 
 // Modes of reading a response body.
 const (
-	modeJSON   = iota // one document, read at the end
-	modeSSE           // server-sent events: one document per data line
+	modeNone   = iota // not an answer the transport reads: audio, a file
+	modeJSON          // one document, read at the end
+	modeSSE           // server-sent events, each a document
 	modeNDJSON        // one document per line (Ollama)
 )
 
 func modeOf(contentType string) int {
 	mt, _, _ := mime.ParseMediaType(contentType)
-	switch mt {
-	case "text/event-stream":
+	switch {
+	case mt == "text/event-stream":
 		return modeSSE
-	case "application/x-ndjson", "application/jsonl":
+	case mt == "application/x-ndjson" || mt == "application/jsonl":
 		return modeNDJSON
+	case isJSON(contentType):
+		return modeJSON
 	}
-	return modeJSON
+	return modeNone
 }
 
 // call is one request through the transport. Once the response comes, it
@@ -174,16 +183,18 @@ type call struct {
 	scope   *Scope // nil outside a workflow
 	start   time.Time
 	capture int
+	url     *url.URL
 	attempt int // 1 for the first try; 0 when unknown
 	status  int
+	ttfb    time.Duration // to the response's headers
 	mode    int
 	body    io.ReadCloser
 
 	mu        sync.Mutex // guards what follows: Read and Close may race
 	done      bool
-	ttfb      time.Duration
 	buf       []byte // the unread part: a whole document, or a partial line
-	overflow  bool   // buf outgrew maxParse
+	event     []byte // the data lines of an event of a stream so far
+	overflow  bool   // buf outgrew maxParse; of a whole document, buf is its tail
 	model     string
 	reqModel  string
 	input     string
@@ -192,27 +203,23 @@ type call struct {
 	usage     bool
 	in, out   int64
 	cached    int64
+	written   int64  // input tokens written to the cache, when in counts neither (Anthropic)
+	apart     bool   // in counts neither cached nor written tokens
 	errText   string // of an error the server sent
 }
 
 // readRequest reads the model and prompt from the JSON body of req, and
 // returns the request to send: req itself, or a copy whose body starts
 // with what was read.
+//
+// It reads req.Body itself, not a copy from GetBody: the SDKs' GetBody
+// rewinds the reader that req.Body is. GetBody stays for retries.
 func (c *call) readRequest(req *http.Request) (*http.Request, error) {
-	if c.provider == "gemini" {
-		_, rest, _ := strings.Cut(req.URL.Path, "/models/")
+	// Gemini and Vertex AI name the model in the path.
+	if _, rest, ok := strings.Cut(req.URL.Path, "/models/"); ok && c.parse != nil {
 		c.reqModel, _, _ = strings.Cut(rest, ":")
 	}
 	if req.Body == nil || req.Body == http.NoBody || !isJSON(req.Header.Get("Content-Type")) {
-		return req, nil
-	}
-	if req.GetBody != nil {
-		// Read a copy, and leave the request as the caller made it.
-		if body, err := req.GetBody(); err == nil {
-			data, _ := io.ReadAll(io.LimitReader(body, maxParse+1))
-			body.Close()
-			c.request(data)
-		}
 		return req, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(req.Body, maxParse+1))
@@ -242,7 +249,7 @@ func (c *call) request(data []byte) {
 	if len(data) > maxParse || json.Unmarshal(data, &body) != nil {
 		return
 	}
-	if m, ok := body["model"].(string); ok {
+	if m, ok := body["model"].(string); ok && m != "" {
 		c.reqModel = m
 	}
 	if c.capture == 0 {
@@ -330,30 +337,38 @@ func (c *call) begin() {
 	if FromContext(c.ctx) == nil {
 		return
 	}
-	args := []any{slog.String("provider", c.provider)}
-	if c.reqModel != "" {
-		args = append(args, slog.String("request_model", c.reqModel))
-	}
-	if c.attempt > 0 {
-		args = append(args, slog.Int("attempt", c.attempt))
-	}
-	if c.input != "" {
-		args = append(args, slog.String(InputKey, c.input))
+	var args []any
+	for _, a := range c.requestAttrs() {
+		args = append(args, a)
 	}
 	_, c.scope = start(c.ctx, KindAction, c.op, args, 0)
+}
+
+// requestAttrs returns the attributes of the call's request.
+func (c *call) requestAttrs() []slog.Attr {
+	as := []slog.Attr{slog.String("provider", c.provider)}
+	if c.reqModel != "" {
+		as = append(as, slog.String("request_model", c.reqModel))
+	}
+	if c.attempt > 0 {
+		as = append(as, slog.Int("attempt", c.attempt))
+	}
+	if c.input != "" {
+		as = append(as, slog.String(InputKey, c.input))
+	}
+	return as
 }
 
 // Read reads the body for the caller, and the answer as it passes.
 func (c *call) Read(p []byte) (int, error) {
 	n, err := c.body.Read(p)
-	c.mu.Lock()
-	if n > 0 && !c.done {
-		if c.ttfb == 0 {
-			c.ttfb = time.Since(c.start)
+	if n > 0 && c.mode != modeNone {
+		c.mu.Lock()
+		if !c.done {
+			c.feed(p[:n])
 		}
-		c.feed(p[:n])
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 	switch {
 	case err == io.EOF:
 		c.finish(nil)
@@ -371,58 +386,97 @@ func (c *call) Close() error {
 	return err
 }
 
+// tailSize is how much of a whole answer too long to hold is kept: its
+// end, where the APIs put the usage.
+const tailSize = 64 << 10
+
 // feed takes the next bytes of the body: a streamed answer is read line by
 // line, as it comes; a whole one at the end.
 func (c *call) feed(p []byte) {
-	if c.overflow {
-		if c.mode == modeJSON {
-			return
+	if c.mode == modeJSON {
+		c.buf = append(c.buf, p...)
+		if len(c.buf) > maxParse {
+			c.buf, c.overflow = append(c.buf[:0], c.buf[len(c.buf)-tailSize:]...), true
 		}
+		return
+	}
+	if c.overflow {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			return // still in the line that was too long
 		}
 		p, c.overflow = p[i+1:], false
 	}
+	from := len(c.buf)
 	c.buf = append(c.buf, p...)
-	if c.mode != modeJSON {
-		c.lines()
-	}
+	c.lines(from)
 	if len(c.buf) > maxParse {
-		c.buf, c.overflow = nil, true
+		c.buf, c.overflow = c.buf[:0], true
 	}
 }
 
-// lines reads the complete lines of a stream and keeps the last, partial one.
-func (c *call) lines() {
-	rest := c.buf
+// lines reads the complete lines of a stream, looking for their ends from
+// from on, and keeps the last, partial one.
+func (c *call) lines(from int) {
+	start := 0
 	for {
-		line, after, ok := bytes.Cut(rest, []byte{'\n'})
-		if !ok {
+		i := bytes.IndexByte(c.buf[from:], '\n')
+		if i < 0 {
 			break
 		}
-		rest = after
-		c.line(bytes.TrimSuffix(line, []byte{'\r'}))
+		end := from + i
+		c.line(bytes.TrimSuffix(c.buf[start:end], []byte{'\r'}))
+		start, from = end+1, end+1
 	}
-	c.buf = append(c.buf[:0], rest...)
+	if start > 0 {
+		c.buf = append(c.buf[:0], c.buf[start:]...)
+	}
 }
 
+// line reads a line of a stream. Server-sent events are their data lines,
+// and end at a blank line.
 func (c *call) line(line []byte) {
-	if c.mode == modeSSE {
-		data, ok := bytes.CutPrefix(line, []byte("data:"))
-		if !ok {
-			return // an event name, an ID, a comment
+	switch {
+	case c.mode == modeNDJSON:
+		c.answer(line)
+	case len(line) == 0:
+		c.dispatch()
+	case bytes.HasPrefix(line, []byte("data:")):
+		if len(c.event) > 0 {
+			c.event = append(c.event, '\n')
 		}
-		line = bytes.TrimPrefix(data, []byte{' '})
+		c.event = append(c.event, bytes.TrimPrefix(line[len("data:"):], []byte{' '})...)
+		if len(c.event) > maxParse {
+			c.event = c.event[:0]
+		}
 	}
-	if len(line) == 0 || line[0] != '{' {
+}
+
+// dispatch reads the event of a stream whose data lines came.
+func (c *call) dispatch() {
+	if len(c.event) > 0 {
+		c.answer(c.event)
+		c.event = c.event[:0]
+	}
+}
+
+// answer reads one JSON document of the answer, or an array of them.
+func (c *call) answer(data []byte) {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) == 0:
+		return
+	case data[0] == '[': // Gemini streams an array without alt=sse
+		var docs []json.RawMessage
+		if json.Unmarshal(data, &docs) == nil {
+			for _, d := range docs {
+				c.answer(d)
+			}
+		}
+		return
+	case data[0] != '{':
 		return // [DONE] and the like
 	}
-	c.answer(line)
-}
-
-// answer reads one JSON document of the answer.
-func (c *call) answer(data []byte) {
 	if bytes.Contains(data, []byte(`"error"`)) {
 		if msg := errorMessage(data); msg != "" {
 			c.errText = msg
@@ -430,6 +484,22 @@ func (c *call) answer(data []byte) {
 	}
 	if c.parse != nil {
 		c.parse(c, data)
+	}
+}
+
+// answerTail reads the usage from the end of a whole answer too long to
+// hold.
+func (c *call) answerTail(tail []byte) {
+	for _, key := range []string{`"usage"`, `"usageMetadata"`} {
+		i := bytes.LastIndex(tail, []byte(key))
+		if i < 0 {
+			continue
+		}
+		rest, ok := bytes.CutPrefix(bytes.TrimLeft(tail[i+len(key):], " \t\r\n"), []byte{':'})
+		var v json.RawMessage
+		if ok && json.NewDecoder(bytes.NewReader(rest)).Decode(&v) == nil {
+			c.answer(fmt.Appendf(nil, "{%s:%s}", key, v))
+		}
 	}
 }
 
@@ -463,14 +533,14 @@ func (c *call) setModel(m string) {
 // them more than once, the last count being the total, and leave some out.
 func (c *call) setUsage(in, out, cached int64) {
 	c.usage = true
-	if in > 0 {
-		c.in = in
-	}
-	if out > 0 {
-		c.out = out
-	}
-	if cached > 0 {
-		c.cached = cached
+	setCount(&c.in, in)
+	setCount(&c.out, out)
+	setCount(&c.cached, cached)
+}
+
+func setCount(n *int64, v int64) {
+	if v > 0 {
+		*n = v
 	}
 }
 
@@ -497,13 +567,17 @@ func (c *call) finish(err error) {
 	}
 	c.done = true
 	switch {
-	case len(c.buf) == 0:
+	case c.mode == modeJSON && c.overflow:
+		c.answerTail(c.buf)
 	case c.mode == modeJSON:
 		c.answer(c.buf)
-	default:
-		c.line(c.buf) // a last line without a newline
+	case len(c.buf) > 0 && !c.overflow:
+		c.line(bytes.TrimSuffix(c.buf, []byte{'\r'})) // a last line without a newline
 	}
-	c.buf = nil
+	if c.mode == modeSSE {
+		c.dispatch() // a last event without a blank line
+	}
+	c.buf, c.event = nil, nil
 	switch {
 	case err != nil:
 	case c.status >= 400:
@@ -526,7 +600,11 @@ func (c *call) result() []slog.Attr {
 		as = append(as, Model(m))
 	}
 	if c.usage {
-		as = append(as, Tokens(int(c.in), int(c.out)))
+		in := c.in
+		if c.apart {
+			in += c.cached + c.written
+		}
+		as = append(as, Tokens(int(in), int(c.out)))
 		if c.cached > 0 {
 			as = append(as, CachedTokens(int(c.cached)))
 		}
@@ -549,6 +627,9 @@ func (c *call) result() []slog.Attr {
 // log ends the call's action, or outside a workflow logs the call as one
 // record.
 func (c *call) log(attrs []slog.Attr, err error) {
+	if err != nil {
+		err = c.cleanError(err)
+	}
 	if c.scope != nil {
 		args := make([]any, len(attrs))
 		for i, a := range attrs {
@@ -562,17 +643,28 @@ func (c *call) log(attrs []slog.Attr, err error) {
 		return
 	}
 	level := slog.LevelInfo
-	head := []slog.Attr{slog.String("provider", c.provider)}
-	if c.input != "" {
-		head = append(head, slog.String(InputKey, c.input))
-	}
-	attrs = append(head, attrs...)
+	attrs = append(c.requestAttrs(), attrs...)
 	attrs = append(attrs, slog.Duration("dur", roundDuration(time.Since(c.start))))
 	if err != nil {
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.Any(ErrorKey, err))
 	}
 	loggerFrom(c.ctx).LogAttrs(c.ctx, level, c.op, attrs...)
+}
+
+// cleanError returns err as the log shows it: without the URL's query and
+// user info, where keys travel and which the errors of net/http quote.
+func (c *call) cleanError(err error) error {
+	msg := err.Error()
+	for _, s := range []string{c.url.RawQuery, c.url.User.String()} {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "…")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
 }
 
 // The answers of the providers, whole or one event of a stream.
@@ -612,7 +704,10 @@ func parseOpenAIChat(c *call, data []byte) {
 }
 
 type openAIResponse struct {
-	Model  string `json:"model"`
+	Model string `json:"model"`
+	Error *struct {
+		Message string `json:"message"`
+	} `json:"error"` // of response.failed
 	Output []struct {
 		Content []struct {
 			Text string `json:"text"`
@@ -632,14 +727,21 @@ func parseOpenAIResponses(c *call, data []byte) {
 		openAIResponse
 		Type     string          `json:"type"`
 		Delta    string          `json:"delta"`
+		Message  string          `json:"message"`  // of an error event
 		Response *openAIResponse `json:"response"` // of response.completed and the like
 	}
 	if json.Unmarshal(data, &v) != nil {
 		return
 	}
+	if v.Type == "error" {
+		c.errText = v.Message
+	}
 	r := &v.openAIResponse
 	if v.Response != nil {
 		r = v.Response
+	}
+	if r.Error != nil && r.Error.Message != "" {
+		c.errText = r.Error.Message
 	}
 	c.setModel(r.Model)
 	if v.Type == "response.output_text.delta" {
@@ -692,9 +794,11 @@ func parseAnthropic(c *call, data []byte) {
 		c.text(p.Text)
 	}
 	if u := m.Usage; u != nil {
-		// Anthropic counts cache reads and writes apart from input tokens;
-		// slogwf's input counts them all.
-		c.setUsage(u.InputTokens+u.CacheRead+u.CacheCreation, u.OutputTokens, u.CacheRead)
+		// Anthropic counts cache reads and writes apart from input tokens,
+		// and a stream's message_delta may leave them out.
+		c.setUsage(u.InputTokens, u.OutputTokens, u.CacheRead)
+		setCount(&c.written, u.CacheCreation)
+		c.apart = true
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -396,12 +397,19 @@ func TestTransportOutsideAWorkflowLogsOneRecord(t *testing.T) {
 	srv := fakeLLM(t, p)
 	s := newSetup(t, &slogwf.Options{Format: slogwf.FormatJSON})
 	client := &http.Client{Transport: slogwf.Transport(nil)}
-	post(t, s.ctx, client, srv.URL+p.path, p.request)
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, srv.URL+p.path, strings.NewReader(p.request))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Stainless-Retry-Count", "0")
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
 
 	lines := s.console.Lines()
 	require.Len(t, lines, 1)
 	assert.Contains(t, lines[0], `"msg":"llm.chat"`)
-	for _, want := range []string{`"provider":"openai"`, `"http_status":200`, `"model":"gpt-4o-2024-08-06"`,
+	for _, want := range []string{`"provider":"openai"`, `"request_model":"gpt-4o"`, `"attempt":1`, `"http_status":200`, `"model":"gpt-4o-2024-08-06"`,
 		`"tokens":{"input":120,"output":3}`, `"cached_tokens":100`, `"output":"Paris."`, `"input":"system: Be brief.\nuser: Capital of France?"`, `"dur":`} {
 		assert.Contains(t, lines[0], want)
 	}
@@ -549,4 +557,141 @@ func TestTransportClosesIdleConnectionsOfTheNext(t *testing.T) {
 	next := &idleCloser{RoundTripper: http.DefaultTransport}
 	(&http.Client{Transport: slogwf.Transport(next)}).CloseIdleConnections()
 	assert.True(t, next.closed)
+}
+
+// The official SDKs' GetBody rewinds the reader that Body is: reading a
+// copy through it would send an empty body.
+func TestTransportSendsTheBodyWhenGetBodyRewindsIt(t *testing.T) {
+	p := providers[0]
+	srv := fakeLLM(t, p)
+	s, ctx, wf, client := transportSetup(t, nil)
+	body := bytes.NewReader([]byte(p.request))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+p.path, io.NopCloser(body))
+	require.NoError(t, err)
+	req.ContentLength = int64(len(p.request))
+	req.GetBody = func() (io.ReadCloser, error) {
+		_, err := body.Seek(0, io.SeekStart)
+		return io.NopCloser(body), err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the server got the whole body")
+	assert.Equal(t, prompt, action(t, s, wf).Input)
+}
+
+// failing is a next RoundTripper that fails as one built on an
+// http.Client does: with the URL, query included, in its error.
+type failing struct{}
+
+func (failing) RoundTrip(req *http.Request) (*http.Response, error) {
+	return nil, &url.Error{Op: "Post", URL: req.URL.String(), Err: errors.New("connection reset")}
+}
+
+func TestTransportKeepsTheQueryOutOfErrors(t *testing.T) {
+	s, ctx, wf, _ := transportSetup(t, &slogwf.Options{Format: slogwf.FormatJSON})
+	client := &http.Client{Transport: slogwf.Transport(failing{})}
+	url := "http://user:SECRETpassword@127.0.0.1:1/v1beta/models/gemini-2.0-flash:generateContent?key=SECRETquery"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader("{}"))
+	require.NoError(t, err)
+	_, err = client.Do(req)
+	require.ErrorContains(t, err, "SECRETquery", "the caller gets the error as it was")
+
+	a := action(t, s, wf)
+	assert.Equal(t, slogwf.StatusFailed, a.Status)
+	assert.Contains(t, a.Error, "connection reset")
+	require.NoError(t, s.h.Close())
+	out := s.console.String() + strings.Join(journal(t, s.dir), "\n")
+	assert.NotContains(t, out, "SECRET")
+}
+
+func TestTransportReadsStreamEdgeCases(t *testing.T) {
+	tests := []struct {
+		name, contentType, body string
+		output                  string
+		in, out                 int64
+		err                     string
+	}{
+		{"event over two data lines", "text/event-stream",
+			"data: {\"choices\":[{\"delta\":{\"content\":\"Par\"}}],\ndata: \"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n", "Par", 5, 2, ""},
+		{"CRLF, no space after data:, no final blank line", "text/event-stream",
+			"data:{\"choices\":[{\"delta\":{\"content\":\"hé\"}}]}\r\n\r\ndata:{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}", "hé", 5, 2, ""},
+		{"a line longer than 4 MiB, then the usage", "text/event-stream",
+			"data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("x", 5<<20) + "\"}}]}\n\n" +
+				"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n", "", 5, 2, ""},
+		{"a whole answer over 4 MiB keeps its usage", "application/json",
+			"{\"data\":[" + strings.Repeat("0.1,", 1<<20) + "0.1],\n  \"usage\": {\"prompt_tokens\": 5, \"completion_tokens\": 2}\n}", "", 5, 2, ""},
+		{"Gemini's array stream without alt=sse", "application/json",
+			`[{"candidates":[{"content":{"parts":[{"text":"Par"}]}}]},{"candidates":[{"content":{"parts":[{"text":"is."}]}}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":2}}]`, "Paris.", 5, 2, ""},
+		{"Responses error event", "text/event-stream",
+			"event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"The server had an error\"}\n\n", "", 0, 0, "The server had an error"},
+		{"Responses response.failed", "text/event-stream",
+			"data: {\"type\":\"response.failed\",\"response\":{\"status\":\"failed\",\"error\":{\"code\":\"server_error\",\"message\":\"Something failed\"},\"output\":[]}}\n\n", "", 0, 0, "Something failed"},
+		{"audio is not read", "audio/mpeg", "ID3\x03\x00{\"usage\":{\"prompt_tokens\":5}}", "", 0, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := "/v1/chat/completions"
+			switch {
+			case strings.HasPrefix(tt.name, "Gemini"):
+				path = "/v1beta/models/gemini-2.0-flash:streamGenerateContent"
+			case strings.HasPrefix(tt.name, "Responses"):
+				path = "/v1/responses"
+			}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			s, ctx, wf, client := transportSetup(t, &slogwf.Options{MaxValue: -1})
+			_, got := post(t, ctx, client, srv.URL+path, `{"model":"m"}`)
+			assert.Equal(t, len(tt.body), len(got))
+
+			a := action(t, s, wf)
+			if tt.output != "" {
+				assert.Equal(t, tt.output, a.Output)
+			}
+			assert.Equal(t, tt.in, a.Usage.InputTokens)
+			assert.Equal(t, tt.out, a.Usage.OutputTokens)
+			assert.Equal(t, tt.err, a.Error)
+		})
+	}
+}
+
+func TestTransportNamesTheOperation(t *testing.T) {
+	tests := []struct{ method, path, op, provider string }{
+		{"POST", "/v1/chat/completions", "llm.chat", "openai"},
+		{"POST", "/openai/deployments/gpt4/chat/completions", "llm.chat", "openai"},
+		{"POST", "/v1/responses", "llm.responses", "openai"},
+		{"POST", "/v1/embeddings", "llm.embeddings", "openai"},
+		{"POST", "/v1/messages", "llm.messages", "anthropic"},
+		{"POST", "/v1/projects/p/locations/l/publishers/anthropic/models/claude-sonnet-4:streamRawPredict", "llm.messages", "anthropic"},
+		{"POST", "/v1/threads/thread_1/messages", "http.post", "127.0.0.1"},
+		{"POST", "/api/chat", "llm.chat", "ollama"},
+		{"POST", "/api/generate", "llm.generate", "ollama"},
+		{"POST", "/v1beta/models/gemini-2.0-flash:generateContent", "llm.generate", "gemini"},
+		{"GET", "/v1/models", "http.get", "127.0.0.1"},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			s, ctx, wf, client := transportSetup(t, nil)
+			req, err := http.NewRequestWithContext(ctx, tt.method, srv.URL+tt.path, nil)
+			require.NoError(t, err)
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			a := action(t, s, wf)
+			assert.Equal(t, tt.op, a.Name)
+			assert.Equal(t, tt.provider, a.Attrs["provider"])
+		})
+	}
+}
+
+func TestTransportReturnsAnErrorForARequestWithoutURL(t *testing.T) {
+	_, err := slogwf.Transport(nil).RoundTrip(&http.Request{Method: http.MethodGet, Header: http.Header{}})
+	assert.Error(t, err)
 }
