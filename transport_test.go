@@ -695,3 +695,22 @@ func TestTransportReturnsAnErrorForARequestWithoutURL(t *testing.T) {
 	_, err := slogwf.Transport(nil).RoundTrip(&http.Request{Method: http.MethodGet, Header: http.Header{}})
 	assert.Error(t, err)
 }
+
+// Row 14 of the reliability battery: a secret in a captured prompt or
+// completion is hidden like any other, the text around it kept.
+func TestTransportCaptureIsRedacted(t *testing.T) {
+	key := "sk-proj-" + strings.Repeat("A1b2", 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"model":"gpt-4o","choices":[{"message":{"content":"use %s here"}}]}`, key)
+	}))
+	defer srv.Close()
+	s, ctx, wf, client := transportSetup(t, nil)
+	post(t, ctx, client, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"my key is `+key+`, ok?"}]}`)
+
+	a := action(t, s, wf)
+	assert.Equal(t, "user: my key is [REDACTED], ok?", a.Input)
+	assert.Equal(t, "use [REDACTED] here", a.Output)
+	require.NoError(t, s.h.Close())
+	assert.NotContains(t, s.console.String()+strings.Join(journal(t, s.dir), ""), key)
+}
