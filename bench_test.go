@@ -1,0 +1,331 @@
+package slogwf_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lmittmann/tint"
+
+	"github.com/slogwf/slogwf"
+)
+
+// The benchmarks compare slogwf with what a user would run instead, in one
+// run: scripts/bench.sh prints their ratios against the targets of the
+// README's Performance section. Every record is the same call.
+
+const benchMsg = "calling model"
+
+// logCall is the call every benchmark makes: five attributes, one of each
+// common kind. Constant values box without allocating.
+func logCall(ctx context.Context, l *slog.Logger) {
+	l.InfoContext(ctx, benchMsg, "prompt", "summarize the notes", "attempt", 3,
+		"temperature", 0.7, "stream", true, "latency", 1500*time.Millisecond)
+}
+
+// newBenchHandler returns the full product: a colored tint console (as in a
+// terminal) to io.Discard, and trees and journals in dir.
+func newBenchHandler(b *testing.B, dir string, interval time.Duration) *slogwf.Handler {
+	b.Helper()
+	h, err := slogwf.New(&slogwf.Options{Console: io.Discard, Color: slogwf.ColorAlways, Dir: dir, SnapshotInterval: interval})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = h.Close() })
+	return h
+}
+
+// benchIteration returns a context inside an iteration of a new workflow
+// of h, and the workflow.
+func benchIteration(h *slogwf.Handler) (context.Context, *slogwf.Scope) {
+	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
+	ctx, wf := slogwf.StartWorkflow(ctx, "bench")
+	ctx, _ = slogwf.StartIteration(ctx)
+	return ctx, wf
+}
+
+// benchInteraction returns a context inside an interaction of a new
+// workflow of h.
+func benchInteraction(h *slogwf.Handler) context.Context {
+	ctx, _ := benchIteration(h)
+	ctx, _ = slogwf.StartInteraction(ctx, "planner")
+	return ctx
+}
+
+func BenchmarkSlogJSON(b *testing.B) {
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+}
+
+func BenchmarkFanout(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "log.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	l := slog.New(slog.NewMultiHandler(
+		tint.NewHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000"}),
+		slog.NewJSONHandler(f, nil),
+	))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+}
+
+func BenchmarkPassthrough(b *testing.B) {
+	h := slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: b.TempDir()})
+	defer h.Close()
+	l := slog.New(h)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+}
+
+func BenchmarkInScope(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	ctx := benchInteraction(h)
+	l := slog.New(h)
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+	b.StopTimer()
+	m := retained()
+	b.ReportMetric(m.heap, "B/record")
+	b.ReportMetric(m.journal, "journal-B/record")
+}
+
+func BenchmarkInScopeWith(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	ctx := benchInteraction(h)
+	l := slog.New(h).With("user", "ana", "run", 7, "region", "eu-west")
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+}
+
+func BenchmarkInScopeParallel(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	ctx, _ := benchIteration(h)
+	l := slog.New(h)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx, ia := slogwf.StartInteraction(ctx, "worker")
+		defer ia.End()
+		for pb.Next() {
+			logCall(ctx, l)
+		}
+	})
+}
+
+func BenchmarkScope(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	ctx, _ := benchIteration(h)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, ia := slogwf.StartInteraction(ctx, "worker")
+		ia.End()
+	}
+}
+
+func BenchmarkDisabled(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	ctx := benchInteraction(h)
+	l := slog.New(h)
+	b.ReportAllocs()
+	for b.Loop() {
+		l.DebugContext(ctx, benchMsg, "prompt", "summarize the notes", "attempt", 3,
+			"temperature", 0.7, "stream", true, "latency", 1500*time.Millisecond)
+	}
+}
+
+func BenchmarkDisabledSlog(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	ctx := benchInteraction(h)
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	b.ReportAllocs()
+	for b.Loop() {
+		l.DebugContext(ctx, benchMsg, "prompt", "summarize the notes", "attempt", 3,
+			"temperature", 0.7, "stream", true, "latency", 1500*time.Millisecond)
+	}
+}
+
+// perRecord is what a record costs beyond its logging.
+type perRecord struct {
+	heap    float64 // bytes of heap the live tree keeps
+	journal float64 // bytes of its journal line
+}
+
+// retainedRecords is the number of records of the workflow whose retained
+// memory BenchmarkInScope reports.
+const retainedRecords = 100_000
+
+// retained measures, once per process, the heap in use after a GC held by
+// a workflow of retainedRecords records that is still open, per record,
+// and the mean length of their journal lines.
+var retained = sync.OnceValue(func() perRecord {
+	dir, err := os.MkdirTemp("", "slogwf-bench")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	h, err := slogwf.New(&slogwf.Options{Console: io.Discard, Color: slogwf.ColorAlways, Dir: dir})
+	if err != nil {
+		panic(err)
+	}
+	ctx := benchInteraction(h)
+	l := slog.New(h)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range retainedRecords {
+		logCall(ctx, l)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(h)
+	_, size := readJournal(dir, evRecordPrefix)
+	if err := h.Close(); err != nil {
+		panic(err)
+	}
+	return perRecord{
+		heap:    float64(after.HeapInuse-before.HeapInuse) / retainedRecords,
+		journal: float64(size) / retainedRecords,
+	}
+})
+
+const evRecordPrefix = `{"ev":"record"`
+
+// readJournal returns the lines of the journals in dir, and the bytes of
+// those that start with prefix.
+func readJournal(dir, prefix string) (lines [][]byte, size int) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil || len(paths) != 1 {
+		panic(fmt.Sprint("want one journal: ", paths, err))
+	}
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		panic(err)
+	}
+	for line := range bytes.Lines(data) {
+		lines = append(lines, line)
+		if bytes.HasPrefix(line, []byte(prefix)) {
+			size += len(line)
+		}
+	}
+	return lines, size
+}
+
+// logWorkflow logs a workflow of records records, spread over
+// interactions of perInteraction records, ten interactions an iteration,
+// and returns it open.
+func logWorkflow(h *slogwf.Handler, records, perInteraction int) *slogwf.Scope {
+	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
+	ctx, wf := slogwf.StartWorkflow(ctx, "bench")
+	l := slog.New(h)
+	var it, ia *slogwf.Scope
+	var ictx, actx context.Context
+	for i := range records {
+		if i%perInteraction == 0 {
+			if ia != nil {
+				ia.End()
+			}
+			if i%(10*perInteraction) == 0 {
+				if it != nil {
+					it.End()
+				}
+				ictx, it = slogwf.StartIteration(ctx)
+			}
+			actx, ia = slogwf.StartInteraction(ictx, "worker", slogwf.InputKey, "read the notes")
+		}
+		logCall(actx, l)
+	}
+	ia.End(slogwf.OutputKey, "6 items")
+	it.End()
+	return wf
+}
+
+// benchJournal is the journal of a workflow of about 100,000 events.
+var benchJournal = sync.OnceValue(func() [][]byte {
+	dir, err := os.MkdirTemp("", "slogwf-bench")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	h, err := slogwf.New(&slogwf.Options{Console: io.Discard, Dir: dir})
+	if err != nil {
+		panic(err)
+	}
+	logWorkflow(h, 98_000, 49).End() // 2,000 interactions, 200 iterations
+	if err := h.Close(); err != nil {
+		panic(err)
+	}
+	lines, _ := readJournal(dir, "")
+	return lines
+})
+
+// BenchmarkBuild replays a journal through the tree builder and writes
+// the tree; its figures are per event.
+func BenchmarkBuild(b *testing.B) {
+	lines := benchJournal()
+	perEvent(b, len(lines), func() {
+		bld := slogwf.NewBuilder()
+		for _, line := range lines {
+			if err := bld.Add(line); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, id := range bld.Workflows() {
+			if len(bld.Tree(id)) == 0 {
+				b.Fatal("no tree")
+			}
+		}
+	})
+}
+
+// BenchmarkBuildUnmarshal decodes the lines of BenchmarkBuild's journal
+// into maps, the least a reader of the journal does.
+func BenchmarkBuildUnmarshal(b *testing.B) {
+	lines := benchJournal()
+	perEvent(b, len(lines), func() {
+		for _, line := range lines {
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// perEvent runs replay, which handles n events, as the operation of b,
+// and reports its figures per event.
+func perEvent(b *testing.B, n int, replay func()) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		replay()
+	}
+	runtime.ReadMemStats(&after)
+	events := float64(b.N) * float64(n)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/op")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/events, "allocs/op")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/events, "B/op")
+}
