@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the benchmarks, prints each target's ratio of medians with PASS or
+# FAIL, then benchstat's table. COUNT (default 6) sets -count; GROWTH=0
+# leaves out the slow linear-growth benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+go test -run '^$' -bench . -skip '^BenchmarkGrowth' -benchmem -count "${COUNT:-6}" . | tee "$out/bench.txt"
+if [ "${GROWTH:-1}" != 0 ]; then
+	go test -run '^$' -bench '^BenchmarkGrowth' -benchtime 1x -count "${GROWTH_COUNT:-3}" -timeout 30m . | tee -a "$out/bench.txt"
+fi
+
+echo
+awk -f scripts/ratios.awk "$out/bench.txt"
+echo
+go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da "$out/bench.txt"

@@ -1,0 +1,63 @@
+# Reads `go test -bench` output; prints each target of the README's
+# Performance section as a ratio of medians, with PASS or FAIL.
+
+/^Benchmark/ {
+	name = $1
+	sub(/-[0-9]+$/, "", name)
+	for (i = 3; i < NF; i += 2) {
+		k = name SUBSEP $(i + 1)
+		vals[k] = vals[k] " " $i
+	}
+}
+
+function median(name, unit,    n, v, i, j, t) {
+	n = split(vals[name SUBSEP unit], v, " ")
+	if (n == 0) {
+		missing = 1
+		return 0
+	}
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+
+# check prints what is compared, its figure and target, and PASS or FAIL.
+function check(what, x, op, target,    ok) {
+	if (missing) {
+		printf "%-52s %10s %s %-8s %s\n", what, "-", op, target, "MISSING"
+		missing = 0
+		fails++
+		return
+	}
+	ok = op == "<=" ? x <= target : op == "==" ? x == target : x >= target
+	printf "%-52s %10.3f %s %-8s %s\n", what, x, op, target, ok ? "PASS" : "FAIL"
+	if (!ok)
+		fails++
+}
+
+function ratio(a, b, unit) { return median(a, unit) / max1(median(b, unit)) }
+function max1(x) { return x == 0 ? 1e-9 : x }
+
+END {
+	check("Passthrough / SlogJSON (ns/op)", ratio("BenchmarkPassthrough", "BenchmarkSlogJSON", "ns/op"), "<=", 1.10)
+	check("Passthrough - SlogJSON (allocs/op)", median("BenchmarkPassthrough", "allocs/op") - median("BenchmarkSlogJSON", "allocs/op"), "<=", 0)
+	check("InScope / Fanout (ns/op)", ratio("BenchmarkInScope", "BenchmarkFanout", "ns/op"), "<=", 1.10)
+	check("InScope - Fanout (allocs/op)", median("BenchmarkInScope", "allocs/op") - median("BenchmarkFanout", "allocs/op"), "<=", 1)
+	check("InScopeWith - Fanout (allocs/op)", median("BenchmarkInScopeWith", "allocs/op") - median("BenchmarkFanout", "allocs/op"), "<=", 1)
+	check("InScopeParallel / InScope (ns/op)", ratio("BenchmarkInScopeParallel", "BenchmarkInScope", "ns/op"), "<=", 0.8)
+	check("Scope / SlogJSON (ns/op)", ratio("BenchmarkScope", "BenchmarkSlogJSON", "ns/op"), "<=", 3)
+	check("Disabled / DisabledSlog (ns/op)", ratio("BenchmarkDisabled", "BenchmarkDisabledSlog", "ns/op"), "<=", 1.2)
+	check("Disabled (allocs/op)", median("BenchmarkDisabled", "allocs/op"), "==", 0)
+	check("Build / BuildUnmarshal (ns/event)", ratio("BenchmarkBuild", "BenchmarkBuildUnmarshal", "ns/op"), "<=", 1.0)
+	check("InScope B/record / journal-B/record", median("BenchmarkInScope", "B/record") / max1(median("BenchmarkInScope", "journal-B/record")), "<=", 1.5)
+	if (vals["BenchmarkGrowth/final/records=100000" SUBSEP "ns/op"] != "") {
+		check("final tree, 1,000,000 / 100,000 records (ns/op)", ratio("BenchmarkGrowth/final/records=1000000", "BenchmarkGrowth/final/records=100000", "ns/op"), "<=", 12)
+		check("build, 1,000,000 / 100,000 records (ns/op)", ratio("BenchmarkGrowth/build/records=1000000", "BenchmarkGrowth/build/records=100000", "ns/op"), "<=", 12)
+		r = ratio("BenchmarkGrowth/live/records=200000", "BenchmarkGrowth/live/records=20000", "ns/record")
+		check("live, 200,000 / 20,000 records (ns/record) >=", r, ">=", 0.8)
+		check("live, 200,000 / 20,000 records (ns/record) <=", r, "<=", 1.2)
+	}
+	printf "%d target(s) missed\n", fails
+}
