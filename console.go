@@ -33,15 +33,15 @@ func newConsole(o *Options) slog.Handler {
 		nonce: rand.Text(),
 	}
 	user := o.ReplaceAttr
-	c.next = tint.NewTextHandler(o.Console, &tint.Options{
-		AddSource:  o.AddSource,
-		Level:      o.Level,
-		TimeFormat: o.TimeFormat,
-		NoColor:    !c.color,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			return c.replace(groups, a, user)
-		},
-	})
+	to := tint.Options{Level: o.Level, TimeFormat: o.TimeFormat, NoColor: !c.color}
+	if user == nil && !o.AddSource {
+		c.fast = tint.NewTextHandler(o.Console, &to)
+	}
+	to.AddSource = o.AddSource
+	to.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+		return c.replace(groups, a, user)
+	}
+	c.next = tint.NewTextHandler(o.Console, &to)
 	return c
 }
 
@@ -71,7 +71,11 @@ func isTerminal(w io.Writer) bool {
 // (consoleText); group names, which tint never passes to ReplaceAttr, it
 // escapes before tint sees them.
 type console struct {
-	next  slog.Handler // tint
+	next slog.Handler // tint
+	// fast is tint without ReplaceAttr, for the records that need nothing
+	// of replace (see plain); nil when there is a user's ReplaceAttr or
+	// source, or an attribute of WithAttrs needed replace.
+	fast  slog.Handler
 	color bool
 	// nonce starts every message the console built: replace passes it
 	// on, escaped and colored already, and escapes any other "msg". It is
@@ -86,9 +90,11 @@ func (c *console) Enabled(ctx context.Context, l slog.Level) bool {
 func (c *console) Handle(ctx context.Context, r slog.Record) error {
 	sc, ev := fromContext(ctx)
 	semantic, rewrite := false, false
+	fast := c.fast != nil && (r.Level < LevelNotice || r.Level >= slog.LevelWarn) && r.Level >= slog.LevelDebug
 	r.Attrs(func(a slog.Attr) bool {
 		semantic = semantic || a.Key == SemanticKey && a.Value.Kind() == slog.KindBool && a.Value.Bool()
-		rewrite = rewrite || mustFix(a)
+		fast = fast && plain(a, 0)
+		rewrite = rewrite || !fast && mustFix(a)
 		return true
 	})
 	var badge, label, mark string
@@ -107,6 +113,10 @@ func (c *console) Handle(ctx context.Context, r slog.Record) error {
 		if c.color {
 			label = sc.colorLabel
 		}
+	}
+	if fast {
+		r.Message = label + mark + consoleMessage(msg)
+		return c.fast.Handle(ctx, r)
 	}
 	r.Message = c.nonce + badge + label + mark + consoleMessage(msg)
 	if rewrite {
@@ -135,6 +145,37 @@ func (c *console) eventText(ev *event) (mark, text string) {
 		return "\x1b[91m✗\x1b[0m ", kind + " " + ev.status
 	}
 	return "✗ ", kind + " " + ev.status
+}
+
+// plain reports whether tint writes a as replace would have it written,
+// so that the record can skip replace: a key and value that consoleText
+// leaves as they are, of a kind that tint formats itself, and no key that
+// replace treats apart.
+func plain(a slog.Attr, depth int) bool {
+	switch a.Key {
+	case slog.TimeKey, slog.LevelKey, slog.MessageKey, slog.SourceKey, SemanticKey:
+		return false
+	}
+	if consoleText(a.Key) != a.Key {
+		return false
+	}
+	switch v := a.Value; v.Kind() {
+	case slog.KindString:
+		return consoleText(v.String()) == v.String()
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return true
+	case slog.KindGroup:
+		if depth == maxDepth {
+			return false
+		}
+		for _, g := range v.Group() {
+			if !plain(g, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // mustFix reports whether a holds a group whose name tint would write
@@ -184,14 +225,22 @@ func (c *console) WithAttrs(attrs []slog.Attr) slog.Handler {
 		}
 		attrs = fixed
 	}
-	return &console{next: c.next.WithAttrs(attrs), color: c.color, nonce: c.nonce}
+	c2 := &console{next: c.next.WithAttrs(attrs), color: c.color, nonce: c.nonce}
+	if c.fast != nil && !slices.ContainsFunc(attrs, func(a slog.Attr) bool { return !plain(a, 0) }) {
+		c2.fast = c.fast.WithAttrs(attrs)
+	}
+	return c2
 }
 
 func (c *console) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return c
 	}
-	return &console{next: c.next.WithGroup(consoleText(name)), color: c.color, nonce: c.nonce}
+	c2 := &console{next: c.next.WithGroup(consoleText(name)), color: c.color, nonce: c.nonce}
+	if c.fast != nil {
+		c2.fast = c.fast.WithGroup(consoleText(name))
+	}
+	return c2
 }
 
 // replace is tint's ReplaceAttr: it passes on the message the console

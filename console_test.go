@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -28,8 +29,13 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 		}
 		return a
 	}
-	for _, color := range []slogwf.ColorMode{slogwf.ColorAlways, slogwf.ColorNever} {
-		s := newSetup(t, &slogwf.Options{Color: color, ReplaceAttr: replace})
+	// Without a ReplaceAttr of the user's, plain records skip slogwf's.
+	for _, o := range []slogwf.Options{
+		{Color: slogwf.ColorAlways, ReplaceAttr: replace}, {Color: slogwf.ColorNever, ReplaceAttr: replace},
+		{Color: slogwf.ColorAlways}, {Color: slogwf.ColorNever},
+	} {
+		color := o.Color
+		s := newSetup(t, &o)
 		ctx, wf := slogwf.StartWorkflow(s.ctx, "wf"+hostile)
 		ctx, ia := slogwf.StartInteraction(ctx, "agent"+hostile)
 		logs := []func(){
@@ -77,6 +83,36 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 		}
 		assert.Contains(t, out, `\u001b[31mRED`, "messages show escapes")
 		assert.Contains(t, out, `␛[31mRED`, "values show a stand-in")
+	}
+}
+
+// A record that needs nothing of the console's ReplaceAttr skips it; its
+// line is the same as with it.
+func TestConsolePlainRecordsLookTheSameWithoutReplaceAttr(t *testing.T) {
+	keep := func(_ []string, a slog.Attr) slog.Attr { return a }
+	at := time.Date(2026, 11, 29, 2, 12, 52, 592_000_000, time.UTC)
+	for _, color := range []slogwf.ColorMode{slogwf.ColorAlways, slogwf.ColorNever} {
+		fast := newSetup(t, &slogwf.Options{Color: color})
+		slow := newSetup(t, &slogwf.Options{Color: color, ReplaceAttr: keep})
+		for _, s := range []*setup{fast, slow} {
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "wf")
+			ctx, ia := slogwf.StartInteraction(ctx, "agent", slogwf.InputKey, "in")
+			l := s.log.With("user", "ana", slog.Group("g", "n", 1)).WithGroup("call")
+			for _, level := range []slog.Level{slogwf.LevelTrace, slog.LevelDebug, slog.LevelInfo, slog.LevelInfo + 1,
+				slogwf.LevelNotice, slog.LevelWarn, slog.LevelError + 2} {
+				r := slog.NewRecord(at, level, "calling model", 0)
+				r.AddAttrs(slog.String("prompt", "say \"hi\"\tplease ünïcode"), slog.Int("attempt", -3),
+					slog.Uint64("u", 7), slog.Float64("temperature", 0.7), slog.Bool("stream", true),
+					slog.Duration("latency", 1500*time.Millisecond), slog.Time("at", at),
+					slog.Group("tokens", "input", 812, "output", 95), slog.String("needs quotes", ""))
+				_ = l.Handler().Handle(ctx, r)
+			}
+			ia.End(slogwf.OutputKey, "out")
+			wf.End()
+		}
+		dur := regexp.MustCompile(`dur=\S+`) // of the scopes' ends, which differ
+		want := dur.ReplaceAllString(slow.console.String(), "dur=")
+		assert.Equal(t, trimTimes(strings.Split(want, "\n")), trimTimes(strings.Split(dur.ReplaceAllString(fast.console.String(), "dur="), "\n")), "color %v", color)
 	}
 }
 
