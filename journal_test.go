@@ -376,3 +376,16 @@ func TestEndsAtOneTimeGiveOneTreeInAnyOrder(t *testing.T) {
 	}
 	assert.Contains(t, first, `"status":"completed","start":"2026-01-01T00:00:01.000000000Z"`, "a scope that ends with its parent keeps its own end")
 }
+
+func TestAppendTimeIsTheFixedLayout(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2026, 11, 29, 2, 12, 52, 592_000_000, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.FixedZone("x", -7*3600)),
+		time.Date(10000, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Now(),
+	} {
+		assert.Equal(t, `"`+tm.UTC().Format(timeLayout)+`"`, string(appendTime(nil, tm)), "%v", tm)
+	}
+}
