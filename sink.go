@@ -632,7 +632,8 @@ func (f *flow) snapshot() {
 
 // writeTree writes the tree file: to a new temporary file, renamed over
 // the old one, so a reader sees the old tree or the new, never a part.
-// The tree of a workflow that ended is final.
+// The tree of a workflow that ended is final. It is written from a clone,
+// so that logging goes on meanwhile.
 func (f *flow) writeTree() {
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
@@ -645,11 +646,11 @@ func (f *flow) writeTree() {
 		f.mu.Unlock()
 		return
 	}
-	data := f.t.appendJSON(nil, f.ended)
+	t, final := f.t.clone(), f.ended
 	f.mu.Unlock()
 
 	name := f.base + ".json"
-	if err := f.s.writeFile(name, data); err != nil {
+	if err := f.s.writeFile(name, func(w io.Writer) error { return t.writeJSON(w, final) }); err != nil {
 		f.s.fault(name, fmt.Errorf("slogwf: write tree %s: %w", name, err))
 	}
 	f.mu.Lock()
@@ -657,16 +658,17 @@ func (f *flow) writeTree() {
 	f.mu.Unlock()
 }
 
-// writeFile writes data to the file name atomically: to a new temporary
-// file, renamed over name. When syncing, the file reaches the disk before
-// the rename, and the rename reaches it before writeFile returns.
-func (s *sink) writeFile(name string, data []byte) error {
+// writeFile writes the file name atomically, with write: to a new
+// temporary file, renamed over name. When syncing, the file reaches the
+// disk before the rename, and the rename reaches it before writeFile
+// returns.
+func (s *sink) writeFile(name string, write func(io.Writer) error) error {
 	tmp := name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
 	file, err := s.dir.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
 	}
-	_, err = file.Write(data)
+	err = write(file)
 	if err == nil && s.sync != SyncNone {
 		err = file.Sync()
 	}

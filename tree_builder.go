@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -218,8 +219,48 @@ func (t *tree) keep(b []byte) []byte {
 // appendJSON appends the tree as a tree file. A final tree shows scopes
 // that never ended as incomplete; a live one shows them running.
 func (t *tree) appendJSON(b []byte, final bool) []byte {
+	w := treeWriter{t: t, final: final, b: b}
+	w.tree()
+	return w.b
+}
+
+// writeJSON writes the tree as appendJSON appends it, a part at a time.
+func (t *tree) writeJSON(out io.Writer, final bool) error {
+	buf := newBuffer()
+	defer buf.free()
+	w := treeWriter{t: t, final: final, b: *buf, out: out}
+	w.tree()
+	w.flush(true)
+	*buf = w.b
+	return w.err
+}
+
+// clone returns a copy of t that a snapshot writes while t goes on. They
+// share the bytes of records, which never change, and the arrays of
+// records, to which t only appends.
+func (t *tree) clone() *tree {
+	c := *t
+	c.last = slices.Clone(t.last)
+	c.nodes = make(map[string]*node, len(t.nodes))
+	for id, n := range t.nodes {
+		cn := *n
+		cn.records = slices.Clip(n.records)
+		c.nodes[id] = &cn
+	}
+	for _, n := range c.nodes {
+		children := make([]*node, len(n.children))
+		for i, ch := range n.children {
+			children[i] = c.nodes[ch.id]
+		}
+		n.children = children
+	}
+	return &c
+}
+
+func (w *treeWriter) tree() {
+	t := w.t
 	root := t.nodes[t.id]
-	w := treeWriter{t: t, final: final, b: b, rolled: make(map[*node]rolled, len(t.nodes))}
+	w.rolled = make(map[*node]rolled, len(t.nodes))
 	// Records and children of scopes never started have no place of their
 	// own: they go to the workflow, so that nothing is lost.
 	var orphans *node
@@ -241,7 +282,6 @@ func (t *tree) appendJSON(b []byte, final bool) []byte {
 	}
 	w.rollup(root, orphans, "")
 	w.node(root, orphans)
-	return w.b
 }
 
 type treeWriter struct {
@@ -249,6 +289,18 @@ type treeWriter struct {
 	final  bool
 	b      []byte
 	rolled map[*node]rolled
+	out    io.Writer // if any, b goes there a part at a time
+	err    error     // of out
+}
+
+// flush writes b out when it holds enough to be worth a write, or when
+// all is written.
+func (w *treeWriter) flush(all bool) {
+	if w.out == nil || w.err != nil || !all && len(w.b) < 32<<10 {
+		return
+	}
+	_, w.err = w.out.Write(w.b)
+	w.b = w.b[:0]
 }
 
 // rolled is a node as the tree shows it: how it ended, and the usage and
@@ -367,8 +419,12 @@ func (w *treeWriter) node(n *node, extra *node) {
 		children = slices.Concat(children, extra.children)
 	}
 	// Records sort by time, which leads their bytes; ties by the rest, so
-	// that the order never depends on which goroutine won a race.
-	slices.SortFunc(records, bytes.Compare)
+	// that the order never depends on which goroutine won a race. They
+	// mostly come sorted; the array may be a live tree's (see clone).
+	if !slices.IsSortedFunc(records, bytes.Compare) {
+		records = slices.Clone(records)
+		slices.SortFunc(records, bytes.Compare)
+	}
 	for i, r := range records {
 		if i > 0 {
 			b = append(b, ',')
@@ -376,6 +432,11 @@ func (w *treeWriter) node(n *node, extra *node) {
 		b = append(b, '{')
 		b = append(b, r...)
 		b = append(b, '}')
+		if len(b) >= 32<<10 {
+			w.b = b
+			w.flush(false)
+			b = w.b
+		}
 	}
 	b = append(b, ']')
 	w.b = b
@@ -386,6 +447,7 @@ func (w *treeWriter) node(n *node, extra *node) {
 		w.children(n, k, children)
 	}
 	w.b = append(w.b, '}')
+	w.flush(false)
 }
 
 // children appends the array of n's children of kind k: always for the
