@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/lmittmann/tint"
@@ -33,16 +34,30 @@ func newConsole(o *Options) slog.Handler {
 		nonce: rand.Text(),
 	}
 	user := o.ReplaceAttr
+	w := o.Console
 	to := tint.Options{Level: o.Level, TimeFormat: o.TimeFormat, NoColor: !c.color}
 	if user == nil && !o.AddSource {
-		c.fast = tint.NewTextHandler(o.Console, &to)
+		w = &lockedWriter{w: w} // each tint locks its own writes only
+		c.fast = tint.NewTextHandler(w, &to)
 	}
 	to.AddSource = o.AddSource
 	to.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
 		return c.replace(groups, a, user)
 	}
-	c.next = tint.NewTextHandler(o.Console, &to)
+	c.next = tint.NewTextHandler(w, &to)
 	return c
+}
+
+// lockedWriter serializes the writes of the two tints of a console.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func chain(first, then func([]string, slog.Attr) slog.Attr) func([]string, slog.Attr) slog.Attr {

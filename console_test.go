@@ -1,10 +1,12 @@
 package slogwf_test
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,4 +188,22 @@ func TestConsoleReplaceAttrSeesAllButTheMessage(t *testing.T) {
 	s.log.Info("kept", "a", 1)
 	assert.Equal(t, []string{"INF kept a=1"}, s.console.Lines())
 	assert.Equal(t, []string{slog.TimeKey, slog.LevelKey, "a"}, keys)
+}
+
+// The console serializes its writes, whichever way a record goes, so that
+// a plain io.Writer gets whole lines from parallel goroutines.
+func TestConsoleWritesWholeLinesFromParallelGoroutines(t *testing.T) {
+	var out bytes.Buffer
+	s := newSetup(t, &slogwf.Options{Console: &out})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				s.log.Info("plain", "g", g, "i", i)
+				s.log.Info("escaped", "v", "\x1b", "i", i)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Len(t, strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"), 800)
 }
