@@ -2,6 +2,7 @@ package slogwf
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // A journal holds one event per line, append-only:
@@ -198,13 +201,15 @@ func appendUsageMember(b []byte, u usage) []byte {
 	return appendUsage(b, u)
 }
 
-// appendEndHead appends an end line up to its status and error.
-func appendEndHead(b []byte, wf, id string, t time.Time, status, errText string) []byte {
+// appendEndHead appends an end line up to its status and error, and
+// returns where its time starts.
+func appendEndHead(b []byte, wf, id string, t time.Time, status, errText string) ([]byte, int) {
 	b = append(b, `{"ev":"end","wf":`...)
 	b = appendString(b, wf)
 	b = append(b, `,"id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"time":`...)
+	at := len(b)
 	b = appendTime(b, t)
 	b = append(b, `,"status":`...)
 	b = appendString(b, status)
@@ -212,18 +217,20 @@ func appendEndHead(b []byte, wf, id string, t time.Time, status, errText string)
 		b = append(b, `,"error":`...)
 		b = appendString(b, errText)
 	}
-	return b
+	return b, at
 }
 
 // appendEventLine appends the journal line of a scope's start or end, with
 // the attributes of its record r, the cost of its usage at prices, and
-// what was lost of it.
-func appendEventLine(b []byte, ev *event, r slog.Record, prices Prices, l loss) []byte {
+// what was lost of it; and returns the line's entry as decodeEntry would
+// decode it.
+func appendEventLine(b []byte, ev *event, r slog.Record, prices Prices, l loss) ([]byte, *entry) {
 	s := ev.scope
+	e := &entry{Wf: s.wf.id, ID: s.id}
 	var errText string
 	var input, output *slog.Value
 	var m meta
-	e := attrEncoder{}
+	enc := attrEncoder{}
 	r.Attrs(func(a slog.Attr) bool {
 		a.Value = a.Value.Resolve()
 		switch a.Key {
@@ -234,58 +241,93 @@ func appendEventLine(b []byte, ev *event, r slog.Record, prices Prices, l loss) 
 			output = &a.Value
 			return true
 		case ErrorKey:
-			errText = valueText(a.Value)
+			errText = valueText(a.Value) // a start has none
 			return true
 		}
 		if !m.read(a) {
-			e.attr(a)
+			enc.attr(a)
 		}
 		return true
 	})
+	var t int // where the time starts in b
 	if ev.end {
-		b = appendEndHead(b, s.wf.id, s.id, r.Time, ev.status, errText)
+		e.Ev, e.Status, e.Error = evEnd, ev.status, errText
+		b, t = appendEndHead(b, s.wf.id, s.id, r.Time, ev.status, errText)
 	} else {
+		e.Ev, e.Kind = evStart, s.kind.String()
 		b = append(b, `{"ev":"start","wf":`...)
 		b = appendString(b, s.wf.id)
 		b = append(b, `,"id":`...)
 		b = appendString(b, s.id)
 		if s.parent != nil {
+			e.Parent = s.parent.id
 			b = append(b, `,"parent":`...)
 			b = appendString(b, s.parent.id)
 		}
 		b = append(b, `,"kind":"`...)
-		b = append(b, s.kind.String()...)
+		b = append(b, e.Kind...)
 		b = append(b, `","time":`...)
+		t = len(b)
 		b = appendTime(b, r.Time)
 		switch s.kind {
 		case KindIteration:
+			e.Number = s.number
 			b = append(b, `,"number":`...)
 			b = strconv.AppendInt(b, s.number, 10)
 		case KindInteraction:
+			e.Agent = s.name
 			b = append(b, `,"agent":`...)
 			b = appendString(b, s.name)
 		default:
+			e.Name = s.name
 			b = append(b, `,"name":`...)
 			b = appendString(b, s.name)
 		}
 	}
-	if len(e.b) > 0 {
-		b = append(b, `,"attrs":{`...)
-		b = append(b, e.b...)
+	e.Time = string(b[t+1 : t+1+bytes.IndexByte(b[t+1:], '"')])
+	if len(enc.b) > 0 {
+		b = append(b, `,"attrs":`...)
+		n := len(b)
+		b = append(b, '{')
+		b = append(b, enc.b...)
 		b = append(b, '}')
+		e.Attrs = bytes.Clone(b[n:])
 	}
 	if input != nil {
 		b = append(b, `,"input":`...)
+		n := len(b)
 		b = appendValue(b, *input)
+		e.Input = bytes.Clone(b[n:])
 	}
 	if output != nil {
 		b = append(b, `,"output":`...)
+		n := len(b)
 		b = appendValue(b, *output)
+		e.Output = bytes.Clone(b[n:])
 	}
 	prices.fill(&m.usage)
+	e.use, e.lost = m.usage, l
 	b = appendUsageMember(b, m.usage)
 	b = appendLossMember(b, l)
-	return append(b, '}', '\n')
+	// What the line gives back when decoded: strings as appendString
+	// writes them, so that the tree is the one a replay builds.
+	e.Name, e.Agent, e.Error, e.use.model = decoded(e.Name), decoded(e.Agent), decoded(e.Error), decoded(e.use.model)
+	return append(b, '}', '\n'), e
+}
+
+// decoded returns s as JSON decodes appendString(s): with each byte of
+// invalid UTF-8 a U+FFFD.
+func decoded(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r)
+		i += size
+	}
+	return b.String()
 }
 
 // valueText returns v as text: an error's message, a string as is.

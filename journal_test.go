@@ -389,3 +389,28 @@ func TestAppendTimeIsTheFixedLayout(t *testing.T) {
 		assert.Equal(t, `"`+tm.UTC().Format(timeLayout)+`"`, string(appendTime(nil, tm)), "%v", tm)
 	}
 }
+
+// The handler builds the entry of a scope's start or end with its line;
+// it is the entry a replay decodes from the line.
+func TestEventEntryIsItsLineDecoded(t *testing.T) {
+	const odd = "a\x1b\xff\ufffd\u2028\"\\z"
+	wf := &Scope{kind: KindWorkflow, id: "w", name: "wf" + odd}
+	wf.wf = wf
+	it := &Scope{kind: KindIteration, id: "i", number: 3, parent: wf, wf: wf}
+	ia := &Scope{kind: KindInteraction, id: "a", name: "agent" + odd, parent: it, wf: wf}
+	at := time.Date(2026, 11, 29, 2, 12, 52, 592, time.UTC)
+	for _, ev := range []*event{
+		{scope: wf}, {scope: it}, {scope: ia}, {scope: ia, end: true, status: StatusFailed}, {scope: wf, end: true, status: StatusCompleted},
+	} {
+		r := slog.NewRecord(at, slog.LevelInfo, "m", 0)
+		r.AddAttrs(slog.String(InputKey, odd), slog.Any(OutputKey, nil), slog.Any(ErrorKey, errors.New(odd)),
+			slog.String("k"+odd, odd), Tokens(10, 2), Model("m"+odd), Cost(0.001), slog.Bool(SemanticKey, true))
+		line, live := appendEventLine(nil, ev, r, nil, loss{dropped: 1, truncated: 2, redacted: 3})
+		e, err := decodeEntry(line)
+		require.NoError(t, err, "%s", line)
+		assert.Equal(t, e.usage(), live.usage(), "%s", line)
+		assert.Equal(t, e.loss(), live.loss(), "%s", line)
+		e.Usage, live.use, e.Loss, live.lost = nil, usage{}, nil, loss{}
+		assert.Equal(t, e, live, "%s", line)
+	}
+}

@@ -219,12 +219,8 @@ func (s *sink) event(ev *event, r slog.Record, lost loss) (extra []slog.Attr) {
 	sc := ev.scope
 	buf := newBuffer()
 	defer buf.free()
-	*buf = appendEventLine(*buf, ev, r, s.prices, lost)
-	e, err := decodeEntry(*buf)
-	if err != nil {
-		s.fault("event", fmt.Errorf("slogwf: encode %s event: %w", sc.kind, err))
-		return nil
-	}
+	var e *entry
+	*buf, e = appendEventLine(*buf, ev, r, s.prices, lost)
 	if sc.kind == KindWorkflow && !ev.end {
 		s.startFlow(sc, *buf, e)
 		return nil
@@ -575,7 +571,8 @@ func (f *flow) close(now time.Time) {
 // as incomplete at time at; nil for both if that line does not decode,
 // which only a bug here could cause.
 func (f *flow) incomplete(id string, at time.Time) ([]byte, *entry) {
-	line := append(appendEndHead(nil, f.id, id, at, StatusIncomplete, ""), '}', '\n')
+	line, _ := appendEndHead(nil, f.id, id, at, StatusIncomplete, "")
+	line = append(line, '}', '\n')
 	e, err := decodeEntry(line)
 	if err != nil {
 		f.s.fault("event", fmt.Errorf("slogwf: encode end: %w", err))
