@@ -386,6 +386,7 @@ type flow struct {
 
 	finished chan struct{} // closed once the final tree is written
 	wmu      sync.Mutex    // one tree file write at a time, in order
+	over     atomic.Bool   // ended: a snapshot being written gives way
 }
 
 // add writes line to the journal and applies e to the tree, then calls
@@ -478,6 +479,7 @@ func (f *flow) finish(line []byte, e *entry) usage {
 		return usage{}
 	}
 	f.ended = true
+	f.over.Store(true)
 	if e != nil {
 		f.write(line, true)
 		f.t.apply(e)
@@ -647,7 +649,13 @@ func (f *flow) writeTree() {
 	f.mu.Unlock()
 
 	name := f.base + ".json"
-	if err := f.s.writeFile(name, func(w io.Writer) error { return t.writeJSON(w, final) }); err != nil {
+	write := func(w io.Writer) error {
+		if !final {
+			w = giveWay{w, &f.over}
+		}
+		return t.writeJSON(w, final)
+	}
+	if err := f.s.writeFile(name, write); err != nil && !errors.Is(err, errOver) {
 		f.s.fault(name, fmt.Errorf("slogwf: write tree %s: %w", name, err))
 	}
 	f.mu.Lock()
@@ -683,6 +691,22 @@ func (s *sink) writeFile(name string, write func(io.Writer) error) error {
 		return s.dir.syncDir()
 	}
 	return nil
+}
+
+var errOver = errors.New("slogwf: workflow ended")
+
+// giveWay writes a snapshot until its workflow ends, so that the final
+// tree need not wait for the snapshot of a large tree to be written out.
+type giveWay struct {
+	w    io.Writer
+	over *atomic.Bool
+}
+
+func (g giveWay) Write(p []byte) (int, error) {
+	if g.over.Load() {
+		return 0, errOver
+	}
+	return g.w.Write(p)
 }
 
 // mergeOthers adds to the tree what other processes, children the
