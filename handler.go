@@ -175,9 +175,10 @@ func copyOf(opts *Options) Options {
 // trees.
 type Handler struct {
 	next    slog.Handler
-	sink    *sink    // nil when the tree is off
-	clean   *cleaner // shared by all clones
-	capture int      // Options.MaxCapture
+	level   slog.Leveler // of next, when New built it; else next says
+	sink    *sink        // nil when the tree is off
+	clean   *cleaner     // shared by all clones
+	capture int          // Options.MaxCapture
 
 	// Preformatted for the tree, as log/slog's commonHandler does.
 	groups []string // all groups from WithGroup
@@ -195,7 +196,7 @@ func New(opts *Options) (*Handler, error) {
 	if err := cmp.Or(o.treeDefaults(), o.consoleDefaults()); err != nil {
 		return nil, err
 	}
-	h := &Handler{next: newConsole(&o), clean: newCleaner(&o), capture: o.MaxCapture}
+	h := &Handler{next: newConsole(&o), level: o.Level, clean: newCleaner(&o), capture: o.MaxCapture}
 	var err error
 	if !o.Disabled {
 		if h.sink, err = openSink(&o); err != nil {
@@ -247,7 +248,7 @@ func (h *Handler) TreeFile(s *Scope) string {
 // Enabled reports whether the next handler is enabled for l, and is always
 // enabled for the start and end of scopes, so that they reach the tree.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
-	if h.next.Enabled(ctx, l) {
+	if h.level != nil && l >= h.level.Level() || h.level == nil && h.next.Enabled(ctx, l) {
 		return true
 	}
 	if h.sink == nil || ctx == nil || l != slog.LevelInfo && l != slog.LevelError {
@@ -342,6 +343,7 @@ func (h *Handler) appendAttrs(b []byte, r slog.Record) []byte {
 func (h *Handler) clone() *Handler {
 	return &Handler{
 		next:    h.next,
+		level:   h.level,
 		sink:    h.sink, // shared among all clones
 		clean:   h.clean,
 		capture: h.capture,
