@@ -125,7 +125,7 @@ func decodeEntry(line []byte) (*entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf(`bad "time": %w`, err)
 	}
-	if len(e.Time) != len(timeLayout)-len("07:00")+1 || e.Time[len(e.Time)-1] != 'Z' {
+	if len(e.Time) != len(timeLayout)-len("Z07:00")+1 || e.Time[len(e.Time)-1] != 'Z' {
 		e.Time = t.UTC().Format(timeLayout) // the tree sorts times as strings
 	}
 	switch {
