@@ -112,7 +112,7 @@ func (c *console) Handle(ctx context.Context, r slog.Record) error {
 		rewrite = rewrite || !fast && mustFix(a)
 		return true
 	})
-	var badge, label, mark string
+	var badge, open, path, shut, mark string
 	msg := r.Message
 	if ev != nil {
 		mark, msg = c.eventText(ev)
@@ -124,16 +124,16 @@ func (c *console) Handle(ctx context.Context, r slog.Record) error {
 		}
 	}
 	if sc != nil {
-		label = sc.label
+		open, path, shut = "[", sc.prefix, "] "
 		if c.color {
-			label = sc.colorLabel
+			open, shut = palette[sc.color], "]\x1b[0m "
 		}
 	}
 	if fast {
-		r.Message = label + mark + consoleMessage(msg)
+		r.Message = open + path + shut + mark + consoleMessage(msg)
 		return c.fast.Handle(ctx, r)
 	}
-	r.Message = c.nonce + badge + label + mark + consoleMessage(msg)
+	r.Message = c.nonce + badge + open + path + shut + mark + consoleMessage(msg)
 	if rewrite {
 		r2 := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 		r.Attrs(func(a slog.Attr) bool {
@@ -422,12 +422,13 @@ func escape(s string, esc func(rest string, r rune, size int) string) string {
 	return string(append(b, s[done:]...))
 }
 
-// palette holds the colors of scope paths on the console: 256-color codes
-// readable on dark and light backgrounds.
+// palette holds the colors of scope paths on the console, each with the
+// path's opening bracket: 256-color codes readable on dark and light
+// backgrounds.
 var palette = [...]string{
-	"\x1b[38;5;39m", "\x1b[38;5;208m", "\x1b[38;5;141m", "\x1b[38;5;78m",
-	"\x1b[38;5;203m", "\x1b[38;5;220m", "\x1b[38;5;45m", "\x1b[38;5;171m",
-	"\x1b[38;5;114m", "\x1b[38;5;215m", "\x1b[38;5;75m", "\x1b[38;5;179m",
+	"\x1b[38;5;39m[", "\x1b[38;5;208m[", "\x1b[38;5;141m[", "\x1b[38;5;78m[",
+	"\x1b[38;5;203m[", "\x1b[38;5;220m[", "\x1b[38;5;45m[", "\x1b[38;5;171m[",
+	"\x1b[38;5;114m[", "\x1b[38;5;215m[", "\x1b[38;5;75m[", "\x1b[38;5;179m[",
 }
 
 // agentColor returns the palette index of name: the same for the same

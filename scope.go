@@ -75,10 +75,8 @@ type Scope struct {
 	ctx    context.Context
 	logger *slog.Logger
 
-	prefix     string // console path, escaped
-	color      uint8  // palette index of the path
-	label      string // "[prefix] "
-	colorLabel string // label in color
+	prefix string // console path, escaped
+	color  uint8  // palette index of the path
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
@@ -232,8 +230,6 @@ func (s *Scope) place() {
 			s.color = agentColor(s.name)
 		}
 	}
-	s.label = "[" + s.prefix + "] "
-	s.colorLabel = palette[s.color] + "[" + s.prefix + "]\x1b[0m "
 }
 
 func newID() string {
