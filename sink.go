@@ -30,9 +30,8 @@ type sink struct {
 	pid      string
 	prices   Prices
 
-	flows  sync.Map // workflow ID → *flow
-	scopes sync.Map // scope ID → *flow, to route records named by attribute
-	done   sync.Map // workflow ID → *flow that ended, for late records
+	flows sync.Map // workflow ID → *flow
+	done  sync.Map // workflow ID → *flow that ended, for late records
 
 	pending sync.WaitGroup // scheduled snapshots
 
@@ -145,10 +144,14 @@ func (s *sink) lookup(wf, scope string) *flow {
 	if wf != "" {
 		return s.flow(wf)
 	}
-	if f, ok := s.scopes.Load(scope); ok {
-		return f.(*flow)
-	}
-	return nil
+	var found *flow
+	s.flows.Range(func(_, v any) bool {
+		if f := v.(*flow); f.started(scope) {
+			found = f
+		}
+		return found == nil
+	})
+	return found
 }
 
 // record adds a record, logged in scope sc (or none), to its workflow: the
@@ -234,7 +237,7 @@ func (s *sink) event(ev *event, r slog.Record, lost loss) (extra []slog.Attr) {
 	case sc.kind == KindWorkflow:
 		return usageAttrs(f.finish(*buf, e), true)
 	case !ev.end:
-		f.add(*buf, e, func(*tree, bool) { s.scopes.Store(sc.id, f) })
+		f.add(*buf, e, nil)
 		return nil
 	}
 	f.add(*buf, e, func(t *tree, fresh bool) { extra = usageAttrs(t.usageOf(sc.id), fresh) })
@@ -389,6 +392,17 @@ type flow struct {
 	over     atomic.Bool   // ended: a snapshot being written gives way
 }
 
+// started reports whether scope id of the workflow started here.
+func (f *flow) started(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ended {
+		return false
+	}
+	n := f.t.nodes[id]
+	return n != nil && n.started
+}
+
 // add writes line to the journal and applies e to the tree, then calls
 // after, if any, with the tree and whether e changed it. It reports false
 // and does nothing when the workflow has ended, but for a record, which
@@ -490,9 +504,6 @@ func (f *flow) finish(line []byte, e *entry) usage {
 	}
 	u := f.t.usageOf(f.id)
 	f.closeJournal()
-	for id := range f.t.nodes {
-		f.s.scopes.Delete(id)
-	}
 	f.mu.Unlock()
 
 	if f.owner {
