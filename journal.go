@@ -148,7 +148,7 @@ func decodeEntry(line []byte) (*entry, error) {
 			return nil, err
 		}
 		e.level = l
-		e.body = appendBody(nil, e)
+		e.body = appendBody(make([]byte, 0, len(line)), e) // shorter than the line
 	default:
 		return nil, fmt.Errorf(`unknown "ev" %q`, e.Ev)
 	}
