@@ -1,0 +1,44 @@
+//go:build !race
+
+package slogwf_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// A record costs slogwf's hot paths no more allocations than slog's JSON
+// handler makes (the tree's blocks, taken every few hundred records, aside).
+func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
+	ctx := context.Background()
+	base := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	slogJSON := testing.AllocsPerRun(1000, func() { logCall(ctx, base) })
+
+	h, err := slogwf.New(&slogwf.Options{Console: io.Discard, Color: slogwf.ColorAlways, Dir: t.TempDir()})
+	require.NoError(t, err)
+	defer h.Close()
+	l := slog.New(h)
+	inScope := benchInteraction(h)
+	with := l.With("user", "ana", "run", 7, "region", "eu-west")
+	passthrough := slog.New(slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: t.TempDir()}))
+
+	for _, c := range []struct {
+		name string
+		log  func()
+		max  float64
+	}{
+		{"passthrough", func() { logCall(ctx, passthrough) }, slogJSON},
+		{"in scope", func() { logCall(inScope, l) }, slogJSON},
+		{"in scope with attrs", func() { logCall(inScope, with) }, slogJSON},
+		{"disabled", func() { l.DebugContext(inScope, benchMsg, "attempt", 3) }, 0},
+	} {
+		assert.LessOrEqual(t, testing.AllocsPerRun(1000, c.log), c.max, c.name)
+	}
+}
