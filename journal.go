@@ -58,7 +58,7 @@ type entry struct {
 	Loss     *lossJSON       `json:"loss"`
 
 	level slog.Level // of a record
-	body  []byte     // of a record: the tree's record without its braces
+	body  []byte     // of a live record: the tree's record without its braces
 	use   usage      // of a live record
 	lost  loss       // of a live line
 }
@@ -115,15 +115,24 @@ func (e *entry) usage() usage {
 // decodeEntry decodes one journal line.
 func decodeEntry(line []byte) (*entry, error) {
 	e := new(entry)
-	if err := json.Unmarshal(line, e); err != nil {
+	if err := e.decode(line); err != nil {
 		return nil, err
 	}
+	return e, nil
+}
+
+// decode decodes one journal line into e, whatever e held before.
+func (e *entry) decode(line []byte) error {
+	*e = entry{}
+	if err := json.Unmarshal(line, e); err != nil {
+		return err
+	}
 	if e.Wf == "" {
-		return nil, errors.New(`no "wf"`)
+		return errors.New(`no "wf"`)
 	}
 	t, err := time.Parse(time.RFC3339Nano, e.Time)
 	if err != nil {
-		return nil, fmt.Errorf(`bad "time": %w`, err)
+		return fmt.Errorf(`bad "time": %w`, err)
 	}
 	if len(e.Time) != len(timeLayout)-len("Z07:00")+1 || e.Time[len(e.Time)-1] != 'Z' {
 		e.Time = t.UTC().Format(timeLayout) // the tree sorts times as strings
@@ -132,27 +141,26 @@ func decodeEntry(line []byte) (*entry, error) {
 	case string(e.Attrs) == "null":
 		e.Attrs = nil
 	case len(e.Attrs) > 0 && e.Attrs[0] != '{':
-		return nil, errors.New(`"attrs" is not an object`)
+		return errors.New(`"attrs" is not an object`)
 	}
 	switch e.Ev {
 	case evStart, evEnd:
 		if e.ID == "" {
-			return nil, errors.New(`no "id"`)
+			return errors.New(`no "id"`)
 		}
 	case evRecord:
 		if e.Scope == "" {
-			return nil, errors.New(`no "scope"`)
+			return errors.New(`no "scope"`)
 		}
 		l, err := ParseLevel(e.Level)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.level = l
-		e.body = appendBody(make([]byte, 0, len(line)), e) // shorter than the line
 	default:
-		return nil, fmt.Errorf(`unknown "ev" %q`, e.Ev)
+		return fmt.Errorf(`unknown "ev" %q`, e.Ev)
 	}
-	return e, nil
+	return nil
 }
 
 // appendBody appends the record of e as the handler wrote it.
@@ -343,6 +351,7 @@ func valueText(v slog.Value) string {
 // for byte as the handler wrote it last. Lines may come in any order, and
 // from the journals of any number of processes.
 type Builder struct {
+	e        entry // the line being added
 	trees    map[string]*tree
 	names    map[string]string // workflow ID → name from a journal's file name
 	counting bool              // see tree.counting
@@ -355,11 +364,10 @@ func NewBuilder() *Builder {
 
 // Add adds one journal line.
 func (b *Builder) Add(line []byte) error {
-	e, err := decodeEntry(line)
-	if err != nil {
+	if err := b.e.decode(line); err != nil {
 		return err
 	}
-	b.apply(e)
+	b.apply(&b.e)
 	return nil
 }
 
@@ -387,12 +395,12 @@ func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error 
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
-			e, derr := decodeEntry(line)
+			derr := b.e.decode(line)
 			switch {
 			case derr == nil:
-				b.apply(e)
-				b.nameFrom(e.Wf, name)
-				wfs[e.Wf] = true
+				b.apply(&b.e)
+				b.nameFrom(b.e.Wf, name)
+				wfs[b.e.Wf] = true
 			case err == io.EOF:
 				dropped++
 				warn(fmt.Errorf("%s:%d: torn last line skipped: %w", name, n, derr))

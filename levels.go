@@ -65,6 +65,11 @@ func offsetName(name string, off slog.Level) string {
 // ParseLevel parses a level name as [LevelName] writes it, in any case
 // ("notice", "Info+2", "warning"), or a plain number ("-8", "3").
 func ParseLevel(s string) (slog.Level, error) {
+	for _, l := range levels {
+		if l.name == s {
+			return l.level, nil // as LevelName writes it: the journal's case
+		}
+	}
 	t := strings.ToUpper(strings.TrimSpace(s))
 	if n, err := strconv.Atoi(t); err == nil {
 		return slog.Level(n), nil

@@ -23,6 +23,8 @@ type tree struct {
 	nodes     map[string]*node
 	last      []byte // time of the latest event
 	slab      []byte // record bodies are copied into it, to keep few large blocks
+	scratch   []byte // the body of a decoded record, before it is kept
+	kept      int    // bytes of the bodies kept
 	unstarted int    // nodes referenced by records or children but not started
 	counting  bool   // keep the counts and usage of records, not the records
 	loss      loss   // of the whole workflow
@@ -90,7 +92,11 @@ func (t *tree) apply(e *entry) bool {
 		t.seen([]byte(e.Time))
 		return t.end(e)
 	}
-	t.seen(recordTime(e.body))
+	if e.body != nil {
+		t.seen(recordTime(e.body))
+	} else {
+		t.seen([]byte(e.Time))
+	}
 	t.record(e)
 	return true
 }
@@ -191,7 +197,12 @@ func (t *tree) closedBefore(n *node, at string) bool {
 func (t *tree) record(e *entry) {
 	n := t.node(e.Scope)
 	if !t.counting {
-		n.records = append(n.records, t.keep(e.body))
+		body := e.body
+		if body == nil {
+			t.scratch = appendBody(t.scratch[:0], e)
+			body = t.scratch
+		}
+		n.records = append(n.records, t.keep(body))
 	}
 	n.counts.records++
 	switch {
@@ -213,12 +224,14 @@ func (t *tree) keep(b []byte) []byte {
 	}
 	n := len(t.slab)
 	t.slab = append(t.slab, b...)
+	t.kept += len(b)
 	return t.slab[n:len(t.slab):len(t.slab)]
 }
 
 // appendJSON appends the tree as a tree file. A final tree shows scopes
 // that never ended as incomplete; a live one shows them running.
 func (t *tree) appendJSON(b []byte, final bool) []byte {
+	b = slices.Grow(b, t.kept+t.kept/16+1024*len(t.nodes)) // about its size
 	w := treeWriter{t: t, final: final, b: b}
 	w.tree()
 	return w.b
