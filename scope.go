@@ -77,6 +77,7 @@ type Scope struct {
 
 	prefix string // console path, escaped
 	color  uint8  // palette index of the path
+	head   string // of its records' journal lines: appendRecordHead
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
@@ -230,6 +231,7 @@ func (s *Scope) place() {
 			s.color = agentColor(s.name)
 		}
 	}
+	s.head = string(appendRecordHead(nil, s.wf.id, s.id, loss{}))
 }
 
 func newID() string {

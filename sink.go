@@ -186,7 +186,12 @@ func (s *sink) record(h *Handler, sc *Scope, late bool, r slog.Record, lost loss
 
 	buf := newBuffer()
 	defer buf.free()
-	b := appendRecordHead(*buf, f.id, scope, lost)
+	var b []byte
+	if sc != nil && sc.wf != nil && sc.id == scope && sc.wf.id == f.id && lost == (loss{}) {
+		b = append(*buf, sc.head...)
+	} else {
+		b = appendRecordHead(*buf, f.id, scope, lost)
+	}
 	n := len(b)
 	b = append(b, `"time":`...)
 	b = appendTime(b, validTime(r.Time))
