@@ -77,7 +77,7 @@ func BenchmarkFanout(b *testing.B) {
 	}
 	defer f.Close()
 	l := slog.New(slog.NewMultiHandler(
-		tint.NewHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000"}),
+		tint.NewTextHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000"}),
 		slog.NewJSONHandler(f, nil),
 	))
 	ctx := context.Background()
