@@ -248,10 +248,14 @@ func (h *Handler) TreeFile(s *Scope) string {
 // Enabled reports whether the next handler is enabled for l, and is always
 // enabled for the start and end of scopes, so that they reach the tree.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
-	if h.level != nil && l >= h.level.Level() || h.level == nil && h.next.Enabled(ctx, l) {
+	if h.level != nil {
+		if l >= h.level.Level() {
+			return true
+		}
+	} else if h.next.Enabled(ctx, l) {
 		return true
 	}
-	if h.sink == nil || ctx == nil || l != slog.LevelInfo && l != slog.LevelError {
+	if l != slog.LevelInfo && l != slog.LevelError || h.sink == nil || ctx == nil {
 		return false // not a scope event
 	}
 	_, ev := fromContext(ctx)
