@@ -64,6 +64,7 @@ var builtinPatterns = []pattern{
 type redactor struct {
 	keys     []string // lower case
 	lens     uint64   // bit n is set when a key is n bytes long
+	ascii    bool     // every key is ASCII, and none is empty
 	patterns []pattern
 }
 
@@ -80,10 +81,12 @@ func newRedactor(r *Redaction) *redactor {
 	if !o.NoDefaultKeys {
 		keys = append(keys, defaultRedactKeys[:]...)
 	}
+	red.ascii = true
 	for _, k := range keys {
 		if len(k) < 64 {
 			red.keys = append(red.keys, strings.ToLower(k))
 			red.lens |= 1 << len(k)
+			red.ascii = red.ascii && k != "" && isASCII(k)
 		}
 	}
 	if !o.NoDefaultPatterns {
@@ -98,15 +101,38 @@ func newRedactor(r *Redaction) *redactor {
 
 // secretKey reports whether the value of key is hidden.
 func (red *redactor) secretKey(key string) bool {
-	if len(key) >= 64 || red.lens&(1<<len(key)) == 0 {
+	if red.ascii && isASCII(key) {
+		// Then only a key of the same length and first letter can match.
+		if len(key) >= 64 || red.lens&(1<<len(key)) == 0 {
+			return false
+		}
+		c := key[0]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		for _, k := range red.keys {
+			if len(k) == len(key) && k[0] == c && strings.EqualFold(key, k) {
+				return true
+			}
+		}
 		return false
 	}
+	// Unicode folds some letters to others of another length: ſ to s.
 	for _, k := range red.keys {
 		if strings.EqualFold(key, k) {
 			return true
 		}
 	}
 	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // redact returns s with the secrets the patterns find hidden, and how
