@@ -66,6 +66,10 @@ type redactor struct {
 	lens     uint64   // bit n is set when a key is n bytes long
 	ascii    bool     // every key is ASCII, and none is empty
 	patterns []pattern
+	// starts holds the first two bytes of every literal, when every
+	// pattern has a literal of two bytes or more: a short text with none
+	// of them holds no secret, found in one pass.
+	starts *[1 << 16 / 64]uint64
 }
 
 func newRedactor(r *Redaction) *redactor {
@@ -96,7 +100,32 @@ func newRedactor(r *Redaction) *redactor {
 		lit, _ := re.LiteralPrefix()
 		red.patterns = append(red.patterns, pattern{lit, re})
 	}
+	red.starts = new([1 << 16 / 64]uint64)
+	for _, p := range red.patterns {
+		if len(p.literal) < 2 {
+			red.starts = nil
+			break
+		}
+		v := uint16(p.literal[0])<<8 | uint16(p.literal[1])
+		red.starts[v/64] |= 1 << (v % 64)
+	}
 	return red
+}
+
+// mayHold reports whether s may hold a literal of the patterns. For a
+// short s it looks at each pair of bytes once; a long one the literals'
+// own searches scan faster.
+func (red *redactor) mayHold(s string) bool {
+	if red.starts == nil || len(s) > 256 {
+		return true
+	}
+	for i := 0; i+1 < len(s); i++ {
+		v := uint16(s[i])<<8 | uint16(s[i+1])
+		if red.starts[v/64]&(1<<(v%64)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // secretKey reports whether the value of key is hidden.
@@ -138,6 +167,9 @@ func isASCII(s string) bool {
 // redact returns s with the secrets the patterns find hidden, and how
 // many it hid; s itself when there are none.
 func (red *redactor) redact(s string) (string, int) {
+	if len(red.patterns) == 0 || !red.mayHold(s) {
+		return s, 0
+	}
 	n := 0
 	for _, p := range red.patterns {
 		if p.literal != "" && !strings.Contains(s, p.literal) {
