@@ -1,8 +1,11 @@
 package slogwf
 
 import (
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -21,4 +24,25 @@ func TestSecretKeyMatchesAsEqualFold(t *testing.T) {
 			assert.Equal(t, want, red.secretKey(key), "keys %q, key %q", keys, key)
 		}
 	}
+}
+
+// The cleaner's fast path skips only attributes that it leaves as they are.
+func TestCleanerSkipsOnlyWhatItLeavesAlone(t *testing.T) {
+	c := newCleaner(&Options{MaxValue: 32})
+	for _, a := range []slog.Attr{
+		slog.String("prompt", "summarize the notes"), slog.String("prompt", "key sk-0123456789abcdefghijKLMN"),
+		slog.String("prompt", strings.Repeat("x", 33)), slog.String("password", "hunter2"), slog.Int("API_KEY", 3),
+		slog.Int("n", 3), slog.Float64("f", 0.5), slog.Bool("b", true), slog.Duration("d", time.Second),
+		slog.Time("t", time.Unix(0, 0)), slog.Group("g", "password", "x"), slog.Any("e", errors.New("Bearer abcdef")),
+		slog.String("h", "Authorization: Bearer abc"),
+	} {
+		var l loss
+		a2, changed := c.attr(a, 0, &l)
+		if !c.mayChange(a) {
+			assert.False(t, changed, "%v", a)
+			assert.Equal(t, loss{}, l, "%v", a)
+			assert.True(t, a2.Equal(a), "%v", a)
+		}
+	}
+	assert.False(t, c.mayChange(slog.String("prompt", "summarize the notes")), "the common case is fast")
 }

@@ -52,6 +52,10 @@ func (c *cleaner) record(r slog.Record) (slog.Record, loss) {
 	var out []slog.Attr // nil until an attribute changes
 	i := 0
 	r.Attrs(func(a slog.Attr) bool {
+		if out == nil && !c.mayChange(a) {
+			i++
+			return true
+		}
 		a2, ok := c.attr(a, 0, &l)
 		if ok && out == nil {
 			out = make([]slog.Attr, 0, r.NumAttrs())
@@ -77,6 +81,23 @@ func (c *cleaner) record(r slog.Record) (slog.Record, loss) {
 		r.Attrs(func(a slog.Attr) bool { r2.AddAttrs(a); return true })
 	}
 	return r2, l
+}
+
+// mayChange reports whether attr may change a, cheaply: false only for a
+// plain value under a key that is no secret, and a short string in which
+// no secret can start.
+func (c *cleaner) mayChange(a slog.Attr) bool {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		s := a.Value.String()
+		if c.max >= 0 && len(s) > c.max || len(c.red.patterns) > 0 && c.red.mayHold(s) {
+			return true
+		}
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+	default:
+		return true
+	}
+	return c.red.secretKey(a.Key)
 }
 
 // attrs returns attrs cleaned: a new slice if anything changes.
