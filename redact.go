@@ -62,9 +62,11 @@ var builtinPatterns = []pattern{
 
 // redactor applies a Redaction.
 type redactor struct {
-	keys     []string // lower case
-	lens     uint64   // bit n is set when a key is n bytes long
-	ascii    bool     // every key is ASCII, and none is empty
+	keys  []string // lower case
+	ascii bool     // every key is ASCII, and none is empty
+	// ends holds, by length, the first and the last bytes of the keys
+	// that long, when ascii: most keys match none.
+	ends     [64][2][256 / 64]uint64
 	patterns []pattern
 	// starts holds the first two bytes of every literal, when every
 	// pattern has a literal of two bytes or more: a short text with none
@@ -89,8 +91,14 @@ func newRedactor(r *Redaction) *redactor {
 	for _, k := range keys {
 		if len(k) < 64 {
 			red.keys = append(red.keys, strings.ToLower(k))
-			red.lens |= 1 << len(k)
 			red.ascii = red.ascii && k != "" && isASCII(k)
+		}
+	}
+	for _, k := range red.keys {
+		if k != "" {
+			first, last := k[0], k[len(k)-1]
+			red.ends[len(k)][0][first/64] |= 1 << (first % 64)
+			red.ends[len(k)][1][last/64] |= 1 << (last % 64)
 		}
 	}
 	if !o.NoDefaultPatterns {
@@ -131,16 +139,17 @@ func (red *redactor) mayHold(s string) bool {
 // secretKey reports whether the value of key is hidden.
 func (red *redactor) secretKey(key string) bool {
 	if red.ascii && isASCII(key) {
-		// Then only a key of the same length and first letter can match.
-		if len(key) >= 64 || red.lens&(1<<len(key)) == 0 {
+		// Then only a key of the same length, first and last letters can match.
+		if key == "" || len(key) >= 64 {
 			return false
 		}
-		c := key[0]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		first, last := lower(key[0]), lower(key[len(key)-1])
+		ends := &red.ends[len(key)]
+		if ends[0][first/64]&(1<<(first%64)) == 0 || ends[1][last/64]&(1<<(last%64)) == 0 {
+			return false
 		}
 		for _, k := range red.keys {
-			if len(k) == len(key) && k[0] == c && strings.EqualFold(key, k) {
+			if len(k) == len(key) && k[0] == first && strings.EqualFold(key, k) {
 				return true
 			}
 		}
@@ -153,6 +162,13 @@ func (red *redactor) secretKey(key string) bool {
 		}
 	}
 	return false
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func isASCII(s string) bool {
