@@ -13,7 +13,7 @@ import (
 // that the built-in patterns find: OpenAI (sk-…) and Anthropic (sk-ant-…)
 // API keys, AWS access key IDs (AKIA…), GitHub tokens (ghp_…,
 // github_pat_…), the token of "Bearer …" and PEM private keys. A hidden
-// value or match becomes [Redacted]; the text around a match stays.
+// value or match becomes [REDACTED]; the text around a match stays.
 type Redaction struct {
 	// Hide nothing.
 	Off bool
