@@ -89,13 +89,11 @@ func newRedactor(r *Redaction) *redactor {
 	}
 	red.ascii = true
 	for _, k := range keys {
-		if len(k) < 64 {
-			red.keys = append(red.keys, strings.ToLower(k))
-			red.ascii = red.ascii && k != "" && isASCII(k)
-		}
+		red.keys = append(red.keys, strings.ToLower(k))
+		red.ascii = red.ascii && k != "" && len(k) < 64 && isASCII(k)
 	}
 	for _, k := range red.keys {
-		if k != "" {
+		if k != "" && len(k) < 64 {
 			first, last := k[0], k[len(k)-1]
 			red.ends[len(k)][0][first/64] |= 1 << (first % 64)
 			red.ends[len(k)][1][last/64] |= 1 << (last % 64)

@@ -1090,3 +1090,76 @@ func FuzzHandle(f *testing.F) {
 		require.Equal(t, string(buildTree(t, dir, wf.ID())), string(live), "the journal round-trips to the tree")
 	})
 }
+
+// Row 15: a record that names its workflow by ID after the workflow
+// ended, with no live scope around, reaches it late.
+func TestRecordsNamingAnEndedWorkflowAreLateNotLost(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "ended")
+	_, ia := slogwf.StartInteraction(ctx, "a")
+	ia.End()
+	wf.End()
+	s.log.Info("by workflow ID", slogwf.WorkflowID(wf.ID()))
+	s.log.Info("by both IDs", slogwf.WorkflowID(wf.ID()), slogwf.InteractionID(ia.ID()))
+	require.NoError(t, s.h.Close())
+
+	tree := s.tree(t, wf)
+	require.Len(t, tree.Records, 1)
+	assert.Equal(t, "by workflow ID", tree.Records[0].Msg)
+	assert.True(t, tree.Records[0].Late)
+	assert.Equal(t, []string{"by both IDs"}, tree.Interactions[0].msgs())
+}
+
+// Row 14: the secrets of a text cut at MaxValue are hidden whole, however
+// much of it they take, and wherever the text resumes.
+func TestSecretsOfLongTextsAreHiddenWhole(t *testing.T) {
+	key := "sk-" + strings.Repeat("A", 4300)
+	pem := "-----BEGIN RSA PRIVATE KEY-----\n" + strings.Repeat("MIIJQgIBADANBgkqhkiG9w0BAQEFAASC\n", 200) + "-----END RSA PRIVATE KEY-----"
+	tests := []struct {
+		name, text string
+		max        int
+	}{
+		{"a key longer than the margin", key + " and sk-" + strings.Repeat("B", 40), 100},
+		{"a PEM key longer than the margin", pem + " tail", 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, &slogwf.Options{MaxValue: tt.max})
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+			s.log.InfoContext(ctx, "m", "v", tt.text)
+			wf.End()
+			require.NoError(t, s.h.Close())
+			out := s.console.String() + strings.Join(journal(t, s.dir), "")
+			assert.Empty(t, leaks(out, key, "sk-"+strings.Repeat("B", 40), pem))
+		})
+	}
+}
+
+// stringer shows a secret through fmt, which JSON does not see.
+type stringer struct{ key string }
+
+func (s stringer) String() string { return "token " + s.key }
+
+type hidden struct{ key string }
+
+// Row 14: what the console prints of a value with fmt is searched too.
+func TestSecretsShownOnlyByFmtAreHidden(t *testing.T) {
+	for _, v := range []any{stringer{secrets[0]}, hidden{secrets[0]}} {
+		s := newSetup(t, nil)
+		ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+		s.log.InfoContext(ctx, "m", "v", v)
+		wf.End()
+		require.NoError(t, s.h.Close())
+		out := s.console.String() + strings.Join(journal(t, s.dir), "")
+		assert.Empty(t, leaks(out, secrets[0]), "%T", v)
+		assert.Contains(t, s.console.String(), slogwf.Redacted, "%T", v)
+	}
+}
+
+// Row 14: a key of the user's, however long, hides its value.
+func TestLongRedactionKeysHideTheirValues(t *testing.T) {
+	long := strings.Repeat("k", 70)
+	s := newSetup(t, &slogwf.Options{Redact: &slogwf.Redaction{Keys: []string{long}}})
+	s.log.Info("m", strings.ToUpper(long), "hunter2-value")
+	assert.NotContains(t, s.console.String(), "hunter2-value")
+}

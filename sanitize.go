@@ -171,10 +171,13 @@ func (c *cleaner) text(s string, l *loss) (string, bool) {
 		s, rest = s[:c.max+margin], s[c.max+margin:]
 	}
 	t, n := c.red.redact(s)
-	l.redacted += int64(n)
-	if len(t) < c.max && rest != "" {
-		t, rest = t+rest, "" // rare: secrets took more than the margin
+	if n > 0 && rest != "" {
+		// A secret may run past the margin, and the text after one
+		// may come within the cut: search it all.
+		t, n = c.red.redact(s + rest)
+		rest = ""
 	}
+	l.redacted += int64(n)
 	if !long || len(t)+len(rest) <= c.max {
 		return t + rest, n > 0
 	}
@@ -220,10 +223,12 @@ func (c *cleaner) anyValue(x any, l *loss) (slog.Value, bool) {
 		if errors.As(err, &panicked{}) || errors.As(err, &unsupported) {
 			return slog.StringValue(placeholder(err)), true
 		}
-		if !c.changes(j) {
-			return slog.Value{}, false
-		}
 		text = string(j)
+		if !c.changes(j) {
+			// The console prints x as fmt does, which shows what JSON
+			// may not: the text of a String method, unexported fields.
+			text = anyText(x)
+		}
 	}
 	if s, ok := c.text(text, l); ok {
 		return slog.StringValue(s), true

@@ -171,14 +171,19 @@ func (s *sink) record(h *Handler, sc *Scope, late bool, r slog.Record, lost loss
 	wf, scope := x.innermost()
 	var f *flow
 	if scope != "" {
-		f = s.lookup(wf, scope)
-		late = false
+		f, late = s.lookup(wf, scope), false
 	}
 	if f == nil && sc != nil && sc.wf != nil {
 		f, scope = s.flowFor(sc), sc.id
 		if f == nil && late && sc == sc.wf {
 			f = s.ended(sc.id)
 		}
+	}
+	if f == nil && wf != "" {
+		// Named by its ID after its end, with no live scope around: the
+		// workflow takes it late. (Of a scope ID alone, the workflow is
+		// not known once it ended: it keeps no tree.)
+		f, late = s.ended(wf), true
 	}
 	if f == nil {
 		return
