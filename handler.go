@@ -393,6 +393,9 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := h.clone()
 	h2.next = h.next.WithGroup(name)
+	if h.clean.red.secretKey(name) {
+		h2.clean = h.clean.hidingAll()
+	}
 	if len(h.groups) < maxDepth {
 		// Deeper groups the tree leaves out, as it cuts groups of
 		// attributes: JSON readers give up at 10,000 levels.

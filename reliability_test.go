@@ -1163,3 +1163,20 @@ func TestLongRedactionKeysHideTheirValues(t *testing.T) {
 	s.log.Info("m", strings.ToUpper(long), "hunter2-value")
 	assert.NotContains(t, s.console.String(), "hunter2-value")
 }
+
+// Row 14: a group opened with WithGroup under a secret key hides all
+// that is logged in it, as slog.Group does.
+func TestWithGroupOfASecretKeyHidesItsAttributes(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+	l := s.log.WithGroup("Password")
+	l.With("before", "hunter2-with").InfoContext(ctx, "m", "v", "hunter2-record", "n", 42)
+	s.log.InfoContext(ctx, "m", "v", "shown")
+	wf.End()
+	require.NoError(t, s.h.Close())
+	out := s.console.String() + strings.Join(journal(t, s.dir), "")
+	assert.NotContains(t, out, "hunter2")
+	assert.Contains(t, out, "shown")
+	tree := s.tree(t, wf)
+	assert.Equal(t, map[string]any{"Password": map[string]any{"before": slogwf.Redacted, "v": slogwf.Redacted, "n": slogwf.Redacted}}, tree.Records[0].Attrs)
+}

@@ -33,7 +33,16 @@ const defaultMaxValue = 64 << 10
 // the console, the journal and the tree agree.
 type cleaner struct {
 	red *redactor
-	max int // bytes of a message or string value; negative: no limit
+	max int  // bytes of a message or string value; negative: no limit
+	all bool // hide every attribute: they are in a group with a secret key
+}
+
+// hidingAll returns c for the attributes of a group named by a secret key,
+// opened with WithGroup: it hides every one.
+func (c *cleaner) hidingAll() *cleaner {
+	c2 := *c
+	c2.all = true
+	return &c2
 }
 
 func newCleaner(o *Options) *cleaner {
@@ -87,6 +96,9 @@ func (c *cleaner) record(r slog.Record) (slog.Record, loss) {
 // plain value under a key that is no secret, and a short string in which
 // no secret can start.
 func (c *cleaner) mayChange(a slog.Attr) bool {
+	if c.all {
+		return true
+	}
 	switch a.Value.Kind() {
 	case slog.KindString:
 		s := a.Value.String()
@@ -124,7 +136,7 @@ func (c *cleaner) attr(a slog.Attr, depth int, l *loss) (slog.Attr, bool) {
 	if a.Value.Kind() == slog.KindLogValuer {
 		a.Value, changed = resolve(a.Value), true
 	}
-	if c.red.secretKey(a.Key) {
+	if c.all || c.red.secretKey(a.Key) {
 		l.redacted++
 		return slog.String(a.Key, Redacted), true
 	}
