@@ -121,6 +121,21 @@ func BenchmarkInScopeWith(b *testing.B) {
 	}
 }
 
+// BenchmarkRouteByScopeID logs through logger.With(InteractionID(id)),
+// with no scoped context, while 1,000 workflows are live.
+func BenchmarkRouteByScopeID(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	for i := range 1000 {
+		slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), fmt.Sprint("w", i))
+	}
+	_, ia := slogwf.StartInteraction(benchInteraction(h), "routed")
+	l := slog.New(h).With(slogwf.InteractionID(ia.ID()))
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(context.Background(), l)
+	}
+}
+
 func BenchmarkInScopeParallel(b *testing.B) {
 	h := newBenchHandler(b, b.TempDir(), 0)
 	ctx, _ := benchIteration(h)

@@ -547,3 +547,18 @@ func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
 		})
 	}
 }
+
+// A record that a scope ID alone places is found again without a search,
+// and after its workflow ended no longer is.
+func TestScopeIDsAlonePlaceRecordsAgain(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+	_, ia := slogwf.StartInteraction(ctx, "a")
+	l := s.log.With(slogwf.InteractionID(ia.ID()))
+	l.Info("first")
+	l.Info("second")
+	ia.End()
+	wf.End()
+	l.Info("after the end")
+	assert.Equal(t, []string{"first", "second"}, s.tree(t, wf).Interactions[0].msgs())
+}

@@ -30,8 +30,9 @@ type sink struct {
 	pid      string
 	prices   Prices
 
-	flows sync.Map // workflow ID → *flow
-	done  sync.Map // workflow ID → *flow that ended, for late records
+	flows  sync.Map // workflow ID → *flow
+	done   sync.Map // workflow ID → *flow that ended, for late records
+	routes sync.Map // scope ID → *flow, of the records a scope ID alone named
 
 	pending sync.WaitGroup // scheduled snapshots
 
@@ -144,6 +145,13 @@ func (s *sink) lookup(wf, scope string) *flow {
 	if wf != "" {
 		return s.flow(wf)
 	}
+	// Found once by a search of all live workflows, then remembered.
+	if v, ok := s.routes.Load(scope); ok {
+		if f := v.(*flow); s.flow(f.id) == f {
+			return f
+		}
+		s.routes.Delete(scope) // stored as its workflow ended
+	}
 	var found *flow
 	s.flows.Range(func(_, v any) bool {
 		if f := v.(*flow); f.started(scope) {
@@ -151,6 +159,9 @@ func (s *sink) lookup(wf, scope string) *flow {
 		}
 		return found == nil
 	})
+	if found != nil {
+		s.routes.Store(scope, found)
+	}
 	return found
 }
 
@@ -521,6 +532,12 @@ func (f *flow) finish(line []byte, e *entry) usage {
 		f.s.done.Store(f.id, f)
 	}
 	f.s.flows.Delete(f.id)
+	f.s.routes.Range(func(id, v any) bool {
+		if v == f {
+			f.s.routes.Delete(id)
+		}
+		return true
+	})
 	f.mu.Lock()
 	if !f.revived {
 		f.t = nil // the journal keeps it, for late records
