@@ -92,6 +92,25 @@ func run(t *testing.T, call func(ctx context.Context, client *http.Client)) (act
 	return tree.Actions[0], written
 }
 
+// assertCall checks what every call of the tests logs: the action op,
+// completed, with the prompt input, "Paris.", 120 (100 cached) and 3
+// tokens costing cost, and no secret in what was written. It returns the
+// action's attrs.
+func assertCall(t *testing.T, a map[string]any, written, op, input string, cost float64) map[string]any {
+	t.Helper()
+	assert.Equal(t, op, a["name"])
+	assert.Equal(t, "completed", a["status"])
+	assert.Equal(t, input, a["input"])
+	assert.Equal(t, "Paris.", a["output"])
+	usage := a["usage"].(map[string]any)
+	assert.EqualValues(t, 120, usage["input_tokens"])
+	assert.EqualValues(t, 100, usage["cached_input_tokens"])
+	assert.EqualValues(t, 3, usage["output_tokens"])
+	assert.InDelta(t, cost, usage["cost_usd"], 1e-12)
+	assert.NotContains(t, written, "SECRET")
+	return a["attrs"].(map[string]any)
+}
+
 func TestOpenAISDK(t *testing.T) {
 	srv := fakeAPI(t)
 	newClient := func(hc *http.Client) openai.Client {
@@ -157,21 +176,11 @@ func TestOpenAISDK(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, "Paris.", out, "the SDK reads the answer as without slogwf")
 			})
-			assert.Equal(t, tt.op, a["name"])
-			assert.Equal(t, "completed", a["status"])
-			assert.Equal(t, tt.input, a["input"])
-			assert.Equal(t, "Paris.", a["output"])
-			attrs := a["attrs"].(map[string]any)
+			attrs := assertCall(t, a, written, tt.op, tt.input, (20*2.5+100*1.25+3*10)/1e6)
 			assert.Equal(t, "gpt-4o-2024-08-06", attrs["model"])
 			assert.Equal(t, "gpt-4o", attrs["request_model"])
 			assert.EqualValues(t, 200, attrs["http_status"])
 			assert.EqualValues(t, 1, attrs["attempt"])
-			usage := a["usage"].(map[string]any)
-			assert.EqualValues(t, 120, usage["input_tokens"])
-			assert.EqualValues(t, 100, usage["cached_input_tokens"])
-			assert.EqualValues(t, 3, usage["output_tokens"])
-			assert.InDelta(t, (20*2.5+100*1.25+3*10)/1e6, usage["cost_usd"], 1e-12)
-			assert.NotContains(t, written, "SECRET")
 		})
 	}
 }
@@ -204,19 +213,9 @@ func TestAnthropicSDK(t *testing.T) {
 				require.NotEmpty(t, m.Content)
 				assert.Equal(t, "Paris.", m.Content[0].Text)
 			})
-			assert.Equal(t, "llm.messages", a["name"])
-			assert.Equal(t, "completed", a["status"])
-			assert.Equal(t, "system: Be brief.\nuser: Capital of France?", a["input"])
-			assert.Equal(t, "Paris.", a["output"])
-			attrs := a["attrs"].(map[string]any)
+			attrs := assertCall(t, a, written, "llm.messages", "system: Be brief.\nuser: Capital of France?", (20*3+100*0.3+3*15)/1e6)
 			assert.Equal(t, "claude-sonnet-4-20250514", attrs["model"])
 			assert.Equal(t, "anthropic", attrs["provider"])
-			usage := a["usage"].(map[string]any)
-			assert.EqualValues(t, 120, usage["input_tokens"])
-			assert.EqualValues(t, 100, usage["cached_input_tokens"])
-			assert.EqualValues(t, 3, usage["output_tokens"])
-			assert.InDelta(t, (20*3+100*0.3+3*15)/1e6, usage["cost_usd"], 1e-12)
-			assert.NotContains(t, written, "SECRET")
 		})
 	}
 }

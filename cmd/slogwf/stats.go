@@ -376,14 +376,16 @@ func statsByModel(root *treeNode, rs *statsRows) {
 func scopeCall(n *treeNode) (model string, t statsTally, ok bool) {
 	u := n.Usage
 	t = statsTally{calls: u.Calls, in: u.In, out: u.Out, cost: nanoUSD(u.CostUSD)}
+	less := func(calls, in, out int64, usd float64) {
+		t.calls, t.in, t.out, t.cost = t.calls-calls, t.in-in, t.out-out, t.cost-nanoUSD(usd)
+	}
 	for _, rec := range n.Records {
 		if u := rec.Usage; u != nil {
-			t.calls, t.in, t.out, t.cost = t.calls-u.Calls, t.in-u.In, t.out-u.Out, t.cost-nanoUSD(u.CostUSD)
+			less(u.Calls, u.In, u.Out, u.CostUSD)
 		}
 	}
 	for _, c := range n.children() {
-		u := c.Usage
-		t.calls, t.in, t.out, t.cost = t.calls-u.Calls, t.in-u.In, t.out-u.Out, t.cost-nanoUSD(u.CostUSD)
+		less(c.Usage.Calls, c.Usage.In, c.Usage.Out, c.Usage.CostUSD)
 	}
 	if t.calls <= 0 {
 		return "", t, false
