@@ -182,38 +182,43 @@ func (x *ids) merge(y *ids) {
 	}
 }
 
-var idKeys = [nKinds]string{WorkflowIDKey, IterationIDKey, InteractionIDKey, ActionIDKey}
-
-// idKind reports which scope kind key names, if any.
-func idKind(key string) (Kind, bool) {
-	for k, s := range idKeys {
-		if key == s {
-			return Kind(k), true
-		}
-	}
-	return 0, false
+// reservedKeys is the one table of the reserved keys, and of what each
+// says; meta.read reads them.
+var reservedKeys = [...]struct {
+	key  string
+	what reserved
+}{
+	{WorkflowIDKey, scopeID + reserved(KindWorkflow)},
+	{IterationIDKey, scopeID + reserved(KindIteration)},
+	{InteractionIDKey, scopeID + reserved(KindInteraction)},
+	{ActionIDKey, scopeID + reserved(KindAction)},
+	{SemanticKey, isSemantic},
+	{ModelKey, model},
+	{TokensKey, tokens},
+	{CachedTokensKey, cachedTokens},
+	{CostKey, cost},
 }
 
-// reserved reports whether meta.read uses attributes with key.
-func reserved(key string) bool {
-	switch key {
-	case WorkflowIDKey, IterationIDKey, InteractionIDKey, ActionIDKey,
-		SemanticKey, ModelKey, TokensKey, CachedTokensKey, CostKey:
-		return true
-	}
-	return false
-}
+// reserved is what an attribute with a reserved key says.
+type reserved uint8
 
-// routing reports whether a only routes its record; see meta.read.
-func routing(a slog.Attr) bool {
-	switch a.Key {
-	case WorkflowIDKey, IterationIDKey, InteractionIDKey, ActionIDKey, SemanticKey:
-		var m meta
-		a.Value = a.Value.Resolve()
-		return m.read(a)
+const (
+	isSemantic   reserved = iota + 1 // a semantic warning
+	model                            // usage: the model of an LLM call
+	tokens                           // usage: a group of input and output tokens
+	cachedTokens                     // usage: cached input tokens
+	cost                             // usage: the cost in US dollars
+	scopeID                          // scopeID+k: the ID of a scope of kind k
+)
+
+// reservedShapes holds, by length, the first bytes of the reserved keys
+// that long: most keys are none, and are told so without a comparison.
+var reservedShapes = func() (shapes [16][256 / 64]uint64) {
+	for _, r := range reservedKeys {
+		shapes[len(r.key)][r.key[0]/64] |= 1 << (r.key[0] % 64)
 	}
-	return false
-}
+	return shapes
+}()
 
 // meta is what slogwf reads from a record's own attributes.
 type meta struct {
@@ -222,31 +227,38 @@ type meta struct {
 	semantic bool
 }
 
-// read records a into m if its key is reserved, and reports whether a only
-// routes the record and so stays out of the tree's attrs.
-func (m *meta) read(a slog.Attr) (routing bool) {
-	switch a.Key {
-	case WorkflowIDKey, IterationIDKey, InteractionIDKey, ActionIDKey:
-		if a.Value.Kind() != slog.KindString {
+// read reads a into m when its key is reserved, and reports whether a
+// only routes its record, and so stays out of the tree's attrs.
+func (m *meta) read(a slog.Attr) (routes bool) {
+	k := a.Key
+	if len(k) == 0 || len(k) >= len(reservedShapes) || reservedShapes[len(k)][k[0]/64]&(1<<(k[0]%64)) == 0 {
+		return false
+	}
+	for _, r := range reservedKeys {
+		if r.key == k {
+			return m.readValue(r.what, a.Value.Resolve())
+		}
+	}
+	return false
+}
+
+func (m *meta) readValue(what reserved, v slog.Value) (routes bool) {
+	switch what {
+	case isSemantic:
+		if v.Kind() != slog.KindBool {
 			return false
 		}
-		k, _ := idKind(a.Key)
-		m.ids[k] = a.Value.String()
+		m.semantic = v.Bool()
 		return true
-	case SemanticKey:
-		if a.Value.Kind() == slog.KindBool {
-			m.semantic = a.Value.Bool()
-			return true
-		}
-	case ModelKey:
-		if a.Value.Kind() == slog.KindString && a.Value.String() != "" {
+	case model:
+		if v.Kind() == slog.KindString && v.String() != "" {
 			m.usage.calls = 1
-			m.usage.model = a.Value.String()
+			m.usage.model = v.String()
 		}
-	case TokensKey:
-		if a.Value.Kind() == slog.KindGroup {
+	case tokens:
+		if v.Kind() == slog.KindGroup {
 			m.usage.calls = 1
-			for _, t := range a.Value.Group() {
+			for _, t := range v.Group() {
 				switch t.Key {
 				case "input":
 					m.usage.in = intValue(t.Value)
@@ -255,16 +267,28 @@ func (m *meta) read(a slog.Attr) (routing bool) {
 				}
 			}
 		}
-	case CachedTokensKey:
-		m.usage.cached = intValue(a.Value)
-	case CostKey:
-		if a.Value.Kind() == slog.KindFloat64 {
-			m.usage.cost = toNano(a.Value.Float64())
+	case cachedTokens:
+		m.usage.cached = intValue(v)
+	case cost:
+		if v.Kind() == slog.KindFloat64 {
+			m.usage.cost = toNano(v.Float64())
 		} else {
-			m.usage.cost = toNano(float64(intValue(a.Value)))
+			m.usage.cost = toNano(float64(intValue(v)))
 		}
+	default: // a scope ID
+		if v.Kind() != slog.KindString {
+			return false
+		}
+		m.ids[what-scopeID] = v.String()
+		return true
 	}
 	return false
+}
+
+// routes reports whether a only routes its record; see meta.read.
+func routes(a slog.Attr) bool {
+	var m meta
+	return m.read(a)
 }
 
 func intValue(v slog.Value) int64 {

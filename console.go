@@ -102,8 +102,14 @@ func (c *console) Enabled(ctx context.Context, l slog.Level) bool {
 	return c.next.Enabled(ctx, l)
 }
 
+// Handle prints r without a scope path.
 func (c *console) Handle(ctx context.Context, r slog.Record) error {
-	sc, ev := fromContext(ctx)
+	return c.handle(ctx, r, path{}, nil)
+}
+
+// handle prints r, a record in the scope of path at, or the record of ev,
+// a scope's start or end.
+func (c *console) handle(ctx context.Context, r slog.Record, at path, ev *event) error {
 	semantic, rewrite := false, false
 	fast := c.fast != nil && (r.Level < LevelNotice || r.Level >= slog.LevelWarn) && r.Level >= slog.LevelDebug
 	r.Attrs(func(a slog.Attr) bool {
@@ -112,7 +118,7 @@ func (c *console) Handle(ctx context.Context, r slog.Record) error {
 		rewrite = rewrite || !fast && mustFix(a)
 		return true
 	})
-	var badge, open, path, shut, mark string
+	var badge, open, text, shut, mark string
 	msg := r.Message
 	if ev != nil {
 		mark, msg = c.eventText(ev)
@@ -123,17 +129,17 @@ func (c *console) Handle(ctx context.Context, r slog.Record) error {
 			badge = "\x1b[1;35mSEMANTIC\x1b[0m "
 		}
 	}
-	if sc != nil {
-		open, path, shut = "[", sc.prefix, "] "
+	if at.set {
+		open, text, shut = "[", at.text, "] "
 		if c.color {
-			open, shut = palette[sc.color], "]\x1b[0m "
+			open, shut = palette[at.color], "]\x1b[0m "
 		}
 	}
 	if fast {
-		r.Message = open + path + shut + mark + consoleMessage(msg)
+		r.Message = open + text + shut + mark + consoleMessage(msg)
 		return c.fast.Handle(ctx, r)
 	}
-	r.Message = c.nonce + badge + open + path + shut + mark + consoleMessage(msg)
+	r.Message = c.nonce + badge + open + text + shut + mark + consoleMessage(msg)
 	if rewrite {
 		r2 := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 		r.Attrs(func(a slog.Attr) bool {
@@ -420,6 +426,35 @@ func escape(s string, esc func(rest string, r rune, size int) string) string {
 		return s
 	}
 	return string(append(b, s[done:]...))
+}
+
+// path is the path of a scope on the console, escaped, and the color it is
+// drawn in; the zero path is none.
+type path struct {
+	text  string
+	color uint8
+	set   bool
+}
+
+// child returns the path of a scope of kind k, named name or numbered
+// number, under a scope of kind parent whose path is p; of a workflow when
+// p is the zero path.
+func (p path) child(parent, k Kind, name string, number int64) path {
+	if !p.set {
+		return path{text: consoleMessage(name), color: agentColor(name), set: true}
+	}
+	switch {
+	case k == KindIteration:
+		p.text += " it" + strconv.FormatInt(number, 10)
+	case parent >= KindInteraction:
+		p.text += ">" + consoleMessage(name)
+	default:
+		p.text += " " + consoleMessage(name)
+	}
+	if k == KindInteraction {
+		p.color = agentColor(name)
+	}
+	return p
 }
 
 // palette holds the colors of scope paths on the console, each with the

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -180,12 +179,11 @@ type Handler struct {
 	clean   *cleaner     // shared by all clones
 	capture int          // Options.MaxCapture
 
-	// Preformatted for the tree, as log/slog's commonHandler does.
-	groups []string // all groups from WithGroup
-	nOpen  int      // how many of them pre has opened
-	pre    []byte   // attributes from WithAttrs, as JSON members
-	ids    ids      // scope IDs named by WithAttrs
-	lost   loss     // in cleaning the attributes from WithAttrs
+	console *console // next, when New built a tint console; else nil
+
+	pre  preformat // by WithAttrs and WithGroup, for the journal and the tree
+	ids  ids       // scope IDs named by WithAttrs
+	lost loss      // in cleaning the attributes from WithAttrs
 }
 
 // New returns a Handler that writes a console (tint on os.Stderr unless
@@ -197,6 +195,7 @@ func New(opts *Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{next: newConsole(&o), level: o.Level, clean: newCleaner(&o), capture: o.MaxCapture}
+	h.console, _ = h.next.(*console)
 	var err error
 	if !o.Disabled {
 		if h.sink, err = openSink(&o); err != nil {
@@ -273,46 +272,83 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	r, lost := h.clean.record(r)
 	sc, ev := fromContext(ctx)
 	if ev != nil {
-		return h.handleEvent(ctx, ev, r, lost)
+		return h.handleScopeEvent(ctx, ev, r, lost)
 	}
-	in, late := sc.open()
-	next := r
-	if late {
-		next = r.Clone()
-		next.AddAttrs(slog.Bool("late", true))
-	}
-	err := h.next.Handle(ctx, next)
-	if h.sink != nil && (sc != nil || h.ids != ids{} || r.NumAttrs() > 0) {
+	var m meta
+	rt := h.route(sc, r, &m)
+	if rt.flow != nil {
 		lost.add(h.lost)
-		h.sink.record(h, in, late, r, lost)
+		buf := newBuffer()
+		var e entry
+		*buf, e = appendRecordLine(*buf, &rt, r, &m, &h.pre, lost)
+		rt.flow.add(*buf, &e, nil)
+		buf.free()
 	}
-	return err
+	if rt.late {
+		r = r.Clone()
+		r.AddAttrs(slog.Bool("late", true))
+	}
+	if h.console != nil {
+		return h.console.handle(ctx, r, rt.path, nil)
+	}
+	return h.next.Handle(ctx, r)
 }
 
-func (h *Handler) handleEvent(ctx context.Context, ev *event, r slog.Record, lost loss) error {
+// route returns where r, logged in scope sc, goes, and reads into m what
+// r's own attributes say to slogwf.
+func (h *Handler) route(sc *Scope, r slog.Record, m *meta) route {
+	if h.sink == nil || sc == nil && h.ids == (ids{}) && r.NumAttrs() == 0 {
+		in, late := sc.open()
+		if in == nil {
+			return route{}
+		}
+		return route{path: in.path, late: late}
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		m.read(a)
+		return true
+	})
+	x := m.ids
+	x.merge(&h.ids)
+	rt := h.sink.route(sc, &x)
+	if rt.flow != nil {
+		h.sink.prices.fill(&m.usage)
+	}
+	return rt
+}
+
+// handleScopeEvent adds the start or end of a scope to its workflow, and
+// passes its record on to next: an end with the scope's duration and the
+// usage of its subtree.
+func (h *Handler) handleScopeEvent(ctx context.Context, ev *event, r slog.Record, lost loss) error {
 	var extra []slog.Attr
 	if h.sink != nil && ev.scope.wf != nil {
 		extra = h.sink.event(ev, r, lost)
 	}
-	return handleEvent(ctx, h.next, ev, r, extra)
-}
-
-// handleEvent passes the record of a scope's start or end on to next, an
-// end with the scope's duration and extra attributes.
-func handleEvent(ctx context.Context, next slog.Handler, ev *event, r slog.Record, extra []slog.Attr) error {
-	if !next.Enabled(ctx, r.Level) {
+	if !h.next.Enabled(ctx, r.Level) {
 		return nil
 	}
-	if ev.end {
-		r = r.Clone()
-		if !ev.scope.start.IsZero() {
-			// Wall clock, as in the journal, whose replay shows the same.
-			d := r.Time.Round(0).Sub(ev.scope.start.Round(0))
-			r.AddAttrs(slog.Duration("dur", roundDuration(d)))
-		}
-		r.AddAttrs(extra...)
+	r = endRecord(r, ev, extra)
+	if h.console != nil {
+		return h.console.handle(ctx, r, ev.scope.path, ev)
 	}
-	return next.Handle(ctx, r)
+	return h.next.Handle(ctx, r)
+}
+
+// endRecord returns r, the record of ev, as the console shows it: of an
+// end, with the scope's duration and extra attributes.
+func endRecord(r slog.Record, ev *event, extra []slog.Attr) slog.Record {
+	if !ev.end {
+		return r
+	}
+	r = r.Clone()
+	if !ev.scope.start.IsZero() {
+		// Wall clock, as in the journal, whose replay shows the same.
+		d := r.Time.Round(0).Sub(ev.scope.start.Round(0))
+		r.AddAttrs(slog.Duration("dur", roundDuration(d)))
+	}
+	r.AddAttrs(extra...)
+	return r
 }
 
 // roundDuration rounds d to about 4 significant digits, as a person reads
@@ -325,25 +361,6 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(unit)
 }
 
-// appendAttrs appends the attributes of r, after those of WithAttrs, as the
-// "attrs" member of a record in the tree; nothing when there are none.
-func (h *Handler) appendAttrs(b []byte, r slog.Record) []byte {
-	n := len(b)
-	b = append(b, `,"attrs":{`...)
-	e := attrEncoder{b: append(b, h.pre...), groups: slices.Clip(h.groups), open: h.nOpen, sep: len(h.pre) > 0}
-	r.Attrs(func(a slog.Attr) bool {
-		if !routing(a) {
-			e.attr(a)
-		}
-		return true
-	})
-	e.closeAll()
-	if len(e.b) == n+len(`,"attrs":{`) {
-		return e.b[:n]
-	}
-	return append(e.b, '}')
-}
-
 func (h *Handler) clone() *Handler {
 	return &Handler{
 		next:    h.next,
@@ -351,9 +368,8 @@ func (h *Handler) clone() *Handler {
 		sink:    h.sink, // shared among all clones
 		clean:   h.clean,
 		capture: h.capture,
-		groups:  slices.Clip(h.groups),
-		nOpen:   h.nOpen,
-		pre:     slices.Clip(h.pre),
+		console: h.console,
+		pre:     h.pre.clip(),
 		ids:     h.ids,
 		lost:    h.lost,
 	}
@@ -368,20 +384,28 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	h2 := h.clone()
 	attrs = h.clean.attrs(attrs, &h2.lost)
 	h2.next = h.next.WithAttrs(attrs)
+	if h.console != nil {
+		h2.console = h2.next.(*console)
+	}
 	if h.sink == nil {
 		return h2
 	}
-	e := attrEncoder{b: h2.pre, groups: h2.groups, open: h.nOpen, sep: len(h.pre) > 0}
+	e := attrEncoder{b: h2.pre.attrs, groups: h2.pre.groups, open: h.pre.open, sep: len(h.pre.attrs) > 0}
 	for _, a := range attrs {
-		if k, ok := idKind(a.Key); ok {
-			if v := a.Value.Resolve(); v.Kind() == slog.KindString {
-				h2.ids[k] = v.String()
-				continue
+		// Scope IDs route the records; other reserved keys are read from
+		// the records' own attributes only.
+		var m meta
+		if m.read(a) && m.ids != (ids{}) {
+			for k, id := range m.ids {
+				if id != "" {
+					h2.ids[k] = id
+				}
 			}
+			continue
 		}
 		e.attr(a)
 	}
-	h2.pre, h2.nOpen = e.b, e.open
+	h2.pre.attrs, h2.pre.open = e.b, e.open
 	return h2
 }
 
@@ -393,13 +417,16 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := h.clone()
 	h2.next = h.next.WithGroup(name)
+	if h.console != nil {
+		h2.console = h2.next.(*console)
+	}
 	if h.clean.red.secretKey(name) {
 		h2.clean = h.clean.hidingAll()
 	}
-	if len(h.groups) < maxDepth {
+	if len(h.pre.groups) < maxDepth {
 		// Deeper groups the tree leaves out, as it cuts groups of
 		// attributes: JSON readers give up at 10,000 levels.
-		h2.groups = append(h2.groups, name)
+		h2.pre.groups = append(h2.pre.groups, name)
 	}
 	return h2
 }

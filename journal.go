@@ -163,6 +163,60 @@ func (e *entry) decode(line []byte) error {
 	return nil
 }
 
+// preformat is what WithAttrs and WithGroup preformatted of the
+// attributes of a Handler's records, for the journal and the tree, as
+// log/slog's commonHandler does.
+type preformat struct {
+	groups []string // all groups from WithGroup
+	open   int      // how many of them attrs has opened
+	attrs  []byte   // attributes from WithAttrs, as JSON members
+}
+
+// clip returns p for a clone of its Handler, whose appends must not reach
+// the arrays p holds.
+func (p preformat) clip() preformat {
+	return preformat{groups: slices.Clip(p.groups), open: p.open, attrs: slices.Clip(p.attrs)}
+}
+
+// appendAttrs appends the attributes of r, after those of p, as the
+// "attrs" member of a record; nothing when there are none. It leaves out
+// the attributes that only route the record.
+func (p *preformat) appendAttrs(b []byte, r slog.Record) []byte {
+	n := len(b)
+	b = append(b, `,"attrs":{`...)
+	e := attrEncoder{b: append(b, p.attrs...), groups: p.groups, open: p.open, sep: len(p.attrs) > 0}
+	r.Attrs(func(a slog.Attr) bool {
+		if !routes(a) {
+			e.attr(a)
+		}
+		return true
+	})
+	e.closeAll()
+	if len(e.b) == n+len(`,"attrs":{`) {
+		return e.b[:n]
+	}
+	return append(e.b, '}')
+}
+
+// appendRecordLine appends the journal line of record r, going by route
+// rt, with what m read of its attributes, those of pre, and what cleaning
+// lost of it; and returns its entry.
+func appendRecordLine(b []byte, rt *route, r slog.Record, m *meta, pre *preformat, lost loss) ([]byte, entry) {
+	if rt.in != nil && lost == (loss{}) {
+		b = append(b, rt.in.head...)
+	} else {
+		b = appendRecordHead(b, rt.flow.id, rt.scope, lost)
+	}
+	n := len(b)
+	b = append(b, `"time":`...)
+	b = appendTime(b, validTime(r.Time))
+	b = appendBodyHead(b, r.Level, r.Message, m.semantic, rt.late, m.usage)
+	b = pre.appendAttrs(b, r)
+	body := b[n:]
+	b = append(b, '}', '\n')
+	return b, entry{Ev: evRecord, Scope: rt.scope, Semantic: m.semantic, Late: rt.late, level: r.Level, body: body, use: m.usage, lost: lost}
+}
+
 // appendBody appends the record of e as the handler wrote it.
 func appendBody(b []byte, e *entry) []byte {
 	b = append(b, `"time":`...)

@@ -100,7 +100,13 @@ func (p *Printer) Print(ev *Event, show func(*Event) bool) error {
 	}
 	if e.Ev == evRecord {
 		r.AddAttrs(jsonAttrs(e.Attrs)...)
-		return p.console.Handle(context.WithValue(ctx, ctxKey{}, s), r)
+		if e.Late {
+			r.AddAttrs(slog.Bool("late", true))
+		}
+		if c, ok := p.console.(*console); ok {
+			return c.handle(ctx, r, s.path, nil)
+		}
+		return p.console.Handle(ctx, r)
 	}
 	// The journal keeps input and output apart from the attrs; they come
 	// first, as callers (and Interact) most often put them.
@@ -119,7 +125,11 @@ func (p *Printer) Print(ev *Event, show func(*Event) bool) error {
 	if sev.end {
 		extra = usageAttrs(p.b.trees[e.Wf].usageOf(s.id), fresh)
 	}
-	return handleEvent(context.WithValue(ctx, ctxKey{}, sev), p.console, sev, r, extra)
+	r = endRecord(r, sev, extra)
+	if c, ok := p.console.(*console); ok {
+		return c.handle(ctx, r, s.path, sev)
+	}
+	return p.console.Handle(ctx, r)
 }
 
 // start returns the scope that the start event e begins.

@@ -55,6 +55,7 @@ func TestPrinterPrintsTheJournalAsTheConsoleDid(t *testing.T) {
 		_, act := slogwf.StartAction(iaCtx, "tool")
 		act.Fail(errors.New("broke"))
 		ia.End(slogwf.OutputKey, []string{"fly", "walk"}, "note", "n")
+		s.log.InfoContext(iaCtx, "after its end")
 		_, open := slogwf.StartInteraction(ctx, "worker")
 		it.End()
 		open.End()

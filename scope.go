@@ -75,9 +75,8 @@ type Scope struct {
 	ctx    context.Context
 	logger *slog.Logger
 
-	prefix string // console path, escaped
-	color  uint8  // palette index of the path
-	head   string // of its records' journal lines: appendRecordHead
+	path path   // on the console
+	head string // of its records' journal lines: appendRecordHead
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
@@ -210,26 +209,14 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 }
 
 // place sets what follows from the scope's parent: its workflow, and its
-// path and color on the console.
+// path on the console.
 func (s *Scope) place() {
-	p := s.parent
-	if p == nil {
+	if p := s.parent; p == nil {
 		s.wf = s
-		s.prefix = consoleMessage(s.name)
-		s.color = agentColor(s.name)
+		s.path = path{}.child(0, KindWorkflow, s.name, 0)
 	} else {
-		s.wf, s.prefix, s.color = p.wf, p.prefix, p.color
-		switch {
-		case s.kind == KindIteration:
-			s.prefix += " it" + strconv.FormatInt(s.number, 10)
-		case p.kind >= KindInteraction:
-			s.prefix += ">" + consoleMessage(s.name)
-		default:
-			s.prefix += " " + consoleMessage(s.name)
-		}
-		if s.kind == KindInteraction {
-			s.color = agentColor(s.name)
-		}
+		s.wf = p.wf
+		s.path = p.path.child(p.kind, s.kind, s.name, s.number)
 	}
 	s.head = string(appendRecordHead(nil, s.wf.id, s.id, loss{}))
 }

@@ -165,58 +165,51 @@ func (s *sink) lookup(wf, scope string) *flow {
 	return found
 }
 
-// record adds a record, logged in scope sc (or none), to its workflow: the
-// one its attributes name, else the one of sc, late if sc had ended.
-func (s *sink) record(h *Handler, sc *Scope, late bool, r slog.Record, lost loss) {
-	var m meta
-	r.Attrs(func(a slog.Attr) bool {
-		if reserved(a.Key) {
-			a.Value = a.Value.Resolve()
-			m.read(a)
-		}
-		return true
-	})
-	s.prices.fill(&m.usage)
-	x := m.ids
-	x.merge(&h.ids)
+// route is where a record goes. It is decided once, by sink.route, and
+// the journal, the tree and the console all follow it.
+type route struct {
+	flow  *flow  // nil: the console only
+	scope string // ID of the node
+	in    *Scope // the node, when this process holds it; else nil
+	path  path   // of the node on the console
+	late  bool   // logged after the node or a scope above it had ended
+}
+
+// route returns where a record logged in scope sc (or none) goes that
+// names the scopes x by their IDs. The IDs win over the context: a
+// record goes to the scope they name in a live workflow; else to the
+// innermost scope of sc that is open, late if sc had ended; else, late, to
+// the workflow they name after its end.
+func (s *sink) route(sc *Scope, x *ids) route {
+	in, late := sc.open()
 	wf, scope := x.innermost()
-	var f *flow
 	if scope != "" {
-		f, late = s.lookup(wf, scope), false
-	}
-	if f == nil && sc != nil && sc.wf != nil {
-		f, scope = s.flowFor(sc), sc.id
-		if f == nil && late && sc == sc.wf {
-			f = s.ended(sc.id)
+		if f := s.lookup(wf, scope); f != nil {
+			return f.routeTo(scope, sc, false)
 		}
 	}
-	if f == nil && wf != "" {
+	if in != nil && in.wf != nil {
+		f := s.flowFor(in)
+		if f == nil && late && in == in.wf {
+			f = s.ended(in.id)
+		}
+		if f != nil {
+			return route{flow: f, scope: in.id, in: in, path: in.path, late: late}
+		}
+	}
+	if wf != "" {
 		// Named by its ID after its end, with no live scope around: the
 		// workflow takes it late. (Of a scope ID alone, the workflow is
 		// not known once it ended: it keeps no tree.)
-		f, late = s.ended(wf), true
+		if f := s.ended(wf); f != nil {
+			return f.routeTo(scope, sc, true)
+		}
 	}
-	if f == nil {
-		return
+	rt := route{late: late}
+	if in != nil {
+		rt.path = in.path
 	}
-
-	buf := newBuffer()
-	defer buf.free()
-	var b []byte
-	if sc != nil && sc.wf != nil && sc.id == scope && sc.wf.id == f.id && lost == (loss{}) {
-		b = append(*buf, sc.head...)
-	} else {
-		b = appendRecordHead(*buf, f.id, scope, lost)
-	}
-	n := len(b)
-	b = append(b, `"time":`...)
-	b = appendTime(b, validTime(r.Time))
-	b = appendBodyHead(b, r.Level, r.Message, m.semantic, late, m.usage)
-	b = h.appendAttrs(b, r)
-	body := b[n:]
-	b = append(b, '}', '\n')
-	*buf = b
-	f.add(b, &entry{Ev: evRecord, Scope: scope, Semantic: m.semantic, Late: late, level: r.Level, body: body, use: m.usage, lost: lost}, nil)
+	return rt
 }
 
 // ended returns the workflow id that ended, if it has.
@@ -258,7 +251,7 @@ func (s *sink) event(ev *event, r slog.Record, lost loss) (extra []slog.Attr) {
 	case sc.kind == KindWorkflow:
 		return usageAttrs(f.finish(*buf, e), true)
 	case !ev.end:
-		f.add(*buf, e, nil)
+		f.start(sc, *buf, e)
 		return nil
 	}
 	f.add(*buf, e, func(t *tree, fresh bool) { extra = usageAttrs(t.usageOf(sc.id), fresh) })
@@ -407,10 +400,34 @@ type flow struct {
 	timer     *time.Timer
 	cost      time.Duration    // of the last snapshot
 	merged    map[string]int64 // journals of other processes: bytes read
+	paths     map[string]path  // of the scopes started here, until the end
 
 	finished chan struct{} // closed once the final tree is written
 	wmu      sync.Mutex    // one tree file write at a time, in order
 	over     atomic.Bool   // ended: a snapshot being written gives way
+}
+
+// routeTo returns the route to scope id of f, of a record logged in
+// scope sc: the Scope of id is sc's or one above it, or else only its path
+// is known, from its start in this process; of a scope it does not know,
+// the console shows the workflow's path.
+func (f *flow) routeTo(id string, sc *Scope, late bool) route {
+	for p := sc; p != nil; p = p.parent {
+		if p.id == id && p.wf.id == f.id {
+			return route{flow: f, scope: id, in: p, path: p.path, late: late}
+		}
+	}
+	rt := route{flow: f, scope: id, late: late}
+	f.mu.Lock()
+	p, ok := f.paths[id]
+	f.mu.Unlock()
+	switch {
+	case ok:
+		rt.path = p
+	case f.wf != nil:
+		rt.path = f.wf.path
+	}
+	return rt
 }
 
 // started reports whether scope id of the workflow started here.
@@ -424,6 +441,19 @@ func (f *flow) started(id string) bool {
 	return n != nil && n.started
 }
 
+// start adds the start of scope sc, and keeps its path for the records
+// its ID alone routes.
+func (f *flow) start(sc *Scope, line []byte, e *entry) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.addLocked(line, e, nil) {
+		if f.paths == nil {
+			f.paths = map[string]path{}
+		}
+		f.paths[sc.id] = sc.path
+	}
+}
+
 // add writes line to the journal and applies e to the tree, then calls
 // after, if any, with the tree and whether e changed it. It reports false
 // and does nothing when the workflow has ended, but for a record, which
@@ -431,6 +461,10 @@ func (f *flow) started(id string) bool {
 func (f *flow) add(line []byte, e *entry, after func(t *tree, fresh bool)) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.addLocked(line, e, after)
+}
+
+func (f *flow) addLocked(line []byte, e *entry, after func(t *tree, fresh bool)) bool {
 	if f.ended && (e.Ev != evRecord || !f.revive()) {
 		return false
 	}
@@ -542,6 +576,7 @@ func (f *flow) finish(line []byte, e *entry) usage {
 	if !f.revived {
 		f.t = nil // the journal keeps it, for late records
 	}
+	f.paths = nil
 	f.mu.Unlock()
 	close(f.finished)
 	return u
