@@ -58,11 +58,6 @@ type Options struct {
 	// a price of its own has the price of the name without it.
 	Prices Prices
 
-	// Bytes of each prompt and completion that [Transport] keeps, cut at a
-	// character boundary and flagged "truncated" (Default: 8192);
-	// negative: none.
-	MaxCapture int
-
 	// When journals and tree files reach stable storage (Default: SyncNone).
 	Sync SyncMode
 
@@ -75,35 +70,35 @@ type Options struct {
 	// "…[truncated N bytes]" (Default: 64 KiB; negative: no limit).
 	MaxValue int
 
-	// The following configure the console of New; NewHandler ignores them.
+	// The following configure the console that New builds; NewHandler,
+	// whose console is the handler it is given, ignores them.
 
-	// Console output (Default: os.Stderr).
+	// Console output (Default: os.Stderr). New only.
 	Console io.Writer
 
-	// Console format (Default: FormatTint).
+	// Console format (Default: FormatTint). New only.
 	Format Format
 
-	// When the tint console is colored (Default: ColorAuto).
+	// When the tint console is colored (Default: ColorAuto). New only.
 	Color ColorMode
 
 	// Minimum level of the console and the tree
-	// (Default: $SLOGWF_LEVEL, else slog.LevelInfo).
+	// (Default: $SLOGWF_LEVEL, else slog.LevelInfo). New only: with
+	// NewHandler, the next handler's Enabled decides.
 	Level slog.Leveler
 
-	// Add the source position to console lines (Default: false).
+	// Add the source position to console lines (Default: false). New only.
 	AddSource bool
 
-	// Time format of the tint console (Default: "15:04:05.000").
+	// Time format of the tint console (Default: "15:04:05.000"). New only.
 	TimeFormat string
 
 	// ReplaceAttr rewrites the console's attributes, time, level and
 	// source, as in slog.HandlerOptions; not the message, which slogwf
 	// builds from the scope path and the record's. slogwf escapes what it
-	// returns.
+	// returns. New only.
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 }
-
-const defaultMaxCapture = 8 << 10
 
 // treeDefaults fills in the defaults and environment of the tree options.
 func (o *Options) treeDefaults() error {
@@ -115,9 +110,6 @@ func (o *Options) treeDefaults() error {
 	}
 	if o.SnapshotInterval <= 0 {
 		o.SnapshotInterval = time.Second
-	}
-	if o.MaxCapture == 0 {
-		o.MaxCapture = defaultMaxCapture
 	}
 	v := os.Getenv("SLOGWF_DISABLE")
 	switch strings.ToLower(v) {
@@ -173,11 +165,10 @@ func copyOf(opts *Options) Options {
 // all handlers derived from it with WithAttrs and WithGroup share one set of
 // trees.
 type Handler struct {
-	next    slog.Handler
-	level   slog.Leveler // of next, when New built it; else next says
-	sink    *sink        // nil when the tree is off
-	clean   *cleaner     // shared by all clones
-	capture int          // Options.MaxCapture
+	next  slog.Handler
+	level slog.Leveler // of next, when New built it; else next says
+	sink  *sink        // nil when the tree is off
+	clean *cleaner     // shared by all clones
 
 	console *console // next, when New built a tint console; else nil
 
@@ -194,7 +185,7 @@ func New(opts *Options) (*Handler, error) {
 	if err := cmp.Or(o.treeDefaults(), o.consoleDefaults()); err != nil {
 		return nil, err
 	}
-	h := &Handler{next: newConsole(&o), level: o.Level, clean: newCleaner(&o), capture: o.MaxCapture}
+	h := &Handler{next: newConsole(&o), level: o.Level, clean: newCleaner(&o)}
 	h.console, _ = h.next.(*console)
 	var err error
 	if !o.Disabled {
@@ -215,7 +206,7 @@ func NewHandler(next slog.Handler, opts *Options) *Handler {
 	if err != nil {
 		fmt.Fprintln(o.ErrorOutput, err)
 	}
-	h := &Handler{next: next, clean: newCleaner(&o), capture: o.MaxCapture}
+	h := &Handler{next: next, clean: newCleaner(&o)}
 	if !o.Disabled {
 		if h.sink, err = openSink(&o); err != nil {
 			fmt.Fprintln(o.ErrorOutput, err)
@@ -367,7 +358,6 @@ func (h *Handler) clone() *Handler {
 		level:   h.level,
 		sink:    h.sink, // shared among all clones
 		clean:   h.clean,
-		capture: h.capture,
 		console: h.console,
 		pre:     h.pre.clip(),
 		ids:     h.ids,

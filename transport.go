@@ -26,8 +26,8 @@ import (
 // under the innermost scope of the context; outside a workflow it is one
 // record. Either way it carries the provider, the model requested and the
 // model that answered, the HTTP status, the tokens, the time to the
-// response's headers, the prompt and the completion (see
-// [Options.MaxCapture]), and the error of a failed call. The action lasts
+// response's headers, the prompt and the completion (see [WithCapture]),
+// and the error of a failed call. The action lasts
 // until the response body reaches its end or is closed; its cost comes from
 // [Options.Prices].
 //
@@ -40,7 +40,7 @@ import (
 //
 //	client := &http.Client{Transport: slogwf.Transport(nil)}
 func Transport(next http.RoundTripper, opts ...TransportOption) http.RoundTripper {
-	t := &transport{next: next}
+	t := &transport{next: next, capture: defaultCapture}
 	if t.next == nil {
 		t.next = http.DefaultTransport
 	}
@@ -53,15 +53,25 @@ func Transport(next http.RoundTripper, opts ...TransportOption) http.RoundTrippe
 // TransportOption configures a [Transport].
 type TransportOption func(*transport)
 
-// WithoutCapture keeps the prompts and completions of a Transport's calls
-// out of the log, whatever [Options.MaxCapture] says.
-func WithoutCapture() TransportOption {
-	return func(t *transport) { t.noCapture = true }
+// defaultCapture is how many bytes of each prompt and completion a
+// Transport keeps by default.
+const defaultCapture = 8 << 10
+
+// WithCapture keeps up to n bytes of the prompt and of the completion of
+// each call, cut at a character boundary and flagged "truncated" (Default:
+// 8 KiB); n <= 0 keeps none. The transport applies it itself, whatever
+// handler its calls are logged through and however that is wrapped.
+func WithCapture(n int) TransportOption {
+	return func(t *transport) { t.capture = max(n, 0) }
 }
 
+// WithoutCapture keeps the prompts and completions of a Transport's calls
+// out of the log: WithCapture(0).
+func WithoutCapture() TransportOption { return WithCapture(0) }
+
 type transport struct {
-	next      http.RoundTripper
-	noCapture bool
+	next    http.RoundTripper
+	capture int // bytes of each prompt and completion kept
 }
 
 // maxParse bounds the bytes of a request, a response, or a line of a stream
@@ -73,7 +83,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req) // not a call; next says why
 	}
 	ctx := req.Context()
-	c := &call{ctx: ctx, start: time.Now(), capture: t.capture(ctx), url: req.URL}
+	c := &call{ctx: ctx, start: time.Now(), capture: t.capture, url: req.URL}
 	c.api = apiOf(req)
 	// The official OpenAI and Anthropic SDKs say which retry a request is.
 	if n, err := strconv.Atoi(req.Header.Get("X-Stainless-Retry-Count")); err == nil && n >= 0 {
@@ -106,18 +116,6 @@ func (t *transport) CloseIdleConnections() {
 	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
-}
-
-// capture returns how many bytes of prompt and completion to keep: those
-// of the slogwf Handler behind the context's logger.
-func (t *transport) capture(ctx context.Context) int {
-	if t.noCapture {
-		return 0
-	}
-	if h, ok := loggerFrom(ctx).Handler().(*Handler); ok {
-		return max(h.capture, 0)
-	}
-	return defaultMaxCapture
 }
 
 // api is what the transport knows of an endpoint.
