@@ -2,7 +2,8 @@ package slogwf
 
 import (
 	"log/slog"
-	"math"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // Reserved attribute keys. slogwf reads them from the attributes a record is
@@ -75,97 +76,12 @@ func InteractionID(id string) slog.Attr { return slog.String(InteractionIDKey, i
 // ActionID names the action a record belongs to.
 func ActionID(id string) slog.Attr { return slog.String(ActionIDKey, id) }
 
-// usage is token, cost and call usage, of one record or rolled up.
-type usage struct {
-	calls, in, out, cached int64
-	cost                   nanoUSD
-	model                  string // of one record or scope event; sums have none
-}
-
-// nanoUSD is an amount in 1e-9 US dollars. Integers sum exactly in any
-// order, so a tree rebuilt from a journal has the live tree's totals.
-type nanoUSD int64
-
-// maxCost bounds the cost of one record, so that sums cannot overflow.
-const maxCost = 1e6 // US dollars
-
-func toNano(usd float64) nanoUSD {
-	if math.IsNaN(usd) {
-		return 0
-	}
-	return nanoUSD(math.Round(max(-maxCost, min(usd, maxCost)) * 1e9))
-}
-
-func (n nanoUSD) usd() float64 { return float64(n) / 1e9 }
-
-func (u *usage) add(v usage) {
-	u.calls += v.calls
-	u.in += v.in
-	u.out += v.out
-	u.cached += v.cached
-	u.cost += v.cost
-}
-
-// Price is the price of a model in US dollars per million tokens.
-type Price struct {
-	Input       float64 // uncached input tokens
-	Output      float64
-	CachedInput float64 // input tokens read from the prompt cache (Default: Input)
-}
-
-// Prices are the prices of models, by model name.
-type Prices map[string]Price
-
-// fill sets the cost of u, if it has none, from the price of its model.
-func (p Prices) fill(u *usage) {
-	if u.cost != 0 || u.model == "" || len(p) == 0 {
-		return
-	}
-	price, ok := p.of(u.model)
-	if !ok {
-		return
-	}
-	cached := price.CachedInput
-	if cached == 0 {
-		cached = price.Input
-	}
-	in := max(u.in-u.cached, 0)
-	u.cost = toNano((float64(in)*price.Input + float64(u.cached)*cached + float64(u.out)*price.Output) / 1e6)
-}
-
-// of returns the price of model, or of model without a date or version at
-// its end: gpt-4o-2024-08-06, claude-3-5-sonnet-20241022,
-// claude-3-5-sonnet@20241022, gpt-4-0613, gemini-2.0-flash-001.
-func (p Prices) of(model string) (Price, bool) {
-	if price, ok := p[model]; ok {
-		return price, true
-	}
-	for _, date := range []string{"-0000-00-00", "-00000000", "@00000000", "-0000", "-000"} {
-		i := len(model) - len(date)
-		if i > 0 && isDate(model[i:], date) {
-			price, ok := p[model[:i]]
-			return price, ok
-		}
-	}
-	return Price{}, false
-}
-
-// isDate reports whether s has the shape of pattern, 0 standing for a digit.
-func isDate(s, pattern string) bool {
-	for i := range len(pattern) {
-		if pattern[i] == '0' && !('0' <= s[i] && s[i] <= '9') || pattern[i] != '0' && s[i] != pattern[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // ids are the scope IDs named by attributes, by kind.
 type ids [nKinds]string
 
 // innermost returns the workflow and the innermost scope the IDs name.
 func (x *ids) innermost() (wf, scope string) {
-	for k := int(nKinds) - 1; k >= 0; k-- {
+	for k := nKinds - 1; k >= KindWorkflow; k-- {
 		if x[k] != "" {
 			return x[KindWorkflow], x[k]
 		}
@@ -223,7 +139,7 @@ var reservedShapes = func() (shapes [16][256 / 64]uint64) {
 // meta is what slogwf reads from a record's own attributes.
 type meta struct {
 	ids      ids
-	usage    usage
+	usage    tree.Usage
 	semantic bool
 }
 
@@ -252,28 +168,28 @@ func (m *meta) readValue(what reserved, v slog.Value) (routes bool) {
 		return true
 	case model:
 		if v.Kind() == slog.KindString && v.String() != "" {
-			m.usage.calls = 1
-			m.usage.model = v.String()
+			m.usage.Calls = 1
+			m.usage.Model = v.String()
 		}
 	case tokens:
 		if v.Kind() == slog.KindGroup {
-			m.usage.calls = 1
+			m.usage.Calls = 1
 			for _, t := range v.Group() {
 				switch t.Key {
 				case "input":
-					m.usage.in = intValue(t.Value)
+					m.usage.In = intValue(t.Value)
 				case "output":
-					m.usage.out = intValue(t.Value)
+					m.usage.Out = intValue(t.Value)
 				}
 			}
 		}
 	case cachedTokens:
-		m.usage.cached = intValue(v)
+		m.usage.Cached = intValue(v)
 	case cost:
 		if v.Kind() == slog.KindFloat64 {
-			m.usage.cost = toNano(v.Float64())
+			m.usage.Cost = tree.ToNano(v.Float64())
 		} else {
-			m.usage.cost = toNano(float64(intValue(v)))
+			m.usage.Cost = tree.ToNano(float64(intValue(v)))
 		}
 	default: // a scope ID
 		if v.Kind() != slog.KindString {

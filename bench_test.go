@@ -17,6 +17,7 @@ import (
 	"github.com/lmittmann/tint"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // The benchmarks compare slogwf with what a user would run instead, in one
@@ -310,14 +311,14 @@ var benchJournal = sync.OnceValue(func() [][]byte {
 func BenchmarkBuild(b *testing.B) {
 	lines := benchJournal()
 	perEvent(b, len(lines), func() {
-		bld := slogwf.NewBuilder()
+		bld := tree.NewBuilder()
 		for _, line := range lines {
 			if err := bld.Add(line); err != nil {
 				b.Fatal(err)
 			}
 		}
 		for _, id := range bld.Workflows() {
-			if len(bld.Tree(id)) == 0 {
+			if len(bld.JSON(id)) == 0 {
 				b.Fatal("no tree")
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // The linear-growth benchmarks take minutes, so they are left out of
@@ -46,13 +47,13 @@ func BenchmarkGrowth(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				bld := slogwf.NewBuilder()
+				bld := tree.NewBuilder()
 				if err := bld.ReadJournal(f, paths[0], func(err error) { b.Fatal(err) }); err != nil {
 					b.Fatal(err)
 				}
 				f.Close()
 				for _, id := range bld.Workflows() {
-					if err := os.WriteFile(filepath.Join(dir, bld.FileName(id)), bld.Tree(id), 0o600); err != nil {
+					if err := os.WriteFile(filepath.Join(dir, bld.FileName(id)), bld.JSON(id), 0o600); err != nil {
 						b.Fatal(err)
 					}
 				}

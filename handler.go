@@ -10,6 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/slogwf/slogwf/internal/buffer"
+	"github.com/slogwf/slogwf/internal/console"
+	"github.com/slogwf/slogwf/internal/jsonenc"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // Format is the format of the console that [New] builds.
@@ -136,7 +141,7 @@ func (o *Options) consoleDefaults() error {
 		return fmt.Errorf("slogwf: unknown console format %q", o.Format)
 	}
 	if o.TimeFormat == "" {
-		o.TimeFormat = "15:04:05.000"
+		o.TimeFormat = console.TimeFormat
 	}
 	if o.Level == nil {
 		o.Level = slog.LevelInfo
@@ -149,6 +154,26 @@ func (o *Options) consoleDefaults() error {
 		}
 	}
 	return nil
+}
+
+// newConsole returns the console of New, as o, whose defaults are filled
+// in, says.
+func newConsole(o *Options) slog.Handler {
+	switch o.Format {
+	case FormatJSON, FormatText:
+		replace := ReplaceLevel
+		if user := o.ReplaceAttr; user != nil {
+			replace = func(groups []string, a slog.Attr) slog.Attr { return ReplaceLevel(groups, user(groups, a)) }
+		}
+		ho := &slog.HandlerOptions{AddSource: o.AddSource, Level: o.Level, ReplaceAttr: replace}
+		if o.Format == FormatJSON {
+			return slog.NewJSONHandler(o.Console, ho)
+		}
+		return slog.NewTextHandler(o.Console, ho)
+	}
+	color := o.Color == ColorAlways || o.Color == ColorAuto && console.IsTerminal(o.Console) && os.Getenv("NO_COLOR") == ""
+	return console.New(o.Console, console.Options{Color: color, Level: o.Level, AddSource: o.AddSource,
+		TimeFormat: o.TimeFormat, ReplaceAttr: o.ReplaceAttr})
 }
 
 // copyOf returns a copy of opts, the zero Options for nil.
@@ -170,11 +195,11 @@ type Handler struct {
 	sink  *sink        // nil when the tree is off
 	clean *cleaner     // shared by all clones
 
-	console *console // next, when New built a tint console; else nil
+	console *console.Handler // next, when New built a tint console; else nil
 
 	pre  preformat // by WithAttrs and WithGroup, for the journal and the tree
 	ids  ids       // scope IDs named by WithAttrs
-	lost loss      // in cleaning the attributes from WithAttrs
+	lost tree.Loss // in cleaning the attributes from WithAttrs
 }
 
 // New returns a Handler that writes a console (tint on os.Stderr unless
@@ -186,7 +211,7 @@ func New(opts *Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{next: newConsole(&o), level: o.Level, clean: newCleaner(&o)}
-	h.console, _ = h.next.(*console)
+	h.console, _ = h.next.(*console.Handler)
 	var err error
 	if !o.Disabled {
 		if h.sink, err = openSink(&o); err != nil {
@@ -232,7 +257,7 @@ func (h *Handler) TreeFile(s *Scope) string {
 	if h.sink == nil || s == nil || s.wf == nil {
 		return ""
 	}
-	return filepath.Join(h.sink.root.Name(), fileBase(s.wf.name, s.wf.id)+".json")
+	return filepath.Join(h.sink.root.Name(), tree.FileBase(s.wf.name, s.wf.id)+".json")
 }
 
 // Enabled reports whether the next handler is enabled for l, and is always
@@ -268,19 +293,19 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var m meta
 	rt := h.route(sc, r, &m)
 	if rt.flow != nil {
-		lost.add(h.lost)
-		buf := newBuffer()
-		var e entry
+		lost.Add(h.lost)
+		buf := buffer.New()
+		var e tree.Event
 		*buf, e = appendRecordLine(*buf, &rt, r, &m, &h.pre, lost)
 		rt.flow.add(*buf, &e, nil)
-		buf.free()
+		buf.Free()
 	}
 	if rt.late {
 		r = r.Clone()
 		r.AddAttrs(slog.Bool("late", true))
 	}
 	if h.console != nil {
-		return h.console.handle(ctx, r, rt.path, nil)
+		return h.console.HandleAt(ctx, r, rt.path, console.ScopeEvent{})
 	}
 	return h.next.Handle(ctx, r)
 }
@@ -311,45 +336,22 @@ func (h *Handler) route(sc *Scope, r slog.Record, m *meta) route {
 // handleScopeEvent adds the start or end of a scope to its workflow, and
 // passes its record on to next: an end with the scope's duration and the
 // usage of its subtree.
-func (h *Handler) handleScopeEvent(ctx context.Context, ev *event, r slog.Record, lost loss) error {
+func (h *Handler) handleScopeEvent(ctx context.Context, ev *scopeEvent, r slog.Record, lost tree.Loss) error {
 	var extra []slog.Attr
 	if h.sink != nil && ev.scope.wf != nil {
-		extra = h.sink.event(ev, r, lost)
+		extra = h.sink.scopeEvent(ev, r, lost)
 	}
 	if !h.next.Enabled(ctx, r.Level) {
 		return nil
 	}
-	r = endRecord(r, ev, extra)
+	if ev.end {
+		r = console.EndRecord(r, ev.scope.start, extra)
+	}
 	if h.console != nil {
-		return h.console.handle(ctx, r, ev.scope.path, ev)
+		sev := console.ScopeEvent{Kind: tree.Kind(ev.scope.kind), End: ev.end, Status: string(ev.status)}
+		return h.console.HandleAt(ctx, r, ev.scope.path, sev)
 	}
 	return h.next.Handle(ctx, r)
-}
-
-// endRecord returns r, the record of ev, as the console shows it: of an
-// end, with the scope's duration and extra attributes.
-func endRecord(r slog.Record, ev *event, extra []slog.Attr) slog.Record {
-	if !ev.end {
-		return r
-	}
-	r = r.Clone()
-	if !ev.scope.start.IsZero() {
-		// Wall clock, as in the journal, whose replay shows the same.
-		d := r.Time.Round(0).Sub(ev.scope.start.Round(0))
-		r.AddAttrs(slog.Duration("dur", roundDuration(d)))
-	}
-	r.AddAttrs(extra...)
-	return r
-}
-
-// roundDuration rounds d to about 4 significant digits, as a person reads
-// it: 2.11s, 177.7ms. The tree keeps the exact duration.
-func roundDuration(d time.Duration) time.Duration {
-	unit := time.Duration(1)
-	for d/unit >= 10000 {
-		unit *= 10
-	}
-	return d.Round(unit)
 }
 
 func (h *Handler) clone() *Handler {
@@ -375,12 +377,12 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	attrs = h.clean.attrs(attrs, &h2.lost)
 	h2.next = h.next.WithAttrs(attrs)
 	if h.console != nil {
-		h2.console = h2.next.(*console)
+		h2.console = h2.next.(*console.Handler)
 	}
 	if h.sink == nil {
 		return h2
 	}
-	e := attrEncoder{b: h2.pre.attrs, groups: h2.pre.groups, open: h.pre.open, sep: len(h.pre.attrs) > 0}
+	e := jsonenc.AttrEncoder{B: h2.pre.attrs, Groups: h2.pre.groups, Open: h.pre.open, Sep: len(h.pre.attrs) > 0}
 	for _, a := range attrs {
 		// Scope IDs route the records; other reserved keys are read from
 		// the records' own attributes only.
@@ -393,9 +395,9 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			}
 			continue
 		}
-		e.attr(a)
+		e.Attr(a)
 	}
-	h2.pre.attrs, h2.pre.open = e.b, e.open
+	h2.pre.attrs, h2.pre.open = e.B, e.Open
 	return h2
 }
 
@@ -408,12 +410,12 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	h2 := h.clone()
 	h2.next = h.next.WithGroup(name)
 	if h.console != nil {
-		h2.console = h2.next.(*console)
+		h2.console = h2.next.(*console.Handler)
 	}
 	if h.clean.red.secretKey(name) {
 		h2.clean = h.clean.hidingAll()
 	}
-	if len(h.pre.groups) < maxDepth {
+	if len(h.pre.groups) < jsonenc.MaxDepth {
 		// Deeper groups the tree leaves out, as it cuts groups of
 		// attributes: JSON readers give up at 10,000 levels.
 		h2.pre.groups = append(h2.pre.groups, name)

@@ -505,12 +505,6 @@ func TestLateEndIsMarkedOnTheConsole(t *testing.T) {
 	assert.Contains(t, s.console.String(), "late=true")
 }
 
-func TestPrinterIgnoresTheTreeEnvironment(t *testing.T) {
-	t.Setenv("SLOGWF_DISABLE", "bogus")
-	_, err := slogwf.NewPrinter(&slogwf.Options{Console: io.Discard})
-	assert.NoError(t, err)
-}
-
 func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
 	prices := slogwf.Prices{
 		"gpt-4o":          {Input: 2.5, Output: 10, CachedInput: 1.25},

@@ -90,7 +90,7 @@ type node struct {
 	Name       string         `json:"name"`
 	Agent      string         `json:"agent"`
 	Number     int            `json:"number"`
-	Status     string         `json:"status"`
+	Status     slogwf.Status  `json:"status"`
 	Start      string         `json:"start"`
 	End        string         `json:"end"`
 	DurationMS float64        `json:"duration_ms"`

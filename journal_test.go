@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // replay rebuilds the one workflow of the journals in dir through the tree
@@ -38,18 +40,18 @@ func replay(t *testing.T, dir string, shuffle ...func([][]byte)) []byte {
 	for _, f := range shuffle {
 		f(lines)
 	}
-	trees := map[string]*tree{}
+	trees := map[string]*tree.Tree{}
 	for _, line := range lines {
-		e, err := decodeEntry(line)
+		e, err := tree.Decode(line)
 		require.NoError(t, err, "%s", line)
-		if trees[e.Wf] == nil {
-			trees[e.Wf] = newTree(e.Wf)
+		if trees[e.Workflow] == nil {
+			trees[e.Workflow] = tree.NewTree(e.Workflow)
 		}
-		trees[e.Wf].apply(e)
+		trees[e.Workflow].Apply(e)
 	}
 	require.Len(t, trees, 1)
 	for _, tr := range trees {
-		return tr.appendJSON(nil, true)
+		return tr.AppendJSON(nil, true)
 	}
 	return nil
 }
@@ -122,71 +124,6 @@ func TestJournalWriteFaultIsReportedOnce(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(errs.String(), "write journal"), errs.String())
 	assert.Equal(t, 10, strings.Count(console.String(), "still here"))
 	assert.FileExists(t, h.TreeFile(wf), "the tree is written all the same")
-}
-
-func TestDecodeEntryRejectsBadLines(t *testing.T) {
-	for _, line := range []string{
-		``,
-		`{"ev":"start"`,
-		`{"ev":"start","time":"2026-01-01T00:00:00Z","id":"a"}`,
-		`{"ev":"start","wf":"w","time":"2026-01-01T00:00:00Z"}`,
-		`{"ev":"record","wf":"w","time":"2026-01-01T00:00:00Z","level":"INFO"}`,
-		`{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:00Z","level":"LOUD"}`,
-		`{"ev":"record","wf":"w","scope":"s","time":"yesterday","level":"INFO"}`,
-		`{"ev":"other","wf":"w","id":"s","time":"2026-01-01T00:00:00Z"}`,
-		`{"ev":"start","wf":"w","id":"s","time":"2026-01-01T00:00:00Z","attrs":"oops"}`,
-	} {
-		_, err := decodeEntry([]byte(line))
-		assert.Error(t, err, line)
-	}
-}
-
-func TestTreeHangsScopesWithoutAPlaceUnderTheWorkflow(t *testing.T) {
-	tr := newTree("w")
-	for _, line := range []string{
-		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"n"}`,
-		`{"ev":"start","wf":"w","id":"a","parent":"b","kind":"interaction","time":"2026-01-01T00:00:01.000000000Z","agent":"a"}`,
-		`{"ev":"start","wf":"w","id":"b","parent":"a","kind":"interaction","time":"2026-01-01T00:00:02.000000000Z","agent":"b"}`,
-		`{"ev":"start","wf":"w","id":"c","parent":"c","kind":"action","time":"2026-01-01T00:00:03.000000000Z","name":"c"}`,
-		`{"ev":"start","wf":"w","id":"d","parent":"nowhere","kind":"action","time":"2026-01-01T00:00:04.000000000Z","name":"d"}`,
-		`{"ev":"record","wf":"w","scope":"ghost","time":"2026-01-01T00:00:05.000000000Z","level":"INFO","msg":"lost?"}`,
-		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:06.000000000Z","status":"completed"}`,
-	} {
-		e, err := decodeEntry([]byte(line))
-		require.NoError(t, err, line)
-		tr.apply(e)
-	}
-	out := string(tr.appendJSON(nil, true))
-	for _, id := range []string{`"id":"a"`, `"id":"b"`, `"id":"c"`, `"id":"d"`, `"msg":"lost?"`} {
-		assert.Contains(t, out, id, "nothing is lost")
-	}
-	assert.Contains(t, out, `"counts":{"records":1,`)
-}
-
-func TestMergeObjects(t *testing.T) {
-	tests := []struct{ a, b, want string }{
-		{``, `{"x":1}`, `{"x":1}`},
-		{`{"x":1}`, ``, `{"x":1}`},
-		{`{"x":1,"y":2}`, `{"y":3}`, `{"x":1,"y":3}`},
-		{`{"x":1}`, `{"x":2}`, `{"x":2}`},
-		{`{"x":1}`, `{}`, `{"x":1}`},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, string(mergeObjects([]byte(tt.a), []byte(tt.b))), "%s + %s", tt.a, tt.b)
-	}
-}
-
-func TestAppendStringRoundTrips(t *testing.T) {
-	for _, s := range []string{"plain", "q\"\\", "\x00\x1b\x7f\u0085\u2028\u202e\u2066", "\xff\xfe", "\ufffd", "日本"} {
-		enc := appendString(nil, s)
-		e, err := decodeEntry(fmt.Appendf(nil, `{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:00Z","level":"INFO","msg":%s}`, enc))
-		require.NoError(t, err)
-		assert.Equal(t, string(enc), string(appendString(nil, e.Msg)), "decoding and encoding again is stable: %q", s)
-		assert.NotRegexp(t, "[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]", string(enc))
-		if strings.ToValidUTF8(s, "") == s {
-			assert.Equal(t, s, e.Msg, "valid text decodes back exactly")
-		}
-	}
 }
 
 // Ends racing each other reach the journal in the order they reach the
@@ -272,15 +209,15 @@ func TestOddValuesKeepTheTreeValid(t *testing.T) {
 
 	live, err := os.ReadFile(h.TreeFile(wf))
 	require.NoError(t, err)
-	var tree struct {
+	var root struct {
 		Usage struct {
 			Cost float64 `json:"cost_usd"`
 		}
 		Records []struct{ Time string }
 	}
-	require.NoError(t, json.Unmarshal(live, &tree), "the tree is JSON a reader can read")
-	assert.Equal(t, 2*maxCost, tree.Usage.Cost, "NaN counts for nothing, the rest is bounded")
-	require.Len(t, tree.Records, 4)
+	require.NoError(t, json.Unmarshal(live, &root), "the tree is JSON a reader can read")
+	assert.Equal(t, 2*tree.MaxCost, root.Usage.Cost, "NaN counts for nothing, the rest is bounded")
+	require.Len(t, root.Records, 4)
 	assert.Contains(t, string(live), "groups nested too deep")
 	assert.Equal(t, string(live), string(replay(t, dir)))
 }
@@ -290,127 +227,24 @@ type selfValuer struct{}
 
 func (selfValuer) LogValue() slog.Value { return slog.GroupValue(slog.Any("again", selfValuer{})) }
 
-func FuzzDecodeEntry(f *testing.F) {
-	for _, line := range []string{
-		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"n","attrs":{"a":1}}`,
-		`{"ev":"start","wf":"w","id":"i","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a","input":[1]}`,
-		`{"ev":"record","wf":"w","scope":"i","usage":{"llm_calls":1,"input_tokens":5,"cost_usd":0.1},"time":"2026-01-01T00:00:02.5+02:00","level":"WARN","msg":"m\u001b","semantic":true,"attrs":{"g":{"k":"v"}}}`,
-		`{"ev":"end","wf":"w","id":"i","time":"2026-01-01T00:00:03.000000000Z","status":"failed","error":"e","attrs":{"b":2},"output":"o"}`,
-		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:04.000000000Z","status":"completed"}`,
-		`{"ev":"start","wf":"w","id":"x","parent":"x","kind":"action","time":"2026-01-01T00:00:00Z","attrs":[1]}`,
-	} {
-		f.Add([]byte(line))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		tr := newTree("w")
-		for line := range bytes.Lines(data) {
-			e, err := decodeEntry(line)
-			if err != nil {
-				continue
-			}
-			e.Wf = "w" // one tree takes every line, to mix them more
-			tr.apply(e)
-		}
-		for _, final := range []bool{false, true} {
-			out := tr.appendJSON(nil, final)
-			require.True(t, json.Valid(out), "%s", out)
-		}
-	})
-}
-
-// FuzzReadJournal feeds the journal reader anything: it never panics, and
-// whatever it keeps builds trees that are JSON. The seed corpus is in
-// testdata/fuzz/FuzzReadJournal: a real journal, and journals torn in the
-// ways a crash tears them (a partial line, split UTF-8, NUL padding, no
-// final newline).
-func FuzzReadJournal(f *testing.F) {
-	f.Fuzz(func(t *testing.T, data []byte) {
-		b := NewBuilder()
-		require.NoError(t, b.ReadJournal(bytes.NewReader(data), "fuzz.jsonl", func(error) {}))
-		for _, id := range b.Workflows() {
-			out := b.Tree(id)
-			require.True(t, json.Valid(out), "%s", out)
-		}
-	})
-}
-
-func TestDeepScopesStayFastAndReadable(t *testing.T) {
-	b := NewBuilder()
-	line := func(format string, args ...any) {
-		require.NoError(t, b.Add(fmt.Appendf(nil, format, args...)))
-	}
-	line(`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"deep"}`)
-	parent := "w"
-	for i := range 20000 {
-		id := fmt.Sprint("s", i)
-		line(`{"ev":"start","wf":"w","id":%q,"parent":%q,"kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a"}`, id, parent)
-		parent = id
-	}
-	for i := range 20000 {
-		line(`{"ev":"end","wf":"w","id":"s%d","time":"2026-01-01T00:00:02Z","status":"completed"}`, i)
-	}
-	var tree map[string]any
-	require.NoError(t, json.Unmarshal(b.Tree("w"), &tree), "a JSON reader reads it: nesting stays bounded")
-}
-
-func TestEndsAtOneTimeGiveOneTreeInAnyOrder(t *testing.T) {
-	lines := []string{
-		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"tie"}`,
-		`{"ev":"start","wf":"w","id":"a","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a"}`,
-		`{"ev":"end","wf":"w","id":"a","time":"2026-01-01T00:00:02Z","status":"completed","output":"ok"}`,
-		`{"ev":"end","wf":"w","id":"a","time":"2026-01-01T00:00:02Z","status":"failed","error":"e"}`,
-		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:02Z","status":"completed"}`,
-	}
-	var first string
-	for i := range 20 {
-		b := NewBuilder()
-		order := slices.Clone(lines)
-		rand.New(rand.NewPCG(uint64(i), 1)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, l := range order {
-			require.NoError(t, b.Add([]byte(l)))
-		}
-		if i == 0 {
-			first = string(b.Tree("w"))
-		}
-		require.Equal(t, first, string(b.Tree("w")), "%v", order)
-	}
-	assert.Contains(t, first, `"status":"completed","start":"2026-01-01T00:00:01.000000000Z"`, "a scope that ends with its parent keeps its own end")
-}
-
-func TestAppendTimeIsTheFixedLayout(t *testing.T) {
-	for _, tm := range []time.Time{
-		time.Date(2026, 11, 29, 2, 12, 52, 592_000_000, time.UTC),
-		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.FixedZone("x", -7*3600)),
-		time.Date(10000, 1, 1, 0, 0, 0, 1, time.UTC),
-		time.Date(-1, 1, 1, 0, 0, 0, 1, time.UTC),
-		time.Now(),
-	} {
-		assert.Equal(t, `"`+tm.UTC().Format(timeLayout)+`"`, string(appendTime(nil, tm)), "%v", tm)
-	}
-}
-
-// The handler builds the entry of a scope's start or end with its line;
-// it is the entry a replay decodes from the line.
-func TestEventEntryIsItsLineDecoded(t *testing.T) {
+// The handler builds the event of a scope's start or end with its line;
+// it is the event a replay decodes from the line.
+func TestScopeEventIsItsLineDecoded(t *testing.T) {
 	const odd = "a\x1b\xff\ufffd\u2028\"\\z"
 	wf := &Scope{kind: KindWorkflow, id: "w", name: "wf" + odd}
 	wf.wf = wf
 	it := &Scope{kind: KindIteration, id: "i", number: 3, parent: wf, wf: wf}
 	ia := &Scope{kind: KindInteraction, id: "a", name: "agent" + odd, parent: it, wf: wf}
 	at := time.Date(2026, 11, 29, 2, 12, 52, 592, time.UTC)
-	for _, ev := range []*event{
+	for _, ev := range []*scopeEvent{
 		{scope: wf}, {scope: it}, {scope: ia}, {scope: ia, end: true, status: StatusFailed}, {scope: wf, end: true, status: StatusCompleted},
 	} {
 		r := slog.NewRecord(at, slog.LevelInfo, "m", 0)
 		r.AddAttrs(slog.String(InputKey, odd), slog.Any(OutputKey, nil), slog.Any(ErrorKey, errors.New(odd)),
 			slog.String("k"+odd, odd), Tokens(10, 2), Model("m"+odd), Cost(0.001), slog.Bool(SemanticKey, true))
-		line, live := appendEventLine(nil, ev, r, nil, loss{dropped: 1, truncated: 2, redacted: 3})
-		e, err := decodeEntry(line)
+		line, live := appendScopeLine(nil, ev, r, nil, tree.Loss{Dropped: 1, Truncated: 2, Redacted: 3})
+		e, err := tree.Decode(line)
 		require.NoError(t, err, "%s", line)
-		assert.Equal(t, e.usage(), live.usage(), "%s", line)
-		assert.Equal(t, e.loss(), live.loss(), "%s", line)
-		e.Usage, live.use, e.Loss, live.lost = nil, usage{}, nil, loss{}
 		assert.Equal(t, e, live, "%s", line)
 	}
 }

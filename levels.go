@@ -2,11 +2,10 @@ package slogwf
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // Levels slogwf adds beside slog's four. They keep slog's spacing: TRACE sits
@@ -16,82 +15,14 @@ const (
 	LevelNotice slog.Level = 2
 )
 
-// levels lists every named level, lowest first, with its name in JSON and
-// text output and its short form on the tint console.
-var levels = [...]struct {
-	level       slog.Level
-	name, short string
-}{
-	{LevelTrace, "TRACE", "TRC"},
-	{slog.LevelDebug, "DEBUG", "DBG"},
-	{slog.LevelInfo, "INFO", "INF"},
-	{LevelNotice, "NOTICE", "NTC"},
-	{slog.LevelWarn, "WARN", "WRN"},
-	{slog.LevelError, "ERROR", "ERR"},
-}
-
 // LevelName returns the name of l: TRACE, DEBUG, INFO, NOTICE, WARN or ERROR,
 // with an offset from the nearest named level below when l has no name of
 // its own ("NOTICE+1"; "TRACE-2" below TRACE). [ParseLevel] reverses it.
-func LevelName(l slog.Level) string {
-	base, name, _ := nearestLevel(l)
-	return offsetName(name, l-base)
-}
-
-func shortLevelName(l slog.Level) string {
-	base, _, short := nearestLevel(l)
-	return offsetName(short, l-base)
-}
-
-func nearestLevel(l slog.Level) (slog.Level, string, string) {
-	i := len(levels) - 1
-	for i > 0 && l < levels[i].level {
-		i--
-	}
-	return levels[i].level, levels[i].name, levels[i].short
-}
-
-func offsetName(name string, off slog.Level) string {
-	switch {
-	case off == 0:
-		return name
-	case off > 0:
-		return name + "+" + strconv.Itoa(int(off))
-	default:
-		return name + strconv.Itoa(int(off))
-	}
-}
+func LevelName(l slog.Level) string { return tree.LevelName(l) }
 
 // ParseLevel parses a level name as [LevelName] writes it, in any case
 // ("notice", "Info+2", "warning"), or a plain number ("-8", "3").
-func ParseLevel(s string) (slog.Level, error) {
-	for _, l := range levels {
-		if l.name == s {
-			return l.level, nil // as LevelName writes it: the journal's case
-		}
-	}
-	t := strings.ToUpper(strings.TrimSpace(s))
-	if n, err := strconv.Atoi(t); err == nil {
-		return slog.Level(n), nil
-	}
-	name, off := t, 0
-	if i := strings.IndexAny(t, "+-"); i > 0 {
-		n, err := strconv.Atoi(t[i:])
-		if err != nil {
-			return 0, fmt.Errorf("slogwf: parse level %q: bad offset", s)
-		}
-		name, off = t[:i], n
-	}
-	if name == "WARNING" {
-		name = "WARN"
-	}
-	for _, l := range levels {
-		if l.name == name {
-			return l.level + slog.Level(off), nil
-		}
-	}
-	return 0, fmt.Errorf("slogwf: parse level %q: unknown name", s)
-}
+func ParseLevel(s string) (slog.Level, error) { return tree.ParseLevel(s) }
 
 // ReplaceLevel is a [slog.HandlerOptions] ReplaceAttr function that writes
 // [LevelTrace] and [LevelNotice] by their names, so a plain JSON or text

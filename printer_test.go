@@ -14,19 +14,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/console"
 )
 
 // printJournals prints the journals in dir, in time order, through a
-// Printer with options opts, and returns the console.
-func printJournals(t *testing.T, dir string, opts slogwf.Options, show func(*slogwf.Event) bool) string {
+// Printer, and returns what it printed.
+func printJournals(t *testing.T, dir string, color bool, show func(*console.Event) bool) string {
 	t.Helper()
 	var out bytes.Buffer
-	opts.Console = &out
-	p, err := slogwf.NewPrinter(&opts)
-	require.NoError(t, err)
+	p := console.NewPrinter(&out, color)
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	require.NoError(t, err)
-	var evs []*slogwf.Event
+	var evs []*console.Event
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
@@ -36,7 +35,7 @@ func printJournals(t *testing.T, dir string, opts slogwf.Options, show func(*slo
 			evs = append(evs, ev)
 		}
 	}
-	slices.SortStableFunc(evs, func(a, b *slogwf.Event) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(evs, func(a, b *console.Event) int { return strings.Compare(a.Time, b.Time) })
 	for _, ev := range evs {
 		require.NoError(t, p.Print(ev, show))
 	}
@@ -61,7 +60,7 @@ func TestPrinterPrintsTheJournalAsTheConsoleDid(t *testing.T) {
 		open.End()
 		wf.End()
 
-		printed := printJournals(t, s.dir, slogwf.Options{Color: color, Level: slogwf.LevelTrace}, nil)
+		printed := printJournals(t, s.dir, color == slogwf.ColorAlways, nil)
 		assert.Equal(t, s.console.String(), printed, "color %v", color)
 	}
 }
@@ -79,11 +78,11 @@ func TestPrinterFilters(t *testing.T) {
 	wf.End()
 
 	var kinds []string
-	out := printJournals(t, s.dir, slogwf.Options{Color: slogwf.ColorNever}, func(ev *slogwf.Event) bool {
+	out := printJournals(t, s.dir, false, func(ev *console.Event) bool {
 		assert.Equal(t, wf.ID(), ev.Workflow)
 		assert.Equal(t, "filters", ev.WorkflowName)
-		kinds = append(kinds, ev.Kind)
-		return ev.Agent == "b" && ev.Kind == "record"
+		kinds = append(kinds, ev.Type)
+		return ev.Agent == "b" && ev.Type == "record"
 	})
 	assert.Equal(t, []string{"INF [filters b] from b", "WRN SEMANTIC [filters b] odd"}, trimTimes(strings.Split(strings.TrimSpace(out), "\n")))
 	assert.Equal(t, []string{"start", "start", "start", "record", "record", "record", "end", "end", "end"}, kinds)

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // Child processes are this test binary, started again with these
@@ -103,7 +104,7 @@ func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
 	for _, j := range journals {
 		assert.True(t, strings.HasPrefix(filepath.Base(j), "parent-"), "a child names its journal after the workflow: %s", j)
 	}
-	b := slogwf.NewBuilder()
+	b := tree.NewBuilder()
 	for _, j := range journals {
 		f, err := os.Open(j)
 		require.NoError(t, err)
@@ -113,7 +114,7 @@ func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
 	require.Equal(t, []string{wf.ID()}, b.Workflows())
 	assert.Equal(t, filepath.Base(s.h.TreeFile(wf)), b.FileName(wf.ID()))
 	var tree node
-	require.NoError(t, json.Unmarshal(b.Tree(wf.ID()), &tree))
+	require.NoError(t, json.Unmarshal(b.JSON(wf.ID()), &tree))
 	assert.Equal(t, "parent", tree.Name)
 	assert.EqualValues(t, children*(childRecords+1), tree.Counts.Records)
 	require.Len(t, tree.Interactions, children)
@@ -137,7 +138,7 @@ func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
 
 	live, err := os.ReadFile(s.h.TreeFile(wf))
 	require.NoError(t, err)
-	assert.Equal(t, string(b.Tree(wf.ID())), string(live), "the parent's tree takes in the children's journals")
+	assert.Equal(t, string(b.JSON(wf.ID())), string(live), "the parent's tree takes in the children's journals")
 }
 
 // Two processes with one pid (containers sharing a volume) never write

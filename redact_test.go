@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // secretKey matches keys as strings.EqualFold does, the fast path for
@@ -36,11 +38,11 @@ func TestCleanerSkipsOnlyWhatItLeavesAlone(t *testing.T) {
 		slog.Time("t", time.Unix(0, 0)), slog.Group("g", "password", "x"), slog.Any("e", errors.New("Bearer abcdef")),
 		slog.String("h", "Authorization: Bearer abc"),
 	} {
-		var l loss
+		var l tree.Loss
 		a2, changed := c.attr(a, 0, &l)
 		if !c.mayChange(a) {
 			assert.False(t, changed, "%v", a)
-			assert.Equal(t, loss{}, l, "%v", a)
+			assert.Equal(t, tree.Loss{}, l, "%v", a)
 			assert.True(t, a2.Equal(a), "%v", a)
 		}
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // journalLines returns the lines of all journals in dir.
@@ -54,14 +55,14 @@ func buildTree(t *testing.T, dir, wf string) []byte {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	require.NoError(t, err)
-	b := slogwf.NewBuilder()
+	b := tree.NewBuilder()
 	for _, p := range paths {
 		f, err := os.Open(p)
 		require.NoError(t, err)
 		require.NoError(t, b.ReadJournal(f, p, func(err error) { t.Log(err) }))
 		f.Close()
 	}
-	return b.Tree(wf)
+	return b.JSON(wf)
 }
 
 // lineConsole is a console that counts its lines and keeps every write
@@ -379,11 +380,11 @@ func TestTornJournalsKeepEveryWholeLine(t *testing.T) {
 			// The journal of another process, which died writing it.
 			name := filepath.Join(dir, strings.TrimSuffix(filepath.Base(s.h.TreeFile(wf)), ".json")+".1.jsonl")
 			require.NoError(t, os.WriteFile(name, tt.data, 0o600))
-			b := slogwf.NewBuilder()
+			b := tree.NewBuilder()
 			var warnings []error
 			require.NoError(t, b.ReadJournal(bytes.NewReader(tt.data), name, func(err error) { warnings = append(warnings, err) }))
 			var tree node
-			require.NoError(t, json.Unmarshal(b.Tree(wf.ID()), &tree))
+			require.NoError(t, json.Unmarshal(b.JSON(wf.ID()), &tree))
 			kept := int(tree.Counts.Records)
 			if tree.Start != "" {
 				kept++

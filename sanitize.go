@@ -4,24 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
+
+	"github.com/slogwf/slogwf/internal/buffer"
+	"github.com/slogwf/slogwf/internal/console"
+	"github.com/slogwf/slogwf/internal/jsonenc"
+	"github.com/slogwf/slogwf/internal/tree"
 )
-
-// loss counts what a tree misses of what was logged: records and events
-// dropped (journal lines that could not be read), values truncated at
-// Options.MaxValue and secrets redacted.
-type loss struct {
-	dropped, truncated, redacted int64
-}
-
-func (l *loss) add(m loss) {
-	l.dropped += m.dropped
-	l.truncated += m.truncated
-	l.redacted += m.redacted
-}
 
 // defaultMaxValue is the default of Options.MaxValue.
 const defaultMaxValue = 64 << 10
@@ -55,8 +46,8 @@ func newCleaner(o *Options) *cleaner {
 
 // record returns r cleaned and what cleaning lost; r itself when nothing
 // changes, which costs no allocation.
-func (c *cleaner) record(r slog.Record) (slog.Record, loss) {
-	var l loss
+func (c *cleaner) record(r slog.Record) (slog.Record, tree.Loss) {
+	var l tree.Loss
 	msg, changed := c.text(r.Message, &l)
 	var out []slog.Attr // nil until an attribute changes
 	i := 0
@@ -113,7 +104,7 @@ func (c *cleaner) mayChange(a slog.Attr) bool {
 }
 
 // attrs returns attrs cleaned: a new slice if anything changes.
-func (c *cleaner) attrs(attrs []slog.Attr, l *loss) []slog.Attr {
+func (c *cleaner) attrs(attrs []slog.Attr, l *tree.Loss) []slog.Attr {
 	var out []slog.Attr
 	for i, a := range attrs {
 		a2, ok := c.attr(a, 0, l)
@@ -131,13 +122,13 @@ func (c *cleaner) attrs(attrs []slog.Attr, l *loss) []slog.Attr {
 }
 
 // attr returns a cleaned, at depth groups deep, and whether it changed.
-func (c *cleaner) attr(a slog.Attr, depth int, l *loss) (slog.Attr, bool) {
+func (c *cleaner) attr(a slog.Attr, depth int, l *tree.Loss) (slog.Attr, bool) {
 	changed := false
 	if a.Value.Kind() == slog.KindLogValuer {
 		a.Value, changed = resolve(a.Value), true
 	}
 	if c.all || c.red.secretKey(a.Key) {
-		l.redacted++
+		l.Redacted++
 		return slog.String(a.Key, Redacted), true
 	}
 	switch a.Value.Kind() {
@@ -146,7 +137,7 @@ func (c *cleaner) attr(a slog.Attr, depth int, l *loss) (slog.Attr, bool) {
 			return slog.String(a.Key, s), true
 		}
 	case slog.KindGroup:
-		if depth >= maxDepth {
+		if depth >= jsonenc.MaxDepth {
 			return slog.String(a.Key, "!ERROR: groups nested too deep"), true
 		}
 		as := a.Value.Group()
@@ -175,7 +166,7 @@ func (c *cleaner) attr(a slog.Attr, depth int, l *loss) (slog.Attr, bool) {
 // whether that changed it. Of text that is cut, only the start is searched
 // for secrets: up to a margin past the cut, so that a secret across the
 // cut is hidden whole.
-func (c *cleaner) text(s string, l *loss) (string, bool) {
+func (c *cleaner) text(s string, l *tree.Loss) (string, bool) {
 	const margin = 4 << 10
 	long := c.max >= 0 && len(s) > c.max
 	rest := ""
@@ -189,11 +180,11 @@ func (c *cleaner) text(s string, l *loss) (string, bool) {
 		t, n = c.red.redact(s + rest)
 		rest = ""
 	}
-	l.redacted += int64(n)
+	l.Redacted += int64(n)
 	if !long || len(t)+len(rest) <= c.max {
 		return t + rest, n > 0
 	}
-	l.truncated++
+	l.Truncated++
 	return truncate(t, c.max, len(t)+len(rest)), true
 }
 
@@ -208,7 +199,7 @@ func truncate(s string, max, size int) string {
 // anyValue returns the value that stands for x, and whether it is not x: a
 // placeholder when x cannot be shown safely, its text when that holds a
 // secret or is too long.
-func (c *cleaner) anyValue(x any, l *loss) (slog.Value, bool) {
+func (c *cleaner) anyValue(x any, l *tree.Loss) (slog.Value, bool) {
 	var text string
 	switch x := x.(type) {
 	case nil:
@@ -216,7 +207,7 @@ func (c *cleaner) anyValue(x any, l *loss) (slog.Value, bool) {
 	case error:
 		s, err := errorText(x)
 		if err != nil {
-			return slog.StringValue(placeholder(err)), true
+			return slog.StringValue(jsonenc.Placeholder(err)), true
 		}
 		text = s
 	case []byte:
@@ -227,19 +218,19 @@ func (c *cleaner) anyValue(x any, l *loss) (slog.Value, bool) {
 	default:
 		// Encoding x finds what would crash the console's fmt (a map that
 		// holds itself) or slog's JSON handler (a panicking MarshalJSON).
-		buf := newBuffer()
-		defer buf.free()
-		j, err := anyJSON((*buf)[:0], x)
+		buf := buffer.New()
+		defer buf.Free()
+		j, err := jsonenc.AnyJSON((*buf)[:0], x)
 		*buf = j
 		var unsupported *json.UnsupportedValueError
-		if errors.As(err, &panicked{}) || errors.As(err, &unsupported) {
-			return slog.StringValue(placeholder(err)), true
+		if errors.As(err, &jsonenc.Panicked{}) || errors.As(err, &unsupported) {
+			return slog.StringValue(jsonenc.Placeholder(err)), true
 		}
 		text = string(j)
 		if !c.changes(j) {
 			// The console prints x as fmt does, which shows what JSON
 			// may not: the text of a String method, unexported fields.
-			text = anyText(x)
+			text = console.AnyText(x)
 		}
 	}
 	if s, ok := c.text(text, l); ok {
@@ -254,7 +245,7 @@ func (c *cleaner) anyValue(x any, l *loss) (slog.Value, bool) {
 func resolve(v slog.Value) (out slog.Value) {
 	defer func() {
 		if p := recover(); p != nil {
-			out = slog.StringValue(placeholder(panicked{p}))
+			out = slog.StringValue(jsonenc.Placeholder(jsonenc.Panicked{Value: p}))
 		}
 	}()
 	for i := 0; v.Kind() == slog.KindLogValuer; i++ {
@@ -266,25 +257,11 @@ func resolve(v slog.Value) (out slog.Value) {
 	return v
 }
 
-// panicked is the error of a method that panicked.
-type panicked struct{ p any }
-
-func (p panicked) Error() string { return fmt.Sprintf("%v", p.p) }
-
-// placeholder returns the text that stands for a value that could not
-// be formatted because of err.
-func placeholder(err error) string {
-	if errors.As(err, &panicked{}) {
-		return "!PANIC: " + err.Error()
-	}
-	return "!ERROR: " + err.Error()
-}
-
 // errorText returns err.Error(), or an error if it panics.
 func errorText(err error) (s string, perr error) {
 	defer func() {
 		if p := recover(); p != nil {
-			perr = panicked{p}
+			perr = jsonenc.Panicked{Value: p}
 		}
 	}()
 	return err.Error(), nil

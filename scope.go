@@ -6,52 +6,43 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/slogwf/slogwf/internal/console"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
-// Kind is the kind of a scope: a node of the tree.
+// Kind is the kind of a scope: a node of the tree. The zero Kind is none:
+// the kind of a nil *Scope.
 type Kind uint8
 
 // Scope kinds, outermost first.
 const (
-	KindWorkflow Kind = iota
+	KindWorkflow Kind = iota + 1
 	KindIteration
 	KindInteraction
 	KindAction
-	nKinds
+	nKinds // one past the last kind
 )
 
-var kindNames = [nKinds]string{"workflow", "iteration", "interaction", "action"}
+// String returns the kind's name in the tree: "workflow", "iteration",
+// "interaction" or "action"; "none" for the zero Kind.
+func (k Kind) String() string { return tree.Kind(k).String() }
 
-func (k Kind) String() string {
-	if k < nKinds {
-		return kindNames[k]
-	}
-	return "kind" + strconv.Itoa(int(k))
-}
+// Status is the status of a node in the tree.
+type Status string
 
-func parseKind(s string) (Kind, bool) {
-	for k, name := range kindNames {
-		if s == name {
-			return Kind(k), true
-		}
-	}
-	return 0, false
-}
-
-// Node statuses in the tree.
+// Node statuses.
 const (
-	StatusRunning    = "running"
-	StatusCompleted  = "completed"
-	StatusFailed     = "failed"
-	StatusIncomplete = "incomplete" // ended by its parent, or never ended
+	StatusRunning    Status = "running"
+	StatusCompleted  Status = "completed"
+	StatusFailed     Status = "failed"
+	StatusIncomplete Status = "incomplete" // ended by its parent, or never ended
 )
 
 // Scope is one open node of a workflow: the workflow itself, an iteration,
@@ -75,8 +66,8 @@ type Scope struct {
 	ctx    context.Context
 	logger *slog.Logger
 
-	path path   // on the console
-	head string // of its records' journal lines: appendRecordHead
+	path console.Path // on the console
+	head string       // of its records' journal lines: tree.AppendRecordHead
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
@@ -95,7 +86,7 @@ func (s *Scope) ID() string {
 	return s.id
 }
 
-// Kind returns the scope's kind.
+// Kind returns the scope's kind, or the zero Kind for a nil Scope.
 func (s *Scope) Kind() Kind {
 	if s == nil {
 		return 0
@@ -106,21 +97,22 @@ func (s *Scope) Kind() Kind {
 type ctxKey struct{}
 type loggerKey struct{}
 
-// event marks the context of a scope's start or end record.
-type event struct {
+// scopeEvent is the start or end of a scope: it marks the context of the
+// scope's record.
+type scopeEvent struct {
 	scope  *Scope
 	end    bool
-	status string
+	status Status
 }
 
-// fromContext returns the innermost scope of ctx, and the event when ctx is
-// that of a scope's start or end record. A scope and an event share one
-// context key so that the hot path looks the context up once.
-func fromContext(ctx context.Context) (*Scope, *event) {
+// fromContext returns the innermost scope of ctx, and the scope event when
+// ctx is that of a scope's start or end record. A scope and its events
+// share one context key so that the hot path looks the context up once.
+func fromContext(ctx context.Context) (*Scope, *scopeEvent) {
 	switch v := ctx.Value(ctxKey{}).(type) {
 	case *Scope:
 		return v, nil
-	case *event:
+	case *scopeEvent:
 		return v.scope, v
 	}
 	return nil, nil
@@ -213,12 +205,12 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 func (s *Scope) place() {
 	if p := s.parent; p == nil {
 		s.wf = s
-		s.path = path{}.child(0, KindWorkflow, s.name, 0)
+		s.path = console.Path{}.Child(0, tree.Workflow, s.name, 0)
 	} else {
 		s.wf = p.wf
-		s.path = p.path.child(p.kind, s.kind, s.name, s.number)
+		s.path = p.path.Child(tree.Kind(p.kind), tree.Kind(s.kind), s.name, s.number)
 	}
-	s.head = string(appendRecordHead(nil, s.wf.id, s.id, loss{}))
+	s.head = string(tree.AppendRecordHead(nil, s.wf.id, s.id, tree.Loss{}))
 }
 
 func newID() string {
@@ -248,7 +240,7 @@ func (s *Scope) fail(err error, args []any, pc uintptr) {
 	s.end(StatusFailed, err, args, pc)
 }
 
-func (s *Scope) end(status string, err error, args []any, pc uintptr) {
+func (s *Scope) end(status Status, err error, args []any, pc uintptr) {
 	if s == nil {
 		return
 	}
@@ -271,8 +263,8 @@ func (s *Scope) end(status string, err error, args []any, pc uintptr) {
 
 // log sends the scope's start or end record through its logger. A slogwf
 // Handler is enabled for it whatever its level, so the tree gets it.
-func (s *Scope) log(now time.Time, end bool, status string, level slog.Level, verb string, args []any, err error, pc uintptr) {
-	ctx := context.WithValue(s.ctx, ctxKey{}, &event{scope: s, end: end, status: status})
+func (s *Scope) log(now time.Time, end bool, status Status, level slog.Level, verb string, args []any, err error, pc uintptr) {
+	ctx := context.WithValue(s.ctx, ctxKey{}, &scopeEvent{scope: s, end: end, status: status})
 	h := s.logger.Handler()
 	if !h.Enabled(ctx, level) {
 		return
@@ -331,68 +323,6 @@ func run[T any](ctx context.Context, s *Scope, fn func(context.Context) (T, erro
 		s.end(StatusCompleted, nil, []any{OutputKey, out}, pc)
 	}
 	return out, err
-}
-
-// EnvParent is the environment variable that carries a workflow and a
-// scope to a child process: <workflow ID>/<scope ID>.
-const EnvParent = "SLOGWF_PARENT"
-
-// Environ returns the environment entries that carry the workflow and the
-// innermost scope of ctx to a child process, for cmd.Env; none outside a
-// workflow. In the child, ContextFromEnv takes them up.
-func Environ(ctx context.Context) []string {
-	s := FromContext(ctx)
-	if s == nil || s.wf == nil {
-		return nil
-	}
-	s.wf.spawned.Store(true)
-	return []string{EnvParent + "=" + s.wf.id + "/" + s.id}
-}
-
-// ContextFromEnv returns a context under the scope that a parent process
-// passed in the environment with Environ. Records logged with it, and the
-// scopes started under it, go to the parent's workflow: in this process's
-// own journal, which `slogwf build` merges with the parent's. The parent's
-// scopes stay the parent's to end. Without the variable, or with a
-// malformed one (logged as a warning), ctx comes back unchanged.
-func ContextFromEnv(ctx context.Context) context.Context {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	v := os.Getenv(EnvParent)
-	if v == "" {
-		return ctx
-	}
-	wf, id, ok := strings.Cut(v, "/")
-	if !ok || !validID(wf) || !validID(id) {
-		loggerFrom(ctx).WarnContext(ctx, "slogwf: malformed "+EnvParent+": want <workflow ID>/<scope ID>", "value", v)
-		return ctx
-	}
-	l := loggerFrom(ctx)
-	w := &Scope{kind: KindWorkflow, id: wf, name: wf[len(wf)-min(8, len(wf)):], logger: l, remote: true}
-	w.place()
-	s := w
-	if id != wf {
-		// Its kind is unknown here; as a parent it works as an interaction.
-		s = &Scope{kind: KindInteraction, id: id, parent: w, name: "…", logger: l, remote: true}
-		s.place()
-	}
-	ctx = context.WithValue(ctx, ctxKey{}, s)
-	w.ctx, s.ctx = ctx, ctx
-	return ctx
-}
-
-// validID reports whether id can be a scope ID: UUIDs and the like.
-func validID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // open returns the scope that a record logged in s goes to, and whether

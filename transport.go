@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/slogwf/slogwf/internal/console"
 )
 
 // Transport returns an [http.RoundTripper] that logs every request it sends
@@ -118,61 +119,6 @@ func (t *transport) CloseIdleConnections() {
 	}
 }
 
-// api is what the transport knows of an endpoint.
-type api struct {
-	provider, op string
-	parse        func(c *call, data []byte) // a whole answer or one event of a stream
-}
-
-// apis are the endpoints the transport reads, by the end of the URL path.
-var apis = []struct {
-	suffix string
-	api
-}{
-	{"/chat/completions", api{"openai", "llm.chat", parseOpenAIChat}},
-	{"/completions", api{"openai", "llm.completions", parseOpenAIChat}},
-	{"/embeddings", api{"openai", "llm.embeddings", parseOpenAIChat}},
-	{"/responses", api{"openai", "llm.responses", parseOpenAIResponses}},
-	{"/v1/messages", api{"anthropic", "llm.messages", parseAnthropic}},
-	{":rawPredict", api{"anthropic", "llm.messages", parseAnthropic}},       // on Vertex AI
-	{":streamRawPredict", api{"anthropic", "llm.messages", parseAnthropic}}, // on Vertex AI
-	{"/api/chat", api{"ollama", "llm.chat", parseOllama}},
-	{"/api/generate", api{"ollama", "llm.generate", parseOllama}},
-	{":generateContent", api{"gemini", "llm.generate", parseGemini}},
-	{":streamGenerateContent", api{"gemini", "llm.generate", parseGemini}},
-}
-
-func apiOf(req *http.Request) api {
-	path := strings.TrimSuffix(req.URL.Path, "/")
-	for _, a := range apis {
-		if strings.HasSuffix(path, a.suffix) {
-			return a.api
-		}
-	}
-	return api{provider: req.URL.Hostname(), op: "http." + strings.ToLower(req.Method)}
-}
-
-// Modes of reading a response body.
-const (
-	modeNone   = iota // not an answer the transport reads: audio, a file
-	modeJSON          // one document, read at the end
-	modeSSE           // server-sent events, each a document
-	modeNDJSON        // one document per line (Ollama)
-)
-
-func modeOf(contentType string) int {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch {
-	case mt == "text/event-stream":
-		return modeSSE
-	case mt == "application/x-ndjson" || mt == "application/jsonl":
-		return modeNDJSON
-	case isJSON(contentType):
-		return modeJSON
-	}
-	return modeNone
-}
-
 // call is one request through the transport. Once the response comes, it
 // is the body the caller reads, and reads the answer as it passes.
 type call struct {
@@ -241,83 +187,6 @@ func isJSON(contentType string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
-// request reads the model and the prompt of a request body.
-func (c *call) request(data []byte) {
-	var body map[string]any
-	if len(data) > maxParse || json.Unmarshal(data, &body) != nil {
-		return
-	}
-	if m, ok := body["model"].(string); ok && m != "" {
-		c.reqModel = m
-	}
-	if c.capture == 0 {
-		return
-	}
-	var b strings.Builder
-	for _, k := range []string{"system", "instructions", "systemInstruction"} {
-		if v, ok := body[k]; ok {
-			writeMessage(&b, "system", v)
-		}
-	}
-	for _, k := range []string{"messages", "contents", "input", "prompt"} {
-		switch v := body[k].(type) {
-		case nil:
-		case []any:
-			for _, m := range v {
-				role, _ := fieldOf(m, "role").(string)
-				writeMessage(&b, role, m)
-			}
-		default:
-			writeMessage(&b, "", v)
-		}
-	}
-	var short bool
-	c.input, short = cut(b.String(), c.capture)
-	c.truncated = c.truncated || short
-}
-
-func fieldOf(v any, key string) any {
-	m, _ := v.(map[string]any)
-	return m[key]
-}
-
-// writeMessage writes a line "role: text" of a prompt.
-func writeMessage(b *strings.Builder, role string, v any) {
-	if b.Len() > 0 {
-		b.WriteByte('\n')
-	}
-	if role != "" {
-		b.WriteString(role + ": ")
-	}
-	writeText(b, v)
-}
-
-// writeText writes the text of a message, or of its content, in the
-// shapes the providers use: a string, parts with text, or nested content.
-func writeText(b *strings.Builder, v any) {
-	switch v := v.(type) {
-	case string:
-		b.WriteString(v)
-	case []any:
-		for i, p := range v {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			writeText(b, p)
-		}
-	case map[string]any:
-		for _, k := range []string{"text", "content", "parts", "output"} {
-			if x, ok := v[k]; ok {
-				writeText(b, x)
-				return
-			}
-		}
-		if t, ok := v["type"].(string); ok {
-			b.WriteString("[" + t + "]") // an image, a tool call
-		}
-	}
-}
-
 // cut returns s cut to at most n bytes at a character boundary, and
 // whether it was cut.
 func cut(s string, n int) (string, bool) {
@@ -382,143 +251,6 @@ func (c *call) Close() error {
 	err := c.body.Close()
 	c.finish(nil)
 	return err
-}
-
-// tailSize is how much of a whole answer too long to hold is kept: its
-// end, where the APIs put the usage.
-const tailSize = 64 << 10
-
-// feed takes the next bytes of the body: a streamed answer is read line by
-// line, as it comes; a whole one at the end.
-func (c *call) feed(p []byte) {
-	if c.mode == modeJSON {
-		c.buf = append(c.buf, p...)
-		if len(c.buf) > maxParse {
-			c.buf, c.overflow = append(c.buf[:0], c.buf[len(c.buf)-tailSize:]...), true
-		}
-		return
-	}
-	if c.overflow {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			return // still in the line that was too long
-		}
-		p, c.overflow = p[i+1:], false
-	}
-	from := len(c.buf)
-	c.buf = append(c.buf, p...)
-	c.lines(from)
-	if len(c.buf) > maxParse {
-		c.buf, c.overflow = c.buf[:0], true
-	}
-}
-
-// lines reads the complete lines of a stream, looking for their ends from
-// from on, and keeps the last, partial one.
-func (c *call) lines(from int) {
-	start := 0
-	for {
-		i := bytes.IndexByte(c.buf[from:], '\n')
-		if i < 0 {
-			break
-		}
-		end := from + i
-		c.line(bytes.TrimSuffix(c.buf[start:end], []byte{'\r'}))
-		start, from = end+1, end+1
-	}
-	if start > 0 {
-		c.buf = append(c.buf[:0], c.buf[start:]...)
-	}
-}
-
-// line reads a line of a stream. Server-sent events are their data lines,
-// and end at a blank line.
-func (c *call) line(line []byte) {
-	switch {
-	case c.mode == modeNDJSON:
-		c.answer(line)
-	case len(line) == 0:
-		c.dispatch()
-	case bytes.HasPrefix(line, []byte("data:")):
-		if len(c.event) > 0 {
-			c.event = append(c.event, '\n')
-		}
-		c.event = append(c.event, bytes.TrimPrefix(line[len("data:"):], []byte{' '})...)
-		if len(c.event) > maxParse {
-			c.event = c.event[:0]
-		}
-	}
-}
-
-// dispatch reads the event of a stream whose data lines came.
-func (c *call) dispatch() {
-	if len(c.event) > 0 {
-		c.answer(c.event)
-		c.event = c.event[:0]
-	}
-}
-
-// answer reads one JSON document of the answer, or an array of them.
-func (c *call) answer(data []byte) {
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) == 0:
-		return
-	case data[0] == '[': // Gemini streams an array without alt=sse
-		var docs []json.RawMessage
-		if json.Unmarshal(data, &docs) == nil {
-			for _, d := range docs {
-				c.answer(d)
-			}
-		}
-		return
-	case data[0] != '{':
-		return // [DONE] and the like
-	}
-	if bytes.Contains(data, []byte(`"error"`)) {
-		if msg := errorMessage(data); msg != "" {
-			c.errText = msg
-		}
-	}
-	if c.parse != nil {
-		c.parse(c, data)
-	}
-}
-
-// answerTail reads the usage from the end of a whole answer too long to
-// hold.
-func (c *call) answerTail(tail []byte) {
-	for _, key := range []string{`"usage"`, `"usageMetadata"`} {
-		i := bytes.LastIndex(tail, []byte(key))
-		if i < 0 {
-			continue
-		}
-		rest, ok := bytes.CutPrefix(bytes.TrimLeft(tail[i+len(key):], " \t\r\n"), []byte{':'})
-		var v json.RawMessage
-		if ok && json.NewDecoder(bytes.NewReader(rest)).Decode(&v) == nil {
-			c.answer(fmt.Appendf(nil, "{%s:%s}", key, v))
-		}
-	}
-}
-
-// errorMessage returns the message of an error document, in the shapes
-// of the providers: {"error": {"message": M}} or {"error": M}.
-func errorMessage(data []byte) string {
-	var v struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(data, &v) != nil || len(v.Error) == 0 {
-		return ""
-	}
-	var msg string
-	if json.Unmarshal(v.Error, &msg) == nil {
-		return msg
-	}
-	var e struct {
-		Message string `json:"message"`
-	}
-	json.Unmarshal(v.Error, &e)
-	return e.Message
 }
 
 func (c *call) setModel(m string) {
@@ -608,7 +340,7 @@ func (c *call) result() []slog.Attr {
 		}
 	}
 	if c.ttfb > 0 {
-		as = append(as, slog.Duration("ttfb", roundDuration(c.ttfb)))
+		as = append(as, slog.Duration("ttfb", console.RoundDuration(c.ttfb)))
 	}
 	if c.mode != modeJSON {
 		as = append(as, slog.Bool("stream", true))
@@ -642,7 +374,7 @@ func (c *call) log(attrs []slog.Attr, err error) {
 	}
 	level := slog.LevelInfo
 	attrs = append(c.requestAttrs(), attrs...)
-	attrs = append(attrs, slog.Duration("dur", roundDuration(time.Since(c.start))))
+	attrs = append(attrs, slog.Duration("dur", console.RoundDuration(time.Since(c.start))))
 	if err != nil {
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.Any(ErrorKey, err))
@@ -663,191 +395,4 @@ func (c *call) cleanError(err error) error {
 		return err
 	}
 	return errors.New(msg)
-}
-
-// The answers of the providers, whole or one event of a stream.
-
-type openAIChat struct {
-	Model   string `json:"model"`
-	Choices []struct {
-		Text    string `json:"text"`
-		Message struct {
-			Content string `json:"content"`
-		} `json:"message"`
-		Delta struct {
-			Content string `json:"content"`
-		} `json:"delta"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int64 `json:"prompt_tokens"`
-		CompletionTokens int64 `json:"completion_tokens"`
-		Details          struct {
-			CachedTokens int64 `json:"cached_tokens"`
-		} `json:"prompt_tokens_details"`
-	} `json:"usage"`
-}
-
-func parseOpenAIChat(c *call, data []byte) {
-	var v openAIChat
-	if json.Unmarshal(data, &v) != nil {
-		return
-	}
-	c.setModel(v.Model)
-	for _, ch := range v.Choices {
-		c.text(ch.Text + ch.Message.Content + ch.Delta.Content)
-	}
-	if u := v.Usage; u != nil {
-		c.setUsage(u.PromptTokens, u.CompletionTokens, u.Details.CachedTokens)
-	}
-}
-
-type openAIResponse struct {
-	Model string `json:"model"`
-	Error *struct {
-		Message string `json:"message"`
-	} `json:"error"` // of response.failed
-	Output []struct {
-		Content []struct {
-			Text string `json:"text"`
-		} `json:"content"`
-	} `json:"output"`
-	Usage *struct {
-		InputTokens  int64 `json:"input_tokens"`
-		OutputTokens int64 `json:"output_tokens"`
-		Details      struct {
-			CachedTokens int64 `json:"cached_tokens"`
-		} `json:"input_tokens_details"`
-	} `json:"usage"`
-}
-
-func parseOpenAIResponses(c *call, data []byte) {
-	var v struct {
-		openAIResponse
-		Type     string          `json:"type"`
-		Delta    string          `json:"delta"`
-		Message  string          `json:"message"`  // of an error event
-		Response *openAIResponse `json:"response"` // of response.completed and the like
-	}
-	if json.Unmarshal(data, &v) != nil {
-		return
-	}
-	if v.Type == "error" {
-		c.errText = v.Message
-	}
-	r := &v.openAIResponse
-	if v.Response != nil {
-		r = v.Response
-	}
-	if r.Error != nil && r.Error.Message != "" {
-		c.errText = r.Error.Message
-	}
-	c.setModel(r.Model)
-	if v.Type == "response.output_text.delta" {
-		c.text(v.Delta)
-	} else if v.Type == "" || len(c.output) == 0 {
-		// A whole answer, or the last event of a stream whose text
-		// did not come in deltas.
-		for _, o := range r.Output {
-			for _, p := range o.Content {
-				c.text(p.Text)
-			}
-		}
-	}
-	if u := r.Usage; u != nil {
-		c.setUsage(u.InputTokens, u.OutputTokens, u.Details.CachedTokens)
-	}
-}
-
-type anthropicMessage struct {
-	Model   string `json:"model"`
-	Content []struct {
-		Text string `json:"text"`
-	} `json:"content"`
-	Usage *struct {
-		InputTokens   int64 `json:"input_tokens"`
-		OutputTokens  int64 `json:"output_tokens"`
-		CacheRead     int64 `json:"cache_read_input_tokens"`
-		CacheCreation int64 `json:"cache_creation_input_tokens"`
-	} `json:"usage"`
-}
-
-func parseAnthropic(c *call, data []byte) {
-	var v struct {
-		anthropicMessage
-		Message *anthropicMessage `json:"message"` // of message_start
-		Delta   struct {
-			Text string `json:"text"`
-		} `json:"delta"`
-	}
-	if json.Unmarshal(data, &v) != nil {
-		return
-	}
-	m := &v.anthropicMessage
-	if v.Message != nil {
-		m = v.Message
-	}
-	c.setModel(m.Model)
-	c.text(v.Delta.Text)
-	for _, p := range m.Content {
-		c.text(p.Text)
-	}
-	if u := m.Usage; u != nil {
-		// Anthropic counts cache reads and writes apart from input tokens,
-		// and a stream's message_delta may leave them out.
-		c.setUsage(u.InputTokens, u.OutputTokens, u.CacheRead)
-		setCount(&c.written, u.CacheCreation)
-		c.apart = true
-	}
-}
-
-func parseOllama(c *call, data []byte) {
-	var v struct {
-		Model   string `json:"model"`
-		Message struct {
-			Content string `json:"content"`
-		} `json:"message"`
-		Response        string `json:"response"` // of /api/generate
-		Done            bool   `json:"done"`
-		PromptEvalCount int64  `json:"prompt_eval_count"`
-		EvalCount       int64  `json:"eval_count"`
-	}
-	if json.Unmarshal(data, &v) != nil {
-		return
-	}
-	c.setModel(v.Model)
-	c.text(v.Message.Content + v.Response)
-	if v.Done {
-		c.setUsage(v.PromptEvalCount, v.EvalCount, 0)
-	}
-}
-
-func parseGemini(c *call, data []byte) {
-	var v struct {
-		ModelVersion string `json:"modelVersion"`
-		Candidates   []struct {
-			Content struct {
-				Parts []struct {
-					Text string `json:"text"`
-				} `json:"parts"`
-			} `json:"content"`
-		} `json:"candidates"`
-		Usage *struct {
-			Prompt     int64 `json:"promptTokenCount"`
-			Candidates int64 `json:"candidatesTokenCount"`
-			Thoughts   int64 `json:"thoughtsTokenCount"`
-			Cached     int64 `json:"cachedContentTokenCount"`
-		} `json:"usageMetadata"`
-	}
-	if json.Unmarshal(data, &v) != nil {
-		return
-	}
-	c.setModel(v.ModelVersion)
-	for _, cand := range v.Candidates {
-		for _, p := range cand.Content.Parts {
-			c.text(p.Text)
-		}
-	}
-	if u := v.Usage; u != nil {
-		c.setUsage(u.Prompt, u.Candidates+u.Thoughts, u.Cached)
-	}
 }

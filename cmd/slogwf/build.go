@@ -54,14 +54,14 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		return fmt.Errorf("-o takes one workflow, the journals hold %d: %s", len(ids), strings.Join(names, ", "))
 	case *out == "-":
-		_, err := stdout.Write(in.b.Tree(ids[0]))
+		_, err := stdout.Write(in.b.JSON(ids[0]))
 		return err
 	case *out != "":
-		return writeFile(*out, in.b.Tree(ids[0]))
+		return writeFile(*out, in.b.JSON(ids[0]))
 	}
 	for _, id := range ids {
 		path := filepath.Join(in.dir[id], in.b.FileName(id))
-		if err := writeFile(path, in.b.Tree(id)); err != nil {
+		if err := writeFile(path, in.b.JSON(id)); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "tree: %s\n", path)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // inputs are the tree files and journals named on a command line. The
@@ -19,9 +20,9 @@ import (
 // several processes merge.
 type inputs struct {
 	stdin     io.Reader
-	trees     []tree // tree files, as they are
-	journalAt int    // where the trees built from the journals go among them
-	b         *slogwf.Builder
+	trees     []treeDoc // tree files, as they are
+	journalAt int       // where the trees built from the journals go among them
+	b         *tree.Builder
 	dir       map[string]string // workflow ID → directory of its first journal
 	warn      func(error)
 }
@@ -31,7 +32,7 @@ type inputs struct {
 // standard input. Lines of journals that cannot be read are reported to
 // stderr, one line each, as command cmd's.
 func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer) (*inputs, error) {
-	in := &inputs{stdin: stdin, b: slogwf.NewBuilder(), dir: map[string]string{}, journalAt: -1}
+	in := &inputs{stdin: stdin, b: tree.NewBuilder(), dir: map[string]string{}, journalAt: -1}
 	in.warn = func(err error) { fmt.Fprintf(stderr, "slogwf %s: %s\n", cmd, printable(err.Error())) }
 	if i := slices.Index(names, "-"); i >= 0 && slices.Contains(names[i+1:], "-") {
 		return nil, usageError{errors.New(`"-" (standard input) given more than once`)}
@@ -89,7 +90,7 @@ func (in *inputs) add(name, dir string, data []byte) error {
 		err := json.NewDecoder(bytes.NewReader(data)).Decode(&head)
 		switch {
 		case head.Schema == slogwf.Schema:
-			in.trees = append(in.trees, tree{name, data})
+			in.trees = append(in.trees, treeDoc{name, data})
 			return nil
 		case head.Schema != "":
 			return fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, printable(head.Schema))
@@ -109,18 +110,19 @@ func (in *inputs) add(name, dir string, data []byte) error {
 	return err
 }
 
-// tree is a tree file, or a tree built from journals, and where it is from.
-type tree struct {
+// treeDoc is a tree file, or a tree built from journals, and where it is
+// from.
+type treeDoc struct {
 	from string
 	data []byte
 }
 
 // all returns every tree, in the order of the command line: the trees
 // built from the journals where the first journal came.
-func (in *inputs) all() []tree {
-	var built []tree
+func (in *inputs) all() []treeDoc {
+	var built []treeDoc
 	for _, id := range in.b.Workflows() {
-		built = append(built, tree{"the journals of workflow " + id, in.b.Tree(id)})
+		built = append(built, treeDoc{"the journals of workflow " + id, in.b.JSON(id)})
 	}
 	at := in.journalAt
 	if at < 0 {

@@ -390,7 +390,7 @@ func scopeCall(n *treeNode) (model string, t statsTally, ok bool) {
 	if t.calls <= 0 {
 		return "", t, false
 	}
-	if n.Status == slogwf.StatusFailed {
+	if n.Status == string(slogwf.StatusFailed) {
 		t.errors = 1
 	}
 	model, _ = n.Attrs["model"].(string)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // statsJournal is a hand-made journal with fixed times: workflow research,
@@ -53,17 +54,17 @@ func writeTestFile(t *testing.T, dir, name, data string) string {
 }
 
 // rebuildTree returns the tree file of the only workflow of journal, as
-// the root package rebuilds it.
+// the tree builder rebuilds it.
 func rebuildTree(t *testing.T, journal string) []byte {
 	t.Helper()
 	f, err := os.Open(journal)
 	require.NoError(t, err)
 	defer f.Close()
-	b := slogwf.NewBuilder()
+	b := tree.NewBuilder()
 	require.NoError(t, b.ReadJournal(f, journal, func(err error) { t.Errorf("warning: %v", err) }))
 	ids := b.Workflows()
 	require.Len(t, ids, 1)
-	return b.Tree(ids[0])
+	return b.JSON(ids[0])
 }
 
 func TestStatsGolden(t *testing.T) {

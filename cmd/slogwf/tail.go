@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/console"
 )
 
 const tailHelp = `usage: slogwf tail [-f] [-workflow ID|NAME] [-agent NAME] [-level LEVEL] [-semantic] [-color auto|always|never] DIR|JOURNAL...|-
@@ -74,19 +75,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 
 	out := bufio.NewWriter(stdout)
-	opts := &slogwf.Options{
-		Console: out,
-		Color:   slogwf.ColorNever,
-		// All the journal holds, whatever $SLOGWF_LEVEL says; -level filters.
-		Level: slog.Level(math.MinInt),
-	}
-	if color {
-		opts.Color = slogwf.ColorAlways
-	}
-	p, err := slogwf.NewPrinter(opts)
-	if err != nil {
-		return err
-	}
+	p := console.NewPrinter(out, color)
 	t := &tailer{
 		p:      p,
 		in:     stdin,
@@ -94,7 +83,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		stderr: stderr,
 		seen:   map[string]*tailFile{},
 		dirErr: map[string]string{},
-		show: func(ev *slogwf.Event) bool {
+		show: func(ev *console.Event) bool {
 			return (*workflow == "" || ev.Workflow == *workflow || ev.WorkflowName == *workflow) &&
 				(*agent == "" || ev.Agent == *agent) &&
 				ev.Level >= minLevel &&
@@ -112,8 +101,8 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // tailer reads journals and prints their events through a Printer.
 type tailer struct {
-	p      *slogwf.Printer
-	show   func(*slogwf.Event) bool
+	p      *console.Printer
+	show   func(*console.Event) bool
 	in     io.Reader     // what "-" reads
 	out    *bufio.Writer // the Printer's console
 	stderr io.Writer
@@ -123,7 +112,7 @@ type tailer struct {
 	files  []*tailFile          // in the order found
 	seen   map[string]*tailFile // files by cleaned path
 	stdin  *tailFile            // "-", when given
-	batch  []*slogwf.Event      // read, not printed yet
+	batch  []*console.Event     // read, not printed yet
 }
 
 // tailFile is a journal that tail reads, and how far.
@@ -365,7 +354,8 @@ func (t *tailer) decode(f *tailFile, line []byte, torn bool) {
 
 // flush prints the batch in time order and empties it.
 func (t *tailer) flush() error {
-	slices.SortStableFunc(t.batch, func(a, b *slogwf.Event) int { return a.Time.Compare(b.Time) })
+	// Times sort as strings: tree.Decode gives them fixed width, in UTC.
+	slices.SortStableFunc(t.batch, func(a, b *console.Event) int { return strings.Compare(a.Time, b.Time) })
 	for _, ev := range t.batch {
 		if err := t.p.Print(ev, t.show); err != nil {
 			return err

@@ -1,9 +1,14 @@
-package slogwf
+// Package jsonenc holds the JSON appenders that the journal and the tree
+// files share. They write the same bytes for the same input, so that a
+// tree rebuilt from a journal is byte for byte the live one, and they
+// escape what could change how a terminal or an editor shows a line.
+package jsonenc
 
 import (
 	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -12,23 +17,20 @@ import (
 	"unicode/utf8"
 )
 
-// The JSON appenders shared by the journal and the tree. They write the
-// same bytes for the same input, so that a tree rebuilt from a journal is
-// byte for byte the live one.
-
-// timeLayout is RFC 3339 with nanoseconds, fixed width and UTC, so that
+// TimeLayout is RFC 3339 with nanoseconds, fixed width and UTC, so that
 // times sort as strings and records sort by their leading bytes.
-const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-func appendTime(b []byte, t time.Time) []byte {
+// AppendTime appends t as a JSON string in TimeLayout.
+func AppendTime(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	y, mo, d := t.Date()
 	if y < 0 || y > 9999 {
 		b = append(b, '"')
-		b = t.AppendFormat(b, timeLayout)
+		b = t.AppendFormat(b, TimeLayout)
 		return append(b, '"')
 	}
-	// As AppendFormat with timeLayout would, in a fifth of the time.
+	// As AppendFormat with TimeLayout would, in a fifth of the time.
 	hh, mm, ss := t.Clock()
 	b = append(b, '"')
 	b = appendDigits(b, y, 4)
@@ -59,12 +61,12 @@ func appendDigits(b []byte, v, n int) []byte {
 
 const hex = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Beyond what JSON requires it
+// AppendString appends s as a JSON string. Beyond what JSON requires it
 // escapes DEL, C1 controls, U+2028/2029 and bidi overrides, so that a
 // journal line shown raw on a terminal or in an editor cannot rewrite what
 // is around it. Invalid UTF-8 becomes \ufffd, and so does U+FFFD itself:
 // decoding and appending again gives back the same bytes.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -92,7 +94,7 @@ func appendString(b []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || unsafeRune(r) {
+		if r == utf8.RuneError || UnsafeRune(r) {
 			b = append(b, s[start:i]...)
 			b = appendRuneEscape(b, r)
 			i += size
@@ -105,9 +107,9 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// unsafeRune reports whether r is a non-ASCII rune that changes how a
+// UnsafeRune reports whether r is a non-ASCII rune that changes how a
 // terminal or editor shows the text around it, or hides text.
-func unsafeRune(r rune) bool {
+func UnsafeRune(r rune) bool {
 	return r >= 0x80 && r <= 0x9f || // C1 controls
 		r == 0x061c || r == 0x200e || r == 0x200f || // bidi marks
 		r == 0x200b || r == 0xfeff || // zero width space, byte order mark
@@ -119,12 +121,12 @@ func appendRuneEscape(b []byte, r rune) []byte {
 	return append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 }
 
-// appendValue appends v, resolved, as JSON. A group becomes an object;
+// AppendValue appends v, resolved, as JSON. A group becomes an object;
 // values that cannot be encoded become a string that says why.
-func appendValue(b []byte, v slog.Value) []byte {
+func AppendValue(b []byte, v slog.Value) []byte {
 	switch v.Kind() {
 	case slog.KindString:
-		return appendString(b, v.String())
+		return AppendString(b, v.String())
 	case slog.KindInt64:
 		return strconv.AppendInt(b, v.Int64(), 10)
 	case slog.KindUint64:
@@ -132,7 +134,7 @@ func appendValue(b []byte, v slog.Value) []byte {
 	case slog.KindFloat64:
 		f := v.Float64()
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return appendString(b, strconv.FormatFloat(f, 'g', -1, 64))
+			return AppendString(b, strconv.FormatFloat(f, 'g', -1, 64))
 		}
 		return strconv.AppendFloat(b, f, 'g', -1, 64)
 	case slog.KindBool:
@@ -144,31 +146,33 @@ func appendValue(b []byte, v slog.Value) []byte {
 		b = v.Time().AppendFormat(b, time.RFC3339Nano)
 		return append(b, '"')
 	case slog.KindGroup:
-		e := attrEncoder{b: append(b, '{')}
+		e := AttrEncoder{B: append(b, '{')}
 		for _, a := range v.Group() {
-			e.attr(a)
+			e.Attr(a)
 		}
-		return append(e.b, '}')
+		return append(e.B, '}')
 	case slog.KindLogValuer:
-		return appendValue(b, v.Resolve())
+		return AppendValue(b, v.Resolve())
 	}
-	return appendAny(b, v.Any())
+	return AppendAny(b, v.Any())
 }
 
-func appendAny(b []byte, x any) []byte {
-	out, err := anyJSON(b, x)
+// AppendAny appends x as JSON, or as a placeholder string that says why x
+// cannot be encoded.
+func AppendAny(b []byte, x any) []byte {
+	out, err := AnyJSON(b, x)
 	if err != nil {
-		return appendString(b, placeholder(err))
+		return AppendString(b, Placeholder(err))
 	}
 	return out
 }
 
-// anyJSON appends x as JSON, or returns an error, never a panic, when x
+// AnyJSON appends x as JSON, or returns an error, never a panic, when x
 // cannot be encoded.
-func anyJSON(b []byte, x any) (out []byte, err error) {
+func AnyJSON(b []byte, x any) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = b, panicked{p}
+			out, err = b, Panicked{p}
 		}
 	}()
 	switch x := x.(type) {
@@ -181,13 +185,13 @@ func anyJSON(b []byte, x any) (out []byte, err error) {
 		}
 		return appendJSON(b, j)
 	case error:
-		return appendString(b, x.Error()), nil
+		return AppendString(b, x.Error()), nil
 	case encoding.TextMarshaler:
 		t, err := x.MarshalText()
 		if err != nil {
 			return b, err
 		}
-		return appendString(b, string(t)), nil
+		return AppendString(b, string(t)), nil
 	}
 	j, err := json.Marshal(x)
 	if err != nil {
@@ -197,7 +201,7 @@ func anyJSON(b []byte, x any) (out []byte, err error) {
 }
 
 // appendJSON appends j, JSON from elsewhere, compacted and with its strings
-// escaped as appendString escapes them.
+// escaped as AppendString escapes them.
 func appendJSON(b, j []byte) ([]byte, error) {
 	var c bytes.Buffer
 	if err := json.Compact(&c, j); err != nil {
@@ -206,7 +210,7 @@ func appendJSON(b, j []byte) ([]byte, error) {
 	j = c.Bytes()
 	for i := 0; i < len(j); {
 		r, size := utf8.DecodeRune(j[i:])
-		if unsafeRune(r) {
+		if UnsafeRune(r) {
 			b = appendRuneEscape(b, r)
 		} else {
 			b = append(b, j[i:i+size]...)
@@ -216,28 +220,28 @@ func appendJSON(b, j []byte) ([]byte, error) {
 	return b, nil
 }
 
-// attrEncoder appends attributes as members of a JSON object, opening
+// AttrEncoder appends attributes as members of a JSON object, opening
 // groups only when a member is written into them, as log/slog's JSON handler
 // does: an empty group leaves no trace.
-type attrEncoder struct {
-	b      []byte
-	groups []string // names of the groups the next member goes into
-	open   int      // how many of groups are written out
-	sep    bool     // a member precedes at the current level
+type AttrEncoder struct {
+	B      []byte
+	Groups []string // names of the groups the next member goes into
+	Open   int      // how many of Groups are written out
+	Sep    bool     // a member precedes at the current level
 }
 
-// maxDepth bounds the nesting of groups: a LogValuer may hold itself, and
+// MaxDepth bounds the nesting of groups: a LogValuer may hold itself, and
 // JSON readers give up at 10,000 levels.
-const maxDepth = 100
+const MaxDepth = 100
 
-// attr appends a, after resolving it, with slog's rules: an empty Attr is
+// Attr appends a, after resolving it, with slog's rules: an empty Attr is
 // skipped, a group with an empty key is inlined, an empty group is dropped.
-func (e *attrEncoder) attr(a slog.Attr) {
+func (e *AttrEncoder) Attr(a slog.Attr) {
 	a.Value = a.Value.Resolve()
 	if a.Equal(slog.Attr{}) {
 		return
 	}
-	if a.Value.Kind() == slog.KindGroup && len(e.groups) >= maxDepth {
+	if a.Value.Kind() == slog.KindGroup && len(e.Groups) >= MaxDepth {
 		a.Value = slog.StringValue("!ERROR: groups nested too deep")
 	}
 	if a.Value.Kind() == slog.KindGroup {
@@ -246,10 +250,10 @@ func (e *attrEncoder) attr(a slog.Attr) {
 			return
 		}
 		if a.Key != "" {
-			e.groups = append(e.groups, a.Key)
+			e.Groups = append(e.Groups, a.Key)
 		}
 		for _, g := range as {
-			e.attr(g)
+			e.Attr(g)
 		}
 		if a.Key != "" {
 			e.closeGroup()
@@ -257,39 +261,53 @@ func (e *attrEncoder) attr(a slog.Attr) {
 		return
 	}
 	e.openGroups()
-	if e.sep {
-		e.b = append(e.b, ',')
+	if e.Sep {
+		e.B = append(e.B, ',')
 	}
-	e.b = appendString(e.b, a.Key)
-	e.b = append(e.b, ':')
-	e.b = appendValue(e.b, a.Value)
-	e.sep = true
+	e.B = AppendString(e.B, a.Key)
+	e.B = append(e.B, ':')
+	e.B = AppendValue(e.B, a.Value)
+	e.Sep = true
 }
 
-func (e *attrEncoder) openGroups() {
-	for _, g := range e.groups[e.open:] {
-		if e.sep {
-			e.b = append(e.b, ',')
+func (e *AttrEncoder) openGroups() {
+	for _, g := range e.Groups[e.Open:] {
+		if e.Sep {
+			e.B = append(e.B, ',')
 		}
-		e.b = appendString(e.b, g)
-		e.b = append(e.b, ':', '{')
-		e.sep = false
+		e.B = AppendString(e.B, g)
+		e.B = append(e.B, ':', '{')
+		e.Sep = false
 	}
-	e.open = len(e.groups)
+	e.Open = len(e.Groups)
 }
 
-func (e *attrEncoder) closeGroup() {
-	if e.open == len(e.groups) {
-		e.b = append(e.b, '}')
-		e.open--
-		e.sep = true
+func (e *AttrEncoder) closeGroup() {
+	if e.Open == len(e.Groups) {
+		e.B = append(e.B, '}')
+		e.Open--
+		e.Sep = true
 	}
-	e.groups = e.groups[:len(e.groups)-1]
+	e.Groups = e.Groups[:len(e.Groups)-1]
 }
 
-// closeAll closes every group written out.
-func (e *attrEncoder) closeAll() {
-	for ; e.open > 0; e.open-- {
-		e.b = append(e.b, '}')
+// CloseAll closes every group written out.
+func (e *AttrEncoder) CloseAll() {
+	for ; e.Open > 0; e.Open-- {
+		e.B = append(e.B, '}')
 	}
+}
+
+// Panicked is the error of a method that panicked with Value.
+type Panicked struct{ Value any }
+
+func (p Panicked) Error() string { return fmt.Sprintf("%v", p.Value) }
+
+// Placeholder returns the text that stands for a value that could not
+// be formatted because of err.
+func Placeholder(err error) string {
+	if errors.As(err, &Panicked{}) {
+		return "!PANIC: " + err.Error()
+	}
+	return "!ERROR: " + err.Error()
 }

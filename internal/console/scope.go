@@ -1,0 +1,108 @@
+package console
+
+import (
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// Path is the path of a scope on the console, escaped, and the color it is
+// drawn in; the zero Path is none.
+type Path struct {
+	Text  string
+	Color uint8 // index in the palette
+	Set   bool
+}
+
+// Child returns the path of a scope of kind k, named name or numbered
+// number, under a scope of kind parent whose path is p; of a workflow when
+// p is the zero Path.
+func (p Path) Child(parent, k tree.Kind, name string, number int64) Path {
+	if !p.Set {
+		return Path{Text: Message(name), Color: agentColor(name), Set: true}
+	}
+	switch {
+	case k == tree.Iteration:
+		p.Text += " it" + strconv.FormatInt(number, 10)
+	case parent >= tree.Interaction:
+		p.Text += ">" + Message(name)
+	default:
+		p.Text += " " + Message(name)
+	}
+	if k == tree.Interaction {
+		p.Color = agentColor(name)
+	}
+	return p
+}
+
+// palette holds the colors of scope paths on the console, each with the
+// path's opening bracket: 256-color codes readable on dark and light
+// backgrounds.
+var palette = [...]string{
+	"\x1b[38;5;39m[", "\x1b[38;5;208m[", "\x1b[38;5;141m[", "\x1b[38;5;78m[",
+	"\x1b[38;5;203m[", "\x1b[38;5;220m[", "\x1b[38;5;45m[", "\x1b[38;5;171m[",
+	"\x1b[38;5;114m[", "\x1b[38;5;215m[", "\x1b[38;5;75m[", "\x1b[38;5;179m[",
+}
+
+// agentColor returns the palette index of name: the same for the same
+// name in every run.
+func agentColor(name string) uint8 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return uint8(h.Sum32() % uint32(len(palette)))
+}
+
+// ScopeEvent is the start or end of a scope, whose record the console
+// shows as a mark and the scope's kind; the zero ScopeEvent is none.
+type ScopeEvent struct {
+	Kind   tree.Kind
+	End    bool
+	Status string // of an end
+}
+
+// EndRecord returns r, the record of the end of a scope that started at
+// start, as the console shows it: with the scope's duration, and extra
+// attributes.
+func EndRecord(r slog.Record, start time.Time, extra []slog.Attr) slog.Record {
+	r = r.Clone()
+	if !start.IsZero() {
+		// Wall clock, as in the journal, whose replay shows the same.
+		d := r.Time.Round(0).Sub(start.Round(0))
+		r.AddAttrs(slog.Duration("dur", RoundDuration(d)))
+	}
+	r.AddAttrs(extra...)
+	return r
+}
+
+// EndAttrs returns the attributes the end of a scope shows: the usage u
+// of its subtree, and late when it had been ended already, by a scope
+// above it.
+func EndAttrs(u tree.Usage, fresh bool) []slog.Attr {
+	var as []slog.Attr
+	if u.In+u.Out > 0 {
+		as = append(as, slog.Int64("total_tokens", u.In+u.Out))
+	}
+	if u.Cost != 0 {
+		as = append(as, slog.Float64(costKey, u.Cost.USD()))
+	}
+	if !fresh {
+		as = append(as, slog.Bool("late", true))
+	}
+	return as
+}
+
+// costKey is slogwf.CostKey.
+const costKey = "cost_usd"
+
+// RoundDuration rounds d to about 4 significant digits, as a person reads
+// it: 2.11s, 177.7ms. The tree keeps the exact duration.
+func RoundDuration(d time.Duration) time.Duration {
+	unit := time.Duration(1)
+	for d/unit >= 10000 {
+		unit *= 10
+	}
+	return d.Round(unit)
+}

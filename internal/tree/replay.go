@@ -1,0 +1,136 @@
+package tree
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+)
+
+// Builder rebuilds the trees of workflows from their journals, with the
+// tree builder of the live handler: the tree of a workflow comes out byte
+// for byte as the handler wrote it last. Lines may come in any order, and
+// from the journals of any number of processes.
+type Builder struct {
+	// Counting keeps the counts and usage of records, not the records:
+	// all that tail needs. Set it before the first line.
+	Counting bool
+
+	e     Event // the line being added
+	trees map[string]*Tree
+	names map[string]string // workflow ID → name from a journal's file name
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}}
+}
+
+// Add adds one journal line.
+func (b *Builder) Add(line []byte) error {
+	if err := b.e.decode(line); err != nil {
+		return err
+	}
+	b.Apply(&b.e)
+	return nil
+}
+
+// Apply adds e to the tree of its workflow, and reports whether it changed
+// it; see Tree.Apply.
+func (b *Builder) Apply(e *Event) bool {
+	t := b.trees[e.Workflow]
+	if t == nil {
+		t = NewTree(e.Workflow)
+		t.counting = b.Counting
+		b.trees[e.Workflow] = t
+	}
+	return t.Apply(e)
+}
+
+// ReadJournal adds the lines of the journal r, whose file is named name. A
+// line that is not an event is skipped, and so is a torn last line (the
+// process died writing it); each is reported to warn, with its number.
+// ReadJournal returns only an error reading r.
+//
+// The trees of the workflows of the journal count the lines skipped as
+// dropped in their loss.
+func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error {
+	br := bufio.NewReader(r)
+	var dropped int64
+	wfs := map[string]bool{}
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			derr := b.e.decode(line)
+			switch {
+			case derr == nil:
+				b.Apply(&b.e)
+				b.NameFrom(b.e.Workflow, name)
+				wfs[b.e.Workflow] = true
+			case err == io.EOF:
+				dropped++
+				warn(fmt.Errorf("%s:%d: torn last line skipped: %w", name, n, derr))
+			default:
+				dropped++
+				warn(fmt.Errorf("%s:%d: line skipped: %w", name, n, derr))
+			}
+		}
+		if err == io.EOF {
+			for wf := range wfs {
+				b.trees[wf].Drop(dropped)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("slogwf: read journal %s: %w", name, err)
+		}
+	}
+}
+
+// NameFrom keeps the workflow name in the journal file name of workflow
+// wf, <name>-<id8>.<pid>.jsonl, for when no start line says it.
+func (b *Builder) NameFrom(wf, file string) {
+	if _, ok := b.names[wf]; !ok {
+		if name := NameIn(file, wf); name != "" {
+			b.names[wf] = name
+		}
+	}
+}
+
+// Workflows returns the IDs of the workflows seen, in the order they
+// started (UUIDv7 IDs sort by time).
+func (b *Builder) Workflows() []string {
+	return slices.Sorted(maps.Keys(b.trees))
+}
+
+// Name returns the name of workflow id.
+func (b *Builder) Name(id string) string {
+	if t := b.trees[id]; t != nil && t.nodes[id].started {
+		return t.nodes[id].name
+	}
+	return b.names[id]
+}
+
+// FileName returns the name of the tree file of workflow id, as the
+// handler names it.
+func (b *Builder) FileName(id string) string {
+	return FileBase(b.Name(id), id) + ".json"
+}
+
+// Tree returns the tree of workflow id, or nil.
+func (b *Builder) Tree(id string) *Tree { return b.trees[id] }
+
+// JSON returns the tree of workflow id as a tree file holds it. Scopes
+// that never ended are incomplete, open until the last event seen. A
+// workflow whose start no journal holds has the name of its journals.
+func (b *Builder) JSON(id string) []byte {
+	t := b.trees[id]
+	if t == nil {
+		return nil
+	}
+	if root := t.nodes[id]; !root.started {
+		root.name = b.names[id]
+	}
+	return t.AppendJSON(nil, true)
+}

@@ -1,0 +1,163 @@
+package tree
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf/internal/jsonenc"
+)
+
+func TestDecodeRejectsBadLines(t *testing.T) {
+	for _, line := range []string{
+		``,
+		`{"ev":"start"`,
+		`{"ev":"start","time":"2026-01-01T00:00:00Z","id":"a"}`,
+		`{"ev":"start","wf":"w","time":"2026-01-01T00:00:00Z"}`,
+		`{"ev":"record","wf":"w","time":"2026-01-01T00:00:00Z","level":"INFO"}`,
+		`{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:00Z","level":"LOUD"}`,
+		`{"ev":"record","wf":"w","scope":"s","time":"yesterday","level":"INFO"}`,
+		`{"ev":"other","wf":"w","id":"s","time":"2026-01-01T00:00:00Z"}`,
+		`{"ev":"start","wf":"w","id":"s","time":"2026-01-01T00:00:00Z","attrs":"oops"}`,
+	} {
+		_, err := Decode([]byte(line))
+		assert.Error(t, err, line)
+	}
+}
+
+func TestTreeHangsScopesWithoutAPlaceUnderTheWorkflow(t *testing.T) {
+	tr := NewTree("w")
+	for _, line := range []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"n"}`,
+		`{"ev":"start","wf":"w","id":"a","parent":"b","kind":"interaction","time":"2026-01-01T00:00:01.000000000Z","agent":"a"}`,
+		`{"ev":"start","wf":"w","id":"b","parent":"a","kind":"interaction","time":"2026-01-01T00:00:02.000000000Z","agent":"b"}`,
+		`{"ev":"start","wf":"w","id":"c","parent":"c","kind":"action","time":"2026-01-01T00:00:03.000000000Z","name":"c"}`,
+		`{"ev":"start","wf":"w","id":"d","parent":"nowhere","kind":"action","time":"2026-01-01T00:00:04.000000000Z","name":"d"}`,
+		`{"ev":"record","wf":"w","scope":"ghost","time":"2026-01-01T00:00:05.000000000Z","level":"INFO","msg":"lost?"}`,
+		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:06.000000000Z","status":"completed"}`,
+	} {
+		e, err := Decode([]byte(line))
+		require.NoError(t, err, line)
+		tr.Apply(e)
+	}
+	out := string(tr.AppendJSON(nil, true))
+	for _, id := range []string{`"id":"a"`, `"id":"b"`, `"id":"c"`, `"id":"d"`, `"msg":"lost?"`} {
+		assert.Contains(t, out, id, "nothing is lost")
+	}
+	assert.Contains(t, out, `"counts":{"records":1,`)
+}
+
+func TestMergeObjects(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{``, `{"x":1}`, `{"x":1}`},
+		{`{"x":1}`, ``, `{"x":1}`},
+		{`{"x":1,"y":2}`, `{"y":3}`, `{"x":1,"y":3}`},
+		{`{"x":1}`, `{"x":2}`, `{"x":2}`},
+		{`{"x":1}`, `{}`, `{"x":1}`},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, string(mergeObjects([]byte(tt.a), []byte(tt.b))), "%s + %s", tt.a, tt.b)
+	}
+}
+
+func TestAppendStringRoundTrips(t *testing.T) {
+	for _, s := range []string{"plain", "q\"\\", "\x00\x1b\x7f\u0085\u2028\u202e\u2066", "\xff\xfe", "\ufffd", "日本"} {
+		enc := jsonenc.AppendString(nil, s)
+		e, err := Decode(fmt.Appendf(nil, `{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:00Z","level":"INFO","msg":%s}`, enc))
+		require.NoError(t, err)
+		assert.Equal(t, string(enc), string(jsonenc.AppendString(nil, e.Msg)), "decoding and encoding again is stable: %q", s)
+		assert.NotRegexp(t, "[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]", string(enc))
+		if strings.ToValidUTF8(s, "") == s {
+			assert.Equal(t, s, e.Msg, "valid text decodes back exactly")
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, line := range []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"n","attrs":{"a":1}}`,
+		`{"ev":"start","wf":"w","id":"i","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a","input":[1]}`,
+		`{"ev":"record","wf":"w","scope":"i","usage":{"llm_calls":1,"input_tokens":5,"cost_usd":0.1},"time":"2026-01-01T00:00:02.5+02:00","level":"WARN","msg":"m\u001b","semantic":true,"attrs":{"g":{"k":"v"}}}`,
+		`{"ev":"end","wf":"w","id":"i","time":"2026-01-01T00:00:03.000000000Z","status":"failed","error":"e","attrs":{"b":2},"output":"o"}`,
+		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:04.000000000Z","status":"completed"}`,
+		`{"ev":"start","wf":"w","id":"x","parent":"x","kind":"action","time":"2026-01-01T00:00:00Z","attrs":[1]}`,
+	} {
+		f.Add([]byte(line))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr := NewTree("w")
+		for line := range bytes.Lines(data) {
+			e, err := Decode(line)
+			if err != nil {
+				continue
+			}
+			e.Workflow = "w" // one tree takes every line, to mix them more
+			tr.Apply(e)
+		}
+		for _, final := range []bool{false, true} {
+			out := tr.AppendJSON(nil, final)
+			require.True(t, json.Valid(out), "%s", out)
+		}
+	})
+}
+
+func FuzzReadJournal(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := NewBuilder()
+		require.NoError(t, b.ReadJournal(bytes.NewReader(data), "fuzz.jsonl", func(error) {}))
+		for _, id := range b.Workflows() {
+			out := b.JSON(id)
+			require.True(t, json.Valid(out), "%s", out)
+		}
+	})
+}
+
+func TestDeepScopesStayFastAndReadable(t *testing.T) {
+	b := NewBuilder()
+	line := func(format string, args ...any) {
+		require.NoError(t, b.Add(fmt.Appendf(nil, format, args...)))
+	}
+	line(`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"deep"}`)
+	parent := "w"
+	for i := range 20000 {
+		id := fmt.Sprint("s", i)
+		line(`{"ev":"start","wf":"w","id":%q,"parent":%q,"kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a"}`, id, parent)
+		parent = id
+	}
+	for i := range 20000 {
+		line(`{"ev":"end","wf":"w","id":"s%d","time":"2026-01-01T00:00:02Z","status":"completed"}`, i)
+	}
+	var tree map[string]any
+	require.NoError(t, json.Unmarshal(b.JSON("w"), &tree), "a JSON reader reads it: nesting stays bounded")
+}
+
+func TestEndsAtOneTimeGiveOneTreeInAnyOrder(t *testing.T) {
+	lines := []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"tie"}`,
+		`{"ev":"start","wf":"w","id":"a","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a"}`,
+		`{"ev":"end","wf":"w","id":"a","time":"2026-01-01T00:00:02Z","status":"completed","output":"ok"}`,
+		`{"ev":"end","wf":"w","id":"a","time":"2026-01-01T00:00:02Z","status":"failed","error":"e"}`,
+		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:02Z","status":"completed"}`,
+	}
+	var first string
+	for i := range 20 {
+		b := NewBuilder()
+		order := slices.Clone(lines)
+		rand.New(rand.NewPCG(uint64(i), 1)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, l := range order {
+			require.NoError(t, b.Add([]byte(l)))
+		}
+		if i == 0 {
+			first = string(b.JSON("w"))
+		}
+		require.Equal(t, first, string(b.JSON("w")), "%v", order)
+	}
+	assert.Contains(t, first, `"status":"completed","start":"2026-01-01T00:00:01.000000000Z"`, "a scope that ends with its parent keeps its own end")
+}

@@ -1,0 +1,340 @@
+package tree
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/slogwf/slogwf/internal/buffer"
+	"github.com/slogwf/slogwf/internal/jsonenc"
+)
+
+// AppendJSON appends the tree as a tree file. A final tree shows scopes
+// that never ended as incomplete; a live one shows them running.
+func (t *Tree) AppendJSON(b []byte, final bool) []byte {
+	b = slices.Grow(b, t.kept+t.kept/16+1024*len(t.nodes)) // about its size
+	w := treeWriter{t: t, final: final, b: b}
+	w.tree()
+	return w.b
+}
+
+// WriteJSON writes the tree as AppendJSON appends it, a part at a time.
+func (t *Tree) WriteJSON(out io.Writer, final bool) error {
+	buf := buffer.New()
+	defer buf.Free()
+	w := treeWriter{t: t, final: final, b: *buf, out: out}
+	w.tree()
+	w.flush(true)
+	*buf = w.b
+	return w.err
+}
+
+func (w *treeWriter) tree() {
+	t := w.t
+	root := t.nodes[t.id]
+	w.rolled = make(map[*node]rolled, len(t.nodes))
+	// Records and children of scopes never started have no place of their
+	// own: they go to the workflow, so that nothing is lost.
+	var orphans *node
+	if t.unstarted > 0 {
+		orphans = &node{}
+		for _, n := range t.nodes {
+			if n.started || n == root {
+				continue
+			}
+			orphans.records = append(orphans.records, n.records...)
+			orphans.counts.add(n.counts)
+			orphans.usage.Add(n.usage)
+			for _, c := range n.children {
+				if c.started {
+					orphans.children = append(orphans.children, c)
+				}
+			}
+		}
+	}
+	w.rollup(root, orphans, "")
+	w.node(root, orphans)
+}
+
+type treeWriter struct {
+	t      *Tree
+	final  bool
+	b      []byte
+	rolled map[*node]rolled
+	out    io.Writer // if any, b goes there a part at a time
+	err    error     // of out
+}
+
+// flush writes b out when it holds enough to be worth a write, or when
+// all is written.
+func (w *treeWriter) flush(all bool) {
+	if w.out == nil || w.err != nil || !all && len(w.b) < 32<<10 {
+		return
+	}
+	_, w.err = w.out.Write(w.b)
+	w.b = w.b[:0]
+}
+
+// rolled is a node as the tree shows it: how it ended, and the usage and
+// counts of its subtree.
+type rolled struct {
+	ended       bool // end holds a time
+	end, status string
+	u           Usage
+	c           counts
+}
+
+// rollup computes how n and the nodes of its subtree ended, and their
+// rolled-up usage and counts. A scope ends when it says so, unless a scope
+// above it ended first, at closeAt: then it ended there, incomplete. extra,
+// if any, holds what the node takes in from scopes never started.
+func (w *treeWriter) rollup(n, extra *node, closeAt string) rolled {
+	s := rolled{status: StatusRunning, u: n.usage, c: n.counts}
+	switch {
+	case n.ended && (closeAt == "" || n.end <= closeAt):
+		s.ended, s.end, s.status = true, n.end, n.status
+		closeAt = n.end
+	case closeAt != "":
+		s.ended, s.end, s.status = true, closeAt, StatusIncomplete
+	case w.final:
+		s.status = StatusIncomplete
+	}
+	s.u.Add(n.endUsage)
+	if s.status == StatusFailed {
+		s.c.errors++
+	}
+	children := n.children
+	if extra != nil {
+		s.u.Add(extra.usage)
+		s.c.add(extra.counts)
+		children = slices.Concat(children, extra.children)
+	}
+	for _, c := range children {
+		cs := w.rollup(c, nil, closeAt)
+		s.u.Add(cs.u)
+		s.c.add(cs.c)
+	}
+	w.rolled[n] = s
+	return s
+}
+
+func (w *treeWriter) node(n *node, extra *node) {
+	b := append(w.b, '{')
+	if n.id == w.t.id {
+		b = append(b, `"schema":"`+Schema+`",`...)
+	}
+	b = append(b, `"kind":"`...)
+	b = append(b, n.kind.String()...)
+	b = append(b, `","id":`...)
+	b = jsonenc.AppendString(b, n.id)
+	switch n.kind {
+	case Iteration:
+		b = append(b, `,"number":`...)
+		b = strconv.AppendInt(b, n.number, 10)
+	case Interaction:
+		b = append(b, `,"agent":`...)
+		b = jsonenc.AppendString(b, n.name)
+	default:
+		b = append(b, `,"name":`...)
+		b = jsonenc.AppendString(b, n.name)
+	}
+	s := w.rolled[n]
+	b = append(b, `,"status":`...)
+	b = jsonenc.AppendString(b, s.status)
+	if n.start != "" {
+		b = append(b, `,"start":`...)
+		b = jsonenc.AppendString(b, n.start)
+		last := string(w.t.last)
+		if s.ended {
+			b = append(b, `,"end":`...)
+			b = jsonenc.AppendString(b, s.end)
+			last = s.end
+		}
+		b = append(b, `,"duration_ms":`...)
+		b = strconv.AppendFloat(b, durationMS(n.start, last), 'f', -1, 64)
+	}
+	if attrs := mergeObjects(n.attrs, n.endAttrs); attrs != nil {
+		b = append(b, `,"attrs":`...)
+		b = append(b, attrs...)
+	}
+	if n.input != nil {
+		b = append(b, `,"input":`...)
+		b = append(b, n.input...)
+	}
+	if n.output != nil {
+		b = append(b, `,"output":`...)
+		b = append(b, n.output...)
+	}
+	if n.err != "" {
+		b = append(b, `,"error":`...)
+		b = jsonenc.AppendString(b, n.err)
+	}
+	b = append(b, `,"usage":`...)
+	b = AppendUsage(b, s.u)
+	b = append(b, `,"counts":{"records":`...)
+	b = strconv.AppendInt(b, s.c.records, 10)
+	b = append(b, `,"warnings":`...)
+	b = strconv.AppendInt(b, s.c.warnings, 10)
+	b = append(b, `,"semantic":`...)
+	b = strconv.AppendInt(b, s.c.semantic, 10)
+	b = append(b, `,"errors":`...)
+	b = strconv.AppendInt(b, s.c.errors, 10)
+	b = append(b, '}')
+	if n.id == w.t.id {
+		b = append(b, `,"loss":`...)
+		b = AppendLoss(b, w.t.loss)
+	}
+	b = append(b, `,"records":[`...)
+	records, children := n.records, n.children
+	if extra != nil {
+		records = slices.Concat(records, extra.records)
+		children = slices.Concat(children, extra.children)
+	}
+	// Records sort by time, which leads their bytes; ties by the rest, so
+	// that the order never depends on which goroutine won a race. They
+	// mostly come sorted; the array may be a live tree's (see clone).
+	if !slices.IsSortedFunc(records, bytes.Compare) {
+		records = slices.Clone(records)
+		slices.SortFunc(records, bytes.Compare)
+	}
+	for i, r := range records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = append(b, r...)
+		b = append(b, '}')
+		if len(b) >= 32<<10 {
+			w.b = b
+			w.flush(false)
+			b = w.b
+		}
+	}
+	b = append(b, ']')
+	w.b = b
+	slices.SortFunc(children, func(x, y *node) int {
+		return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.id, y.id))
+	})
+	for k := Iteration; k < NKinds; k++ {
+		w.children(n, k, children)
+	}
+	w.b = append(w.b, '}')
+	w.flush(false)
+}
+
+// children appends the array of n's children of kind k: always for the
+// kinds n usually holds, otherwise only when there are some.
+func (w *treeWriter) children(n *node, k Kind, children []*node) {
+	usual := k == Iteration && n.kind == Workflow ||
+		k == Interaction && n.kind != Action ||
+		k == Action
+	i := slices.IndexFunc(children, func(c *node) bool { return c.kind == k })
+	if i < 0 && !usual {
+		return
+	}
+	w.b = append(w.b, `,"`...)
+	w.b = append(w.b, k.String()...)
+	w.b = append(w.b, `s":[`...)
+	first := true
+	for _, c := range children {
+		if c.kind != k {
+			continue
+		}
+		if !first {
+			w.b = append(w.b, ',')
+		}
+		first = false
+		w.node(c, nil)
+	}
+	w.b = append(w.b, ']')
+}
+
+// AppendUsage appends u as a JSON object, as the tree and the journal
+// hold it.
+func AppendUsage(b []byte, u Usage) []byte {
+	b = append(b, `{"llm_calls":`...)
+	b = strconv.AppendInt(b, u.Calls, 10)
+	b = append(b, `,"input_tokens":`...)
+	b = strconv.AppendInt(b, u.In, 10)
+	b = append(b, `,"cached_input_tokens":`...)
+	b = strconv.AppendInt(b, u.Cached, 10)
+	b = append(b, `,"output_tokens":`...)
+	b = strconv.AppendInt(b, u.Out, 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, u.In+u.Out, 10)
+	b = append(b, `,"cost_usd":`...)
+	b = strconv.AppendFloat(b, u.Cost.USD(), 'g', -1, 64)
+	if u.Model != "" {
+		b = append(b, `,"model":`...)
+		b = jsonenc.AppendString(b, u.Model)
+	}
+	return append(b, '}')
+}
+
+func durationMS(from, to string) float64 {
+	a, err1 := time.Parse(time.RFC3339Nano, from)
+	b, err2 := time.Parse(time.RFC3339Nano, to)
+	if err1 != nil || err2 != nil || b.Before(a) {
+		return 0
+	}
+	return float64(b.Sub(a)) / float64(time.Millisecond)
+}
+
+// mergeObjects returns the JSON object a with the members of b added, a
+// member of b replacing a member of a with the same key.
+func mergeObjects(a, b []byte) []byte {
+	if len(a) == 0 {
+		return b
+	}
+	if len(b) == 0 {
+		return a
+	}
+	var later map[string]json.RawMessage
+	if json.Unmarshal(b, &later) != nil {
+		return a
+	}
+	out := []byte{'{'}
+	err := DecodeMembers(a, func(k string, v json.RawMessage) {
+		if _, ok := later[k]; !ok {
+			out = jsonenc.AppendString(out, k)
+			out = append(out, ':')
+			out = append(out, v...)
+			out = append(out, ',')
+		}
+	})
+	if err != nil {
+		return b
+	}
+	if inner := bytes.TrimSpace(b); len(inner) > 2 {
+		return append(out, inner[1:]...)
+	}
+	out[len(out)-1] = '}' // a trailing comma, or the '{' of an empty object
+	if len(out) == 1 {
+		return []byte("{}")
+	}
+	return out
+}
+
+// DecodeMembers calls f on each member of the JSON object j, in order.
+func DecodeMembers(j []byte, f func(k string, v json.RawMessage)) error {
+	d := json.NewDecoder(bytes.NewReader(j))
+	if _, err := d.Token(); err != nil {
+		return err
+	}
+	for d.More() {
+		k, err := d.Token()
+		if err != nil {
+			return err
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			return err
+		}
+		f(k.(string), v)
+	}
+	return nil
+}
