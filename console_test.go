@@ -23,7 +23,9 @@ const hostile = "a\x1b[31mRED\x1b]0;title\x07\x1b]8;;http://x\x1b\\link\x1b]52;c
 // sgr matches the color sequences the console writes itself.
 var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
-// Row 9 of issue 6, for the console.
+// The escape corpus, logged in every field, reaches the console escaped:
+// one line per record, no control character, no sequence but the console's
+// own colors.
 func TestConsoleEscapesUntrustedText(t *testing.T) {
 	replace := func(groups []string, a slog.Attr) slog.Attr {
 		if a.Key == "replaced" {

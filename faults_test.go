@@ -87,7 +87,7 @@ func (f *faultyFile) Close() error {
 	return err
 }
 
-// Row 5: faults around the temporary file, its fsync and its rename leave
+// Faults around the temporary file, its fsync and its rename leave
 // the old tree file or the new, whole, and no temporary file.
 func TestTreeFileFaultsLeaveAWholeTree(t *testing.T) {
 	for _, op := range []string{"create", "write", "sync", "close", "rename", "syncdir"} {
@@ -152,7 +152,7 @@ func (f shortFile) Write(p []byte) (int, error) {
 	return n, io.ErrShortWrite
 }
 
-// Row 6: a journal that cannot be written.
+// A journal that cannot be written is reported once, and logging goes on.
 func TestJournalFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -202,7 +202,7 @@ func TestJournalFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
 	}
 }
 
-// Row 4: a process that appends to a journal torn by an earlier write
+// A process that appends to a journal torn by an earlier write
 // starts on a clean line.
 func TestLateRecordsStartOnACleanLineAfterATornOne(t *testing.T) {
 	dir := t.TempDir()

@@ -378,7 +378,8 @@ func TestDirAndFilePermissions(t *testing.T) {
 	}
 }
 
-// Row 12 of issue 6; TestPlantedSymlinksAreNotFollowed plants links.
+// Names that try to leave Dir stay in it; TestPlantedSymlinksAreNotFollowed
+// plants links.
 func TestUnsafeWorkflowNamesStayInDir(t *testing.T) {
 	tests := []struct {
 		name, want string // want: the name as JSON decodes it

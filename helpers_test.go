@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // lockedBuffer is a console that tests read while handlers write.
@@ -207,4 +209,34 @@ func journals(t *testing.T, dir string) []string {
 		lines = append(lines, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")...)
 	}
 	return lines
+}
+
+// journalLines returns the lines of all journals in dir.
+func journalLines(t *testing.T, dir string) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	var lines []string
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		lines = append(lines, strings.SplitAfter(string(b), "\n")...)
+	}
+	return slices.DeleteFunc(lines, func(l string) bool { return l == "" })
+}
+
+// buildTree rebuilds the workflow wf from every journal in dir, as
+// `slogwf build` does.
+func buildTree(t *testing.T, dir, wf string) []byte {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	b := tree.NewBuilder()
+	for _, p := range paths {
+		f, err := os.Open(p)
+		require.NoError(t, err)
+		require.NoError(t, b.ReadJournal(f, p, func(err error) { t.Log(err) }))
+		f.Close()
+	}
+	return b.JSON(wf)
 }

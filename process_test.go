@@ -35,8 +35,8 @@ func TestMain(m *testing.M) {
 		logUntilKilled(dir)
 	case "records":
 		logUnderParent(dir)
-	case "row2":
-		logRow2(dir)
+	case "padded":
+		logPaddedRecords(dir)
 	case "big":
 		logBig(dir)
 	case "umask":

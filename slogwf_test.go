@@ -1,9 +1,14 @@
 package slogwf_test
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,4 +136,96 @@ func TestTheConsoleShowsWhereTheTreeFilesARecord(t *testing.T) {
 			assert.Equal(t, tt.want, treePlace(t, tt.tree, tt.msg))
 		})
 	}
+}
+
+// Records logged after their scope ended, from any goroutine, go late to
+// the nearest open scope above, or to the workflow; none is lost.
+func TestRecordsAfterTheirScopeEndedAreLateNotLost(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Level: slog.LevelDebug})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "late")
+	itCtx, it := slogwf.StartIteration(ctx)
+	iaCtx, ia := slogwf.StartInteraction(itCtx, "a")
+	actCtx, act := slogwf.StartAction(iaCtx, "tool")
+	done := make(chan struct{})
+	go func() { act.End(); close(done) }() // End from another goroutine
+	<-done
+	act.End() // twice
+	s.log.InfoContext(actCtx, "after the action")
+	ia.End()
+	s.log.InfoContext(actCtx, "after the interaction")
+	it.End()
+	s.log.InfoContext(iaCtx, "after the iteration")
+	wf.End()
+	wf.End()
+	s.log.InfoContext(actCtx, "after the workflow")
+	s.log.InfoContext(ctx, "in the ended workflow")
+	ctx2, it2 := slogwf.StartIteration(ctx) // an ended workflow's context reused
+	s.log.InfoContext(ctx2, "in a scope of the ended workflow")
+	it2.End()
+	require.NoError(t, s.h.Close())
+
+	tree := s.tree(t, wf)
+	ian := tree.Iterations[0].Interactions[0]
+	// The notes of the second End land in the scope above too.
+	msgs := func(n *node) []string {
+		return slices.DeleteFunc(n.msgs(), func(m string) bool { return m == "slogwf: scope ended twice" })
+	}
+	assert.Equal(t, []string{"after the action"}, msgs(ian))
+	assert.Equal(t, []string{"after the interaction"}, msgs(tree.Iterations[0]))
+	assert.Equal(t, []string{"after the iteration", "after the workflow", "in the ended workflow", "in a scope of the ended workflow"}, msgs(tree))
+	for _, r := range slices.Concat(ian.Records, tree.Iterations[0].Records, tree.Records) {
+		assert.True(t, r.Late, r.Msg)
+	}
+	assert.EqualValues(t, 6+2, tree.Counts.Records)
+	assert.Equal(t, slogwf.StatusCompleted, tree.Status)
+	assert.Contains(t, s.console.String(), "after the workflow late=true")
+	assert.Equal(t, 2, strings.Count(s.console.String(), "scope ended twice"), "ending twice is a DEBUG note, once per scope")
+	live, err := os.ReadFile(s.h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.Equal(t, string(buildTree(t, s.dir, wf.ID())), string(live), "the journal has the late records too")
+}
+
+// A nil context and a canceled one lose nothing: they are
+// context.Background().
+func TestNilAndCanceledContextsLoseNothing(t *testing.T) {
+	s := newSetup(t, nil)
+	var nilCtx context.Context
+	canceled, cancel := context.WithCancel(s.ctx)
+	cancel()
+	s.log.InfoContext(nilCtx, "nil context")
+	s.log.Log(nilCtx, slog.LevelWarn, "nil context, Log")
+	require.NoError(t, s.h.Handle(nilCtx, slog.NewRecord(time.Now(), slog.LevelInfo, "nil context, Handle", 0)))
+	assert.True(t, s.h.Enabled(nilCtx, slog.LevelInfo))
+	assert.Nil(t, slogwf.FromContext(nilCtx))
+	ctx, wf := slogwf.StartWorkflow(canceled, "canceled")
+	s.log.InfoContext(ctx, "canceled context")
+	ctx, ia := slogwf.StartInteraction(ctx, "a")
+	s.log.InfoContext(ctx, "canceled interaction")
+	ia.End()
+	wf.End()
+
+	assert.Equal(t, []string{"INF nil context", "WRN nil context, Log", "INF nil context, Handle"}, trimTimes(s.console.Lines())[:3])
+	tree := s.tree(t, wf)
+	assert.Equal(t, slogwf.StatusCompleted, tree.Status)
+	assert.Equal(t, []string{"canceled context"}, tree.msgs())
+	assert.Equal(t, []string{"canceled interaction"}, tree.Interactions[0].msgs())
+}
+
+// A record that names its workflow by ID after the workflow
+// ended, with no live scope around, reaches it late.
+func TestRecordsNamingAnEndedWorkflowAreLateNotLost(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "ended")
+	_, ia := slogwf.StartInteraction(ctx, "a")
+	ia.End()
+	wf.End()
+	s.log.Info("by workflow ID", slogwf.WorkflowID(wf.ID()))
+	s.log.Info("by both IDs", slogwf.WorkflowID(wf.ID()), slogwf.InteractionID(ia.ID()))
+	require.NoError(t, s.h.Close())
+
+	tree := s.tree(t, wf)
+	require.Len(t, tree.Records, 1)
+	assert.Equal(t, "by workflow ID", tree.Records[0].Msg)
+	assert.True(t, tree.Records[0].Late)
+	assert.Equal(t, []string{"by both IDs"}, tree.Interactions[0].msgs())
 }

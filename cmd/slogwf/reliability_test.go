@@ -15,7 +15,7 @@ import (
 	"github.com/slogwf/slogwf"
 )
 
-// escapes is the escape corpus of row 9 of issue 6.
+// escapes is the escape corpus of the root package's hostile tests.
 const escapes = "CSI\x1b[31mRED OSC0\x1b]0;title\x07 OSC8\x1b]8;;http://x\x1b\\link OSC52\x1b]52;c;Y2xpcA==\x07" +
 	" C1\u009b31m CR\r BS\b BEL\a NUL\x00 DEL\x7f LS\u2028 PS\u2029 RLO\u202eevil\u202c LRI\u2066x\u2069" +
 	"\n02:12:52.592 INF [research] forged line TAIL"
@@ -36,7 +36,7 @@ func logInto(t *testing.T, dir string, log func(ctx context.Context, l *slog.Log
 	require.NoError(t, h.Close())
 }
 
-// Row 9: tree, tail and stats carry only their own color sequences and
+// Tree, tail and stats carry only their own color sequences and
 // one newline per line they mean to write.
 func TestCLIOutputEscapesUntrustedText(t *testing.T) {
 	dir := t.TempDir()
@@ -72,7 +72,7 @@ func TestCLIOutputEscapesUntrustedText(t *testing.T) {
 	}
 }
 
-// Row 14: secrets hidden when logged stay hidden in every command's
+// Secrets hidden when logged stay hidden in every command's
 // output.
 func TestCLIOutputHidesSecrets(t *testing.T) {
 	secrets := []string{

@@ -1,0 +1,458 @@
+package slogwf_test
+
+// Hostile input: huge values, invalid UTF-8, escape sequences, values that
+// panic, hold themselves or never end, names and links that try to leave
+// Dir. Nothing crashes or hangs, no output lets text forge a line or
+// rewrite a terminal, and the journal gives back what was logged.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// bigMessage is the size of the message and attribute of
+// TestHugeValuesAreCutWithAMarkerAndMemoryStaysBounded.
+const bigMessage = 10 << 20
+
+// logBig logs 100 records with a 10 MiB message and a 10 MiB attribute,
+// with the default MaxValue, and prints its peak memory in KiB.
+func logBig(dir string) {
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	if err != nil {
+		panic(err)
+	}
+	l := slog.New(h)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "big")
+	big := bigText()
+	for range 100 {
+		l.InfoContext(ctx, big, "v", big)
+	}
+	wf.End()
+	if err := h.Close(); err != nil {
+		panic(err)
+	}
+	// The peak of this process since exec; its rusage would count the
+	// parent's memory too, which the child shares until exec.
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		panic(err)
+	}
+	_, peak, _ := strings.Cut(string(status), "VmHWM:")
+	fmt.Println(strings.Fields(peak)[0])
+}
+
+// bigText returns 10 MiB of text with a 2-byte rune across the default
+// MaxValue, 64 KiB.
+func bigText() string {
+	const x = 64<<10 - 1
+	return strings.Repeat("x", x) + strings.Repeat("é", (bigMessage-x-1)/2) + "x"
+}
+
+// 100 records with a 10 MiB message and a 10 MiB attribute are cut at
+// MaxValue, with a marker, and memory stays bounded.
+func TestHugeValuesAreCutWithAMarkerAndMemoryStaysBounded(t *testing.T) {
+	dir := t.TempDir()
+	cmd := child(dir, "big")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	peak, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	require.NoError(t, err)
+	t.Logf("peak memory of the child: %d MiB (100 records of 2×10 MiB logged)", peak>>10)
+	assert.Less(t, peak, 512<<10, "memory does not grow with what is logged")
+
+	records, want := 0, bigText()[:64<<10-1]
+	for _, line := range journalLines(t, dir) {
+		var e struct {
+			Ev, Msg string
+			Attrs   struct{ V string }
+			Loss    loss
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		if e.Ev != "record" {
+			continue
+		}
+		records++
+		for _, s := range []string{e.Msg, e.Attrs.V} {
+			kept, cut, ok := strings.Cut(s, "…[truncated ")
+			require.True(t, ok, "%.100q", s)
+			n, err := strconv.Atoi(strings.TrimSuffix(cut, " bytes]"))
+			require.NoError(t, err)
+			assert.Equal(t, bigMessage, len(kept)+n, "the marker says how much was cut")
+			assert.Equal(t, want, kept, "cut at the rune boundary before 64 KiB")
+		}
+		assert.Equal(t, loss{Truncated: 2}, e.Loss)
+	}
+	assert.Equal(t, 100, records)
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, paths, 1)
+	tree := readTree(t, paths[0])
+	assert.Equal(t, &loss{Truncated: 200}, tree.Loss)
+}
+
+func TestHugeValuesAreKeptExactlyWithoutALimit(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{MaxValue: -1})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "big")
+	big := bigText()
+	if raceDetector {
+		big = big[:1<<20+1] // the same code, a tenth of the time (and whole runes)
+	}
+	s.log.InfoContext(ctx, big, "v", big)
+	wf.End()
+	tree := s.tree(t, wf)
+	require.Len(t, tree.Records, 1)
+	for _, r := range tree.Records {
+		require.True(t, r.Msg == big && r.Attrs["v"] == big, "kept exactly")
+	}
+	assert.Equal(t, &loss{}, tree.Loss)
+	assert.Len(t, s.console.Lines(), 3)
+}
+
+func TestConsoleCutsLongValuesWithAMarker(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{MaxValue: 10})
+	s.log.Info("0123456789abcdef", "v", "ééééééééé")
+	assert.Equal(t, []string{`INF 0123456789…[truncated 6 bytes] v="ééééé…[truncated 8 bytes]"`}, trimTimes(s.console.Lines()))
+}
+
+// Invalid UTF-8 in every field stays visible, and every output valid.
+func TestInvalidUTF8StaysVisibleAndJSONValid(t *testing.T) {
+	const bad = "ab\xffcd"
+	for _, color := range []slogwf.ColorMode{slogwf.ColorNever, slogwf.ColorAlways} {
+		s := newSetup(t, &slogwf.Options{Color: color})
+		ctx, wf := slogwf.StartWorkflow(s.ctx, bad)
+		ctx, ia := slogwf.StartInteraction(ctx, bad)
+		s.log.InfoContext(ctx, bad, bad, bad, "v", []byte(bad), "e", errors.New(bad))
+		s.log.WithGroup(bad).With(bad, bad).InfoContext(ctx, "with")
+		ia.End(slogwf.OutputKey, bad)
+		wf.End()
+
+		for _, l := range s.console.Lines() {
+			plain := sgr.ReplaceAllString(l, "")
+			assert.NotContains(t, plain, "\xff")
+			assert.Equal(t, strings.Count(plain, "ab"), strings.Count(plain, `ab\xffcd`), "never cut short: %q", l)
+		}
+		assert.Contains(t, sgr.ReplaceAllString(s.console.String(), ""), `[ab\xffcd ab\xffcd] ab\xffcd ab\xffcd=ab\xffcd v=ab\xffcd e=ab\xffcd`)
+		for _, line := range journal(t, s.dir) {
+			assert.True(t, utf8.ValidString(line) && json.Valid([]byte(line)), "%q", line)
+		}
+		b, err := os.ReadFile(s.h.TreeFile(wf))
+		require.NoError(t, err)
+		assert.True(t, json.Valid(b))
+		assert.Equal(t, "ab\ufffdcd", s.tree(t, wf).Name)
+	}
+}
+
+// escapes is the escape corpus: terminal sequences, controls, separators
+// and bidi overrides, and a forged console line; valid UTF-8, so that the journal
+// gives it back exactly.
+const escapes = "CSI\x1b[31mRED OSC0\x1b]0;title\x07 OSC8\x1b]8;;http://x\x1b\\link OSC52\x1b]52;c;Y2xpcA==\x07" +
+	" C1\u009b31m CR\r BS\b BEL\a NUL\x00 DEL\x7f LS\u2028 PS\u2029 RLO\u202eevil\u202c LRI\u2066x\u2069" +
+	"\n02:12:52.592 INF [research] forged line TAIL"
+
+// The escape corpus, in every field, reaches the journal and the tree
+// escaped, and comes back exactly. The console is checked by
+// TestConsoleEscapesUntrustedText, the CLI by TestCLIOutputEscapesUntrustedText
+// in cmd/slogwf.
+func TestJournalEscapesUntrustedTextAndGivesItBack(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Color: slogwf.ColorAlways})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, escapes, escapes, escapes)
+	ctx, ia := slogwf.StartInteraction(ctx, escapes, slogwf.InputKey, escapes)
+	actx, act := slogwf.StartAction(ctx, escapes)
+	s.log.WithGroup(escapes).With(escapes, escapes).InfoContext(actx, escapes, escapes, escapes)
+	act.Fail(errors.New(escapes))
+	ia.End(slogwf.OutputKey, escapes)
+	wf.End()
+
+	unsafe := regexp.MustCompile("[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+	lines := journal(t, s.dir)
+	for _, line := range lines {
+		assert.NotRegexp(t, unsafe, line, "the journal escapes controls, C1 and bidi")
+		assert.True(t, json.Valid([]byte(line)))
+	}
+	assert.Len(t, lines, 7)
+	tree := s.tree(t, wf)
+	assert.Equal(t, escapes, tree.Name)
+	assert.Equal(t, map[string]any{escapes: escapes}, tree.Attrs)
+	ian := tree.Interactions[0]
+	assert.Equal(t, escapes, ian.Agent)
+	assert.Equal(t, escapes, ian.Input)
+	assert.Equal(t, escapes, ian.Output)
+	assert.Equal(t, escapes, ian.Actions[0].Name)
+	assert.Equal(t, escapes, ian.Actions[0].Error)
+	r := ian.Actions[0].Records[0]
+	assert.Equal(t, escapes, r.Msg)
+	assert.Equal(t, map[string]any{escapes: map[string]any{escapes: escapes}}, r.Attrs)
+	b, err := os.ReadFile(s.h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.NotRegexp(t, unsafe, string(b))
+	for _, l := range s.console.Lines() {
+		assert.NotContains(t, sgr.ReplaceAllString(l, ""), "\x1b")
+	}
+	assert.Len(t, s.console.Lines(), 7, "one console line per record")
+}
+
+// Hostile values: they panic, or hold themselves.
+type (
+	panicValuer  struct{}
+	selfValuer   struct{}
+	panicString  struct{ X int }
+	panicError   struct{}
+	panicMarshal struct{}
+)
+
+func (panicValuer) LogValue() slog.Value { panic("LogValue boom") }
+
+func (s selfValuer) LogValue() slog.Value { return slog.AnyValue(s) }
+
+func (panicString) String() string { panic("String boom") }
+
+func (panicError) Error() string { panic("Error boom") }
+
+func (panicMarshal) MarshalJSON() ([]byte, error) { panic("MarshalJSON boom") }
+
+// Values that panic, hold themselves, or nest without end neither crash
+// nor hang the program.
+func TestHostileValuesNeitherCrashNorHang(t *testing.T) {
+	selfMap := map[string]any{"k": 1}
+	selfMap["self"] = selfMap
+	selfSlice := []any{1, nil}
+	selfSlice[1] = selfSlice
+	deep := slog.Int("bottom", 1)
+	for i := range 10000 {
+		deep = slog.Group(fmt.Sprint("g", i), deep)
+	}
+	values := []struct {
+		name        string
+		attr        slog.Attr
+		placeholder string // in the tree
+	}{
+		{"panicking LogValuer", slog.Any("v", panicValuer{}), "!PANIC: LogValue boom"},
+		{"LogValuer of itself", slog.Any("v", selfValuer{}), "!ERROR: LogValue returns LogValuers without end"},
+		{"panicking String", slog.Any("v", panicString{1}), ""},
+		{"panicking Error", slog.Any("v", panicError{}), "!PANIC: Error boom"},
+		{"panicking MarshalJSON", slog.Any("v", panicMarshal{}), "!PANIC: MarshalJSON boom"},
+		{"map of itself", slog.Any("v", selfMap), "!ERROR: json: unsupported value: encountered a cycle via map[string]interface {}"},
+		{"slice of itself", slog.Any("v", selfSlice), "!ERROR: json: unsupported value: encountered a cycle via []interface {}"},
+		{"groups 10,000 deep", deep, ""},
+	}
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	consoles := []struct {
+		name string
+		next func(io.Writer) slog.Handler // nil: New's tint console
+	}{
+		{"tint", nil},
+		{"text", func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }},
+		{"json", func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) }},
+	}
+	for _, c := range consoles {
+		for _, v := range values {
+			t.Run(c.name+"/"+v.name, func(t *testing.T) {
+				var console lockedBuffer
+				dir := t.TempDir()
+				var h *slogwf.Handler
+				if c.next == nil {
+					var err error
+					h, err = slogwf.New(&slogwf.Options{Dir: dir, Console: &console, Color: slogwf.ColorAlways, AddSource: true})
+					require.NoError(t, err)
+				} else {
+					h = slogwf.NewHandler(c.next(&console), &slogwf.Options{Dir: dir})
+				}
+				l := slog.New(h)
+				ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "hostile")
+				done := make(chan struct{})
+				deep := l
+				if v.name == "groups 10,000 deep" {
+					for i := range 10000 {
+						deep = deep.WithGroup(fmt.Sprint("w", i))
+					}
+				}
+				start := time.Now()
+				go func() {
+					defer close(done)
+					l.InfoContext(ctx, "record", v.attr)
+					deep.With(v.attr).InfoContext(ctx, "with")
+				}()
+				select {
+				case <-done:
+					t.Logf("two records handled in %v", time.Since(start))
+				case <-time.After(10 * time.Second):
+					// A hang guard, not a timing target: the issue's 1 s
+					// is checked by the logged times, ~1 ms each.
+					t.Fatal("Handle hangs")
+				}
+				wf.End()
+				require.NoError(t, h.Close())
+
+				tree := readTree(t, h.TreeFile(wf))
+				require.Len(t, tree.Records, 2)
+				if v.placeholder != "" {
+					assert.Equal(t, v.placeholder, tree.Records[0].Attrs["v"])
+					assert.Contains(t, console.String(), v.placeholder[:7])
+				}
+				out := console.String() + strings.Join(journal(t, dir), "")
+				assert.NotContains(t, out, wd, "no absolute source paths")
+				assert.NotContains(t, out, "goroutine ", "no stack traces")
+				assert.Len(t, strings.Split(strings.TrimSpace(console.String()), "\n"), 4)
+			})
+		}
+	}
+}
+
+// Symbolic links planted where the files will go are not followed (names
+// that try to leave Dir are TestUnsafeWorkflowNamesStayInDir).
+func TestPlantedSymlinksAreNotFollowed(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "logs")
+	outside := filepath.Join(parent, "outside")
+	require.NoError(t, os.WriteFile(outside, []byte("precious"), 0o600))
+	s := newSetup(t, &slogwf.Options{Dir: dir})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "linked")
+	tree := s.h.TreeFile(wf)
+	require.NoError(t, os.Symlink(outside, tree))
+	s.log.InfoContext(ctx, "r")
+	wf.End()
+
+	got, err := os.ReadFile(outside)
+	require.NoError(t, err)
+	assert.Equal(t, "precious", string(got), "the link's target is untouched")
+	st, err := os.Lstat(tree)
+	require.NoError(t, err)
+	assert.True(t, st.Mode().IsRegular(), "the tree replaced the link")
+	assert.Equal(t, slogwf.StatusCompleted, readTree(t, tree).Status)
+
+	// A link where the next journal goes makes the handler take another name.
+	journalLink := strings.TrimSuffix(tree, ".json") + "." + strconv.Itoa(os.Getpid()) + ".jsonl"
+	t.Setenv(slogwf.EnvParent, wf.ID()+"/"+wf.ID())
+	require.NoError(t, os.Rename(journalLink, journalLink+".old"))
+	require.NoError(t, os.Symlink(outside, journalLink))
+	other := newSetup(t, &slogwf.Options{Dir: dir})
+	other.log.InfoContext(slogwf.ContextFromEnv(other.ctx), "from another process")
+	require.NoError(t, other.h.Close())
+	got, err = os.ReadFile(outside)
+	require.NoError(t, err)
+	assert.Equal(t, "precious", string(got))
+	assert.FileExists(t, strings.TrimSuffix(journalLink, ".jsonl")+"-2.jsonl")
+}
+
+// logWithUmask0 logs a workflow into a new directory under umask 000.
+func logWithUmask0(dir string) {
+	syscall.Umask(0)
+	h, err := slogwf.New(&slogwf.Options{Dir: filepath.Join(dir, "a", "logs"), Console: io.Discard, Sync: slogwf.SyncEnd})
+	if err != nil {
+		panic(err)
+	}
+	_, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "perm")
+	wf.End()
+	if err := h.Close(); err != nil {
+		panic(err)
+	}
+}
+
+// Under umask 000, files are 0600 and directories 0700.
+func TestPermissionsUnderUmask0(t *testing.T) {
+	dir := t.TempDir()
+	cmd := child(dir, "umask")
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Run())
+	n := 0
+	require.NoError(t, filepath.WalkDir(filepath.Join(dir, "a"), func(path string, d os.DirEntry, err error) error {
+		require.NoError(t, err)
+		st, err := d.Info()
+		require.NoError(t, err)
+		want := os.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		assert.Equal(t, want, st.Mode().Perm(), path)
+		n++
+		return nil
+	}))
+	assert.Equal(t, 4, n, "a, logs, a tree and a journal")
+}
+
+// asJSON returns s as JSON gives it back: each byte of invalid UTF-8 is
+// U+FFFD.
+func asJSON(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				b.WriteRune(utf8.RuneError)
+				continue
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// The rules of TestJournalEscapesUntrustedTextAndGivesItBack hold for any
+// message, key, value and name, and the journal gives them back. The seed
+// corpus, in testdata/fuzz/FuzzHandle, holds invalid UTF-8, the escape
+// corpus and hostile values.
+func FuzzHandle(f *testing.F) {
+	unsafe := regexp.MustCompile("[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+	f.Fuzz(func(t *testing.T, msg, key, value, name string) {
+		var console lockedBuffer
+		dir := t.TempDir()
+		h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: &console, Color: slogwf.ColorAlways,
+			Redact: &slogwf.Redaction{Off: true}, MaxValue: -1})
+		require.NoError(t, err)
+		l := slog.New(h)
+		ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), name)
+		ctx, ia := slogwf.StartInteraction(ctx, name, slogwf.InputKey, value)
+		l.InfoContext(ctx, msg, key, value, slog.Group(key, "k", value))
+		l.WithGroup(key).With(key, value).InfoContext(ctx, msg)
+		ia.End(slogwf.OutputKey, value)
+		wf.End()
+		require.NoError(t, h.Close())
+
+		lines := strings.Split(strings.TrimSuffix(console.String(), "\n"), "\n")
+		require.Len(t, lines, 6, "one console line per record")
+		for _, l := range lines {
+			plain := sgr.ReplaceAllString(l, "")
+			require.NotContains(t, plain, "\x1b", "only slogwf's own color sequences: %q", l)
+			require.NotRegexp(t, unsafe, plain, "%q", l)
+			require.True(t, utf8.ValidString(plain), "%q", l)
+		}
+		msgs := 0
+		for _, line := range journal(t, dir) {
+			require.NotRegexp(t, unsafe, line)
+			var e struct{ Ev, Msg, Name, Agent string }
+			require.NoError(t, json.Unmarshal([]byte(line), &e), "%q", line)
+			switch {
+			case e.Ev == "record":
+				require.Equal(t, asJSON(msg), e.Msg, "the journal gives the message back")
+				msgs++
+			case e.Name != "":
+				require.Equal(t, asJSON(name), e.Name)
+			case e.Agent != "":
+				require.Equal(t, asJSON(name), e.Agent)
+			}
+		}
+		require.Equal(t, 2, msgs)
+		live, err := os.ReadFile(h.TreeFile(wf))
+		require.NoError(t, err)
+		require.Equal(t, string(buildTree(t, dir, wf.ID())), string(live), "the journal round-trips to the tree")
+	})
+}
