@@ -45,6 +45,41 @@ Attributes place a record in a node too, and win over the context:
 
 	logger.With(slogwf.WorkflowID(wf.ID()), slogwf.InteractionID(ia.ID())).Info("tool done")
 
+A record's place is decided once, and the console, the journal and the
+tree all show it there: a record logged in a scope that has ended goes,
+marked late, to the nearest open scope above it.
+
+# LLM calls
+
+[Transport] wraps the [http.RoundTripper] of the client that an LLM SDK
+takes. Each request becomes an action under the innermost scope of its
+context (llm.chat, llm.messages, …), with the provider, the models asked
+for and answering, tokens, cost from Options.Prices, the time to the
+answer's headers, the prompt and the completion, and the error of a
+failed call:
+
+	client := &http.Client{Transport: slogwf.Transport(nil)}
+	resp, err := client.Do(req.WithContext(ctx)) // an action under ctx's scope
+
+It reads OpenAI, Anthropic, Ollama and Gemini, whole and streamed, and
+passes the server's bytes on as they come. [WithCapture] sets how much of
+each prompt and completion it keeps (8 KiB by default), [WithoutCapture]
+none; the transport applies it itself, however the handler is wrapped.
+Header values and the URL's query never reach the log.
+
+# Child processes
+
+A workflow may span processes. [Environ] carries the workflow and the
+current scope to a child in one environment variable, and
+[ContextFromEnv] takes them up in the child, whose records and scopes then
+go to the parent's workflow, in the child's own journal:
+
+	cmd.Env = append(os.Environ(), slogwf.Environ(ctx)...) // in the parent
+	ctx := slogwf.ContextFromEnv(context.Background())    // in the child
+
+The parent's tree takes in the children's journals in its Dir; `slogwf
+build` merges the journals of all processes into the same tree.
+
 # Semantic warnings
 
 [Semantic] logs a note about meaning rather than mechanics. It keeps its

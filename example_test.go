@@ -5,20 +5,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 
 	"github.com/slogwf/slogwf"
 )
 
 // exampleOptions writes the console to stdout without colors, times and
-// durations, so that the examples' output does not change between runs.
+// durations (of scopes, and of LLM calls to their answers' headers), so
+// that the examples' output does not change between runs.
 func exampleOptions(dir string) *slogwf.Options {
 	return &slogwf.Options{
 		Dir:     dir,
 		Console: os.Stdout,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey || a.Key == "dur" {
+			if a.Key == slog.TimeKey || a.Key == "dur" || a.Key == "ttfb" {
 				return slog.Attr{}
 			}
 			return a
@@ -145,4 +150,47 @@ func ExampleSemantic() {
 	// WRN SEMANTIC [research] plan contradicts the user's constraint constraint="no flights"
 	// INF [research] ✔ workflow
 	// tree: research completed, 0 tokens, counts map[errors:0 records:1 semantic:1 warnings:1]
+}
+
+func ExampleTransport() {
+	// A stand-in for an OpenAI-compatible API.
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"model":"gpt-4o-2024-08-06","choices":[{"message":{"content":"Paris."}}],`+
+			`"usage":{"prompt_tokens":12,"completion_tokens":2}}`)
+	}))
+	defer llm.Close()
+
+	dir, _ := os.MkdirTemp("", "slogwf")
+	defer os.RemoveAll(dir)
+	opts := exampleOptions(dir)
+	opts.Prices = slogwf.Prices{"gpt-4o": {Input: 2.50, Output: 10.00}} // USD per million tokens
+	h, _ := slogwf.New(opts)
+	defer h.Close()
+	slog.SetDefault(slog.New(h))
+
+	// The client that an LLM SDK takes, as with the OpenAI and Anthropic
+	// SDKs' option.WithHTTPClient(client).
+	client := &http.Client{Transport: slogwf.Transport(nil)}
+
+	ctx, wf := slogwf.StartWorkflow(context.Background(), "research")
+	ctx, ia := slogwf.StartInteraction(ctx, "planner")
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"Capital of France?"}]}`
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, llm.URL+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close() // the action ends with its body
+	ia.End()
+	wf.End()
+	// Output:
+	// INF [research] ▶ workflow
+	// INF [research planner] ▶ interaction
+	// INF [research planner>llm.chat] ▶ action provider=openai request_model=gpt-4o input="user: Capital of France?"
+	// INF [research planner>llm.chat] ✔ action http_status=200 model=gpt-4o-2024-08-06 tokens.input=12 tokens.output=2 output=Paris. total_tokens=14 cost_usd=5e-05
+	// INF [research planner] ✔ interaction total_tokens=14 cost_usd=5e-05
+	// INF [research] ✔ workflow total_tokens=14 cost_usd=5e-05
 }

@@ -39,7 +39,7 @@ type flow struct {
 	paths     map[string]console.Path // of the scopes started here, until the end
 
 	finished chan struct{} // closed once the final tree is written
-	wmu      sync.Mutex    // one tree file write at a time, in order
+	writeMu  sync.Mutex    // one tree file write at a time, in order
 	over     atomic.Bool   // ended: a snapshot being written gives way
 }
 

@@ -202,6 +202,8 @@ type Handler struct {
 	lost tree.Loss // in cleaning the attributes from WithAttrs
 }
 
+var _ slog.Handler = (*Handler)(nil)
+
 // New returns a Handler that writes a console (tint on os.Stderr unless
 // opts say otherwise) and the trees and journals of workflows under
 // opts.Dir. Close it when the program is done.
@@ -412,7 +414,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	if h.console != nil {
 		h2.console = h2.next.(*console.Handler)
 	}
-	if h.clean.red.secretKey(name) {
+	if h.clean.redactor.secretKey(name) {
 		h2.clean = h.clean.hidingAll()
 	}
 	if len(h.pre.groups) < jsonenc.MaxDepth {

@@ -50,7 +50,7 @@ func (c *call) request(data []byte) {
 		return
 	}
 	if m, ok := body["model"].(string); ok && m != "" {
-		c.reqModel = m
+		c.requestModel = m
 	}
 	if c.capture == 0 {
 		return

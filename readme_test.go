@@ -3,7 +3,9 @@ package slogwf_test
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,4 +24,36 @@ func TestReadmeQuickStartCompiles(t *testing.T) {
 
 	out, err := exec.Command("go", "vet", "./testdata/quickstart").CombinedOutput()
 	require.NoError(t, err, "%s", out)
+}
+
+// CONTRIBUTING.md's Code layout table names every source file of the
+// module but the test files, and no file that is not there.
+func TestCodeLayoutNamesEverySourceFile(t *testing.T) {
+	doc, err := os.ReadFile("CONTRIBUTING.md")
+	require.NoError(t, err)
+	_, table, ok := strings.Cut(string(doc), "## Code layout")
+	require.True(t, ok)
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile("`((?:[\\w/]+/)?\\w+\\.go)`").FindAllStringSubmatch(table, -1) {
+		named[m[1]] = true
+	}
+	for _, dir := range []string{".", "internal/*", "cmd/slogwf"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		require.NoError(t, err)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			if dir == "cmd/slogwf" {
+				f = filepath.Base(f) // the CLI's row names its files alone
+			}
+			assert.True(t, named[f], "%s is not in the table", f)
+			delete(named, f)
+		}
+	}
+	for f := range named {
+		if !strings.HasSuffix(f, "_test.go") {
+			assert.Fail(t, "the table names a file that is not there", f)
+		}
+	}
 }

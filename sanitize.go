@@ -23,9 +23,9 @@ const defaultMaxValue = 64 << 10
 // without end) with placeholders. Every output gets the same record, so
 // the console, the journal and the tree agree.
 type cleaner struct {
-	red *redactor
-	max int  // bytes of a message or string value; negative: no limit
-	all bool // hide every attribute: they are in a group with a secret key
+	redactor *redactor
+	max      int  // bytes of a message or string value; negative: no limit
+	all      bool // hide every attribute: they are in a group with a secret key
 }
 
 // hidingAll returns c for the attributes of a group named by a secret key,
@@ -37,7 +37,7 @@ func (c *cleaner) hidingAll() *cleaner {
 }
 
 func newCleaner(o *Options) *cleaner {
-	c := &cleaner{red: newRedactor(o.Redact), max: o.MaxValue}
+	c := &cleaner{redactor: newRedactor(o.Redact), max: o.MaxValue}
 	if c.max == 0 {
 		c.max = defaultMaxValue
 	}
@@ -93,14 +93,14 @@ func (c *cleaner) mayChange(a slog.Attr) bool {
 	switch a.Value.Kind() {
 	case slog.KindString:
 		s := a.Value.String()
-		if c.max >= 0 && len(s) > c.max || len(c.red.patterns) > 0 && c.red.mayHold(s) {
+		if c.max >= 0 && len(s) > c.max || len(c.redactor.patterns) > 0 && c.redactor.mayHold(s) {
 			return true
 		}
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
 	default:
 		return true
 	}
-	return c.red.secretKey(a.Key)
+	return c.redactor.secretKey(a.Key)
 }
 
 // attrs returns attrs cleaned: a new slice if anything changes.
@@ -127,7 +127,7 @@ func (c *cleaner) attr(a slog.Attr, depth int, l *tree.Loss) (slog.Attr, bool) {
 	if a.Value.Kind() == slog.KindLogValuer {
 		a.Value, changed = resolve(a.Value), true
 	}
-	if c.all || c.red.secretKey(a.Key) {
+	if c.all || c.redactor.secretKey(a.Key) {
 		l.Redacted++
 		return slog.String(a.Key, Redacted), true
 	}
@@ -173,11 +173,11 @@ func (c *cleaner) text(s string, l *tree.Loss) (string, bool) {
 	if long && len(s) > c.max+margin {
 		s, rest = s[:c.max+margin], s[c.max+margin:]
 	}
-	t, n := c.red.redact(s)
+	t, n := c.redactor.redact(s)
 	if n > 0 && rest != "" {
 		// A secret may run past the margin, and the text after one
 		// may come within the cut: search it all.
-		t, n = c.red.redact(s + rest)
+		t, n = c.redactor.redact(s + rest)
 		rest = ""
 	}
 	l.Redacted += int64(n)
@@ -270,7 +270,7 @@ func errorText(err error) (s string, perr error) {
 // changes reports whether c.text may change b: b is too long, or it
 // may hold a secret.
 func (c *cleaner) changes(b []byte) bool {
-	return c.max >= 0 && len(b) > c.max || c.red.mayMatch(b)
+	return c.max >= 0 && len(b) > c.max || c.redactor.mayMatch(b)
 }
 
 // mayMatch reports whether b holds the literal of a pattern, or a pattern

@@ -140,6 +140,17 @@ func TestNilScopeMethodsAreSafe(t *testing.T) {
 	assert.Nil(t, slogwf.FromContext(context.Background()))
 }
 
+// A nil Scope has no kind: the zero Kind, which is none of the four.
+func TestNilScopeHasNoKind(t *testing.T) {
+	var s *slogwf.Scope
+	var none slogwf.Kind
+	assert.Equal(t, none, s.Kind())
+	assert.Equal(t, "none", s.Kind().String())
+	for _, k := range []slogwf.Kind{slogwf.KindWorkflow, slogwf.KindIteration, slogwf.KindInteraction, slogwf.KindAction} {
+		assert.NotEqual(t, none, k)
+	}
+}
+
 func TestFromContextReturnsTheInnermostScope(t *testing.T) {
 	s := newSetup(t, nil)
 	ctx, wf := slogwf.StartWorkflow(s.ctx, "from")

@@ -70,6 +70,11 @@ func WithCapture(n int) TransportOption {
 // out of the log: WithCapture(0).
 func WithoutCapture() TransportOption { return WithCapture(0) }
 
+var (
+	_ http.RoundTripper = (*transport)(nil)
+	_ io.ReadCloser     = (*call)(nil) // the body of a response, read on its way
+)
+
 type transport struct {
 	next    http.RoundTripper
 	capture int // bytes of each prompt and completion kept
@@ -134,22 +139,22 @@ type call struct {
 	mode    int
 	body    io.ReadCloser
 
-	mu        sync.Mutex // guards what follows: Read and Close may race
-	done      bool
-	buf       []byte // the unread part: a whole document, or a partial line
-	event     []byte // the data lines of an event of a stream so far
-	overflow  bool   // buf outgrew maxParse; of a whole document, buf is its tail
-	model     string
-	reqModel  string
-	input     string
-	output    []byte
-	truncated bool
-	usage     bool
-	in, out   int64
-	cached    int64
-	written   int64  // input tokens written to the cache, when in counts neither (Anthropic)
-	apart     bool   // in counts neither cached nor written tokens
-	errText   string // of an error the server sent
+	mu           sync.Mutex // guards what follows: Read and Close may race
+	done         bool
+	buf          []byte // the unread part: a whole document, or a partial line
+	event        []byte // the data lines of an event of a stream so far
+	overflow     bool   // buf outgrew maxParse; of a whole document, buf is its tail
+	model        string
+	requestModel string
+	input        string
+	output       []byte
+	truncated    bool
+	usage        bool
+	in, out      int64
+	cached       int64
+	written      int64  // input tokens written to the cache, when in counts neither (Anthropic)
+	apart        bool   // in counts neither cached nor written tokens
+	errText      string // of an error the server sent
 }
 
 // readRequest reads the model and prompt from the JSON body of req, and
@@ -161,7 +166,7 @@ type call struct {
 func (c *call) readRequest(req *http.Request) (*http.Request, error) {
 	// Gemini and Vertex AI name the model in the path.
 	if _, rest, ok := strings.Cut(req.URL.Path, "/models/"); ok && c.parse != nil {
-		c.reqModel, _, _ = strings.Cut(rest, ":")
+		c.requestModel, _, _ = strings.Cut(rest, ":")
 	}
 	if req.Body == nil || req.Body == http.NoBody || !isJSON(req.Header.Get("Content-Type")) {
 		return req, nil
@@ -214,8 +219,8 @@ func (c *call) begin() {
 // requestAttrs returns the attributes of the call's request.
 func (c *call) requestAttrs() []slog.Attr {
 	as := []slog.Attr{slog.String("provider", c.provider)}
-	if c.reqModel != "" {
-		as = append(as, slog.String("request_model", c.reqModel))
+	if c.requestModel != "" {
+		as = append(as, slog.String("request_model", c.requestModel))
 	}
 	if c.attempt > 0 {
 		as = append(as, slog.Int("attempt", c.attempt))
@@ -326,7 +331,7 @@ func (c *call) result() []slog.Attr {
 	if c.status != 0 {
 		as = append(as, slog.Int("http_status", c.status))
 	}
-	if m := cmp.Or(c.model, c.reqModel); m != "" {
+	if m := cmp.Or(c.model, c.requestModel); m != "" {
 		as = append(as, Model(m))
 	}
 	if c.usage {

@@ -22,8 +22,8 @@ const Schema = "slogwf.tree/v1"
 // The tree of a workflow that ended is final. It is written from a clone,
 // so that logging goes on meanwhile.
 func (f *flow) writeTree() {
-	f.wmu.Lock()
-	defer f.wmu.Unlock()
+	f.writeMu.Lock()
+	defer f.writeMu.Unlock()
 	start := time.Now()
 	if f.wf != nil && f.wf.spawned.Load() {
 		f.mergeOthers()

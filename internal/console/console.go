@@ -31,6 +31,8 @@ type Options struct {
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr // the user's
 }
 
+var _ slog.Handler = (*Handler)(nil)
+
 // New returns a console that writes to w.
 func New(w io.Writer, o Options) *Handler {
 	c := &Handler{color: o.Color, nonce: rand.Text()}

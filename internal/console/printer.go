@@ -97,7 +97,7 @@ func (p *Printer) Print(ev *Event, show func(*Event) bool) error {
 	}
 
 	ctx := context.Background()
-	r := slog.NewRecord(at, e.Level, e.Msg, 0)
+	r := slog.NewRecord(at, e.Level, e.Message, 0)
 	if e.Semantic {
 		r.AddAttrs(slog.Bool(semanticKey, true))
 	}

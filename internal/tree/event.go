@@ -46,7 +46,7 @@ type Event struct {
 	Status    string          `json:"status"`
 	Error     string          `json:"error"`
 	LevelName string          `json:"level"` // of a record, as its line names it
-	Msg       string          `json:"msg"`
+	Message   string          `json:"msg"`
 	Semantic  bool            `json:"semantic"`
 	Late      bool            `json:"late"`
 	Attrs     json.RawMessage `json:"attrs"`
@@ -203,7 +203,7 @@ func AppendUsageMember(b []byte, u Usage) []byte {
 func AppendBody(b []byte, e *Event) []byte {
 	b = append(b, `"time":`...)
 	b = jsonenc.AppendString(b, e.Time)
-	b = AppendBodyHead(b, e.Level, e.Msg, e.Semantic, e.Late, e.Usage)
+	b = AppendBodyHead(b, e.Level, e.Message, e.Semantic, e.Late, e.Usage)
 	if len(e.Attrs) > 0 {
 		b = append(b, `,"attrs":`...)
 		b = append(b, e.Attrs...)

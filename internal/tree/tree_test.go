@@ -72,10 +72,10 @@ func TestAppendStringRoundTrips(t *testing.T) {
 		enc := jsonenc.AppendString(nil, s)
 		e, err := Decode(fmt.Appendf(nil, `{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:00Z","level":"INFO","msg":%s}`, enc))
 		require.NoError(t, err)
-		assert.Equal(t, string(enc), string(jsonenc.AppendString(nil, e.Msg)), "decoding and encoding again is stable: %q", s)
+		assert.Equal(t, string(enc), string(jsonenc.AppendString(nil, e.Message)), "decoding and encoding again is stable: %q", s)
 		assert.NotRegexp(t, "[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]", string(enc))
 		if strings.ToValidUTF8(s, "") == s {
-			assert.Equal(t, s, e.Msg, "valid text decodes back exactly")
+			assert.Equal(t, s, e.Message, "valid text decodes back exactly")
 		}
 	}
 }
