@@ -76,7 +76,8 @@ func InteractionID(id string) slog.Attr { return slog.String(InteractionIDKey, i
 // ActionID names the action a record belongs to.
 func ActionID(id string) slog.Attr { return slog.String(ActionIDKey, id) }
 
-// ids are the scope IDs named by attributes, by kind.
+// ids are the scope IDs named by attributes, by kind (the zero Kind has
+// none).
 type ids [nKinds]string
 
 // innermost returns the workflow and the innermost scope the IDs name.
@@ -98,6 +99,18 @@ func (x *ids) merge(y *ids) {
 	}
 }
 
+// reserved is what an attribute with a reserved key says.
+type reserved uint8
+
+const (
+	isSemantic   reserved = iota + 1 // a semantic warning
+	model                            // usage: the model of an LLM call
+	tokens                           // usage: a group of input and output tokens
+	cachedTokens                     // usage: cached input tokens
+	cost                             // usage: the cost in US dollars
+	scopeID                          // scopeID+k: the ID of a scope of kind k
+)
+
 // reservedKeys is the one table of the reserved keys, and of what each
 // says; meta.read reads them.
 var reservedKeys = [...]struct {
@@ -114,18 +127,6 @@ var reservedKeys = [...]struct {
 	{CachedTokensKey, cachedTokens},
 	{CostKey, cost},
 }
-
-// reserved is what an attribute with a reserved key says.
-type reserved uint8
-
-const (
-	isSemantic   reserved = iota + 1 // a semantic warning
-	model                            // usage: the model of an LLM call
-	tokens                           // usage: a group of input and output tokens
-	cachedTokens                     // usage: cached input tokens
-	cost                             // usage: the cost in US dollars
-	scopeID                          // scopeID+k: the ID of a scope of kind k
-)
 
 // reservedShapes holds, by length, the first bytes of the reserved keys
 // that long: most keys are none, and are told so without a comparison.
@@ -158,6 +159,8 @@ func (m *meta) read(a slog.Attr) (routes bool) {
 	return false
 }
 
+// readValue reads v, resolved, into m as what, and reports whether it only
+// routes its record.
 func (m *meta) readValue(what reserved, v slog.Value) (routes bool) {
 	switch what {
 	case isSemantic:

@@ -197,20 +197,6 @@ func journal(t *testing.T, dir string) []string {
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 }
 
-// journals returns the lines of all the journals in dir.
-func journals(t *testing.T, dir string) []string {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	require.NoError(t, err)
-	var lines []string
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		require.NoError(t, err)
-		lines = append(lines, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")...)
-	}
-	return lines
-}
-
 // journalLines returns the lines of all journals in dir.
 func journalLines(t *testing.T, dir string) []string {
 	t.Helper()

@@ -41,7 +41,7 @@ func (s *setup) consoleLine(t *testing.T, msg string) string {
 // journalPlace returns where the journal put the record msg.
 func (s *setup) journalPlace(t *testing.T, msg string) placed {
 	t.Helper()
-	for _, line := range journals(t, s.dir) {
+	for _, line := range journalLines(t, s.dir) {
 		var e struct {
 			Ev, Scope, Msg string
 			Late           bool

@@ -72,15 +72,16 @@ func IsTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// Handler is the tint console of slogwf.New: it wraps tint, it puts the scope path before each message, marks
-// scope starts, ends and semantic warnings, and escapes untrusted text.
+// Handler is the tint console of slogwf.New. It wraps tint: it puts the
+// scope path before each message, marks scope starts, ends and semantic
+// warnings, and escapes untrusted text.
 //
 // tint writes the message as it is, and quotes keys and values with
 // strconv.Quote, except that when colored it turns every `\x1b` of the
 // quoted text back into a raw ESC. So the console escapes messages fully
-// (consoleMessage) and keys and values just so that tint's quoting is safe
-// (consoleText); group names, which tint never passes to ReplaceAttr, it
-// escapes before tint sees them.
+// (Message) and keys and values just so that tint's quoting is safe
+// (Text); group names, which tint never passes to ReplaceAttr, it escapes
+// before tint sees them.
 type Handler struct {
 	next slog.Handler // tint
 	// fast is tint without ReplaceAttr, for the records that need nothing
@@ -94,6 +95,7 @@ type Handler struct {
 	nonce string
 }
 
+// Enabled reports whether the console prints records at level l.
 func (c *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 	return c.next.Enabled(ctx, l)
 }
@@ -169,7 +171,7 @@ func (c *Handler) eventText(ev ScopeEvent) (mark, text string) {
 const semanticKey = "semantic"
 
 // plain reports whether tint writes a as replace would have it written,
-// so that the record can skip replace: a key and value that consoleText
+// so that the record can skip replace: a key and value that Text
 // leaves as they are, of a kind that tint formats itself, and no key that
 // replace treats apart.
 func plain(a slog.Attr, depth int) bool {
@@ -238,6 +240,7 @@ func fixAt(a slog.Attr, depth int) slog.Attr {
 	return slog.Attr{Key: Text(a.Key), Value: slog.GroupValue(as...)}
 }
 
+// WithAttrs returns a console whose records carry attrs.
 func (c *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if slices.ContainsFunc(attrs, mustFix) {
 		fixed := make([]slog.Attr, len(attrs))
@@ -253,6 +256,8 @@ func (c *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return c2
 }
 
+// WithGroup returns a console that puts the attributes of its records in
+// group name.
 func (c *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return c

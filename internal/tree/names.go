@@ -25,6 +25,7 @@ const (
 
 var kindNames = [NKinds]string{"none", "workflow", "iteration", "interaction", "action"}
 
+// String returns the name of k in the journal and the tree.
 func (k Kind) String() string {
 	if k < NKinds {
 		return kindNames[k]

@@ -80,6 +80,8 @@ func TestAppendStringRoundTrips(t *testing.T) {
 	}
 }
 
+// FuzzDecode feeds the tree any lines that decode: whatever they say, it
+// writes JSON.
 func FuzzDecode(f *testing.F) {
 	for _, line := range []string{
 		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"n","attrs":{"a":1}}`,
@@ -108,6 +110,11 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// FuzzReadJournal feeds the journal reader anything: it never panics, and
+// whatever it keeps builds trees that are JSON. The seed corpus is in
+// testdata/fuzz/FuzzReadJournal: a real journal, and journals torn in the
+// ways a crash tears them (a partial line, split UTF-8, NUL padding, no
+// final newline).
 func FuzzReadJournal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b := NewBuilder()
