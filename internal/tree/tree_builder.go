@@ -9,7 +9,7 @@ import (
 )
 
 // Tree builds the tree of one workflow from its events. The live handler
-// and a replay of journals feed it the same entries, so they build the same
+// and a replay of journals feed it the same events, so they build the same
 // tree; and the tree it writes does not depend on the order the events
 // came in, so journals of several processes merge in any order.
 type Tree struct {
