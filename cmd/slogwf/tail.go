@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,11 +9,9 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/slogwf/slogwf"
 	"github.com/slogwf/slogwf/internal/console"
@@ -41,9 +38,6 @@ Example:
 
 Flags:
 `
-
-// tailPoll is how often tail -f reads what was appended.
-const tailPoll = 100 * time.Millisecond
 
 // runTail is the tail command.
 func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -81,8 +75,6 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		in:     stdin,
 		out:    out,
 		stderr: stderr,
-		seen:   map[string]*tailFile{},
-		dirErr: map[string]string{},
 		show: func(ev *console.Event) bool {
 			return (*workflow == "" || ev.Workflow == *workflow || ev.WorkflowName == *workflow) &&
 				(*agent == "" || ev.Agent == *agent) &&
@@ -90,6 +82,9 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				(!*semantic || ev.Semantic)
 		},
 	}
+	t.fl = newFollower(os.Open, t.decode, func(err error) {
+		fmt.Fprintf(stderr, "slogwf tail: %s\n", printable(err.Error()))
+	})
 	if err := t.start(fs.Args(), *follow); err != nil {
 		return err
 	}
@@ -107,23 +102,9 @@ type tailer struct {
 	out    *bufio.Writer // the Printer's console
 	stderr io.Writer
 
-	dirs   []string
-	dirErr map[string]string    // the last error reported for a DIR
-	files  []*tailFile          // in the order found
-	seen   map[string]*tailFile // files by cleaned path
-	stdin  *tailFile            // "-", when given
-	batch  []*console.Event     // read, not printed yet
-}
-
-// tailFile is a journal that tail reads, and how far.
-type tailFile struct {
-	name   string      // as given or found, shown in messages
-	inDir  bool        // found in a DIR: forgotten when it goes away
-	off    int64       // bytes read
-	frag   []byte      // an incomplete last line, without its newline yet
-	line   int         // lines taken, for messages
-	info   os.FileInfo // as of the last read, to see a file replaced
-	errMsg string      // the last error reported while following
+	fl    *follower
+	stdin *followedFile    // "-", when given
+	batch []*console.Event // read, not printed yet
 }
 
 // start reads all the inputs named by args and puts their events in the
@@ -133,29 +114,15 @@ type tailFile struct {
 func (t *tailer) start(args []string, follow bool) error {
 	for _, name := range args {
 		if name == "-" {
-			t.stdin = &tailFile{name: "standard input"}
+			t.stdin = &followedFile{name: "standard input"}
 			continue
 		}
-		st, err := os.Stat(name)
-		if err != nil {
-			return err // it names the file
-		}
-		if st.IsDir() {
-			t.dirs = append(t.dirs, name)
-			if err := t.scan(name); err != nil {
-				return err
-			}
-		} else {
-			t.add(name, false)
+		if err := t.fl.add(name); err != nil {
+			return err
 		}
 	}
-	for _, f := range slices.Clone(t.files) {
-		if err := t.read(f); err != nil {
-			if !f.inDir || !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-			t.forget(f)
-		}
+	if err := t.fl.readAll(); err != nil {
+		return err
 	}
 	if follow {
 		return nil
@@ -165,32 +132,22 @@ func (t *tailer) start(args []string, follow bool) error {
 		if err != nil {
 			return fmt.Errorf("standard input: %w", err)
 		}
-		t.lines(t.stdin, data)
-		t.finish(t.stdin)
+		t.fl.feed(t.stdin, data)
+		t.fl.finishFile(t.stdin)
 	}
-	for _, f := range t.files {
-		t.finish(f)
-	}
+	t.fl.finish()
 	return nil
 }
 
-// follow prints what is appended to the inputs, every tailPoll, until ctx
-// is done or, when standard input is the only input, it ends.
+// follow prints what is appended to the inputs until ctx is done or, when
+// standard input is the only input, it ends.
 func (t *tailer) follow(ctx context.Context) error {
 	var chunks chan tailChunk
 	if t.stdin != nil {
 		chunks = make(chan tailChunk, 16)
 		go readChunks(ctx, t.in, chunks)
 	}
-	tick := time.NewTicker(tailPoll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		t.poll()
+	err := t.fl.follow(ctx, func() error {
 		for more := chunks != nil; more; {
 			select {
 			case c, ok := <-chunks:
@@ -198,10 +155,10 @@ func (t *tailer) follow(ctx context.Context) error {
 					chunks, more = nil, false
 					break
 				}
-				t.lines(t.stdin, c.data)
+				t.fl.feed(t.stdin, c.data)
 				switch {
 				case errors.Is(c.err, io.EOF):
-					t.finish(t.stdin)
+					t.fl.finishFile(t.stdin)
 				case c.err != nil:
 					return fmt.Errorf("standard input: %w", c.err)
 				}
@@ -212,134 +169,24 @@ func (t *tailer) follow(ctx context.Context) error {
 		if err := t.flush(); err != nil {
 			return err
 		}
-		if t.stdin != nil && chunks == nil && len(t.files) == 0 && len(t.dirs) == 0 {
-			return nil
+		if t.stdin != nil && chunks == nil && len(t.fl.files) == 0 && len(t.fl.dirs) == 0 {
+			return errStdinEnded
 		}
-	}
-}
-
-// poll looks for new journals in the DIRs and reads what was appended to
-// every journal. Errors are reported, each once, and following goes on.
-func (t *tailer) poll() {
-	for _, d := range t.dirs {
-		msg := ""
-		if err := t.scan(d); err != nil {
-			msg = err.Error()
-		}
-		if msg != "" && msg != t.dirErr[d] {
-			fmt.Fprintf(t.stderr, "slogwf tail: %s\n", printable(msg))
-		}
-		t.dirErr[d] = msg
-	}
-	for _, f := range slices.Clone(t.files) {
-		err := t.read(f)
-		if f.inDir && errors.Is(err, os.ErrNotExist) {
-			t.forget(f) // read again from the start if it comes back
-			continue
-		}
-		msg := ""
-		if err != nil {
-			msg = err.Error()
-		}
-		if msg != "" && msg != f.errMsg {
-			fmt.Fprintf(t.stderr, "slogwf tail: %s\n", printable(msg))
-		}
-		f.errMsg = msg
-	}
-}
-
-// scan adds the journals of dir not seen yet.
-func (t *tailer) scan(dir string) error {
-	entries, err := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".jsonl") && !e.IsDir() {
-			t.add(filepath.Join(dir, e.Name()), true)
-		}
-	}
-	return err // it names dir
-}
-
-// add adds the journal name, unless it is there already.
-func (t *tailer) add(name string, inDir bool) {
-	key := filepath.Clean(name)
-	if t.seen[key] != nil {
-		return
-	}
-	f := &tailFile{name: name, inDir: inDir}
-	t.seen[key] = f
-	t.files = append(t.files, f)
-}
-
-// forget drops f, so that a file of that name is new again.
-func (t *tailer) forget(f *tailFile) {
-	delete(t.seen, filepath.Clean(f.name))
-	t.files = slices.DeleteFunc(t.files, func(g *tailFile) bool { return g == f })
-}
-
-// read takes the lines appended to f since the last read; a file that
-// shrank or was replaced it reads again from its start.
-func (t *tailer) read(f *tailFile) error {
-	file, err := os.Open(f.name)
-	if err != nil {
-		return err // it names the file
-	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return err
-	}
-	regular := st.Mode().IsRegular()
-	if f.info != nil && (!os.SameFile(f.info, st) || regular && st.Size() < f.off) {
-		fmt.Fprintf(t.stderr, "slogwf tail: %s: truncated or replaced, reading it again from the start\n", printable(f.name))
-		f.off, f.frag, f.line = 0, nil, 0
-	}
-	f.info = st
-	if regular && st.Size() == f.off && f.off > 0 {
+		return nil
+	})
+	if errors.Is(err, errStdinEnded) {
 		return nil
 	}
-	if f.off > 0 {
-		if _, err := file.Seek(f.off, io.SeekStart); err != nil {
-			return err
-		}
-	}
-	data, err := io.ReadAll(file)
-	f.off += int64(len(data))
-	t.lines(f, data)
 	return err
 }
 
-// lines decodes the whole lines of data, after the fragment that f kept,
-// and keeps the incomplete rest.
-func (t *tailer) lines(f *tailFile, data []byte) {
-	if len(f.frag) > 0 {
-		data = append(f.frag, data...)
-		f.frag = nil
-	}
-	for {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			break
-		}
-		t.decode(f, data[:i+1], false)
-		data = data[i+1:]
-	}
-	if len(data) > 0 {
-		f.frag = bytes.Clone(data)
-	}
-}
-
-// finish takes the incomplete last line of f, if any, as it is.
-func (t *tailer) finish(f *tailFile) {
-	if len(f.frag) > 0 {
-		t.decode(f, f.frag, true)
-		f.frag = nil
-	}
-}
+// errStdinEnded stops following when standard input, the only input,
+// ended.
+var errStdinEnded = errors.New("standard input ended")
 
 // decode adds the event of line, the next line of f, to the batch, or
 // reports why it cannot; torn says that line has no newline at its end.
-func (t *tailer) decode(f *tailFile, line []byte, torn bool) {
-	f.line++
+func (t *tailer) decode(f *followedFile, line []byte, torn bool) {
 	ev, err := t.p.Decode(line, f.name)
 	if err == nil {
 		t.batch = append(t.batch, ev)
@@ -349,7 +196,7 @@ func (t *tailer) decode(f *tailFile, line []byte, torn bool) {
 	if torn {
 		what = "torn last line (no newline at its end)"
 	}
-	fmt.Fprintf(t.stderr, "slogwf tail: %s:%d: %s, skipped: %s\n", printable(f.name), f.line, what, printable(err.Error()))
+	fmt.Fprintf(t.stderr, "slogwf tail: %s:%d: %s, skipped: %s\n", printable(f.name), f.lines, what, printable(err.Error()))
 }
 
 // flush prints the batch in time order and empties it.

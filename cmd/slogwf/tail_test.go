@@ -322,7 +322,7 @@ func TestTailFollow(t *testing.T) {
 	// A line written in two pieces prints once, whole.
 	line := lines[3]
 	tailAppend(t, first, line[:len(line)/2])
-	time.Sleep(3 * tailPoll) // tail polls the half line, and must keep it
+	time.Sleep(3 * followPoll) // tail polls the half line, and must keep it
 	assert.Equal(t, strings.Join(want[:3], ""), stdout.String())
 	tailAppend(t, first, line[len(line)/2:]+lines[4])
 	require.Eventually(t, func() bool { return stdout.String() == strings.Join(want[:5], "") }, tailWait, tailTick)
