@@ -59,19 +59,6 @@ const (
 	groupTotal   = "total"
 )
 
-// statsRecord is one record of a tree file.
-type statsRecord struct {
-	Level    string `json:"level"`
-	Semantic bool   `json:"semantic"`
-	Usage    *struct {
-		Calls   int64   `json:"llm_calls"`
-		In      int64   `json:"input_tokens"`
-		Out     int64   `json:"output_tokens"`
-		CostUSD float64 `json:"cost_usd"`
-		Model   string  `json:"model"`
-	} `json:"usage"`
-}
-
 // statsWalk calls visit on n and, while visit returns true, on its subtree.
 func statsWalk(n *treeNode, visit func(*treeNode) bool) {
 	if visit(n) {
@@ -374,8 +361,22 @@ func statsByModel(root *treeNode, rs *statsRows) {
 // call: its usage without that of its records and children. It returns the
 // model and tally of the call.
 func scopeCall(n *treeNode) (model string, t statsTally, ok bool) {
+	t = ownUsage(n)
+	if t.calls <= 0 {
+		return "", t, false
+	}
+	if n.Status == string(slogwf.StatusFailed) {
+		t.errors = 1
+	}
+	model, _ = n.Attrs["model"].(string)
+	return model, t, true
+}
+
+// ownUsage returns the usage of n without that of its records and
+// children: what its own start and end said.
+func ownUsage(n *treeNode) statsTally {
 	u := n.Usage
-	t = statsTally{calls: u.Calls, in: u.In, out: u.Out, cost: nanoUSD(u.CostUSD)}
+	t := statsTally{calls: u.Calls, in: u.In, out: u.Out, cost: nanoUSD(u.CostUSD)}
 	less := func(calls, in, out int64, usd float64) {
 		t.calls, t.in, t.out, t.cost = t.calls-calls, t.in-in, t.out-out, t.cost-nanoUSD(usd)
 	}
@@ -387,19 +388,12 @@ func scopeCall(n *treeNode) (model string, t statsTally, ok bool) {
 	for _, c := range n.children() {
 		less(c.Usage.Calls, c.Usage.In, c.Usage.Out, c.Usage.CostUSD)
 	}
-	if t.calls <= 0 {
-		return "", t, false
-	}
-	if n.Status == string(slogwf.StatusFailed) {
-		t.errors = 1
-	}
-	model, _ = n.Attrs["model"].(string)
-	return model, t, true
+	return t
 }
 
 // llmCall reports whether rec is an LLM call: one the handler counted, as
 // its usage says. It returns the model and tally of the call.
-func llmCall(rec statsRecord) (model string, t statsTally, ok bool) {
+func llmCall(rec treeRecord) (model string, t statsTally, ok bool) {
 	u := rec.Usage
 	if u == nil || u.Calls == 0 {
 		return "", t, false
@@ -441,7 +435,7 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	var stats []*workflowStats
 	for _, t := range in.all() {
-		root, err := decodeStatsTree(t.data, t.from)
+		root, err := decodeTree(t.data, t.from)
 		if err != nil {
 			return err
 		}
@@ -461,8 +455,8 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return w.Flush()
 }
 
-// decodeStatsTree decodes the tree file data, read from name.
-func decodeStatsTree(data []byte, name string) (*treeNode, error) {
+// decodeTree decodes the tree file data, read from name.
+func decodeTree(data []byte, name string) (*treeNode, error) {
 	var root treeNode
 	if err := json.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("%s: not a tree file: %w", name, err)

@@ -42,6 +42,8 @@ type treeNode struct {
 	Agent      string         `json:"agent"`  // interaction
 	Number     int64          `json:"number"` // iteration
 	Status     string         `json:"status"`
+	Start      string         `json:"start"`
+	End        string         `json:"end"`
 	DurationMS *float64       `json:"duration_ms"` // absent for a scope never started
 	Error      string         `json:"error"`
 	Attrs      map[string]any `json:"attrs"`
@@ -58,10 +60,26 @@ type treeNode struct {
 		Semantic int64 `json:"semantic"`
 		Errors   int64 `json:"errors"`
 	} `json:"counts"`
-	Records      []statsRecord `json:"records"`
-	Iterations   []treeNode    `json:"iterations"`
-	Interactions []treeNode    `json:"interactions"`
-	Actions      []treeNode    `json:"actions"`
+	Records      []treeRecord `json:"records"`
+	Iterations   []treeNode   `json:"iterations"`
+	Interactions []treeNode   `json:"interactions"`
+	Actions      []treeNode   `json:"actions"`
+}
+
+// treeRecord is one record of a tree file.
+type treeRecord struct {
+	Time     string          `json:"time"`
+	Level    string          `json:"level"`
+	Msg      string          `json:"msg"`
+	Semantic bool            `json:"semantic"`
+	Attrs    json.RawMessage `json:"attrs"`
+	Usage    *struct {
+		Calls   int64   `json:"llm_calls"`
+		In      int64   `json:"input_tokens"`
+		Out     int64   `json:"output_tokens"`
+		CostUSD float64 `json:"cost_usd"`
+		Model   string  `json:"model"`
+	} `json:"usage"`
 }
 
 // runTree is the tree command.

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// chromeTrace is a trace file as a reader of the format sees it.
+type chromeTrace struct {
+	DisplayTimeUnit string `json:"displayTimeUnit"`
+	TraceEvents     []struct {
+		Name string         `json:"name"`
+		Cat  string         `json:"cat"`
+		Ph   string         `json:"ph"`
+		TS   *float64       `json:"ts"`
+		Dur  *float64       `json:"dur"`
+		PID  int            `json:"pid"`
+		TID  int            `json:"tid"`
+		S    string         `json:"s"`
+		Args map[string]any `json:"args"`
+	} `json:"traceEvents"`
+}
+
+// exportChrome runs export -format chrome on args and decodes its output.
+func exportChrome(t *testing.T, args ...string) chromeTrace {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"export", "-format", "chrome"}, args...)...)
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stderr)
+	var tr chromeTrace
+	require.NoError(t, json.Unmarshal([]byte(stdout), &tr), "valid JSON")
+	return tr
+}
+
+// runDemoDir runs the demo fast into a new directory and returns the path
+// of its tree file.
+func runDemoDir(t *testing.T, args ...string) string {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"demo", "-dir", t.TempDir(), "-fast"}, args...)...)
+	require.Equal(t, 0, code, stderr)
+	line, _, _ := strings.Cut(stdout, "\n")
+	path, ok := strings.CutPrefix(line, "tree: ")
+	require.True(t, ok, stdout)
+	return path
+}
+
+// readTree decodes the tree file path.
+func readTree(t *testing.T, path string) *treeNode {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	root, err := decodeTree(data, path)
+	require.NoError(t, err)
+	return root
+}
+
+// ns converts a time of the trace, in microseconds, to nanoseconds, as
+// Perfetto reads it.
+func ns(us *float64) int64 {
+	return int64(math.Round(*us * 1e3))
+}
+
+// requireLanesNest checks that the complete events of each lane nest: each
+// either holds the next one or ends before it starts.
+func requireLanesNest(t *testing.T, tr chromeTrace) {
+	t.Helper()
+	type span struct {
+		name       string
+		start, end int64
+	}
+	lanes := map[[2]int][]span{}
+	for _, ev := range tr.TraceEvents {
+		if ev.Ph == "X" {
+			lane := [2]int{ev.PID, ev.TID}
+			lanes[lane] = append(lanes[lane], span{ev.Name, ns(ev.TS), ns(ev.TS) + ns(ev.Dur)})
+		}
+	}
+	for lane, spans := range lanes {
+		slices.SortStableFunc(spans, func(a, b span) int {
+			if a.start != b.start {
+				return int(a.start - b.start)
+			}
+			return int(b.end - a.end)
+		})
+		var open []span
+		for _, s := range spans {
+			for len(open) > 0 && open[len(open)-1].end <= s.start {
+				open = open[:len(open)-1]
+			}
+			if len(open) > 0 {
+				top := open[len(open)-1]
+				require.LessOrEqual(t, s.end, top.end, "lane %v: %s overlaps %s without nesting in it", lane, s.name, top.name)
+			}
+			open = append(open, s)
+		}
+	}
+}
+
+func TestChromeTraceHasOneCompleteEventPerScope(t *testing.T) {
+	path := runDemoDir(t)
+	root := readTree(t, path)
+	tr := exportChrome(t, path)
+	assert.Equal(t, "ms", tr.DisplayTimeUnit)
+
+	scopes := map[string]*treeNode{}
+	statsWalk(root, func(n *treeNode) bool { scopes[n.ID] = n; return true })
+	complete := 0
+	for _, ev := range tr.TraceEvents {
+		if ev.Ph != "X" {
+			continue
+		}
+		complete++
+		n := scopes[ev.Args["id"].(string)]
+		require.NotNil(t, n, ev.Name)
+		delete(scopes, n.ID) // one event per scope
+		assert.Equal(t, n.Kind, ev.Cat)
+		assert.Equal(t, 1, ev.PID)
+		assert.InDelta(t, *n.DurationMS*1e3, *ev.Dur, 1e-3, ev.Name)
+		assert.Equal(t, n.Status, ev.Args["status"])
+		assert.EqualValues(t, n.Usage.TotalTokens, ev.Args["total_tokens"])
+		assert.EqualValues(t, n.Usage.CostUSD, ev.Args["cost_usd"])
+		assert.EqualValues(t, n.Counts.Errors, ev.Args["errors"])
+		assert.EqualValues(t, n.Counts.Records, ev.Args["records"])
+	}
+	assert.Empty(t, scopes, "scopes without an event")
+	assert.Equal(t, 1+3+13+13+9, complete, "the workflow, 3 iterations, 13 interactions, their 13 model calls and 9 tools")
+	requireLanesNest(t, tr)
+}
+
+func TestChromeTraceMarksWarningsSemanticAndErrorsAndCountsUsage(t *testing.T) {
+	path := runDemoDir(t)
+	root := readTree(t, path)
+	tr := exportChrome(t, path)
+
+	cats := map[string]int{}
+	var tokens, cost []float64
+	lastTS := -1.0
+	for _, ev := range tr.TraceEvents {
+		switch ev.Ph {
+		case "i":
+			cats[ev.Cat]++
+			assert.Equal(t, "t", ev.S, "on the lane of its scope")
+		case "C":
+			assert.GreaterOrEqual(t, *ev.TS, lastTS, "counters in time order")
+			lastTS = *ev.TS
+			if v, ok := ev.Args["tokens"]; ok {
+				tokens = append(tokens, v.(float64))
+			}
+			if v, ok := ev.Args["cost_usd"]; ok {
+				cost = append(cost, v.(float64))
+			}
+		}
+	}
+	assert.EqualValues(t, root.Counts.Errors, cats["error"])
+	assert.EqualValues(t, root.Counts.Semantic, cats["semantic"])
+	assert.EqualValues(t, root.Counts.Warnings, cats["warning"]+cats["semantic"], "the semantic warning is a WARN")
+	require.NotEmpty(t, tokens)
+	assert.True(t, slices.IsSorted(tokens), "cumulative")
+	assert.EqualValues(t, root.Usage.TotalTokens, tokens[len(tokens)-1])
+	assert.InDelta(t, root.Usage.CostUSD, cost[len(cost)-1], 1e-12)
+}
+
+// Parallel scopes of one agent take lanes of their own, named after it,
+// and every lane has its name as metadata.
+func TestChromeTraceLanesNest(t *testing.T) {
+	dir := t.TempDir()
+	logInto(t, dir, func(ctx context.Context, _ *slog.Logger) {
+		ctx, wf := slogwf.StartWorkflow(ctx, "lanes")
+		itCtx, it := slogwf.StartIteration(ctx)
+		var aCtx, bCtx, pCtx context.Context
+		var a, b, a1, a2, b1, p, critic *slogwf.Scope
+		tailLockstep([]func(){
+			func() { aCtx, a = slogwf.StartInteraction(itCtx, "worker") },
+			func() { _, a1 = slogwf.StartAction(aCtx, "fetch") },
+			func() {
+				var a2Ctx context.Context
+				a2Ctx, a2 = slogwf.StartAction(aCtx, "parse") // while fetch runs
+				slogwf.Semantic(a2Ctx, "odd input")
+			},
+			func() { a1.End() },
+			func() { a2.Fail(errors.New("bad")) },
+			func() { a.End() },
+		}, []func(){
+			func() { bCtx, b = slogwf.StartInteraction(itCtx, "worker") }, // a second worker at once
+			func() { _, b1 = slogwf.StartAction(bCtx, "fetch") },
+			func() { b1.End() },
+			func() { b.End() },
+		}, []func(){
+			func() { pCtx, p = slogwf.StartInteraction(itCtx, "planner") },
+			func() { _, critic = slogwf.StartInteraction(pCtx, "critic") }, // a sub-agent
+			func() { critic.End() },
+			func() { p.End() },
+		})
+		it.End()
+		wf.End()
+	})
+	tr := exportChrome(t, dir)
+	requireLanesNest(t, tr)
+
+	names := map[int]string{}
+	laneOf := map[string][]int{}
+	for _, ev := range tr.TraceEvents {
+		switch {
+		case ev.Ph == "M" && ev.Name == "thread_name":
+			names[ev.TID] = ev.Args["name"].(string)
+		case ev.Ph == "M" && ev.Name == "process_name":
+			assert.True(t, strings.HasPrefix(ev.Args["name"].(string), "workflow lanes "), ev.Args["name"])
+		case ev.Ph == "X":
+			laneOf[ev.Name] = append(laneOf[ev.Name], ev.TID)
+		}
+	}
+	for _, ev := range tr.TraceEvents {
+		if ev.Ph != "M" {
+			assert.NotEmpty(t, names[ev.TID], "lane %d of %s has a name", ev.TID, ev.Name)
+		}
+	}
+	lane := func(name string, i int) string { return names[laneOf[name][i]] }
+	assert.Equal(t, "workflow", lane("lanes", 0))
+	assert.Equal(t, "workflow", lane("iteration 1", 0))
+	assert.ElementsMatch(t, []string{"worker", "worker (2)"}, []string{lane("worker", 0), lane("worker", 1)})
+	assert.Equal(t, "planner", lane("planner", 0))
+	assert.Equal(t, "critic", lane("critic", 0))
+	assert.Equal(t, "worker (3)", lane("parse", 0), "parse runs beside fetch, in a worker that holds a lane of each")
+	assert.Equal(t, laneOf["worker"][0], laneOf["fetch"][0], "fetch nests in its worker")
+}
+
+func TestExportWritesFile(t *testing.T) {
+	path := runDemoDir(t)
+	out := filepath.Join(t.TempDir(), "trace.json")
+	code, stdout, stderr := runCLI(t, "export", "-format", "chrome", "-o", out, filepath.Dir(path))
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stdout)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, json.Valid(data))
+}
+
+func TestExportErrors(t *testing.T) {
+	path := runDemoDir(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no format", []string{path}, 2, "no -format"},
+		{"unknown format", []string{"-format", "svg", path}, 2, `-format "svg": want chrome`},
+		{"no input", []string{"-format", "chrome"}, 2, "no input"},
+		{"missing input", []string{"-format", "chrome", path + ".missing"}, 1, path + ".missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"export"}, tt.args...)...)
+			assert.Equal(t, tt.code, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}
