@@ -37,7 +37,16 @@ func TestMain(m *testing.M) {
 		logAsChild(dir)
 		return
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(stopsBrowser{m})
+}
+
+// stopsBrowser runs the tests, then stops the browser that they shared,
+// before goleak looks for goroutines left over.
+type stopsBrowser struct{ m *testing.M }
+
+func (s stopsBrowser) Run() int {
+	defer stopBrowser()
+	return s.m.Run()
 }
 
 // childRecords is how many records each child process logs.

@@ -51,7 +51,7 @@ func (in *inputs) read(name string) error {
 		if err != nil {
 			return fmt.Errorf("standard input: %w", err)
 		}
-		return in.add("standard input", ".", data)
+		return in.add(stdinName, ".", data)
 	}
 	st, err := os.Stat(name)
 	if err != nil {
@@ -90,7 +90,7 @@ func (in *inputs) add(name, dir string, data []byte) error {
 		err := json.NewDecoder(bytes.NewReader(data)).Decode(&head)
 		switch {
 		case head.Schema == slogwf.Schema:
-			in.trees = append(in.trees, treeDoc{name, data})
+			in.trees = append(in.trees, treeDoc{from: name, data: data, dir: dir, base: treeBase(name)})
 			return nil
 		case head.Schema != "":
 			return fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, printable(head.Schema))
@@ -110,11 +110,26 @@ func (in *inputs) add(name, dir string, data []byte) error {
 	return err
 }
 
+// stdinName names standard input in messages.
+const stdinName = "standard input"
+
 // treeDoc is a tree file, or a tree built from journals, and where it is
 // from.
 type treeDoc struct {
 	from string
 	data []byte
+	dir  string // of its file, or of its first journal
+	base string // the name of its file without .json; "" from standard input
+}
+
+// treeBase returns the name of the tree file name without its extension,
+// "" for standard input.
+func treeBase(name string) string {
+	if name == stdinName {
+		return ""
+	}
+	base := filepath.Base(name)
+	return strings.TrimSuffix(base, filepath.Ext(base))
 }
 
 // all returns every tree, in the order of the command line: the trees
@@ -122,7 +137,12 @@ type treeDoc struct {
 func (in *inputs) all() []treeDoc {
 	var built []treeDoc
 	for _, id := range in.b.Workflows() {
-		built = append(built, treeDoc{"the journals of workflow " + id, in.b.JSON(id)})
+		built = append(built, treeDoc{
+			from: "the journals of workflow " + id,
+			data: in.b.JSON(id),
+			dir:  in.dir[id],
+			base: treeBase(in.b.FileName(id)),
+		})
 	}
 	at := in.journalAt
 	if at < 0 {

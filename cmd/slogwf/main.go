@@ -46,6 +46,7 @@ func commands() []command {
 		{"tail", "print journal events as the console did, and follow them", runTail, true},
 		{"build", "rebuild trees from journals, merging processes", runBuild, false},
 		{"stats", "summarize workflows: calls, tokens, cost, time per agent, model or iteration", runStats, false},
+		{"html", "write a self-contained HTML page of workflows: tree, time line, details, search, tables", runHTML, false},
 		{"export", "write workflows for other tools: Perfetto's timeline (Chrome Trace Event Format)", runExport, false},
 	}
 }

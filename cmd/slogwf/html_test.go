@@ -1,0 +1,458 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// writeHTML runs slogwf html -o on args and returns the page's path.
+func writeHTML(t *testing.T, args ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "report.html")
+	code, stdout, stderr := runCLI(t, append([]string{"html", "-o", out}, args...)...)
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stdout)
+	return out
+}
+
+// openReport writes the page of args and opens it from its file.
+func openReport(t *testing.T, args ...string) *page {
+	t.Helper()
+	return openPage(t, "file://"+writeHTML(t, args...))
+}
+
+// reportNode is a scope as the page lists it: in tree order, children by
+// start time.
+type reportNode struct {
+	*treeNode
+	depth int
+	agent string // of the innermost interaction
+}
+
+func reportNodes(root *treeNode) []reportNode {
+	var out []reportNode
+	var walk func(n *treeNode, depth int, agent string)
+	walk = func(n *treeNode, depth int, agent string) {
+		if n.Kind == "interaction" {
+			agent = n.Agent
+		}
+		out = append(out, reportNode{n, depth, agent})
+		kids := n.children()
+		slices.SortStableFunc(kids, func(a, b *treeNode) int { return cmp.Compare(a.Start, b.Start) })
+		for _, k := range kids {
+			walk(k, depth+1, agent)
+		}
+	}
+	walk(root, 0, "")
+	return out
+}
+
+// ids returns the IDs of the nodes for which keep is true, and of the
+// nodes above them.
+func ids(nodes []reportNode, keep func(reportNode) bool) []string {
+	pass := make([]bool, len(nodes))
+	for i := len(nodes) - 1; i >= 0; i-- {
+		if keep(nodes[i]) {
+			pass[i] = true
+		}
+		if pass[i] {
+			for j := i - 1; j >= 0; j-- { // the parent is the nearest node above, one level up
+				if nodes[j].depth == nodes[i].depth-1 {
+					pass[j] = true
+					break
+				}
+			}
+		}
+	}
+	var out []string
+	for i, n := range nodes {
+		if pass[i] {
+			out = append(out, n.ID)
+		}
+	}
+	return out
+}
+
+// ownLevel returns the highest level of the records of n, ERROR for a
+// failed scope.
+func ownLevel(n reportNode) int {
+	level := math.MinInt
+	if n.Status == string(slogwf.StatusFailed) {
+		level = 8
+	}
+	for _, r := range n.Records {
+		l, err := slogwf.ParseLevel(r.Level)
+		if err == nil {
+			level = max(level, int(l))
+		}
+	}
+	return level
+}
+
+// Scripts that read the page.
+const (
+	jsRows     = `[...document.querySelectorAll('#rows .row:not([hidden])')].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)).map((r) => r.dataset.id)`
+	jsSelected = `document.querySelector('#rows .row.sel') ? document.querySelector('#rows .row.sel').dataset.id : ''`
+	jsDetails  = `document.getElementById('details').textContent`
+)
+
+// rows returns the IDs of the rows drawn, top down.
+func (p *page) rows() []string {
+	p.t.Helper()
+	var ids []string
+	p.eval(jsRows, &ids)
+	return ids
+}
+
+// choose sets the select or check box id to value and tells the page.
+func (p *page) choose(id, value string) {
+	p.t.Helper()
+	p.eval(`(() => { const e = document.getElementById(`+strconv.Quote(id)+`);
+		if (e.type === 'checkbox') e.checked = `+strconv.Quote(value)+` === 'true'; else e.value = `+strconv.Quote(value)+`;
+		e.dispatchEvent(new Event('change', {bubbles: true})); return true })()`, nil)
+}
+
+// click clicks the element of the CSS selector sel.
+func (p *page) click(sel string) {
+	p.t.Helper()
+	p.do(chromedp.Click(chromedp.CSS(sel)))
+}
+
+// clickRow clicks the row of the scope id.
+func (p *page) clickRow(id string) {
+	p.t.Helper()
+	p.click(`#rows .row[data-id="` + id + `"] .name`)
+}
+
+func TestReportShowsTheWorkflow(t *testing.T) {
+	path := runDemoDir(t)
+	root := readTree(t, path)
+	nodes := reportNodes(root)
+	all := ids(nodes, func(reportNode) bool { return true })
+	p := openReport(t, path)
+
+	assert.Equal(t, "slogwf · research", p.str(`document.title`))
+	var facts map[string]string
+	p.eval(`Object.fromEntries([...document.querySelectorAll('#wf-facts div')].map((d) => [d.children[0].textContent, d.children[1].textContent]))`, &facts)
+	assert.Equal(t, map[string]string{
+		"status":    "completed",
+		"start":     root.Start[:10] + " " + root.Start[11:23] + " UTC",
+		"duration":  formatDuration(*root.DurationMS),
+		"tokens in": formatGrouped(root.Usage.In),
+		"cached":    "512",
+		"out":       formatGrouped(root.Usage.Out),
+		"cost":      formatCost(root.Usage.CostUSD),
+		"LLM calls": formatGrouped(root.Usage.Calls),
+		"warnings":  "2",
+		"semantic":  "1",
+		"errors":    "2",
+	}, facts)
+
+	// Rows: every scope, each with its time and usage, the workflow
+	// selected.
+	assert.Equal(t, all, p.rows())
+	assert.Equal(t, root.ID, p.str(jsSelected))
+	var first []string
+	p.eval(`[...document.querySelector('#rows .row[data-id="`+root.ID+`"]').children].map((c) => c.textContent)`, &first)
+	assert.Equal(t, []string{"▾✔workflowresearch212", formatDuration(*root.DurationMS), formatGrouped(root.Usage.TotalTokens), formatCost(root.Usage.CostUSD), ""}, first)
+
+	// Expand and collapse.
+	p.click(`#collapse-all`)
+	assert.Equal(t, all[:1], p.rows())
+	p.click(`#expand-all`)
+	assert.Equal(t, all, p.rows())
+	p.choose("depth", "2")
+	assert.Equal(t, ids(nodes, func(n reportNode) bool { return n.depth <= 2 }), p.rows(), "2 levels below the workflow")
+	p.click(`#expand-all`)
+
+	// Keys: down to iteration 1, collapse it, expand it, into it.
+	it1 := root.Iterations[0]
+	p.clickRow(root.ID)
+	p.keys(kb.ArrowDown)
+	require.Equal(t, it1.ID, p.str(jsSelected))
+	assert.Contains(t, p.str(jsDetails), "iteration#1")
+	p.keys(kb.ArrowLeft)
+	below := len(ids(reportNodes(&it1), func(reportNode) bool { return true })) - 1
+	assert.Len(t, p.rows(), len(all)-below, "iteration 1 collapsed")
+	p.keys(kb.ArrowRight)
+	assert.Equal(t, all, p.rows())
+	p.keys(kb.Enter)
+	assert.Len(t, p.rows(), len(all)-below, "Enter collapses")
+	p.keys(kb.Enter)
+	assert.Equal(t, all, p.rows(), "and expands")
+	p.keys(kb.ArrowRight)
+	assert.Equal(t, all[2], p.str(jsSelected), "→ on an expanded row moves into it")
+	p.keys(kb.ArrowLeft + kb.ArrowLeft)
+	assert.Equal(t, it1.ID, p.str(jsSelected), "← on a leaf or a collapsed row moves to the parent")
+	p.keys("/")
+	assert.Equal(t, "search", p.str(`document.activeElement.id`))
+
+	// Details: the failed model call.
+	var failed *treeNode
+	statsWalk(root, func(n *treeNode) bool {
+		if n.Kind == "action" && n.Status == "failed" {
+			failed = n
+		}
+		return true
+	})
+	require.NotNil(t, failed)
+	p.clickRow(failed.ID)
+	details := p.str(jsDetails)
+	for _, want := range []string{"✗actionllm.chat", "statusfailed", "id" + failed.ID, "error" + failed.Error, "attrscopy", `"http_status": 429`, "inputcopy", "system: You are one agent"} {
+		assert.Contains(t, details, want)
+	}
+	// Records: in time order, with their level, badges and attributes.
+	p.clickRow(root.Iterations[1].ID)
+	var records []string
+	p.eval(`[...document.querySelectorAll('#details .records li')].map((li) => li.textContent)`, &records)
+	assert.Contains(t, records, root.Iterations[1].Records[0].Time[11:23]+"WARNretrying after the rate limitagent=worker-2 attempt=2 ")
+	p.clickRow(root.Iterations[1].Interactions[0].ID) // the planner, and its semantic warning
+	assert.Contains(t, p.str(`document.querySelector('#details .records li.semantic').textContent`), "WARNsemanticplan contradicts the user's constraint")
+	var tool *treeNode
+	statsWalk(root, func(n *treeNode) bool {
+		if n.Kind == "action" && len(n.Records) > 0 {
+			tool = n
+		}
+		return true
+	})
+	require.NotNil(t, tool)
+	p.clickRow(tool.ID)
+	assert.Equal(t, "tool", p.str(`document.querySelector('#details .records .b-origin').textContent`), "origin shows")
+	p.noConsoleErrors()
+}
+
+func TestReportTablesHaveTheNumbersOfStats(t *testing.T) {
+	path := runDemoDir(t)
+	p := openReport(t, path)
+	p.click(`#tab-tables`)
+	for _, by := range []string{"agent", "model"} {
+		t.Run(by, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "stats", "-json", "-by", by, path)
+			require.Equal(t, 0, code, stderr)
+			var stats struct {
+				Workflows []struct {
+					Rows  []statsRowJSON `json:"rows"`
+					Total statsRowJSON   `json:"total"`
+				} `json:"workflows"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &stats))
+			ms := func(v *float64) string {
+				if v == nil {
+					return "-"
+				}
+				return formatDuration(*v)
+			}
+			want := [][]string{{by, "calls", "records", "warnings", "semantic", "errors", "in", "out", "cost", "time", "p50", "p95"}}
+			for _, r := range append(stats.Workflows[0].Rows, stats.Workflows[0].Total) {
+				time := "-"
+				if r.TimeMS != 0 || r.P50MS != nil || r.Group == groupTotal {
+					time = formatDuration(r.TimeMS)
+				}
+				want = append(want, []string{r.Group, formatGrouped(r.Calls), formatGrouped(r.Records), formatGrouped(r.Warnings),
+					formatGrouped(r.Semantic), formatGrouped(r.Errors), formatGrouped(r.In), formatGrouped(r.Out),
+					formatCost(r.CostUSD), time, ms(r.P50MS), ms(r.P95MS)})
+			}
+			var got [][]string
+			p.eval(`[...document.querySelectorAll('#table-`+by+` tr')].map((tr) => [...tr.children].map((c) => c.textContent))`, &got)
+			assert.Equal(t, want, got)
+		})
+	}
+	p.noConsoleErrors()
+}
+
+func TestReportFiltersSearchesAndFindsErrors(t *testing.T) {
+	path := runDemoDir(t)
+	root := readTree(t, path)
+	nodes := reportNodes(root)
+	p := openReport(t, path)
+
+	semantic := func(n reportNode) bool {
+		return slices.ContainsFunc(n.Records, func(r treeRecord) bool { return r.Semantic })
+	}
+	tests := []struct {
+		name, id, value string
+		keep            func(reportNode) bool
+	}{
+		{"level", "level", "4", func(n reportNode) bool { return ownLevel(n) >= 4 }},
+		{"agent", "agent", "worker-2", func(n reportNode) bool { return n.agent == "worker-2" }},
+		{"semantic", "semantic-only", "true", semantic},
+		{"errors", "errors-only", "true", func(n reportNode) bool { return ownLevel(n) >= 8 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := ids(nodes, tt.keep)
+			require.Less(t, len(want), len(nodes))
+			p.choose(tt.id, tt.value)
+			assert.Equal(t, want, p.rows())
+			p.choose(tt.id, "")
+			assert.Len(t, p.rows(), len(nodes))
+		})
+	}
+
+	// Search: names, messages and values, the matches marked.
+	p.click(`#search`)
+	p.keys("rate limit")
+	p.wait(`document.getElementById('search-count').textContent === '3 matches'`)
+	var matched []string
+	p.eval(`[...document.querySelectorAll('#rows .row.match')].map((r) => r.dataset.id)`, &matched)
+	it2 := root.Iterations[1]
+	var failedIA *treeNode
+	for i := range it2.Interactions {
+		if it2.Interactions[i].Status == "failed" {
+			failedIA = &it2.Interactions[i]
+		}
+	}
+	require.NotNil(t, failedIA)
+	assert.ElementsMatch(t, []string{it2.ID, failedIA.ID, failedIA.Actions[0].ID}, matched)
+	assert.Equal(t, it2.ID, p.str(jsSelected), "the first match is selected")
+	assert.Equal(t, "rate limit", p.str(`document.querySelector('#details .records mark').textContent`))
+	p.keys(kb.Enter)
+	assert.Equal(t, failedIA.ID, p.str(jsSelected), "Enter goes to the next match")
+	assert.Equal(t, "rate limit", p.str(`document.querySelector('#details dd.error mark').textContent`))
+	p.eval(`(() => { const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return 1 })()`, nil)
+	p.wait(`document.querySelectorAll('#rows .row.match').length === 0`)
+
+	// Next error: the failed interaction, then its failed call.
+	p.clickRow(root.ID)
+	p.click(`#next-error`)
+	assert.Equal(t, failedIA.ID, p.str(jsSelected))
+	p.click(`#next-error`)
+	assert.Equal(t, failedIA.Actions[0].ID, p.str(jsSelected))
+	assert.Contains(t, p.str(jsDetails), "HTTP 429")
+
+	// Hot spots: the scopes that take half the time or cost, or more.
+	for _, by := range []string{"time", "cost"} {
+		p.choose("hot", by)
+		var want []string
+		for _, n := range nodes[1:] {
+			share := *n.DurationMS / *root.DurationMS
+			if by == "cost" {
+				share = n.Usage.CostUSD / root.Usage.CostUSD
+			}
+			if share >= 0.5 {
+				want = append(want, n.ID)
+			}
+		}
+		var got []string
+		p.eval(`[...document.querySelectorAll('#rows .row:not([hidden])')].filter((r) => r.querySelector('.b-hot, .b-hot2')).map((r) => r.dataset.id)`, &got)
+		assert.ElementsMatch(t, want, got, by)
+	}
+	p.noConsoleErrors()
+}
+
+func TestReportOfSeveralWorkflowsListsThemNewestFirst(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		code, _, stderr := runCLI(t, "demo", "-fast", "-dir", dir)
+		require.Equal(t, 0, code, stderr)
+	}
+	trees, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, trees, 2)
+	var roots []*treeNode
+	for _, path := range trees {
+		roots = append(roots, readTree(t, path))
+	}
+	slices.SortFunc(roots, func(a, b *treeNode) int { return cmp.Compare(b.Start, a.Start) })
+
+	p := openReport(t, dir)
+	assert.False(t, p.num(`document.getElementById('picker').hidden ? 1 : 0`) == 1, "the list shows")
+	var options []string
+	p.eval(`[...document.querySelectorAll('#wf-select option')].map((o) => o.value)`, &options)
+	assert.Equal(t, []string{roots[0].ID, roots[1].ID}, options)
+	assert.Equal(t, roots[0].ID, p.rows()[0])
+	p.choose("wf-select", roots[1].ID)
+	assert.Equal(t, roots[1].ID, p.rows()[0])
+	p.noConsoleErrors()
+}
+
+// writeLarge logs a workflow of 10 iterations of 10 agents, each calling
+// 100 tools: 10,000 actions, each with 10 records, 100,000 in all. It
+// returns the path of its tree file.
+func writeLarge(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, Format: slogwf.FormatJSON, Level: slog.LevelDebug})
+	require.NoError(t, err)
+	log := slog.New(h)
+	ctx := slogwf.ContextWithLogger(context.Background(), log)
+	ctx, wf := slogwf.StartWorkflow(ctx, "large", "user", "ana")
+	for range 10 {
+		ictx, it := slogwf.StartIteration(ctx)
+		for a := range 10 {
+			actx, ia := slogwf.StartInteraction(ictx, "agent-"+strconv.Itoa(a), slogwf.InputKey, "work on part "+strconv.Itoa(a))
+			for k := range 100 {
+				tctx, act := slogwf.StartAction(actx, "tool-"+strconv.Itoa(k%7), slogwf.InputKey, "query "+strconv.Itoa(k))
+				log.InfoContext(tctx, "calling model", slogwf.Model("gpt-4o-mini"), slogwf.Tokens(100+k, 20), slogwf.Cost(0.0001))
+				for r := range 8 {
+					log.InfoContext(tctx, "step of the tool", "step", r, "result", "found 3 documents about the history of the transistor")
+				}
+				if k%10 == 0 {
+					log.WarnContext(tctx, "slow answer", "ms", 900+k)
+				} else {
+					log.DebugContext(tctx, "cache hit", "key", "q"+strconv.Itoa(k))
+				}
+				act.End(slogwf.OutputKey, "3 documents")
+			}
+			ia.End(slogwf.OutputKey, "part "+strconv.Itoa(a)+" done")
+		}
+		it.End()
+	}
+	wf.End()
+	require.NoError(t, h.Close())
+	trees, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, trees, 1)
+	return trees[0]
+}
+
+// A workflow of 10,000 actions and 100,000 records: the page is at most
+// 1.5 times the size of its tree file, draws only the rows in view, and
+// takes keys at once. How long it took to be ready, measured in the page,
+// is logged, not checked: timing belongs to benchmarks.
+func TestReportOfTenThousandActionsDrawsOnlyTheRowsInView(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds a workflow of 100,000 records")
+	}
+	tree := writeLarge(t)
+	root := readTree(t, tree)
+	require.EqualValues(t, 100_000, root.Counts.Records)
+	out := writeHTML(t, tree)
+	page, err := os.Stat(out)
+	require.NoError(t, err)
+	data, err := os.Stat(tree)
+	require.NoError(t, err)
+	ratio := float64(page.Size()) / float64(data.Size())
+	assert.LessOrEqual(t, ratio, 1.5, "page %d bytes, tree %d bytes", page.Size(), data.Size())
+
+	p := openPage(t, "file://"+out)
+	ready := p.num(`Number(document.documentElement.dataset.readyMs)`)
+	t.Logf("10,000 actions, 100,000 records: ready in %.0f ms (performance.now() in the page); page %d bytes = %.3f × tree %d bytes", ready, page.Size(), ratio, data.Size())
+
+	assert.Less(t, p.num(`document.querySelectorAll('#rows .row').length`), 200.0, "only the rows in view are drawn")
+	p.click(`#expand-all`)
+	assert.Equal(t, float64(1+10+100+10_000)*22, p.num(`parseFloat(document.getElementById('spacer').style.height)`), "all rows, one row high each")
+	p.clickRow(root.ID)
+	p.keys(kb.End)
+	last := reportNodes(root)
+	assert.Equal(t, last[len(last)-1].ID, p.str(jsSelected), "End selects the last row")
+	p.keys(kb.Home + kb.ArrowDown)
+	assert.Equal(t, last[1].ID, p.str(jsSelected))
+	p.noConsoleErrors()
+}
