@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
+	"image/png"
 	"io"
 	"log/slog"
 	"math"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -455,4 +458,46 @@ func TestReportOfTenThousandActionsDrawsOnlyTheRowsInView(t *testing.T) {
 	p.keys(kb.Home + kb.ArrowDown)
 	assert.Equal(t, last[1].ID, p.str(jsSelected))
 	p.noConsoleErrors()
+}
+
+// The screenshot in the README is of the demo's page, taken here: with
+// -update it is written to docs/report.png.
+func TestReportScreenshotOfTheDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the demo in real time")
+	}
+	code, stdout, stderr := runCLI(t, "demo", "-dir", t.TempDir())
+	require.Equal(t, 0, code, stderr)
+	path, _ := strings.CutPrefix(strings.Split(stdout, "\n")[0], "tree: ")
+	root := readTree(t, path)
+	p := openReport(t, path)
+	p.do(chromedp.EmulateViewport(1400, 860))
+	// The failed attempt of worker-2, with its error and records.
+	var failed string
+	statsWalk(root, func(n *treeNode) bool {
+		if n.Kind == "interaction" && n.Status == "failed" {
+			failed = n.ID
+		}
+		return true
+	})
+	require.NotEmpty(t, failed)
+	p.clickRow(failed)
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	img, err := pngDecodeConfig(png)
+	require.NoError(t, err)
+	assert.Equal(t, [2]int{1400, 860}, img)
+	out := filepath.Join(t.TempDir(), "report.png")
+	if *update {
+		out = filepath.Join("..", "..", "docs", "report.png")
+		require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
+	}
+	require.NoError(t, os.WriteFile(out, png, 0o644))
+	p.noConsoleErrors()
+}
+
+// pngDecodeConfig returns the width and height of a PNG image.
+func pngDecodeConfig(data []byte) ([2]int, error) {
+	c, err := png.DecodeConfig(bytes.NewReader(data))
+	return [2]int{c.Width, c.Height}, err
 }

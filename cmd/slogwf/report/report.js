@@ -490,7 +490,7 @@
       fact('cost', fmtCost(u.cost_usd || 0));
     }
     const c = n.counts || {};
-    fact('records', fmtInt(c.records || 0) + ' below, ' + plural(c.warnings || 0, 'warning', 'warnings') + ', ' +
+    fact('in all', plural(c.records || 0, 'record', 'records') + ', ' + plural(c.warnings || 0, 'warning', 'warnings') + ', ' +
       fmtInt(c.semantic || 0) + ' semantic, ' + plural(c.errors || 0, 'error', 'errors'));
 
     if (n.attrs && Object.keys(n.attrs).length) block('attrs', text(n.attrs, 2));
