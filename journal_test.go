@@ -104,6 +104,42 @@ func TestReplayingTheJournalGivesTheLiveTreeByteForByte(t *testing.T) {
 	}
 }
 
+// A running workflow's journal, replayed with LiveJSON, gives the tree file
+// that the handler keeps rewriting while it runs: open scopes running.
+func TestLiveJSONOfAJournalIsTheRunningHandlersTreeFile(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard, SnapshotInterval: time.Millisecond})
+	require.NoError(t, err)
+	defer h.Close()
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "live")
+	ctx, ia := StartInteraction(ctx, "planner")
+	_, act := StartAction(ctx, "search")
+	act.End()
+	l.InfoContext(ctx, "thinking", Tokens(10, 2))
+
+	var live, replayed string
+	require.Eventually(t, func() bool {
+		data, err := os.ReadFile(h.TreeFile(wf))
+		if err != nil {
+			return false // not written yet
+		}
+		live = string(data)
+		b := tree.NewBuilder()
+		journals, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		for _, j := range journals {
+			data, err := os.ReadFile(j)
+			if err != nil || b.ReadJournal(bytes.NewReader(data), j, func(err error) { t.Error(err) }) != nil {
+				return false
+			}
+		}
+		replayed = string(b.LiveJSON(wf.ID()))
+		return live == replayed
+	}, 5*time.Second, 5*time.Millisecond, "live:\n%s\nreplayed:\n%s", live, replayed)
+	assert.Contains(t, replayed, `"kind":"interaction","id":"`+ia.ID()+`","agent":"planner","status":"running"`)
+	wf.End()
+}
+
 func TestJournalWriteFaultIsReportedOnce(t *testing.T) {
 	var errs, console bytes.Buffer
 	h, err := New(&Options{Dir: t.TempDir(), Console: &console, ErrorOutput: &errs})

@@ -29,9 +29,20 @@ const (
 	childEnv = "SLOGWF_TEST_CHILD_DIR"
 )
 
+// Set to a JSON array, this makes the test binary run slogwf with those
+// arguments, as the slogwf command does.
+const runEnv = "SLOGWF_TEST_RUN"
+
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashEnv); dir != "" {
 		logUntilKilled(dir)
+	}
+	if args := os.Getenv(runEnv); args != "" {
+		var a []string
+		if err := json.Unmarshal([]byte(args), &a); err != nil {
+			panic(err)
+		}
+		os.Exit(run(context.Background(), a, os.Stdin, os.Stdout, os.Stderr))
 	}
 	if dir := os.Getenv(childEnv); dir != "" {
 		logAsChild(dir)

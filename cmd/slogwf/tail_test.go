@@ -260,15 +260,21 @@ func (b *tailBuffer) String() string {
 	return b.b.String()
 }
 
-// tailStart runs slogwf tail with args in a goroutine. It returns the
-// output, and a function that cancels the context and returns the exit
-// code, failing when the command does not return promptly.
+// tailStart runs slogwf tail with args in a goroutine: see startCLI.
 func tailStart(t *testing.T, args ...string) (stdout, stderr *tailBuffer, stop func() int) {
+	t.Helper()
+	return startCLI(t, append([]string{"tail"}, args...)...)
+}
+
+// startCLI runs slogwf with args in a goroutine. It returns the output,
+// and a function that cancels the context and returns the exit code,
+// failing when the command does not return promptly.
+func startCLI(t *testing.T, args ...string) (stdout, stderr *tailBuffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr = new(tailBuffer), new(tailBuffer)
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, append([]string{"tail"}, args...), strings.NewReader(""), stdout, stderr) }()
+	go func() { done <- run(ctx, args, strings.NewReader(""), stdout, stderr) }()
 	stopped := false
 	stop = func() int {
 		t.Helper()
@@ -278,7 +284,7 @@ func tailStart(t *testing.T, args ...string) (stdout, stderr *tailBuffer, stop f
 		case code := <-done:
 			return code
 		case <-time.After(5 * time.Second):
-			t.Fatal("tail -f did not return after the context was canceled")
+			t.Fatalf("slogwf %s did not return after the context was canceled", args[0])
 			return -1
 		}
 	}

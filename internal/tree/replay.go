@@ -125,6 +125,16 @@ func (b *Builder) Tree(id string) *Tree { return b.trees[id] }
 // that never ended are incomplete, open until the last event seen. A
 // workflow whose start no journal holds has the name of its journals.
 func (b *Builder) JSON(id string) []byte {
+	return b.appendJSON(id, true)
+}
+
+// LiveJSON returns the tree of workflow id as the running handler's tree
+// file holds it: scopes that have not ended yet are running.
+func (b *Builder) LiveJSON(id string) []byte {
+	return b.appendJSON(id, false)
+}
+
+func (b *Builder) appendJSON(id string, final bool) []byte {
 	t := b.trees[id]
 	if t == nil {
 		return nil
@@ -132,5 +142,5 @@ func (b *Builder) JSON(id string) []byte {
 	if root := t.nodes[id]; !root.started {
 		root.name = b.names[id]
 	}
-	return t.AppendJSON(nil, true)
+	return t.AppendJSON(nil, final)
 }

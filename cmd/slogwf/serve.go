@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+const serveHelp = `usage: slogwf serve [-addr HOST:PORT] DIR
+
+Serve shows the workflows of the journals in DIR in a browser, as slogwf
+html does, live: a list of the workflows (running first, then newest),
+and the one picked, which updates as its journals grow, without a reload
+(server-sent events). Journals that appear in DIR later show up too. Tree
+files of workflows that have no journal in DIR show as they are when
+serve starts.
+
+Serve listens on the loopback interface unless -addr says otherwise. It
+only reads: it serves the page and the events, nothing else, and reads
+nothing outside DIR (symbolic links that lead out of it are not
+followed). Its responses carry a strict Content-Security-Policy and no
+CORS headers, and it answers only requests addressed to the host it
+listens on, so that no other site can read the logs through the browser.
+It stops at an interrupt (Ctrl-C).
+
+Example:
+	slogwf serve logs
+	slogwf serve -addr 127.0.0.1:8080 /var/log/agents
+
+Flags:
+`
+
+// The events of a page come at most this often, so that a workflow that
+// grows fast does not rebuild its tree for every line.
+const serveEvery = 250 * time.Millisecond
+
+// runServe is the serve command.
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", serveHelp)
+	addr := fs.String("addr", "127.0.0.1:7777", "listen on `HOST:PORT`")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() == 0:
+		return usageError{errors.New("no DIR")}
+	case fs.NArg() > 1:
+		return usageError{fmt.Errorf("one DIR only, not %s", printable(strings.Join(fs.Args(), " ")))}
+	}
+	dir := fs.Arg(0)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err // it names dir
+	}
+	defer root.Close()
+	s := newServer(root, func(err error) { fmt.Fprintf(stderr, "slogwf serve: %s\n", printable(err.Error())) })
+	if err := s.start(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is in use by another program: choose another address with -addr", *addr)
+	}
+	if err != nil {
+		return fmt.Errorf("-addr %s: %w", *addr, err)
+	}
+	fmt.Fprintf(stdout, "serving %s on http://%s/ (interrupt to stop)\n", printable(dir), ln.Addr())
+	return s.serve(ctx, ln)
+}
+
+// server holds the workflows of a directory as they grow, and serves them.
+type server struct {
+	warn func(error)
+	fl   *follower
+
+	mu        sync.Mutex
+	b         *tree.Builder              // the journals
+	trees     map[string][]byte          // tree files of workflows without journals, by ID
+	workflows map[string]*servedWorkflow // by ID
+	dirty     map[string]bool            // workflows whose journals grew
+	list      []byte                     // the JSON of the list of workflows
+	changed   chan struct{}              // closed, and replaced, at each change
+	last      time.Time                  // of the last change published
+	cost      time.Duration              // of that publication
+}
+
+// servedWorkflow is a workflow as the list shows it, and its page's data
+// as last asked for.
+type servedWorkflow struct {
+	summary    workflowSummary
+	version    int    // counts its changes
+	doc        []byte // the JSON of its reportWorkflow, as of docVersion
+	docVersion int
+}
+
+// workflowSummary is a workflow in the list of a page.
+type workflowSummary struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Start  string `json:"start"`
+}
+
+func newServer(root *os.Root, warn func(error)) *server {
+	s := &server{
+		warn:      warn,
+		b:         tree.NewBuilder(),
+		trees:     map[string][]byte{},
+		workflows: map[string]*servedWorkflow{},
+		dirty:     map[string]bool{},
+		list:      []byte("[]"),
+		changed:   make(chan struct{}),
+	}
+	s.fl = newFollower(root.Open, s.line, warn)
+	return s
+}
+
+// start reads the journals and tree files of the directory.
+func (s *server) start() error {
+	if err := s.fl.add("."); err != nil {
+		return err
+	}
+	s.fl.poll() // a journal that cannot be read is reported, not fatal
+	d, err := s.fl.open(".")
+	if err != nil {
+		return err
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") || e.IsDir() {
+			continue
+		}
+		data, err := readRootFile(s.fl.open, e.Name())
+		var head struct{ Schema, ID string }
+		switch {
+		case err != nil:
+			s.warn(err)
+		case json.Unmarshal(data, &head) != nil || head.Schema != slogwf.Schema:
+			s.warn(fmt.Errorf("%s: not a %s tree file, skipped", e.Name(), slogwf.Schema))
+		case !s.dirty[head.ID]:
+			s.trees[head.ID] = data
+			s.dirty[head.ID] = true
+		}
+	}
+	s.publish(true)
+	return nil
+}
+
+// readRootFile reads the file name through open.
+func readRootFile(open func(string) (*os.File, error), name string) ([]byte, error) {
+	f, err := open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// line takes a line of a journal into the builder.
+func (s *server) line(f *followedFile, line []byte, _ bool) {
+	var head struct {
+		Wf string `json:"wf"`
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := json.Unmarshal(line, &head); err != nil || s.b.Add(line) != nil {
+		s.warn(fmt.Errorf("%s:%d: not a journal event, skipped", f.name, f.lines))
+		return
+	}
+	delete(s.trees, head.Wf) // the journals hold it
+	s.dirty[head.Wf] = true
+}
+
+// publish brings the list up to date with the journals, and tells the
+// pages. Unless now, it waits for serveEvery, and for twice the time the
+// last publication took, to pass.
+func (s *server) publish(now bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.dirty) == 0 || !now && time.Since(s.last) < max(serveEvery, 2*s.cost) {
+		return
+	}
+	start := time.Now()
+	for id := range s.dirty {
+		var sum workflowSummary
+		if err := json.Unmarshal(s.tree(id), &sum); err != nil {
+			s.warn(fmt.Errorf("workflow %s: %w", id, err))
+			continue
+		}
+		w := s.workflows[id]
+		if w == nil {
+			w = &servedWorkflow{}
+			s.workflows[id] = w
+		}
+		w.summary = sum
+		w.version++
+	}
+	clear(s.dirty)
+	sums := make([]workflowSummary, 0, len(s.workflows))
+	for _, w := range s.workflows {
+		sums = append(sums, w.summary)
+	}
+	slices.SortFunc(sums, func(a, b workflowSummary) int {
+		running := func(w workflowSummary) int {
+			if w.Status == string(slogwf.StatusRunning) {
+				return 0
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(running(a), running(b)), cmp.Compare(b.Start, a.Start), cmp.Compare(a.ID, b.ID))
+	})
+	s.list, _ = json.Marshal(sums)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.last, s.cost = time.Now(), time.Since(start)
+}
+
+// tree returns the tree of workflow id. Call it with s.mu held.
+func (s *server) tree(id string) []byte {
+	if data, ok := s.trees[id]; ok {
+		return data
+	}
+	return s.b.LiveJSON(id)
+}
+
+// doc returns the data of the page of workflow id as of now, and its
+// version; nil when there is no such workflow.
+func (s *server) doc(id string) ([]byte, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.workflows[id]
+	if w == nil {
+		return nil, 0
+	}
+	if w.doc == nil || w.docVersion != w.version {
+		rw, err := newReportWorkflow(s.tree(id), "workflow "+id)
+		if err == nil {
+			w.doc, err = json.Marshal(rw)
+		}
+		if err != nil {
+			s.warn(err)
+			return nil, 0
+		}
+		w.docVersion = w.version
+	}
+	return w.doc, w.version
+}
+
+// serve serves the page and its events on ln until ctx is done, while it
+// follows the journals.
+func (s *server) serve(ctx context.Context, ln net.Listener) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	srv := &http.Server{
+		Handler:           s.handler(ln.Addr()),
+		ReadHeaderTimeout: 10 * time.Second,
+		// The events end with ctx, so that Shutdown need not wait for them.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    log.New(io.Discard, "", 0),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	followed := make(chan error, 1)
+	go func() {
+		followed <- s.fl.follow(ctx, func() error {
+			s.publish(false)
+			return nil
+		})
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	stop()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdown); err == nil {
+		err = serr
+		if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
+			err = errors.Join(err, serveErr)
+		}
+	}
+	return errors.Join(err, <-followed)
+}
+
+// handler returns the handler of the page ("/") and its events
+// ("/events"), for a server that listens on addr.
+func (s *server) handler(addr net.Addr) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		livePage.write(w, reportData{Live: true})
+	})
+	mux.HandleFunc("GET /events", s.events)
+	csp := livePage.csp + "; frame-ancestors 'none'"
+	loopback := false
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		loopback = tcp.IP.IsLoopback()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		// A page of another site can point a host name of its own at
+		// 127.0.0.1 (DNS rebinding): on loopback, only loopback names.
+		if loopback && !loopbackHost(r.Host) {
+			http.Error(w, "slogwf serve: this server answers to localhost only", http.StatusMisdirectedRequest)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			http.Error(w, "slogwf serve: read-only", http.StatusMethodNotAllowed)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether the Host header host names the loopback
+// interface: localhost, or a loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// events sends the list of workflows and, when the request names one
+// ("?wf=ID"), its page's data, as server-sent events: now, then at each
+// change, until the client or the server goes.
+func (s *server) events(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "slogwf serve: streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	id := r.URL.Query().Get("wf")
+	var sentList []byte
+	sentDoc := -1
+	for {
+		s.mu.Lock()
+		changed, list := s.changed, s.list
+		s.mu.Unlock()
+		var buf bytes.Buffer
+		if !bytes.Equal(list, sentList) {
+			event(&buf, "list", list)
+			sentList = list
+		}
+		if id != "" {
+			if doc, version := s.doc(id); doc != nil && version != sentDoc {
+				event(&buf, "workflow", doc)
+				sentDoc = version
+			}
+		}
+		if buf.Len() > 0 {
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return
+			}
+			flusher.Flush()
+		}
+		select {
+		case <-changed:
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// event appends a server-sent event. JSON has no line breaks outside its
+// strings, and escapes those in them, so data is one line.
+func event(buf *bytes.Buffer, name string, data []byte) {
+	buf.WriteString("event: ")
+	buf.WriteString(name)
+	buf.WriteString("\ndata: ")
+	buf.Write(data)
+	buf.WriteString("\n\n")
+}

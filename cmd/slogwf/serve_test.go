@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// serving is a slogwf serve that a test started.
+type serving struct {
+	url            string // http://127.0.0.1:port/
+	stdout, stderr *tailBuffer
+	stop           func() int
+}
+
+var servingLine = regexp.MustCompile(`^serving .* on (http://127\.0\.0\.1:\d+/) \(interrupt to stop\)\n$`)
+
+// startServe runs slogwf serve on dir, on a free port of the loopback.
+func startServe(t *testing.T, dir string) *serving {
+	t.Helper()
+	stdout, stderr, stop := startCLI(t, "serve", "-addr", "127.0.0.1:0", dir)
+	var url string
+	require.Eventually(t, func() bool {
+		m := servingLine.FindStringSubmatch(stdout.String())
+		if m != nil {
+			url = m[1]
+		}
+		return m != nil
+	}, tailWait, tailTick, "stdout: %q, stderr: %q", stdout, stderr)
+	return &serving{url: url, stdout: stdout, stderr: stderr, stop: stop}
+}
+
+// sseEvent is a server-sent event.
+type sseEvent struct {
+	name string
+	data string
+}
+
+// events reads the server-sent events of url until the test ends.
+func events(t *testing.T, url string) <-chan sseEvent {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	ch := make(chan sseEvent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(ch)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 64<<20)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				ev.name = line[len("event: "):]
+			case strings.HasPrefix(line, "data: "):
+				ev.data = line[len("data: "):]
+			case line == "":
+				select {
+				case ch <- ev:
+				case <-ctx.Done():
+					return
+				}
+				ev = sseEvent{}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		resp.Body.Close()
+		<-done
+	})
+	return ch
+}
+
+// next returns the next event named name, skipping others.
+func next(t *testing.T, ch <-chan sseEvent, name string) string {
+	t.Helper()
+	timeout := time.After(tailWait)
+	for {
+		select {
+		case ev, ok := <-ch:
+			require.True(t, ok, "the events ended")
+			if ev.name == name {
+				return ev.data
+			}
+		case <-timeout:
+			t.Fatalf("no %s event", name)
+		}
+	}
+}
+
+// journalsOf returns the lines of the journal of each workflow of r, by
+// name.
+func journalsOf(t *testing.T, r tailRun) map[string][]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(r.dir, "*.jsonl"))
+	require.NoError(t, err)
+	out := map[string][]string{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		name, _, _ := strings.Cut(filepath.Base(p), "-")
+		lines := strings.SplitAfter(string(data), "\n")
+		out[name] = lines[:len(lines)-1] // after the last newline, nothing
+	}
+	return out
+}
+
+// listed decodes a list event.
+func listed(t *testing.T, data string) []workflowSummary {
+	t.Helper()
+	var list []workflowSummary
+	require.NoError(t, json.Unmarshal([]byte(data), &list))
+	return list
+}
+
+// A running workflow comes first, then the others newest first; the
+// events of a workflow carry its tree as slogwf build makes it, and its
+// tables, again at each change of its journals.
+func TestServeSendsTheWorkflowsAndTheirChangesAsEvents(t *testing.T) {
+	r := writeTailJournals(t, slogwf.ColorNever, true)
+	journals := journalsOf(t, r)
+	research, other := journals["research"], journals["other"]
+	dir := t.TempDir()
+	live := filepath.Join(dir, "research.1.jsonl")
+	tailWrite(t, live, strings.Join(research[:3], ""))
+	tailWrite(t, filepath.Join(dir, "other.1.jsonl"), strings.Join(other, ""))
+	s := startServe(t, dir)
+
+	ch := events(t, s.url+"events?wf="+r.wf)
+	list := listed(t, next(t, ch, "list"))
+	require.Len(t, list, 2)
+	assert.Equal(t, workflowSummary{ID: r.wf, Name: "research", Status: "running", Start: list[0].Start}, list[0], "running first")
+	assert.Equal(t, "other", list[1].Name)
+	assert.Equal(t, "completed", list[1].Status)
+
+	var doc struct {
+		Tree  treeNode
+		Stats map[string]reportTable
+	}
+	require.NoError(t, json.Unmarshal([]byte(next(t, ch, "workflow")), &doc))
+	assert.Equal(t, "running", doc.Tree.Status)
+	require.Len(t, doc.Tree.Iterations, 1)
+	assert.Equal(t, "planner", doc.Tree.Iterations[0].Interactions[0].Agent)
+
+	// The rest of the journal, in two writes: the page gets the whole
+	// workflow, as build makes it.
+	half := len(research) / 2
+	tailAppend(t, live, strings.Join(research[3:half], ""))
+	tailAppend(t, live, strings.Join(research[half:], ""))
+	code, built, stderr := runCLI(t, "build", "-o", "-", live)
+	require.Equal(t, 0, code, stderr)
+	var tree string
+	status := func() string {
+		for _, w := range list {
+			if w.ID == r.wf {
+				return w.Status
+			}
+		}
+		return ""
+	}
+	for list = nil; tree != built || status() != "completed"; {
+		select {
+		case ev := <-ch:
+			switch ev.name {
+			case "list":
+				list = listed(t, ev.data)
+			case "workflow":
+				var got struct{ Tree json.RawMessage }
+				require.NoError(t, json.Unmarshal([]byte(ev.data), &got))
+				tree = string(got.Tree)
+			}
+		case <-time.After(tailWait):
+			require.Equal(t, built, tree, "the tree of the whole journal")
+			require.Equal(t, "completed", status(), "the list")
+		}
+	}
+	assert.Equal(t, []string{"other", "research"}, []string{list[0].Name, list[1].Name}, "newest first once none runs")
+	assert.Empty(t, s.stderr.String())
+	assert.Equal(t, 0, s.stop())
+}
+
+// serve answers GET and HEAD of its page and events only, with its
+// headers on every answer and no CORS header, and to loopback names only.
+func TestServeIsReadOnlyAndSendsItsPolicy(t *testing.T) {
+	s := startServe(t, t.TempDir())
+	port := strings.TrimSuffix(s.url[strings.LastIndex(s.url, ":")+1:], "/")
+	tests := []struct {
+		method, path, host string
+		code               int
+	}{
+		{"GET", "/", "", http.StatusOK},
+		{"HEAD", "/", "", http.StatusOK},
+		{"GET", "/", "localhost:" + port, http.StatusOK},
+		{"GET", "/", "[::1]:" + port, http.StatusOK},
+		{"POST", "/", "", http.StatusMethodNotAllowed},
+		{"PUT", "/events", "", http.StatusMethodNotAllowed},
+		{"DELETE", "/", "", http.StatusMethodNotAllowed},
+		{"GET", "/index.html", "", http.StatusNotFound},
+		{"GET", "/research.1.jsonl", "", http.StatusNotFound},
+		{"GET", "/%2e%2e/%2e%2e/etc/passwd", "", http.StatusNotFound},
+		{"GET", "/", "evil.example:" + port, http.StatusMisdirectedRequest},
+		{"GET", "/events", "evil.example", http.StatusMisdirectedRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path+" "+tt.host, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, strings.TrimSuffix(s.url, "/")+tt.path, nil)
+			require.NoError(t, err)
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			req.Header.Set("Origin", "http://evil.example")
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, tt.code, resp.StatusCode)
+			assert.Equal(t, livePage.csp+"; frame-ancestors 'none'", resp.Header.Get("Content-Security-Policy"))
+			assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+			for k := range resp.Header {
+				assert.False(t, strings.HasPrefix(k, "Access-Control-"), "CORS header %s", k)
+			}
+			if tt.code == http.StatusOK {
+				assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+	assert.Equal(t, 0, s.stop())
+}
+
+// Nothing outside DIR is read, not even through a symbolic link in it.
+func TestServeReadsNothingOutsideItsDirectory(t *testing.T) {
+	r := writeTailJournals(t, slogwf.ColorNever, true)
+	journals := journalsOf(t, r)
+	outside := filepath.Join(t.TempDir(), "secret.jsonl")
+	tailWrite(t, outside, strings.Join(journals["research"], ""))
+	dir := t.TempDir()
+	tailWrite(t, filepath.Join(dir, "other.1.jsonl"), strings.Join(journals["other"], ""))
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "link.jsonl")))
+	require.NoError(t, os.Symlink("../"+filepath.Base(filepath.Dir(outside))+"/secret.jsonl", filepath.Join(dir, "relative.jsonl")))
+
+	s := startServe(t, dir)
+	list := listed(t, next(t, events(t, s.url+"events?wf="+r.wf), "list"))
+	require.Len(t, list, 1)
+	assert.Equal(t, "other", list[0].Name)
+	assert.Contains(t, s.stderr.String(), "slogwf serve: ")
+	assert.Contains(t, s.stderr.String(), "link.jsonl")
+	assert.Contains(t, s.stderr.String(), "relative.jsonl")
+	assert.Equal(t, 0, s.stop())
+}
+
+func TestServeSaysInOneLineThatTheAddressIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	code, stdout, stderr := runCLI(t, "serve", "-addr", ln.Addr().String(), t.TempDir())
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Equal(t, "slogwf serve: "+ln.Addr().String()+" is in use by another program: choose another address with -addr\n", stderr)
+}
+
+func TestServeListensOnLoopbackByDefault(t *testing.T) {
+	code, stdout, _ := runCLI(t, "serve", "-h")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, `listen on HOST:PORT (default "127.0.0.1:7777")`)
+}
+
+func TestServeErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no dir", nil, 2, "no DIR"},
+		{"two dirs", []string{"a", "b"}, 2, "one DIR only"},
+		{"missing dir", []string{filepath.Join(t.TempDir(), "missing")}, 1, "missing"},
+		{"bad address", []string{"-addr", "nowhere:-1", t.TempDir()}, 1, "nowhere:-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"serve"}, tt.args...)...)
+			assert.Equal(t, tt.code, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}
+
+// An interrupt stops serve at once, with nothing on stderr and exit code
+// 0, while a page listens to its events.
+func TestServeStopsCleanlyOnInterrupt(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	args, err := json.Marshal([]string{"serve", "-addr", "127.0.0.1:0", t.TempDir()})
+	require.NoError(t, err)
+	cmd.Env = append(os.Environ(), runEnv+"="+string(args))
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	m := servingLine.FindStringSubmatch(line)
+	require.NotNil(t, m, line)
+	ch := events(t, m[1]+"events")
+	next(t, ch, "list")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "exit code 0")
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("serve did not stop at SIGINT")
+	}
+	assert.Empty(t, stderr.String())
+	for range ch { // the events end with the server
+	}
+}
+
+// The page of serve shows a workflow as its journal grows, without a
+// reload, and keeps the row selected.
+func TestServeUpdatesThePageAsTheJournalGrows(t *testing.T) {
+	r := writeTailJournals(t, slogwf.ColorNever, false)
+	research := journalsOf(t, r)["research"]
+	dir := t.TempDir()
+	live := filepath.Join(dir, "research.1.jsonl")
+	tailWrite(t, live, strings.Join(research[:3], ""))
+	s := startServe(t, dir)
+
+	p := openPage(t, s.url)
+	p.wait(`document.querySelectorAll('#rows .row:not([hidden])').length === 3`)
+	assert.Equal(t, "▶", p.str(`document.getElementById('wf-status').textContent`), "running")
+	planner := p.rows()[2]
+	p.clickRow(planner)
+	p.eval(`window.__sameDocument = true`, nil)
+	updates := p.num(`Number(document.documentElement.dataset.updates)`)
+
+	tailAppend(t, live, strings.Join(research[3:], ""))
+	code, built, stderr := runCLI(t, "build", "-o", "-", live)
+	require.Equal(t, 0, code, stderr)
+	p.wait(`document.getElementById('wf-status').textContent === '✔'`)
+	assert.Equal(t, ids(reportNodes(decodeBuilt(t, built)), func(reportNode) bool { return true }), p.rows())
+	assert.Greater(t, p.num(`Number(document.documentElement.dataset.updates)`), updates)
+	assert.Equal(t, "boolean", p.str(`typeof window.__sameDocument`), "no reload")
+	assert.Equal(t, planner, p.str(jsSelected), "the selection stays")
+	assert.Contains(t, p.str(jsDetails), "fly, then walk", "the details follow")
+	p.noConsoleErrors()
+	assert.Equal(t, 0, s.stop())
+}
+
+// decodeBuilt decodes a tree that slogwf build wrote.
+func decodeBuilt(t *testing.T, data string) *treeNode {
+	t.Helper()
+	root, err := decodeTree([]byte(data), "build")
+	require.NoError(t, err)
+	return root
+}
