@@ -501,3 +501,124 @@ func pngDecodeConfig(data []byte) ([2]int, error) {
 	c, err := png.DecodeConfig(bytes.NewReader(data))
 	return [2]int{c.Width, c.Height}, err
 }
+
+func TestHTMLWritesThePageBesideItsInput(t *testing.T) {
+	tree := runDemoDir(t)
+	dir := filepath.Dir(tree)
+	base := strings.TrimSuffix(filepath.Base(tree), ".json")
+	two := t.TempDir()
+	for range 2 {
+		code, _, stderr := runCLI(t, "demo", "-fast", "-dir", two)
+		require.Equal(t, 0, code, stderr)
+	}
+	treeData, err := os.ReadFile(tree)
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string // the page written
+	}{
+		{"a tree file", []string{tree}, "", filepath.Join(dir, base+".html")},
+		{"journals", []string{dir}, "", filepath.Join(dir, base+".html")},
+		{"several workflows", []string{two}, "", filepath.Join(two, "workflows.html")},
+		{"one of several", []string{"-workflow", "research", tree}, "", filepath.Join(dir, base+".html")},
+		{"a journal from standard input", []string{"-"}, "journal", filepath.Join(".", base+".html")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdin := ""
+			if tt.stdin == "journal" {
+				journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+				require.NoError(t, err)
+				data, err := os.ReadFile(journals[0])
+				require.NoError(t, err)
+				stdin = string(data)
+				t.Chdir(t.TempDir())
+			}
+			code, stdout, stderr := runCLIStdin(t, strings.NewReader(stdin), append([]string{"html"}, tt.args...)...)
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, "html: "+tt.want+"\n", stdout)
+			page, err := os.ReadFile(tt.want)
+			require.NoError(t, err)
+			assert.True(t, strings.HasPrefix(string(page), "<!DOCTYPE html>"))
+			require.NoError(t, os.Remove(tt.want))
+		})
+	}
+	t.Run("standard output", func(t *testing.T) {
+		code, stdout, stderr := runCLIStdin(t, bytes.NewReader(treeData), "html", "-o", "-", "-")
+		require.Equal(t, 0, code, stderr)
+		assert.True(t, strings.HasPrefix(stdout, "<!DOCTYPE html>"))
+		assert.True(t, strings.HasSuffix(stdout, "</html>\n"))
+	})
+}
+
+func TestHTMLErrors(t *testing.T) {
+	tree := runDemoDir(t)
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		code  int
+		want  string
+	}{
+		{"no input", nil, "", 2, "no input"},
+		{"missing input", []string{tree + ".missing"}, "", 1, tree + ".missing"},
+		{"no such workflow", []string{"-workflow", "nope", tree}, "", 1, "no workflow nope in " + tree},
+		{"a tree from standard input", []string{"-"}, "tree", 2, "a tree from standard input needs -o"},
+		{"not a tree", []string{"-o", "-", "-"}, `{"schema":"other/v9"}`, 1, "not a slogwf.tree/v1 tree file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdin := tt.stdin
+			if stdin == "tree" {
+				data, err := os.ReadFile(tree)
+				require.NoError(t, err)
+				stdin = string(data)
+			}
+			code, stdout, stderr := runCLIStdin(t, strings.NewReader(stdin), append([]string{"html"}, tt.args...)...)
+			assert.Equal(t, tt.code, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}
+
+// A tree rebuilt from a torn journal: the header says what it lost, and
+// the scope never ended shows incomplete, in amber; failed ones in red.
+func TestReportShowsLossAndIncompleteScopes(t *testing.T) {
+	r := writeTailJournals(t, slogwf.ColorNever, false)
+	lines := journalsOf(t, r)["research"]
+	journal := filepath.Join(t.TempDir(), "research.1.jsonl")
+	// Without the end of the worker, and with a line torn.
+	var kept []string
+	for _, l := range lines {
+		if !strings.Contains(l, `"output":"no flight"`) {
+			kept = append(kept, l)
+		}
+	}
+	tailWrite(t, journal, strings.Join(kept, "")+`{"ev":"rec`)
+	code, _, stderr := runCLI(t, "build", journal)
+	require.Equal(t, 0, code, stderr)
+	root := readTree(t, filepath.Join(filepath.Dir(journal), "research-"+r.wf[len(r.wf)-8:]+".json"))
+
+	p := openReport(t, journal)
+	var facts map[string]string
+	p.eval(`Object.fromEntries([...document.querySelectorAll('#wf-facts div')].map((d) => [d.children[0].textContent, d.children[1].textContent]))`, &facts)
+	assert.Equal(t, "1 line dropped", facts["loss"])
+	color := func(status string) string {
+		var id string
+		statsWalk(root, func(n *treeNode) bool {
+			if n.Status == status {
+				id = n.ID
+			}
+			return true
+		})
+		require.NotEmpty(t, id, status)
+		return p.str(`getComputedStyle(document.querySelector('#rows .row[data-id="` + id + `"] .bar')).backgroundColor`)
+	}
+	assert.Equal(t, "rgb(217, 119, 6)", color("incomplete"), "amber")
+	assert.Equal(t, "rgb(220, 38, 38)", color("failed"), "red")
+	p.noConsoleErrors()
+}
