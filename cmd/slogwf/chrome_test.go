@@ -47,13 +47,9 @@ func exportChrome(t *testing.T, args ...string) chromeTrace {
 
 // runDemoDir runs the demo fast into a new directory and returns the path
 // of its tree file.
-func runDemoDir(t *testing.T, args ...string) string {
+func runDemoDir(t *testing.T) string {
 	t.Helper()
-	code, stdout, stderr := runCLI(t, append([]string{"demo", "-dir", t.TempDir(), "-fast"}, args...)...)
-	require.Equal(t, 0, code, stderr)
-	line, _, _ := strings.Cut(stdout, "\n")
-	path, ok := strings.CutPrefix(line, "tree: ")
-	require.True(t, ok, stdout)
+	path, _ := runDemoCLI(t, "-fast")
 	return path
 }
 

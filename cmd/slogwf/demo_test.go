@@ -55,17 +55,25 @@ type demoTree struct {
 // console output.
 func runDemoTree(t *testing.T, args ...string) (*demoTree, string) {
 	t.Helper()
-	code, stdout, stderr := runCLI(t, append([]string{"demo", "-dir", t.TempDir(), "-fast"}, args...)...)
+	path, console := runDemoCLI(t, append([]string{"-fast"}, args...)...)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var tree demoTree
+	require.NoError(t, json.Unmarshal(data, &tree))
+	return &tree, console
+}
+
+// runDemoCLI runs the demo with args into a new directory and returns the
+// path of its tree file, and its console output.
+func runDemoCLI(t *testing.T, args ...string) (path, console string) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"demo", "-dir", t.TempDir()}, args...)...)
 	require.Equal(t, 0, code, stderr)
 	line, _, _ := strings.Cut(stdout, "\n")
 	path, ok := strings.CutPrefix(line, "tree: ")
 	require.True(t, ok, stdout)
 	assert.Contains(t, stdout, "slogwf tree "+path+"\n")
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var tree demoTree
-	require.NoError(t, json.Unmarshal(data, &tree))
-	return &tree, stderr
+	return path, stderr
 }
 
 func TestDemo(t *testing.T) {

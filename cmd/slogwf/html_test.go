@@ -466,9 +466,7 @@ func TestReportScreenshotOfTheDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs the demo in real time")
 	}
-	code, stdout, stderr := runCLI(t, "demo", "-dir", t.TempDir())
-	require.Equal(t, 0, code, stderr)
-	path, _ := strings.CutPrefix(strings.Split(stdout, "\n")[0], "tree: ")
+	path, _ := runDemoCLI(t) // in real time, for a time line worth a look
 	root := readTree(t, path)
 	p := openReport(t, path)
 	p.do(chromedp.EmulateViewport(1400, 860))
