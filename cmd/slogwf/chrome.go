@@ -49,9 +49,14 @@ func writeChromeTrace(w io.Writer, trees []treeDoc) error {
 			return err
 		}
 		roots = append(roots, root)
-		if at, err := time.Parse(time.RFC3339Nano, root.Start); err == nil && (origin.IsZero() || at.Before(origin)) {
-			origin = at
-		}
+		// The earliest start of all: a workflow whose start no journal
+		// held has none of its own.
+		statsWalk(root, func(n *treeNode) bool {
+			if at, err := time.Parse(time.RFC3339Nano, n.Start); err == nil && (origin.IsZero() || at.Before(origin)) {
+				origin = at
+			}
+			return true
+		})
 	}
 	var events []traceEvent
 	for i, root := range roots {

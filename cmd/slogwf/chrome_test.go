@@ -267,3 +267,30 @@ func TestExportErrors(t *testing.T) {
 		})
 	}
 }
+
+// The journals of a child process alone hold no start of their workflow:
+// times count from the earliest start they hold.
+func TestChromeTraceOfAWorkflowWithoutItsStart(t *testing.T) {
+	r := writeTailJournals(t, slogwf.ColorNever, false)
+	var lines []string
+	for _, l := range journalsOf(t, r)["research"] {
+		if !strings.Contains(l, `"kind":"workflow"`) {
+			lines = append(lines, l)
+		}
+	}
+	journal := filepath.Join(t.TempDir(), "child.jsonl")
+	tailWrite(t, journal, strings.Join(lines, ""))
+	tr := exportChrome(t, journal)
+	requireLanesNest(t, tr)
+	complete := 0
+	for _, ev := range tr.TraceEvents {
+		if ev.TS != nil {
+			assert.GreaterOrEqual(t, *ev.TS, 0.0, ev.Name)
+			assert.Less(t, *ev.TS, 1e6, "%s: within a second of the first start", ev.Name)
+		}
+		if ev.Ph == "X" {
+			complete++
+		}
+	}
+	assert.Equal(t, 4, complete, "the iteration, 2 interactions and an action: the workflow has no start")
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -86,6 +87,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 
 // server holds the workflows of a directory as they grow, and serves them.
 type server struct {
+	root *os.Root
 	warn func(error)
 	fl   *follower
 
@@ -119,6 +121,7 @@ type workflowSummary struct {
 
 func newServer(root *os.Root, warn func(error)) *server {
 	s := &server{
+		root:      root,
 		warn:      warn,
 		b:         tree.NewBuilder(),
 		trees:     map[string][]byte{},
@@ -137,12 +140,7 @@ func (s *server) start() error {
 		return err
 	}
 	s.fl.poll() // a journal that cannot be read is reported, not fatal
-	d, err := s.fl.open(".")
-	if err != nil {
-		return err
-	}
-	entries, err := d.ReadDir(-1)
-	d.Close()
+	entries, err := fs.ReadDir(s.root.FS(), ".")
 	if err != nil {
 		return err
 	}
@@ -150,30 +148,20 @@ func (s *server) start() error {
 		if !strings.HasSuffix(e.Name(), ".json") || e.IsDir() {
 			continue
 		}
-		data, err := readRootFile(s.fl.open, e.Name())
+		data, err := s.root.ReadFile(e.Name())
 		var head struct{ Schema, ID string }
 		switch {
 		case err != nil:
 			s.warn(err)
 		case json.Unmarshal(data, &head) != nil || head.Schema != slogwf.Schema:
 			s.warn(fmt.Errorf("%s: not a %s tree file, skipped", e.Name(), slogwf.Schema))
-		case !s.dirty[head.ID]:
+		case !s.dirty[head.ID]: // else its journals are here
 			s.trees[head.ID] = data
 			s.dirty[head.ID] = true
 		}
 	}
 	s.publish(true)
 	return nil
-}
-
-// readRootFile reads the file name through open.
-func readRootFile(open func(string) (*os.File, error), name string) ([]byte, error) {
-	f, err := open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }
 
 // line takes a line of a journal into the builder.
@@ -371,21 +359,22 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		changed, list := s.changed, s.list
 		s.mu.Unlock()
-		var buf bytes.Buffer
+		var err error
+		sent := false
 		if !bytes.Equal(list, sentList) {
-			event(&buf, "list", list)
-			sentList = list
+			err = event(w, "list", list)
+			sentList, sent = list, true
 		}
-		if id != "" {
+		if id != "" && err == nil {
 			if doc, version := s.doc(id); doc != nil && version != sentDoc {
-				event(&buf, "workflow", doc)
-				sentDoc = version
+				err = event(w, "workflow", doc)
+				sentDoc, sent = version, true
 			}
 		}
-		if buf.Len() > 0 {
-			if _, err := w.Write(buf.Bytes()); err != nil {
-				return
-			}
+		if err != nil {
+			return // the client went
+		}
+		if sent {
 			flusher.Flush()
 		}
 		select {
@@ -396,12 +385,9 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// event appends a server-sent event. JSON has no line breaks outside its
+// event writes a server-sent event. JSON has no line breaks outside its
 // strings, and escapes those in them, so data is one line.
-func event(buf *bytes.Buffer, name string, data []byte) {
-	buf.WriteString("event: ")
-	buf.WriteString(name)
-	buf.WriteString("\ndata: ")
-	buf.Write(data)
-	buf.WriteString("\n\n")
+func event(w io.Writer, name string, data []byte) error {
+	_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
+	return err
 }

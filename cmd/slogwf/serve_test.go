@@ -383,3 +383,25 @@ func decodeBuilt(t *testing.T, data string) *treeNode {
 	require.NoError(t, err)
 	return root
 }
+
+// A tree file whose journals are gone shows as it is; a JSON file that is
+// not a tree file is reported and skipped.
+func TestServeShowsTreeFilesWithoutJournals(t *testing.T) {
+	tree := runDemoDir(t)
+	data, err := os.ReadFile(tree)
+	require.NoError(t, err)
+	root := readTree(t, tree)
+	dir := t.TempDir()
+	tailWrite(t, filepath.Join(dir, filepath.Base(tree)), string(data))
+	tailWrite(t, filepath.Join(dir, "trace.json"), `{"traceEvents":[]}`)
+
+	s := startServe(t, dir)
+	ch := events(t, s.url+"events?wf="+root.ID)
+	list := listed(t, next(t, ch, "list"))
+	assert.Equal(t, []workflowSummary{{ID: root.ID, Name: "research", Status: "completed", Start: root.Start}}, list)
+	var doc struct{ Tree json.RawMessage }
+	require.NoError(t, json.Unmarshal([]byte(next(t, ch, "workflow")), &doc))
+	assert.JSONEq(t, string(data), string(doc.Tree))
+	assert.Equal(t, "slogwf serve: trace.json: not a slogwf.tree/v1 tree file, skipped\n", s.stderr.String())
+	assert.Equal(t, 0, s.stop())
+}

@@ -114,7 +114,7 @@ type tailer struct {
 func (t *tailer) start(args []string, follow bool) error {
 	for _, name := range args {
 		if name == "-" {
-			t.stdin = &followedFile{name: "standard input"}
+			t.stdin = &followedFile{name: stdinName}
 			continue
 		}
 		if err := t.fl.add(name); err != nil {

@@ -229,7 +229,7 @@
     const t = state.doc.tree;
     const u = t.usage || {};
     const c = t.counts || {};
-    document.title = 'slogwf · ' + t.name;
+    document.title = 'slogwf · ' + vis(t.name, true);
     const st = $('wf-status');
     st.textContent = ICONS.get(t.status) || '?';
     st.className = 'status st-' + t.status;
