@@ -620,3 +620,53 @@ func TestReportShowsLossAndIncompleteScopes(t *testing.T) {
 	assert.Equal(t, "rgb(220, 38, 38)", color("failed"), "red")
 	p.noConsoleErrors()
 }
+
+// The page writes times, tokens and costs as tree and stats do.
+func TestReportFormatsNumbersAsTheCommandsDo(t *testing.T) {
+	type action struct {
+		Kind       string  `json:"kind"`
+		ID         string  `json:"id"`
+		Name       string  `json:"name"`
+		Status     string  `json:"status"`
+		Start      string  `json:"start"`
+		DurationMS float64 `json:"duration_ms"`
+		Usage      struct {
+			Total int64   `json:"total_tokens"`
+			Cost  float64 `json:"cost_usd"`
+		} `json:"usage"`
+	}
+	durations := []float64{0.0004, 0.0123, 1.5, 999.6, 1234.5, 59_999, 61_000, 3_723_000}
+	costs := []float64{1.234e-10, 0.000123456, 0.00247, 0.5, 12.345, 1e-9, 0.1, 0}
+	tokens := []int64{0, 1, 999, 1000, 12_345, 1_234_567, 10_801, 42}
+	var actions []action
+	for i := range durations {
+		a := action{Kind: "action", ID: "a" + strconv.Itoa(i), Name: "n" + strconv.Itoa(i), Status: "completed",
+			Start: "2026-01-01T00:00:00.000000000Z", DurationMS: durations[i]}
+		a.Usage.Total, a.Usage.Cost = tokens[i], costs[i]
+		actions = append(actions, a)
+	}
+	tree, err := json.Marshal(map[string]any{
+		"schema": slogwf.Schema, "kind": "workflow", "id": "w", "name": "numbers", "status": "completed",
+		"start": "2026-01-01T00:00:00.000000000Z", "duration_ms": 3_723_000.0, "actions": actions,
+	})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "numbers.json")
+	require.NoError(t, os.WriteFile(path, tree, 0o600))
+
+	p := openReport(t, path)
+	var got [][]string
+	p.eval(`[...document.querySelectorAll('#rows .row:not([hidden])')].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)).slice(1).map((r) => [...r.querySelectorAll('.num')].map((c) => c.textContent))`, &got)
+	var want [][]string
+	for i := range durations {
+		tok, cost := "", ""
+		if tokens[i] != 0 {
+			tok = formatGrouped(tokens[i])
+		}
+		if costs[i] != 0 {
+			cost = formatCost(costs[i])
+		}
+		want = append(want, []string{formatDuration(durations[i]), tok, cost})
+	}
+	assert.Equal(t, want, got)
+	p.noConsoleErrors()
+}
