@@ -9,8 +9,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
 )
@@ -25,7 +27,7 @@ var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // The escape corpus, logged in every field, reaches the console escaped:
 // one line per record, no control character, no sequence but the console's
-// own colors.
+// own colors; values cut at the default width or whole.
 func TestConsoleEscapesUntrustedText(t *testing.T) {
 	replace := func(groups []string, a slog.Attr) slog.Attr {
 		if a.Key == "replaced" {
@@ -37,6 +39,7 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 	for _, o := range []slogwf.Options{
 		{Color: slogwf.ColorAlways, ReplaceAttr: replace}, {Color: slogwf.ColorNever, ReplaceAttr: replace},
 		{Color: slogwf.ColorAlways}, {Color: slogwf.ColorNever},
+		{Color: slogwf.ColorAlways, ValueWidth: -1}, {Color: slogwf.ColorNever, ValueWidth: -1},
 	} {
 		color := o.Color
 		s := newSetup(t, &o)
@@ -83,7 +86,9 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 			}
 			assert.NotContains(t, plain, "\x1b", "only slogwf's own color sequences: %q", l)
 			assert.NotRegexp(t, "[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]", plain, "%q", l)
-			assert.Equal(t, strings.Count(plain, "forged"), strings.Count(plain, "TAIL"), "never cut short: %q", l)
+			if o.ValueWidth < 0 {
+				assert.Equal(t, strings.Count(plain, "forged"), strings.Count(plain, "TAIL"), "never cut short: %q", l)
+			}
 		}
 		assert.Contains(t, out, `\u001b[31mRED`, "messages show escapes")
 		assert.Contains(t, out, `␛[31mRED`, "values show a stand-in")
@@ -208,4 +213,94 @@ func TestConsoleWritesWholeLinesFromParallelGoroutines(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Len(t, strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"), 800)
+}
+
+// The tint console cuts a string value wider than ValueWidth: it shows
+// width characters, the last one "…". An escape counts as the characters
+// it shows and is never split; runes count, not bytes; quotes do not
+// count; keys, group names and the message are never cut.
+func TestConsoleCutsValuesWiderThanValueWidth(t *testing.T) {
+	at := time.Date(2026, 11, 29, 2, 12, 52, 592_000_000, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		width int
+		msg   string
+		attr  slog.Attr
+		want  string
+	}{
+		{"a value as wide as the width is whole", 10, "m", slog.String("k", "0123456789"), "k=0123456789"},
+		{"a wider one ends with …", 10, "m", slog.String("k", "0123456789a"), "k=012345678…"},
+		{"quotes do not count", 10, "m", slog.String("k", "01234 6789a"), `k="01234 678…"`},
+		{"runes count, not bytes", 5, "m", slog.String("k", "ünïcödé"), "k=ünïc…"},
+		{"an escape counts as it shows", 6, "m", slog.String("k", "abc\ndef"), `k="abc\n…"`},
+		{"an escape that does not fit is left out whole", 5, "m", slog.String("k", "abc\ndef"), "k=abc…"},
+		{"invalid UTF-8 counts as its escape quoted", 8, "m", slog.String("k", "ab\xffcdef"), `k=ab\xff…`},
+		{"a terminal escape shows as its stand-in", 4, "m", slog.String("k", "\x1b[31mred"), "k=␛[3…"},
+		{"a bidi control counts as its escape", 9, "m", slog.String("k", "ab\u202ecdef"), `k="ab\u202e…"`},
+		{"the values of a group, not its name", 5, "m", slog.Group("a_long_group", "a_long_key", "abcdefgh"), "a_long_group.a_long_key=abcd…"},
+		{"an error by its message", 5, "m", slog.Any("err", errors.New("abcdefgh")), "err=abcd…"},
+		{"any value by its text", 8, "m", slog.Any("v", []string{"a", "b", "c", "d", "e"}), `v="[a b c …"`},
+		{"numbers are never cut", 2, "m", slog.Int("n", 123456), "n=123456"},
+		{"the message is never cut", 2, "a long message", slog.String("k", "v"), "k=v"},
+		{"a width of 1 leaves …", 1, "m", slog.String("k", "ab"), "k=…"},
+		{"a negative width is no limit", -1, "m", slog.String("k", strings.Repeat("x", 200)), "k=" + strings.Repeat("x", 200)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var seen []slog.Value
+			keep := func(_ []string, a slog.Attr) slog.Attr {
+				seen = append(seen, a.Value)
+				return a
+			}
+			want := "02:12:52.592 INF " + tc.msg + " " + tc.want
+			// The record goes by tint alone, or by slogwf's ReplaceAttr;
+			// its attribute is the record's or the logger's.
+			for _, replace := range []func([]string, slog.Attr) slog.Attr{nil, keep} {
+				for _, with := range []bool{false, true} {
+					s := newSetup(t, &slogwf.Options{ValueWidth: tc.width, ReplaceAttr: replace})
+					h := s.log.Handler()
+					r := slog.NewRecord(at, slog.LevelInfo, tc.msg, 0)
+					if with {
+						h = h.WithAttrs([]slog.Attr{tc.attr})
+					} else {
+						r.AddAttrs(tc.attr)
+					}
+					require.NoError(t, h.Handle(s.ctx, r))
+					assert.Equal(t, []string{want}, s.console.Lines(), "ReplaceAttr %v, WithAttrs %v", replace != nil, with)
+				}
+			}
+			if v := tc.attr.Value; v.Kind() == slog.KindString {
+				assert.Contains(t, seen, v, "the user's ReplaceAttr sees the value whole")
+			}
+		})
+	}
+}
+
+// Cut at any width, the escape corpus shows in at most that width, and
+// never loses more than the widest escape (\U0010ffff) to the cut.
+func TestConsoleCutsEscapedValuesWithinTheWidth(t *testing.T) {
+	value := regexp.MustCompile(`k=(?:"((?:[^"\\]|\\.)*)"|(\S*))$`)
+	shown := func(color slogwf.ColorMode, width int) string {
+		s := newSetup(t, &slogwf.Options{Color: color, ValueWidth: width})
+		s.log.Info("m", "k", hostile)
+		line := sgr.ReplaceAllString(s.console.String(), "")
+		m := value.FindStringSubmatch(strings.TrimSuffix(line, "\n"))
+		require.NotNil(t, m, "%q", line)
+		return m[1] + m[2]
+	}
+	for _, color := range []slogwf.ColorMode{slogwf.ColorNever, slogwf.ColorAlways} {
+		whole := shown(color, -1)
+		for width := 1; width <= utf8.RuneCountInString(whole)+1; width++ {
+			v := shown(color, width)
+			n := utf8.RuneCountInString(v)
+			assert.LessOrEqual(t, n, width, "width %d: %s", width, v)
+			if cut, ok := strings.CutSuffix(v, "…"); ok {
+				assert.Greater(t, n, width-10, "width %d: %s", width, v)
+				// A backslash cut off the `\x1b` after it shows as itself.
+				same := strings.NewReplacer("⧵", `\\`)
+				assert.True(t, strings.HasPrefix(same.Replace(whole), same.Replace(cut)), "width %d: %s", width, v)
+			} else {
+				assert.Equal(t, whole, v)
+			}
+		}
+	}
 }

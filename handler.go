@@ -98,6 +98,13 @@ type Options struct {
 	// Time format of the tint console (Default: "15:04:05.000"). New only.
 	TimeFormat string
 
+	// The widest string value of the tint console, in characters as shown
+	// (escapes count, quotes do not); a longer one is cut and ends with "…",
+	// so that a line does not wrap for a prompt (Default: 80; negative: no
+	// limit). Messages, keys and group names are never cut, and the
+	// journals and trees keep every value whole. New only.
+	ValueWidth int
+
 	// ReplaceAttr rewrites the console's attributes, time, level and
 	// source, as in slog.HandlerOptions; not the message, which slogwf
 	// builds from the scope path and the record's. slogwf escapes what it
@@ -143,6 +150,9 @@ func (o *Options) consoleDefaults() error {
 	if o.TimeFormat == "" {
 		o.TimeFormat = console.TimeFormat
 	}
+	if o.ValueWidth == 0 {
+		o.ValueWidth = console.ValueWidth
+	}
 	if o.Level == nil {
 		o.Level = slog.LevelInfo
 		if v := os.Getenv("SLOGWF_LEVEL"); v != "" {
@@ -173,7 +183,7 @@ func newConsole(o *Options) slog.Handler {
 	}
 	color := o.Color == ColorAlways || o.Color == ColorAuto && console.IsTerminal(o.Console) && os.Getenv("NO_COLOR") == ""
 	return console.New(o.Console, console.Options{Color: color, Level: o.Level, AddSource: o.AddSource,
-		TimeFormat: o.TimeFormat, ReplaceAttr: o.ReplaceAttr})
+		TimeFormat: o.TimeFormat, ReplaceAttr: o.ReplaceAttr, Width: o.ValueWidth})
 }
 
 // copyOf returns a copy of opts, the zero Options for nil.

@@ -22,7 +22,7 @@ import (
 func printJournals(t *testing.T, dir string, color bool, show func(*console.Event) bool) string {
 	t.Helper()
 	var out bytes.Buffer
-	p := console.NewPrinter(&out, color)
+	p := console.NewPrinter(&out, color, console.ValueWidth)
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	require.NoError(t, err)
 	var evs []*console.Event
@@ -53,7 +53,7 @@ func TestPrinterPrintsTheJournalAsTheConsoleDid(t *testing.T) {
 		slogwf.Semantic(iaCtx, "contradiction\x1b[31m")
 		_, act := slogwf.StartAction(iaCtx, "tool")
 		act.Fail(errors.New("broke"))
-		ia.End(slogwf.OutputKey, []string{"fly", "walk"}, "note", "n")
+		ia.End(slogwf.OutputKey, []string{"fly", "walk"}, "note", strings.Repeat("cut\n", 30))
 		s.log.InfoContext(iaCtx, "after its end")
 		_, open := slogwf.StartInteraction(ctx, "worker")
 		it.End()
@@ -62,6 +62,8 @@ func TestPrinterPrintsTheJournalAsTheConsoleDid(t *testing.T) {
 
 		printed := printJournals(t, s.dir, color == slogwf.ColorAlways, nil)
 		assert.Equal(t, s.console.String(), printed, "color %v", color)
+		assert.Contains(t, printed, `"cut\ncut\ncut`)
+		assert.NotContains(t, printed, strings.Repeat(`cut\n`, 30), "the long value is cut alike")
 	}
 }
 

@@ -69,7 +69,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 
 	out := bufio.NewWriter(stdout)
-	p := console.NewPrinter(out, color)
+	p := console.NewPrinter(out, color, console.ValueWidth)
 	t := &tailer{
 		p:      p,
 		in:     stdin,

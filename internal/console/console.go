@@ -29,13 +29,14 @@ type Options struct {
 	AddSource   bool
 	TimeFormat  string
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr // the user's
+	Width       int                                          // of string values; see cut
 }
 
 var _ slog.Handler = (*Handler)(nil)
 
 // New returns a console that writes to w.
 func New(w io.Writer, o Options) *Handler {
-	c := &Handler{color: o.Color, nonce: rand.Text()}
+	c := &Handler{color: o.Color, width: o.Width, nonce: rand.Text()}
 	user := o.ReplaceAttr
 	to := tint.Options{Level: o.Level, TimeFormat: o.TimeFormat, NoColor: !c.color}
 	if user == nil && !o.AddSource {
@@ -74,7 +75,7 @@ func IsTerminal(w io.Writer) bool {
 
 // Handler is the tint console of slogwf.New. It wraps tint: it puts the
 // scope path before each message, marks scope starts, ends and semantic
-// warnings, and escapes untrusted text.
+// warnings, escapes untrusted text and cuts long values.
 //
 // tint writes the message as it is, and quotes keys and values with
 // strconv.Quote, except that when colored it turns every `\x1b` of the
@@ -89,6 +90,7 @@ type Handler struct {
 	// source, or an attribute of WithAttrs needed replace.
 	fast  slog.Handler
 	color bool
+	width int // the widest string value shown; see cut
 	// nonce starts every message the console built: replace passes it
 	// on, escaped and colored already, and escapes any other "msg". It is
 	// random and never written, so logged text cannot pass for it.
@@ -112,7 +114,7 @@ func (c *Handler) HandleAt(ctx context.Context, r slog.Record, at Path, ev Scope
 	fast := c.fast != nil && (r.Level < tree.LevelNotice || r.Level >= slog.LevelWarn) && r.Level >= slog.LevelDebug
 	r.Attrs(func(a slog.Attr) bool {
 		semantic = semantic || a.Key == semanticKey && a.Value.Kind() == slog.KindBool && a.Value.Bool()
-		fast = fast && plain(a, 0)
+		fast = fast && c.plain(a, 0)
 		rewrite = rewrite || !fast && mustFix(a)
 		return true
 	})
@@ -171,10 +173,10 @@ func (c *Handler) eventText(ev ScopeEvent) (mark, text string) {
 const semanticKey = "semantic"
 
 // plain reports whether tint writes a as replace would have it written,
-// so that the record can skip replace: a key and value that Text
-// leaves as they are, of a kind that tint formats itself, and no key that
+// so that the record can skip replace: a key and value that Text and cut
+// leave as they are, of a kind that tint formats itself, and no key that
 // replace treats apart.
-func plain(a slog.Attr, depth int) bool {
+func (c *Handler) plain(a slog.Attr, depth int) bool {
 	switch a.Key {
 	case slog.TimeKey, slog.LevelKey, slog.MessageKey, slog.SourceKey, semanticKey:
 		return false
@@ -184,7 +186,8 @@ func plain(a slog.Attr, depth int) bool {
 	}
 	switch v := a.Value; v.Kind() {
 	case slog.KindString:
-		return Text(v.String()) == v.String()
+		s := v.String()
+		return Text(s) == s && cut(s, c.width) == s
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
 		return true
 	case slog.KindGroup:
@@ -192,7 +195,7 @@ func plain(a slog.Attr, depth int) bool {
 			return false
 		}
 		for _, g := range v.Group() {
-			if !plain(g, depth+1) {
+			if !c.plain(g, depth+1) {
 				return false
 			}
 		}
@@ -249,8 +252,8 @@ func (c *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		}
 		attrs = fixed
 	}
-	c2 := &Handler{next: c.next.WithAttrs(attrs), color: c.color, nonce: c.nonce}
-	if c.fast != nil && !slices.ContainsFunc(attrs, func(a slog.Attr) bool { return !plain(a, 0) }) {
+	c2 := &Handler{next: c.next.WithAttrs(attrs), color: c.color, width: c.width, nonce: c.nonce}
+	if c.fast != nil && !slices.ContainsFunc(attrs, func(a slog.Attr) bool { return !c.plain(a, 0) }) {
 		c2.fast = c.fast.WithAttrs(attrs)
 	}
 	return c2
@@ -262,7 +265,7 @@ func (c *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return c
 	}
-	c2 := &Handler{next: c.next.WithGroup(Text(name)), color: c.color, nonce: c.nonce}
+	c2 := &Handler{next: c.next.WithGroup(Text(name)), color: c.color, width: c.width, nonce: c.nonce}
 	if c.fast != nil {
 		c2.fast = c.fast.WithGroup(Text(name))
 	}
@@ -271,7 +274,8 @@ func (c *Handler) WithGroup(name string) slog.Handler {
 
 // replace is tint's ReplaceAttr: it passes on the message the console
 // built, runs the user's ReplaceAttr on everything else, names slogwf's
-// levels, drops the semantic flag (the badge shows it) and escapes text.
+// levels, drops the semantic flag (the badge shows it), escapes text and
+// cuts long values (the user's ReplaceAttr sees them whole).
 func (c *Handler) replace(groups []string, a slog.Attr, user func([]string, slog.Attr) slog.Attr) slog.Attr {
 	top := len(groups) == 0
 	if top && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
@@ -315,11 +319,11 @@ func (c *Handler) replace(groups []string, a slog.Attr, user func([]string, slog
 	a.Key = Text(a.Key)
 	switch v.Kind() {
 	case slog.KindString:
-		if s := Text(v.String()); s != v.String() {
+		if s := Text(cut(v.String(), c.width)); s != v.String() {
 			a.Value = slog.StringValue(s)
 		}
 	case slog.KindAny:
-		a.Value = slog.StringValue(Text(AnyText(v.Any())))
+		a.Value = slog.StringValue(Text(cut(AnyText(v.Any()), c.width)))
 	}
 	return a
 }

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -41,22 +42,83 @@ func Message(s string) string {
 // it leaves; ESC and the text `\x1b` (which tint would turn into ESC), DEL
 // (which tint does not quote), and invalid UTF-8 and U+FFFD (at which tint
 // without color cuts the text) it replaces with visible stand-ins.
-func Text(s string) string {
-	return escape(s, func(rest string, r rune, size int) string {
-		switch {
-		case r == utf8.RuneError && size == 1:
-			return fmt.Sprintf(`\x%02x`, rest[0])
-		case r == utf8.RuneError:
-			return `\ufffd`
-		case r == 0x1b:
-			return "␛"
-		case r == 0x7f:
-			return "␡"
-		case r == '\\' && strings.HasPrefix(rest, `\x1b`):
-			return "⧵"
+func Text(s string) string { return escape(s, textRune) }
+
+// textRune returns what Text puts for the rune r, of size bytes, that
+// starts rest, or "" to keep it.
+func textRune(rest string, r rune, size int) string {
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return fmt.Sprintf(`\x%02x`, rest[0])
+	case r == utf8.RuneError:
+		return `\ufffd`
+	case r == 0x1b:
+		return "␛"
+	case r == 0x7f:
+		return "␡"
+	case r == '\\' && strings.HasPrefix(rest, `\x1b`):
+		return "⧵"
+	}
+	return ""
+}
+
+// cut returns s cut so that, escaped by Text and quoted by tint, it shows
+// in at most width characters besides its quotes: the runes that fit in
+// width-1, then "…". It cuts s before Text escapes it, and between runes,
+// so that no escape is ever split. A width of 0 or less is no limit.
+func cut(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	shown, end := 0, 0 // s[:end] shows in width-1
+	for i := 0; i < len(s); {
+		w, size := 1, 1
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			w = shownWidth(s[i:], r, size)
 		}
-		return ""
-	})
+		if shown += w; shown > width {
+			return s[:end] + "…"
+		}
+		if shown < width {
+			end = i + size
+		}
+		i += size
+	}
+	return s
+}
+
+// shownWidth returns how many characters the rune r, of size bytes, that
+// starts rest shows in, escaped by Text and quoted. A backslash counts 2,
+// as quoted, even where Text puts ⧵ for it.
+func shownWidth(rest string, r rune, size int) int {
+	rep := textRune(rest, r, size)
+	if rep == "" || r == '\\' {
+		return quotedWidth(r)
+	}
+	n := 0
+	for _, r := range rep {
+		n += quotedWidth(r)
+	}
+	return n
+}
+
+// quotedWidth returns how many characters strconv.Quote writes for r.
+func quotedWidth(r rune) int {
+	switch {
+	case r == '"' || r == '\\':
+		return 2
+	case strconv.IsPrint(r):
+		return 1
+	case r == '\a' || r == '\b' || r == '\f' || r == '\n' || r == '\r' || r == '\t' || r == '\v':
+		return 2
+	case r < ' ' || r == 0x7f:
+		return 4 // \xff
+	case r < 0x10000:
+		return 6 // \uffff
+	}
+	return 10 // \U0010ffff
 }
 
 // escape returns s with the runes for which esc returns a replacement

@@ -25,16 +25,20 @@ type Printer struct {
 }
 
 // NewPrinter returns a Printer that writes to w, in color or not, every
-// event it is given, whatever its level.
-func NewPrinter(w io.Writer, color bool) *Printer {
+// event it is given, whatever its level, with string values cut at width
+// characters as the console shows them (0 or less: whole).
+func NewPrinter(w io.Writer, color bool, width int) *Printer {
 	b := tree.NewBuilder()
 	b.Counting = true
-	c := New(w, Options{Color: color, Level: slog.Level(math.MinInt), TimeFormat: TimeFormat})
+	c := New(w, Options{Color: color, Level: slog.Level(math.MinInt), TimeFormat: TimeFormat, Width: width})
 	return &Printer{console: c, b: b, scopes: map[string]*scope{}}
 }
 
 // TimeFormat is the default time format of the console.
 const TimeFormat = "15:04:05.000"
+
+// ValueWidth is the default width of the console's string values.
+const ValueWidth = 80
 
 // Event is a journal event as tail filters and prints it.
 type Event struct {
