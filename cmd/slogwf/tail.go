@@ -17,7 +17,7 @@ import (
 	"github.com/slogwf/slogwf/internal/console"
 )
 
-const tailHelp = `usage: slogwf tail [-f] [-workflow ID|NAME] [-agent NAME] [-level LEVEL] [-semantic] [-color auto|always|never] DIR|JOURNAL...|-
+const tailHelp = `usage: slogwf tail [-f] [-workflow ID|NAME] [-agent NAME] [-level LEVEL] [-semantic] [-color auto|always|never] [-width N] DIR|JOURNAL...|-
 
 Tail prints the events of slogwf journals (*.jsonl) as the live console
 printed them: the records, and the starts and ends of workflows,
@@ -27,6 +27,8 @@ The events of all the journals are printed in time order, so that the
 lines of several processes interleave as they happened. A line that is
 not a journal event is reported on stderr with its file and line number,
 and skipped. The filters choose what is printed; they all must match.
+A string value wider than -width is cut and ends with "…", as on the live
+console; the journals keep it whole.
 
 With -f, tail then keeps following until it is interrupted: every 100ms
 it prints the events appended since, and those of the journals that
@@ -48,6 +50,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	levelFlag := fs.String("level", "", "print only the events at `LEVEL` or above: trace, debug, info, notice, warn, error (in any case, with an offset such as info+1) or a number; the end of a failed scope is an error, other starts and ends are info")
 	semantic := fs.Bool("semantic", false, "print only the semantic warnings")
 	colorFlag := fs.String("color", "auto", "`WHEN` to color the output: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
+	width := fs.Int("width", console.ValueWidth, "cut string values wider than `N` characters (escapes count, quotes do not); 0 keeps them whole")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -69,7 +72,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 
 	out := bufio.NewWriter(stdout)
-	p := console.NewPrinter(out, color, console.ValueWidth)
+	p := console.NewPrinter(out, color, *width)
 	t := &tailer{
 		p:      p,
 		in:     stdin,

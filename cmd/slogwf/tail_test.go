@@ -434,6 +434,7 @@ func TestTailErrors(t *testing.T) {
 		{"no input", nil, 2, "no journal"},
 		{"bad level", []string{"-level", "bogus", r.dir}, 2, `-level "bogus"`},
 		{"bad color", []string{"-color=sometimes", r.dir}, 2, `"sometimes"`},
+		{"bad width", []string{"-width", "wide", r.dir}, 2, `"wide"`},
 		{"stdin twice", []string{"-", "-"}, 2, "more than once"},
 	}
 	for _, tt := range tests {
@@ -448,12 +449,38 @@ func TestTailErrors(t *testing.T) {
 	}
 }
 
+// tail cuts string values as the live console does, at -width.
+func TestTailCutsValuesAtWidth(t *testing.T) {
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "w")
+	prompt := strings.Repeat("why so? ", 20)
+	slog.New(h).InfoContext(ctx, "asking", "prompt", prompt)
+	wf.End()
+	require.NoError(t, h.Close())
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, strings.Repeat("why so? ", 9) + "why so?…"}, // 80 characters
+		{[]string{"-width", "12"}, "why so? why…"},
+		{[]string{"-width", "0"}, prompt},
+		{[]string{"-width=-1"}, prompt},
+	} {
+		code, stdout, stderr := runCLI(t, append(append([]string{"tail", "-color=never"}, tt.args...), dir)...)
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, tailDropTimes(stdout), `INF [w] asking prompt="`+tt.want+`"`, "%v", tt.args)
+	}
+}
+
 func TestTailHelp(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "tail", "-h")
 	assert.Equal(t, 0, code)
 	assert.Empty(t, stderr)
 	assert.Contains(t, stdout, "Example:\n\tslogwf tail -f ")
-	for _, flag := range []string{"-f", "-workflow", "-agent", "-level", "-semantic", "-color"} {
+	for _, flag := range []string{"-f", "-workflow", "-agent", "-level", "-semantic", "-color", "-width"} {
 		assert.Regexp(t, `\n  `+flag+`[ \t\n]`, stdout)
 	}
 }
