@@ -5,8 +5,10 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -146,6 +148,27 @@ func TestDemo(t *testing.T) {
 	// The demo hands the default logger back, and package log's output.
 	assert.Same(t, prevLogger, slog.Default())
 	assert.Equal(t, prevOut, log.Writer())
+}
+
+// The demo's console shows no string value wider than the default
+// ValueWidth: the prompts of the model calls are cut, the tree keeps them.
+func TestDemoConsoleCutsLongValues(t *testing.T) {
+	tree, console := runDemoTree(t)
+	value := regexp.MustCompile(` [\w.]+=("(?:[^"\\]|\\.)*"|\S*)`)
+	cut := 0
+	for line := range strings.Lines(console) {
+		for _, m := range value.FindAllStringSubmatch(line, -1) {
+			v := strings.TrimSuffix(strings.TrimPrefix(m[1], `"`), `"`)
+			assert.LessOrEqual(t, utf8.RuneCountInString(v), 80, "%s", line)
+			if strings.HasSuffix(v, "…") {
+				cut++
+			}
+		}
+	}
+	assert.Positive(t, cut, "the prompts are cut")
+	var input string
+	require.NoError(t, json.Unmarshal(tree.Iterations[0].Interactions[0].Input, &input))
+	assert.Greater(t, utf8.RuneCountInString(input), 80, "the tree keeps the whole input")
 }
 
 func TestDemoSeed(t *testing.T) {
