@@ -164,19 +164,20 @@ func (s *server) start() error {
 	return nil
 }
 
-// line takes a line of a journal into the builder.
+// line takes a line of a journal into the builder. A workflow whose
+// start is not here has the name of its journals, as build gives it.
 func (s *server) line(f *followedFile, line []byte, _ bool) {
-	var head struct {
-		Wf string `json:"wf"`
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := json.Unmarshal(line, &head); err != nil || s.b.Add(line) != nil {
+	e, err := tree.Decode(line)
+	if err != nil {
 		s.warn(fmt.Errorf("%s:%d: not a journal event, skipped", f.name, f.lines))
 		return
 	}
-	delete(s.trees, head.Wf) // the journals hold it
-	s.dirty[head.Wf] = true
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Apply(e)
+	s.b.NameFrom(e.Workflow, f.name)
+	delete(s.trees, e.Workflow) // the journals hold it
+	s.dirty[e.Workflow] = true
 }
 
 // publish brings the list up to date with the journals, and tells the

@@ -405,3 +405,28 @@ func TestServeShowsTreeFilesWithoutJournals(t *testing.T) {
 	assert.Equal(t, "slogwf serve: trace.json: not a slogwf.tree/v1 tree file, skipped\n", s.stderr.String())
 	assert.Equal(t, 0, s.stop())
 }
+
+// A workflow whose journals here lack its start line (those of a child
+// process) is named after their file name, as slogwf build names it.
+func TestServeNamesAWorkflowWithoutItsStartAfterItsJournals(t *testing.T) {
+	r := writeTailJournals(t, slogwf.ColorNever, false)
+	paths, err := filepath.Glob(filepath.Join(r.dir, "research-*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, paths, 1)
+	data, err := os.ReadFile(paths[0])
+	require.NoError(t, err)
+	start, rest, ok := strings.Cut(string(data), "\n")
+	require.True(t, ok)
+	require.Contains(t, start, `"ev":"start","wf":"`+r.wf+`","id":"`+r.wf+`"`)
+	dir := t.TempDir()
+	tailWrite(t, filepath.Join(dir, filepath.Base(paths[0])), rest)
+
+	code, built, stderr := runCLI(t, "build", "-o", "-", dir)
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, "research", decodeBuilt(t, built).Name)
+	s := startServe(t, dir)
+	list := listed(t, next(t, events(t, s.url+"events"), "list"))
+	require.Len(t, list, 1)
+	assert.Equal(t, "research", list[0].Name)
+	assert.Equal(t, 0, s.stop())
+}
