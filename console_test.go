@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -302,5 +303,28 @@ func TestConsoleCutsEscapedValuesWithinTheWidth(t *testing.T) {
 				assert.Equal(t, whole, v)
 			}
 		}
+	}
+}
+
+// A scope more than 100 scopes deep starts its path again under the
+// workflow, where the tree hangs it, so that lines stay short however deep
+// scopes nest.
+func TestConsolePathsOfDeepScopesStartAgainUnderTheWorkflow(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "deep")
+	for i := 1; i <= 250; i++ {
+		ctx, _ = slogwf.StartAction(ctx, "a")
+		s.log.InfoContext(ctx, "in", "depth", i)
+	}
+	wf.End()
+	lines := map[string]string{} // by depth
+	for _, l := range trimTimes(s.console.Lines()) {
+		if _, depth, ok := strings.Cut(l, " in depth="); ok {
+			lines[depth] = l
+		}
+	}
+	for _, depth := range []int{1, 2, 100, 101, 102, 200, 201, 250} {
+		path := "a" + strings.Repeat(">a", (depth-1)%100)
+		assert.Equal(t, "INF [deep "+path+"] in depth="+strconv.Itoa(depth), lines[strconv.Itoa(depth)])
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // bigMessage is the size of the message and attribute of
@@ -455,4 +456,28 @@ func FuzzHandle(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(buildTree(t, dir, wf.ID())), string(live), "the journal round-trips to the tree")
 	})
+}
+
+// A journal of a million scopes, each in the one before, read leaf first,
+// builds a tree that JSON readers read: nothing recurses as deep as the
+// scopes nest. (A tenth of it under the race detector.)
+func TestAJournalOfAMillionNestedScopesBuildsATree(t *testing.T) {
+	n := 1_000_000
+	if raceDetector {
+		n = 100_000
+	}
+	b := tree.NewBuilder()
+	var line []byte
+	for i := n; i > 0; i-- {
+		parent := "w"
+		if i > 1 {
+			parent = strconv.Itoa(i - 1)
+		}
+		line = fmt.Appendf(line[:0], `{"ev":"start","wf":"w","id":"%d","parent":%q,"kind":"action","time":"2026-01-01T00:00:01Z","name":"a"}`, i, parent)
+		require.NoError(t, b.Add(line))
+	}
+	require.NoError(t, b.Add([]byte(`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"deep"}`)))
+	out := b.JSON("w")
+	assert.True(t, json.Valid(out), "a JSON reader reads it")
+	assert.Equal(t, n, strings.Count(string(out), `"kind":"action"`))
 }

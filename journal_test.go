@@ -284,3 +284,42 @@ func TestScopeEventIsItsLineDecoded(t *testing.T) {
 		assert.Equal(t, e, live, "%s", line)
 	}
 }
+
+// Scopes nested past the depth where the tree cuts them (100) give the
+// live tree from their journal read leaf first, as a child process's
+// journal that sorts before its parent's is, or in any order.
+func TestDeepScopesGiveTheLiveTreeReadLeafFirst(t *testing.T) {
+	for _, depth := range []int{150, 10001} {
+		t.Run(fmt.Sprint(depth, " levels"), func(t *testing.T) {
+			dir := t.TempDir()
+			h, err := New(&Options{Dir: dir, Console: io.Discard})
+			require.NoError(t, err)
+			l := slog.New(h)
+			ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "deep")
+			scopes := make([]*Scope, depth)
+			for i := range scopes {
+				ctx, scopes[i] = StartAction(ctx, "a")
+				l.InfoContext(ctx, "in", "i", i, Tokens(1, 1))
+			}
+			for i := depth - 1; i >= 0; i-- {
+				if i%7 != 3 { // the others end with their parents, incomplete
+					scopes[i].End()
+				}
+			}
+			wf.End()
+			require.NoError(t, h.Close())
+
+			live, err := os.ReadFile(h.TreeFile(wf))
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(live, new(any)), "a JSON reader reads it")
+			leafFirst := replay(t, dir, slices.Reverse[[][]byte])
+			require.True(t, bytes.Equal(live, leafFirst), "read leaf first, the journal gives the live tree")
+			for i := range 3 {
+				shuffled := replay(t, dir, func(lines [][]byte) {
+					rand.New(rand.NewPCG(uint64(i), 3)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+				})
+				require.True(t, bytes.Equal(live, shuffled), "in any order, the journal gives the live tree")
+			}
+		})
+	}
+}

@@ -94,6 +94,8 @@ func (in *inputs) add(name, dir string, data []byte) error {
 			return nil
 		case head.Schema != "":
 			return fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, printable(head.Schema))
+		case head.Ev == "" && !errors.Is(err, io.EOF) && jsonDepth(data) > maxJSONDepth:
+			return fmt.Errorf("%s: JSON nested more than %d levels deep: not a tree file or journal", name, maxJSONDepth)
 		case head.Ev == "" && !errors.Is(err, io.EOF):
 			return fmt.Errorf("%s: not a tree file or journal", name)
 		}
@@ -149,4 +151,29 @@ func (in *inputs) all() []treeDoc {
 		at = len(in.trees)
 	}
 	return slices.Insert(slices.Clone(in.trees), at, built...)
+}
+
+// maxJSONDepth is how deep encoding/json reads JSON: no deeper, so that
+// the walks of a tree file, whose depth it bounds, stay short. Tree files
+// nest scopes at most 100 deep.
+const maxJSONDepth = 10000
+
+// jsonDepth returns how deep the JSON text j nests its objects and arrays.
+func jsonDepth(j []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(j); i++ {
+		switch c := j[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }

@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,5 +114,56 @@ func TestCLIOutputHidesSecrets(t *testing.T) {
 		if args[0] == "tail" {
 			assert.Contains(t, stdout, "before [REDACTED] after", "the text around a secret stays")
 		}
+	}
+}
+
+// nestedTree returns a tree file whose workflow holds a chain of depth
+// actions, each in the one before.
+func nestedTree(depth int) string {
+	const node = `{"kind":"action","id":"a","name":"a","status":"completed","duration_ms":1,"actions":[`
+	return `{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"deep","status":"completed","duration_ms":1,"actions":[` +
+		strings.Repeat(node, depth) + strings.Repeat("]}", depth) + "]}"
+}
+
+// leafFirstJournal returns the journal of a workflow with depth scopes,
+// each in the one before, its lines leaf first.
+func leafFirstJournal(depth int) string {
+	var lines []string
+	for i := depth; i > 0; i-- {
+		parent := "w"
+		if i > 1 {
+			parent = strconv.Itoa(i - 1)
+		}
+		lines = append(lines, fmt.Sprintf(`{"ev":"start","wf":"w","id":"%d","parent":%q,"kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a"}`, i, parent))
+	}
+	return strings.Join(append(lines, `{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"deep"}`), "\n") + "\n"
+}
+
+// Inputs nested deep give tree and stats a tree to show, or a clear
+// error of one line: never a crash, nor a wrong reason.
+func TestDeepInputsGiveATreeOrAClearErrorNeverACrash(t *testing.T) {
+	tests := []struct {
+		name, file, data string
+		err              string // the one line on stderr, if any
+	}{
+		{"a journal of 10,001 nested scopes read leaf first", "deep.jsonl", leafFirstJournal(10001), ""},
+		{"a tree file nested 4,000 deep", "deep.json", nestedTree(4000), ""},
+		{"a tree file nested 100,000 deep", "deep.json", nestedTree(100000), "JSON nested more than 10000 levels deep: not a tree file or journal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), tt.file)
+			require.NoError(t, os.WriteFile(file, []byte(tt.data), 0o600))
+			for _, cmd := range []string{"tree", "stats"} {
+				code, stdout, stderr := runCLI(t, cmd, file)
+				if tt.err == "" {
+					require.Equal(t, 0, code, "%s: %s", cmd, stderr)
+					assert.Contains(t, stdout, "deep", cmd)
+					continue
+				}
+				assert.Equal(t, 1, code, cmd)
+				assert.Equal(t, "slogwf "+cmd+": "+file+": "+tt.err+"\n", stderr)
+			}
+		})
 	}
 }

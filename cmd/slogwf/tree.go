@@ -33,7 +33,8 @@ Flags:
 `
 
 // treeNode is one node of a tree file, with the members that tree and
-// stats use.
+// stats use. Their walks of a tree recurse as deep as it nests, which
+// encoding/json bounds: it reads nothing deeper than maxJSONDepth.
 type treeNode struct {
 	Schema     string         `json:"schema"` // of the root only
 	Kind       string         `json:"kind"`

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slogwf/slogwf/internal/jsonenc"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -15,15 +16,30 @@ type Path struct {
 	Text  string
 	Color uint8 // index in the palette
 	Set   bool
+
+	depth   int   // of the scope below the workflow
+	wf      int   // bytes of Text that are the workflow's path
+	wfColor uint8 // of the workflow's path
 }
 
 // Child returns the path of a scope of kind k, named name or numbered
 // number, under a scope of kind parent whose path is p; of a workflow when
-// p is the zero Path.
+// p is the zero Path. A scope more than jsonenc.MaxDepth scopes below the
+// workflow has its path start again under the workflow, as the tree hangs
+// it there: so a path stays short however deep scopes nest.
 func (p Path) Child(parent, k tree.Kind, name string, number int64) Path {
 	if !p.Set {
-		return Path{Text: Message(name), Color: agentColor(name), Set: true}
+		text := Message(name)
+		return Path{Text: text, Color: agentColor(name), Set: true, wf: len(text)}
 	}
+	if p.depth >= jsonenc.MaxDepth {
+		p = Path{Text: p.Text[:p.wf], Color: p.wfColor, Set: true, wf: p.wf, wfColor: p.wfColor}
+		parent = tree.Workflow
+	}
+	if p.depth == 0 {
+		p.wfColor = p.Color
+	}
+	p.depth++
 	switch {
 	case k == tree.Iteration:
 		p.Text += " it" + strconv.FormatInt(number, 10)

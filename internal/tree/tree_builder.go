@@ -34,9 +34,14 @@ type node struct {
 	attrs      []byte // of the start, a JSON object
 	input      []byte // a JSON value
 	records    [][]byte
-	children   []*node
-	usage      Usage  // of its start and records
-	counts     counts // of its records
+	children   []*node // that name it their parent; see treeWriter.place
+	usage      sum     // of its start and records
+	counts     counts  // of its records
+
+	// depth is how many scopes deep below the workflow the node starts,
+	// when its parents had all started before it (as they have live):
+	// else 0. It makes the walks of Apply and UsageOf short.
+	depth int
 
 	// Its own end, the earliest if it has several. A parent that ends
 	// first ends it as incomplete: see treeWriter.rollup.
@@ -100,21 +105,50 @@ func recordTime(body []byte) []byte {
 	return nil
 }
 
-// UsageOf returns the usage of the subtree of the node id.
+// UsageOf returns the usage of the subtree of the node id, as the tree
+// file shows it once the parents of the node have all started.
 func (t *Tree) UsageOf(id string) Usage {
-	var sum func(n *node) Usage
-	sum = func(n *node) Usage {
-		u := n.usage
-		u.Add(n.endUsage)
-		for _, c := range n.children {
-			u.Add(sum(c))
+	n := t.nodes[id]
+	if n == nil {
+		return Usage{}
+	}
+	var s sum
+	if id == t.id {
+		// All but the ends of scopes never started, which have no place.
+		for _, c := range t.nodes {
+			s.addSum(c.usage)
+			if c.started || c == n {
+				s.add(c.endUsage)
+			}
 		}
-		return u
+		return s.usage()
 	}
-	if n := t.nodes[id]; n != nil {
-		return sum(n)
+	// Its subtree in the tree file: the scopes below it down to where the
+	// tree cuts (see treeWriter.place).
+	var seen map[*node]bool
+	if n.depth == 0 {
+		seen = map[*node]bool{} // its parents may loop, in a damaged journal
 	}
-	return Usage{}
+	addSubtree(&s, n, jsonenc.MaxDepth-(max(n.depth, 1)-1)%jsonenc.MaxDepth, seen)
+	return s.usage()
+}
+
+// addSubtree adds to s the usage of n and of the scopes below it, levels
+// deep in all, each once if seen is not nil.
+func addSubtree(s *sum, n *node, levels int, seen map[*node]bool) {
+	if seen != nil {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+	}
+	s.addSum(n.usage)
+	s.add(n.endUsage)
+	if levels > 1 {
+		for _, c := range n.children {
+			addSubtree(s, c, levels-1, seen)
+		}
+	}
 }
 
 func (t *Tree) start(e *Event) bool {
@@ -130,26 +164,25 @@ func (t *Tree) start(e *Event) bool {
 		n.name = e.Agent
 	}
 	n.attrs, n.input = e.Attrs, e.Input
-	n.usage.Add(e.Usage)
+	n.usage.add(e.Usage)
 	if e.ID == t.id {
 		return true
 	}
-	// A scope without a parent, or whose parent would close a loop (only a
-	// damaged journal says so), hangs under the workflow; so does one more
-	// than jsonenc.MaxDepth scopes deep, which keeps every walk up the tree short.
+	// Where a scope hangs in the tree file, the writer decides from the
+	// final links (see treeWriter.place), so that it does not depend on
+	// the order of the events.
 	n.parent = e.Parent
-	depth := 0
-	for p := t.nodes[n.parent]; p != nil; p = t.nodes[p.parent] {
-		if depth++; p == n || depth > jsonenc.MaxDepth {
-			n.parent = ""
-			break
-		}
-	}
-	if n.parent == "" {
+	if n.parent == "" || n.parent == n.id {
 		n.parent = t.id
 	}
 	p := t.node(n.parent)
 	p.children = append(p.children, n)
+	switch {
+	case p.id == t.id:
+		n.depth = 1
+	case p.started && p.depth > 0:
+		n.depth = p.depth + 1
+	}
 	return true
 }
 
@@ -163,15 +196,24 @@ func (t *Tree) end(e *Event) bool {
 	return !t.closedBefore(n, e.Time)
 }
 
-// closedBefore reports whether a scope above n ended before time at, and
-// so ended n first.
+// closedBefore reports whether a scope above n in the tree file ended
+// before time at, and so ended n first.
 func (t *Tree) closedBefore(n *node, at string) bool {
-	for p := t.nodes[n.parent]; p != nil; p = t.nodes[p.parent] {
+	// Up to where the tree cuts the chain of n's parents (see
+	// treeWriter.place); the workflow is above all.
+	steps := jsonenc.MaxDepth
+	if n.depth > 0 {
+		steps = (n.depth - 1) % jsonenc.MaxDepth
+	}
+	p := t.nodes[n.parent]
+	for ; steps > 0 && p != nil && p.started && p.id != t.id; steps-- {
 		if p.ended && p.end < at {
 			return true
 		}
+		p = t.nodes[p.parent]
 	}
-	return false
+	root := t.nodes[t.id]
+	return n != root && root.ended && root.end < at
 }
 
 func (t *Tree) record(e *Event) {
@@ -194,7 +236,7 @@ func (t *Tree) record(e *Event) {
 	if e.Semantic {
 		n.counts.semantic++
 	}
-	n.usage.Add(e.Usage)
+	n.usage.add(e.Usage)
 }
 
 // keep copies b into the slab.

@@ -168,3 +168,99 @@ func TestEndsAtOneTimeGiveOneTreeInAnyOrder(t *testing.T) {
 	}
 	assert.Contains(t, first, `"status":"completed","start":"2026-01-01T00:00:01.000000000Z"`, "a scope that ends with its parent keeps its own end")
 }
+
+// chain returns the journal lines of a workflow with n scopes nested
+// each in the one before, root first, each ending after those it holds;
+// but scope early ends first.
+func chain(n, early int) []string {
+	const at = "2026-01-01T00:00:%02d.%09dZ"
+	lines := []string{`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"deep"}`}
+	parent := "w"
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprint("s", i)
+		lines = append(lines,
+			fmt.Sprintf(`{"ev":"start","wf":"w","id":%q,"parent":%q,"kind":"action","time":"`+at+`","name":"a"}`, id, parent, 1, i),
+			fmt.Sprintf(`{"ev":"record","wf":"w","scope":%q,"time":"`+at+`","level":"INFO","msg":"in","usage":{"llm_calls":1,"input_tokens":%d,"cost_usd":0.5}}`, id, 1, i, i))
+		end := fmt.Sprintf(at, 3, n-i)
+		if i == early {
+			end = fmt.Sprintf(at, 2, 0)
+		}
+		lines = append(lines, fmt.Sprintf(`{"ev":"end","wf":"w","id":%q,"time":%q,"status":"completed"}`, id, end))
+		parent = id
+	}
+	return append(lines, `{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:04Z","status":"completed"}`)
+}
+
+// scopeDepth returns how deep scopes nest below the node n of a tree file.
+func scopeDepth(n map[string]any) int {
+	depth := 0
+	for _, kind := range []string{"iterations", "interactions", "actions"} {
+		children, _ := n[kind].([]any)
+		for _, c := range children {
+			depth = max(depth, 1+scopeDepth(c.(map[string]any)))
+		}
+	}
+	return depth
+}
+
+// Where a scope hangs is decided from the final links of all scopes: a
+// scope more than 100 deep, or on a loop of parents, hangs under the
+// workflow, whichever line comes first.
+func TestScopesHangInOnePlaceWhateverTheOrderAndDepth(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+	}{
+		{"150 nested scopes", chain(150, 0)},
+		{"150 nested scopes, one ending first", chain(150, 120)},
+		{"10,001 nested scopes", chain(10001, 5000)},
+		{"parents in loops", []string{
+			`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"loops"}`,
+			`{"ev":"start","wf":"w","id":"a","parent":"b","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"a"}`,
+			`{"ev":"start","wf":"w","id":"b","parent":"a","kind":"interaction","time":"2026-01-01T00:00:02Z","agent":"b"}`,
+			`{"ev":"start","wf":"w","id":"c","parent":"b","kind":"action","time":"2026-01-01T00:00:03Z","name":"c"}`,
+			`{"ev":"start","wf":"w","id":"d","parent":"e","kind":"action","time":"2026-01-01T00:00:04Z","name":"d"}`,
+			`{"ev":"start","wf":"w","id":"e","parent":"f","kind":"action","time":"2026-01-01T00:00:05Z","name":"e"}`,
+			`{"ev":"start","wf":"w","id":"f","parent":"d","kind":"action","time":"2026-01-01T00:00:06Z","name":"f"}`,
+			`{"ev":"end","wf":"w","id":"e","time":"2026-01-01T00:00:07Z","status":"completed"}`,
+			`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:08Z","status":"completed"}`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			build := func(lines []string) string {
+				b := NewBuilder()
+				for _, l := range lines {
+					require.NoError(t, b.Add([]byte(l)))
+				}
+				return string(b.JSON("w"))
+			}
+			want := build(tt.lines)
+			leafFirst := slices.Clone(tt.lines)
+			slices.Reverse(leafFirst)
+			assert.Empty(t, differ(want, build(leafFirst)), "read leaf first")
+			for i := range 3 {
+				order := slices.Clone(tt.lines)
+				rand.New(rand.NewPCG(uint64(i), 2)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+				require.Empty(t, differ(want, build(order)), "shuffled")
+			}
+			var root map[string]any
+			require.NoError(t, json.Unmarshal([]byte(want), &root))
+			assert.LessOrEqual(t, scopeDepth(root), jsonenc.MaxDepth)
+			assert.Equal(t, strings.Count(strings.Join(tt.lines, "\n"), `"ev":"start"`)-1, strings.Count(want, `"kind":"a`)+strings.Count(want, `"kind":"i`), "every scope is in it once")
+		})
+	}
+}
+
+// differ returns where the texts a and b first differ, and what each
+// holds there, or "" when they are equal.
+func differ(a, b string) string {
+	if a == b {
+		return ""
+	}
+	i := 0
+	for i < min(len(a), len(b)) && a[i] == b[i] {
+		i++
+	}
+	return fmt.Sprintf("at byte %d: %.80q != %.80q", i, a[i:], b[i:])
+}

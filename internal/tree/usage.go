@@ -1,6 +1,9 @@
 package tree
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // Usage is token, cost and call usage, of one record or rolled up.
 type Usage struct {
@@ -13,7 +16,7 @@ type Usage struct {
 // order, so a tree rebuilt from a journal has the live tree's totals.
 type NanoUSD int64
 
-// MaxCost bounds the cost of one record, so that sums cannot overflow.
+// MaxCost bounds the cost of one record.
 const MaxCost = 1e6 // US dollars
 
 // ToNano returns usd in NanoUSD, bounded by MaxCost; NaN is 0.
@@ -27,13 +30,54 @@ func ToNano(usd float64) NanoUSD {
 // USD returns n in US dollars.
 func (n NanoUSD) USD() float64 { return float64(n) / 1e9 }
 
-// Add adds v to u; the sum has no model.
-func (u *Usage) Add(v Usage) {
-	u.Calls += v.Calls
-	u.In += v.In
-	u.Out += v.Out
-	u.Cached += v.Cached
-	u.Cost += v.Cost
+// sum is a sum of usages that does not depend on the order of its terms:
+// costs add exactly in 128 bits.
+type sum struct {
+	calls, in, out, cached int64
+	costHi                 int64 // the cost is costHi·2⁶⁴ + costLo
+	costLo                 uint64
+}
+
+// add adds u to s.
+func (s *sum) add(u Usage) {
+	s.calls += u.Calls
+	s.in += u.In
+	s.out += u.Out
+	s.cached += u.Cached
+	hi := int64(0)
+	if u.Cost < 0 {
+		hi = -1
+	}
+	s.addCost(hi, uint64(u.Cost))
+}
+
+// addSum adds t to s.
+func (s *sum) addSum(t sum) {
+	s.calls += t.calls
+	s.in += t.in
+	s.out += t.out
+	s.cached += t.cached
+	s.addCost(t.costHi, t.costLo)
+}
+
+func (s *sum) addCost(hi int64, lo uint64) {
+	var carry uint64
+	s.costLo, carry = bits.Add64(s.costLo, lo, 0)
+	s.costHi += hi + int64(carry)
+}
+
+// usage returns s as a Usage, its cost bounded to what NanoUSD holds.
+func (s sum) usage() Usage {
+	u := Usage{Calls: s.calls, In: s.in, Out: s.out, Cached: s.cached}
+	switch {
+	case s.costHi == 0 && s.costLo <= math.MaxInt64, s.costHi == -1 && s.costLo > math.MaxInt64:
+		u.Cost = NanoUSD(s.costLo)
+	case s.costHi < 0:
+		u.Cost = math.MinInt64
+	default:
+		u.Cost = math.MaxInt64
+	}
+	return u
 }
 
 // Loss counts what a tree misses of what was logged: records and events

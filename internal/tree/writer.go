@@ -39,34 +39,101 @@ func (w *treeWriter) tree() {
 	w.rolled = make(map[*node]rolled, len(t.nodes))
 	// Records and children of scopes never started have no place of their
 	// own: they go to the workflow, so that nothing is lost.
-	var orphans *node
 	if t.unstarted > 0 {
-		orphans = &node{}
+		w.orphans = &node{}
 		for _, n := range t.nodes {
 			if n.started || n == root {
 				continue
 			}
-			orphans.records = append(orphans.records, n.records...)
-			orphans.counts.add(n.counts)
-			orphans.usage.Add(n.usage)
-			for _, c := range n.children {
-				if c.started {
-					orphans.children = append(orphans.children, c)
+			w.orphans.records = append(w.orphans.records, n.records...)
+			w.orphans.counts.add(n.counts)
+			w.orphans.usage.addSum(n.usage)
+			w.orphans.children = append(w.orphans.children, n.children...)
+		}
+	}
+	w.place(root)
+	w.rollup(root, "")
+	w.node(root)
+}
+
+type treeWriter struct {
+	t       *Tree
+	final   bool
+	b       []byte
+	orphans *node             // what the workflow takes in from scopes never started
+	kids    map[*node][]*node // the children of each node in the tree file
+	rolled  map[*node]rolled
+	out     io.Writer // if any, b goes there a part at a time
+	err     error     // of out
+}
+
+// place decides where each scope that started hangs in the tree file:
+// under its parent; but under the workflow when its parent never started,
+// when it is more than jsonenc.MaxDepth scopes below the workflow (which
+// keeps the file readable and every walk of it short), and when its
+// parents lead back to it (only a damaged journal says so). It decides
+// from the final links, iteratively, so that neither the order of the
+// events nor the depth of the scopes changes the outcome.
+func (w *treeWriter) place(root *node) {
+	w.kids = map[*node][]*node{}
+	depth := map[*node]int{root: 0}
+	var todo []*node // placed, their children not yet
+	hang := func(c, under *node) {
+		w.kids[under] = append(w.kids[under], c)
+		depth[c] = depth[under] + 1
+		todo = append(todo, c)
+	}
+	spread := func() {
+		for len(todo) > 0 {
+			n := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
+			children := n.children
+			if n == root && w.orphans != nil {
+				children = slices.Concat(children, w.orphans.children)
+			}
+			for _, c := range children {
+				switch _, placed := depth[c]; {
+				case placed || !c.started:
+				case depth[n] >= jsonenc.MaxDepth:
+					hang(c, root)
+				default:
+					hang(c, n)
 				}
 			}
 		}
 	}
-	w.rollup(root, orphans, "")
-	w.node(root, orphans)
-}
-
-type treeWriter struct {
-	t      *Tree
-	final  bool
-	b      []byte
-	rolled map[*node]rolled
-	out    io.Writer // if any, b goes there a part at a time
-	err    error     // of out
+	todo = append(todo, root)
+	spread()
+	started := len(w.t.nodes) - w.t.unstarted
+	if !root.started {
+		started++ // placed all the same
+	}
+	if len(depth) == started {
+		return
+	}
+	// The scopes left have parents that loop: each scope of a loop hangs
+	// under the workflow, and what hangs below the loop follows.
+	const walking, walked = 1, 2
+	state := map[*node]int{}
+	for _, n := range w.t.nodes {
+		if _, placed := depth[n]; placed || !n.started || state[n] != 0 {
+			continue
+		}
+		var path []*node
+		for m := n; state[m] == 0; m = w.t.nodes[m.parent] {
+			state[m] = walking
+			path = append(path, m)
+			if next := w.t.nodes[m.parent]; state[next] == walking {
+				for _, c := range path[slices.Index(path, next):] {
+					hang(c, root)
+				}
+			}
+		}
+		for _, m := range path {
+			state[m] = walked
+		}
+	}
+	spread()
 }
 
 // flush writes b out when it holds enough to be worth a write, or when
@@ -84,15 +151,15 @@ func (w *treeWriter) flush(all bool) {
 type rolled struct {
 	ended       bool // end holds a time
 	end, status string
-	u           Usage
+	u           sum
 	c           counts
 }
 
 // rollup computes how n and the nodes of its subtree ended, and their
 // rolled-up usage and counts. A scope ends when it says so, unless a scope
-// above it ended first, at closeAt: then it ended there, incomplete. extra,
-// if any, holds what the node takes in from scopes never started.
-func (w *treeWriter) rollup(n, extra *node, closeAt string) rolled {
+// above it ended first, at closeAt: then it ended there, incomplete. Its
+// recursion is as deep as the tree, which place bounds.
+func (w *treeWriter) rollup(n *node, closeAt string) rolled {
 	s := rolled{status: StatusRunning, u: n.usage, c: n.counts}
 	switch {
 	case n.ended && (closeAt == "" || n.end <= closeAt):
@@ -103,26 +170,24 @@ func (w *treeWriter) rollup(n, extra *node, closeAt string) rolled {
 	case w.final:
 		s.status = StatusIncomplete
 	}
-	s.u.Add(n.endUsage)
+	s.u.add(n.endUsage)
 	if s.status == StatusFailed {
 		s.c.errors++
 	}
-	children := n.children
-	if extra != nil {
-		s.u.Add(extra.usage)
-		s.c.add(extra.counts)
-		children = slices.Concat(children, extra.children)
+	if n.id == w.t.id && w.orphans != nil {
+		s.u.addSum(w.orphans.usage)
+		s.c.add(w.orphans.counts)
 	}
-	for _, c := range children {
-		cs := w.rollup(c, nil, closeAt)
-		s.u.Add(cs.u)
+	for _, c := range w.kids[n] {
+		cs := w.rollup(c, closeAt)
+		s.u.addSum(cs.u)
 		s.c.add(cs.c)
 	}
 	w.rolled[n] = s
 	return s
 }
 
-func (w *treeWriter) node(n *node, extra *node) {
+func (w *treeWriter) node(n *node) {
 	b := append(w.b, '{')
 	if n.id == w.t.id {
 		b = append(b, `"schema":"`+Schema+`",`...)
@@ -174,7 +239,7 @@ func (w *treeWriter) node(n *node, extra *node) {
 		b = jsonenc.AppendString(b, n.err)
 	}
 	b = append(b, `,"usage":`...)
-	b = AppendUsage(b, s.u)
+	b = AppendUsage(b, s.u.usage())
 	b = append(b, `,"counts":{"records":`...)
 	b = strconv.AppendInt(b, s.c.records, 10)
 	b = append(b, `,"warnings":`...)
@@ -189,10 +254,9 @@ func (w *treeWriter) node(n *node, extra *node) {
 		b = AppendLoss(b, w.t.loss)
 	}
 	b = append(b, `,"records":[`...)
-	records, children := n.records, n.children
-	if extra != nil {
-		records = slices.Concat(records, extra.records)
-		children = slices.Concat(children, extra.children)
+	records, children := n.records, w.kids[n]
+	if n.id == w.t.id && w.orphans != nil {
+		records = slices.Concat(records, w.orphans.records)
 	}
 	// Records sort by time, which leads their bytes; ties by the rest, so
 	// that the order never depends on which goroutine won a race. They
@@ -248,7 +312,7 @@ func (w *treeWriter) children(n *node, k Kind, children []*node) {
 			w.b = append(w.b, ',')
 		}
 		first = false
-		w.node(c, nil)
+		w.node(c)
 	}
 	w.b = append(w.b, ']')
 }
