@@ -2,6 +2,7 @@ package slogwf
 
 import (
 	"log/slog"
+	"math"
 
 	"github.com/slogwf/slogwf/internal/tree"
 )
@@ -142,6 +143,7 @@ type meta struct {
 	ids      ids
 	usage    tree.Usage
 	semantic bool
+	clamped  int64 // numbers of usage out of bounds; see settle
 }
 
 // read reads a into m when its key is reserved, and reports whether a
@@ -180,20 +182,25 @@ func (m *meta) readValue(what reserved, v slog.Value) (routes bool) {
 			for _, t := range v.Group() {
 				switch t.Key {
 				case "input":
-					m.usage.In = intValue(t.Value)
+					m.usage.In = count(t.Value)
 				case "output":
-					m.usage.Out = intValue(t.Value)
+					m.usage.Out = count(t.Value)
 				}
 			}
 		}
 	case cachedTokens:
-		m.usage.Cached = intValue(v)
+		m.usage.Cached = count(v)
 	case cost:
+		var usd float64
 		if v.Kind() == slog.KindFloat64 {
-			m.usage.Cost = tree.ToNano(v.Float64())
+			usd = v.Float64()
 		} else {
-			m.usage.Cost = tree.ToNano(float64(intValue(v)))
+			usd = float64(count(v))
 		}
+		if math.IsNaN(usd) {
+			m.clamped++ // counts for nothing
+		}
+		m.usage.Cost = tree.ToNano(usd)
 	default: // a scope ID
 		if v.Kind() != slog.KindString {
 			return false
@@ -210,14 +217,30 @@ func routes(a slog.Attr) bool {
 	return m.read(a)
 }
 
-func intValue(v slog.Value) int64 {
+// settle bounds the usage that m read (see tree.Usage.Clamp), costs it at
+// prices when it has no cost, bounds that cost, and counts in m.clamped
+// the numbers it changed: the tree would bound them as it applies the
+// event, and the journal line must say what the tree holds.
+func (m *meta) settle(prices Prices) {
+	m.clamped += m.usage.Clamp() // before the price takes the tokens
+	prices.fill(&m.usage)
+	m.clamped += m.usage.Clamp()
+}
+
+// count returns v as a count of tokens. One past what int64 holds is
+// still out of tree.Usage.Clamp's bounds, and so is NaN.
+func count(v slog.Value) int64 {
 	switch v = v.Resolve(); v.Kind() {
 	case slog.KindInt64:
 		return v.Int64()
 	case slog.KindUint64:
-		return int64(v.Uint64())
+		return int64(min(v.Uint64(), math.MaxInt64))
 	case slog.KindFloat64:
-		return int64(v.Float64())
+		f := v.Float64()
+		if !(f >= 0) { // NaN too
+			return -1
+		}
+		return int64(min(f, tree.MaxTokens+1))
 	}
 	return 0
 }

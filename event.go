@@ -160,7 +160,8 @@ func appendScopeLine(b []byte, ev *scopeEvent, r slog.Record, prices Prices, l t
 		b = jsonenc.AppendValue(b, *output)
 		e.Output = bytes.Clone(b[n:])
 	}
-	prices.fill(&m.usage)
+	m.settle(prices)
+	l.Clamped += m.clamped
 	e.Usage, e.Loss = m.usage, l
 	b = tree.AppendUsageMember(b, m.usage)
 	b = tree.AppendLossMember(b, l)

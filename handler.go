@@ -306,6 +306,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	rt := h.route(sc, r, &m)
 	if rt.flow != nil {
 		lost.Add(h.lost)
+		lost.Clamped += m.clamped
 		buf := buffer.New()
 		var e tree.Event
 		*buf, e = appendRecordLine(*buf, &rt, r, &m, &h.pre, lost)
@@ -340,7 +341,7 @@ func (h *Handler) route(sc *Scope, r slog.Record, m *meta) route {
 	x.merge(&h.ids)
 	rt := h.sink.route(sc, &x)
 	if rt.flow != nil {
-		h.sink.prices.fill(&m.usage)
+		m.settle(h.sink.prices)
 	}
 	return rt
 }

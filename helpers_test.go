@@ -136,6 +136,7 @@ type loss struct {
 	Dropped   int64 `json:"dropped"`
 	Truncated int64 `json:"truncated"`
 	Redacted  int64 `json:"redacted"`
+	Clamped   int64 `json:"clamped"`
 }
 
 func readTree(t *testing.T, path string) *node {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -480,4 +481,61 @@ func TestAJournalOfAMillionNestedScopesBuildsATree(t *testing.T) {
 	out := b.JSON("w")
 	assert.True(t, json.Valid(out), "a JSON reader reads it")
 	assert.Equal(t, n, strings.Count(string(out), `"kind":"action"`))
+}
+
+// Usage logged out of bounds is bounded per record (at most one call,
+// 0 to 10¹² tokens of each kind, ±$1,000,000), alike in the console's
+// totals, the journal and the tree, and counted as clamped; no total
+// wraps.
+func TestUsageOutOfBoundsIsClampedPerRecordAndCounted(t *testing.T) {
+	type usage struct {
+		calls, in, cached, out int64
+		cost                   float64
+	}
+	tests := []struct {
+		name    string
+		prices  slogwf.Prices
+		records [][]any // the attributes of each
+		want    usage
+		clamped int64
+	}{
+		{"two records of the most tokens an int holds", nil,
+			[][]any{{slogwf.Tokens(math.MaxInt64, 0)}, {slogwf.Tokens(math.MaxInt64, 0)}},
+			usage{calls: 2, in: 2e12}, 2},
+		{"negative counts", nil, [][]any{{slogwf.Tokens(-5, 3), slogwf.CachedTokens(-1)}},
+			usage{calls: 1, out: 3}, 2},
+		{"NaN and infinite counts", nil,
+			[][]any{{slog.Group(slogwf.TokensKey, slog.Float64("input", math.NaN()), slog.Float64("output", math.Inf(1)))}},
+			usage{calls: 1, out: 1e12}, 2},
+		{"a count past what an int64 holds", nil,
+			[][]any{{slog.Group(slogwf.TokensKey, slog.Uint64("input", math.MaxUint64))}},
+			usage{calls: 1, in: 1e12}, 1},
+		{"NaN and huge costs", nil, [][]any{{slogwf.Cost(math.NaN())}, {slogwf.Cost(1e300)}, {slogwf.Cost(-1e300)}, {slogwf.Cost(0.25)}},
+			usage{cost: 0.25}, 3},
+		{"a cost from prices past the bound", slogwf.Prices{"m": {Input: 1e6}},
+			[][]any{{slogwf.Model("m"), slogwf.Tokens(math.MaxInt64, 0)}},
+			usage{calls: 1, in: 1e12, cost: 1e6}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, &slogwf.Options{Prices: tt.prices})
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "usage")
+			for _, attrs := range tt.records {
+				s.log.InfoContext(ctx, "call", attrs...)
+			}
+			wf.End()
+			tree := s.tree(t, wf)
+			u := tree.Usage
+			assert.Equal(t, tt.want, usage{u.LLMCalls, u.InputTokens, u.CachedTokens, u.OutputTokens, u.CostUSD})
+			assert.Equal(t, tt.want.in+tt.want.out, u.TotalTokens)
+			assert.Equal(t, &loss{Clamped: tt.clamped}, tree.Loss)
+			live, err := os.ReadFile(s.h.TreeFile(wf))
+			require.NoError(t, err)
+			assert.Equal(t, string(live), string(buildTree(t, s.dir, wf.ID())), "the journal gives the live tree")
+			if total := tt.want.in + tt.want.out; total > 0 {
+				lines := s.console.Lines()
+				assert.Contains(t, lines[len(lines)-1], "total_tokens="+strconv.FormatInt(total, 10))
+			}
+		})
+	}
 }

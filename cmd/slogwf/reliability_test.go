@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -164,6 +166,58 @@ func TestDeepInputsGiveATreeOrAClearErrorNeverACrash(t *testing.T) {
 				assert.Equal(t, 1, code, cmd)
 				assert.Equal(t, "slogwf "+cmd+": "+file+": "+tt.err+"\n", stderr)
 			}
+		})
+	}
+}
+
+// Stats shows no negative or wrapped count, whatever the usage in a
+// journal or a tree file: the tree builder bounds what a journal says
+// (see tree.Usage.Clamp), and stats what a tree file says.
+func TestStatsShowsNoNegativeOrWrappedNumbers(t *testing.T) {
+	const most = math.MaxInt64
+	record := func(usage string) string {
+		return `{"ev":"record","wf":"w","scope":"w","time":"2026-01-01T00:00:01Z","level":"INFO","msg":"m","usage":` + usage + "}\n"
+	}
+	interaction := func(id, usage string) string {
+		return `{"kind":"interaction","id":"` + id + `","agent":"a","status":"completed","duration_ms":1,"usage":` + usage + `}`
+	}
+	type row struct {
+		Group string `json:"group"`
+		Calls int64  `json:"calls"`
+		In    int64  `json:"input_tokens"`
+		Out   int64  `json:"output_tokens"`
+	}
+	tests := []struct {
+		name, file, data string
+		want             []row // the rows, then the total
+	}{
+		{"a journal of negative and huge counts", "w.jsonl",
+			`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"w"}` + "\n" +
+				record(`{"llm_calls":-2,"input_tokens":-5}`) +
+				strings.Repeat(record(`{"llm_calls":1,"input_tokens":9223372036854775807,"output_tokens":-1}`), 2),
+			[]row{{Group: "(none)", Calls: 2, In: 2e12}, {Group: "total", Calls: 2, In: 2e12}}},
+		{"a tree file of negative and wrapping counts", "w.json",
+			`{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed","duration_ms":1,` +
+				`"usage":{"llm_calls":-2,"input_tokens":-5,"output_tokens":9223372036854775807},"interactions":[` +
+				interaction("a1", `{"llm_calls":9223372036854775807,"input_tokens":9223372036854775807}`) + "," +
+				interaction("a2", `{"llm_calls":9223372036854775807,"input_tokens":9223372036854775807}`) + "]}",
+			[]row{{Group: "a", Calls: most, In: most}, {Group: "(none)", Out: most}, {Group: "total", Out: most}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), tt.file)
+			require.NoError(t, os.WriteFile(file, []byte(tt.data), 0o600))
+			code, stdout, stderr := runCLI(t, "stats", "-json", file)
+			require.Equal(t, 0, code, stderr)
+			var doc struct {
+				Workflows []struct {
+					Rows  []row
+					Total row
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+			require.Len(t, doc.Workflows, 1)
+			assert.Equal(t, tt.want, append(doc.Workflows[0].Rows, doc.Workflows[0].Total))
 		})
 	}
 }

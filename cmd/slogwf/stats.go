@@ -89,43 +89,65 @@ type statsTally struct {
 	cost                                       int64 // in units of $1e-9, as the tree sums it
 }
 
+// add adds u to t. Its sums saturate instead of wrapping, whatever a tree
+// file holds.
 func (t *statsTally) add(u statsTally) {
-	t.calls += u.calls
-	t.records += u.records
-	t.warnings += u.warnings
-	t.semantic += u.semantic
-	t.errors += u.errors
-	t.in += u.in
-	t.out += u.out
-	t.cost += u.cost
+	t.calls = saturated(t.calls, u.calls)
+	t.records = saturated(t.records, u.records)
+	t.warnings = saturated(t.warnings, u.warnings)
+	t.semantic = saturated(t.semantic, u.semantic)
+	t.errors = saturated(t.errors, u.errors)
+	t.in = saturated(t.in, u.in)
+	t.out = saturated(t.out, u.out)
+	t.cost = saturated(t.cost, u.cost)
 }
 
+// sub takes u, a part of t, out of t. A count that a tree file says is
+// larger in the part than in the whole becomes 0.
 func (t *statsTally) sub(u statsTally) {
-	t.add(statsTally{-u.calls, -u.records, -u.warnings, -u.semantic, -u.errors, -u.in, -u.out, -u.cost})
+	t.calls = max(t.calls-u.calls, 0) // both 0 or more: no overflow
+	t.records = max(t.records-u.records, 0)
+	t.warnings = max(t.warnings-u.warnings, 0)
+	t.semantic = max(t.semantic-u.semantic, 0)
+	t.errors = max(t.errors-u.errors, 0)
+	t.in = max(t.in-u.in, 0)
+	t.out = max(t.out-u.out, 0)
+	t.cost = saturated(t.cost, -u.cost)
+}
+
+// saturated returns a+b, bounded to ±math.MaxInt64 instead of wrapping.
+func saturated(a, b int64) int64 {
+	s := a + b
+	switch {
+	case a > 0 && b > 0 && s < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && s >= 0, s == math.MinInt64:
+		return -math.MaxInt64
+	}
+	return s
 }
 
 // nodeTally returns the rolled-up usage and counts of n.
 func nodeTally(n *treeNode) statsTally {
 	return statsTally{
-		calls:    n.Usage.Calls,
-		records:  n.Counts.Records,
-		warnings: n.Counts.Warnings,
-		semantic: n.Counts.Semantic,
-		errors:   n.Counts.Errors,
-		in:       n.Usage.In,
-		out:      n.Usage.Out,
+		calls:    max(n.Usage.Calls, 0),
+		records:  max(n.Counts.Records, 0),
+		warnings: max(n.Counts.Warnings, 0),
+		semantic: max(n.Counts.Semantic, 0),
+		errors:   max(n.Counts.Errors, 0),
+		in:       max(n.Usage.In, 0),
+		out:      max(n.Usage.Out, 0),
 		cost:     nanoUSD(n.Usage.CostUSD),
 	}
 }
 
-// nanoUSD converts usd to units of $1e-9, capped as the handler caps one
-// record's cost.
+// nanoUSD converts usd to units of $1e-9, bounded to what int64 holds.
 func nanoUSD(usd float64) int64 {
-	const maxCost = 1e6
+	const most = 9e9 // US dollars
 	if math.IsNaN(usd) {
 		return 0
 	}
-	return int64(math.Round(max(-maxCost, min(usd, maxCost)) * 1e9))
+	return int64(math.Round(max(-most, min(usd, most)) * 1e9))
 }
 
 // statsRow is one row of a table.
@@ -376,17 +398,15 @@ func scopeCall(n *treeNode) (model string, t statsTally, ok bool) {
 // children: what its own start and end said.
 func ownUsage(n *treeNode) statsTally {
 	u := n.Usage
-	t := statsTally{calls: u.Calls, in: u.In, out: u.Out, cost: nanoUSD(u.CostUSD)}
-	less := func(calls, in, out int64, usd float64) {
-		t.calls, t.in, t.out, t.cost = t.calls-calls, t.in-in, t.out-out, t.cost-nanoUSD(usd)
-	}
+	t := statsTally{calls: max(u.Calls, 0), in: max(u.In, 0), out: max(u.Out, 0), cost: nanoUSD(u.CostUSD)}
 	for _, rec := range n.Records {
 		if u := rec.Usage; u != nil {
-			less(u.Calls, u.In, u.Out, u.CostUSD)
+			t.sub(statsTally{calls: max(u.Calls, 0), in: max(u.In, 0), out: max(u.Out, 0), cost: nanoUSD(u.CostUSD)})
 		}
 	}
 	for _, c := range n.children() {
-		less(c.Usage.Calls, c.Usage.In, c.Usage.Out, c.Usage.CostUSD)
+		c := nodeTally(c)
+		t.sub(statsTally{calls: c.calls, in: c.in, out: c.out, cost: c.cost})
 	}
 	return t
 }
@@ -395,10 +415,10 @@ func ownUsage(n *treeNode) statsTally {
 // its usage says. It returns the model and tally of the call.
 func llmCall(rec treeRecord) (model string, t statsTally, ok bool) {
 	u := rec.Usage
-	if u == nil || u.Calls == 0 {
+	if u == nil || u.Calls <= 0 {
 		return "", t, false
 	}
-	t = statsTally{calls: u.Calls, records: 1, in: u.In, out: u.Out, cost: nanoUSD(u.CostUSD)}
+	t = statsTally{calls: u.Calls, records: 1, in: max(u.In, 0), out: max(u.Out, 0), cost: nanoUSD(u.CostUSD)}
 	level, err := slogwf.ParseLevel(rec.Level)
 	switch {
 	case err != nil:

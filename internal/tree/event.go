@@ -157,6 +157,7 @@ type lossMember struct {
 	Dropped   int64 `json:"dropped"`
 	Truncated int64 `json:"truncated"`
 	Redacted  int64 `json:"redacted"`
+	Clamped   int64 `json:"clamped"`
 }
 
 // UnmarshalJSON decodes the "loss" of a journal line.
@@ -177,6 +178,8 @@ func AppendLoss(b []byte, l Loss) []byte {
 	b = strconv.AppendInt(b, l.Truncated, 10)
 	b = append(b, `,"redacted":`...)
 	b = strconv.AppendInt(b, l.Redacted, 10)
+	b = append(b, `,"clamped":`...)
+	b = strconv.AppendInt(b, l.Clamped, 10)
 	return append(b, '}')
 }
 

@@ -70,8 +70,11 @@ func (t *Tree) node(id string) *node {
 }
 
 // Apply adds one event to the tree. It reports false when the event
-// changed nothing: a scope started or ended again.
+// changed nothing: a scope started or ended again. It bounds the usage
+// and the loss of e first, which anyone may have written (see
+// Usage.Clamp), and counts what it changed as clamped.
 func (t *Tree) Apply(e *Event) bool {
+	e.Loss.Clamped = addCount(e.Loss.Clamped, e.Loss.Clamp()+e.Usage.Clamp())
 	t.loss.Add(e.Loss)
 	switch e.Type {
 	case Start:

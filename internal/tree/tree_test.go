@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -263,4 +264,71 @@ func differ(a, b string) string {
 		i++
 	}
 	return fmt.Sprintf("at byte %d: %.80q != %.80q", i, a[i:], b[i:])
+}
+
+// The usage a journal line says, whoever wrote it, is bounded per line and
+// counted as clamped; totals saturate, never wrap, and do not depend on
+// the order of the lines.
+func TestUsageOfAnyJournalIsBoundedAndItsTotalsNeverWrap(t *testing.T) {
+	record := func(usage, loss string) string {
+		return `{"ev":"record","wf":"w","scope":"w","time":"2026-01-01T00:00:01Z","level":"INFO","msg":"m","usage":` + usage + `,"loss":` + loss + `}`
+	}
+	repeat := func(n int, line string) []string { return slices.Repeat([]string{line}, n) }
+	type usage struct {
+		Calls  int64   `json:"llm_calls"`
+		In     int64   `json:"input_tokens"`
+		Cached int64   `json:"cached_input_tokens"`
+		Out    int64   `json:"output_tokens"`
+		Total  int64   `json:"total_tokens"`
+		Cost   float64 `json:"cost_usd"`
+	}
+	tests := []struct {
+		name    string
+		lines   []string
+		want    usage
+		clamped int64
+	}{
+		{"two records of the most input tokens an int64 holds",
+			repeat(2, record(`{"llm_calls":1,"input_tokens":9223372036854775807}`, `{}`)),
+			usage{Calls: 2, In: 2e12, Total: 2e12}, 2},
+		{"negative counts", []string{record(`{"llm_calls":-2,"input_tokens":-5,"cached_input_tokens":-1,"output_tokens":-1}`, `{}`)},
+			usage{}, 4},
+		{"calls past one", []string{record(`{"llm_calls":5,"output_tokens":3}`, `{}`)},
+			usage{Calls: 1, Out: 3, Total: 3}, 1},
+		{"a cost past the bound", []string{record(`{"cost_usd":1e300}`, `{}`), record(`{"cost_usd":-1e300}`, `{}`), record(`{"cost_usd":0.5}`, `{}`)},
+			usage{Cost: 0.5}, 2},
+		{"negative losses", []string{record(`{}`, `{"dropped":-1,"truncated":-2,"redacted":3,"clamped":-9}`)},
+			usage{}, 3},
+		{"10,000 records of the largest cost", repeat(10000, record(`{"cost_usd":1e6}`, `{}`)),
+			usage{Cost: math.MaxInt64 / 1e9}, 0},
+		{"10,000 records of the largest costs either way",
+			append(repeat(5000, record(`{"cost_usd":1e6}`, `{}`)), repeat(5000, record(`{"cost_usd":-1e6}`, `{}`))...),
+			usage{}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var first string
+			for i := range 4 {
+				lines := slices.Clone(tt.lines)
+				rand.New(rand.NewPCG(uint64(i), 4)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+				b := NewBuilder()
+				for _, l := range lines {
+					require.NoError(t, b.Add([]byte(l)))
+				}
+				out := string(b.JSON("w"))
+				if i == 0 {
+					first = out
+				}
+				require.Empty(t, differ(first, out), "in any order, one tree")
+			}
+			var root struct {
+				Usage usage
+				Loss  struct{ Dropped, Truncated, Redacted, Clamped int64 }
+			}
+			require.NoError(t, json.Unmarshal([]byte(first), &root))
+			assert.Equal(t, tt.want, root.Usage)
+			assert.Equal(t, tt.clamped, root.Loss.Clamped)
+			assert.True(t, root.Loss.Dropped >= 0 && root.Loss.Truncated >= 0 && root.Loss.Redacted >= 0)
+		})
+	}
 }

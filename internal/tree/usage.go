@@ -16,34 +16,61 @@ type Usage struct {
 // order, so a tree rebuilt from a journal has the live tree's totals.
 type NanoUSD int64
 
-// MaxCost bounds the cost of one record.
-const MaxCost = 1e6 // US dollars
+// Bounds of the usage of one record or scope event (see Usage.Clamp), so
+// that no number of them wraps a sum.
+const (
+	MaxCost   = 1e6  // US dollars, either way
+	MaxTokens = 1e12 // of each kind
+)
 
-// ToNano returns usd in NanoUSD, bounded by MaxCost; NaN is 0.
+// ToNano returns usd in NanoUSD; NaN is 0. An amount past MaxCost stays
+// past it, up to twice MaxCost, so that Usage.Clamp bounds it and counts it.
 func ToNano(usd float64) NanoUSD {
 	if math.IsNaN(usd) {
 		return 0
 	}
-	return NanoUSD(math.Round(max(-MaxCost, min(usd, MaxCost)) * 1e9))
+	return NanoUSD(math.Round(max(-2*MaxCost, min(usd, 2*MaxCost)) * 1e9))
 }
 
 // USD returns n in US dollars.
 func (n NanoUSD) USD() float64 { return float64(n) / 1e9 }
 
+// Clamp bounds the usage of one record or scope event: at most one call,
+// token counts from 0 to MaxTokens, a cost within MaxCost either way. It
+// returns how many numbers it changed.
+func (u *Usage) Clamp() (clamped int64) {
+	bound := func(v *int64, hi int64) {
+		if *v < 0 || *v > hi {
+			*v = min(max(*v, 0), hi)
+			clamped++
+		}
+	}
+	bound(&u.Calls, 1)
+	bound(&u.In, MaxTokens)
+	bound(&u.Out, MaxTokens)
+	bound(&u.Cached, MaxTokens)
+	if c := min(max(u.Cost, -MaxCost*1e9), MaxCost*1e9); c != u.Cost {
+		u.Cost = c
+		clamped++
+	}
+	return clamped
+}
+
 // sum is a sum of usages that does not depend on the order of its terms:
-// costs add exactly in 128 bits.
+// calls and tokens, never negative once clamped, saturate; costs, which
+// may be negative, add exactly in 128 bits.
 type sum struct {
 	calls, in, out, cached int64
 	costHi                 int64 // the cost is costHi·2⁶⁴ + costLo
 	costLo                 uint64
 }
 
-// add adds u to s.
+// add adds u, clamped, to s.
 func (s *sum) add(u Usage) {
-	s.calls += u.Calls
-	s.in += u.In
-	s.out += u.Out
-	s.cached += u.Cached
+	s.calls = addCount(s.calls, u.Calls)
+	s.in = addCount(s.in, u.In)
+	s.out = addCount(s.out, u.Out)
+	s.cached = addCount(s.cached, u.Cached)
 	hi := int64(0)
 	if u.Cost < 0 {
 		hi = -1
@@ -53,10 +80,10 @@ func (s *sum) add(u Usage) {
 
 // addSum adds t to s.
 func (s *sum) addSum(t sum) {
-	s.calls += t.calls
-	s.in += t.in
-	s.out += t.out
-	s.cached += t.cached
+	s.calls = addCount(s.calls, t.calls)
+	s.in = addCount(s.in, t.in)
+	s.out = addCount(s.out, t.out)
+	s.cached = addCount(s.cached, t.cached)
 	s.addCost(t.costHi, t.costLo)
 }
 
@@ -80,18 +107,40 @@ func (s sum) usage() Usage {
 	return u
 }
 
-// Loss counts what a tree misses of what was logged: records and events
-// dropped (journal lines that could not be read), values truncated at
-// Options.MaxValue and secrets redacted.
-type Loss struct {
-	Dropped, Truncated, Redacted int64
+// addCount returns a+b, for counts a and b of 0 or more, saturated at the
+// largest int64 instead of wrapping.
+func addCount(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
-// Add adds m to l.
+// Loss counts what a tree misses of what was logged: records and events
+// dropped (journal lines that could not be read), values truncated at
+// Options.MaxValue, secrets redacted, and numbers of usage
+// clamped (see Usage.Clamp).
+type Loss struct {
+	Dropped, Truncated, Redacted, Clamped int64
+}
+
+// Add adds m to l, saturating.
 func (l *Loss) Add(m Loss) {
-	l.Dropped += m.Dropped
-	l.Truncated += m.Truncated
-	l.Redacted += m.Redacted
+	l.Dropped = addCount(l.Dropped, m.Dropped)
+	l.Truncated = addCount(l.Truncated, m.Truncated)
+	l.Redacted = addCount(l.Redacted, m.Redacted)
+	l.Clamped = addCount(l.Clamped, m.Clamped)
+}
+
+// Clamp makes the counts of l 0 or more, and returns how many it changed.
+func (l *Loss) Clamp() (clamped int64) {
+	for _, v := range []*int64{&l.Dropped, &l.Truncated, &l.Redacted, &l.Clamped} {
+		if *v < 0 {
+			*v = 0
+			clamped++
+		}
+	}
+	return clamped
 }
 
 // counts counts the records of a node, or of a subtree.
