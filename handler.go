@@ -352,6 +352,9 @@ func (h *Handler) route(sc *Scope, r slog.Record, m *meta) route {
 func (h *Handler) handleScopeEvent(ctx context.Context, ev *scopeEvent, r slog.Record, lost tree.Loss) error {
 	var extra []slog.Attr
 	if h.sink != nil && ev.scope.wf != nil {
+		if ev.scope.nameCut && !ev.end {
+			lost.Truncated++
+		}
 		extra = h.sink.scopeEvent(ev, r, lost)
 	}
 	if !h.next.Enabled(ctx, r.Level) {
@@ -421,12 +424,16 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	h2 := h.clone()
+	if h.clean.redactor.secretKey(name) {
+		h2.clean = h.clean.hidingAll()
+	}
+	if cut, ok := tree.CutName(name); ok {
+		name = cut
+		h2.lost.Truncated++ // of each record
+	}
 	h2.next = h.next.WithGroup(name)
 	if h.console != nil {
 		h2.console = h2.next.(*console.Handler)
-	}
-	if h.clean.redactor.secretKey(name) {
-		h2.clean = h.clean.hidingAll()
 	}
 	if len(h.pre.groups) < jsonenc.MaxDepth {
 		// Deeper groups the tree leaves out, as it cuts groups of

@@ -539,3 +539,105 @@ func TestUsageOutOfBoundsIsClampedPerRecordAndCounted(t *testing.T) {
 		})
 	}
 }
+
+// Keys, group names and scope names longer than 256 bytes (agent and tool
+// names can come from an LLM's tool call) are cut there, with the marker
+// of MaxValue, alike on the console, in the journal, the tree, file names
+// and tail, and counted in loss.truncated.
+func TestLongNamesAreCutWithAMarkerEverywhere(t *testing.T) {
+	long := strings.Repeat("n", 4<<20)
+	cut := strings.Repeat("n", 228) + "…[truncated 4194076 bytes]"
+	require.Len(t, cut, 256)
+	tests := []struct {
+		name string
+		log  func(ctx context.Context, l *slog.Logger) *slogwf.Scope // returns the workflow
+	}{
+		{"a workflow name", func(ctx context.Context, l *slog.Logger) *slogwf.Scope {
+			ctx, wf := slogwf.StartWorkflow(ctx, long)
+			l.InfoContext(ctx, "in it")
+			return wf
+		}},
+		{"an agent name", func(ctx context.Context, l *slog.Logger) *slogwf.Scope {
+			ctx, wf := slogwf.StartWorkflow(ctx, "w")
+			ctx, ia := slogwf.StartInteraction(ctx, long)
+			l.InfoContext(ctx, "in it")
+			ia.End()
+			return wf
+		}},
+		{"an action name", func(ctx context.Context, l *slog.Logger) *slogwf.Scope {
+			ctx, wf := slogwf.StartWorkflow(ctx, "w")
+			_, err := slogwf.Act(ctx, long, func(ctx context.Context) (int, error) {
+				l.InfoContext(ctx, "in it")
+				return 1, nil
+			})
+			require.NoError(t, err)
+			return wf
+		}},
+		{"a key", func(ctx context.Context, l *slog.Logger) *slogwf.Scope {
+			ctx, wf := slogwf.StartWorkflow(ctx, "w")
+			l.InfoContext(ctx, "in it", long, 1)
+			return wf
+		}},
+		{"a key of WithAttrs", func(ctx context.Context, l *slog.Logger) *slogwf.Scope {
+			ctx, wf := slogwf.StartWorkflow(ctx, "w")
+			l.With(long, 1).InfoContext(ctx, "in it")
+			return wf
+		}},
+		{"a group name of WithGroup", func(ctx context.Context, l *slog.Logger) *slogwf.Scope {
+			ctx, wf := slogwf.StartWorkflow(ctx, "w")
+			l.WithGroup(long).InfoContext(ctx, "in it", "k", 1)
+			return wf
+		}},
+		{"a group name of slog.Group", func(ctx context.Context, l *slog.Logger) *slogwf.Scope {
+			ctx, wf := slogwf.StartWorkflow(ctx, "w")
+			l.InfoContext(ctx, "in it", slog.Group("g", slog.Group(long, "k", 1)))
+			return wf
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, nil)
+			wf := tt.log(s.ctx, s.log)
+			wf.End()
+			require.NoError(t, s.h.Close())
+
+			outputs := map[string]string{"console": s.console.String(), "tail": printJournals(t, s.dir, false, nil)}
+			for _, line := range journalLines(t, s.dir) {
+				outputs["journal"] += line
+			}
+			live, err := os.ReadFile(s.h.TreeFile(wf))
+			require.NoError(t, err)
+			outputs["tree"] = string(live)
+			for what, out := range outputs {
+				assert.Contains(t, out, cut, what)
+				assert.NotContains(t, out, long[:300], what)
+			}
+			for _, line := range s.console.Lines() {
+				assert.Less(t, len(line), 1024, "a console line")
+				if strings.Contains(line, "in it") {
+					assert.Contains(t, line, cut, "the record's line")
+				}
+			}
+			assert.Equal(t, &loss{Truncated: 1}, s.tree(t, wf).Loss)
+			assert.Equal(t, string(live), string(buildTree(t, s.dir, wf.ID())), "the journal gives the live tree")
+		})
+	}
+}
+
+// The names of a journal written elsewhere are cut as the handler cuts
+// them, by the tree builder and by tail.
+func TestLongNamesOfAnyJournalAreCut(t *testing.T) {
+	long := strings.Repeat("n", 1<<20)
+	cut := strings.Repeat("n", 228) + "…[truncated 1048348 bytes]"
+	dir := t.TempDir()
+	lines := `{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"w"}` + "\n" +
+		`{"ev":"start","wf":"w","id":"a","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"` + long + `"}` + "\n" +
+		`{"ev":"record","wf":"w","scope":"a","time":"2026-01-01T00:00:02Z","level":"INFO","msg":"in it","attrs":{"` + long + `":1}}` + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "w-w.1.jsonl"), []byte(lines), 0o600))
+	built := string(buildTree(t, dir, "w"))
+	assert.Contains(t, built, `"agent":"`+cut+`"`)
+	assert.Contains(t, built, `"truncated":1,`)
+	printed := printJournals(t, dir, false, nil)
+	assert.Contains(t, printed, "[w "+cut+"] in it "+strconv.Quote(cut)+"=1\n")
+	assert.NotContains(t, printed, long[:300])
+}

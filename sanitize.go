@@ -100,7 +100,7 @@ func (c *cleaner) mayChange(a slog.Attr) bool {
 	default:
 		return true
 	}
-	return c.redactor.secretKey(a.Key)
+	return len(a.Key) > tree.MaxName || c.redactor.secretKey(a.Key)
 }
 
 // attrs returns attrs cleaned: a new slice if anything changes.
@@ -122,12 +122,18 @@ func (c *cleaner) attrs(attrs []slog.Attr, l *tree.Loss) []slog.Attr {
 }
 
 // attr returns a cleaned, at depth groups deep, and whether it changed.
+// Its key, or group name, is cut at tree.MaxName.
 func (c *cleaner) attr(a slog.Attr, depth int, l *tree.Loss) (slog.Attr, bool) {
 	changed := false
 	if a.Value.Kind() == slog.KindLogValuer {
 		a.Value, changed = resolve(a.Value), true
 	}
-	if c.all || c.redactor.secretKey(a.Key) {
+	secret := c.all || c.redactor.secretKey(a.Key)
+	if key, cut := tree.CutName(a.Key); cut {
+		a.Key, changed = key, true
+		l.Truncated++
+	}
+	if secret {
 		l.Redacted++
 		return slog.String(a.Key, Redacted), true
 	}

@@ -53,13 +53,14 @@ const (
 // Start functions return a nil *Scope when there is nothing to record (the
 // tree is off, or there is no workflow around); its methods are then no-ops.
 type Scope struct {
-	kind   Kind
-	id     string
-	name   string // workflow name, agent or action name
-	number int64  // iteration number
-	parent *Scope
-	wf     *Scope
-	start  time.Time
+	kind    Kind
+	id      string
+	name    string // workflow name, agent or action name; see tree.CutName
+	nameCut bool   // name was longer
+	number  int64  // iteration number
+	parent  *Scope
+	wf      *Scope
+	start   time.Time
 
 	// End logs through the logger and, for the values it holds, the
 	// context the scope started with.
@@ -181,7 +182,8 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 	if h, ok := l.Handler().(*Handler); ok && h.sink == nil {
 		return ctx, nil // the tree is off: nothing to record
 	}
-	s := &Scope{kind: kind, name: name, logger: l, id: newID()}
+	s := &Scope{kind: kind, logger: l, id: newID()}
+	s.name, s.nameCut = tree.CutName(name)
 	if kind != KindWorkflow {
 		p := FromContext(ctx)
 		if p == nil || p.wf == nil {

@@ -183,7 +183,9 @@ func jsonAttrs(j []byte) []slog.Attr {
 }
 
 // jsonAttr returns the JSON value v as an attribute: an object as a group.
+// A key longer than tree.MaxName is cut.
 func jsonAttr(key string, v json.RawMessage) slog.Attr {
+	key, _ = tree.CutName(key)
 	v = bytes.TrimSpace(v)
 	if len(v) > 0 && v[0] == '{' {
 		return slog.Attr{Key: key, Value: slog.GroupValue(jsonAttrs(v)...)}

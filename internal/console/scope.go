@@ -24,10 +24,12 @@ type Path struct {
 
 // Child returns the path of a scope of kind k, named name or numbered
 // number, under a scope of kind parent whose path is p; of a workflow when
-// p is the zero Path. A scope more than jsonenc.MaxDepth scopes below the
-// workflow has its path start again under the workflow, as the tree hangs
-// it there: so a path stays short however deep scopes nest.
+// p is the zero Path. A path stays short however long names are and
+// however deep scopes nest: a name is cut at tree.MaxName, and a scope
+// more than jsonenc.MaxDepth scopes below the workflow has its path start
+// again under the workflow, as the tree hangs it there.
 func (p Path) Child(parent, k tree.Kind, name string, number int64) Path {
+	name, _ = tree.CutName(name)
 	if !p.Set {
 		text := Message(name)
 		return Path{Text: text, Color: agentColor(name), Set: true, wf: len(text)}

@@ -5,10 +5,39 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Schema names the tree file format.
 const Schema = "slogwf.tree/v1"
+
+// MaxName bounds, in bytes, the keys and group names of attributes and the
+// names of scopes (workflows, agents, actions): they are printed on every
+// console line of a scope, or of a record.
+const MaxName = 256
+
+// CutName returns name cut at a rune boundary and marked with how many
+// bytes it lost, "…[truncated N bytes]", MaxName bytes in all as a
+// journal gives it back (each byte of invalid UTF-8 a 3-byte U+FFFD); and
+// whether it was longer. A name cut once is never cut again.
+func CutName(name string) (string, bool) {
+	if len(name) <= MaxName/3 {
+		return name, false
+	}
+	// The marker's N has at most the digits of len(name).
+	budget := MaxName - len("…[truncated  bytes]") - len(strconv.Itoa(len(name)))
+	size, keep := 0, 0 // bytes as a journal gives them back; bytes of name kept
+	for i := 0; i < len(name); {
+		r, width := utf8.DecodeRuneInString(name[i:])
+		if size += utf8.RuneLen(r); size > MaxName {
+			return name[:keep] + "…[truncated " + strconv.Itoa(len(name)-keep) + " bytes]", true
+		}
+		if i += width; size <= budget {
+			keep = i
+		}
+	}
+	return name, false
+}
 
 // Kind is the kind of a scope, as slogwf.Kind numbers them; the zero Kind
 // is none.

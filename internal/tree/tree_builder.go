@@ -166,6 +166,10 @@ func (t *Tree) start(e *Event) bool {
 	if n.kind == Interaction {
 		n.name = e.Agent
 	}
+	var cut bool
+	if n.name, cut = CutName(n.name); cut {
+		t.loss.Truncated = addCount(t.loss.Truncated, 1) // a journal written elsewhere
+	}
 	n.attrs, n.input = e.Attrs, e.Input
 	n.usage.add(e.Usage)
 	if e.ID == t.id {

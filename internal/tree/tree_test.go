@@ -332,3 +332,33 @@ func TestUsageOfAnyJournalIsBoundedAndItsTotalsNeverWrap(t *testing.T) {
 		})
 	}
 }
+
+// A name is cut to 256 bytes, marker included, as a journal gives it back
+// (each byte of invalid UTF-8 a U+FFFD): so a name cut once, and written
+// and read back, is never cut again.
+func TestCutNameKeeps256BytesAsAJournalGivesThemBack(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"short", "planner", "planner"},
+		{"256 bytes", strings.Repeat("n", 256), strings.Repeat("n", 256)},
+		{"257 bytes", strings.Repeat("n", 257), strings.Repeat("n", 232) + "…[truncated 25 bytes]"},
+		{"4 MiB", strings.Repeat("n", 4<<20), strings.Repeat("n", 228) + "…[truncated 4194076 bytes]"},
+		{"2-byte runes", strings.Repeat("é", 200), strings.Repeat("é", 116) + "…[truncated 168 bytes]"},
+		{"invalid UTF-8", strings.Repeat("\xff", 100), strings.Repeat("\xff", 77) + "…[truncated 23 bytes]"},
+		{"U+FFFD", strings.Repeat("\ufffd", 100), strings.Repeat("\ufffd", 77) + "…[truncated 69 bytes]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, cut := CutName(tt.in)
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.in != tt.want, cut)
+			back, err := Decode(fmt.Appendf(nil, `{"ev":"start","wf":"w","id":"a","kind":"action","time":"2026-01-01T00:00:00Z","name":%s}`, jsonenc.AppendString(nil, got)))
+			require.NoError(t, err)
+			assert.LessOrEqual(t, len(back.Name), MaxName, "as a journal gives it back")
+			again, cut := CutName(back.Name)
+			assert.False(t, cut, "never cut again")
+			assert.Equal(t, back.Name, again)
+		})
+	}
+}

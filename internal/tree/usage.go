@@ -118,7 +118,7 @@ func addCount(a, b int64) int64 {
 
 // Loss counts what a tree misses of what was logged: records and events
 // dropped (journal lines that could not be read), values truncated at
-// Options.MaxValue, secrets redacted, and numbers of usage
+// Options.MaxValue or at MaxName, secrets redacted, and numbers of usage
 // clamped (see Usage.Clamp).
 type Loss struct {
 	Dropped, Truncated, Redacted, Clamped int64
