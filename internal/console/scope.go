@@ -17,9 +17,9 @@ type Path struct {
 	Color uint8 // index in the palette
 	Set   bool
 
-	depth   int   // of the scope below the workflow
-	wf      int   // bytes of Text that are the workflow's path
+	depth   uint8 // of the scope below the workflow: jsonenc.MaxDepth at most
 	wfColor uint8 // of the workflow's path
+	wf      int32 // bytes of Text that are the workflow's path
 }
 
 // Child returns the path of a scope of kind k, named name or numbered
@@ -32,7 +32,7 @@ func (p Path) Child(parent, k tree.Kind, name string, number int64) Path {
 	name, _ = tree.CutName(name)
 	if !p.Set {
 		text := Message(name)
-		return Path{Text: text, Color: agentColor(name), Set: true, wf: len(text)}
+		return Path{Text: text, Color: agentColor(name), Set: true, wf: int32(len(text))}
 	}
 	if p.depth >= jsonenc.MaxDepth {
 		p = Path{Text: p.Text[:p.wf], Color: p.wfColor, Set: true, wf: p.wf, wfColor: p.wfColor}
