@@ -1,0 +1,124 @@
+package otelspan
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// callAttrs are what the attributes of an LLM call say of it, as
+// slogwf.Transport logs them.
+type callAttrs struct {
+	provider, requestModel, model string
+	status                        int64
+	stream                        bool
+	ttfbNS                        int64
+}
+
+// readCall reads the call's attributes from the scope's attrs.
+func readCall(attrs []byte) callAttrs {
+	var c struct {
+		Provider     string      `json:"provider"`
+		RequestModel string      `json:"request_model"`
+		Model        string      `json:"model"`
+		HTTPStatus   json.Number `json:"http_status"`
+		Stream       bool        `json:"stream"`
+		TTFB         json.Number `json:"ttfb"`
+	}
+	d := json.NewDecoder(bytes.NewReader(attrs))
+	d.UseNumber()
+	if len(attrs) == 0 || d.Decode(&c) != nil {
+		return callAttrs{}
+	}
+	status, _ := c.HTTPStatus.Int64()
+	ttfb, _ := c.TTFB.Int64()
+	return callAttrs{provider: c.Provider, requestModel: c.RequestModel, model: c.Model, status: status, stream: c.Stream, ttfbNS: ttfb}
+}
+
+// call adds the attributes of an LLM call's span and returns its name.
+func (m *mapper) callSpan() string {
+	s := m.s
+	c := readCall(s.Attrs)
+	m.c = c
+	op := operation(s.Name, c.provider)
+	m.add(attribute.String("gen_ai.operation.name", op))
+	if p := provider(c.provider); p != "" {
+		m.add(attribute.String("gen_ai.provider.name", p))
+	}
+	response := cmpOr(c.model, s.Own.Model)
+	request := cmpOr(c.requestModel, response)
+	if request != "" {
+		m.add(attribute.String("gen_ai.request.model", request))
+	}
+	if response != "" {
+		m.add(attribute.String("gen_ai.response.model", response))
+	}
+	u := s.Own
+	m.add(
+		attribute.Int64("gen_ai.usage.input_tokens", u.Input),
+		attribute.Int64("gen_ai.usage.output_tokens", u.Output),
+	)
+	if u.CachedInput != 0 {
+		m.add(attribute.Int64("gen_ai.usage.cache_read.input_tokens", u.CachedInput))
+	}
+	if u.CostUSD != 0 {
+		m.add(attribute.Float64("gen_ai.usage.cost", u.CostUSD)) // what Langfuse reads; no convention yet
+	}
+	if c.status != 0 {
+		m.add(attribute.Int64("http.response.status_code", c.status))
+	}
+	if c.stream {
+		m.add(attribute.Bool("gen_ai.request.stream", true))
+		if c.ttfbNS > 0 {
+			m.add(attribute.Float64("gen_ai.response.time_to_first_chunk", float64(c.ttfbNS)/1e9))
+		}
+	}
+	if !strings.HasPrefix(s.Name, "llm.") {
+		m.add(attribute.String("slogwf.action.name", s.Name)) // the span's name no longer says it
+	}
+	if m.o.Content {
+		if t, ok := text(s.Input); ok {
+			m.addJSON("gen_ai.input.messages", messagesJSON(prompt(t)...))
+		}
+		if t, ok := text(s.Output); ok {
+			m.addJSON("gen_ai.output.messages", messagesJSON(message{"assistant", t}))
+		}
+	}
+	m.skip = func(key string) bool {
+		switch key {
+		case "provider", "request_model", "http_status":
+			return true
+		case "stream", "ttfb":
+			return c.stream
+		}
+		return skipUsage(key)
+	}
+	return spanName(op, request)
+}
+
+// operation returns the GenAI operation of an action of slogwf.Transport,
+// by its name, and chat for the calls that users log themselves.
+func operation(name, provider string) string {
+	switch name {
+	case "llm.completions":
+		return "text_completion"
+	case "llm.embeddings":
+		return "embeddings"
+	case "llm.generate":
+		if provider == "ollama" {
+			return "text_completion"
+		}
+		return "generate_content"
+	}
+	return "chat"
+}
+
+// provider returns the GenAI provider name of slogwf.Transport's provider.
+func provider(p string) string {
+	if p == "gemini" {
+		return "gcp.gemini"
+	}
+	return p
+}

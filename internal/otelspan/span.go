@@ -1,0 +1,202 @@
+package otelspan
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// DefaultMaxEvents is how many records of a scope become events of its span
+// when Options.MaxEvents is 0.
+const DefaultMaxEvents = 128
+
+// InstrumentationScope names slogwf as the producer of the spans.
+var InstrumentationScope = instrumentation.Scope{Name: "github.com/slogwf/slogwf/otel"}
+
+// Options say how scopes become spans.
+type Options struct {
+	// MaxEvents is how many records of a scope become events of its span;
+	// the rest are counted as dropped. Negative: none. (Default: DefaultMaxEvents)
+	MaxEvents int
+	// Content sends the scopes' inputs and outputs, prompts and completions
+	// included, as the GenAI conventions' opt-in attributes.
+	Content bool
+	// Resource describes the program that sent the spans. (Default: none)
+	Resource *resource.Resource
+}
+
+// Span returns the span of s. Its IDs derive from the scope's: the trace ID
+// is the workflow's UUID (or the trace ID of its traceparent), the span ID
+// the last 8 bytes of the scope's UUID; so the same scope, sent live or
+// later from a journal, is the same span.
+func (o *Options) Span(s *Scope) (sdktrace.ReadOnlySpan, error) {
+	ids, err := idsOf(s)
+	if err != nil {
+		return nil, err
+	}
+	stub := tracetest.SpanStub{
+		SpanContext:          ids.span,
+		Parent:               ids.parent,
+		SpanKind:             trace.SpanKindInternal,
+		StartTime:            s.Start,
+		EndTime:              s.End,
+		Resource:             o.Resource,
+		InstrumentationScope: InstrumentationScope,
+	}
+	m := mapper{o: o, s: s, skip: skipUsage}
+	switch {
+	case s.Kind == "workflow":
+		stub.Name = spanName("invoke_workflow", s.Name)
+		m.add(attribute.String("gen_ai.operation.name", "invoke_workflow"))
+		if s.Name != "" {
+			m.add(attribute.String("gen_ai.workflow.name", s.Name))
+		}
+		m.skip = skipWorkflow
+		m.messages()
+	case s.Kind == "iteration":
+		stub.Name = "iteration " + strconv.FormatInt(s.Number, 10)
+		m.add(attribute.Int64("slogwf.iteration.number", s.Number))
+	case s.Kind == "interaction":
+		stub.Name = spanName("invoke_agent", s.Name)
+		m.add(attribute.String("gen_ai.operation.name", "invoke_agent"))
+		if s.Name != "" {
+			m.add(attribute.String("gen_ai.agent.name", s.Name))
+		}
+		m.messages()
+	case s.Call:
+		stub.SpanKind = trace.SpanKindClient
+		stub.Name = m.callSpan()
+	default:
+		stub.Name = spanName("execute_tool", s.Name)
+		m.add(attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("gen_ai.tool.name", s.Name))
+		if o.Content {
+			m.addJSON("gen_ai.tool.call.arguments", s.Input)
+			m.addJSON("gen_ai.tool.call.result", s.Output)
+		}
+	}
+	if !s.Call {
+		m.totals()
+	}
+	stub.Status = m.status()
+	m.kv = flatten(m.kv, "", s.Attrs, m.skip)
+	stub.Attributes = m.kv
+	stub.Events, stub.DroppedEvents = o.events(s.Records)
+	return stub.Snapshot(), nil
+}
+
+func spanName(op, name string) string {
+	if name == "" {
+		return op
+	}
+	return op + " " + name
+}
+
+// mapper builds the attributes of one span.
+type mapper struct {
+	o    *Options
+	s    *Scope
+	kv   []attribute.KeyValue
+	skip func(key string) bool // attributes of the scope left out, as mapped already
+	c    callAttrs             // of a call
+}
+
+func (m *mapper) add(kv ...attribute.KeyValue) { m.kv = append(m.kv, kv...) }
+
+// addJSON adds the JSON value j as a JSON string, as the conventions allow
+// for their structured attributes.
+func (m *mapper) addJSON(key string, j []byte) {
+	if len(j) > 0 {
+		m.add(attribute.String(key, string(j)))
+	}
+}
+
+// messages adds the scope's input and output as one message each, when
+// content goes out.
+func (m *mapper) messages() {
+	if !m.o.Content {
+		return
+	}
+	if t, ok := text(m.s.Input); ok {
+		m.addJSON("gen_ai.input.messages", messagesJSON(message{"user", t}))
+	}
+	if t, ok := text(m.s.Output); ok {
+		m.addJSON("gen_ai.output.messages", messagesJSON(message{"assistant", t}))
+	}
+}
+
+// totals adds the usage and counts of the scope's subtree, under names of
+// our own: the gen_ai.usage attributes belong to the calls alone, or a
+// backend that sums them over a trace would count each call twice.
+func (m *mapper) totals() {
+	u, c := m.s.Total, m.s.Counts
+	if u.Calls != 0 || u.Input != 0 || u.Output != 0 || u.CostUSD != 0 {
+		m.add(
+			attribute.Int64("slogwf.usage.llm_calls", u.Calls),
+			attribute.Int64("slogwf.usage.input_tokens", u.Input),
+			attribute.Int64("slogwf.usage.cached_input_tokens", u.CachedInput),
+			attribute.Int64("slogwf.usage.output_tokens", u.Output),
+			attribute.Float64("slogwf.usage.cost_usd", u.CostUSD),
+		)
+	}
+	if c != (Counts{}) {
+		m.add(
+			attribute.Int64("slogwf.counts.records", c.Records),
+			attribute.Int64("slogwf.counts.warnings", c.Warnings),
+			attribute.Int64("slogwf.counts.semantic", c.Semantic),
+			attribute.Int64("slogwf.counts.errors", c.Errors),
+		)
+	}
+}
+
+// status returns the span's status, and adds error.type when it failed.
+func (m *mapper) status() sdktrace.Status {
+	switch m.s.Status {
+	case "completed":
+		return sdktrace.Status{Code: codes.Unset}
+	case "failed":
+		typ := "_OTHER"
+		if m.c.status >= 400 {
+			typ = strconv.FormatInt(m.c.status, 10)
+		}
+		m.add(attribute.String("error.type", typ))
+		return sdktrace.Status{Code: codes.Error, Description: cmpOr(m.s.Error, "failed")}
+	}
+	return sdktrace.Status{Code: codes.Error, Description: "incomplete"}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// The attributes the scopes' own usage keys map to, left out of every span:
+// a plain model attribute would make Langfuse take any span for a call.
+func skipUsage(key string) bool {
+	switch key {
+	case "model", "tokens", "cached_tokens", "cost_usd":
+		return true
+	}
+	return false
+}
+
+// skipWorkflow leaves out the traceparent, which the span's parent holds.
+func skipWorkflow(key string) bool { return key == TraceParentKey || skipUsage(key) }
+
+// TraceParentKey is the attribute of a workflow's start that carries the
+// W3C traceparent of the span it continues.
+const TraceParentKey = "traceparent"
+
+// errInvalid reports a scope whose IDs give no span.
+func errInvalid(what, id string) error {
+	return fmt.Errorf("otelspan: %s %q is not a UUID", what, strings.ToValidUTF8(id, "\uFFFD"))
+}

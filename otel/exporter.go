@@ -1,0 +1,268 @@
+package slogwfotel
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slogwf/slogwf/internal/otelspan"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Options configure an [Exporter]. A nil *Options uses the defaults.
+type Options struct {
+	// MaxEvents is how many records of a scope become events of its span;
+	// the rest are counted in the span's dropped events. Negative: none.
+	// (Default: 128)
+	MaxEvents int
+	// Content sends the scopes' inputs and outputs, and the prompts and
+	// completions slogwf.Transport captured, as the GenAI conventions'
+	// opt-in attributes (gen_ai.input.messages, gen_ai.output.messages,
+	// gen_ai.tool.call.arguments, gen_ai.tool.call.result). What goes out is
+	// what the handler kept: redacted and cut. (Default: false)
+	Content bool
+	// QueueSize is how many ended scopes may wait for the exporter; past it,
+	// scopes are dropped, not waited for. (Default: 2048)
+	QueueSize int
+	// BatchSize is the most spans one export call sends. (Default: 512)
+	BatchSize int
+	// BatchTimeout is the longest an ended scope waits for its batch to
+	// fill before it is sent. (Default: 1s)
+	BatchTimeout time.Duration
+	// ExportTimeout bounds one export call. (Default: 30s)
+	ExportTimeout time.Duration
+	// ErrorOutput is where the first loss of each kind is reported: a full
+	// queue, a failed export, a scope that gives no span. (Default: os.Stderr)
+	ErrorOutput io.Writer
+	// Resource describes the program to the backend. (Default:
+	// resource.Default(), which reads OTEL_SERVICE_NAME and
+	// OTEL_RESOURCE_ATTRIBUTES)
+	Resource *resource.Resource
+}
+
+// Exporter sends ended scopes as spans to a span exporter, in batches, from
+// a goroutine of its own: the goroutine that ends a scope only queues it.
+// When the queue is full or the backend fails, spans are dropped, counted
+// ([Exporter.Stats]) and reported once; the journals still hold every scope.
+type Exporter struct {
+	exp   sdktrace.SpanExporter
+	spans otelspan.Options
+
+	batchSize     int
+	batchTimeout  time.Duration
+	exportTimeout time.Duration
+	errOut        io.Writer
+
+	mu     sync.RWMutex // closed, against queueing after Shutdown
+	closed bool
+	queue  chan *otelspan.Scope
+	flush  chan chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	ctx    context.Context // of every export; canceled when Shutdown gives up
+	cancel context.CancelFunc
+
+	exported, dropped, failed       atomic.Int64
+	fullOnce, failOnce, invalidOnce sync.Once
+}
+
+// Stats counts what became of the scopes given to an [Exporter].
+type Stats struct {
+	Exported int64 // spans the exporter took
+	Dropped  int64 // scopes never queued: the queue was full, or the Exporter shut down
+	Failed   int64 // spans the exporter failed to send, and scopes that give no span
+}
+
+// New returns an Exporter that sends spans to exp, which it shuts down in
+// [Exporter.Shutdown].
+func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 2048
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 512
+	}
+	if o.BatchTimeout <= 0 {
+		o.BatchTimeout = time.Second
+	}
+	if o.ExportTimeout <= 0 {
+		o.ExportTimeout = 30 * time.Second
+	}
+	if o.ErrorOutput == nil {
+		o.ErrorOutput = os.Stderr
+	}
+	if o.Resource == nil {
+		o.Resource = resource.Default()
+	}
+	e := &Exporter{
+		exp:           exp,
+		spans:         otelspan.Options{MaxEvents: o.MaxEvents, Content: o.Content, Resource: o.Resource},
+		batchSize:     o.BatchSize,
+		batchTimeout:  o.BatchTimeout,
+		exportTimeout: o.ExportTimeout,
+		errOut:        o.ErrorOutput,
+		queue:         make(chan *otelspan.Scope, o.QueueSize),
+		flush:         make(chan chan struct{}),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	go e.run()
+	return e
+}
+
+// export queues an ended scope, or drops it if the queue is full: it never
+// waits. s must not change afterwards.
+func (e *Exporter) export(s *otelspan.Scope) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if !e.closed {
+		select {
+		case e.queue <- s:
+			return
+		default:
+		}
+	}
+	e.dropped.Add(1)
+	e.fullOnce.Do(func() {
+		e.report("slogwfotel: the export queue is full or shut down: spans are dropped")
+	})
+}
+
+// Stats returns the counts so far.
+func (e *Exporter) Stats() Stats {
+	return Stats{Exported: e.exported.Load(), Dropped: e.dropped.Load(), Failed: e.failed.Load()}
+}
+
+// ForceFlush sends every scope queued before it, and returns when they are
+// sent or ctx is done.
+func (e *Exporter) ForceFlush(ctx context.Context) error {
+	ack := make(chan struct{})
+	select {
+	case e.flush <- ack:
+	case <-e.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("slogwfotel: flush: %w", ctx.Err())
+	}
+	select {
+	case <-ack:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("slogwfotel: flush: %w", ctx.Err())
+	}
+}
+
+// Shutdown sends what is queued, stops the Exporter and shuts its span
+// exporter down. When ctx is done first, the exports under way are canceled
+// and what is left counts as failed. Later scopes are dropped. Calling it
+// again does nothing.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+	close(e.stop)
+	var err error
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		e.cancel()
+		<-e.done
+		err = fmt.Errorf("slogwfotel: shutdown: %w", ctx.Err())
+	}
+	e.cancel()
+	if xerr := e.exp.Shutdown(ctx); xerr != nil && err == nil {
+		err = fmt.Errorf("slogwfotel: shutdown: %w", xerr)
+	}
+	return err
+}
+
+// run turns queued scopes into spans and sends them in batches, until
+// Shutdown.
+func (e *Exporter) run() {
+	defer close(e.done)
+	batch := make([]sdktrace.ReadOnlySpan, 0, e.batchSize)
+	timer := time.NewTimer(e.batchTimeout)
+	timer.Stop()
+	for {
+		select {
+		case s := <-e.queue:
+			batch = e.add(batch, s)
+			if len(batch) == 1 {
+				timer.Reset(e.batchTimeout)
+			}
+		case <-timer.C:
+			batch = e.send(batch)
+		case ack := <-e.flush:
+			batch = e.send(e.drain(batch))
+			close(ack)
+		case <-e.stop:
+			timer.Stop()
+			e.send(e.drain(batch))
+			return
+		}
+	}
+}
+
+// drain adds every scope waiting in the queue.
+func (e *Exporter) drain(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
+	for {
+		select {
+		case s := <-e.queue:
+			batch = e.add(batch, s)
+		default:
+			return batch
+		}
+	}
+}
+
+// add adds the span of s to the batch, and sends the batch when it is full.
+func (e *Exporter) add(batch []sdktrace.ReadOnlySpan, s *otelspan.Scope) []sdktrace.ReadOnlySpan {
+	span, err := e.spans.Span(s)
+	if err != nil {
+		e.failed.Add(1)
+		e.invalidOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: a scope gives no span: %v", err)) })
+		return batch
+	}
+	batch = append(batch, span)
+	if len(batch) >= e.batchSize {
+		return e.send(batch)
+	}
+	return batch
+}
+
+// send exports the batch and returns it emptied.
+func (e *Exporter) send(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
+	if len(batch) == 0 {
+		return batch
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, e.exportTimeout)
+	err := e.exp.ExportSpans(ctx, batch)
+	cancel()
+	if err != nil {
+		e.failed.Add(int64(len(batch)))
+		e.failOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: export: %v: spans are dropped", err)) })
+	} else {
+		e.exported.Add(int64(len(batch)))
+	}
+	clear(batch) // let the spans go
+	return batch[:0]
+}
+
+// report writes the first loss of a kind to ErrorOutput.
+func (e *Exporter) report(msg string) {
+	fmt.Fprintf(e.errOut, "%s (counted in Exporter.Stats; the journals keep every scope, for slogwf export; further losses are not reported)\n", msg)
+}

@@ -1,0 +1,305 @@
+package slogwfotel
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+func TestEachScopeIsOneSpanNamedKindedAndParentedAsInTheTree(t *testing.T) {
+	spans := exportAll(t, nil, demo())
+	tests := []struct {
+		name   string
+		kind   trace.SpanKind
+		parent string // span name; "" for the root
+	}{
+		{"invoke_workflow research", trace.SpanKindInternal, ""},
+		{"iteration 1", trace.SpanKindInternal, "invoke_workflow research"},
+		{"invoke_agent planner", trace.SpanKindInternal, "iteration 1"},
+		{"chat gpt-4o-mini", trace.SpanKindClient, "invoke_agent planner"},
+		{"execute_tool search_web", trace.SpanKindInternal, "invoke_agent planner"},
+		{"invoke_agent worker-2", trace.SpanKindInternal, "iteration 1"},
+		{"chat gpt-4o-mini #2", trace.SpanKindClient, "invoke_agent worker-2"},
+		{"execute_tool read_file", trace.SpanKindInternal, "invoke_agent worker-2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ok := spans[tt.name]
+			require.True(t, ok, "a span %q", tt.name)
+			assert.Equal(t, tt.kind, s.SpanKind)
+			assert.Equal(t, wfTraceID(), s.SpanContext.TraceID(), "one trace: the workflow's")
+			if tt.parent == "" {
+				assert.False(t, s.Parent.IsValid(), "the workflow is the root")
+				return
+			}
+			assert.Equal(t, spans[tt.parent].SpanContext.SpanID(), s.Parent.SpanID())
+			assert.Equal(t, wfTraceID(), s.Parent.TraceID())
+		})
+	}
+}
+
+func wfTraceID() trace.TraceID {
+	id, _ := trace.TraceIDFromHex(strings.ReplaceAll(wfID, "-", ""))
+	return id
+}
+
+func TestSpanIDsAreTheLast8BytesOfTheScopesUUIDs(t *testing.T) {
+	spans := exportAll(t, nil, demo())
+	for name, id := range map[string]string{
+		"invoke_workflow research": wfID,
+		"iteration 1":              itID,
+		"invoke_agent planner":     plannerID,
+		"chat gpt-4o-mini":         chatID,
+		"execute_tool read_file":   lateID,
+	} {
+		hex := strings.ReplaceAll(id, "-", "")
+		assert.Equal(t, hex[16:], spans[name].SpanContext.SpanID().String(), name)
+		assert.Equal(t, wfTraceID(), spans[name].SpanContext.TraceID(), "trace ID of %s: the workflow's", name)
+		assert.True(t, spans[name].SpanContext.IsSampled(), name)
+	}
+}
+
+func TestTheSameScopeGivesTheSameSpanTwice(t *testing.T) {
+	first := exportAll(t, nil, demo())
+	second := exportAll(t, nil, demo())
+	for name, s := range first {
+		assert.Equal(t, s.SpanContext, second[name].SpanContext, name)
+		assert.Equal(t, s.Parent, second[name].Parent, name)
+		assert.Equal(t, s.Attributes, second[name].Attributes, name)
+		assert.Equal(t, s.Events, second[name].Events, name)
+	}
+}
+
+func TestSpansCarryTheGenAIAttributes(t *testing.T) {
+	spans := exportAll(t, nil, demo())
+	tests := []struct {
+		span string
+		want map[string]any
+	}{
+		{"invoke_workflow research", map[string]any{
+			"gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": "research",
+			"user": "ana", "topic": "the history of the transistor"}},
+		{"iteration 1", map[string]any{"slogwf.iteration.number": int64(1)}},
+		{"invoke_agent planner", map[string]any{
+			"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner", "attempt": int64(1)}},
+		{"chat gpt-4o-mini", map[string]any{
+			"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+			"gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+			"gen_ai.usage.input_tokens": int64(1063), "gen_ai.usage.output_tokens": int64(206),
+			"gen_ai.usage.cache_read.input_tokens": int64(256), "gen_ai.usage.cost": 0.00028305,
+			"http.response.status_code": int64(200), "gen_ai.request.stream": true,
+			"gen_ai.response.time_to_first_chunk": 0.001006, "attempt": int64(1)}},
+		{"execute_tool search_web", map[string]any{
+			"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search_web"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.span, func(t *testing.T) {
+			got := attrs(spans[tt.span].Attributes)
+			for k, v := range tt.want {
+				assert.Equal(t, v, got[k], k)
+			}
+		})
+	}
+}
+
+func TestAttributesMappedToConventionsAreNotRepeatedRaw(t *testing.T) {
+	spans := exportAll(t, nil, demo())
+	call := attrs(spans["chat gpt-4o-mini"].Attributes)
+	for _, k := range []string{"provider", "request_model", "model", "tokens.input", "cached_tokens", "http_status", "stream", "ttfb"} {
+		assert.NotContains(t, call, k)
+	}
+	// A plain model attribute makes Langfuse take a span for a model call.
+	assert.NotContains(t, attrs(spans["invoke_workflow research"].Attributes), "model")
+	// Not streamed, the time to the headers is not a first chunk: it stays as logged.
+	failed := attrs(spans["chat gpt-4o-mini #2"].Attributes)
+	assert.NotContains(t, failed, "gen_ai.response.time_to_first_chunk")
+	assert.Equal(t, int64(169900000), failed["ttfb"])
+}
+
+func TestUsageSitsOnTheCallsAndTotalsOnTheOtherSpans(t *testing.T) {
+	spans := exportAll(t, nil, demo())
+	var calls int64
+	for name, s := range spans {
+		a := attrs(s.Attributes)
+		if s.SpanKind == trace.SpanKindClient {
+			calls++
+			assert.Empty(t, keysWithPrefix(a, "slogwf.usage."), name)
+			continue
+		}
+		assert.Empty(t, keysWithPrefix(a, "gen_ai.usage."), "%s is no call: a backend summing gen_ai.usage would count its calls twice", name)
+	}
+	assert.Equal(t, int64(2), calls)
+	wf := attrs(spans["invoke_workflow research"].Attributes)
+	assert.Equal(t, map[string]any{
+		"slogwf.usage.llm_calls": int64(2), "slogwf.usage.input_tokens": int64(1063),
+		"slogwf.usage.cached_input_tokens": int64(256), "slogwf.usage.output_tokens": int64(206),
+		"slogwf.usage.cost_usd": 0.00028305,
+		"slogwf.counts.records": int64(2), "slogwf.counts.warnings": int64(1),
+		"slogwf.counts.semantic": int64(1), "slogwf.counts.errors": int64(2),
+	}, pick(wf, "slogwf."))
+	assert.Empty(t, keysWithPrefix(attrs(spans["execute_tool read_file"].Attributes), "slogwf."), "nothing to count")
+}
+
+func pick(m map[string]any, prefix string) map[string]any {
+	out := map[string]any{}
+	for _, k := range keysWithPrefix(m, prefix) {
+		out[k] = m[k]
+	}
+	return out
+}
+
+func TestStatusesFollowTheScopes(t *testing.T) {
+	spans := exportAll(t, nil, demo())
+	tests := []struct {
+		span      string
+		code      codes.Code
+		desc      string
+		errorType any
+	}{
+		{"invoke_workflow research", codes.Unset, "", nil},
+		{"chat gpt-4o-mini", codes.Unset, "", nil},
+		{"chat gpt-4o-mini #2", codes.Error, "HTTP 429: Rate limit reached", "429"},
+		{"invoke_agent worker-2", codes.Error, "rate limited (429)", "_OTHER"},
+		{"execute_tool read_file", codes.Error, "incomplete", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.span, func(t *testing.T) {
+			s := spans[tt.span]
+			assert.Equal(t, tt.code, s.Status.Code)
+			assert.Equal(t, tt.desc, s.Status.Description)
+			assert.Equal(t, tt.errorType, attrs(s.Attributes)["error.type"])
+		})
+	}
+}
+
+func TestRecordsBecomeEventsOfTheirScopesSpan(t *testing.T) {
+	spans := exportAll(t, nil, demo())
+	tool := spans["execute_tool search_web"]
+	require.Len(t, tool.Events, 1)
+	ev := tool.Events[0]
+	assert.Equal(t, "tool done", ev.Name)
+	assert.Equal(t, at(245), ev.Time)
+	assert.Equal(t, map[string]any{"level": "INFO", "origin": "tool", "items": int64(2), "hits.web": int64(2), "hits.cache": int64(0)}, attrs(ev.Attributes))
+
+	planner := spans["invoke_agent planner"]
+	require.Len(t, planner.Events, 1)
+	assert.Equal(t, map[string]any{"level": "WARN", "semantic": true, "step": "buy the report"}, attrs(planner.Events[0].Attributes))
+	assert.Zero(t, planner.DroppedEvents)
+}
+
+func TestEventsStopAtTheCapAndTheRestAreCountedAsDropped(t *testing.T) {
+	tests := []struct {
+		maxEvents, records, events, dropped int
+	}{
+		{0, 130, 128, 2}, // the default
+		{0, 5, 5, 0},
+		{3, 5, 3, 2},
+		{-1, 5, 0, 5},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("max %d of %d", tt.maxEvents, tt.records), func(t *testing.T) {
+			s := &otelspan.Scope{Workflow: wfID, Kind: "action", ID: searchID, Parent: wfID, Name: "loop", Start: at(0), End: at(9), Status: "completed"}
+			for i := range tt.records {
+				s.Records = append(s.Records, fmt.Appendf(nil, `{"time":"2026-11-29T03:33:30Z","level":"INFO","msg":"step %d","late":true}`, i))
+			}
+			span := exportAll(t, &Options{MaxEvents: tt.maxEvents}, []*otelspan.Scope{s})["execute_tool loop"]
+			require.Len(t, span.Events, tt.events)
+			assert.Equal(t, tt.dropped, span.DroppedEvents)
+			if tt.events > 0 {
+				assert.Equal(t, "step 0", span.Events[0].Name, "the first records are kept")
+				assert.Equal(t, true, attrs(span.Events[0].Attributes)["late"])
+			}
+		})
+	}
+}
+
+func TestAWorkflowStartedWithATraceparentContinuesItsTrace(t *testing.T) {
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	scopes := demo()
+	for _, s := range scopes {
+		s.TraceParent = tp
+	}
+	wf := scopes[len(scopes)-1]
+	wf.Attrs = []byte(`{"user":"ana","traceparent":"` + tp + `"}`)
+	spans := exportAll(t, nil, scopes)
+
+	root := spans["invoke_workflow research"]
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", root.SpanContext.TraceID().String())
+	assert.Equal(t, "00f067aa0ba902b7", root.Parent.SpanID().String(), "the workflow is a child of the user's span")
+	assert.True(t, root.Parent.IsRemote())
+	assert.NotContains(t, attrs(root.Attributes), "traceparent", "the parent says it")
+	for name, s := range spans {
+		assert.Equal(t, root.SpanContext.TraceID(), s.SpanContext.TraceID(), name)
+	}
+	assert.Equal(t, root.SpanContext.SpanID(), spans["iteration 1"].Parent.SpanID())
+}
+
+func TestAnInvalidTraceparentIsIgnored(t *testing.T) {
+	scopes := demo()
+	for _, s := range scopes {
+		s.TraceParent = "00-00000000000000000000000000000000-00f067aa0ba902b7-01"
+	}
+	spans := exportAll(t, nil, scopes)
+	assert.Equal(t, wfTraceID(), spans["invoke_workflow research"].SpanContext.TraceID())
+	assert.False(t, spans["invoke_workflow research"].Parent.IsValid())
+}
+
+func TestTraceParentCarriesTheSpanOfTheContext(t *testing.T) {
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	a := TraceParent(ctx)
+	assert.Equal(t, TraceParentKey, a.Key)
+	assert.Equal(t, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", a.Value.String())
+
+	assert.Equal(t, slog.Attr{}, TraceParent(context.Background()), "no span: the empty attribute, which slog ignores")
+}
+
+func TestContentGoesOutOnlyWhenAskedFor(t *testing.T) {
+	content := []string{"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"}
+	for name, s := range exportAll(t, nil, demo()) {
+		for _, k := range content {
+			assert.NotContains(t, attrs(s.Attributes), k, name)
+		}
+	}
+
+	spans := exportAll(t, &Options{Content: true}, demo())
+	messages := func(span, key string) []map[string]any {
+		var ms []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(attrs(spans[span].Attributes)[key].(string)), &ms), "%s %s", span, key)
+		return ms
+	}
+	text := func(role, content string) map[string]any {
+		return map[string]any{"role": role, "parts": []any{map[string]any{"type": "text", "content": content}}}
+	}
+	assert.Equal(t, []map[string]any{text("system", "You are one agent."), text("user", "plan the research\nand say why")},
+		messages("chat gpt-4o-mini", "gen_ai.input.messages"), "one message per role line; a line without a role goes on")
+	assert.Equal(t, []map[string]any{text("assistant", "plan: search, read, chart")}, messages("chat gpt-4o-mini", "gen_ai.output.messages"))
+	assert.Equal(t, []map[string]any{text("user", "plan iteration 1")}, messages("invoke_agent planner", "gen_ai.input.messages"))
+	assert.Equal(t, []map[string]any{text("assistant", `["search","read"]`)}, messages("invoke_agent planner", "gen_ai.output.messages"), "a value that is not text goes as its JSON")
+	assert.Equal(t, []map[string]any{text("user", "the history of the transistor")}, messages("invoke_workflow research", "gen_ai.input.messages"))
+	tool := attrs(spans["execute_tool search_web"].Attributes)
+	assert.Equal(t, `{"query":"transistor"}`, tool["gen_ai.tool.call.arguments"])
+	assert.Equal(t, `"2 items"`, tool["gen_ai.tool.call.result"])
+}
+
+func TestAScopeWithoutAUUIDIsCountedAndReportedOnce(t *testing.T) {
+	var out strings.Builder
+	e := New(nopExporter{}, &Options{ErrorOutput: &out})
+	bad := &otelspan.Scope{Workflow: wfID, Kind: "action", ID: "not-a-uuid", Parent: wfID, Name: "x"}
+	e.export(bad)
+	e.export(bad)
+	require.NoError(t, e.Shutdown(context.Background()))
+	assert.Equal(t, Stats{Failed: 2}, e.Stats())
+	assert.Equal(t, 1, strings.Count(out.String(), "\n"), out.String())
+	assert.Contains(t, out.String(), `"not-a-uuid" is not a UUID`)
+}
