@@ -303,3 +303,27 @@ func TestAScopeWithoutAUUIDIsCountedAndReportedOnce(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out.String(), "\n"), out.String())
 	assert.Contains(t, out.String(), `"not-a-uuid" is not a UUID`)
 }
+
+func TestAttributesAreFlattenedToDottedKeysWithTheirTypes(t *testing.T) {
+	s := &otelspan.Scope{Workflow: wfID, Kind: "action", ID: searchID, Parent: wfID, Name: "t", Start: at(0), End: at(1), Status: "completed",
+		Attrs: []byte(`{"s":"x","i":3,"f":1.5,"b":true,"n":null,"big":12345678901234567890,` +
+			`"g":{"a":{"b":"deep"},"c":[1,2]},"tags":["a","b"],"fs":[1,2.5],"bs":[true,false],` +
+			`"mixed":[1,"a"],"objs":[{"k":1}],"empty":[],"cost_usd":0.5}`)}
+	got := attrs(exportAll(t, nil, []*otelspan.Scope{s})["execute_tool t"].Attributes)
+	delete(got, "gen_ai.operation.name")
+	delete(got, "gen_ai.tool.name")
+	assert.Equal(t, map[string]any{
+		"s": "x", "i": int64(3), "f": 1.5, "b": true, "big": 1.2345678901234567e+19,
+		"g.a.b": "deep", "g.c": "[1,2]", "tags": `["a","b"]`, "fs": "[1,2.5]", "bs": "[true,false]",
+		"mixed": `[1,"a"]`, "objs": `[{"k":1}]`, "empty": "[]",
+	}, got, "null is left out, and so is the usage the span says otherwise")
+	kinds := map[string]string{}
+	for _, a := range exportAll(t, nil, []*otelspan.Scope{s})["execute_tool t"].Attributes {
+		kinds[string(a.Key)] = a.Value.Type().String()
+	}
+	assert.Equal(t, "INT64SLICE", kinds["g.c"])
+	assert.Equal(t, "STRINGSLICE", kinds["tags"])
+	assert.Equal(t, "FLOAT64SLICE", kinds["fs"])
+	assert.Equal(t, "BOOLSLICE", kinds["bs"])
+	assert.Equal(t, "STRING", kinds["mixed"], "an array of mixed values goes as its JSON")
+}
