@@ -123,19 +123,27 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 // export queues an ended scope, or drops it if the queue is full: it never
 // waits. s must not change afterwards.
 func (e *Exporter) export(s *otelspan.Scope) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if !e.closed {
-		select {
-		case e.queue <- s:
-			return
-		default:
-		}
+	if e.enqueue(s) {
+		return
 	}
 	e.dropped.Add(1)
 	e.fullOnce.Do(func() {
 		e.report("slogwfotel: the export queue is full or shut down: spans are dropped")
 	})
+}
+
+func (e *Exporter) enqueue(s *otelspan.Scope) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return false
+	}
+	select {
+	case e.queue <- s:
+		return true
+	default:
+		return false
+	}
 }
 
 // Stats returns the counts so far.

@@ -52,6 +52,7 @@ func (o *Options) Span(s *Scope) (sdktrace.ReadOnlySpan, error) {
 		InstrumentationScope: InstrumentationScope,
 	}
 	m := mapper{o: o, s: s, skip: skipUsage}
+	call := s.Call && s.Kind == "action"
 	switch {
 	case s.Kind == "workflow":
 		stub.Name = spanName("invoke_workflow", s.Name)
@@ -71,7 +72,7 @@ func (o *Options) Span(s *Scope) (sdktrace.ReadOnlySpan, error) {
 			m.add(attribute.String("gen_ai.agent.name", s.Name))
 		}
 		m.messages()
-	case s.Call:
+	case call:
 		stub.SpanKind = trace.SpanKindClient
 		stub.Name = m.callSpan()
 	default:
@@ -82,7 +83,7 @@ func (o *Options) Span(s *Scope) (sdktrace.ReadOnlySpan, error) {
 			m.addJSON("gen_ai.tool.call.result", s.Output)
 		}
 	}
-	if !s.Call {
+	if !call {
 		m.totals()
 	}
 	stub.Status = m.status()
