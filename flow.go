@@ -102,6 +102,9 @@ func (f *flow) addLocked(line []byte, e *tree.Event, after func(t *tree.Tree, fr
 	}
 	f.write(line, e.Type == tree.End)
 	fresh := f.tree.Apply(e)
+	if e.Type == tree.End {
+		f.export(e.ID, false)
+	}
 	if after != nil {
 		after(f.tree, fresh)
 	}
@@ -166,6 +169,7 @@ func (f *flow) finish(line []byte, e *tree.Event) tree.Usage {
 		f.write(line, true)
 		f.tree.Apply(e)
 	}
+	f.export(f.id, true)
 	if f.scheduled && f.timer.Stop() {
 		f.sink.pending.Done()
 		f.scheduled = false

@@ -75,6 +75,11 @@ type Options struct {
 	// "…[truncated N bytes]" (Default: 64 KiB; negative: no limit).
 	MaxValue int
 
+	// Where each scope goes as it ends, besides the tree: an OpenTelemetry
+	// backend, through slogwfotel.New (Default: nowhere). Close hands it
+	// the scopes still open: shut the exporter down after Close.
+	Exporter ScopeExporter
+
 	// The following configure the console that New builds; NewHandler,
 	// whose console is the handler it is given, ignores them.
 

@@ -28,6 +28,7 @@ type sink struct {
 	sync     SyncMode
 	pid      string
 	prices   Prices
+	exporter ScopeExporter
 
 	flows  sync.Map // workflow ID → *flow
 	done   sync.Map // workflow ID → *flow that ended, for late records
@@ -64,6 +65,7 @@ func openSink(o *Options) (*sink, error) {
 		sync:     o.Sync,
 		pid:      strconv.Itoa(os.Getpid()),
 		prices:   maps.Clone(o.Prices),
+		exporter: o.Exporter,
 		faults:   map[string]bool{},
 	}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
@@ -157,18 +158,18 @@ func TestAWorkflowIsOneTraceInJaeger(t *testing.T) {
 	query, otlp := jaeger(t)
 	wf, it, agent, call, tool := newUUID(t, 1), newUUID(t, 2), newUUID(t, 3), newUUID(t, 4), newUUID(t, 5)
 	start := time.Now().Add(-time.Second).UTC()
-	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
-	scopes := []*otelspan.Scope{
-		{Workflow: wf, Kind: "action", ID: call, Parent: agent, Name: "llm.chat", Call: true, Start: at(10), End: at(240), Status: "completed",
-			Attrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","model":"gpt-4o-mini-2024-07-18","http_status":200}`),
-			Own:   otelspan.Usage{Calls: 1, Input: 1063, CachedInput: 256, Output: 206, CostUSD: 0.00028305}},
-		{Workflow: wf, Kind: "action", ID: tool, Parent: agent, Name: "search_web", Start: at(241), End: at(250), Status: "failed", Error: "search engine down",
-			Records: [][]byte{[]byte(`"time":"` + at(245).Format(time.RFC3339Nano) + `","level":"WARN","msg":"retrying","attrs":{"origin":"tool","attempt":2}`)}},
-		{Workflow: wf, Kind: "interaction", ID: agent, Parent: it, Name: "planner", Start: at(5), End: at(260), Status: "completed",
-			Total: otelspan.Usage{Calls: 1, Input: 1063, Output: 206}},
-		{Workflow: wf, Kind: "iteration", ID: it, Parent: wf, Number: 1, Start: at(1), End: at(300), Status: "completed"},
-		{Workflow: wf, Kind: "workflow", ID: wf, Name: "research", Start: at(0), End: at(310), Status: "completed",
-			Attrs: []byte(`{"user":"ana"}`)},
+	at := func(ms int) string { return start.Add(time.Duration(ms) * time.Millisecond).Format(time.RFC3339Nano) }
+	scopes := []*tree.Ended{
+		{Workflow: wf, Kind: tree.Action, ID: call, Parent: agent, Name: "llm.chat", Start: at(10), End: at(240), Status: "completed",
+			StartAttrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","model":"gpt-4o-mini-2024-07-18","http_status":200}`),
+			Own:        tree.Usage{Calls: 1, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305)}},
+		{Workflow: wf, Kind: tree.Action, ID: tool, Parent: agent, Name: "search_web", Start: at(241), End: at(250), Status: "failed", Error: "search engine down",
+			Records: [][]byte{[]byte(`"time":"` + at(245) + `","level":"WARN","msg":"retrying","attrs":{"origin":"tool","attempt":2}`)}},
+		{Workflow: wf, Kind: tree.Interaction, ID: agent, Parent: it, Name: "planner", Start: at(5), End: at(260), Status: "completed",
+			Total: tree.Usage{Calls: 1, In: 1063, Out: 206}},
+		{Workflow: wf, Kind: tree.Iteration, ID: it, Parent: wf, Number: 1, Start: at(1), End: at(300), Status: "completed"},
+		{Workflow: wf, Kind: tree.Workflow, ID: wf, Name: "research", Start: at(0), End: at(310), Status: "completed",
+			StartAttrs: []byte(`{"user":"ana"}`)},
 	}
 
 	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(otlp+"/v1/traces"))

@@ -49,7 +49,7 @@ func BenchmarkScopeExport(b *testing.B) {
 	s := demo()[2]
 	b.ReportAllocs()
 	for b.Loop() {
-		e.export(s)
+		e.ExportScope(s)
 	}
 	b.StopTimer()
 	e.Shutdown(context.Background())

@@ -3,6 +3,20 @@
 // Phoenix, Logfire), each workflow as one trace, through any
 // sdktrace.SpanExporter: otlptracehttp, otlptracegrpc, stdouttrace.
 //
+// Live, an [Exporter] is the handler's Options.Exporter: each scope goes
+// out as it ends, the workflow at its End or at the handler's Close.
+//
+//	exp, err := otlptracehttp.New(ctx) // OTEL_EXPORTER_OTLP_ENDPOINT, …
+//	…
+//	x := slogwfotel.New(exp, nil)
+//	defer x.Shutdown(ctx) // after h.Close, which hands it the scopes still open
+//	h, err := slogwf.New(&slogwf.Options{Exporter: x})
+//	…
+//	defer h.Close()
+//
+// From journals, `slogwf export -otlp URL DIR` sends the same spans, and
+// with -f ships the scopes of a directory's journals as they end.
+//
 // Each scope becomes one span, named and attributed by the OpenTelemetry
 // GenAI semantic conventions:
 //

@@ -9,9 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/slogwf/slogwf/internal/otelspan"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // Options configure an [Exporter]. A nil *Options uses the defaults.
@@ -60,7 +63,7 @@ type Exporter struct {
 
 	mu     sync.RWMutex // closed, against queueing after Shutdown
 	closed bool
-	queue  chan *otelspan.Scope
+	queue  chan *tree.Ended
 	flush  chan chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
@@ -70,6 +73,8 @@ type Exporter struct {
 	exported, dropped, failed       atomic.Int64
 	fullOnce, failOnce, invalidOnce sync.Once
 }
+
+var _ slogwf.ScopeExporter = (*Exporter)(nil)
 
 // Stats counts what became of the scopes given to an [Exporter].
 type Stats struct {
@@ -110,7 +115,7 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 		batchTimeout:  o.BatchTimeout,
 		exportTimeout: o.ExportTimeout,
 		errOut:        o.ErrorOutput,
-		queue:         make(chan *otelspan.Scope, o.QueueSize),
+		queue:         make(chan *tree.Ended, o.QueueSize),
 		flush:         make(chan chan struct{}),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
@@ -120,9 +125,10 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 	return e
 }
 
-// export queues an ended scope, or drops it if the queue is full: it never
-// waits. s must not change afterwards.
-func (e *Exporter) export(s *otelspan.Scope) {
+// ExportScope queues a scope that ended, or drops it if the queue is full:
+// it never waits. A slogwf.Handler whose Options.Exporter is e calls it;
+// its argument is internal to slogwf, so the Handler is its only caller.
+func (e *Exporter) ExportScope(s *tree.Ended) {
 	if e.enqueue(s) {
 		return
 	}
@@ -132,7 +138,7 @@ func (e *Exporter) export(s *otelspan.Scope) {
 	})
 }
 
-func (e *Exporter) enqueue(s *otelspan.Scope) bool {
+func (e *Exporter) enqueue(s *tree.Ended) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
@@ -238,7 +244,7 @@ func (e *Exporter) drain(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan 
 }
 
 // add adds the span of s to the batch, and sends the batch when it is full.
-func (e *Exporter) add(batch []sdktrace.ReadOnlySpan, s *otelspan.Scope) []sdktrace.ReadOnlySpan {
+func (e *Exporter) add(batch []sdktrace.ReadOnlySpan, s *tree.Ended) []sdktrace.ReadOnlySpan {
 	span, err := e.spans.Span(s)
 	if err != nil {
 		e.failed.Add(1)

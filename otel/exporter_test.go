@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -53,8 +53,8 @@ func (b *blockedExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 func (b *blockedExporter) Shutdown(context.Context) error { return nil }
 
 // scopes returns n actions of the demo workflow.
-func scopes(n int) []*otelspan.Scope {
-	out := make([]*otelspan.Scope, n)
+func scopes(n int) []*tree.Ended {
+	out := make([]*tree.Ended, n)
 	for i := range out {
 		s := *demo()[1]
 		out[i] = &s
@@ -66,14 +66,14 @@ func TestABlockedExporterMakesTheQueueDropNotTheProducerWait(t *testing.T) {
 	blocked := newBlockedExporter()
 	var out strings.Builder
 	e := New(blocked, &Options{QueueSize: 4, BatchSize: 1, ErrorOutput: &out})
-	e.export(scopes(1)[0])
+	e.ExportScope(scopes(1)[0])
 	<-blocked.entered // the worker holds one span in an export that does not return
 
 	done := make(chan struct{})
 	go func() { // the producer: a hundred scopes end while the backend hangs
 		defer close(done)
 		for _, s := range scopes(100) {
-			e.export(s)
+			e.ExportScope(s)
 		}
 	}()
 	<-done // every export returned while the exporter was still blocked
@@ -94,7 +94,7 @@ func TestScopesAfterShutdownAreDropped(t *testing.T) {
 	e := New(nopExporter{}, &Options{ErrorOutput: &out})
 	require.NoError(t, e.Shutdown(context.Background()))
 	require.NoError(t, e.Shutdown(context.Background()), "again: nothing")
-	e.export(scopes(1)[0])
+	e.ExportScope(scopes(1)[0])
 	assert.Equal(t, Stats{Dropped: 1}, e.Stats())
 	require.NoError(t, e.ForceFlush(context.Background()))
 }
@@ -102,7 +102,7 @@ func TestScopesAfterShutdownAreDropped(t *testing.T) {
 func TestShutdownGivesUpOnAHangingExportWhenItsContextEnds(t *testing.T) {
 	blocked := newBlockedExporter()
 	e := New(blocked, &Options{BatchSize: 1, ErrorOutput: &strings.Builder{}})
-	e.export(scopes(1)[0])
+	e.ExportScope(scopes(1)[0])
 	<-blocked.entered
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -116,7 +116,7 @@ func TestSpansWaitForTheirBatchNoLongerThanBatchTimeout(t *testing.T) {
 	e := New(mem, &Options{BatchSize: 100, BatchTimeout: time.Millisecond})
 	defer e.Shutdown(context.Background())
 	for _, s := range scopes(3) {
-		e.export(s)
+		e.ExportScope(s)
 	}
 	n := 0
 	for n < 3 {
@@ -158,7 +158,7 @@ func TestAFailingBackendIsCountedAndReportedOnce(t *testing.T) {
 			var out strings.Builder
 			e := New(exp, &Options{BatchSize: 2, ErrorOutput: &out})
 			for _, s := range scopes(6) {
-				e.export(s)
+				e.ExportScope(s)
 				require.NoError(t, e.ForceFlush(context.Background()))
 			}
 			require.NoError(t, e.Shutdown(context.Background()))
@@ -173,7 +173,7 @@ func TestAnExporterErrorIsCountedPerSpan(t *testing.T) {
 	var out strings.Builder
 	e := New(errExporter{}, &Options{BatchSize: 3, ErrorOutput: &out})
 	for _, s := range scopes(7) {
-		e.export(s)
+		e.ExportScope(s)
 	}
 	require.NoError(t, e.Shutdown(context.Background()))
 	assert.Equal(t, Stats{Failed: 7}, e.Stats())

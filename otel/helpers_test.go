@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/jsonenc"
+	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -35,66 +36,69 @@ var t0 = time.Date(2026, 11, 29, 3, 33, 30, 0, time.UTC)
 
 func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 
+// ts is at as the tree writes times.
+func ts(ms int) string { return at(ms).Format(jsonenc.TimeLayout) }
+
 // demo returns the scopes of a small workflow, in the order they end: a
 // planner whose model call succeeds and who runs a tool, and a worker whose
 // call fails with a 429 and whose tool never ends.
-func demo() []*otelspan.Scope {
-	return []*otelspan.Scope{
-		{Workflow: wfID, Kind: "action", ID: chatID, Parent: plannerID, Name: "llm.chat", Call: true,
-			Start: at(10), End: at(240), Status: "completed",
-			Attrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","http_status":200,"model":"gpt-4o-mini-2024-07-18",` +
+func demo() []*tree.Ended {
+	return []*tree.Ended{
+		{Workflow: wfID, Kind: tree.Action, ID: chatID, Parent: plannerID, Name: "llm.chat",
+			Start: ts(10), End: ts(240), Status: "completed",
+			StartAttrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","http_status":200,"model":"gpt-4o-mini-2024-07-18",` +
 				`"tokens":{"input":1063,"output":206},"cached_tokens":256,"ttfb":1006000,"stream":true,"attempt":1}`),
 			Input:  []byte(`"system: You are one agent.\nuser: plan the research\nand say why"`),
 			Output: []byte(`"plan: search, read, chart"`),
-			Own:    otelspan.Usage{Calls: 1, Input: 1063, CachedInput: 256, Output: 206, CostUSD: 0.00028305, Model: "gpt-4o-mini-2024-07-18"},
-			Total:  otelspan.Usage{Calls: 1, Input: 1063, CachedInput: 256, Output: 206, CostUSD: 0.00028305}},
-		{Workflow: wfID, Kind: "action", ID: searchID, Parent: plannerID, Name: "search_web",
-			Start: at(241), End: at(250), Status: "completed",
+			Own:    tree.Usage{Calls: 1, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305), Model: "gpt-4o-mini-2024-07-18"},
+			Total:  tree.Usage{Calls: 1, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305)}},
+		{Workflow: wfID, Kind: tree.Action, ID: searchID, Parent: plannerID, Name: "search_web",
+			Start: ts(241), End: ts(250), Status: "completed",
 			Input: []byte(`{"query":"transistor"}`), Output: []byte(`"2 items"`),
-			Counts: otelspan.Counts{Records: 1},
+			Counts: tree.Counts{Records: 1},
 			Records: [][]byte{
 				[]byte(`"time":"2026-11-29T03:33:30.245Z","level":"INFO","msg":"tool done","attrs":{"origin":"tool","items":2,"hits":{"web":2,"cache":0}}`),
 			}},
-		{Workflow: wfID, Kind: "interaction", ID: plannerID, Parent: itID, Name: "planner",
-			Start: at(5), End: at(260), Status: "completed",
-			Attrs: []byte(`{"attempt":1}`), Input: []byte(`"plan iteration 1"`), Output: []byte(`["search","read"]`),
-			Total:  otelspan.Usage{Calls: 1, Input: 1063, CachedInput: 256, Output: 206, CostUSD: 0.00028305},
-			Counts: otelspan.Counts{Records: 2, Warnings: 1, Semantic: 1},
+		{Workflow: wfID, Kind: tree.Interaction, ID: plannerID, Parent: itID, Name: "planner",
+			Start: ts(5), End: ts(260), Status: "completed",
+			StartAttrs: []byte(`{"attempt":1}`), Input: []byte(`"plan iteration 1"`), Output: []byte(`["search","read"]`),
+			Total:  tree.Usage{Calls: 1, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305)},
+			Counts: tree.Counts{Records: 2, Warnings: 1, Semantic: 1},
 			Records: [][]byte{
 				[]byte(`{"time":"2026-11-29T03:33:30.255Z","level":"WARN","msg":"plan contradicts the user's constraint","semantic":true,"attrs":{"step":"buy the report"}}`),
 			}},
-		{Workflow: wfID, Kind: "action", ID: failID, Parent: workerID, Name: "llm.chat", Call: true,
-			Start: at(300), End: at(470), Status: "failed", Error: "HTTP 429: Rate limit reached",
-			Attrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","http_status":429,"model":"gpt-4o-mini","ttfb":169900000}`),
-			Own:   otelspan.Usage{Calls: 1, Model: "gpt-4o-mini"}, Total: otelspan.Usage{Calls: 1},
-			Counts: otelspan.Counts{Errors: 1}},
-		{Workflow: wfID, Kind: "action", ID: lateID, Parent: workerID, Name: "read_file",
-			Start: at(471), End: at(480), Status: "incomplete"},
-		{Workflow: wfID, Kind: "interaction", ID: workerID, Parent: itID, Name: "worker-2",
-			Start: at(290), End: at(480), Status: "failed", Error: "rate limited (429)",
-			Total: otelspan.Usage{Calls: 1}, Counts: otelspan.Counts{Errors: 2}},
-		{Workflow: wfID, Kind: "iteration", ID: itID, Parent: wfID, Number: 1,
-			Start: at(1), End: at(500), Status: "completed",
-			Total:  otelspan.Usage{Calls: 2, Input: 1063, CachedInput: 256, Output: 206, CostUSD: 0.00028305},
-			Counts: otelspan.Counts{Records: 2, Warnings: 1, Semantic: 1, Errors: 2}},
-		{Workflow: wfID, Kind: "workflow", ID: wfID, Name: "research",
-			Start: at(0), End: at(510), Status: "completed",
-			Attrs: []byte(`{"user":"ana","model":"gpt-4o","topic":"the history of the transistor"}`),
-			Input: []byte(`"the history of the transistor"`), Output: []byte(`"report"`),
-			Total:  otelspan.Usage{Calls: 2, Input: 1063, CachedInput: 256, Output: 206, CostUSD: 0.00028305},
-			Counts: otelspan.Counts{Records: 2, Warnings: 1, Semantic: 1, Errors: 2}},
+		{Workflow: wfID, Kind: tree.Action, ID: failID, Parent: workerID, Name: "llm.chat",
+			Start: ts(300), End: ts(470), Status: "failed", Error: "HTTP 429: Rate limit reached",
+			StartAttrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","http_status":429,"model":"gpt-4o-mini","ttfb":169900000}`),
+			Own:        tree.Usage{Calls: 1, Model: "gpt-4o-mini"}, Total: tree.Usage{Calls: 1},
+			Counts: tree.Counts{Errors: 1}},
+		{Workflow: wfID, Kind: tree.Action, ID: lateID, Parent: workerID, Name: "read_file",
+			Start: ts(471), End: ts(480), Status: "incomplete"},
+		{Workflow: wfID, Kind: tree.Interaction, ID: workerID, Parent: itID, Name: "worker-2",
+			Start: ts(290), End: ts(480), Status: "failed", Error: "rate limited (429)",
+			Total: tree.Usage{Calls: 1}, Counts: tree.Counts{Errors: 2}},
+		{Workflow: wfID, Kind: tree.Iteration, ID: itID, Parent: wfID, Number: 1,
+			Start: ts(1), End: ts(500), Status: "completed",
+			Total:  tree.Usage{Calls: 2, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305)},
+			Counts: tree.Counts{Records: 2, Warnings: 1, Semantic: 1, Errors: 2}},
+		{Workflow: wfID, Kind: tree.Workflow, ID: wfID, Name: "research",
+			Start: ts(0), End: ts(510), Status: "completed",
+			StartAttrs: []byte(`{"user":"ana","model":"gpt-4o","topic":"the history of the transistor"}`),
+			Input:      []byte(`"the history of the transistor"`), Output: []byte(`"report"`),
+			Total:  tree.Usage{Calls: 2, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305)},
+			Counts: tree.Counts{Records: 2, Warnings: 1, Semantic: 1, Errors: 2}},
 	}
 }
 
 // exportAll sends the scopes through a new Exporter to an in-memory
 // exporter, and returns the spans by span name, the name of a duplicate
 // being the name with " #2".
-func exportAll(t *testing.T, opts *Options, scopes []*otelspan.Scope) map[string]tracetest.SpanStub {
+func exportAll(t *testing.T, opts *Options, scopes []*tree.Ended) map[string]tracetest.SpanStub {
 	t.Helper()
 	mem := tracetest.NewInMemoryExporter()
 	e := New(mem, opts)
 	for _, s := range scopes {
-		e.export(s)
+		e.ExportScope(s)
 	}
 	require.NoError(t, e.ForceFlush(context.Background()))
 	spans := mem.GetSpans()

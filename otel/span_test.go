@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/codes"
@@ -207,11 +207,11 @@ func TestEventsStopAtTheCapAndTheRestAreCountedAsDropped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("max %d of %d", tt.maxEvents, tt.records), func(t *testing.T) {
-			s := &otelspan.Scope{Workflow: wfID, Kind: "action", ID: searchID, Parent: wfID, Name: "loop", Start: at(0), End: at(9), Status: "completed"}
+			s := &tree.Ended{Workflow: wfID, Kind: tree.Action, ID: searchID, Parent: wfID, Name: "loop", Start: ts(0), End: ts(9), Status: "completed"}
 			for i := range tt.records {
 				s.Records = append(s.Records, fmt.Appendf(nil, `{"time":"2026-11-29T03:33:30Z","level":"INFO","msg":"step %d","late":true}`, i))
 			}
-			span := exportAll(t, &Options{MaxEvents: tt.maxEvents}, []*otelspan.Scope{s})["execute_tool loop"]
+			span := exportAll(t, &Options{MaxEvents: tt.maxEvents}, []*tree.Ended{s})["execute_tool loop"]
 			require.Len(t, span.Events, tt.events)
 			assert.Equal(t, tt.dropped, span.DroppedEvents)
 			if tt.events > 0 {
@@ -229,7 +229,7 @@ func TestAWorkflowStartedWithATraceparentContinuesItsTrace(t *testing.T) {
 		s.TraceParent = tp
 	}
 	wf := scopes[len(scopes)-1]
-	wf.Attrs = []byte(`{"user":"ana","traceparent":"` + tp + `"}`)
+	wf.StartAttrs = []byte(`{"user":"ana","traceparent":"` + tp + `"}`)
 	spans := exportAll(t, nil, scopes)
 
 	root := spans["invoke_workflow research"]
@@ -295,9 +295,9 @@ func TestContentGoesOutOnlyWhenAskedFor(t *testing.T) {
 func TestAScopeWithoutAUUIDIsCountedAndReportedOnce(t *testing.T) {
 	var out strings.Builder
 	e := New(nopExporter{}, &Options{ErrorOutput: &out})
-	bad := &otelspan.Scope{Workflow: wfID, Kind: "action", ID: "not-a-uuid", Parent: wfID, Name: "x"}
-	e.export(bad)
-	e.export(bad)
+	bad := &tree.Ended{Workflow: wfID, Kind: tree.Action, ID: "not-a-uuid", Parent: wfID, Name: "x"}
+	e.ExportScope(bad)
+	e.ExportScope(bad)
 	require.NoError(t, e.Shutdown(context.Background()))
 	assert.Equal(t, Stats{Failed: 2}, e.Stats())
 	assert.Equal(t, 1, strings.Count(out.String(), "\n"), out.String())
@@ -305,11 +305,11 @@ func TestAScopeWithoutAUUIDIsCountedAndReportedOnce(t *testing.T) {
 }
 
 func TestAttributesAreFlattenedToDottedKeysWithTheirTypes(t *testing.T) {
-	s := &otelspan.Scope{Workflow: wfID, Kind: "action", ID: searchID, Parent: wfID, Name: "t", Start: at(0), End: at(1), Status: "completed",
-		Attrs: []byte(`{"s":"x","i":3,"f":1.5,"b":true,"n":null,"big":12345678901234567890,` +
+	s := &tree.Ended{Workflow: wfID, Kind: tree.Action, ID: searchID, Parent: wfID, Name: "t", Start: ts(0), End: ts(1), Status: "completed",
+		StartAttrs: []byte(`{"s":"x","i":3,"f":1.5,"b":true,"n":null,"big":12345678901234567890,` +
 			`"g":{"a":{"b":"deep"},"c":[1,2]},"tags":["a","b"],"fs":[1,2.5],"bs":[true,false],` +
 			`"mixed":[1,"a"],"objs":[{"k":1}],"empty":[],"cost_usd":0.5}`)}
-	got := attrs(exportAll(t, nil, []*otelspan.Scope{s})["execute_tool t"].Attributes)
+	got := attrs(exportAll(t, nil, []*tree.Ended{s})["execute_tool t"].Attributes)
 	delete(got, "gen_ai.operation.name")
 	delete(got, "gen_ai.tool.name")
 	assert.Equal(t, map[string]any{
@@ -318,7 +318,7 @@ func TestAttributesAreFlattenedToDottedKeysWithTheirTypes(t *testing.T) {
 		"mixed": `[1,"a"]`, "objs": `[{"k":1}]`, "empty": "[]",
 	}, got, "null is left out, and so is the usage the span says otherwise")
 	kinds := map[string]string{}
-	for _, a := range exportAll(t, nil, []*otelspan.Scope{s})["execute_tool t"].Attributes {
+	for _, a := range exportAll(t, nil, []*tree.Ended{s})["execute_tool t"].Attributes {
 		kinds[string(a.Key)] = a.Value.Type().String()
 	}
 	assert.Equal(t, "INT64SLICE", kinds["g.c"])

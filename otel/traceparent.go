@@ -4,14 +4,14 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/tree"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // TraceParentKey is the attribute of a workflow's start that holds the W3C
 // traceparent of the span whose trace the workflow continues.
-const TraceParentKey = otelspan.TraceParentKey
+const TraceParentKey = tree.TraceParentKey
 
 // TraceParent returns the attribute that makes a workflow continue the
 // trace of the span in ctx (an HTTP server's span, say):

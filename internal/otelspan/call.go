@@ -40,7 +40,7 @@ func readCall(attrs []byte) callAttrs {
 // call adds the attributes of an LLM call's span and returns its name.
 func (m *mapper) callSpan() string {
 	s := m.s
-	c := readCall(s.Attrs)
+	c := readCall(s.Attrs())
 	m.c = c
 	op := operation(s.Name, c.provider)
 	m.add(attribute.String("gen_ai.operation.name", op))
@@ -57,14 +57,14 @@ func (m *mapper) callSpan() string {
 	}
 	u := s.Own
 	m.add(
-		attribute.Int64("gen_ai.usage.input_tokens", u.Input),
-		attribute.Int64("gen_ai.usage.output_tokens", u.Output),
+		attribute.Int64("gen_ai.usage.input_tokens", u.In),
+		attribute.Int64("gen_ai.usage.output_tokens", u.Out),
 	)
-	if u.CachedInput != 0 {
-		m.add(attribute.Int64("gen_ai.usage.cache_read.input_tokens", u.CachedInput))
+	if u.Cached != 0 {
+		m.add(attribute.Int64("gen_ai.usage.cache_read.input_tokens", u.Cached))
 	}
-	if u.CostUSD != 0 {
-		m.add(attribute.Float64("gen_ai.usage.cost", u.CostUSD)) // what Langfuse reads; no convention yet
+	if u.Cost != 0 {
+		m.add(attribute.Float64("gen_ai.usage.cost", u.Cost.USD())) // what Langfuse reads; no convention yet
 	}
 	if c.status != 0 {
 		m.add(attribute.Int64("http.response.status_code", c.status))

@@ -6,6 +6,8 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // spanIDs are the span contexts of a span and of its parent.
@@ -13,7 +15,7 @@ type spanIDs struct {
 	span, parent trace.SpanContext
 }
 
-func idsOf(s *Scope) (spanIDs, error) {
+func idsOf(s *tree.Ended) (spanIDs, error) {
 	wf, err := uuid.Parse(s.Workflow)
 	if err != nil {
 		return spanIDs{}, errInvalid("workflow ID", s.Workflow)
@@ -35,7 +37,7 @@ func idsOf(s *Scope) (spanIDs, error) {
 	}
 	ids := spanIDs{span: ctx(spanIDOf(id))}
 	switch {
-	case s.Kind == "workflow":
+	case s.Kind == tree.Workflow:
 		if remote.IsValid() {
 			ids.parent = remote
 		}
@@ -60,6 +62,6 @@ func spanIDOf(id uuid.UUID) trace.SpanID {
 // TraceParentContext returns the remote span context a W3C traceparent
 // names, or an invalid one if tp is not a valid traceparent.
 func TraceParentContext(tp string) trace.SpanContext {
-	carrier := propagation.MapCarrier{TraceParentKey: tp}
+	carrier := propagation.MapCarrier{tree.TraceParentKey: tp}
 	return trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), carrier))
 }

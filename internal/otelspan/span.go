@@ -1,9 +1,16 @@
+// Package otelspan maps the scopes of a slogwf workflow, as they ended
+// (tree.Ended), to OpenTelemetry spans, following the OpenTelemetry GenAI
+// semantic conventions. The live exporter and `slogwf export` both go
+// through [Options.Span], so a workflow shipped either way is the same
+// trace, span for span.
 package otelspan
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -12,6 +19,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // DefaultMaxEvents is how many records of a scope become events of its span
@@ -33,28 +42,33 @@ type Options struct {
 	Resource *resource.Resource
 }
 
-// Span returns the span of s. Its IDs derive from the scope's: the trace ID
-// is the workflow's UUID (or the trace ID of its traceparent), the span ID
-// the last 8 bytes of the scope's UUID; so the same scope, sent live or
-// later from a journal, is the same span.
-func (o *Options) Span(s *Scope) (sdktrace.ReadOnlySpan, error) {
+// Span returns the span of the scope s. Its IDs derive from the scope's:
+// the trace ID is the workflow's UUID (or the trace ID of its
+// traceparent), the span ID the last 8 bytes of the scope's UUID; so the
+// same scope, sent live or later from its journals, is the same span.
+func (o *Options) Span(s *tree.Ended) (sdktrace.ReadOnlySpan, error) {
 	ids, err := idsOf(s)
 	if err != nil {
 		return nil, err
+	}
+	start, err1 := time.Parse(time.RFC3339Nano, s.Start)
+	end, err2 := time.Parse(time.RFC3339Nano, s.End)
+	if err := cmp.Or(err1, err2); err != nil {
+		return nil, fmt.Errorf("otelspan: scope %s: %w", s.ID, err)
 	}
 	stub := tracetest.SpanStub{
 		SpanContext:          ids.span,
 		Parent:               ids.parent,
 		SpanKind:             trace.SpanKindInternal,
-		StartTime:            s.Start,
-		EndTime:              s.End,
+		StartTime:            start,
+		EndTime:              end,
 		Resource:             o.Resource,
 		InstrumentationScope: InstrumentationScope,
 	}
 	m := mapper{o: o, s: s, skip: skipUsage}
-	call := s.Call && s.Kind == "action"
+	call := IsCall(s)
 	switch {
-	case s.Kind == "workflow":
+	case s.Kind == tree.Workflow:
 		stub.Name = spanName("invoke_workflow", s.Name)
 		m.add(attribute.String("gen_ai.operation.name", "invoke_workflow"))
 		if s.Name != "" {
@@ -62,10 +76,10 @@ func (o *Options) Span(s *Scope) (sdktrace.ReadOnlySpan, error) {
 		}
 		m.skip = skipWorkflow
 		m.messages()
-	case s.Kind == "iteration":
+	case s.Kind == tree.Iteration:
 		stub.Name = "iteration " + strconv.FormatInt(s.Number, 10)
 		m.add(attribute.Int64("slogwf.iteration.number", s.Number))
-	case s.Kind == "interaction":
+	case s.Kind == tree.Interaction:
 		stub.Name = spanName("invoke_agent", s.Name)
 		m.add(attribute.String("gen_ai.operation.name", "invoke_agent"))
 		if s.Name != "" {
@@ -87,11 +101,15 @@ func (o *Options) Span(s *Scope) (sdktrace.ReadOnlySpan, error) {
 		m.totals()
 	}
 	stub.Status = m.status()
-	m.kv = flatten(m.kv, "", s.Attrs, m.skip)
+	m.kv = flatten(m.kv, "", s.Attrs(), m.skip)
 	stub.Attributes = m.kv
-	stub.Events, stub.DroppedEvents = o.events(s.Records)
+	stub.Events, stub.DroppedEvents = o.events(s.SortedRecords())
 	return stub.Snapshot(), nil
 }
+
+// IsCall reports whether s is an LLM call: an action that made one, as
+// slogwf.Transport's do, or as one that logs a model and tokens does.
+func IsCall(s *tree.Ended) bool { return s.Kind == tree.Action && s.Own.Calls > 0 }
 
 func spanName(op, name string) string {
 	if name == "" {
@@ -103,7 +121,7 @@ func spanName(op, name string) string {
 // mapper builds the attributes of one span.
 type mapper struct {
 	o    *Options
-	s    *Scope
+	s    *tree.Ended
 	kv   []attribute.KeyValue
 	skip func(key string) bool // attributes of the scope left out, as mapped already
 	c    callAttrs             // of a call
@@ -138,16 +156,16 @@ func (m *mapper) messages() {
 // backend that sums them over a trace would count each call twice.
 func (m *mapper) totals() {
 	u, c := m.s.Total, m.s.Counts
-	if u.Calls != 0 || u.Input != 0 || u.Output != 0 || u.CostUSD != 0 {
+	if u.Calls != 0 || u.In != 0 || u.Out != 0 || u.Cost != 0 {
 		m.add(
 			attribute.Int64("slogwf.usage.llm_calls", u.Calls),
-			attribute.Int64("slogwf.usage.input_tokens", u.Input),
-			attribute.Int64("slogwf.usage.cached_input_tokens", u.CachedInput),
-			attribute.Int64("slogwf.usage.output_tokens", u.Output),
-			attribute.Float64("slogwf.usage.cost_usd", u.CostUSD),
+			attribute.Int64("slogwf.usage.input_tokens", u.In),
+			attribute.Int64("slogwf.usage.cached_input_tokens", u.Cached),
+			attribute.Int64("slogwf.usage.output_tokens", u.Out),
+			attribute.Float64("slogwf.usage.cost_usd", u.Cost.USD()),
 		)
 	}
-	if c != (Counts{}) {
+	if c != (tree.Counts{}) {
 		m.add(
 			attribute.Int64("slogwf.counts.records", c.Records),
 			attribute.Int64("slogwf.counts.warnings", c.Warnings),
@@ -160,9 +178,9 @@ func (m *mapper) totals() {
 // status returns the span's status, and adds error.type when it failed.
 func (m *mapper) status() sdktrace.Status {
 	switch m.s.Status {
-	case "completed":
+	case tree.StatusCompleted:
 		return sdktrace.Status{Code: codes.Unset}
-	case "failed":
+	case tree.StatusFailed:
 		typ := "_OTHER"
 		if m.c.status >= 400 {
 			typ = strconv.FormatInt(m.c.status, 10)
@@ -191,11 +209,7 @@ func skipUsage(key string) bool {
 }
 
 // skipWorkflow leaves out the traceparent, which the span's parent holds.
-func skipWorkflow(key string) bool { return key == TraceParentKey || skipUsage(key) }
-
-// TraceParentKey is the attribute of a workflow's start that carries the
-// W3C traceparent of the span it continues.
-const TraceParentKey = "traceparent"
+func skipWorkflow(key string) bool { return key == tree.TraceParentKey || skipUsage(key) }
 
 // errInvalid reports a scope whose IDs give no span.
 func errInvalid(what, id string) error {

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"bytes"
+	"cmp"
 	"log/slog"
 	"slices"
 
@@ -37,6 +38,8 @@ type node struct {
 	children   []*node // that name it their parent; see treeWriter.place
 	usage      sum     // of its start and records
 	counts     counts  // of its records
+	model      string  // the last model named in its start, records and end
+	taken      bool    // passed by Take
 
 	// depth is how many scopes deep below the workflow the node starts,
 	// when its parents had all started before it (as they have live):
@@ -172,6 +175,7 @@ func (t *Tree) start(e *Event) bool {
 	}
 	n.attrs, n.input = e.Attrs, e.Input
 	n.usage.add(e.Usage)
+	n.model = cmp.Or(e.Usage.Model, n.model)
 	if e.ID == t.id {
 		return true
 	}
@@ -200,6 +204,7 @@ func (t *Tree) end(e *Event) bool {
 	}
 	n.ended, n.end, n.status, n.err = true, e.Time, e.Status, e.Error
 	n.endAttrs, n.output, n.endUsage = e.Attrs, e.Output, e.Usage
+	n.model = cmp.Or(e.Usage.Model, n.model)
 	return !t.closedBefore(n, e.Time)
 }
 
@@ -244,6 +249,7 @@ func (t *Tree) record(e *Event) {
 		n.counts.semantic++
 	}
 	n.usage.add(e.Usage)
+	n.model = cmp.Or(e.Usage.Model, n.model)
 }
 
 // keep copies b into the slab.
@@ -283,6 +289,12 @@ func (t *Tree) Clone() *Tree {
 func (t *Tree) Started(id string) bool {
 	n := t.nodes[id]
 	return n != nil && n.started
+}
+
+// Name returns the name of the workflow, and whether its start said it.
+func (t *Tree) Name() (string, bool) {
+	n := t.nodes[t.id]
+	return n.name, n.started
 }
 
 // Open returns the IDs of the scopes that started and did not end, in no

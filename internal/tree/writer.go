@@ -37,23 +37,31 @@ func (w *treeWriter) tree() {
 	t := w.t
 	root := t.nodes[t.id]
 	w.rolled = make(map[*node]rolled, len(t.nodes))
-	// Records and children of scopes never started have no place of their
-	// own: they go to the workflow, so that nothing is lost.
-	if t.unstarted > 0 {
-		w.orphans = &node{}
-		for _, n := range t.nodes {
-			if n.started || n == root {
-				continue
-			}
-			w.orphans.records = append(w.orphans.records, n.records...)
-			w.orphans.counts.add(n.counts)
-			w.orphans.usage.addSum(n.usage)
-			w.orphans.children = append(w.orphans.children, n.children...)
-		}
-	}
+	w.orphans = t.orphans()
 	w.place(root)
 	w.rollup(root, "")
 	w.node(root)
+}
+
+// orphans returns what the workflow takes in from scopes never started,
+// or nil: their records and children have no place of their own, and go
+// to the workflow, so that nothing is lost.
+func (t *Tree) orphans() *node {
+	if t.unstarted == 0 {
+		return nil
+	}
+	root := t.nodes[t.id]
+	orphans := &node{}
+	for _, n := range t.nodes {
+		if n.started || n == root {
+			continue
+		}
+		orphans.records = append(orphans.records, n.records...)
+		orphans.counts.add(n.counts)
+		orphans.usage.addSum(n.usage)
+		orphans.children = append(orphans.children, n.children...)
+	}
+	return orphans
 }
 
 type treeWriter struct {
@@ -63,8 +71,9 @@ type treeWriter struct {
 	orphans *node             // what the workflow takes in from scopes never started
 	kids    map[*node][]*node // the children of each node in the tree file
 	rolled  map[*node]rolled
-	out     io.Writer // if any, b goes there a part at a time
-	err     error     // of out
+	take    func(*Ended) // for Take: rollup passes it the scopes that ended, instead of keeping rolled
+	out     io.Writer    // if any, b goes there a part at a time
+	err     error        // of out
 }
 
 // place decides where each scope that started hangs in the tree file:
@@ -183,7 +192,11 @@ func (w *treeWriter) rollup(n *node, closeAt string) rolled {
 		s.u.addSum(cs.u)
 		s.c.add(cs.c)
 	}
-	w.rolled[n] = s
+	if w.take != nil {
+		w.taken(n, s)
+	} else {
+		w.rolled[n] = s
+	}
 	return s
 }
 
@@ -258,14 +271,7 @@ func (w *treeWriter) node(n *node) {
 	if n.id == w.t.id && w.orphans != nil {
 		records = slices.Concat(records, w.orphans.records)
 	}
-	// Records sort by time, which leads their bytes; ties by the rest, so
-	// that the order never depends on which goroutine won a race. They
-	// mostly come sorted; the array may be a live tree's (see clone).
-	if !slices.IsSortedFunc(records, bytes.Compare) {
-		records = slices.Clone(records)
-		slices.SortFunc(records, bytes.Compare)
-	}
-	for i, r := range records {
+	for i, r := range sortedRecords(records) {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -315,6 +321,18 @@ func (w *treeWriter) children(n *node, k Kind, children []*node) {
 		w.node(c)
 	}
 	w.b = append(w.b, ']')
+}
+
+// sortedRecords returns records sorted by time, which leads their bytes;
+// ties by the rest, so that the order never depends on which goroutine won
+// a race. They mostly come sorted; the array may be a live tree's (see
+// Clone), so it is sorted in a copy.
+func sortedRecords(records [][]byte) [][]byte {
+	if !slices.IsSortedFunc(records, bytes.Compare) {
+		records = slices.Clone(records)
+		slices.SortFunc(records, bytes.Compare)
+	}
+	return records
 }
 
 // AppendUsage appends u as a JSON object, as the tree and the journal

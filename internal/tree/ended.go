@@ -1,0 +1,173 @@
+package tree
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+
+	"github.com/slogwf/slogwf/internal/jsonenc"
+)
+
+// Ended is a scope as it ended, whole: what the OpenTelemetry export makes
+// a span of. The live handler takes it from its tree as the scope ends,
+// `slogwf export` from the tree it rebuilds of the journals, both with
+// Tree.Take, so that both send the same span. It shares its bytes with the
+// tree: read only.
+type Ended struct {
+	Workflow string
+	// TraceParent is the workflow's start attribute TraceParentKey, if any:
+	// the W3C traceparent of the span whose trace the workflow continues.
+	TraceParent string
+	Kind        Kind
+	ID          string
+	Parent      string // "" for the workflow
+	Name        string // the workflow's or the action's name, the interaction's agent
+	Number      int64  // the iteration's
+	// Start and End are RFC 3339 times; a scope that never ended ends at
+	// the last event of the tree, as the tree file's duration says.
+	Start, End string
+	Status     string // StatusCompleted, StatusFailed or StatusIncomplete
+	Error      string
+	StartAttrs []byte // JSON objects, or nil; see Attrs
+	EndAttrs   []byte
+	Input      []byte // JSON values, or nil
+	Output     []byte
+	Own        Usage  // of its start, its end and the records logged in it; Model, the last model named there
+	Total      Usage  // of its subtree
+	Counts     Counts // of its subtree
+	// Records are the records logged in the scope itself, as the tree keeps
+	// them (the members of JSON objects, without the braces), in the order
+	// they came; see SortedRecords.
+	Records [][]byte
+}
+
+// TraceParentKey is the attribute of a workflow's start that holds the W3C
+// traceparent of the span whose trace the workflow continues.
+const TraceParentKey = "traceparent"
+
+// Counts are the records of a subtree, by severity, as the tree file's
+// "counts": a failed scope counts as an error.
+type Counts struct {
+	Records, Warnings, Semantic, Errors int64
+}
+
+// Attrs returns the start's attributes with the end's merged in, as the
+// tree file shows them.
+func (e *Ended) Attrs() []byte { return mergeObjects(e.StartAttrs, e.EndAttrs) }
+
+// SortedRecords returns the records in the tree file's order: by time.
+func (e *Ended) SortedRecords() [][]byte { return sortedRecords(e.Records) }
+
+// Take calls f once with each scope that has ended, of the subtree of
+// scope id (of the whole tree for the workflow's ID), that Take did not
+// pass before; when final, with every scope, as the final tree file shows
+// them: those that never ended are incomplete. A scope ends as the tree
+// file says: at its own end, or incomplete at the end of a scope above it
+// that ended first. So the live handler takes each scope as it ends and
+// the rest at the workflow's end, and a replay of the journals takes them
+// all at once, alike.
+func (t *Tree) Take(id string, final bool, f func(*Ended)) {
+	n := t.nodes[id]
+	if n == nil {
+		return
+	}
+	w := treeWriter{t: t, final: final, take: f}
+	if id == t.id {
+		w.orphans = t.orphans()
+		w.place(n)
+		w.rollup(n, "")
+		return
+	}
+	// The subtree of n as the tree file places it once the parents of n
+	// have all started, as UsageOf sums it: a walk of the subtree, not of
+	// the tree.
+	w.kids = map[*node][]*node{}
+	var seen map[*node]bool
+	if n.depth == 0 {
+		seen = map[*node]bool{n: true} // its parents may loop, in a damaged journal
+	}
+	w.placeBelow(n, jsonenc.MaxDepth-(max(n.depth, 1)-1)%jsonenc.MaxDepth, seen)
+	w.rollup(n, t.closedAt(n))
+}
+
+// placeBelow places the scopes below n, levels deep with n, each once if
+// seen is not nil.
+func (w *treeWriter) placeBelow(n *node, levels int, seen map[*node]bool) {
+	if levels <= 1 {
+		return
+	}
+	for _, c := range n.children {
+		if !c.started || seen[c] {
+			continue
+		}
+		if seen != nil {
+			seen[c] = true
+		}
+		w.kids[n] = append(w.kids[n], c)
+		w.placeBelow(c, levels-1, seen)
+	}
+}
+
+// closedAt returns the end of the first scope above n to end, as
+// closedBefore walks them, or "" if none has: n ends there at the latest.
+func (t *Tree) closedAt(n *node) string {
+	steps := jsonenc.MaxDepth
+	if n.depth > 0 {
+		steps = (n.depth - 1) % jsonenc.MaxDepth
+	}
+	at := ""
+	p := t.nodes[n.parent]
+	for ; steps > 0 && p != nil && p.started && p.id != t.id; steps-- {
+		if p.ended && (at == "" || p.end < at) {
+			at = p.end
+		}
+		p = t.nodes[p.parent]
+	}
+	if root := t.nodes[t.id]; root.ended && (at == "" || root.end < at) {
+		at = root.end
+	}
+	return at
+}
+
+// taken passes n to w.take, as it ended (s), if it did and was not taken.
+func (w *treeWriter) taken(n *node, s rolled) {
+	if !n.started || n.taken || s.status == StatusRunning {
+		return
+	}
+	n.taken = true
+	own := n.usage
+	own.add(n.endUsage)
+	e := &Ended{
+		Workflow: w.t.id, TraceParent: w.t.traceParent(), Kind: n.kind, ID: n.id, Name: n.name, Number: n.number,
+		Start: n.start, End: s.end, Status: s.status, Error: n.err,
+		StartAttrs: n.attrs, EndAttrs: n.endAttrs, Input: n.input, Output: n.output,
+		Own: own.usage(), Total: s.u.usage(), Counts: Counts{s.c.records, s.c.warnings, s.c.semantic, s.c.errors},
+		Records: slices.Clip(n.records),
+	}
+	e.Own.Model = n.model
+	if !s.ended {
+		e.End = string(w.t.last)
+	}
+	if n.id != w.t.id {
+		e.Parent = n.parent
+	} else if w.orphans != nil {
+		e.Records = slices.Concat(n.records, w.orphans.records)
+	}
+	w.take(e)
+}
+
+// traceParent returns the workflow's start attribute TraceParentKey, if
+// it is a string.
+func (t *Tree) traceParent() string {
+	attrs := t.nodes[t.id].attrs
+	if !bytes.Contains(attrs, []byte(`"`+TraceParentKey+`"`)) {
+		return ""
+	}
+	var tp string
+	_ = DecodeMembers(attrs, func(k string, v json.RawMessage) {
+		if k == TraceParentKey {
+			_ = json.Unmarshal(v, &tp)
+		}
+	})
+	return tp
+}
