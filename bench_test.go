@@ -36,8 +36,14 @@ func logCall(ctx context.Context, l *slog.Logger) {
 // newBenchHandler returns the full product: a colored tint console (as in a
 // terminal) to io.Discard, and trees and journals in dir.
 func newBenchHandler(b *testing.B, dir string, interval time.Duration) *slogwf.Handler {
+	return benchHandler(b, &slogwf.Options{Dir: dir, SnapshotInterval: interval})
+}
+
+// benchHandler returns the full product with the options o besides.
+func benchHandler(b *testing.B, o *slogwf.Options) *slogwf.Handler {
 	b.Helper()
-	h, err := slogwf.New(&slogwf.Options{Console: io.Discard, Color: slogwf.ColorAlways, Dir: dir, SnapshotInterval: interval})
+	o.Console, o.Color = io.Discard, slogwf.ColorAlways
+	h, err := slogwf.New(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -155,7 +161,10 @@ func BenchmarkInScopeParallel(b *testing.B) {
 // thousand: a tree keeps its nodes, and the benchmark measures a scope,
 // not a tree of millions.
 func BenchmarkScope(b *testing.B) {
-	h := newBenchHandler(b, b.TempDir(), 0)
+	benchScopes(b, newBenchHandler(b, b.TempDir(), 0))
+}
+
+func benchScopes(b *testing.B, h *slogwf.Handler) {
 	ctx, wf := benchIteration(h)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

@@ -61,14 +61,18 @@ type Exporter struct {
 	exportTimeout time.Duration
 	errOut        io.Writer
 
-	mu     sync.RWMutex // closed, against queueing after Shutdown
-	closed bool
-	queue  chan *tree.Ended
-	flush  chan chan struct{}
-	stop   chan struct{}
-	done   chan struct{}
-	ctx    context.Context // of every export; canceled when Shutdown gives up
-	cancel context.CancelFunc
+	// The queue is a slice under a lock, not a channel: the goroutine that
+	// ends a scope wakes the Exporter's once per batch, not once per scope.
+	mu        sync.Mutex
+	closed    bool
+	queue     []*tree.Ended
+	queueSize int
+	ready     chan struct{} // a scope came to an empty queue, or a batch is full
+	flush     chan chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	ctx       context.Context // of every export; canceled when Shutdown gives up
+	cancel    context.CancelFunc
 
 	exported, dropped, failed       atomic.Int64
 	fullOnce, failOnce, invalidOnce sync.Once
@@ -115,7 +119,8 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 		batchTimeout:  o.BatchTimeout,
 		exportTimeout: o.ExportTimeout,
 		errOut:        o.ErrorOutput,
-		queue:         make(chan *tree.Ended, o.QueueSize),
+		queueSize:     o.QueueSize,
+		ready:         make(chan struct{}, 1),
 		flush:         make(chan chan struct{}),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
@@ -129,27 +134,25 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 // it never waits. A slogwf.Handler whose Options.Exporter is e calls it;
 // its argument is internal to slogwf, so the Handler is its only caller.
 func (e *Exporter) ExportScope(s *tree.Ended) {
-	if e.enqueue(s) {
+	e.mu.Lock()
+	queued := !e.closed && len(e.queue) < e.queueSize
+	if queued {
+		e.queue = append(e.queue, s)
+		if n := len(e.queue); n == 1 || n == e.batchSize {
+			select {
+			case e.ready <- struct{}{}:
+			default: // it will look anyway
+			}
+		}
+	}
+	e.mu.Unlock()
+	if queued {
 		return
 	}
 	e.dropped.Add(1)
 	e.fullOnce.Do(func() {
 		e.report("slogwfotel: the export queue is full or shut down: spans are dropped")
 	})
-}
-
-func (e *Exporter) enqueue(s *tree.Ended) bool {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.closed {
-		return false
-	}
-	select {
-	case e.queue <- s:
-		return true
-	default:
-		return false
-	}
 }
 
 // Stats returns the counts so far.
@@ -208,39 +211,57 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 // Shutdown.
 func (e *Exporter) run() {
 	defer close(e.done)
+	var spare []*tree.Ended
 	batch := make([]sdktrace.ReadOnlySpan, 0, e.batchSize)
 	timer := time.NewTimer(e.batchTimeout)
 	timer.Stop()
+	armed := false
 	for {
 		select {
-		case s := <-e.queue:
-			batch = e.add(batch, s)
-			if len(batch) == 1 {
-				timer.Reset(e.batchTimeout)
+		case <-e.ready:
+			if e.queued() < e.batchSize {
+				if !armed {
+					timer.Reset(e.batchTimeout)
+					armed = true
+				}
+				continue
 			}
 		case <-timer.C:
-			batch = e.send(batch)
 		case ack := <-e.flush:
-			batch = e.send(e.drain(batch))
+			spare, batch = e.sendQueued(spare, batch)
 			close(ack)
+			continue
 		case <-e.stop:
 			timer.Stop()
-			e.send(e.drain(batch))
+			e.sendQueued(spare, batch)
 			return
 		}
+		timer.Stop()
+		armed = false
+		spare, batch = e.sendQueued(spare, batch)
 	}
 }
 
-// drain adds every scope waiting in the queue.
-func (e *Exporter) drain(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
-	for {
-		select {
-		case s := <-e.queue:
-			batch = e.add(batch, s)
-		default:
-			return batch
-		}
+func (e *Exporter) queued() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.queue)
+}
+
+// sendQueued takes the queue, leaving spare in its place, and sends its
+// scopes in batches. It returns the queue taken, emptied, as the next
+// spare, and the batch emptied.
+func (e *Exporter) sendQueued(spare []*tree.Ended, batch []sdktrace.ReadOnlySpan) ([]*tree.Ended, []sdktrace.ReadOnlySpan) {
+	e.mu.Lock()
+	scopes := e.queue
+	e.queue = spare[:0]
+	e.mu.Unlock()
+	for _, s := range scopes {
+		batch = e.add(batch, s)
 	}
+	batch = e.send(batch)
+	clear(scopes) // let the scopes go
+	return scopes[:0], batch
 }
 
 // add adds the span of s to the batch, and sends the batch when it is full.

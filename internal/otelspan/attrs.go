@@ -11,6 +11,9 @@ import (
 // objects as dotted keys (tokens.input), in their order. Top-level keys
 // for which skip reports true are left out; so are nulls.
 func flatten(kv []attribute.KeyValue, prefix string, j []byte, skip func(string) bool) []attribute.KeyValue {
+	if len(j) == 0 {
+		return kv
+	}
 	members(j, func(k string, v json.RawMessage) {
 		if skip != nil && skip(k) {
 			return
