@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// otlpBatch is the most spans one export call sends.
+const otlpBatch = 512
+
+// otlpOptions are the flags of export -otlp.
+type otlpOptions struct {
+	endpoint  string // the OTLP/HTTP endpoint's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT
+	follow    bool
+	workflow  string // an ID or a name; "" for all
+	content   bool
+	maxEvents int
+}
+
+// exportOTLP sends the workflows of the journals named to an OTLP/HTTP
+// endpoint, each scope as a span, as the live exporter of package otel
+// sends them. With follow it keeps sending the scopes that end, and keeps
+// what it sent in a state file, so that a restart sends no span twice.
+func exportOTLP(ctx context.Context, o otlpOptions, names []string, stdout, stderr io.Writer) error {
+	traces, err := tracesURL(o.endpoint)
+	if err != nil {
+		return usageError{err}
+	}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(traces))
+	if err != nil {
+		return err
+	}
+	defer exp.Shutdown(context.Background())
+	return ship(ctx, exp, traces, o, names, stdout, stderr)
+}
+
+// ship sends the workflows of the journals named to exp, whose traces URL
+// is traces.
+func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpOptions, names []string, stdout, stderr io.Writer) error {
+	warn := func(err error) { fmt.Fprintf(stderr, "slogwf export: %s\n", printable(err.Error())) }
+	s := newShipper(exp, otelspan.Options{MaxEvents: o.maxEvents, Content: o.content, Resource: resource.Default()}, o.workflow, stdout, warn)
+	if o.follow {
+		var err error
+		if s.state, err = loadShipState(stateFile(names, traces), traces); err != nil {
+			return err
+		}
+	}
+	fl := newFollower(os.Open, s.line, warn)
+	for _, name := range names {
+		if err := fl.add(name); err != nil {
+			return err
+		}
+	}
+	if err := fl.readAll(); err != nil {
+		return err
+	}
+	if !o.follow {
+		fl.finish()
+		s.take(true)
+		if err := s.send(ctx); err != nil {
+			return err
+		}
+		for wf, n := range s.sent {
+			fmt.Fprintf(stdout, "sent %s: %d spans, without the workflow's, whose start no journal holds\n", wf, n)
+		}
+		if s.spans == 0 {
+			if o.workflow != "" {
+				return fmt.Errorf("no workflow %s in %s", printable(o.workflow), printable(strings.Join(names, " ")))
+			}
+			return fmt.Errorf("no workflow in %s", printable(strings.Join(names, " ")))
+		}
+		return nil
+	}
+	s.state.forgetUnseen(s.seen)
+	s.seen = nil
+	round := func() error {
+		s.take(false)
+		if err := s.send(ctx); err != nil && ctx.Err() == nil {
+			s.fault(err) // sent again next round
+		}
+		return nil
+	}
+	round()
+	return fl.follow(ctx, round)
+}
+
+// tracesURL returns the URL of the traces of the OTLP/HTTP endpoint base:
+// base + /v1/traces, as for OTEL_EXPORTER_OTLP_ENDPOINT, unless it names
+// that path already.
+func tracesURL(base string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("-otlp %s: want the URL of an OTLP/HTTP endpoint, such as http://127.0.0.1:4318", printable(base))
+	}
+	if !strings.HasSuffix(u.Path, "/v1/traces") {
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/traces"
+	}
+	return u.String(), nil
+}
+
+// stateFile returns the path of the state file of export -otlp -f to the
+// traces URL: in the first DIR named, or the directory of the first
+// journal, one per endpoint.
+func stateFile(names []string, traces string) string {
+	dir := names[0]
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	return filepath.Join(dir, ".slogwf-export."+shortHash(traces)+".state")
+}
+
+// shipper turns the lines of journals into the spans of their scopes and
+// sends each span once, in batches.
+type shipper struct {
+	exp     sdktrace.SpanExporter
+	options otelspan.Options
+	only    string // the workflow, by ID or name; "" for all
+	stdout  io.Writer
+	warn    func(error)
+	state   *shipState // what was sent before; nil: nothing kept
+
+	trees   map[string]*tree.Tree // workflows not sent whole yet
+	fresh   map[string]bool       // of trees, those that got lines since the last take
+	skip    map[string]bool       // workflows that -workflow leaves out
+	seen    map[string]bool       // every workflow in the journals, while first read
+	pending []pendingSpan         // mapped, not sent yet
+	sent    map[string]int        // spans sent, by workflow
+	spans   int                   // spans sent in all
+	lastErr string                // the last fault reported
+}
+
+// pendingSpan is a span and the scope it is of.
+type pendingSpan struct {
+	s    *tree.Ended
+	span sdktrace.ReadOnlySpan
+}
+
+func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdout io.Writer, warn func(error)) *shipper {
+	return &shipper{
+		exp: exp, options: o, only: only, stdout: stdout, warn: warn,
+		trees: map[string]*tree.Tree{}, fresh: map[string]bool{}, skip: map[string]bool{},
+		seen: map[string]bool{}, sent: map[string]int{},
+	}
+}
+
+// line adds one journal line of file f to the tree of its workflow.
+func (s *shipper) line(f *followedFile, line []byte, torn bool) {
+	e, err := tree.Decode(line)
+	if err != nil {
+		what := "line skipped"
+		if torn {
+			what = "torn last line skipped"
+		}
+		s.warn(fmt.Errorf("%s:%d: %s: %w", f.name, f.lines, what, err))
+		return
+	}
+	if s.seen != nil {
+		s.seen[e.Workflow] = true
+	}
+	if s.skip[e.Workflow] || s.state.done(e.Workflow) {
+		return
+	}
+	t := s.trees[e.Workflow]
+	if t == nil {
+		t = tree.NewTree(e.Workflow)
+		s.trees[e.Workflow] = t
+	}
+	t.Apply(e)
+	s.fresh[e.Workflow] = true
+}
+
+// take maps the scopes that ended since the last take, of the workflows
+// that got lines; final: every scope, those that never ended as
+// incomplete.
+func (s *shipper) take(final bool) {
+	for id := range s.fresh {
+		t := s.trees[id]
+		if s.only != "" && id != s.only {
+			name, known := t.Name()
+			if !known {
+				continue // its start may come
+			}
+			if name != s.only {
+				s.skip[id] = true
+				delete(s.trees, id)
+				continue
+			}
+		}
+		t.Take(id, final, func(e *tree.Ended) {
+			if s.state.sent(e.Workflow, e.ID) {
+				return
+			}
+			span, err := s.options.Span(e)
+			if err != nil {
+				s.warn(err)
+				return
+			}
+			s.pending = append(s.pending, pendingSpan{e, span})
+		})
+	}
+	clear(s.fresh)
+}
+
+// send sends the pending spans in batches, and notes each batch sent in
+// the state. When a batch fails, it and the spans after it stay pending.
+func (s *shipper) send(ctx context.Context) error {
+	batch := make([]sdktrace.ReadOnlySpan, 0, otlpBatch)
+	for len(s.pending) > 0 {
+		n := min(len(s.pending), otlpBatch)
+		batch = batch[:0]
+		for _, p := range s.pending[:n] {
+			batch = append(batch, p.span)
+		}
+		if err := s.exp.ExportSpans(ctx, batch); err != nil {
+			return fmt.Errorf("send %d spans: %w", len(s.pending), err)
+		}
+		for _, p := range s.pending[:n] {
+			s.state.markSent(p.s.Workflow, p.s.ID)
+			s.sent[p.s.Workflow]++
+			s.spans++
+			if p.s.Kind == tree.Workflow {
+				s.done(p.s)
+			}
+		}
+		if err := s.state.save(); err != nil {
+			return err
+		}
+		s.pending = s.pending[n:]
+		if s.lastErr != "" {
+			s.warn(errors.New("sending again"))
+			s.lastErr = ""
+		}
+	}
+	s.pending = nil
+	return nil
+}
+
+// done notes that the span of workflow wf was sent, and with it every
+// scope of the workflow: it forgets the workflow's tree.
+func (s *shipper) done(wf *tree.Ended) {
+	fmt.Fprintf(s.stdout, "sent %s %s: %d spans\n", printable(wf.Name), wf.ID, s.sent[wf.ID])
+	delete(s.sent, wf.ID)
+	delete(s.trees, wf.ID)
+	s.state.markDone(wf.ID)
+}
+
+// fault reports err, unless it is the fault reported last.
+func (s *shipper) fault(err error) {
+	if msg := err.Error(); msg != s.lastErr {
+		s.warn(fmt.Errorf("%w; trying again", err))
+		s.lastErr = msg
+	}
+}

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/slogwf/slogwf"
+	slogwfotel "github.com/slogwf/slogwf/otel"
+)
+
+// demoSpans is how many scopes, and so spans, the demo has: the workflow,
+// its iterations, and in each a planner with its call, and workers with a
+// call and a tool each; one worker's first call fails, and it tries again.
+func demoSpans() int {
+	return 1 + demoIterations*(1+2+3*len(demoWorkers())) + 2
+}
+
+// runDemoLive runs the demo fast in dir with the live exporter on, and
+// returns its spans.
+func runDemoLive(t *testing.T, dir string, opts *slogwfotel.Options) tracetest.SpanStubs {
+	t.Helper()
+	mem := tracetest.NewInMemoryExporter()
+	x := slogwfotel.New(mem, opts)
+	llm, stop, err := startLLM(1, true)
+	require.NoError(t, err)
+	defer stop()
+	d := demo{seed: 1, fast: true, llm: llm}
+	_, err = d.run(context.Background(), &slogwf.Options{Dir: dir, Console: io.Discard, Prices: demoPrices, Exporter: x})
+	require.NoError(t, err)
+	require.NoError(t, x.ForceFlush(context.Background()))
+	spans := mem.GetSpans() // before Shutdown, which empties mem
+	require.NoError(t, x.Shutdown(context.Background()))
+	require.Equal(t, slogwfotel.Stats{Exported: int64(len(spans))}, x.Stats(), "nothing lost")
+	return spans
+}
+
+// shipTo sends the journals named to an in-memory exporter, as export
+// -otlp does, and returns the spans and what it printed.
+func shipTo(t *testing.T, o otlpOptions, names ...string) (spans tracetest.SpanStubs, stdout, stderr string) {
+	t.Helper()
+	mem := tracetest.NewInMemoryExporter()
+	var out, errb bytes.Buffer
+	require.NoError(t, ship(context.Background(), mem, "http://127.0.0.1:4318/v1/traces", o, names, &out, &errb), errb.String())
+	return mem.GetSpans(), out.String(), errb.String()
+}
+
+func bySpanID(spans tracetest.SpanStubs) map[trace.SpanID]tracetest.SpanStub {
+	m := map[trace.SpanID]tracetest.SpanStub{}
+	for _, s := range spans {
+		m[s.SpanContext.SpanID()] = s
+	}
+	return m
+}
+
+func TestTheDemoLiveAndFromItsJournalsIsTheSameTraceSpanForSpan(t *testing.T) {
+	dir := t.TempDir()
+	live := runDemoLive(t, dir, &slogwfotel.Options{Content: true})
+	shipped, stdout, stderr := shipTo(t, otlpOptions{content: true}, dir)
+	assert.Empty(t, stderr)
+	require.Len(t, live, demoSpans(), "one span per scope")
+	require.Len(t, shipped, demoSpans())
+	assert.Regexp(t, fmt.Sprintf(`^sent research [0-9a-f-]{36}: %d spans\n$`, demoSpans()), stdout)
+
+	want := bySpanID(live)
+	for _, got := range shipped {
+		w, ok := want[got.SpanContext.SpanID()]
+		require.True(t, ok, "span %s %s", got.SpanContext.SpanID(), got.Name)
+		assert.Equal(t, w, got, got.Name)
+	}
+}
+
+// attrs returns the attributes of s by key.
+func attrs(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
+	m := map[attribute.Key]attribute.Value{}
+	for _, a := range s.Attributes {
+		m[a.Key] = a.Value
+	}
+	return m
+}
+
+func TestTheDemoIsATreeOfSpansByTheGenAIConventions(t *testing.T) {
+	spans := runDemoLive(t, t.TempDir(), nil)
+	ids := bySpanID(spans)
+	names := map[string]int{}
+	var root tracetest.SpanStub
+	for _, s := range spans {
+		names[s.Name]++
+		assert.Equal(t, spans[0].SpanContext.TraceID(), s.SpanContext.TraceID(), "one trace")
+		if !s.Parent.IsValid() {
+			root = s
+			continue
+		}
+		_, ok := ids[s.Parent.SpanID()]
+		assert.True(t, ok, "the parent of %s is a span of the trace", s.Name)
+	}
+	assert.Equal(t, map[string]int{
+		"invoke_workflow research": 1,
+		"iteration 1":              1, "iteration 2": 1, "iteration 3": 1,
+		"invoke_agent planner":  3,
+		"invoke_agent worker-1": 3, "invoke_agent worker-2": 4, "invoke_agent worker-3": 3,
+		"chat gpt-4o-mini":        3 + 3*3 + 1,
+		"execute_tool search_web": 3, "execute_tool read_file": 3, "execute_tool run_code": 3,
+	}, names)
+	assert.Equal(t, "invoke_workflow research", root.Name)
+	assert.Equal(t, "research", attrs(root)["gen_ai.workflow.name"].AsString())
+
+	var calls, failed int
+	for _, s := range spans {
+		if s.SpanKind == trace.SpanKindClient {
+			calls++
+			parent := ids[s.Parent.SpanID()]
+			assert.True(t, strings.HasPrefix(parent.Name, "invoke_agent "), "a call's parent is its agent: %s", parent.Name)
+		}
+		if attrs(s)["error.type"].AsString() == "429" {
+			failed++
+			assert.Equal(t, codes.Error, s.Status.Code)
+			assert.Equal(t, trace.SpanKindClient, s.SpanKind)
+		}
+	}
+	assert.Equal(t, 3+3*3+1, calls)
+	assert.Equal(t, 1, failed, "the call rate limited")
+}
+
+func TestSpansTheLiveExportLostALaterExportSends(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down for maintenance", http.StatusInternalServerError)
+	}))
+	defer failing.Close()
+
+	tests := []struct {
+		name, url string
+		lost      func(slogwfotel.Stats) int64
+	}{
+		{"answering 500", failing.URL, func(st slogwfotel.Stats) int64 { return st.Failed }},
+		{"slow", slow.URL, func(st slogwfotel.Stats) int64 { return st.Dropped + st.Failed }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(tt.url+"/v1/traces"),
+				otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
+			require.NoError(t, err)
+			var report bytes.Buffer
+			x := slogwfotel.New(exp, &slogwfotel.Options{QueueSize: 4, BatchSize: 2, ErrorOutput: &report})
+			dir := t.TempDir()
+			llm, stop, err := startLLM(1, true)
+			require.NoError(t, err)
+			defer stop()
+			_, err = demo{seed: 1, fast: true, llm: llm}.run(context.Background(), &slogwf.Options{Dir: dir, Console: io.Discard, Exporter: x})
+			require.NoError(t, err, "logging goes on")
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			_ = x.Shutdown(ctx) // gives up on the slow one
+			st := x.Stats()
+			assert.Equal(t, int64(demoSpans()), st.Exported+st.Dropped+st.Failed, "each scope counted once: %+v", st)
+			assert.Positive(t, tt.lost(st), "%+v", st)
+			lines := strings.Split(strings.TrimSuffix(report.String(), "\n"), "\n")
+			assert.NotEmpty(t, report.String())
+			assert.LessOrEqual(t, len(lines), 2, "each kind of loss reported once (a full queue, a failed export): %q", lines)
+
+			shipped, _, _ := shipTo(t, otlpOptions{}, dir)
+			assert.Len(t, bySpanID(shipped), demoSpans(), "export sends the whole trace")
+		})
+	}
+}
+
+// waitFor waits until cond holds, failing the test after a long while.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), "timed out")
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// follow runs export -otlp -f on dir to an in-memory exporter until the
+// spans it sent satisfy until, then stops it, and returns them.
+func follow(t *testing.T, dir string, until func(tracetest.SpanStubs) bool) tracetest.SpanStubs {
+	t.Helper()
+	mem := tracetest.NewInMemoryExporter()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- ship(ctx, mem, "http://127.0.0.1:4318/v1/traces", otlpOptions{follow: true}, []string{dir}, io.Discard, &stderr)
+	}()
+	waitFor(t, func() bool { return until(mem.GetSpans()) })
+	cancel()
+	require.NoError(t, <-done)
+	assert.Empty(t, stderr.String())
+	return mem.GetSpans()
+}
+
+func spanNames(spans tracetest.SpanStubs) []string {
+	var names []string
+	for _, s := range spans {
+		names = append(names, s.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestAFollowingExportSendsEachScopeAsItEndsAndAfterARestartNoSpanTwice(t *testing.T) {
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	defer h.Close()
+	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
+	ctx, wf := slogwf.StartWorkflow(ctx, "long")
+	_, first := slogwf.StartInteraction(ctx, "first")
+	first.End()
+
+	spans := follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) > 0 })
+	assert.Equal(t, []string{"invoke_agent first"}, spanNames(spans), "long before the workflow's end")
+
+	_, second := slogwf.StartInteraction(ctx, "second") // while no export runs
+	second.End()
+	wf.End()
+	spans = follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) >= 2 })
+	assert.Equal(t, []string{"invoke_agent second", "invoke_workflow long"}, spanNames(spans), "not the first again")
+
+	states, err := filepath.Glob(filepath.Join(dir, ".slogwf-export.*.state"))
+	require.NoError(t, err)
+	require.Len(t, states, 1)
+	data, err := os.ReadFile(states[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"endpoint":"http://127.0.0.1:4318/v1/traces","done":["`+wf.ID()+`"],"sent":{}}`, string(data), "a workflow sent whole is one ID")
+
+	_, other := slogwf.StartWorkflow(ctx, "other")
+	other.End()
+	spans = follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) > 0 })
+	assert.Equal(t, []string{"invoke_workflow other"}, spanNames(spans), "nothing of the workflow sent whole")
+}
+
+func TestAFollowingExportSendsAgainWhatTheBackendRefused(t *testing.T) {
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
+	_, wf := slogwf.StartWorkflow(ctx, "w")
+	wf.End()
+	require.NoError(t, h.Close())
+
+	mem := &flakyExporter{InMemoryExporter: tracetest.NewInMemoryExporter(), failures: 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr tailBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- ship(ctx, mem, "http://127.0.0.1:4318/v1/traces", otlpOptions{follow: true}, []string{dir}, io.Discard, &stderr)
+	}()
+	waitFor(t, func() bool { return len(mem.GetSpans()) > 0 })
+	cancel()
+	require.NoError(t, <-done)
+	assert.Len(t, mem.GetSpans(), 1)
+	assert.Equal(t, "slogwf export: send 1 spans: refused; trying again\nslogwf export: sending again\n", stderr.String(), "the fault once, and its end")
+}
+
+// flakyExporter refuses its first failures exports.
+type flakyExporter struct {
+	*tracetest.InMemoryExporter
+	mu       sync.Mutex
+	failures int
+}
+
+func (f *flakyExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failures > 0 {
+		f.failures--
+		return errors.New("refused")
+	}
+	return f.InMemoryExporter.ExportSpans(ctx, spans)
+}
