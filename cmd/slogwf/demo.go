@@ -25,9 +25,11 @@ llm.chat action with its tokens and cost; the planner's answers stream.
 One plan breaks the user's constraint (a semantic warning) and one worker
 call is rate limited and retried. The console goes to stderr; the tree and
 the journal are written under DIR, and the tree's path printed on stdout.
+With -otlp, each scope also goes to an OpenTelemetry backend as it ends.
 
 Example:
 	slogwf demo -dir /tmp/demo-logs -seed 7
+	slogwf demo -otlp http://127.0.0.1:4318
 
 Flags:
 `
@@ -72,6 +74,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	dir := fs.String("dir", "", "write the tree and journal in `DIR` (default $SLOGWF_DIR, else \"logs\")")
 	seed := fs.Uint64("seed", 1, "seed the fake LLM's latencies, tokens and answers with `N`")
 	fast := fs.Bool("fast", false, "do not wait: no latency in the fake LLM and tools")
+	otlp := fs.String("otlp", "", "also send each scope as it ends, as an OpenTelemetry span, to the OTLP/HTTP endpoint `URL`, such as http://127.0.0.1:4318")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -84,7 +87,16 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	defer stop()
 	d := demo{seed: *seed, fast: *fast, llm: llm}
-	path, err := d.run(ctx, &slogwf.Options{Dir: *dir, Console: stderr, ErrorOutput: stderr, Prices: demoPrices})
+	opts := &slogwf.Options{Dir: *dir, Console: stderr, ErrorOutput: stderr, Prices: demoPrices}
+	if *otlp != "" {
+		x, err := liveExporter(ctx, *otlp, stderr)
+		if err != nil {
+			return err
+		}
+		opts.Exporter = x
+		defer func() { fmt.Fprintln(stdout, shutdownLive(x, *otlp)) }()
+	}
+	path, err := d.run(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/slogwf/slogwf/internal/otelspan"
 	"github.com/slogwf/slogwf/internal/tree"
+	slogwfotel "github.com/slogwf/slogwf/otel"
 )
 
 // otlpBatch is the most spans one export call sends.
@@ -95,6 +97,34 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 	}
 	round()
 	return fl.follow(ctx, round)
+}
+
+// liveExporter returns an Exporter that sends each scope, as it ends, to
+// the OTLP/HTTP endpoint base; it reports its losses to errOut.
+func liveExporter(ctx context.Context, base string, errOut io.Writer) (*slogwfotel.Exporter, error) {
+	traces, err := tracesURL(base)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(traces))
+	if err != nil {
+		return nil, err
+	}
+	return slogwfotel.New(exp, &slogwfotel.Options{ErrorOutput: errOut}), nil
+}
+
+// shutdownLive sends what x holds, waiting 10s at most, and returns what
+// became of the spans.
+func shutdownLive(x *slogwfotel.Exporter, base string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := x.Shutdown(ctx)
+	st := x.Stats()
+	msg := fmt.Sprintf("spans: %d sent to %s", st.Exported, printable(base))
+	if st.Dropped+st.Failed > 0 || err != nil {
+		msg += fmt.Sprintf(", %d lost (slogwf export -otlp sends them from the journals)", st.Dropped+st.Failed)
+	}
+	return msg
 }
 
 // tracesURL returns the URL of the traces of the OTLP/HTTP endpoint base:

@@ -25,6 +25,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/slogwf/slogwf"
 	slogwfotel "github.com/slogwf/slogwf/otel"
@@ -302,4 +305,55 @@ func (f *flakyExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOn
 		return errors.New("refused")
 	}
 	return f.InMemoryExporter.ExportSpans(ctx, spans)
+}
+
+// otlpServer is an OTLP/HTTP endpoint that counts the spans it is sent.
+type otlpServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	spans []*tracepb.Span
+}
+
+func newOTLPServer(t *testing.T) *otlpServer {
+	s := &otlpServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if err != nil || r.URL.Path != "/v1/traces" || proto.Unmarshal(body, &req) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				s.spans = append(s.spans, ss.Spans...)
+			}
+		}
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		b, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		w.Write(b)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *otlpServer) names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for _, sp := range s.spans {
+		names = append(names, sp.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestDemoWithOTLPSendsEachScopeAsASpan(t *testing.T) {
+	srv := newOTLPServer(t)
+	code, stdout, stderr := runCLI(t, "demo", "-fast", "-dir", t.TempDir(), "-otlp", srv.URL)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, fmt.Sprintf("spans: %d sent to %s\n", demoSpans(), srv.URL))
+	assert.Len(t, srv.names(), demoSpans())
+	assert.Contains(t, srv.names(), "invoke_workflow research")
 }
