@@ -7,25 +7,60 @@ package e2e
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/slogwf/slogwf/internal/otelspan"
-	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/slogwf/slogwf"
 )
+
+// childEnv makes the test binary the child process of
+// TestAWorkflowOfTwoProcessesIsOneTraceInJaeger, logging in the directory
+// it names.
+const childEnv = "SLOGWF_E2E_CHILD_DIR"
+
+// cli is the slogwf command, built by TestMain.
+var cli string
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childEnv); dir != "" {
+		if err := logChild(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	tmp, err := os.MkdirTemp("", "slogwf-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	cli = filepath.Join(tmp, "slogwf")
+	build := exec.Command("go", "build", "-o", cli, "./cmd/slogwf")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build slogwf: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
 
 // jaeger returns the URLs of the Jaeger under test, skipping the test when
 // there is none, or failing it in CI.
@@ -43,6 +78,19 @@ func jaeger(t *testing.T) (query, otlp string) {
 		otlp = "http://127.0.0.1:4318"
 	}
 	return query, otlp
+}
+
+// runCLI runs the slogwf command with args, as service slogwf-e2e, and
+// returns its standard output.
+func runCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(cli, args...)
+	cmd.Env = append(os.Environ(), "OTEL_SERVICE_NAME=slogwf-e2e")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "slogwf %s: %s", strings.Join(args, " "), stderr.String())
+	return string(out)
 }
 
 // otlpTrace is the part of Jaeger's /api/v3 answer, OTLP JSON, the tests read.
@@ -64,15 +112,14 @@ type otlpSpan struct {
 	SpanID       string   `json:"spanId"`
 	ParentSpanID string   `json:"parentSpanId"`
 	Name         string   `json:"name"`
-	Kind         int      `json:"kind"`
+	Kind         int      `json:"kind"` // 1 internal, 3 client
 	Attributes   []otlpKV `json:"attributes"`
 	Events       []struct {
 		Name       string   `json:"name"`
 		Attributes []otlpKV `json:"attributes"`
 	} `json:"events"`
-	DroppedEventsCount int `json:"droppedEventsCount"`
-	Status             struct {
-		Code    int    `json:"code"`
+	Status struct {
+		Code    int    `json:"code"` // 2: error
 		Message string `json:"message"`
 	} `json:"status"`
 }
@@ -95,17 +142,25 @@ func values(kvs []otlpKV) map[string]any {
 }
 
 // fetchTrace polls Jaeger until the trace has want spans, or a deadline.
-func fetchTrace(t *testing.T, query, traceID string, want int) []otlpSpan {
+func fetchTrace(t *testing.T, query, traceID string, want int) map[string]otlpSpan {
 	t.Helper()
 	var spans []otlpSpan
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		spans = getTrace(t, query, traceID)
 		if len(spans) >= want || time.Now().After(deadline) {
-			return spans
+			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	require.Len(t, spans, want, "one span per scope")
+	byID := map[string]otlpSpan{}
+	for _, s := range spans {
+		assert.Equal(t, traceID, s.TraceID, "one trace: the workflow's")
+		byID[s.SpanID] = s
+	}
+	require.Len(t, byID, want, "as many span IDs")
+	return byID
 }
 
 func getTrace(t *testing.T, query, traceID string) []otlpSpan {
@@ -131,101 +186,242 @@ func getTrace(t *testing.T, query, traceID string) []otlpSpan {
 	return spans
 }
 
-// newUUID returns a fresh UUIDv7-shaped ID, so that every run is a new trace
-// in a Jaeger that keeps the last one's.
-func newUUID(t *testing.T, seq byte) string {
-	var b [16]byte
-	binaryTime := uint64(time.Now().UnixMilli())
-	for i := range 6 {
-		b[i] = byte(binaryTime >> (40 - 8*i))
-	}
-	b[6], b[7] = 0x70, seq
-	b[8] = 0x80
-	now := time.Now().UnixNano()
-	for i := 9; i < 16; i++ {
-		b[i] = byte(now >> (8 * (i - 9)))
-	}
-	b[15] = seq
-	h := hex.EncodeToString(b[:])
-	return fmt.Sprintf("%s-%s-%s-%s-%s", h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+// node is a scope of a tree file.
+type node struct {
+	Kind    string `json:"kind"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Agent   string `json:"agent"`
+	Number  int    `json:"number"`
+	Status  string `json:"status"`
+	Error   string `json:"error"`
+	Records []struct {
+		Msg      string `json:"msg"`
+		Semantic bool   `json:"semantic"`
+	} `json:"records"`
+	Iterations   []*node `json:"iterations"`
+	Interactions []*node `json:"interactions"`
+	Actions      []*node `json:"actions"`
 }
 
-// TestAWorkflowIsOneTraceInJaeger sends the spans of a hand-built workflow
-// through otlptracehttp to Jaeger and reads the trace back.
-// Phase 2 of issue 13 replaces the hand-built scopes by the demo workflow,
-// exported live and from its journals by two processes.
-func TestAWorkflowIsOneTraceInJaeger(t *testing.T) {
-	query, otlp := jaeger(t)
-	wf, it, agent, call, tool := newUUID(t, 1), newUUID(t, 2), newUUID(t, 3), newUUID(t, 4), newUUID(t, 5)
-	start := time.Now().Add(-time.Second).UTC()
-	at := func(ms int) string { return start.Add(time.Duration(ms) * time.Millisecond).Format(time.RFC3339Nano) }
-	scopes := []*tree.Ended{
-		{Workflow: wf, Kind: tree.Action, ID: call, Parent: agent, Name: "llm.chat", Start: at(10), End: at(240), Status: "completed",
-			StartAttrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","model":"gpt-4o-mini-2024-07-18","http_status":200}`),
-			Own:        tree.Usage{Calls: 1, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305)}},
-		{Workflow: wf, Kind: tree.Action, ID: tool, Parent: agent, Name: "search_web", Start: at(241), End: at(250), Status: "failed", Error: "search engine down",
-			Records: [][]byte{[]byte(`"time":"` + at(245) + `","level":"WARN","msg":"retrying","attrs":{"origin":"tool","attempt":2}`)}},
-		{Workflow: wf, Kind: tree.Interaction, ID: agent, Parent: it, Name: "planner", Start: at(5), End: at(260), Status: "completed",
-			Total: tree.Usage{Calls: 1, In: 1063, Out: 206}},
-		{Workflow: wf, Kind: tree.Iteration, ID: it, Parent: wf, Number: 1, Start: at(1), End: at(300), Status: "completed"},
-		{Workflow: wf, Kind: tree.Workflow, ID: wf, Name: "research", Start: at(0), End: at(310), Status: "completed",
-			StartAttrs: []byte(`{"user":"ana"}`)},
-	}
-
-	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(otlp+"/v1/traces"))
+func readTree(t *testing.T, dir string) *node {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	require.NoError(t, err)
-	opts := otelspan.Options{Resource: resource.NewSchemaless(attribute.String("service.name", "slogwf-e2e"))}
-	var spans []sdktrace.ReadOnlySpan
-	for _, s := range scopes {
-		span, err := opts.Span(s)
-		require.NoError(t, err)
-		spans = append(spans, span)
-	}
-	require.NoError(t, exp.ExportSpans(context.Background(), spans))
-	require.NoError(t, exp.Shutdown(context.Background()))
+	require.Len(t, paths, 1)
+	data, err := os.ReadFile(paths[0])
+	require.NoError(t, err)
+	var n node
+	require.NoError(t, json.Unmarshal(data, &n))
+	return &n
+}
 
-	traceID := strings.ReplaceAll(wf, "-", "")
-	got := fetchTrace(t, query, traceID, len(scopes))
-	require.Len(t, got, len(scopes), "one span per scope")
-	byName := map[string]otlpSpan{}
-	for _, s := range got {
-		assert.Equal(t, traceID, s.TraceID)
-		byName[s.Name] = s
+// walk calls f with each scope of the tree and its parent's ID.
+func (n *node) walk(parent string, f func(n *node, parent string)) {
+	f(n, parent)
+	for _, c := range append(append(append([]*node{}, n.Iterations...), n.Interactions...), n.Actions...) {
+		c.walk(n.ID, f)
 	}
-	spanID := func(uuid string) string { return strings.ReplaceAll(uuid, "-", "")[16:] }
-	tests := []struct {
-		name, id, parent string
-		kind             int // OTLP: 1 internal, 3 client
-		attrs            map[string]any
-	}{
-		{"invoke_workflow research", wf, "", 1, map[string]any{"gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": "research", "user": "ana"}},
-		{"iteration 1", it, wf, 1, map[string]any{"slogwf.iteration.number": "1"}},
-		{"invoke_agent planner", agent, it, 1, map[string]any{"gen_ai.agent.name": "planner", "slogwf.usage.input_tokens": "1063"}},
-		{"chat gpt-4o-mini", call, agent, 3, map[string]any{"gen_ai.provider.name": "openai", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-			"gen_ai.usage.input_tokens": "1063", "gen_ai.usage.cache_read.input_tokens": "256", "gen_ai.usage.cost": 0.00028305}},
-		{"execute_tool search_web", tool, agent, 1, map[string]any{"gen_ai.tool.name": "search_web", "error.type": "_OTHER"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, ok := byName[tt.name]
-			require.True(t, ok, "a span %q", tt.name)
-			assert.Equal(t, spanID(tt.id), s.SpanID)
-			if tt.parent != "" {
-				assert.Equal(t, spanID(tt.parent), s.ParentSpanID)
+}
+
+func hex(uuid string) string    { return strings.ReplaceAll(uuid, "-", "") }
+func spanID(uuid string) string { return hex(uuid)[16:] }
+
+// checkTree checks that the trace holds one span per scope of the tree,
+// with the IDs derived from the scopes', as their parents say, named by
+// the GenAI conventions, with the status and the records of its scope.
+func checkTree(t *testing.T, spans map[string]otlpSpan, tree *node) {
+	tree.walk("", func(n *node, parent string) {
+		s, ok := spans[spanID(n.ID)]
+		if !assert.True(t, ok, "the span of %s %s", n.Kind, n.ID) {
+			return
+		}
+		if parent == "" {
+			assert.Empty(t, s.ParentSpanID, "the workflow is the root")
+		} else {
+			assert.Equal(t, spanID(parent), s.ParentSpanID, s.Name)
+		}
+		a := values(s.Attributes)
+		switch n.Kind {
+		case "workflow":
+			assert.Equal(t, "invoke_workflow "+n.Name, s.Name)
+		case "iteration":
+			assert.Equal(t, fmt.Sprint("iteration ", n.Number), s.Name)
+		case "interaction":
+			assert.Equal(t, "invoke_agent "+n.Agent, s.Name)
+			assert.Equal(t, n.Agent, a["gen_ai.agent.name"])
+		case "action":
+			if s.Kind == 3 {
+				assert.Equal(t, "chat", a["gen_ai.operation.name"], s.Name)
+				assert.Equal(t, "chat "+a["gen_ai.request.model"].(string), s.Name)
 			} else {
-				assert.Empty(t, s.ParentSpanID)
+				assert.Equal(t, "execute_tool "+n.Name, s.Name)
+				assert.Equal(t, n.Name, a["gen_ai.tool.name"])
 			}
-			assert.Equal(t, tt.kind, s.Kind)
-			a := values(s.Attributes)
-			for k, v := range tt.attrs {
-				assert.Equal(t, v, a[k], k)
+		}
+		if n.Status == "completed" {
+			assert.Equal(t, 0, s.Status.Code, s.Name)
+		} else {
+			assert.Equal(t, 2, s.Status.Code, s.Name)
+			assert.Equal(t, n.Error, s.Status.Message, s.Name)
+		}
+		require.Len(t, s.Events, len(n.Records), "one event per record of %s", s.Name)
+		for i, r := range n.Records {
+			assert.Equal(t, r.Msg, s.Events[i].Name)
+		}
+	})
+}
+
+// TestTheDemoLiveIsOneTraceInJaeger runs slogwf demo -otlp and reads its
+// trace back from Jaeger.
+func TestTheDemoLiveIsOneTraceInJaeger(t *testing.T) {
+	query, otlp := jaeger(t)
+	dir := t.TempDir()
+	out := runCLI(t, "demo", "-fast", "-dir", dir, "-otlp", otlp)
+	const demoSpans = 39
+	assert.Contains(t, out, fmt.Sprintf("spans: %d sent to %s\n", demoSpans, otlp))
+	tree := readTree(t, dir)
+	spans := fetchTrace(t, query, hex(tree.ID), demoSpans)
+	checkTree(t, spans, tree)
+
+	names := map[string]int{}
+	var calls, semantic, tools int
+	for _, s := range spans {
+		names[s.Name]++
+		a := values(s.Attributes)
+		switch {
+		case s.Kind == 3:
+			calls++
+			assert.Equal(t, "openai", a["gen_ai.provider.name"], s.Name)
+			assert.Equal(t, "gpt-4o-mini", a["gen_ai.request.model"])
+			assert.NotContains(t, a, "slogwf.usage.llm_calls", "no totals on a call")
+			if s.Status.Code == 0 {
+				assert.NotEmpty(t, a["gen_ai.usage.input_tokens"], s.Name)
+				assert.NotEmpty(t, a["gen_ai.usage.output_tokens"], s.Name)
+				assert.Positive(t, a["gen_ai.usage.cost"], s.Name)
+			} else {
+				assert.Equal(t, "429", a["error.type"])
+				assert.Equal(t, "429", a["http.response.status_code"])
 			}
-		})
+		case s.Name == "invoke_workflow research":
+			assert.Equal(t, "13", a["slogwf.usage.llm_calls"], "the workflow's totals")
+			assert.Equal(t, "ana", a["user"])
+			assert.Empty(t, keysWithPrefix(a, "gen_ai.usage."), "usage sits on the calls alone")
+		}
+		for _, ev := range s.Events {
+			e := values(ev.Attributes)
+			switch ev.Name {
+			case "plan contradicts the user's constraint":
+				semantic++
+				assert.Equal(t, true, e["semantic"])
+				assert.Equal(t, "WARN", e["level"])
+			case "tool done":
+				tools++
+				assert.Equal(t, "tool", e["origin"])
+			}
+		}
 	}
-	failed := byName["execute_tool search_web"]
-	assert.Equal(t, 2, failed.Status.Code, "error")
-	assert.Equal(t, "search engine down", failed.Status.Message)
-	require.Len(t, failed.Events, 1)
-	assert.Equal(t, "retrying", failed.Events[0].Name)
-	assert.Equal(t, map[string]any{"level": "WARN", "origin": "tool", "attempt": "2"}, values(failed.Events[0].Attributes))
+	assert.Equal(t, 13, calls)
+	assert.Equal(t, 1, semantic)
+	assert.Equal(t, 9, tools)
+	assert.Equal(t, 3, names["invoke_agent planner"])
+	assert.Equal(t, 4, names["invoke_agent worker-2"], "its retry too")
+}
+
+func keysWithPrefix(m map[string]any, prefix string) []string {
+	var ks []string
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// TestAWorkflowOfTwoProcessesIsOneTraceInJaeger logs a workflow whose
+// worker runs in a child process, each process in its own journal, and
+// sends it to Jaeger with slogwf export -otlp.
+func TestAWorkflowOfTwoProcessesIsOneTraceInJaeger(t *testing.T) {
+	query, otlp := jaeger(t)
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx := slogwf.ContextWithLogger(context.Background(), l)
+	ctx, wf := slogwf.StartWorkflow(ctx, "two-processes", "user", "ana")
+	ctx, it := slogwf.StartIteration(ctx)
+	ctx, planner := slogwf.StartInteraction(ctx, "planner", slogwf.InputKey, "plan")
+	l.InfoContext(ctx, "handing the step to a worker process")
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(append(os.Environ(), childEnv+"="+dir), slogwf.Environ(ctx)...)
+	out, err := child.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	planner.End(slogwf.OutputKey, "done")
+	it.End()
+	wf.End()
+	require.NoError(t, h.Close())
+	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 2, "one journal per process")
+
+	sent := runCLI(t, "export", "-otlp", otlp, dir)
+	tree := readTree(t, dir)
+	require.Len(t, tree.Iterations[0].Interactions[0].Interactions, 1, "the child's worker")
+	spans := fetchTrace(t, query, hex(tree.ID), 6)
+	assert.Equal(t, fmt.Sprintf("sent two-processes %s: 6 spans\n", tree.ID), sent)
+	checkTree(t, spans, tree)
+
+	worker := spans[spanID(tree.Iterations[0].Interactions[0].Interactions[0].ID)]
+	assert.Equal(t, spanID(tree.Iterations[0].Interactions[0].ID), worker.ParentSpanID, "the worker of the child process under the planner of the parent")
+	for _, s := range spans {
+		switch s.Name {
+		case "chat gpt-4o":
+			a := values(s.Attributes)
+			assert.Equal(t, 3, s.Kind)
+			assert.Equal(t, "1200", a["gen_ai.usage.input_tokens"])
+			assert.Equal(t, "300", a["gen_ai.usage.cache_read.input_tokens"])
+		case "invoke_workflow two-processes":
+			a := values(s.Attributes)
+			assert.Equal(t, "1", a["slogwf.usage.llm_calls"], "the child's call counts in the parent's workflow")
+			assert.Equal(t, "1200", a["slogwf.usage.input_tokens"])
+		case "execute_tool search_web":
+			require.Len(t, s.Events, 1)
+			assert.Equal(t, map[string]any{"level": "INFO", "origin": "tool", "items": "2", "pid": fmt.Sprint(childPID(t, out))}, values(s.Events[0].Attributes))
+		}
+	}
+}
+
+// logChild logs, as the child process of
+// TestAWorkflowOfTwoProcessesIsOneTraceInJaeger, a worker under the scope
+// its parent passed: a model call and a tool.
+func logChild(dir string) error {
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	if err != nil {
+		return err
+	}
+	l := slog.New(h)
+	ctx := slogwf.ContextFromEnv(slogwf.ContextWithLogger(context.Background(), l))
+	if slogwf.FromContext(ctx) == nil {
+		return errors.New("no scope from the parent")
+	}
+	_, err = slogwf.Interact(ctx, "worker", func(ctx context.Context) (string, error) {
+		_, _ = slogwf.Act(ctx, "llm.chat", func(ctx context.Context) (string, error) {
+			l.InfoContext(ctx, "answer", slogwf.Model("gpt-4o"), slogwf.Tokens(1200, 80), slogwf.CachedTokens(300))
+			return "search the web", nil
+		})
+		return slogwf.Act(ctx, "search_web", func(ctx context.Context) (string, error) {
+			l.InfoContext(ctx, "tool done", slogwf.Origin(slogwf.OriginTool), "items", 2, "pid", os.Getpid())
+			return "2 items", nil
+		})
+	})
+	fmt.Println("pid", os.Getpid())
+	return errors.Join(err, h.Close())
+}
+
+// childPID reads the pid the child printed.
+func childPID(t *testing.T, out []byte) int {
+	var pid int
+	_, err := fmt.Sscanf(string(out), "pid %d", &pid)
+	require.NoError(t, err, "%s", out)
+	return pid
 }
