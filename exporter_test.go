@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -134,17 +132,8 @@ func TestTheExporterGetsTheScopesThatTheJournalsGive(t *testing.T) {
 	live := rec.byID(t)
 	assert.Len(t, live, 1+2+2*(1+3*3)-1, "every scope: the worker whose call failed runs no tool")
 
-	paths, err := filepath.Glob(filepath.Join(s.dir, "*.jsonl"))
-	require.NoError(t, err)
-	b := tree.NewBuilder()
-	for _, p := range paths {
-		f, err := os.Open(p)
-		require.NoError(t, err)
-		require.NoError(t, b.ReadJournal(f, p, func(err error) { t.Error(err) }))
-		f.Close()
-	}
 	replayed := map[string]*tree.Ended{}
-	b.Tree(wf.ID()).Take(wf.ID(), true, func(s *tree.Ended) { replayed[s.ID] = s })
+	readJournals(t, s.dir).Tree(wf.ID()).Take(wf.ID(), true, func(s *tree.Ended) { replayed[s.ID] = s })
 	require.Len(t, replayed, len(live))
 	for id, want := range live {
 		got := replayed[id]

@@ -216,6 +216,12 @@ func journalLines(t *testing.T, dir string) []string {
 // `slogwf build` does.
 func buildTree(t *testing.T, dir, wf string) []byte {
 	t.Helper()
+	return readJournals(t, dir).JSON(wf)
+}
+
+// readJournals returns a Builder that read every journal in dir.
+func readJournals(t *testing.T, dir string) *tree.Builder {
+	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	require.NoError(t, err)
 	b := tree.NewBuilder()
@@ -225,5 +231,5 @@ func buildTree(t *testing.T, dir, wf string) []byte {
 		require.NoError(t, b.ReadJournal(f, p, func(err error) { t.Log(err) }))
 		f.Close()
 	}
-	return b.JSON(wf)
+	return b
 }

@@ -197,6 +197,15 @@ func TestSpansTheLiveExportLostALaterExportSends(t *testing.T) {
 	}
 }
 
+// newHandler returns a handler that logs in dir, and a context whose
+// scopes log through it.
+func newHandler(t *testing.T, dir string) (context.Context, *slogwf.Handler) {
+	t.Helper()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	return slogwf.ContextWithLogger(context.Background(), slog.New(h)), h
+}
+
 // waitFor waits until cond holds, failing the test after a long while.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -236,10 +245,8 @@ func spanNames(spans tracetest.SpanStubs) []string {
 
 func TestAFollowingExportSendsEachScopeAsItEndsAndAfterARestartNoSpanTwice(t *testing.T) {
 	dir := t.TempDir()
-	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
-	require.NoError(t, err)
+	ctx, h := newHandler(t, dir)
 	defer h.Close()
-	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
 	ctx, wf := slogwf.StartWorkflow(ctx, "long")
 	_, first := slogwf.StartInteraction(ctx, "first")
 	first.End()
@@ -268,9 +275,7 @@ func TestAFollowingExportSendsEachScopeAsItEndsAndAfterARestartNoSpanTwice(t *te
 
 func TestAFollowingExportSendsAgainWhatTheBackendRefused(t *testing.T) {
 	dir := t.TempDir()
-	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
-	require.NoError(t, err)
-	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
+	ctx, h := newHandler(t, dir)
 	_, wf := slogwf.StartWorkflow(ctx, "w")
 	wf.End()
 	require.NoError(t, h.Close())
