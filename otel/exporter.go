@@ -52,6 +52,9 @@ type Options struct {
 // a goroutine of its own: the goroutine that ends a scope only queues it.
 // When the queue is full or the backend fails, spans are dropped, counted
 // ([Exporter.Stats]) and reported once; the journals still hold every scope.
+// After a failed export, the scopes that end within a second are not even
+// tried, then within 2s after a second failure in a row, and so on up to
+// 30s: a backend that is down costs the program no work.
 type Exporter struct {
 	exp   sdktrace.SpanExporter
 	spans otelspan.Options
@@ -74,17 +77,27 @@ type Exporter struct {
 	ctx       context.Context // of every export; canceled when Shutdown gives up
 	cancel    context.CancelFunc
 
+	// After a failed export, the scopes that end before retryAt fail
+	// without a try; backoff doubles with each failure in a row.
+	retryAt time.Time
+	backoff time.Duration
+	now     func() time.Time // time.Now, but in tests
+
 	exported, dropped, failed       atomic.Int64
 	fullOnce, failOnce, invalidOnce sync.Once
 }
 
 var _ slogwf.ScopeExporter = (*Exporter)(nil)
 
+// maxBackoff bounds the time after a failed export during which ended
+// scopes are not tried.
+const maxBackoff = 30 * time.Second
+
 // Stats counts what became of the scopes given to an [Exporter].
 type Stats struct {
 	Exported int64 // spans the exporter took
 	Dropped  int64 // scopes never queued: the queue was full, or the Exporter shut down
-	Failed   int64 // spans the exporter failed to send, and scopes that give no span
+	Failed   int64 // spans the exporter failed to send, or that were not tried (see Exporter), and scopes that give no span
 }
 
 // New returns an Exporter that sends spans to exp, which it shuts down in
@@ -123,6 +136,7 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 		ready:         make(chan struct{}, 1),
 		flush:         make(chan chan struct{}),
 		stop:          make(chan struct{}),
+		now:           time.Now,
 		done:          make(chan struct{}),
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
@@ -256,6 +270,12 @@ func (e *Exporter) sendQueued(spare []*tree.Ended, batch []sdktrace.ReadOnlySpan
 	scopes := e.queue
 	e.queue = spare[:0]
 	e.mu.Unlock()
+	if e.now().Before(e.retryAt) {
+		// The backend failed a moment ago: the spans would fail too, and
+		// mapping them would cost the program CPU for nothing.
+		e.failed.Add(int64(len(scopes)))
+		scopes = scopes[:0]
+	}
 	for _, s := range scopes {
 		batch = e.add(batch, s)
 	}
@@ -290,7 +310,10 @@ func (e *Exporter) send(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
 	if err != nil {
 		e.failed.Add(int64(len(batch)))
 		e.failOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: export: %v: spans are dropped", err)) })
+		e.backoff = min(max(2*e.backoff, time.Second), maxBackoff)
+		e.retryAt = e.now().Add(e.backoff)
 	} else {
+		e.backoff = 0
 		e.exported.Add(int64(len(batch)))
 	}
 	clear(batch) // let the spans go

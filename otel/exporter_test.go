@@ -3,6 +3,7 @@ package slogwfotel
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -194,4 +195,71 @@ func TestTheRootPackageImportsNoOpenTelemetry(t *testing.T) {
 	for dep := range strings.Lines(string(out)) {
 		assert.NotContains(t, dep, "opentelemetry", "a program that imports only slogwf compiles no OpenTelemetry")
 	}
+}
+
+// switchExporter fails its exports until it is told to take them, and
+// counts them.
+type switchExporter struct {
+	mu        sync.Mutex
+	calls, ok int
+	up        bool
+}
+
+func (s *switchExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if !s.up {
+		return errors.New("down")
+	}
+	s.ok += len(spans)
+	return nil
+}
+func (s *switchExporter) Shutdown(context.Context) error { return nil }
+
+func (s *switchExporter) set(up bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.up = up
+}
+
+func (s *switchExporter) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+func TestAfterAFailedExportScopesAreNotTriedForAWhileThatGrows(t *testing.T) {
+	backend := &switchExporter{}
+	e := New(backend, &Options{ErrorOutput: io.Discard})
+	now := time.Unix(1000, 0)
+	e.now = func() time.Time { return now } // read by e's goroutine after each flush
+	export := func(n int) {
+		for _, s := range scopes(n) {
+			e.ExportScope(s)
+		}
+		require.NoError(t, e.ForceFlush(context.Background()))
+	}
+	tests := []struct {
+		after time.Duration
+		up    bool
+		n     int
+		calls int // in all, so far
+	}{
+		{0, false, 1, 1},                      // fails
+		{999 * time.Millisecond, false, 5, 1}, // not tried
+		{time.Millisecond, false, 1, 2},       // tried after 1s: fails again
+		{1999 * time.Millisecond, true, 1, 2}, // not tried for 2s now
+		{time.Millisecond, true, 2, 3},        // tried: sent
+		{0, false, 1, 4},                      // a success tries the next at once
+		{time.Second, false, 1, 5},            // and the backoff starts again at 1s
+	}
+	for i, tt := range tests {
+		now = now.Add(tt.after)
+		backend.set(tt.up)
+		export(tt.n)
+		require.Equal(t, tt.calls, backend.count(), "step %d", i)
+	}
+	require.NoError(t, e.Shutdown(context.Background()))
+	assert.Equal(t, Stats{Exported: 2, Failed: 1 + 5 + 1 + 1 + 1 + 1}, e.Stats())
 }
