@@ -48,7 +48,7 @@ func commands() []command {
 		{"stats", "summarize workflows: calls, tokens, cost, time per agent, model or iteration", runStats, false},
 		{"html", "write a self-contained HTML page of workflows: tree, time line, details, search, tables", runHTML, false},
 		{"serve", "show the workflows of a directory in a browser, live as their journals grow", runServe, true},
-		{"export", "write workflows for other tools: Perfetto's timeline (Chrome Trace Event Format)", runExport, false},
+		{"export", "write workflows for other tools: Perfetto's timeline (Chrome Trace Event Format), or send them to an OpenTelemetry backend", runExport, false},
 	}
 }
 

@@ -82,7 +82,7 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 			if o.workflow != "" {
 				return fmt.Errorf("no workflow %s in %s", printable(o.workflow), printable(strings.Join(names, " ")))
 			}
-			return fmt.Errorf("no workflow in %s", printable(strings.Join(names, " ")))
+			return fmt.Errorf("no workflow in the journals of %s", printable(strings.Join(names, " ")))
 		}
 		return nil
 	}

@@ -362,3 +362,80 @@ func TestDemoWithOTLPSendsEachScopeAsASpan(t *testing.T) {
 	assert.Len(t, srv.names(), demoSpans())
 	assert.Contains(t, srv.names(), "invoke_workflow research")
 }
+
+func TestExportOTLPSendsTheWorkflowsOfTheJournals(t *testing.T) {
+	dir := filepath.Dir(runDemoDir(t))
+	ctx, h := newHandler(t, dir)
+	_, other := slogwf.StartWorkflow(ctx, "other")
+	other.End()
+	require.NoError(t, h.Close())
+
+	tests := []struct {
+		name  string
+		args  []string
+		spans int
+		out   string
+	}{
+		{"all", nil, demoSpans() + 1, `(?s)sent research .*: 39 spans\n.*sent other `},
+		{"one by name", []string{"-workflow", "other"}, 1, `^sent other [0-9a-f-]+: 1 spans\n$`},
+		{"one by ID", []string{"-workflow", other.ID()}, 1, `^sent other ` + other.ID() + `: 1 spans\n$`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newOTLPServer(t)
+			code, stdout, stderr := runCLI(t, append(append([]string{"export", "-otlp", srv.URL}, tt.args...), dir)...)
+			require.Equal(t, 0, code, stderr)
+			assert.Empty(t, stderr)
+			assert.Len(t, srv.names(), tt.spans)
+			assert.Regexp(t, tt.out, stdout)
+		})
+	}
+}
+
+func TestExportOTLPRejectsWhatItCannotSend(t *testing.T) {
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "w-01234567.json")
+	require.NoError(t, os.WriteFile(tree, []byte(`{"schema":"slogwf.tree/v1"}`), 0o600))
+	empty := t.TempDir()
+	srv := newOTLPServer(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		says string
+	}{
+		{"not a URL", []string{"-otlp", "127.0.0.1:4318", dir}, 2, "want the URL of an OTLP/HTTP endpoint"},
+		{"not HTTP", []string{"-otlp", "ftp://127.0.0.1", dir}, 2, "want the URL of an OTLP/HTTP endpoint"},
+		{"both formats", []string{"-otlp", srv.URL, "-format", "chrome", dir}, 2, "-format and -otlp: choose one"},
+		{"-o", []string{"-otlp", srv.URL, "-o", "x", dir}, 2, "-o goes with -format, not -otlp"},
+		{"-f alone", []string{"-f", dir}, 2, "-f needs -otlp"},
+		{"-workflow alone", []string{"-format", "chrome", "-workflow", "w", dir}, 2, "-workflow needs -otlp"},
+		{"no input", []string{"-otlp", srv.URL}, 2, "no input"},
+		{"standard input", []string{"-otlp", srv.URL, "-"}, 2, `not "-"`},
+		{"a tree file", []string{"-otlp", srv.URL, tree}, 2, "-otlp reads journals"},
+		{"no journal", []string{"-otlp", srv.URL, empty}, 1, "no workflow in the journals of " + empty},
+		{"no such workflow", []string{"-otlp", srv.URL, "-workflow", "nope", filepath.Dir(runDemoDir(t))}, 1, "no workflow nope in"},
+		{"missing", []string{"-otlp", srv.URL, filepath.Join(dir, "gone")}, 1, "gone: no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append([]string{"export"}, tt.args...)...)
+			assert.Equal(t, tt.code, code, stderr)
+			assert.Contains(t, stderr, tt.says)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+		})
+	}
+	assert.Empty(t, srv.names(), "nothing sent")
+}
+
+func TestExportOTLPFailsWhenTheBackendFails(t *testing.T) {
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down for maintenance", http.StatusInternalServerError)
+	}))
+	defer failing.Close()
+	code, stdout, stderr := runCLI(t, "export", "-otlp", failing.URL, filepath.Dir(runDemoDir(t)))
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "send 39 spans")
+	assert.Contains(t, stderr, "500 Internal Server Error")
+}
