@@ -80,6 +80,14 @@ go to the parent's workflow, in the child's own journal:
 The parent's tree takes in the children's journals in its Dir; `slogwf
 build` merges the journals of all processes into the same tree.
 
+# OpenTelemetry
+
+Options.Exporter takes each scope as it ends: the Exporter of package
+github.com/slogwf/slogwf/otel sends it to an OpenTelemetry backend as a
+span, by the GenAI semantic conventions, each workflow one trace. This
+package imports no OpenTelemetry; `slogwf export -otlp` sends the same
+spans from the journals.
+
 # Semantic warnings
 
 [Semantic] logs a note about meaning rather than mechanics. It keeps its
