@@ -118,6 +118,17 @@ func BenchmarkInScope(b *testing.B) {
 	b.ReportMetric(m.journal, "journal-B/record")
 }
 
+// BenchmarkInScopeOTel is BenchmarkInScope with the live export on.
+func BenchmarkInScopeOTel(b *testing.B) {
+	h := otelBenchHandler(b)
+	ctx := benchInteraction(h)
+	l := slog.New(h)
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+}
+
 func BenchmarkInScopeWith(b *testing.B) {
 	h := newBenchHandler(b, b.TempDir(), 0)
 	ctx := benchInteraction(h)
@@ -177,6 +188,11 @@ func benchScopes(b *testing.B, h *slogwf.Handler) {
 		_, ia := slogwf.StartInteraction(ctx, "worker")
 		ia.End()
 	}
+}
+
+// BenchmarkScopeOTel is BenchmarkScope with the live export on.
+func BenchmarkScopeOTel(b *testing.B) {
+	benchScopes(b, otelBenchHandler(b))
 }
 
 func BenchmarkDisabled(b *testing.B) {

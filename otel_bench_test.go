@@ -3,7 +3,6 @@ package slogwf_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -16,9 +15,11 @@ import (
 	slogwfotel "github.com/slogwf/slogwf/otel"
 )
 
-// The benchmarks of the live OpenTelemetry export, beside those they are
-// compared with: this external test package keeps OpenTelemetry out of
-// the root package's own dependencies. otel's BenchmarkOTelSpan, the
+// The live OpenTelemetry export's benchmark handlers, and its benchmarks
+// of a failing backend: this external test package keeps OpenTelemetry
+// out of the root package's own dependencies. BenchmarkScopeOTel and
+// BenchmarkInScopeOTel are in bench_test.go, each run right after the
+// benchmark it is compared with; otel's BenchmarkOTelSpan, the
 // OpenTelemetry SDK's own span, is the anchor.
 
 // nopSpanExporter takes spans and does nothing with them.
@@ -47,22 +48,6 @@ func otelBenchHandlerTo(b *testing.B, exp sdktrace.SpanExporter) *slogwf.Handler
 		b.ReportMetric(float64(x.Stats().Dropped)/float64(b.N), "dropped/op")
 	})
 	return h
-}
-
-// BenchmarkScopeOTel is BenchmarkScope with the live export on.
-func BenchmarkScopeOTel(b *testing.B) {
-	benchScopes(b, otelBenchHandler(b))
-}
-
-// BenchmarkInScopeOTel is BenchmarkInScope with the live export on.
-func BenchmarkInScopeOTel(b *testing.B) {
-	h := otelBenchHandler(b)
-	ctx := benchInteraction(h)
-	l := slog.New(h)
-	b.ReportAllocs()
-	for b.Loop() {
-		logCall(ctx, l)
-	}
 }
 
 // BenchmarkScopeOTelBackend is BenchmarkScopeOTel with a real OTLP/HTTP
