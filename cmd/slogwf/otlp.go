@@ -265,10 +265,10 @@ func (s *shipper) send(ctx context.Context) error {
 				s.done(p.s)
 			}
 		}
-		if err := s.state.save(); err != nil {
-			return err
-		}
 		s.pending = s.pending[n:]
+		if err := s.state.save(); err != nil {
+			return err // the spans are sent: only a restart would send them again
+		}
 		if s.lastErr != "" {
 			s.warn(errors.New("sending again"))
 			s.lastErr = ""

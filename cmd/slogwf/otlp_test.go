@@ -30,6 +30,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/otelspan"
 	slogwfotel "github.com/slogwf/slogwf/otel"
 )
 
@@ -438,4 +439,26 @@ func TestExportOTLPFailsWhenTheBackendFails(t *testing.T) {
 	assert.Empty(t, stdout)
 	assert.Contains(t, stderr, "send 39 spans")
 	assert.Contains(t, stderr, "500 Internal Server Error")
+}
+
+func TestASpanSentWhoseStateCannotBeWrittenIsNotSentAgain(t *testing.T) {
+	dir := t.TempDir()
+	ctx, h := newHandler(t, dir)
+	_, wf := slogwf.StartWorkflow(ctx, "w")
+	wf.End()
+	require.NoError(t, h.Close())
+	notADir := filepath.Join(dir, "w-"+wf.ID()[len(wf.ID())-8:]+".json") // a file: no state file can go under it
+
+	mem := tracetest.NewInMemoryExporter()
+	var errs []error
+	s := newShipper(mem, otelspan.Options{}, "", io.Discard, func(err error) { errs = append(errs, err) })
+	s.state = &shipState{path: filepath.Join(notADir, "x.state"), whole: map[string]bool{}, scopes: map[string]map[string]bool{}}
+	fl := newFollower(os.Open, s.line, func(err error) { t.Error(err) })
+	require.NoError(t, fl.add(dir))
+	require.NoError(t, fl.readAll())
+	s.take(false)
+	require.Error(t, s.send(context.Background()), "the state is not written")
+	s.take(false)
+	require.NoError(t, s.send(context.Background()))
+	assert.Len(t, mem.GetSpans(), 1, "sent once")
 }
