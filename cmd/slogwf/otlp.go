@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,8 +77,8 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 		if err := s.send(ctx); err != nil {
 			return err
 		}
-		for wf, n := range s.sent {
-			fmt.Fprintf(stdout, "sent %s: %d spans, without the workflow's, whose start no journal holds\n", wf, n)
+		for _, wf := range slices.Sorted(maps.Keys(s.sent)) {
+			fmt.Fprintf(stdout, "sent %s: %d spans, without the workflow's, whose start no journal holds\n", wf, s.sent[wf])
 		}
 		if s.spans == 0 {
 			if o.workflow != "" {
@@ -216,7 +218,7 @@ func (s *shipper) line(f *followedFile, line []byte, torn bool) {
 // that got lines; final: every scope, those that never ended as
 // incomplete.
 func (s *shipper) take(final bool) {
-	for id := range s.fresh {
+	for _, id := range slices.Sorted(maps.Keys(s.fresh)) { // in the order they started
 		t := s.trees[id]
 		if s.only != "" && id != s.only {
 			name, known := t.Name()
