@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/console"
 )
 
 // hostile carries what an LLM's output may hold to forge or hide log lines
@@ -43,6 +44,7 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 		{Color: slogwf.ColorAlways, ValueWidth: -1}, {Color: slogwf.ColorNever, ValueWidth: -1},
 	} {
 		color := o.Color
+		o.LineWidth = -1 // whole: TestConsoleCutsHostileLinesWithinTheWidth cuts them
 		s := newSetup(t, &o)
 		ctx, wf := slogwf.StartWorkflow(s.ctx, "wf"+hostile)
 		ctx, ia := slogwf.StartInteraction(ctx, "agent"+hostile)
@@ -257,7 +259,7 @@ func TestConsoleCutsValuesWiderThanValueWidth(t *testing.T) {
 			// its attribute is the record's or the logger's.
 			for _, replace := range []func([]string, slog.Attr) slog.Attr{nil, keep} {
 				for _, with := range []bool{false, true} {
-					s := newSetup(t, &slogwf.Options{ValueWidth: tc.width, ReplaceAttr: replace})
+					s := newSetup(t, &slogwf.Options{ValueWidth: tc.width, LineWidth: -1, ReplaceAttr: replace})
 					h := s.log.Handler()
 					r := slog.NewRecord(at, slog.LevelInfo, tc.msg, 0)
 					if with {
@@ -281,7 +283,7 @@ func TestConsoleCutsValuesWiderThanValueWidth(t *testing.T) {
 func TestConsoleCutsEscapedValuesWithinTheWidth(t *testing.T) {
 	value := regexp.MustCompile(`k=(?:"((?:[^"\\]|\\.)*)"|(\S*))$`)
 	shown := func(color slogwf.ColorMode, width int) string {
-		s := newSetup(t, &slogwf.Options{Color: color, ValueWidth: width})
+		s := newSetup(t, &slogwf.Options{Color: color, ValueWidth: width, LineWidth: -1})
 		s.log.Info("m", "k", hostile)
 		line := sgr.ReplaceAllString(s.console.String(), "")
 		m := value.FindStringSubmatch(strings.TrimSuffix(line, "\n"))
@@ -310,7 +312,7 @@ func TestConsoleCutsEscapedValuesWithinTheWidth(t *testing.T) {
 // workflow, where the tree hangs it, so that lines stay short however deep
 // scopes nest.
 func TestConsolePathsOfDeepScopesStartAgainUnderTheWorkflow(t *testing.T) {
-	s := newSetup(t, nil)
+	s := newSetup(t, &slogwf.Options{LineWidth: -1}) // lines whole, paths as they are
 	ctx, wf := slogwf.StartWorkflow(s.ctx, "deep")
 	for i := 1; i <= 250; i++ {
 		ctx, _ = slogwf.StartAction(ctx, "a")
@@ -326,5 +328,133 @@ func TestConsolePathsOfDeepScopesStartAgainUnderTheWorkflow(t *testing.T) {
 	for _, depth := range []int{1, 2, 100, 101, 102, 200, 201, 250} {
 		path := "a" + strings.Repeat(">a", (depth-1)%100)
 		assert.Equal(t, "INF [deep "+path+"] in depth="+strconv.Itoa(depth), lines[strconv.Itoa(depth)])
+	}
+}
+
+// The tint console cuts a line wider than LineWidth: it shows width
+// columns, the last one "…". Runes count, not bytes; an escape counts as
+// its characters and is never split; colors count nothing, are never
+// split, and a cut colored line ends with a reset.
+func TestConsoleCutsLinesWiderThanLineWidth(t *testing.T) {
+	at := time.Date(2026, 11, 29, 2, 12, 52, 592_000_000, time.UTC)
+	const head = "02:12:52.592 INF " // 17 columns
+	const cHead = "\x1b[2m02:12:52.592\x1b[0m \x1b[92mINF\x1b[0m "
+	long := strings.Repeat("0123456789", 20)
+	for _, tc := range []struct {
+		name  string
+		width int
+		color bool
+		msg   string
+		attrs []slog.Attr
+		want  string
+	}{
+		{"a line as wide as the width is whole", 28, false, "message", []slog.Attr{slog.Int("n", 1)}, head + "message n=1"},
+		{"a wider one ends with …", 27, false, "message", []slog.Attr{slog.Int("n", 1)}, head + "message n…"},
+		{"keys, values and quotes count", 30, false, "m", []slog.Attr{slog.String("k", "a b"), slog.Int("n", 1)}, head + `m k="a b" n=1`},
+		{"runes count, not bytes", 22, false, "ünïcödé", nil, head + "ünïc…"},
+		{"an escape counts as its characters", 24, false, "ab\ncd", nil, head + `ab\ncd`},
+		{"an escape is never split", 21, false, "ab\ncd", nil, head + "ab…"},
+		{"a long escape is never split", 25, false, "ab\u202ecd", nil, head + "ab…"},
+		{"a long escape that fits is kept", 26, false, "ab\u202ecd", nil, head + `ab\u202e…`},
+		{"an escape in a value is never split", 22, false, "m", []slog.Attr{slog.String("k", "\x1b")}, head + "m k=␛"},
+		{"a quoted escape is never split", 25, false, "m", []slog.Attr{slog.String("k", "a\tb")}, head + `m k="a…`},
+		{"a width of 1 leaves …", 1, false, "m", nil, "…"},
+		{"the default is 160 columns", 0, false, long, nil, head + long[:160-len(head)-1] + "…"},
+		{"a negative width is no limit", -1, false, long, nil, head + long},
+		{"colors count nothing", 28, true, "message", []slog.Attr{slog.Int("n", 1)},
+			cHead + "message \x1b[2mn=\x1b[0m1"},
+		{"a cut colored line ends with a reset", 27, true, "message", []slog.Attr{slog.Int("n", 1)},
+			cHead + "message \x1b[2mn…\x1b[0m"},
+		{"a color sequence is never split", 18, true, "message", nil, cHead + "…\x1b[0m"},
+		{"a colored line cut in its time", 5, true, "message", nil, "\x1b[2m02:1…\x1b[0m"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			color := slogwf.ColorNever
+			if tc.color {
+				color = slogwf.ColorAlways
+			}
+			// The record goes by tint alone, or by slogwf's ReplaceAttr.
+			for _, replace := range []func([]string, slog.Attr) slog.Attr{nil, func(_ []string, a slog.Attr) slog.Attr { return a }} {
+				s := newSetup(t, &slogwf.Options{Color: color, LineWidth: tc.width, ReplaceAttr: replace})
+				r := slog.NewRecord(at, slog.LevelInfo, tc.msg, 0)
+				r.AddAttrs(tc.attrs...)
+				require.NoError(t, s.log.Handler().Handle(s.ctx, r))
+				assert.Equal(t, tc.want+"\n", s.console.String(), "ReplaceAttr %v", replace != nil)
+			}
+		})
+	}
+}
+
+// The text and JSON consoles are never cut.
+func TestConsoleCutsOnlyTheTintConsole(t *testing.T) {
+	long := strings.Repeat("0123456789", 20)
+	for _, f := range []slogwf.Format{slogwf.FormatText, slogwf.FormatJSON} {
+		s := newSetup(t, &slogwf.Options{Format: f, LineWidth: 20})
+		s.log.Info(long, "k", long)
+		assert.Equal(t, 2, strings.Count(s.console.String(), long), "format %s", f)
+		assert.NotContains(t, s.console.String(), "…")
+	}
+}
+
+// unit matches one escape, or one rune, of a console line without colors.
+var unit = regexp.MustCompile(`(?s)\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|.`)
+
+// The escape corpus, in scope paths, messages, keys, values, group names
+// and errors, cut at any width, colored or not: a line is never wider
+// than the width, and cut only when wider; what it keeps is the whole
+// line's start, less than the widest escape short of the width, with no
+// escape or color sequence split; a cut colored line ends with a reset.
+// The lines are the journal's, printed as the console printed them, so
+// that their times do not change from one width to the next.
+func TestConsoleCutsHostileLinesWithinTheWidth(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "wf"+hostile)
+	ctx, ia := slogwf.StartInteraction(ctx, hostile, slogwf.InputKey, hostile)
+	s.log.InfoContext(ctx, hostile, hostile, hostile, slog.Group(hostile, "k", hostile))
+	s.log.WarnContext(ctx, "m", "k", hostile)
+	slogwf.Semantic(ctx, hostile)
+	ia.Fail(errors.New(hostile), hostile, 1)
+	wf.End()
+	require.NoError(t, s.h.Close())
+	lines := func(color bool, width int) []string {
+		var out bytes.Buffer
+		printJournalsTo(t, s.dir, console.NewPrinter(&out, color, -1, width), nil)
+		return strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	}
+
+	for _, color := range []bool{false, true} {
+		whole := lines(color, -1)
+		require.Len(t, whole, 7)
+		widest := 0
+		boundaries := make([]map[int]bool, len(whole)) // where a line may be cut
+		for i, l := range whole {
+			plain := sgr.ReplaceAllString(l, "")
+			widest = max(widest, utf8.RuneCountInString(plain))
+			boundaries[i] = map[int]bool{0: true}
+			for _, m := range unit.FindAllStringIndex(plain, -1) {
+				boundaries[i][m[1]] = true
+			}
+		}
+		for width := 1; width <= widest+1; width++ {
+			for i, l := range lines(color, width) {
+				plain, wholePlain := sgr.ReplaceAllString(l, ""), sgr.ReplaceAllString(whole[i], "")
+				n := utf8.RuneCountInString(plain)
+				require.LessOrEqual(t, n, width, "width %d: %q", width, l)
+				require.NotContains(t, plain, "\x1b", "no color sequence split, width %d: %q", width, l)
+				if utf8.RuneCountInString(wholePlain) <= width {
+					require.Equal(t, whole[i], l, "width %d", width)
+					continue
+				}
+				kept, ok := strings.CutSuffix(plain, "…")
+				require.True(t, ok, "width %d: %q", width, l)
+				require.Greater(t, n, width-10, "no more lost than the widest escape, width %d: %q", width, l)
+				require.True(t, strings.HasPrefix(wholePlain, kept) && boundaries[i][len(kept)], "no escape split, width %d: %q", width, l)
+				if color {
+					raw, ok := strings.CutSuffix(l, "…\x1b[0m")
+					require.True(t, ok, "ends with a reset, width %d: %q", width, l)
+					require.True(t, strings.HasPrefix(whole[i], raw), "width %d: %q", width, l)
+				}
+			}
+		}
 	}
 }

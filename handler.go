@@ -110,6 +110,13 @@ type Options struct {
 	// journals and trees keep every value whole. New only.
 	ValueWidth int
 
+	// The widest line of the tint console, in columns as shown (a rune
+	// or an escape's characters each take one, colors none); a wider line
+	// is cut and ends with "…", and with a color reset when colored
+	// (Default: 160; negative: no limit). The text and JSON consoles are
+	// never cut. New only.
+	LineWidth int
+
 	// ReplaceAttr rewrites the console's attributes, time, level and
 	// source, as in slog.HandlerOptions; not the message, which slogwf
 	// builds from the scope path and the record's. slogwf escapes what it
@@ -158,6 +165,9 @@ func (o *Options) consoleDefaults() error {
 	if o.ValueWidth == 0 {
 		o.ValueWidth = console.ValueWidth
 	}
+	if o.LineWidth == 0 {
+		o.LineWidth = console.LineWidth
+	}
 	if o.Level == nil {
 		o.Level = slog.LevelInfo
 		if v := os.Getenv("SLOGWF_LEVEL"); v != "" {
@@ -188,7 +198,7 @@ func newConsole(o *Options) slog.Handler {
 	}
 	color := o.Color == ColorAlways || o.Color == ColorAuto && console.IsTerminal(o.Console) && os.Getenv("NO_COLOR") == ""
 	return console.New(o.Console, console.Options{Color: color, Level: o.Level, AddSource: o.AddSource,
-		TimeFormat: o.TimeFormat, ReplaceAttr: o.ReplaceAttr, Width: o.ValueWidth})
+		TimeFormat: o.TimeFormat, ReplaceAttr: o.ReplaceAttr, Width: o.ValueWidth, LineWidth: o.LineWidth})
 }
 
 // copyOf returns a copy of opts, the zero Options for nil.

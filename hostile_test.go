@@ -6,6 +6,7 @@ package slogwf_test
 // rewrite a terminal, and the journal gives back what was logged.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/console"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -596,12 +598,14 @@ func TestLongNamesAreCutWithAMarkerEverywhere(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSetup(t, nil)
+			s := newSetup(t, &slogwf.Options{LineWidth: -1}) // lines whole, names as they are cut
 			wf := tt.log(s.ctx, s.log)
 			wf.End()
 			require.NoError(t, s.h.Close())
 
-			outputs := map[string]string{"console": s.console.String(), "tail": printJournals(t, s.dir, false, nil)}
+			var tail bytes.Buffer
+			printJournalsTo(t, s.dir, console.NewPrinter(&tail, false, console.ValueWidth, -1), nil)
+			outputs := map[string]string{"console": s.console.String(), "tail": tail.String()}
 			for _, line := range journalLines(t, s.dir) {
 				outputs["journal"] += line
 			}
@@ -637,7 +641,9 @@ func TestLongNamesOfAnyJournalAreCut(t *testing.T) {
 	built := string(buildTree(t, dir, "w"))
 	assert.Contains(t, built, `"agent":"`+cut+`"`)
 	assert.Contains(t, built, `"truncated":1,`)
-	printed := printJournals(t, dir, false, nil)
+	var tail bytes.Buffer // lines whole, names as they are cut
+	printJournalsTo(t, dir, console.NewPrinter(&tail, false, console.ValueWidth, -1), nil)
+	printed := tail.String()
 	assert.Contains(t, printed, "[w "+cut+"] in it "+strconv.Quote(cut)+"=1\n")
 	assert.NotContains(t, printed, long[:300])
 }

@@ -18,11 +18,17 @@ import (
 )
 
 // printJournals prints the journals in dir, in time order, through a
-// Printer, and returns what it printed.
+// Printer with the console's default widths, and returns what it printed.
 func printJournals(t *testing.T, dir string, color bool, show func(*console.Event) bool) string {
 	t.Helper()
 	var out bytes.Buffer
-	p := console.NewPrinter(&out, color, console.ValueWidth)
+	printJournalsTo(t, dir, console.NewPrinter(&out, color, console.ValueWidth, console.LineWidth), show)
+	return out.String()
+}
+
+// printJournalsTo prints the journals in dir, in time order, through p.
+func printJournalsTo(t *testing.T, dir string, p *console.Printer, show func(*console.Event) bool) {
+	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	require.NoError(t, err)
 	var evs []*console.Event
@@ -39,7 +45,6 @@ func printJournals(t *testing.T, dir string, color bool, show func(*console.Even
 	for _, ev := range evs {
 		require.NoError(t, p.Print(ev, show))
 	}
-	return out.String()
 }
 
 func TestPrinterPrintsTheJournalAsTheConsoleDid(t *testing.T) {

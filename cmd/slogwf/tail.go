@@ -17,7 +17,7 @@ import (
 	"github.com/slogwf/slogwf/internal/console"
 )
 
-const tailHelp = `usage: slogwf tail [-f] [-workflow ID|NAME] [-agent NAME] [-level LEVEL] [-semantic] [-color auto|always|never] [-width N] DIR|JOURNAL...|-
+const tailHelp = `usage: slogwf tail [-f] [-workflow ID|NAME] [-agent NAME] [-level LEVEL] [-semantic] [-color auto|always|never] [-width N] [-line-width N] DIR|JOURNAL...|-
 
 Tail prints the events of slogwf journals (*.jsonl) as the live console
 printed them: the records, and the starts and ends of workflows,
@@ -27,8 +27,9 @@ The events of all the journals are printed in time order, so that the
 lines of several processes interleave as they happened. A line that is
 not a journal event is reported on stderr with its file and line number,
 and skipped. The filters choose what is printed; they all must match.
-A string value wider than -width is cut and ends with "…", as on the live
-console; the journals keep it whole.
+As on the live console, a string value wider than -width characters and
+a line wider than -line-width columns are cut and end with "…"; the
+journals keep everything whole.
 
 With -f, tail then keeps following until it is interrupted: every 100ms
 it prints the events appended since, and those of the journals that
@@ -51,6 +52,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	semantic := fs.Bool("semantic", false, "print only the semantic warnings")
 	colorFlag := fs.String("color", "auto", "`WHEN` to color the output: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
 	width := fs.Int("width", console.ValueWidth, "cut string values wider than `N` characters (escapes count, quotes do not); 0 keeps them whole")
+	lineWidth := fs.Int("line-width", console.LineWidth, "cut lines wider than `N` columns (escapes count, colors do not); 0 keeps them whole")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -72,7 +74,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 
 	out := bufio.NewWriter(stdout)
-	p := console.NewPrinter(out, color, *width)
+	p := console.NewPrinter(out, color, *width, *lineWidth)
 	t := &tailer{
 		p:      p,
 		in:     stdin,

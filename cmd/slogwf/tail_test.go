@@ -435,6 +435,7 @@ func TestTailErrors(t *testing.T) {
 		{"bad level", []string{"-level", "bogus", r.dir}, 2, `-level "bogus"`},
 		{"bad color", []string{"-color=sometimes", r.dir}, 2, `"sometimes"`},
 		{"bad width", []string{"-width", "wide", r.dir}, 2, `"wide"`},
+		{"bad line width", []string{"-line-width", "wide", r.dir}, 2, `"wide"`},
 		{"stdin twice", []string{"-", "-"}, 2, "more than once"},
 	}
 	for _, tt := range tests {
@@ -469,9 +470,36 @@ func TestTailCutsValuesAtWidth(t *testing.T) {
 		{[]string{"-width", "0"}, prompt},
 		{[]string{"-width=-1"}, prompt},
 	} {
-		code, stdout, stderr := runCLI(t, append(append([]string{"tail", "-color=never"}, tt.args...), dir)...)
+		code, stdout, stderr := runCLI(t, append(append([]string{"tail", "-color=never", "-line-width=0"}, tt.args...), dir)...)
 		require.Equal(t, 0, code, stderr)
 		assert.Contains(t, tailDropTimes(stdout), `INF [w] asking prompt="`+tt.want+`"`, "%v", tt.args)
+	}
+}
+
+// tail cuts lines as the live console does, at -line-width columns.
+func TestTailCutsLinesAtLineWidth(t *testing.T) {
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "w")
+	words := strings.Repeat("why so? ", 30)
+	slog.New(h).InfoContext(ctx, words)
+	wf.End()
+	require.NoError(t, h.Close())
+
+	const head = "00:00:00.000 INF [w] " // 21 columns
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, words[:160-len(head)-1] + "…"},
+		{[]string{"-line-width", "30"}, "why so? …"},
+		{[]string{"-line-width", "0"}, words},
+		{[]string{"-line-width=-1"}, words},
+	} {
+		code, stdout, stderr := runCLI(t, append(append([]string{"tail", "-color=never"}, tt.args...), dir)...)
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, tailDropTimes(stdout), "INF [w] "+tt.want, "%v", tt.args)
 	}
 }
 
@@ -480,7 +508,7 @@ func TestTailHelp(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Empty(t, stderr)
 	assert.Contains(t, stdout, "Example:\n\tslogwf tail -f ")
-	for _, flag := range []string{"-f", "-workflow", "-agent", "-level", "-semantic", "-color", "-width"} {
+	for _, flag := range []string{"-f", "-workflow", "-agent", "-level", "-semantic", "-color", "-width", "-line-width"} {
 		assert.Regexp(t, `\n  `+flag+`[ \t\n]`, stdout)
 	}
 }

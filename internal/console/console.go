@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/lmittmann/tint"
 
@@ -30,6 +29,7 @@ type Options struct {
 	TimeFormat  string
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr // the user's
 	Width       int                                          // of string values; see cut
+	LineWidth   int                                          // of lines; see lineWriter
 }
 
 var _ slog.Handler = (*Handler)(nil)
@@ -39,8 +39,8 @@ func New(w io.Writer, o Options) *Handler {
 	c := &Handler{color: o.Color, width: o.Width, nonce: rand.Text()}
 	user := o.ReplaceAttr
 	to := tint.Options{Level: o.Level, TimeFormat: o.TimeFormat, NoColor: !c.color}
+	w = &lineWriter{w: w, width: o.LineWidth, color: c.color}
 	if user == nil && !o.AddSource {
-		w = &lockedWriter{w: w} // each tint locks its own writes only
 		c.fast = tint.NewTextHandler(w, &to)
 	}
 	to.AddSource = o.AddSource
@@ -49,18 +49,6 @@ func New(w io.Writer, o Options) *Handler {
 	}
 	c.next = tint.NewTextHandler(w, &to)
 	return c
-}
-
-// lockedWriter serializes the writes of the two tints of a console.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // IsTerminal reports whether w is a terminal.
@@ -75,7 +63,7 @@ func IsTerminal(w io.Writer) bool {
 
 // Handler is the tint console of slogwf.New. It wraps tint: it puts the
 // scope path before each message, marks scope starts, ends and semantic
-// warnings, escapes untrusted text and cuts long values.
+// warnings, escapes untrusted text and cuts long values and lines.
 //
 // tint writes the message as it is, and quotes keys and values with
 // strconv.Quote, except that when colored it turns every `\x1b` of the

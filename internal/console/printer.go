@@ -25,12 +25,14 @@ type Printer struct {
 }
 
 // NewPrinter returns a Printer that writes to w, in color or not, every
-// event it is given, whatever its level, with string values cut at width
-// characters as the console shows them (0 or less: whole).
-func NewPrinter(w io.Writer, color bool, width int) *Printer {
+// event it is given, whatever its level, with string values cut at
+// valueWidth characters and lines at lineWidth columns as the console shows
+// them (0 or less: whole).
+func NewPrinter(w io.Writer, color bool, valueWidth, lineWidth int) *Printer {
 	b := tree.NewBuilder()
 	b.Counting = true
-	c := New(w, Options{Color: color, Level: slog.Level(math.MinInt), TimeFormat: TimeFormat, Width: width})
+	c := New(w, Options{Color: color, Level: slog.Level(math.MinInt), TimeFormat: TimeFormat,
+		Width: valueWidth, LineWidth: lineWidth})
 	return &Printer{console: c, b: b, scopes: map[string]*scope{}}
 }
 
@@ -39,6 +41,9 @@ const TimeFormat = "15:04:05.000"
 
 // ValueWidth is the default width of the console's string values.
 const ValueWidth = 80
+
+// LineWidth is the default width of the console's lines, in columns.
+const LineWidth = 160
 
 // Event is a journal event as tail filters and prints it.
 type Event struct {

@@ -1,0 +1,123 @@
+package console
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/slogwf/slogwf/internal/buffer"
+)
+
+// lineWriter writes the lines of the two tints of a console, which each
+// lock only their own writes, one at a time; a line wider than width
+// columns it cuts (see cutLine), ending it with "…" and, when colored, with
+// a color reset, so that the terminal is not left colored.
+type lineWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	width int // 0 or less: no limit
+	color bool
+}
+
+// Write writes p, one line of tint's, cut to the width.
+func (l *lineWriter) Write(p []byte) (int, error) {
+	line, nl := bytes.CutSuffix(p, []byte("\n"))
+	// Every column takes a byte at least, and every color sequence, which
+	// takes none, three bytes at least: most lines need no closer look.
+	if l.width > 0 && len(line)-3*bytes.Count(line, []byte("\x1b")) > l.width {
+		if n, cut := cutLine(line, l.width); cut {
+			buf := buffer.New()
+			defer buf.Free()
+			*buf = append(append(*buf, line[:n]...), "…"...)
+			if l.color {
+				*buf = append(*buf, "\x1b[0m"...)
+			}
+			if nl {
+				*buf = append(*buf, '\n')
+			}
+			if _, err := l.write(*buf); err != nil {
+				return 0, err
+			}
+			return len(p), nil
+		}
+	}
+	return l.write(p)
+}
+
+func (l *lineWriter) write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// cutLine returns how many bytes of line to keep so that they show in
+// width-1 columns, to be followed by "…", and whether line is wider than
+// width columns, which it must be to be cut. A rune takes a column; an
+// escape (`\n`, `\x1b`, `\u202e`, …) takes its runes and is never split;
+// a color sequence, which only slogwf and tint write (untrusted ESC bytes
+// are escaped before), takes none and is never split.
+func cutLine(line []byte, width int) (n int, cut bool) {
+	cols := 0
+	for i := 0; i < len(line); {
+		size, w := 1, 1
+		if c := line[i]; c == 0x1b || c == '\\' || c >= utf8.RuneSelf {
+			size, w = unit(line[i:])
+		}
+		if cols += w; cols > width {
+			return n, true
+		}
+		i += size
+		if cols < width {
+			n = i
+		}
+	}
+	return len(line), false
+}
+
+// unit returns the size in bytes of the color sequence, escape or rune
+// that s starts with, and the columns it shows in.
+func unit(s []byte) (size, cols int) {
+	switch s[0] {
+	case 0x1b: // CSI: ESC [, parameters, a final byte in @ to ~
+		size = 1
+		if len(s) > 1 && s[1] == '[' {
+			size = 2
+			for size < len(s) && (s[size] < 0x40 || s[size] > 0x7e) {
+				size++
+			}
+			size = min(size+1, len(s))
+		}
+		return size, 0
+	case '\\':
+		if len(s) == 1 {
+			return 1, 1
+		}
+		n := 0
+		switch s[1] {
+		case 'x':
+			n = 4
+		case 'u':
+			n = 6
+		case 'U':
+			n = 10
+		}
+		if n > 0 && len(s) >= n && isHex(s[2:n]) {
+			return n, n
+		}
+		_, size = utf8.DecodeRune(s[1:])
+		return 1 + size, 2
+	}
+	_, size = utf8.DecodeRune(s)
+	return size, 1
+}
+
+// isHex reports whether s is all hexadecimal digits.
+func isHex(s []byte) bool {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
