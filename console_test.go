@@ -331,6 +331,58 @@ func TestConsolePathsOfDeepScopesStartAgainUnderTheWorkflow(t *testing.T) {
 	}
 }
 
+// The end line of a scope shows first what a person scans for: its
+// duration, tokens and cost, and its error, then the other attributes in
+// their order; colors change nothing of it.
+func TestConsoleEndLinesPutTheSummaryFirst(t *testing.T) {
+	for _, tc := range []struct {
+		color slogwf.ColorMode
+		want  []string
+	}{
+		{slogwf.ColorNever, []string{
+			`INF [research planner>llm.chat] ✔ action dur=D total_tokens=900 cost_usd=0.0075 http_status=200 model=gpt-4o tokens.input=800 tokens.output=100 output="a plan"`,
+			`ERR [research planner>search] ✗ action failed dur=D error=timeout attempt=2`,
+			`INF [research planner] ✔ interaction dur=D total_tokens=900 cost_usd=0.0075 output=done`,
+			`INF [research] ✔ workflow dur=D total_tokens=900 cost_usd=0.0075`,
+			`ERR [research worker] ✗ interaction failed dur=D late=true error="too late" attempt=1`,
+		}},
+		{slogwf.ColorAlways, []string{
+			"\x1b[92mINF\x1b[0m \x1b[38;5;171m[research planner>llm.chat]\x1b[0m \x1b[32m✔\x1b[0m action \x1b[2mdur=\x1b[0mD " +
+				"\x1b[2mtotal_tokens=\x1b[0m900 \x1b[2mcost_usd=\x1b[0m0.0075 \x1b[2mhttp_status=\x1b[0m200 \x1b[2mmodel=\x1b[0mgpt-4o " +
+				"\x1b[2mtokens.input=\x1b[0m800 \x1b[2mtokens.output=\x1b[0m100 \x1b[2moutput=\x1b[0m\"a plan\"",
+			"\x1b[91mERR\x1b[0m \x1b[38;5;171m[research planner>search]\x1b[0m \x1b[91m✗\x1b[0m action failed \x1b[2mdur=\x1b[0mD " +
+				"\x1b[2merror=\x1b[0mtimeout \x1b[2mattempt=\x1b[0m2",
+			"\x1b[92mINF\x1b[0m \x1b[38;5;171m[research planner]\x1b[0m \x1b[32m✔\x1b[0m interaction \x1b[2mdur=\x1b[0mD " +
+				"\x1b[2mtotal_tokens=\x1b[0m900 \x1b[2mcost_usd=\x1b[0m0.0075 \x1b[2moutput=\x1b[0mdone",
+			"\x1b[92mINF\x1b[0m \x1b[38;5;203m[research]\x1b[0m \x1b[32m✔\x1b[0m workflow \x1b[2mdur=\x1b[0mD " +
+				"\x1b[2mtotal_tokens=\x1b[0m900 \x1b[2mcost_usd=\x1b[0m0.0075",
+			"\x1b[91mERR\x1b[0m \x1b[38;5;179m[research worker]\x1b[0m \x1b[91m✗\x1b[0m interaction failed \x1b[2mdur=\x1b[0mD " +
+				"\x1b[2mlate=\x1b[0mtrue \x1b[2merror=\x1b[0m\"too late\" \x1b[2mattempt=\x1b[0m1",
+		}},
+	} {
+		s := newSetup(t, &slogwf.Options{Color: tc.color, LineWidth: -1, Prices: slogwf.Prices{"gpt-4o": {Input: 5, Output: 35}}})
+		ctx, wf := slogwf.StartWorkflow(s.ctx, "research")
+		iaCtx, ia := slogwf.StartInteraction(ctx, "planner")
+		_, call := slogwf.StartAction(iaCtx, "llm.chat")
+		call.End("http_status", 200, slogwf.Model("gpt-4o"), slogwf.Tokens(800, 100), slogwf.OutputKey, "a plan")
+		_, tool := slogwf.StartAction(iaCtx, "search")
+		tool.Fail(errors.New("timeout"), "attempt", 2)
+		ia.End(slogwf.OutputKey, "done")
+		_, late := slogwf.StartInteraction(ctx, "worker")
+		wf.End()
+		late.Fail(errors.New("too late"), "attempt", 1)
+
+		dur := regexp.MustCompile(`dur=(\x1b\[0m)?[0-9.]+[µmn]?s`)
+		var ends []string
+		for _, l := range trimTimes(s.console.Lines()) {
+			if !strings.Contains(l, "▶") {
+				ends = append(ends, dur.ReplaceAllString(l, "dur=${1}D"))
+			}
+		}
+		assert.Equal(t, tc.want, ends, "color %v", tc.color)
+	}
+}
+
 // The tint console cuts a line wider than LineWidth: it shows width
 // columns, the last one "…". Runes count, not bytes; an escape counts as
 // its characters and is never split; colors count nothing, are never

@@ -99,7 +99,7 @@ func ExampleStartWorkflow() {
 	// INF [research it1] ▶ iteration
 	// INF [research it1 planner] ▶ interaction input="plan a trip"
 	// INF [research it1 planner] calling model model=gpt-4o tokens.input=812 tokens.output=95
-	// INF [research it1 planner] ✔ interaction output="fly, then walk" total_tokens=907
+	// INF [research it1 planner] ✔ interaction total_tokens=907 output="fly, then walk"
 	// INF [research it1] ✔ iteration total_tokens=907
 	// INF [research] ✔ workflow total_tokens=907
 	// tree: research completed, 907 tokens, counts map[errors:0 records:1 semantic:0 warnings:0]
@@ -190,7 +190,7 @@ func ExampleTransport() {
 	// INF [research] ▶ workflow
 	// INF [research planner] ▶ interaction
 	// INF [research planner>llm.chat] ▶ action provider=openai request_model=gpt-4o input="user: Capital of France?"
-	// INF [research planner>llm.chat] ✔ action http_status=200 model=gpt-4o-2024-08-06 tokens.input=12 tokens.output=2 output=Paris. total_tokens=14 cost_usd=5e-05
+	// INF [research planner>llm.chat] ✔ action total_tokens=14 cost_usd=5e-05 http_status=200 model=gpt-4o-2024-08-06 tokens.input=12 tokens.output=2 output=Paris.
 	// INF [research planner] ✔ interaction total_tokens=14 cost_usd=5e-05
 	// INF [research] ✔ workflow total_tokens=14 cost_usd=5e-05
 }

@@ -112,9 +112,10 @@ type Options struct {
 
 	// The widest line of the tint console, in columns as shown (a rune
 	// or an escape's characters each take one, colors none); a wider line
-	// is cut and ends with "…", and with a color reset when colored
-	// (Default: 160; negative: no limit). The text and JSON consoles are
-	// never cut. New only.
+	// is cut and ends with "…", and with a color reset when colored. The
+	// end of a scope shows its duration, tokens, cost and error first, so
+	// that what is cut matters least (Default: 160; negative: no limit). The
+	// text and JSON consoles are never cut. New only.
 	LineWidth int
 
 	// ReplaceAttr rewrites the console's attributes, time, level and

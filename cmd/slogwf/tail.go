@@ -28,8 +28,9 @@ lines of several processes interleave as they happened. A line that is
 not a journal event is reported on stderr with its file and line number,
 and skipped. The filters choose what is printed; they all must match.
 As on the live console, a string value wider than -width characters and
-a line wider than -line-width columns are cut and end with "…"; the
-journals keep everything whole.
+a line wider than -line-width columns are cut and end with "…"; the end
+of a scope shows its duration, tokens, cost and error first, so that
+what is cut matters least. The journals keep everything whole.
 
 With -f, tail then keeps following until it is interrupted: every 100ms
 it prints the events appended since, and those of the journals that

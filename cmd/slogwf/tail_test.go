@@ -202,23 +202,23 @@ func TestTailFilters(t *testing.T) {
 	tests := []struct {
 		name  string
 		flags []string
-		want  []string // with the time column dropped, and "dur=…" at the end of lines
+		want  []string // with the time column dropped, and "dur=…"
 	}{
 		{"agent", []string{"-agent", "worker"}, []string{
 			worker[0], worker[1], worker[2],
-			`ERR [research it1 worker>book_flight] ✗ action failed error="no seats" dur=…`,
+			`ERR [research it1 worker>book_flight] ✗ action failed dur=… error="no seats"`,
 			`INF [research it1 worker] giving up`,
-			`INF [research it1 worker] ✔ interaction output="no flight" dur=…`,
+			`INF [research it1 worker] ✔ interaction dur=… output="no flight"`,
 		}},
 		{"workflow by name", []string{"-workflow", "other"}, append(other[:2:2], `INF [other] ✔ workflow dur=…`)},
 		{"workflow by ID", []string{"-workflow", r.wf, "-agent", "planner"}, append(planner[:3:3],
-			`INF [research it1 planner] ✔ interaction output="fly, then walk" dur=… total_tokens=120 cost_usd=0.25`)},
+			`INF [research it1 planner] ✔ interaction dur=… total_tokens=120 cost_usd=0.25 output="fly, then walk"`)},
 		{"level", []string{"-level", "WARN"}, []string{
 			planner[2], worker[2],
-			`ERR [research it1 worker>book_flight] ✗ action failed error="no seats" dur=…`,
+			`ERR [research it1 worker>book_flight] ✗ action failed dur=… error="no seats"`,
 		}},
 		{"level with offset", []string{"-level", "warn+1"}, []string{
-			`ERR [research it1 worker>book_flight] ✗ action failed error="no seats" dur=…`,
+			`ERR [research it1 worker>book_flight] ✗ action failed dur=… error="no seats"`,
 		}},
 		{"semantic", []string{"-semantic"}, []string{planner[2]}},
 		{"all filters", []string{"-semantic", "-workflow", "research", "-agent", "worker"}, nil},

@@ -82,18 +82,31 @@ type ScopeEvent struct {
 }
 
 // EndRecord returns r, the record of the end of a scope that started at
-// start, as the console shows it: with the scope's duration, and extra
-// attributes.
+// start, as the console shows it: the summary a person scans for first
+// (the scope's duration, the extra attributes, its error), then r's other
+// attributes in their order, so that a line cut at the console's width
+// loses the least.
 func EndRecord(r slog.Record, start time.Time, extra []slog.Attr) slog.Record {
-	r = r.Clone()
+	end := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	if !start.IsZero() {
 		// Wall clock, as in the journal, whose replay shows the same.
 		d := r.Time.Round(0).Sub(start.Round(0))
-		r.AddAttrs(slog.Duration("dur", RoundDuration(d)))
+		end.AddAttrs(slog.Duration("dur", RoundDuration(d)))
 	}
-	r.AddAttrs(extra...)
-	return r
+	end.AddAttrs(extra...)
+	for _, isErr := range []bool{true, false} {
+		r.Attrs(func(a slog.Attr) bool {
+			if (a.Key == errorKey) == isErr {
+				end.AddAttrs(a)
+			}
+			return true
+		})
+	}
+	return end
 }
+
+// errorKey is slogwf.ErrorKey.
+const errorKey = "error"
 
 // EndAttrs returns the attributes the end of a scope shows: the usage u
 // of its subtree, and late when it had been ended already, by a scope
