@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"log"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -169,6 +172,34 @@ func TestDemoConsoleCutsLongValues(t *testing.T) {
 	var input string
 	require.NoError(t, json.Unmarshal(tree.Iterations[0].Interactions[0].Input, &input))
 	assert.Greater(t, utf8.RuneCountInString(input), 80, "the tree keeps the whole input")
+}
+
+// The demo's console lines fit in 160 columns, colored or not, and so do
+// tail's of its journals; the end of a model call shows its duration,
+// tokens and cost before what is cut.
+func TestDemoConsoleLinesFitIn160Columns(t *testing.T) {
+	path, plain := runDemoCLI(t, "-fast")
+	llm, stop, err := startLLM(1, true)
+	require.NoError(t, err)
+	defer stop()
+	var colored bytes.Buffer
+	_, err = demo{seed: 1, fast: true, llm: llm}.run(context.Background(),
+		&slogwf.Options{Dir: t.TempDir(), Console: &colored, Color: slogwf.ColorAlways, Prices: demoPrices})
+	require.NoError(t, err)
+	consoles := map[string]string{"plain": plain, "colored": colored.String()}
+	for _, color := range []string{"never", "always"} {
+		code, stdout, stderr := runCLI(t, "tail", "-color="+color, filepath.Dir(path))
+		require.Equal(t, 0, code, stderr)
+		consoles["tail -color="+color] = stdout
+	}
+	for name, out := range consoles {
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		assert.Greater(t, len(lines), 80, name)
+		for _, l := range lines {
+			assert.LessOrEqual(t, utf8.RuneCountInString(sgr.ReplaceAllString(l, "")), 160, "%s: %q", name, l)
+		}
+	}
+	assert.Regexp(t, `INF \[research it1 planner>llm.chat\] ✔ action dur=\S+ total_tokens=\d+ cost_usd=\S+ http_status=200 `, plain)
 }
 
 func TestDemoSeed(t *testing.T) {
