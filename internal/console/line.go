@@ -24,8 +24,9 @@ type lineWriter struct {
 func (l *lineWriter) Write(p []byte) (int, error) {
 	line, nl := bytes.CutSuffix(p, []byte("\n"))
 	// Every column takes a byte at least, and every color sequence, which
-	// takes none, three bytes at least: most lines need no closer look.
-	if l.width > 0 && len(line)-3*bytes.Count(line, []byte("\x1b")) > l.width {
+	// takes none, four bytes at least (ESC [ 0 m): most lines need no
+	// closer look.
+	if l.width > 0 && len(line)-4*bytes.Count(line, []byte("\x1b")) > l.width {
 		if n, cut := cutLine(line, l.width); cut {
 			buf := buffer.New()
 			defer buf.Free()
@@ -61,7 +62,10 @@ func cutLine(line []byte, width int) (n int, cut bool) {
 	cols := 0
 	for i := 0; i < len(line); {
 		size, w := 1, 1
-		if c := line[i]; c == 0x1b || c == '\\' || c >= utf8.RuneSelf {
+		switch c := line[i]; {
+		case c >= utf8.RuneSelf:
+			_, size = utf8.DecodeRune(line[i:])
+		case c == 0x1b || c == '\\':
 			size, w = unit(line[i:])
 		}
 		if cols += w; cols > width {
@@ -75,11 +79,10 @@ func cutLine(line []byte, width int) (n int, cut bool) {
 	return len(line), false
 }
 
-// unit returns the size in bytes of the color sequence, escape or rune
-// that s starts with, and the columns it shows in.
+// unit returns the size in bytes of the color sequence or the escape that
+// s starts with, at an ESC or a backslash, and the columns it shows in.
 func unit(s []byte) (size, cols int) {
-	switch s[0] {
-	case 0x1b: // CSI: ESC [, parameters, a final byte in @ to ~
+	if s[0] == 0x1b { // CSI: ESC [, parameters, a final byte in @ to ~
 		size = 1
 		if len(s) > 1 && s[1] == '[' {
 			size = 2
@@ -89,27 +92,24 @@ func unit(s []byte) (size, cols int) {
 			size = min(size+1, len(s))
 		}
 		return size, 0
-	case '\\':
-		if len(s) == 1 {
-			return 1, 1
-		}
-		n := 0
-		switch s[1] {
-		case 'x':
-			n = 4
-		case 'u':
-			n = 6
-		case 'U':
-			n = 10
-		}
-		if n > 0 && len(s) >= n && isHex(s[2:n]) {
-			return n, n
-		}
-		_, size = utf8.DecodeRune(s[1:])
-		return 1 + size, 2
 	}
-	_, size = utf8.DecodeRune(s)
-	return size, 1
+	if len(s) == 1 {
+		return 1, 1
+	}
+	n := 0
+	switch s[1] {
+	case 'x':
+		n = 4
+	case 'u':
+		n = 6
+	case 'U':
+		n = 10
+	}
+	if n > 0 && len(s) >= n && isHex(s[2:n]) {
+		return n, n
+	}
+	_, size = utf8.DecodeRune(s[1:])
+	return 1 + size, 2
 }
 
 // isHex reports whether s is all hexadecimal digits.
