@@ -450,39 +450,16 @@ func TestTailErrors(t *testing.T) {
 	}
 }
 
-// tail cuts string values as the live console does, at -width.
-func TestTailCutsValuesAtWidth(t *testing.T) {
+// tail cuts string values at -width characters and lines at -line-width
+// columns, as the live console does.
+func TestTailCutsValuesAndLines(t *testing.T) {
 	dir := t.TempDir()
 	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
 	require.NoError(t, err)
 	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "w")
 	prompt := strings.Repeat("why so? ", 20)
-	slog.New(h).InfoContext(ctx, "asking", "prompt", prompt)
-	wf.End()
-	require.NoError(t, h.Close())
-
-	for _, tt := range []struct {
-		args []string
-		want string
-	}{
-		{nil, strings.Repeat("why so? ", 9) + "why so?…"}, // 80 characters
-		{[]string{"-width", "12"}, "why so? why…"},
-		{[]string{"-width", "0"}, prompt},
-		{[]string{"-width=-1"}, prompt},
-	} {
-		code, stdout, stderr := runCLI(t, append(append([]string{"tail", "-color=never", "-line-width=0"}, tt.args...), dir)...)
-		require.Equal(t, 0, code, stderr)
-		assert.Contains(t, tailDropTimes(stdout), `INF [w] asking prompt="`+tt.want+`"`, "%v", tt.args)
-	}
-}
-
-// tail cuts lines as the live console does, at -line-width columns.
-func TestTailCutsLinesAtLineWidth(t *testing.T) {
-	dir := t.TempDir()
-	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
-	require.NoError(t, err)
-	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "w")
 	words := strings.Repeat("why so? ", 30)
+	slog.New(h).InfoContext(ctx, "asking", "prompt", prompt)
 	slog.New(h).InfoContext(ctx, words)
 	wf.End()
 	require.NoError(t, h.Close())
@@ -492,6 +469,10 @@ func TestTailCutsLinesAtLineWidth(t *testing.T) {
 		args []string
 		want string
 	}{
+		{[]string{"-line-width=0"}, `asking prompt="` + strings.Repeat("why so? ", 9) + `why so?…"`}, // 80 characters
+		{[]string{"-line-width=0", "-width", "12"}, `asking prompt="why so? why…"`},
+		{[]string{"-line-width=0", "-width", "0"}, `asking prompt="` + prompt + `"`},
+		{[]string{"-line-width=0", "-width=-1"}, `asking prompt="` + prompt + `"`},
 		{nil, words[:160-len(head)-1] + "…"},
 		{[]string{"-line-width", "30"}, "why so? …"},
 		{[]string{"-line-width", "0"}, words},
