@@ -266,7 +266,7 @@ const evRecordPrefix = `{"ev":"record"`
 // readJournal returns the lines of the journals in dir, and the bytes of
 // those that start with prefix.
 func readJournal(dir, prefix string) (lines [][]byte, size int) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	if err != nil || len(paths) != 1 {
 		panic(fmt.Sprint("want one journal: ", paths, err))
 	}

@@ -350,22 +350,23 @@ func TestTornJournalsKeepEveryWholeLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			// The journal of another process, which died writing it.
-			name := filepath.Join(dir, strings.TrimSuffix(filepath.Base(s.h.TreeFile(wf)), ".json")+".1.jsonl")
+			require.NoError(t, os.Mkdir(filepath.Join(dir, tree.JournalDir), 0o700))
+			name := filepath.Join(dir, tree.JournalDir, "20260101T000000Z-1-abcdef.jsonl")
 			require.NoError(t, os.WriteFile(name, tt.data, 0o600))
 			b := tree.NewBuilder()
 			var warnings []error
 			require.NoError(t, b.ReadJournal(bytes.NewReader(tt.data), name, func(err error) { warnings = append(warnings, err) }))
-			var tree node
-			require.NoError(t, json.Unmarshal(b.JSON(wf.ID()), &tree))
-			kept := int(tree.Counts.Records)
-			if tree.Start != "" {
+			var root node
+			require.NoError(t, json.Unmarshal(b.JSON(wf.ID()), &root))
+			kept := int(root.Counts.Records)
+			if root.Start != "" {
 				kept++
 			}
-			if tree.End != "" {
+			if root.End != "" {
 				kept++
 			}
 			assert.Equal(t, tt.kept, kept, "every whole line kept")
-			assert.EqualValues(t, len(warnings), tree.Loss.Dropped, "what was skipped is counted")
+			assert.EqualValues(t, len(warnings), root.Loss.Dropped, "what was skipped is counted")
 
 			// A later process logs into the same workflow.
 			t.Setenv(slogwf.EnvParent, wf.ID()+"/"+wf.ID())
@@ -375,7 +376,7 @@ func TestTornJournalsKeepEveryWholeLine(t *testing.T) {
 			got, err := os.ReadFile(name)
 			require.NoError(t, err)
 			assert.Equal(t, string(tt.data), string(got), "the torn journal is left as it is")
-			paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+			paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 			require.NoError(t, err)
 			require.Len(t, paths, 2)
 			for _, p := range paths {

@@ -63,6 +63,8 @@ func appendRecordLine(b []byte, rt *route, r slog.Record, m *meta, pre *preforma
 	} else {
 		b = tree.AppendRecordHead(b, rt.flow.id, rt.scope, lost)
 	}
+	sq := seq.Add(1)
+	b = tree.AppendSeq(b, sq)
 	n := len(b)
 	b = append(b, `"time":`...)
 	b = jsonenc.AppendTime(b, validTime(r.Time))
@@ -71,7 +73,7 @@ func appendRecordLine(b []byte, rt *route, r slog.Record, m *meta, pre *preforma
 	body := b[n:]
 	b = append(b, '}', '\n')
 	return b, tree.Event{Type: tree.Record, Scope: rt.scope, Semantic: m.semantic, Late: rt.late,
-		Level: r.Level, Body: body, Usage: m.usage, Loss: lost}
+		Level: r.Level, Body: body, Usage: m.usage, Loss: lost, Seq: sq}
 }
 
 // validTime returns t, or now when t is zero or has no place in a
@@ -88,7 +90,7 @@ func validTime(t time.Time) time.Time {
 // and what was lost of it; and returns its event.
 func appendScopeLine(b []byte, ev *scopeEvent, r slog.Record, prices Prices, l tree.Loss) ([]byte, *tree.Event) {
 	s := ev.scope
-	e := &tree.Event{Workflow: s.wf.id, ID: s.id, Level: slog.LevelInfo}
+	e := &tree.Event{Workflow: s.wf.id, ID: s.id, Level: slog.LevelInfo, Seq: seq.Add(1)}
 	var errText string
 	var input, output *slog.Value
 	var m meta
@@ -117,13 +119,13 @@ func appendScopeLine(b []byte, ev *scopeEvent, r slog.Record, prices Prices, l t
 		if ev.status == StatusFailed {
 			e.Level = slog.LevelError
 		}
-		b, t = tree.AppendEndHead(b, s.wf.id, s.id, r.Time, e.Status, errText)
+		b, t = tree.AppendEndHead(b, s.wf.id, s.id, e.Seq, r.Time, e.Status, errText)
 	} else {
 		e.Type, e.Kind = tree.Start, tree.Kind(s.kind)
 		if s.parent != nil {
 			e.Parent = s.parent.id
 		}
-		b, t = tree.AppendStartHead(b, s.wf.id, s.id, e.Parent, e.Kind, r.Time)
+		b, t = tree.AppendStartHead(b, s.wf.id, s.id, e.Parent, e.Kind, e.Seq, r.Time)
 		switch s.kind {
 		case KindIteration:
 			e.Number = s.number

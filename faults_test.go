@@ -96,13 +96,13 @@ func TestTreeFileFaultsLeaveAWholeTree(t *testing.T) {
 			dir := t.TempDir()
 			h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, SnapshotInterval: time.Hour, Sync: SyncEnd})
 			require.NoError(t, err)
-			fs := &faultyFS{dirFS: h.sink.dir, fail: op}
-			h.sink.dir = fs
+			fs := &faultyFS{dirFS: h.sink.dir.fs, fail: op}
+			h.sink.dir.fs = fs
 			l := slog.New(h)
 			ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "faults")
 			l.InfoContext(ctx, "old")
 			f := h.sink.flow(wf.ID())
-			f.writeTree()
+			f.snapshot()
 			old, err := os.ReadFile(h.TreeFile(wf))
 			require.NoError(t, err)
 
@@ -110,7 +110,7 @@ func TestTreeFileFaultsLeaveAWholeTree(t *testing.T) {
 			fs.armed = true
 			fs.mu.Unlock()
 			l.InfoContext(ctx, "new")
-			f.writeTree()
+			f.snapshot()
 			now, err := os.ReadFile(h.TreeFile(wf))
 			require.NoError(t, err)
 			assert.True(t, json.Valid(now), "the tree file is whole")
@@ -156,17 +156,17 @@ func (f shortFile) Write(p []byte) (int, error) {
 func TestJournalFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
 	tests := []struct {
 		name   string
-		break_ func(t *testing.T, f *flow)
+		break_ func(t *testing.T, j *journal)
 	}{
-		{"/dev/full", func(t *testing.T, f *flow) {
+		{"/dev/full", func(t *testing.T, j *journal) {
 			full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 			require.NoError(t, err)
-			require.NoError(t, f.file.Close())
-			f.file = full
+			require.NoError(t, j.file.Close())
+			j.file = full
 		}},
-		{"failing writer", func(t *testing.T, f *flow) { f.file = failingFile{f.file} }},
-		{"short writer", func(t *testing.T, f *flow) { f.file = shortFile{f.file} }},
-		{"closed file", func(t *testing.T, f *flow) { require.NoError(t, f.file.Close()) }},
+		{"failing writer", func(t *testing.T, j *journal) { j.file = failingFile{j.file} }},
+		{"short writer", func(t *testing.T, j *journal) { j.file = shortFile{j.file} }},
+		{"closed file", func(t *testing.T, j *journal) { require.NoError(t, j.file.Close()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,10 +176,11 @@ func TestJournalFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
 			require.NoError(t, err)
 			l := slog.New(h)
 			ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "fault")
-			f := h.sink.flow(wf.ID())
-			f.mu.Lock()
-			tt.break_(t, f)
-			f.mu.Unlock()
+			j := h.sink.journal
+			segment := j.segments[0]
+			j.mu.Lock()
+			tt.break_(t, j)
+			j.mu.Unlock()
 			assert.NotPanics(t, func() {
 				for range 10 {
 					l.InfoContext(ctx, "still here")
@@ -189,43 +190,15 @@ func TestJournalFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
 
 			err = h.Close()
 			require.Error(t, err, "Close returns the fault")
-			assert.Contains(t, err.Error(), "slogwf: write journal "+f.journal)
+			assert.Contains(t, err.Error(), "slogwf: write journal "+segment)
 			assert.Equal(t, 1, strings.Count(errs.String(), "write journal"), "reported once: %s", errs.String())
 			assert.Equal(t, 10, strings.Count(console.String(), "still here"), "the console goes on")
 			assert.FileExists(t, h.TreeFile(wf), "the tree is written all the same")
-			data, err := os.ReadFile(filepath.Join(dir, f.journal))
+			data, err := os.ReadFile(filepath.Join(dir, segment))
 			require.NoError(t, err)
 			for line := range bytes.Lines(data) {
 				assert.True(t, json.Valid(line) && bytes.HasSuffix(line, []byte("\n")), "no partial line: %q", line)
 			}
 		})
 	}
-}
-
-// A process that appends to a journal torn by an earlier write
-// starts on a clean line.
-func TestLateRecordsStartOnACleanLineAfterATornOne(t *testing.T) {
-	dir := t.TempDir()
-	h, err := New(&Options{Dir: dir, Console: io.Discard})
-	require.NoError(t, err)
-	l := slog.New(h)
-	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "torn")
-	journal := h.sink.flow(wf.ID()).journal
-	wf.End()
-	file, err := os.OpenFile(filepath.Join(dir, journal), os.O_WRONLY|os.O_APPEND, 0)
-	require.NoError(t, err)
-	_, err = file.WriteString(`{"ev":"record","wf":"torn`)
-	require.NoError(t, err)
-	require.NoError(t, file.Close())
-
-	l.InfoContext(ctx, "late")
-	require.NoError(t, h.Close())
-	data, err := os.ReadFile(filepath.Join(dir, journal))
-	require.NoError(t, err)
-	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	assert.Equal(t, `{"ev":"record","wf":"torn`, lines[len(lines)-2], "the torn line stands alone")
-	assert.Contains(t, lines[len(lines)-1], `"msg":"late","late":true`)
-	tree, err := os.ReadFile(h.TreeFile(wf))
-	require.NoError(t, err)
-	assert.Contains(t, string(tree), `"msg":"late","late":true`)
 }

@@ -2,7 +2,6 @@ package slogwf
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,35 +11,48 @@ import (
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
-// flow is the live state of one workflow.
+// flow is the state of one workflow in this process: live until it ends,
+// then, without its tree, what late records need (see late.go).
 type flow struct {
-	sink    *sink
-	id      string
-	base    string // of the file names
-	journal string // file name
-	owner   bool   // the workflow started in this process
-	wf      *Scope // of an owner
+	sink  *sink
+	id    string
+	name  string       // of an owner's workflow, for its tree file
+	path  console.Path // of the workflow on the console
+	owner bool         // the workflow started here, which writes its tree file
+	born  time.Time
 
 	// mu is held across the journal write and the tree's update, so that
-	// no line is written after finish closed the file. It costs agents no
-	// parallelism: os.File serializes the writes to one file anyway.
+	// the journal has the lines in the order the tree took them.
 	mu        sync.Mutex
-	file      journalFile // nil when it could not be opened, or is closed
-	size      int64       // of the journal, to take back a partial line
-	torn      bool        // the journal ends in a partial line
-	failed    bool        // a journal line was lost: the journal is not the tree
+	wf        *Scope     // of an owner, until the end: it holds the caller's context
+	tree      *tree.Tree // nil once its final tree has it
 	ended     bool
-	revived   bool       // ended, then given late records
-	tree      *tree.Tree // nil once ended, until revived
-	scheduled bool
-	timer     *time.Timer
-	cost      time.Duration           // of the last snapshot
-	merged    map[string]int64        // journals of other processes: bytes read
+	spawned   bool                    // passed on to child processes (Environ), at its end
+	from      position                // of its first line in the journal
+	unwritten int64                   // its lines the journal missed since it wrote one
+	gaps      int64                   // all its lines the journal missed
 	paths     map[string]console.Path // of the scopes started here, until the end
+	routed    []string                // scope IDs sink.routes maps to it
+	queued    bool                    // in the snapshots' queue
+	last      time.Time               // of its last snapshot, or its start
+	late      bool                    // late records wait for a rebuild of its tree
 
-	finished chan struct{} // closed once the final tree is written
-	writeMu  sync.Mutex    // one tree file write at a time, in order
-	over     atomic.Bool   // ended: a snapshot being written gives way
+	writeMu sync.Mutex    // one tree file write at a time, in order
+	over    atomic.Bool   // ended: a snapshot being written gives way
+	written chan struct{} // closed once an owner's final tree is written
+}
+
+// newFlow returns the state of workflow id, whose first line goes to the
+// journal next. An owner started the workflow and writes its tree file.
+func (s *sink) newFlow(id, name string, path console.Path, owner bool) *flow {
+	now := time.Now()
+	f := &flow{sink: s, id: id, name: name, path: path, owner: owner, born: now, last: now,
+		tree: tree.NewTree(id), from: s.journal.at()}
+	if owner {
+		f.written = make(chan struct{})
+		s.owners.Add(1)
+	}
+	return f
 }
 
 // routeTo returns the route to scope id of f, of a record logged in
@@ -53,16 +65,12 @@ func (f *flow) routeTo(id string, sc *Scope, late bool) route {
 			return route{flow: f, scope: id, in: p, path: p.path, late: late}
 		}
 	}
-	rt := route{flow: f, scope: id, late: late}
+	rt := route{flow: f, scope: id, late: late, path: f.path}
 	f.mu.Lock()
-	p, ok := f.paths[id]
-	f.mu.Unlock()
-	switch {
-	case ok:
+	if p, ok := f.paths[id]; ok {
 		rt.path = p
-	case f.wf != nil:
-		rt.path = f.wf.path
 	}
+	f.mu.Unlock()
 	return rt
 }
 
@@ -88,8 +96,9 @@ func (f *flow) start(sc *Scope, line []byte, e *tree.Event) {
 
 // add writes line to the journal and applies e to the tree, then calls
 // after, if any, with the tree and whether e changed it. It reports false
-// and does nothing when the workflow has ended, but for a record, which
-// revives the workflow of an owner (see revive).
+// and does nothing when the workflow has ended, but for a record of an
+// owner's: a late record, which goes to the journal, and to the tree in
+// time (see late.go).
 func (f *flow) add(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bool)) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -97,8 +106,8 @@ func (f *flow) add(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bo
 }
 
 func (f *flow) addLocked(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bool)) bool {
-	if f.ended && (e.Type != tree.Record || !f.revive()) {
-		return false
+	if f.ended {
+		return f.lateLocked(line, e)
 	}
 	f.write(line, e.Type == tree.End)
 	fresh := f.tree.Apply(e)
@@ -112,55 +121,32 @@ func (f *flow) addLocked(line []byte, e *tree.Event, after func(t *tree.Tree, fr
 	return true
 }
 
-// schedule schedules a snapshot of the tree of an owner, if none is.
+// write writes line to the journal, and counts the workflow's lines that
+// it misses.
+func (f *flow) write(line []byte, end bool) {
+	before := f.unwritten
+	f.sink.journal.write(line, end, &f.unwritten)
+	if f.unwritten > before {
+		f.gaps++
+	}
+}
+
+// schedule queues a snapshot of the tree of an owner, if none is.
 func (f *flow) schedule() {
-	if !f.scheduled && f.owner {
-		f.scheduled = true
-		f.sink.pending.Add(1)
-		// Snapshots cost time in proportion to the tree, so their pace
-		// follows their cost: a long run stays linear.
-		f.timer = time.AfterFunc(max(f.sink.interval, 20*f.cost), f.snapshot)
+	if !f.queued && f.owner && !f.ended {
+		f.queued = true
+		f.sink.snaps.add(f, f.last.Add(f.sink.interval))
 	}
 }
 
-// revive readies a workflow that has ended for a late record: its tree,
-// rebuilt from its journal, and its journal, opened again. It reports
-// false when it cannot: the handler is closed, or the journal misses
-// lines and so would not give back the tree.
-func (f *flow) revive() bool {
-	if !f.owner || f.failed || f.sink.closing.Load() {
-		return false
-	}
-	if f.tree == nil {
-		t, err := f.rebuild()
-		if err != nil {
-			f.sink.fault(f.journal, fmt.Errorf("slogwf: read journal %s: %w", f.journal, err))
-			f.failed = true
-			return false
-		}
-		f.tree, f.merged = t, nil
-	}
-	if f.file == nil {
-		file, err := f.sink.dir.openFile(f.journal, os.O_WRONLY|os.O_APPEND)
-		if err != nil {
-			f.sink.fault(f.journal, fmt.Errorf("slogwf: open journal: %w", err))
-			f.failed = true
-			return false
-		}
-		f.file = file
-	}
-	f.revived = true
-	return true
-}
-
-// finish adds the workflow's end, if any, closes its journal and writes
-// its final tree. It returns the workflow's usage. When the workflow is
-// ending already, it waits for that.
+// finish adds the workflow's end, if any, and hands its final tree to the
+// writers. It returns the workflow's usage. From then on the flow keeps
+// neither the caller's context nor, once written, the tree.
 func (f *flow) finish(line []byte, e *tree.Event) tree.Usage {
+	s := f.sink
 	f.mu.Lock()
 	if f.ended {
 		f.mu.Unlock()
-		<-f.finished
 		return tree.Usage{}
 	}
 	f.ended = true
@@ -170,50 +156,24 @@ func (f *flow) finish(line []byte, e *tree.Event) tree.Usage {
 		f.tree.Apply(e)
 	}
 	f.export(f.id, true)
-	if f.scheduled && f.timer.Stop() {
-		f.sink.pending.Done()
-		f.scheduled = false
-	}
 	u := f.tree.UsageOf(f.id)
-	f.closeJournal()
+	f.spawned = f.wf != nil && f.wf.spawned.Load()
+	f.wf, f.paths = nil, nil
+	routed := f.routed
+	f.routed = nil
 	f.mu.Unlock()
 
+	s.flows.Delete(f.id)
+	for _, id := range routed {
+		s.routes.CompareAndDelete(id, f)
+	}
 	if f.owner {
-		f.writeTree()
-		f.sink.done.Store(f.id, f)
-	}
-	f.sink.flows.Delete(f.id)
-	f.sink.routes.Range(func(id, v any) bool {
-		if v == f {
-			f.sink.routes.Delete(id)
+		s.recent.add(f)
+		if !s.finals.push(f) {
+			f.writeFinal()
 		}
-		return true
-	})
-	f.mu.Lock()
-	if !f.revived {
-		f.tree = nil // the journal keeps it, for late records
 	}
-	f.paths = nil
-	f.mu.Unlock()
-	close(f.finished)
 	return u
-}
-
-// closeLate writes the final tree of a workflow that got late records
-// after it ended, and closes its journal again.
-func (f *flow) closeLate() {
-	f.mu.Lock()
-	if !f.revived {
-		f.mu.Unlock()
-		return
-	}
-	if f.scheduled && f.timer.Stop() {
-		f.sink.pending.Done()
-		f.scheduled = false
-	}
-	f.closeJournal()
-	f.mu.Unlock()
-	f.writeTree()
 }
 
 // close ends the workflow as incomplete at time now. The workflow of
@@ -225,7 +185,10 @@ func (f *flow) close(now time.Time) {
 		return
 	}
 	f.mu.Lock()
-	open := f.tree.Open()
+	var open []string
+	if f.tree != nil {
+		open = f.tree.Open()
+	}
 	f.mu.Unlock()
 	slices.Sort(open)
 	for _, id := range open {
@@ -240,27 +203,12 @@ func (f *flow) close(now time.Time) {
 // as incomplete at time at; nil for both if that line does not decode,
 // which only a bug here could cause.
 func (f *flow) incomplete(id string, at time.Time) ([]byte, *tree.Event) {
-	line, _ := tree.AppendEndHead(nil, f.id, id, at, tree.StatusIncomplete, "")
+	line, _ := tree.AppendEndHead(nil, f.id, id, seq.Add(1), at, tree.StatusIncomplete, "")
 	line = append(line, '}', '\n')
 	e, err := tree.Decode(line)
 	if err != nil {
-		f.sink.fault("event", fmt.Errorf("slogwf: encode end: %w", err))
+		f.sink.faults.report("encode end", fmt.Errorf("slogwf: encode end: %w", err))
 		return nil, nil
 	}
 	return line, e
-}
-
-// snapshot writes the tree file of a running workflow, when its time has
-// come.
-func (f *flow) snapshot() {
-	defer f.sink.pending.Done()
-	f.mu.Lock()
-	f.scheduled = false
-	f.mu.Unlock()
-	f.writeTree()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.wf != nil && f.wf.spawned.Load() && !f.ended && !f.sink.closing.Load() {
-		f.schedule() // the journals of child processes may grow
-	}
 }

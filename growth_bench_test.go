@@ -38,7 +38,7 @@ func BenchmarkGrowth(b *testing.B) {
 		b.Run(fmt.Sprint("build/records=", n), func(b *testing.B) {
 			h, dir := growthHandler(b, time.Second)
 			logWorkflow(h, n, 100).End()
-			paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+			paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 			if err != nil || len(paths) != 1 {
 				b.Fatal("want one journal: ", paths, err)
 			}

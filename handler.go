@@ -48,10 +48,15 @@ type Options struct {
 	// (Default: true when $SLOGWF_DISABLE is 1, true, yes or on).
 	Disabled bool
 
-	// How often the tree file of a running workflow is rewritten (Default: 1s).
-	// Writing takes time in proportion to the tree, so a large tree is
-	// rewritten less often: never more than 1/20 of the time.
+	// How often the tree file of a running workflow is rewritten at most
+	// (Default: 1s). Writing takes time in proportion to the tree, so
+	// trees are rewritten less often when they are large or many: the
+	// snapshots of all running workflows take at most 1/20 of the time.
 	SnapshotInterval time.Duration
+
+	// The size at which the journal of the process gives way to a new
+	// segment (Default: 16 MiB).
+	SegmentSize int64
 
 	// Where faults of the journal and tree files are reported, each once
 	// (Default: os.Stderr).
@@ -135,6 +140,9 @@ func (o *Options) treeDefaults() error {
 	}
 	if o.SnapshotInterval <= 0 {
 		o.SnapshotInterval = time.Second
+	}
+	if o.SegmentSize <= 0 {
+		o.SegmentSize = 16 << 20
 	}
 	v := os.Getenv("SLOGWF_DISABLE")
 	switch strings.ToLower(v) {
@@ -280,12 +288,22 @@ func (h *Handler) Close() error {
 }
 
 // TreeFile returns the path of the tree file of the workflow of s, or ""
-// when the tree is off.
+// when the tree is off. The final tree of a workflow is written off the
+// goroutine that ends it: once the workflow has ended, TreeFile returns
+// when it is written.
 func (h *Handler) TreeFile(s *Scope) string {
 	if h.sink == nil || s == nil || s.wf == nil {
 		return ""
 	}
-	return filepath.Join(h.sink.root.Name(), tree.FileBase(s.wf.name, s.wf.id)+".json")
+	if f := s.wf.flow; f != nil && f.sink == h.sink {
+		f.mu.Lock()
+		ended := f.ended
+		f.mu.Unlock()
+		if ended {
+			<-f.written
+		}
+	}
+	return filepath.Join(h.sink.dir.given, tree.TreeFileName(s.wf.name, s.wf.id))
 }
 
 // Enabled reports whether the next handler is enabled for l, and is always

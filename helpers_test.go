@@ -137,6 +137,7 @@ type loss struct {
 	Truncated int64 `json:"truncated"`
 	Redacted  int64 `json:"redacted"`
 	Clamped   int64 `json:"clamped"`
+	Unwritten int64 `json:"unwritten"`
 }
 
 func readTree(t *testing.T, path string) *node {
@@ -175,22 +176,24 @@ func (n *node) msgs() []string {
 	return m
 }
 
-// files lists the names in dir.
+// files lists the files under dir, as paths relative to it.
 func files(t *testing.T, dir string) []string {
 	t.Helper()
-	es, err := os.ReadDir(dir)
-	require.NoError(t, err)
 	var names []string
-	for _, e := range es {
-		names = append(names, e.Name())
-	}
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, path)
+			names = append(names, rel)
+		}
+		return err
+	}))
 	return names
 }
 
 // journal returns the lines of the one journal in dir.
 func journal(t *testing.T, dir string) []string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, paths, 1)
 	b, err := os.ReadFile(paths[0])
@@ -201,7 +204,7 @@ func journal(t *testing.T, dir string) []string {
 // journalLines returns the lines of all journals in dir.
 func journalLines(t *testing.T, dir string) []string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	var lines []string
 	for _, p := range paths {
@@ -222,7 +225,7 @@ func buildTree(t *testing.T, dir, wf string) []byte {
 // readJournals returns a Builder that read every journal in dir.
 func readJournals(t *testing.T, dir string) *tree.Builder {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	b := tree.NewBuilder()
 	for _, p := range paths {

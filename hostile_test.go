@@ -331,31 +331,35 @@ func TestPlantedSymlinksAreNotFollowed(t *testing.T) {
 	require.NoError(t, os.WriteFile(outside, []byte("precious"), 0o600))
 	s := newSetup(t, &slogwf.Options{Dir: dir})
 	ctx, wf := slogwf.StartWorkflow(s.ctx, "linked")
-	tree := s.h.TreeFile(wf)
-	require.NoError(t, os.Symlink(outside, tree))
+	treeFile := s.h.TreeFile(wf)
+	require.NoError(t, os.Symlink(outside, treeFile))
 	s.log.InfoContext(ctx, "r")
 	wf.End()
+	s.h.TreeFile(wf) // once written
 
 	got, err := os.ReadFile(outside)
 	require.NoError(t, err)
 	assert.Equal(t, "precious", string(got), "the link's target is untouched")
-	st, err := os.Lstat(tree)
+	st, err := os.Lstat(treeFile)
 	require.NoError(t, err)
 	assert.True(t, st.Mode().IsRegular(), "the tree replaced the link")
-	assert.Equal(t, slogwf.StatusCompleted, readTree(t, tree).Status)
+	assert.Equal(t, slogwf.StatusCompleted, readTree(t, treeFile).Status)
 
-	// A link where the next journal goes makes the handler take another name.
-	journalLink := strings.TrimSuffix(tree, ".json") + "." + strconv.Itoa(os.Getpid()) + ".jsonl"
-	t.Setenv(slogwf.EnvParent, wf.ID()+"/"+wf.ID())
-	require.NoError(t, os.Rename(journalLink, journalLink+".old"))
-	require.NoError(t, os.Symlink(outside, journalLink))
-	other := newSetup(t, &slogwf.Options{Dir: dir})
-	other.log.InfoContext(slogwf.ContextFromEnv(other.ctx), "from another process")
-	require.NoError(t, other.h.Close())
-	got, err = os.ReadFile(outside)
+	// A link where the journals go is replaced by a directory.
+	elsewhere := filepath.Join(parent, "elsewhere")
+	require.NoError(t, os.Mkdir(elsewhere, 0o700))
+	other := filepath.Join(parent, "other")
+	require.NoError(t, os.Mkdir(other, 0o700))
+	require.NoError(t, os.Symlink(elsewhere, filepath.Join(other, tree.JournalDir)))
+	o := newSetup(t, &slogwf.Options{Dir: other})
+	_, wf2 := slogwf.StartWorkflow(o.ctx, "linked")
+	wf2.End()
+	require.NoError(t, o.h.Close())
+	assert.Empty(t, files(t, elsewhere), "nothing written through the link")
+	st, err = os.Lstat(filepath.Join(other, tree.JournalDir))
 	require.NoError(t, err)
-	assert.Equal(t, "precious", string(got))
-	assert.FileExists(t, strings.TrimSuffix(journalLink, ".jsonl")+"-2.jsonl")
+	assert.True(t, st.IsDir())
+	assert.Len(t, files(t, other), 2, "the tree, and the journal in a directory of its own")
 }
 
 // logWithUmask0 logs a workflow into a new directory under umask 000.
@@ -391,7 +395,7 @@ func TestPermissionsUnderUmask0(t *testing.T) {
 		n++
 		return nil
 	}))
-	assert.Equal(t, 4, n, "a, logs, a tree and a journal")
+	assert.Equal(t, 5, n, "a, logs, a tree, the journal directory and a segment")
 }
 
 // asJSON returns s as JSON gives it back: each byte of invalid UTF-8 is
@@ -637,7 +641,8 @@ func TestLongNamesOfAnyJournalAreCut(t *testing.T) {
 	lines := `{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"w"}` + "\n" +
 		`{"ev":"start","wf":"w","id":"a","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01Z","agent":"` + long + `"}` + "\n" +
 		`{"ev":"record","wf":"w","scope":"a","time":"2026-01-01T00:00:02Z","level":"INFO","msg":"in it","attrs":{"` + long + `":1}}` + "\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "w-w.1.jsonl"), []byte(lines), 0o600))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, tree.JournalDir), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, tree.JournalDir, "w-w.1.jsonl"), []byte(lines), 0o600))
 	built := string(buildTree(t, dir, "w"))
 	assert.Contains(t, built, `"agent":"`+cut+`"`)
 	assert.Contains(t, built, `"truncated":1,`)

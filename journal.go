@@ -1,212 +1,237 @@
 package slogwf
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
-	"strconv"
+	"path"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/slogwf/slogwf/internal/flock"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
-// The journal files of a workflow: one per process, append-only, one
-// event per line (see tree.Event). A line is written whole before Handle
-// returns; a line a fault cut short is taken back or ended, so that it
-// never runs into the next. The journals of other processes the workflow
-// was passed to are merged into its live tree.
+// The journal of a process: every workflow the process logs appends its
+// lines (see tree.Event) to one file, a segment in Dir/journal, which the
+// process alone creates and writes, locked (flock) while it does. A
+// segment that reaches its size, or whose Dir moved, gives way to a new
+// one. A line is written whole before Handle returns; a line a fault cut
+// short is taken back or ended, so that it never runs into the next, and
+// the lines a fault lost are counted on the next line of their workflow.
 
-// dirFS is how a sink writes its directory: through an os.Root, or in
-// tests through one that fails on purpose.
-type dirFS interface {
-	openFile(name string, flag int) (journalFile, error)
-	rename(from, to string) error
-	remove(name string) error
-	syncDir() error
+// seq numbers the journal lines of this process in the order they are
+// logged: a goroutine's lines in its order.
+var seq atomic.Uint64
+
+// journal is the journal of a process.
+type journal struct {
+	dir    *directory
+	limit  int64 // of a segment's size
+	sync   SyncMode
+	report func(cause string, err error)
+
+	mu       sync.Mutex
+	file     journalFile // nil when none could be opened, or closed
+	segments []string    // of this process, in order: names in Dir; "" once gone
+	size     int64       // of the segment being written
+	torn     bool        // it ends in a partial line
+	retry    time.Time   // when to try again to open a segment, without one
 }
 
-// journalFile is a file a sink writes: an *os.File.
-type journalFile interface {
-	io.Writer
-	Sync() error
-	Close() error
-	Truncate(size int64) error
+// position is where a line is in the journal of a process: the index of
+// its segment, and its offset.
+type position struct {
+	seg int
+	off int64
 }
 
-// rootFS is a dirFS through an os.Root, which keeps every file in the
-// directory: no name nor planted symlink leads out of it.
-type rootFS struct{ root *os.Root }
-
-func (r rootFS) openFile(name string, flag int) (journalFile, error) {
-	f, err := r.root.OpenFile(name, flag, 0o600)
-	if err != nil {
-		return nil, err
+// openJournal opens the first segment of the journal of this process in
+// dir, or says why it cannot.
+func openJournal(dir *directory, limit int64, sync SyncMode, report func(string, error)) (*journal, error) {
+	j := &journal{dir: dir, limit: limit, sync: sync, report: report}
+	if err := j.openSegment(); err != nil {
+		return nil, fmt.Errorf("slogwf: dir %s: cannot create a file: %w", dir.given, err)
 	}
-	return f, nil
+	return j, nil
 }
 
-func (r rootFS) rename(from, to string) error { return r.root.Rename(from, to) }
-func (r rootFS) remove(name string) error     { return r.root.Remove(name) }
-
-func (r rootFS) syncDir() error {
-	d, err := r.root.Open(".")
-	if err != nil {
+// openSegment creates the next segment: Dir/journal/<time>-<pid>-<random>.jsonl,
+// a name no other process has, and locks it.
+func (j *journal) openSegment() error {
+	d := j.dir.current()
+	if fi, err := d.lstat(tree.JournalDir); err == nil && !fi.IsDir() {
+		_ = d.remove(tree.JournalDir) // a planted link, or a file: replaced
+	}
+	if err := d.mkdir(tree.JournalDir); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
-}
-
-// openJournal creates the journal <base>.<pid>.jsonl, or, when a process
-// of another machine or container with the same pid has one, the first free
-// <base>.<pid>-<n>.jsonl: no two processes ever write one file.
-func (s *sink) openJournal(base string) (journalFile, string) {
-	var err error
-	for n := 1; n <= 100; n++ {
-		name := base + "." + s.pid + ".jsonl"
-		if n > 1 {
-			name = base + "." + s.pid + "-" + strconv.Itoa(n) + ".jsonl"
+	for {
+		name := path.Join(tree.JournalDir, tree.JournalName(time.Now(), os.Getpid(), rand.Uint32()))
+		f, err := d.openFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL)
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
-		var f journalFile
-		f, err = s.dir.openFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL)
-		if err == nil {
-			return f, name
+		if err != nil {
+			return err
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			s.fault(name, fmt.Errorf("slogwf: open journal: %w", err))
-			return nil, name
+		if osf, ok := f.(*os.File); ok {
+			if _, err := flock.TryLock(osf); err != nil {
+				f.Close()
+				return fmt.Errorf("lock %s: %w", name, err)
+			}
 		}
+		j.file, j.size, j.torn = f, 0, false
+		j.segments = append(j.segments, name)
+		return nil
 	}
-	s.fault(base, fmt.Errorf("slogwf: open journal: %w", err))
-	return nil, base
 }
 
-// write appends line to the journal, in one write. A line the write cuts
-// short it takes back, or when it cannot, ends before the next line, so
-// that a partial line never runs into a whole one.
-func (f *flow) write(line []byte, end bool) {
-	if f.file == nil {
+// at returns where the next line goes.
+func (j *journal) at() position {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return position{len(j.segments) - 1, j.size}
+}
+
+// write appends line to the journal, in one write. pending counts the
+// lines of line's workflow that the journal missed before it: line carries
+// them, and then they are written; a line that fails adds one. A line the
+// write cuts short it takes back, or when it cannot, ends before the next
+// line, so that a partial line never runs into a whole one.
+func (j *journal) write(line []byte, end bool, pending *int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.file == nil && !j.reopen() {
+		*pending++
 		return
 	}
-	if f.torn {
+	if *pending > 0 {
+		line = tree.AppendUnwritten(line, *pending)
+	}
+	if j.torn {
 		line = append([]byte{'\n'}, line...)
 	}
-	n, err := f.file.Write(line)
-	f.size += int64(n)
+	n, err := j.file.Write(line)
+	j.size += int64(n)
 	if err == nil && n < len(line) {
 		err = io.ErrShortWrite
 	}
-	if err == nil && (f.sink.sync == SyncAlways || f.sink.sync == SyncEnd && end) {
-		err = f.file.Sync()
+	if err == nil && (j.sync == SyncAlways || j.sync == SyncEnd && end) {
+		err = j.file.Sync()
 	}
 	if err == nil {
-		f.torn = false
+		j.torn, *pending = false, 0
+		if j.size >= j.limit {
+			j.rotate()
+		}
 		return
 	}
-	f.failed = true
+	*pending++
 	if 0 < n && n < len(line) {
-		if f.file.Truncate(f.size-int64(n)) == nil {
-			f.size -= int64(n)
+		if j.file.Truncate(j.size-int64(n)) == nil {
+			j.size -= int64(n)
 		} else {
-			f.torn = true
+			j.torn = true
 		}
 	}
-	f.sink.fault(f.journal, fmt.Errorf("slogwf: write journal %s: %w", f.journal, err))
+	j.report("write journal", fmt.Errorf("slogwf: write journal %s: %w", j.segments[len(j.segments)-1], err))
 }
 
-// closeJournal closes the journal file, synced first if syncing.
-func (f *flow) closeJournal() {
-	if f.file == nil {
+// reopen tries again, at most once a second, to open a segment when
+// there is none (the last could not be opened); the lock is held.
+func (j *journal) reopen() bool {
+	if j.segments == nil || time.Now().Before(j.retry) {
+		return false // closed, or tried a moment ago
+	}
+	if err := j.openSegment(); err != nil {
+		j.retry = time.Now().Add(time.Second)
+		j.report("open journal", fmt.Errorf("slogwf: open journal: %w", err))
+		return false
+	}
+	return true
+}
+
+// rotate closes the segment being written and opens the next; the lock
+// is held.
+func (j *journal) rotate() {
+	j.closeSegment()
+	if err := j.openSegment(); err != nil {
+		j.retry = time.Now().Add(time.Second)
+		j.report("open journal", fmt.Errorf("slogwf: open journal: %w", err))
+	}
+}
+
+// moved moves the journal to the directory now at Dir's path: the next
+// line goes to a new segment there. The segments in the old directory are
+// gone.
+func (j *journal) moved() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.segments == nil {
+		return
+	}
+	clear(j.segments)
+	j.rotate()
+}
+
+// closeSegment closes the segment being written, synced first if
+// syncing; the lock is held.
+func (j *journal) closeSegment() {
+	if j.file == nil {
 		return
 	}
 	var err error
-	if f.sink.sync != SyncNone {
-		err = f.file.Sync()
+	if j.sync != SyncNone {
+		err = j.file.Sync()
 	}
-	if cerr := f.file.Close(); err == nil {
+	if cerr := j.file.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		f.sink.fault(f.journal, fmt.Errorf("slogwf: close journal %s: %w", f.journal, err))
+		j.report("close journal", fmt.Errorf("slogwf: close journal %s: %w", j.segments[len(j.segments)-1], err))
 	}
-	f.file = nil
+	j.file = nil
 }
 
-// rebuild returns the tree of the workflow from its journal, and notes
-// whether the journal ends in a partial line.
-func (f *flow) rebuild() (*tree.Tree, error) {
-	data, err := f.sink.root.ReadFile(f.journal)
-	if err != nil {
-		return nil, err
+// close closes the journal. A last segment with no line is removed.
+func (j *journal) close() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	empty := j.file != nil && j.size == 0
+	j.closeSegment()
+	if empty {
+		_ = j.dir.current().remove(j.segments[len(j.segments)-1])
 	}
-	b := tree.NewBuilder()
-	if err := b.ReadJournal(bytes.NewReader(data), f.journal, func(error) {}); err != nil {
-		return nil, err
-	}
-	f.size = int64(len(data))
-	f.torn = len(data) > 0 && data[len(data)-1] != '\n'
-	if t := b.Tree(f.id); t != nil {
-		return t, nil
-	}
-	return tree.NewTree(f.id), nil
+	j.segments = nil
 }
 
-// mergeOthers adds to the tree what other processes, children the
-// workflow was passed to, appended to their journals of it since the last
-// time: so the tree of the workflow is the one that `slogwf build` makes
-// of all its journals. Partial last lines wait for the next time, unless
-// the workflow has ended: then they count as dropped, as for build.
-func (f *flow) mergeOthers() {
-	names, _ := fs.Glob(f.sink.root.FS(), f.base+".*.jsonl")
-	for _, name := range names {
-		if name != f.journal {
-			f.mergeJournal(name)
+// since returns the names of the segments of this process from the one
+// of p on, and the size of the last, whose lines are whole up to it; false
+// when one of them is gone (Dir moved, or retention removed it).
+func (j *journal) since(p position) ([]string, int64, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if p.seg < 0 || p.seg >= len(j.segments) {
+		return nil, 0, false
+	}
+	names := append([]string(nil), j.segments[p.seg:]...)
+	for _, n := range names {
+		if n == "" {
+			return nil, 0, false
 		}
 	}
+	return names, j.size, true
 }
 
-// mergeJournal merges what the journal name gained since the last time.
-func (f *flow) mergeJournal(name string) {
-	f.mu.Lock()
-	off, final := f.merged[name], f.ended
-	f.mu.Unlock()
-	file, err := f.sink.root.Open(name)
-	if err != nil {
-		return
-	}
-	defer file.Close()
-	data, err := io.ReadAll(io.NewSectionReader(file, off, 1<<62))
-	if err != nil {
-		return
-	}
-	end := len(data)
-	if !final {
-		end = bytes.LastIndexByte(data, '\n') + 1
-	}
-	var es []*tree.Event
-	var dropped int64
-	for line := range bytes.Lines(data[:end]) {
-		e, err := tree.Decode(line)
-		switch {
-		case err != nil:
-			dropped++
-		case e.Workflow == f.id:
-			es = append(es, e)
-		}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.tree == nil {
-		return
-	}
-	if f.merged == nil {
-		f.merged = map[string]int64{}
-	}
-	f.merged[name] = off + int64(end)
-	for _, e := range es {
-		f.tree.Apply(e)
-	}
-	f.tree.Drop(dropped)
+// own reports whether name is a segment of this process.
+func (j *journal) own(name string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Contains(j.segments, name)
 }

@@ -29,7 +29,7 @@ import (
 // puts them in.
 func replay(t *testing.T, dir string, shuffle ...func([][]byte)) []byte {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	var lines [][]byte
 	for _, p := range paths {
@@ -126,7 +126,7 @@ func TestLiveJSONOfAJournalIsTheRunningHandlersTreeFile(t *testing.T) {
 		}
 		live = string(data)
 		b := tree.NewBuilder()
-		journals, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		journals, _ := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 		for _, j := range journals {
 			data, err := os.ReadFile(j)
 			if err != nil || b.ReadJournal(bytes.NewReader(data), j, func(err error) { t.Error(err) }) != nil {
@@ -146,8 +146,11 @@ func TestJournalWriteFaultIsReportedOnce(t *testing.T) {
 	require.NoError(t, err)
 	l := slog.New(h)
 	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "fault")
-	f := h.sink.flow(wf.ID())
-	require.NoError(t, f.file.Close()) // the disk goes away under the journal
+	j := h.sink.journal
+	segment := j.segments[0]
+	j.mu.Lock()
+	require.NoError(t, j.file.Close()) // the disk goes away under the journal
+	j.mu.Unlock()
 	for range 10 {
 		l.InfoContext(ctx, "still here")
 	}
@@ -156,7 +159,7 @@ func TestJournalWriteFaultIsReportedOnce(t *testing.T) {
 	err = h.Close()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "slogwf: write journal")
-	assert.Contains(t, err.Error(), f.journal)
+	assert.Contains(t, err.Error(), segment)
 	assert.Equal(t, 1, strings.Count(errs.String(), "write journal"), errs.String())
 	assert.Equal(t, 10, strings.Count(console.String(), "still here"))
 	assert.FileExists(t, h.TreeFile(wf), "the tree is written all the same")

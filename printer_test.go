@@ -15,6 +15,7 @@ import (
 
 	"github.com/slogwf/slogwf"
 	"github.com/slogwf/slogwf/internal/console"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // printJournals prints the journals in dir, in time order, through a
@@ -29,7 +30,7 @@ func printJournals(t *testing.T, dir string, color bool, show func(*console.Even
 // printJournalsTo prints the journals in dir, in time order, through p.
 func printJournalsTo(t *testing.T, dir string, p *console.Printer, show func(*console.Event) bool) {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	var evs []*console.Event
 	for _, path := range paths {

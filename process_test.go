@@ -98,12 +98,9 @@ func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
 	wf.End()
 	require.NoError(t, s.h.Close())
 
-	journals, err := filepath.Glob(filepath.Join(s.dir, "*.jsonl"))
+	journals, err := filepath.Glob(filepath.Join(s.dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, journals, 1+children, "one journal per process")
-	for _, j := range journals {
-		assert.True(t, strings.HasPrefix(filepath.Base(j), "parent-"), "a child names its journal after the workflow: %s", j)
-	}
 	b := tree.NewBuilder()
 	for _, j := range journals {
 		f, err := os.Open(j)
@@ -142,7 +139,7 @@ func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
 }
 
 // Two processes with one pid (containers sharing a volume) never write
-// one journal: the second takes the next free name.
+// one journal: each creates its own, with a name no other has.
 func TestJournalsOfProcessesWithOnePid(t *testing.T) {
 	parent := newSetup(t, nil)
 	ctx, wf := slogwf.StartWorkflow(parent.ctx, "shared")
@@ -151,10 +148,16 @@ func TestJournalsOfProcessesWithOnePid(t *testing.T) {
 	other.log.InfoContext(slogwf.ContextFromEnv(other.ctx), "from the other process")
 	require.NoError(t, other.h.Close())
 	wf.End()
+	require.NoError(t, parent.h.Close())
 
-	journals, err := filepath.Glob(filepath.Join(parent.dir, "*.jsonl"))
+	journals, err := filepath.Glob(filepath.Join(parent.dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
-	pid := strconv.Itoa(os.Getpid())
-	base := strings.TrimSuffix(parent.h.TreeFile(wf), ".json")
-	assert.ElementsMatch(t, []string{base + "." + pid + ".jsonl", base + "." + pid + "-2.jsonl"}, journals)
+	require.Len(t, journals, 2)
+	pid := "-" + strconv.Itoa(os.Getpid()) + "-"
+	for _, j := range journals {
+		assert.Contains(t, filepath.Base(j), pid)
+	}
+	var tr node
+	require.NoError(t, json.Unmarshal(buildTree(t, parent.dir, wf.ID()), &tr))
+	assert.Equal(t, []string{"from the other process"}, tr.msgs())
 }

@@ -77,6 +77,8 @@ type Scope struct {
 	// remote is set on a scope of another process, known here by its ID
 	// from the environment (see ContextFromEnv).
 	remote bool
+
+	flow *flow // workflow only: its state, when it started here
 }
 
 // ID returns the scope's ID, a UUIDv7, or "" for a nil Scope.

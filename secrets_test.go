@@ -85,11 +85,9 @@ func TestSecretsAreRedactedEverywhere(t *testing.T) {
 			s := newSetup(t, &slogwf.Options{Format: format})
 			logSecrets(s.ctx, s.log)
 			require.NoError(t, s.h.Close())
-			paths, err := filepath.Glob(filepath.Join(s.dir, "*"))
-			require.NoError(t, err)
 			out := s.console.String()
-			for _, p := range paths {
-				b, err := os.ReadFile(p)
+			for _, p := range files(t, s.dir) {
+				b, err := os.ReadFile(filepath.Join(s.dir, p))
 				require.NoError(t, err)
 				out += string(b)
 			}

@@ -4,11 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"maps"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,23 +15,28 @@ import (
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
-// sink is the tree side of a Handler, shared by all its clones: the live
-// workflows under one directory, each with its journal and tree file.
+// sink is the tree side of a Handler, shared by all its clones: the
+// workflows under one directory, the journal of this process, and the
+// work done off the callers' goroutines (snapshots, final trees, rebuilds
+// for late records, retention).
 type sink struct {
-	root     *os.Root
-	dir      dirFS // writes in root
+	dir      *directory
+	journal  *journal
 	interval time.Duration
-	errOut   io.Writer
 	sync     SyncMode
-	pid      string
 	prices   Prices
 	exporter ScopeExporter
+	faults   faults
 
-	flows  sync.Map // workflow ID → *flow
-	done   sync.Map // workflow ID → *flow that ended, for late records
-	routes sync.Map // scope ID → *flow, of the records a scope ID alone named
+	flows    sync.Map // workflow ID → *flow that runs here
+	routes   sync.Map // scope ID → *flow, of the records a scope ID alone named
+	recent   recent   // the workflows that ended last
+	snaps    snapshots
+	finals   writers
+	rebuilds rebuilds
+	others   others
 
-	pending sync.WaitGroup // scheduled snapshots
+	owners sync.WaitGroup // workflows started here whose final tree is not written yet
 
 	// mu is held while a workflow starts, so that Close sees it whole.
 	mu        sync.Mutex
@@ -42,32 +44,30 @@ type sink struct {
 	closing   atomic.Bool // closed, read without mu
 	closeOnce sync.Once
 	closeErr  error
-
-	faultMu sync.Mutex
-	faults  map[string]bool // files whose fault was reported
-	errs    []error
 }
 
-// openSink opens the tree side of o, whose defaults are filled in.
+// openSink opens the tree side of o, whose defaults are filled in: its
+// directory, and the journal, which proves that files can be made there.
 func openSink(o *Options) (*sink, error) {
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("slogwf: create dir: %w", err)
-	}
-	root, err := os.OpenRoot(o.Dir)
+	dir, err := openDirectory(o.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("slogwf: open dir: %w", err)
+		return nil, err
 	}
-	return &sink{
-		root:     root,
-		dir:      rootFS{root},
+	s := &sink{
+		dir:      dir,
 		interval: o.SnapshotInterval,
-		errOut:   o.ErrorOutput,
 		sync:     o.Sync,
-		pid:      strconv.Itoa(os.Getpid()),
 		prices:   maps.Clone(o.Prices),
 		exporter: o.Exporter,
-		faults:   map[string]bool{},
-	}, nil
+		faults:   faults{out: o.ErrorOutput},
+		rebuilds: rebuilds{delay: o.SnapshotInterval},
+		others:   others{since: time.Now()},
+	}
+	if s.journal, err = openJournal(dir, o.SegmentSize, o.Sync, s.faults.report); err != nil {
+		dir.close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // SyncMode says when slogwf asks the operating system to put journals and
@@ -79,20 +79,82 @@ type SyncMode uint8
 // machine keeps what was synced.
 const (
 	SyncNone   SyncMode = iota // never
-	SyncEnd                    // journals at each scope's end; tree files, and their directory, at each rewrite
-	SyncAlways                 // as SyncEnd, and journals after every line
+	SyncEnd                    // the journal at each scope's end; tree files, and their directory, at each rewrite
+	SyncAlways                 // as SyncEnd, and the journal after every line
 )
 
-// fault reports err about file once, and keeps it for Close.
-func (s *sink) fault(file string, err error) {
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	if s.faults[file] {
+// maxFaults is how many faults Close returns; it counts the others.
+const maxFaults = 16
+
+// faults are the faults met after New: each cause is reported once to
+// ErrorOutput, and the first maxFaults are kept for Close.
+type faults struct {
+	out io.Writer
+
+	mu     sync.Mutex
+	causes map[string]bool
+	errs   []error
+	more   int
+}
+
+// report reports err, a fault of operation op, unless a fault of the same
+// operation with the same underlying error was reported already.
+func (f *faults) report(op string, err error) {
+	cause := op
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		cause = op + ": " + e.Error() // the innermost: the system's error, without a file
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.causes[cause] {
 		return
 	}
-	s.faults[file] = true
-	s.errs = append(s.errs, err)
-	fmt.Fprintln(s.errOut, err)
+	if f.causes == nil {
+		f.causes = map[string]bool{}
+	}
+	if len(f.causes) >= 4*maxFaults {
+		f.more++ // causes stay few: an error's text names no file
+		return
+	}
+	f.causes[cause] = true
+	if len(f.errs) == maxFaults {
+		f.more++
+		return
+	}
+	f.errs = append(f.errs, err)
+	fmt.Fprintln(f.out, err)
+}
+
+// err returns the faults kept, joined.
+func (f *faults) err() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	errs := f.errs
+	if f.more > 0 {
+		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("slogwf: %d more faults", f.more))
+	}
+	return errors.Join(errs...)
+}
+
+// checkDir checks that Dir is where it was, and moves the files to the
+// directory now there if it moved.
+func (s *sink) checkDir() {
+	moved, err := s.dir.check()
+	if err != nil {
+		s.faults.report("dir", err)
+	}
+	if !moved {
+		return
+	}
+	s.faults.report("dir moved", fmt.Errorf("slogwf: dir %s was removed or replaced: files go on in the directory now there; journal lines written since are lost", s.dir.given))
+	s.journal.moved()
+	s.flows.Range(func(_, v any) bool {
+		f := v.(*flow)
+		f.mu.Lock()
+		f.schedule()
+		f.mu.Unlock()
+		return true
+	})
 }
 
 // flow returns the live workflow id, or nil.
@@ -113,7 +175,6 @@ func (s *sink) lookup(wf, scope string) *flow {
 		if f := v.(*flow); s.flow(f.id) == f {
 			return f
 		}
-		s.routes.Delete(scope) // stored as its workflow ended
 	}
 	var found *flow
 	s.flows.Range(func(_, v any) bool {
@@ -123,7 +184,12 @@ func (s *sink) lookup(wf, scope string) *flow {
 		return found == nil
 	})
 	if found != nil {
-		s.routes.Store(scope, found)
+		found.mu.Lock()
+		if !found.ended {
+			s.routes.Store(scope, found)
+			found.routed = append(found.routed, scope)
+		}
+		found.mu.Unlock()
 	}
 	return found
 }
@@ -153,8 +219,8 @@ func (s *sink) route(sc *Scope, x *ids) route {
 	}
 	if in != nil && in.wf != nil {
 		f := s.flowFor(in)
-		if f == nil && late && in == in.wf {
-			f = s.ended(in.id)
+		if f == nil && late && in == in.wf && in.flow != nil && in.flow.sink == s {
+			f = in.flow
 		}
 		if f != nil {
 			return route{flow: f, scope: in.id, in: in, path: in.path, late: late}
@@ -162,9 +228,10 @@ func (s *sink) route(sc *Scope, x *ids) route {
 	}
 	if wf != "" {
 		// Named by its ID after its end, with no live scope around: the
-		// workflow takes it late. (Of a scope ID alone, the workflow is
-		// not known once it ended: it keeps no tree.)
-		if f := s.ended(wf); f != nil {
+		// workflow takes it late, if it is among the last that ended.
+		// (Of a scope ID alone, the workflow is not known once it
+		// ended: it keeps no tree.)
+		if f := s.recent.get(wf); f != nil {
 			return f.routeTo(scope, sc, true)
 		}
 	}
@@ -173,14 +240,6 @@ func (s *sink) route(sc *Scope, x *ids) route {
 		rt.path = in.path
 	}
 	return rt
-}
-
-// ended returns the workflow id that ended, if it has.
-func (s *sink) ended(id string) *flow {
-	if f, ok := s.done.Load(id); ok {
-		return f.(*flow)
-	}
-	return nil
 }
 
 // scopeEvent adds a scope's start or end to its workflow. For an end it returns
@@ -219,9 +278,8 @@ func (s *sink) startFlow(sc *Scope, line []byte, e *tree.Event) {
 	if s.closed {
 		return
 	}
-	base := tree.FileBase(sc.name, sc.id)
-	f := s.newFlow(sc.id, base, true)
-	f.wf = sc
+	f := s.newFlow(sc.id, sc.name, sc.path, true)
+	f.wf, sc.flow = sc, f
 	f.add(line, e, nil)
 	s.flows.Store(f.id, f)
 }
@@ -238,33 +296,13 @@ func (s *sink) flowFor(sc *Scope) *flow {
 	if f = s.flow(sc.wf.id); f != nil || s.closed {
 		return f
 	}
-	f = s.newFlow(sc.wf.id, tree.FileBase(s.nameOf(sc.wf.id), sc.wf.id), false)
+	f = s.newFlow(sc.wf.id, "", sc.wf.path, false)
 	s.flows.Store(f.id, f)
 	return f
 }
 
-// nameOf returns the name of workflow id from the files of another process
-// in the directory, or "" when there are none.
-func (s *sink) nameOf(id string) string {
-	matches, _ := fs.Glob(s.root.FS(), "*-"+tree.ID8(id)+".*")
-	for _, m := range matches {
-		if name := tree.NameIn(m, id); name != "" {
-			return name
-		}
-	}
-	return ""
-}
-
-// newFlow returns the live state of workflow id with its journal open. An
-// owner started the workflow and writes its tree file.
-func (s *sink) newFlow(id, base string, owner bool) *flow {
-	f := &flow{sink: s, id: id, base: base, owner: owner, tree: tree.NewTree(id), finished: make(chan struct{})}
-	f.file, f.journal = s.openJournal(base)
-	f.failed = f.file == nil
-	return f
-}
-
-// close ends every live workflow as incomplete and writes its final tree.
+// close ends every live workflow as incomplete, writes the final trees
+// and the trees that late records wait for, and closes the journal.
 func (s *sink) close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
@@ -272,22 +310,19 @@ func (s *sink) close() error {
 		s.closing.Store(true)
 		s.mu.Unlock()
 
+		s.snaps.stop()
 		now := time.Now()
 		s.flows.Range(func(_, v any) bool {
 			v.(*flow).close(now)
 			return true
 		})
-		s.done.Range(func(_, v any) bool {
-			v.(*flow).closeLate()
-			return true
-		})
-		s.pending.Wait()
-		if err := s.root.Close(); err != nil {
-			s.fault("dir", fmt.Errorf("slogwf: close dir: %w", err))
+		s.owners.Wait()
+		s.rebuilds.stop()
+		s.journal.close()
+		if err := s.dir.close(); err != nil {
+			s.faults.report("close dir", fmt.Errorf("slogwf: close dir: %w", err))
 		}
-		s.faultMu.Lock()
-		defer s.faultMu.Unlock()
-		s.closeErr = errors.Join(s.errs...)
+		s.closeErr = s.faults.err()
 	})
 	return s.closeErr
 }

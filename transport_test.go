@@ -239,6 +239,7 @@ func TestTransportOutsideAWorkflowLogsOneRecord(t *testing.T) {
 		`"tokens":{"input":120,"output":3}`, `"cached_tokens":100`, `"output":"Paris."`, `"input":"system: Be brief.\nuser: Capital of France?"`, `"dur":`} {
 		assert.Contains(t, lines[0], want)
 	}
+	require.NoError(t, s.h.Close())
 	assert.Empty(t, files(t, s.dir), "no workflow, no files")
 }
 

@@ -7,48 +7,78 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // Schema names the tree file format: the "schema" of every tree file.
 const Schema = "slogwf.tree/v1"
 
 // Tree files are written whole or not at all: to a new temporary file,
-// renamed over the old one (see tree.FileBase for their names).
+// renamed over the old one (see tree.FileBase for their names). Running
+// workflows are snapshotted (see snapshot.go); the final tree of a
+// workflow that ended is written by the writers, off the caller's
+// goroutine.
 
-// writeTree writes the tree file: to a new temporary file, renamed over
-// the old one, so a reader sees the old tree or the new, never a part.
-// The tree of a workflow that ended is final. It is written from a clone,
-// so that logging goes on meanwhile.
-func (f *flow) writeTree() {
+// snapshot writes the tree file of a running workflow, from a clone of its
+// tree, so that logging goes on meanwhile.
+func (f *flow) snapshot() {
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
-	start := time.Now()
-	if f.wf != nil && f.wf.spawned.Load() {
-		f.mergeOthers()
+	f.mu.Lock()
+	spawned := f.wf != nil && f.wf.spawned.Load()
+	f.mu.Unlock()
+	if spawned {
+		f.sink.others.look(f.sink, nil)
 	}
 	f.mu.Lock()
-	if f.tree == nil {
+	f.queued, f.last = false, time.Now()
+	if f.ended {
 		f.mu.Unlock()
-		return
+		return // the final tree is on its way
 	}
-	t, final := f.tree.Clone(), f.ended
+	t := f.tree.Clone()
+	if spawned && !f.sink.closing.Load() {
+		f.schedule() // the journals of child processes may grow
+	}
 	f.mu.Unlock()
+	f.sink.writeTree(f, t, false)
+}
 
-	name := f.base + ".json"
+// writeFinal writes the final tree of a workflow that ended. The tree
+// goes with it: late records rebuild it from the journal.
+func (f *flow) writeFinal() {
+	f.writeMu.Lock()
+	defer f.writeMu.Unlock()
+	defer f.sink.owners.Done()
+	defer close(f.written)
+	if f.spawned {
+		f.sink.others.look(f.sink, f)
+	}
+	f.mu.Lock()
+	t := f.tree
+	f.tree = nil
+	f.mu.Unlock()
+	f.sink.writeTree(f, t, true)
+}
+
+// writeTree writes t, the tree of f, to its tree file. A snapshot gives
+// way to the final tree: it stops when the workflow ends.
+func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) {
+	s.checkDir()
+	name := tree.TreeFileName(f.name, f.id)
 	write := func(w io.Writer) error {
 		if !final {
 			w = giveWay{w, &f.over}
 		}
 		return t.WriteJSON(w, final)
 	}
-	if err := f.sink.writeFile(name, write); err != nil && !errors.Is(err, errOver) {
-		f.sink.fault(name, fmt.Errorf("slogwf: write tree %s: %w", name, err))
+	if err := s.writeFile(name, write); err != nil && !errors.Is(err, errOver) {
+		s.faults.report("write tree", fmt.Errorf("slogwf: write tree %s: %w", name, err))
 	}
-	f.mu.Lock()
-	f.cost = time.Since(start)
-	f.mu.Unlock()
 }
 
 // writeFile writes the file name atomically, with write: to a new
@@ -56,8 +86,9 @@ func (f *flow) writeTree() {
 // disk before the rename, and the rename reaches it before writeFile
 // returns.
 func (s *sink) writeFile(name string, write func(io.Writer) error) error {
+	d := s.dir.current()
 	tmp := name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
-	file, err := s.dir.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	file, err := d.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
 	}
@@ -69,14 +100,14 @@ func (s *sink) writeFile(name string, write func(io.Writer) error) error {
 		err = cerr
 	}
 	if err == nil {
-		err = s.dir.rename(tmp, name)
+		err = d.rename(tmp, name)
 	}
 	if err != nil {
-		_ = s.dir.remove(tmp)
+		_ = d.remove(tmp)
 		return err
 	}
 	if s.sync != SyncNone {
-		return s.dir.syncDir()
+		return d.syncDir()
 	}
 	return nil
 }
@@ -95,4 +126,52 @@ func (g giveWay) Write(p []byte) (int, error) {
 		return 0, errOver
 	}
 	return g.w.Write(p)
+}
+
+// Up to maxWriters goroutines write final trees, from a queue of up to
+// maxQueued workflows; End writes its own when the queue is full, so that
+// memory stays bounded whatever the pace of ends.
+const (
+	maxWriters = 2
+	maxQueued  = 256
+)
+
+// writers write the final trees of workflows that ended, off the callers'
+// goroutines. They run while there is work, and no goroutine waits idle.
+type writers struct {
+	mu     sync.Mutex
+	queue  []*flow
+	active int
+}
+
+// push queues the final tree of f, and reports false when the queue is
+// full.
+func (w *writers) push(f *flow) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) >= maxQueued {
+		return false
+	}
+	w.queue = append(w.queue, f)
+	if w.active < maxWriters {
+		w.active++
+		go w.run()
+	}
+	return true
+}
+
+func (w *writers) run() {
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 {
+			w.active--
+			w.mu.Unlock()
+			return
+		}
+		f := w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		f.writeFinal()
+	}
 }

@@ -360,7 +360,7 @@ func TestAWorkflowOfTwoProcessesIsOneTraceInJaeger(t *testing.T) {
 	it.End()
 	wf.End()
 	require.NoError(t, h.Close())
-	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	journals, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, journals, 2, "one journal per process")
 

@@ -58,7 +58,7 @@ func TestAWorkflowStartedInASpanContinuesItsTraceLive(t *testing.T) {
 func TestTraceParentOutsideASpanAddsNothing(t *testing.T) {
 	spans, dir := logLive(t, context.Background(), TraceParent(context.Background()), "user", "ana")
 	require.Len(t, spans, 2)
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, paths, 1)
 	journal, err := os.ReadFile(paths[0])

@@ -82,13 +82,14 @@ func run(t *testing.T, call func(ctx context.Context, client *http.Client)) (act
 	require.NoError(t, json.Unmarshal(b, &tree))
 	require.Len(t, tree.Actions, 1)
 	written = console.String()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
 		written += string(b)
-	}
+		return err
+	}))
 	return tree.Actions[0], written
 }
 

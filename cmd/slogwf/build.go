@@ -22,7 +22,6 @@ read, and a torn last line, are skipped with a warning.
 
 Example:
 	slogwf build logs/
-	slogwf build -o - logs/research-0a1b2c3d.*.jsonl | jq .usage
 
 Flags:
 `

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // Set to a directory, these make the test binary a child process that
@@ -102,7 +103,7 @@ func TestBuildMergesProcesses(t *testing.T) {
 	}
 	wf.End()
 	require.NoError(t, h.Close())
-	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, journals, 1+children)
 
@@ -191,7 +192,7 @@ func TestBuildGivesTheLiveTreeByteForByte(t *testing.T) {
 
 	path := journalRun(t, t.TempDir(), "again")
 	require.NoError(t, os.Remove(path))
-	journals, err := filepath.Glob(filepath.Join(filepath.Dir(path), "*.jsonl"))
+	journals, err := filepath.Glob(filepath.Join(filepath.Dir(path), tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	code, stdout, stderr = runCLI(t, append([]string{"build"}, journals...)...)
 	require.Equal(t, 0, code, stderr)
@@ -232,7 +233,7 @@ func TestBuildSkipsBadLinesWithAWarning(t *testing.T) {
 	dir := t.TempDir()
 	live, err := os.ReadFile(journalRun(t, dir, "torn"))
 	require.NoError(t, err)
-	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	data, err := os.ReadFile(journals[0])
 	require.NoError(t, err)
@@ -380,7 +381,7 @@ func open(t *testing.T, name string) *os.File {
 func TestStandardInput(t *testing.T) {
 	dir := t.TempDir()
 	path := journalRun(t, dir, "stdin")
-	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	live, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -400,7 +401,7 @@ func TestBuildOutputFile(t *testing.T) {
 	dir := t.TempDir()
 	live, err := os.ReadFile(journalRun(t, dir, "out"))
 	require.NoError(t, err)
-	journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 
 	real := filepath.Join(dir, "real.json")

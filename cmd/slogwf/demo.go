@@ -8,11 +8,13 @@ import (
 	"log"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 const demoHelp = `usage: slogwf demo [-dir DIR] [-seed N] [-fast]
@@ -105,7 +107,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return nil
 	}
 	fmt.Fprintf(stdout, "tree: %s\n", path)
-	fmt.Fprintf(stdout, "journal: %s\n", strings.TrimSuffix(path, ".json")+".*.jsonl")
+	fmt.Fprintf(stdout, "journal: %s\n", filepath.Join(filepath.Dir(path), tree.JournalDir))
 	fmt.Fprintf(stdout, "see it: slogwf tree %s\n", path)
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // followPoll is how often a follower looks for what was appended.
@@ -139,7 +141,8 @@ func (fl *follower) poll() {
 	}
 }
 
-// scan adds the journals of dir not seen yet.
+// scan adds the journals of dir, and of its journal directory, not seen
+// yet.
 func (fl *follower) scan(dir string) error {
 	d, err := fl.open(dir)
 	if err != nil {
@@ -147,6 +150,15 @@ func (fl *follower) scan(dir string) error {
 	}
 	entries, err := d.ReadDir(-1)
 	d.Close()
+	if sub, serr := fl.open(filepath.Join(dir, tree.JournalDir)); serr == nil {
+		more, _ := sub.ReadDir(-1)
+		sub.Close()
+		for _, e := range more {
+			if strings.HasSuffix(e.Name(), ".jsonl") && !e.IsDir() {
+				fl.addFile(filepath.Join(dir, tree.JournalDir, e.Name()), true)
+			}
+		}
+	}
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), ".jsonl") && !e.IsDir() {
 			fl.addFile(filepath.Join(dir, e.Name()), true)

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // writeHTML runs slogwf html -o on args and returns the page's path.
@@ -527,7 +528,7 @@ func TestHTMLWritesThePageBesideItsInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			stdin := ""
 			if tt.stdin == "journal" {
-				journals, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+				journals, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
 				require.NoError(t, err)
 				data, err := os.ReadFile(journals[0])
 				require.NoError(t, err)
@@ -599,7 +600,7 @@ func TestReportShowsLossAndIncompleteScopes(t *testing.T) {
 	tailWrite(t, journal, strings.Join(kept, "")+`{"ev":"rec`)
 	code, _, stderr := runCLI(t, "build", journal)
 	require.Equal(t, 0, code, stderr)
-	root := readTree(t, filepath.Join(filepath.Dir(journal), "research-"+r.wf[len(r.wf)-8:]+".json"))
+	root := readTree(t, filepath.Join(filepath.Dir(journal), tree.TreeFileName("research", r.wf)))
 
 	p := openReport(t, journal)
 	var facts map[string]string

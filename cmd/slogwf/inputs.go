@@ -62,9 +62,12 @@ func (in *inputs) read(name string) error {
 		if err != nil {
 			return err
 		}
-		return in.add(name, filepath.Dir(name), data)
+		return in.add(name, treeDir(name), data)
 	}
 	files, err := filepath.Glob(filepath.Join(name, "*.jsonl"))
+	if more, merr := filepath.Glob(filepath.Join(name, tree.JournalDir, "*.jsonl")); err == nil {
+		files, err = append(files, more...), merr
+	}
 	if err == nil && len(files) == 0 {
 		files, err = filepath.Glob(filepath.Join(name, "*.json"))
 	}
@@ -80,6 +83,16 @@ func (in *inputs) read(name string) error {
 		}
 	}
 	return nil
+}
+
+// treeDir returns the directory where the handler puts the tree of a
+// workflow of file: Dir, above Dir/journal for a journal.
+func treeDir(file string) string {
+	dir := filepath.Dir(file)
+	if filepath.Base(dir) == tree.JournalDir && strings.HasSuffix(file, ".jsonl") {
+		return filepath.Dir(dir)
+	}
+	return dir
 }
 
 // add adds the content of the file name, in directory dir: a journal,

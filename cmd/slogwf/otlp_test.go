@@ -447,7 +447,7 @@ func TestASpanSentWhoseStateCannotBeWrittenIsNotSentAgain(t *testing.T) {
 	_, wf := slogwf.StartWorkflow(ctx, "w")
 	wf.End()
 	require.NoError(t, h.Close())
-	notADir := filepath.Join(dir, "w-"+wf.ID()[len(wf.ID())-8:]+".json") // a file: no state file can go under it
+	notADir := h.TreeFile(wf) // a file: no state file can go under it
 
 	mem := tracetest.NewInMemoryExporter()
 	var errs []error

@@ -111,19 +111,22 @@ func next(t *testing.T, ch <-chan sseEvent, name string) string {
 	}
 }
 
-// journalsOf returns the lines of the journal of each workflow of r, by
-// name.
+// journalsOf returns the journal lines of each workflow of r, by name,
+// in the order written.
 func journalsOf(t *testing.T, r tailRun) map[string][]string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(r.dir, "*.jsonl"))
-	require.NoError(t, err)
+	byID, names := map[string][]string{}, map[string]string{}
+	for _, line := range tailLines(t, r.dir) {
+		var e struct{ Ev, Wf, ID, Kind, Name string }
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		byID[e.Wf] = append(byID[e.Wf], line)
+		if e.Ev == "start" && e.Kind == "workflow" {
+			names[e.Wf] = e.Name
+		}
+	}
 	out := map[string][]string{}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		require.NoError(t, err)
-		name, _, _ := strings.Cut(filepath.Base(p), "-")
-		lines := strings.SplitAfter(string(data), "\n")
-		out[name] = lines[:len(lines)-1] // after the last newline, nothing
+	for id, lines := range byID {
+		out[names[id]] = lines
 	}
 	return out
 }
@@ -407,19 +410,15 @@ func TestServeShowsTreeFilesWithoutJournals(t *testing.T) {
 }
 
 // A workflow whose journals here lack its start line (those of a child
-// process) is named after their file name, as slogwf build names it.
+// process) is named after their file name when it holds the name (the
+// earlier layout), as slogwf build names it.
 func TestServeNamesAWorkflowWithoutItsStartAfterItsJournals(t *testing.T) {
 	r := writeTailJournals(t, slogwf.ColorNever, false)
-	paths, err := filepath.Glob(filepath.Join(r.dir, "research-*.jsonl"))
-	require.NoError(t, err)
-	require.Len(t, paths, 1)
-	data, err := os.ReadFile(paths[0])
-	require.NoError(t, err)
-	start, rest, ok := strings.Cut(string(data), "\n")
-	require.True(t, ok)
-	require.Contains(t, start, `"ev":"start","wf":"`+r.wf+`","id":"`+r.wf+`"`)
+	lines := journalsOf(t, r)["research"]
+	require.Contains(t, lines[0], `"ev":"start","wf":"`+r.wf+`","id":"`+r.wf+`"`)
 	dir := t.TempDir()
-	tailWrite(t, filepath.Join(dir, filepath.Base(paths[0])), rest)
+	// A journal of the earlier layout, one per workflow, names it.
+	tailWrite(t, filepath.Join(dir, "research-"+r.wf[len(r.wf)-8:]+".4242.jsonl"), strings.Join(lines[1:], ""))
 
 	code, built, stderr := runCLI(t, "build", "-o", "-", dir)
 	require.Equal(t, 0, code, stderr)

@@ -38,7 +38,7 @@ appear in a DIR. A journal that shrinks is read again from its start.
 
 Example:
 	slogwf tail -f -level warn logs
-	slogwf tail -color=never -agent planner logs/research-0a1b2c3d.4242.jsonl
+	slogwf tail -color=never -agent planner logs/journal/20261129T033330.723Z-4242-3f9a1c.jsonl
 
 Flags:
 `

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // tailRun is a run of the real handler: its journals and its console.
@@ -104,7 +105,7 @@ func writeTailJournals(t *testing.T, color slogwf.ColorMode, other bool) tailRun
 // newline.
 func tailLines(t *testing.T, dir string) []string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
 	require.NotEmpty(t, paths)
 	var lines []string

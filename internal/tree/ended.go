@@ -39,6 +39,7 @@ type Ended struct {
 	// them (the members of JSON objects, without the braces), in the order
 	// they came; see SortedRecords.
 	Records [][]byte
+	seqs    []uint64 // of the records' lines: see sortedRecords
 }
 
 // TraceParentKey is the attribute of a workflow's start that holds the W3C
@@ -55,8 +56,9 @@ type Counts struct {
 // tree file shows them.
 func (e *Ended) Attrs() []byte { return mergeObjects(e.StartAttrs, e.EndAttrs) }
 
-// SortedRecords returns the records in the tree file's order: by time.
-func (e *Ended) SortedRecords() [][]byte { return sortedRecords(e.Records) }
+// SortedRecords returns the records in the tree file's order: by time,
+// then in the order they were logged.
+func (e *Ended) SortedRecords() [][]byte { return sortedRecords(e.Records, e.seqs) }
 
 // Take calls f once with each scope that has ended, of the subtree of
 // scope id (of the whole tree for the workflow's ID), that Take did not
@@ -142,7 +144,7 @@ func (w *treeWriter) taken(n *node, s rolled) {
 		Start: n.start, End: s.end, Status: s.status, Error: n.err,
 		StartAttrs: n.attrs, EndAttrs: n.endAttrs, Input: n.input, Output: n.output,
 		Own: own.usage(), Total: s.u.usage(), Counts: Counts{s.c.records, s.c.warnings, s.c.semantic, s.c.errors},
-		Records: slices.Clip(n.records),
+		Records: slices.Clip(n.records), seqs: slices.Clip(n.seqs),
 	}
 	e.Own.Model = n.model
 	if !s.ended {
@@ -152,6 +154,7 @@ func (w *treeWriter) taken(n *node, s rolled) {
 		e.Parent = n.parent
 	} else if w.orphans != nil {
 		e.Records = slices.Concat(n.records, w.orphans.records)
+		e.seqs = slices.Concat(n.seqs, w.orphans.seqs)
 	}
 	w.take(e)
 }

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,14 +14,17 @@ import (
 
 // A journal holds one event per line, append-only:
 //
-//	{"ev":"start","wf":W,"id":ID,"parent":P,"kind":K,"time":T,"name"|"number"|"agent":…,"attrs":{…},"input":…,"usage":{…}}
-//	{"ev":"record","wf":W,"scope":ID,"loss":{…},"time":T,"level":L,"msg":M,"semantic":true,"late":true,"usage":{…},"attrs":{…}}
-//	{"ev":"end","wf":W,"id":ID,"time":T,"status":S,"error":E,"attrs":{…},"output":…,"usage":{…},"loss":{…}}
+//	{"ev":"start","wf":W,"id":ID,"parent":P,"kind":K,"seq":N,"time":T,"name"|"number"|"agent":…,"attrs":{…},"input":…,"usage":{…}}
+//	{"ev":"record","wf":W,"scope":ID,"loss":{…},"seq":N,"time":T,"level":L,"msg":M,"semantic":true,"late":true,"usage":{…},"attrs":{…}}
+//	{"ev":"end","wf":W,"id":ID,"seq":N,"time":T,"status":S,"error":E,"attrs":{…},"output":…,"usage":{…},"loss":{…}}
 //
 // Optional members are left out when empty. "loss" counts what cleaning
-// took from the line (see Loss). A record line ends with the record as the
-// tree holds it (from "time" on), so the handler encodes a record once for
-// both.
+// took from the line (see Loss). "seq" numbers the lines of one process in
+// the order they were logged, so that records of equal times keep that
+// order. A line may end with "unwritten":N, the number of lines of its
+// workflow that the process could not write before it (a full disk). A
+// record line ends with the record as the tree holds it (from "time" on),
+// so the handler encodes a record once for both.
 
 // Types of events: the "ev" of a journal line.
 const (
@@ -54,6 +58,8 @@ type Event struct {
 	Output    json.RawMessage `json:"output"`
 	Usage     Usage           `json:"usage"`
 	Loss      Loss            `json:"loss"`
+	Seq       uint64          `json:"seq"`
+	Unwritten int64           `json:"unwritten"` // added to Loss.Unwritten by Decode
 
 	// Level is the level the event was logged at: a record's own; ERROR
 	// for the end of a failed scope, INFO for other starts and ends.
@@ -82,6 +88,10 @@ func (e *Event) decode(line []byte) error {
 	if e.Workflow == "" {
 		return errors.New(`no "wf"`)
 	}
+	if e.Unwritten > 0 {
+		e.Loss.Unwritten = addCount(e.Loss.Unwritten, e.Unwritten)
+	}
+	e.Unwritten = 0
 	t, err := time.Parse(time.RFC3339Nano, e.Time)
 	if err != nil {
 		return fmt.Errorf(`bad "time": %w`, err)
@@ -158,6 +168,7 @@ type lossMember struct {
 	Truncated int64 `json:"truncated"`
 	Redacted  int64 `json:"redacted"`
 	Clamped   int64 `json:"clamped"`
+	Unwritten int64 `json:"unwritten"`
 }
 
 // UnmarshalJSON decodes the "loss" of a journal line.
@@ -180,6 +191,8 @@ func AppendLoss(b []byte, l Loss) []byte {
 	b = strconv.AppendInt(b, l.Redacted, 10)
 	b = append(b, `,"clamped":`...)
 	b = strconv.AppendInt(b, l.Clamped, 10)
+	b = append(b, `,"unwritten":`...)
+	b = strconv.AppendInt(b, l.Unwritten, 10)
 	return append(b, '}')
 }
 
@@ -230,7 +243,7 @@ func AppendBodyHead(b []byte, l slog.Level, msg string, semantic, late bool, u U
 	return AppendUsageMember(b, u)
 }
 
-// AppendRecordHead appends a record line up to its body.
+// AppendRecordHead appends a record line up to its sequence number.
 func AppendRecordHead(b []byte, wf, scope string, l Loss) []byte {
 	b = append(b, `{"ev":"record","wf":`...)
 	b = jsonenc.AppendString(b, wf)
@@ -240,14 +253,34 @@ func AppendRecordHead(b []byte, wf, scope string, l Loss) []byte {
 	return append(b, ',')
 }
 
+// AppendSeq appends the sequence number of a line, and the comma after it.
+func AppendSeq(b []byte, seq uint64) []byte {
+	b = append(b, `"seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	return append(b, ',')
+}
+
+// AppendUnwritten ends line, a whole journal line, with the member
+// "unwritten": the n lines of its workflow that could not be written
+// before it.
+func AppendUnwritten(line []byte, n int64) []byte {
+	end := bytes.LastIndexByte(line, '}')
+	out := append([]byte(nil), line[:end]...)
+	out = append(out, `,"unwritten":`...)
+	out = strconv.AppendInt(out, n, 10)
+	return append(out, line[end:]...)
+}
+
 // AppendEndHead appends an end line up to its status and error, and
 // returns where its time starts.
-func AppendEndHead(b []byte, wf, id string, t time.Time, status, errText string) ([]byte, int) {
+func AppendEndHead(b []byte, wf, id string, seq uint64, t time.Time, status, errText string) ([]byte, int) {
 	b = append(b, `{"ev":"end","wf":`...)
 	b = jsonenc.AppendString(b, wf)
 	b = append(b, `,"id":`...)
 	b = jsonenc.AppendString(b, id)
-	b = append(b, `,"time":`...)
+	b = append(b, ',')
+	b = AppendSeq(b, seq)
+	b = append(b, `"time":`...)
 	at := len(b)
 	b = jsonenc.AppendTime(b, t)
 	b = append(b, `,"status":`...)
@@ -261,7 +294,7 @@ func AppendEndHead(b []byte, wf, id string, t time.Time, status, errText string)
 
 // AppendStartHead appends a start line up to its time, and returns where
 // its time starts. parent is "" for a workflow.
-func AppendStartHead(b []byte, wf, id, parent string, k Kind, t time.Time) ([]byte, int) {
+func AppendStartHead(b []byte, wf, id, parent string, k Kind, seq uint64, t time.Time) ([]byte, int) {
 	b = append(b, `{"ev":"start","wf":`...)
 	b = jsonenc.AppendString(b, wf)
 	b = append(b, `,"id":`...)
@@ -272,7 +305,26 @@ func AppendStartHead(b []byte, wf, id, parent string, k Kind, t time.Time) ([]by
 	}
 	b = append(b, `,"kind":"`...)
 	b = append(b, k.String()...)
-	b = append(b, `","time":`...)
+	b = append(b, `",`...)
+	b = AppendSeq(b, seq)
+	b = append(b, `"time":`...)
 	at := len(b)
 	return jsonenc.AppendTime(b, t), at
+}
+
+// WorkflowOf returns the workflow of a journal line without decoding it,
+// or "" when its start does not say it plainly.
+func WorkflowOf(line []byte) string {
+	const key = `"wf":"`
+	head := line[:min(len(line), 40)]
+	i := bytes.Index(head, []byte(key))
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+len(key):]
+	j := bytes.IndexByte(rest[:min(len(rest), 80)], '"')
+	if j <= 0 || bytes.IndexByte(rest[:j], '\\') >= 0 {
+		return ""
+	}
+	return string(rest[:j])
 }

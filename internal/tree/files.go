@@ -2,30 +2,125 @@ package tree
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
-// FileBase returns the start of the file names of a workflow: its name,
-// made safe as a file name, and the random end of its ID. Its tree file is
-// <base>.json, its journals <base>.<pid>.jsonl.
+// The files of a directory of workflows (Options.Dir):
+//
+//	<name>-<id>.json                      the tree of one workflow
+//	journal/<time>-<pid>-<random>.jsonl   a journal segment of one process
+//
+// <id> is the whole workflow ID, so no two workflows share a tree file;
+// journal segments are created exclusively by the one process that
+// writes them.
+
+// JournalDir is the directory of the journal segments, in Dir.
+const JournalDir = "journal"
+
+// idLen is the length of the ID part of a tree file's name: a UUID's.
+const idLen = 36
+
+// FileBase returns a tree file's name without ".json": the workflow name,
+// made safe as a file name, and its whole ID (see FileID).
 func FileBase(name, id string) string {
-	return safeName(name, 64, "workflow") + "-" + ID8(id)
+	return safeName(name, 32, "workflow") + "-" + FileID(id)
 }
 
-// ID8 returns the end of the ID of a workflow that its file names hold.
-func ID8(id string) string {
-	return safeName(id[max(0, len(id)-8):], 8, "id")
+// TreeFileName returns the name of the tree file of workflow id.
+func TreeFileName(name, id string) string { return FileBase(name, id) + ".json" }
+
+// FileID returns the part of a tree file's name that stands for workflow
+// id: the ID itself when it is a UUID, as the handler makes them, and
+// otherwise "x" and the start of its SHA-256, as long, so that any two IDs
+// give two names.
+func FileID(id string) string {
+	if isUUID(id) {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "x" + hex.EncodeToString(sum[:])[:idLen-1]
 }
 
-// NameIn returns the workflow name in file, a file name of workflow id,
-// or "" when file is not one.
+// isUUID reports whether id is a UUID in its 36-character text form.
+func isUUID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for i, c := range []byte(id) {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ParseTreeFile returns the workflow name and the FileID part of the name
+// of a tree file, or ok false when file is not named as one.
+func ParseTreeFile(file string) (name, fileID string, ok bool) {
+	base, found := strings.CutSuffix(filepath.Base(file), ".json")
+	if !found || len(base) < idLen+2 || base[len(base)-idLen-1] != '-' {
+		return "", "", false
+	}
+	name, fileID = base[:len(base)-idLen-1], base[len(base)-idLen:]
+	if !isUUID(fileID) && (fileID[0] != 'x' || strings.Trim(fileID[1:], "0123456789abcdef") != "") {
+		return "", "", false
+	}
+	return name, fileID, true
+}
+
+// NameIn returns the workflow name in file, the name of a tree file of
+// workflow id or of a journal of an earlier layout
+// (<name>-<last 8 characters of the ID>.<pid>.jsonl), or "" when file is
+// neither.
 func NameIn(file, id string) string {
+	if name, fid, ok := ParseTreeFile(file); ok && fid == FileID(id) {
+		return name
+	}
+	id8 := safeName(id[max(0, len(id)-8):], 8, "id")
 	base := filepath.Base(file)
-	if i := strings.LastIndex(base, "-"+ID8(id)+"."); i > 0 {
+	if i := strings.LastIndex(base, "-"+id8+"."); i > 0 && strings.HasSuffix(base, ".jsonl") {
 		return base[:i]
 	}
 	return ""
+}
+
+// journalTime is the layout of the time in the name of a journal segment.
+const journalTime = "20060102T150405.000Z"
+
+// JournalName returns the name, in JournalDir, of a journal segment that
+// process pid creates at time t: its time, in UTC to the millisecond,
+// sorts the segments of a directory by their start, and random makes it
+// unique.
+func JournalName(t time.Time, pid int, random uint32) string {
+	b := t.UTC().AppendFormat(nil, journalTime)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(pid), 10)
+	b = append(b, '-')
+	b = append(b, hex.EncodeToString([]byte{byte(random >> 16), byte(random >> 8), byte(random)})...)
+	return string(append(b, ".jsonl"...))
+}
+
+// JournalTime returns the time in the name of a journal segment, and
+// false when the name holds none.
+func JournalTime(file string) (time.Time, bool) {
+	base := filepath.Base(file)
+	if len(base) < len(journalTime) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(journalTime, base[:len(journalTime)])
+	return t, err == nil
 }
 
 // safeName keeps the bytes of s that are safe in a file name anywhere,

@@ -17,6 +17,10 @@ type Builder struct {
 	// all that tail needs. Set it before the first line.
 	Counting bool
 
+	// Workflow, when set, keeps the lines of that workflow alone: the
+	// lines of others are skipped undecoded. Set it before the first line.
+	Workflow string
+
 	e     Event // the line being added
 	trees map[string]*Tree
 	names map[string]string // workflow ID → name from a journal's file name
@@ -39,13 +43,18 @@ func (b *Builder) Add(line []byte) error {
 // Apply adds e to the tree of its workflow, and reports whether it changed
 // it; see Tree.Apply.
 func (b *Builder) Apply(e *Event) bool {
-	t := b.trees[e.Workflow]
+	return b.tree(e.Workflow).Apply(e)
+}
+
+// tree returns the tree of workflow id, new if need be.
+func (b *Builder) tree(id string) *Tree {
+	t := b.trees[id]
 	if t == nil {
-		t = NewTree(e.Workflow)
+		t = NewTree(id)
 		t.counting = b.Counting
-		b.trees[e.Workflow] = t
+		b.trees[id] = t
 	}
-	return t.Apply(e)
+	return t
 }
 
 // ReadJournal adds the lines of the journal r, whose file is named name. A
@@ -53,32 +62,39 @@ func (b *Builder) Apply(e *Event) bool {
 // process died writing it); each is reported to warn, with its number.
 // ReadJournal returns only an error reading r.
 //
-// The trees of the workflows of the journal count the lines skipped as
-// dropped in their loss.
+// A line skipped counts as dropped in the loss of its workflow, when its
+// start names one; otherwise in the loss of every workflow of the journal.
 func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error {
 	br := bufio.NewReader(r)
-	var dropped int64
+	var unknown int64 // lines skipped that name no workflow
 	wfs := map[string]bool{}
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
+		wf := WorkflowOf(line)
+		if len(line) > 0 && (b.Workflow == "" || wf == "" || wf == b.Workflow) {
 			derr := b.e.decode(line)
-			switch {
-			case derr == nil:
+			if derr == nil && (b.Workflow == "" || b.e.Workflow == b.Workflow) {
 				b.Apply(&b.e)
 				b.NameFrom(b.e.Workflow, name)
 				wfs[b.e.Workflow] = true
-			case err == io.EOF:
-				dropped++
-				warn(fmt.Errorf("%s:%d: torn last line skipped: %w", name, n, derr))
-			default:
-				dropped++
-				warn(fmt.Errorf("%s:%d: line skipped: %w", name, n, derr))
+			}
+			if derr != nil {
+				what := "line skipped"
+				if err == io.EOF {
+					what = "torn last line skipped"
+				}
+				warn(fmt.Errorf("%s:%d: %s: %w", name, n, what, derr))
+				switch {
+				case wf == "":
+					unknown++
+				case b.Workflow == "" || wf == b.Workflow:
+					b.tree(wf).Drop(1)
+				}
 			}
 		}
 		if err == io.EOF {
 			for wf := range wfs {
-				b.trees[wf].Drop(dropped)
+				b.trees[wf].Drop(unknown)
 			}
 			return nil
 		}
@@ -88,8 +104,8 @@ func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error 
 	}
 }
 
-// NameFrom keeps the workflow name in the journal file name of workflow
-// wf, <name>-<id8>.<pid>.jsonl, for when no start line says it.
+// NameFrom keeps the workflow name in a file name of workflow wf (see
+// NameIn), for when no start line says it.
 func (b *Builder) NameFrom(wf, file string) {
 	if _, ok := b.names[wf]; !ok {
 		if name := NameIn(file, wf); name != "" {

@@ -35,11 +35,12 @@ type node struct {
 	attrs      []byte // of the start, a JSON object
 	input      []byte // a JSON value
 	records    [][]byte
-	children   []*node // that name it their parent; see treeWriter.place
-	usage      sum     // of its start and records
-	counts     counts  // of its records
-	model      string  // the last model named in its start, records and end
-	taken      bool    // passed by Take
+	seqs       []uint64 // of the records' lines, which order records of equal times
+	children   []*node  // that name it their parent; see treeWriter.place
+	usage      sum      // of its start and records
+	counts     counts   // of its records
+	model      string   // the last model named in its start, records and end
+	taken      bool     // passed by Take
 
 	// depth is how many scopes deep below the workflow the node starts,
 	// when its parents had all started before it (as they have live):
@@ -237,6 +238,7 @@ func (t *Tree) record(e *Event) {
 			body = t.scratch
 		}
 		n.records = append(n.records, t.keep(body))
+		n.seqs = append(n.seqs, e.Seq)
 	}
 	n.counts.records++
 	switch {
@@ -272,7 +274,7 @@ func (t *Tree) Clone() *Tree {
 	c.nodes = make(map[string]*node, len(t.nodes))
 	for id, n := range t.nodes {
 		cn := *n
-		cn.records = slices.Clip(n.records)
+		cn.records, cn.seqs = slices.Clip(n.records), slices.Clip(n.seqs)
 		c.nodes[id] = &cn
 	}
 	for _, n := range c.nodes {
@@ -312,3 +314,6 @@ func (t *Tree) Open() []string {
 // Drop counts n events lost to the tree: journal lines that could not be
 // read.
 func (t *Tree) Drop(n int64) { t.loss.Dropped += n }
+
+// Lose adds l to the loss of the tree.
+func (t *Tree) Lose(l Loss) { t.loss.Add(l) }

@@ -118,10 +118,11 @@ func addCount(a, b int64) int64 {
 
 // Loss counts what a tree misses of what was logged: records and events
 // dropped (journal lines that could not be read), values truncated at
-// Options.MaxValue or at MaxName, secrets redacted, and numbers of usage
-// clamped (see Usage.Clamp).
+// Options.MaxValue or at MaxName, secrets redacted, numbers of usage
+// clamped (see Usage.Clamp), and journal lines that could not be written
+// (a full disk), as the lines written after them say.
 type Loss struct {
-	Dropped, Truncated, Redacted, Clamped int64
+	Dropped, Truncated, Redacted, Clamped, Unwritten int64
 }
 
 // Add adds m to l, saturating.
@@ -130,11 +131,12 @@ func (l *Loss) Add(m Loss) {
 	l.Truncated = addCount(l.Truncated, m.Truncated)
 	l.Redacted = addCount(l.Redacted, m.Redacted)
 	l.Clamped = addCount(l.Clamped, m.Clamped)
+	l.Unwritten = addCount(l.Unwritten, m.Unwritten)
 }
 
 // Clamp makes the counts of l 0 or more, and returns how many it changed.
 func (l *Loss) Clamp() (clamped int64) {
-	for _, v := range []*int64{&l.Dropped, &l.Truncated, &l.Redacted, &l.Clamped} {
+	for _, v := range []*int64{&l.Dropped, &l.Truncated, &l.Redacted, &l.Clamped, &l.Unwritten} {
 		if *v < 0 {
 			*v = 0
 			clamped++

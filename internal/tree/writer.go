@@ -267,11 +267,12 @@ func (w *treeWriter) node(n *node) {
 		b = AppendLoss(b, w.t.loss)
 	}
 	b = append(b, `,"records":[`...)
-	records, children := n.records, w.kids[n]
+	records, seqs, children := n.records, n.seqs, w.kids[n]
 	if n.id == w.t.id && w.orphans != nil {
 		records = slices.Concat(records, w.orphans.records)
+		seqs = slices.Concat(seqs, w.orphans.seqs)
 	}
-	for i, r := range sortedRecords(records) {
+	for i, r := range sortedRecords(records, seqs) {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -323,16 +324,39 @@ func (w *treeWriter) children(n *node, k Kind, children []*node) {
 	w.b = append(w.b, ']')
 }
 
-// sortedRecords returns records sorted by time, which leads their bytes;
-// ties by the rest, so that the order never depends on which goroutine won
-// a race. They mostly come sorted; the array may be a live tree's (see
-// Clone), so it is sorted in a copy.
-func sortedRecords(records [][]byte) [][]byte {
-	if !slices.IsSortedFunc(records, bytes.Compare) {
-		records = slices.Clone(records)
-		slices.SortFunc(records, bytes.Compare)
+// sortedRecords returns records sorted by time, then by the order they
+// were logged in (seqs holds the sequence numbers of their lines, when
+// known), then by their bytes: so that the order never depends on which
+// goroutine won a race, nor on the order of the lines. They mostly come
+// sorted; the array may be a live tree's (see Clone), so it is sorted in a
+// copy.
+func sortedRecords(records [][]byte, seqs []uint64) [][]byte {
+	seq := func(i int) uint64 {
+		if i < len(seqs) {
+			return seqs[i]
+		}
+		return 0
 	}
-	return records
+	compare := func(i, j int) int {
+		return cmp.Or(bytes.Compare(recordTime(records[i]), recordTime(records[j])), cmp.Compare(seq(i), seq(j)), bytes.Compare(records[i], records[j]))
+	}
+	sorted := true
+	for i := 1; i < len(records) && sorted; i++ {
+		sorted = compare(i-1, i) <= 0
+	}
+	if sorted {
+		return records
+	}
+	order := make([]int, len(records))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, compare)
+	out := make([][]byte, len(records))
+	for i, j := range order {
+		out[i] = records[j]
+	}
+	return out
 }
 
 // AppendUsage appends u as a JSON object, as the tree and the journal

@@ -1,0 +1,185 @@
+package slogwf
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// A workflow that ended keeps nothing here but a small flow without its
+// tree or context: the last recentMax of them, for the records that name
+// one by its ID after its end, and the one a Scope still holds. A late
+// record goes to the journal before Handle returns, and to the tree file
+// when the tree is rebuilt from the journal: a SnapshotInterval after the
+// first late record, one workflow at a time, and at the latest at Close.
+
+// recentMax is how many ended workflows a record can name by its ID: a
+// record naming one that ended before them reaches the console alone.
+const recentMax = 1024
+
+// recent holds the workflows that ended last.
+type recent struct {
+	mu   sync.Mutex
+	byID map[string]*flow
+	ring [recentMax]*flow
+	next int
+}
+
+func (r *recent) add(f *flow) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byID == nil {
+		r.byID = map[string]*flow{}
+	}
+	if old := r.ring[r.next]; old != nil && r.byID[old.id] == old {
+		delete(r.byID, old.id)
+	}
+	r.ring[r.next] = f
+	r.byID[f.id] = f
+	r.next = (r.next + 1) % recentMax
+}
+
+func (r *recent) get(id string) *flow {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byID[id]
+}
+
+// lateLocked adds a record logged after the workflow ended: to the
+// journal, and to the tree, if its final tree is yet to be written, or
+// else to a rebuild. It reports false, and does nothing, for other events,
+// in another process's workflow, or once the handler is closing. f.mu is
+// held.
+func (f *flow) lateLocked(line []byte, e *tree.Event) bool {
+	s := f.sink
+	if e.Type != tree.Record || !f.owner {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	f.write(line, false)
+	if f.tree != nil {
+		f.tree.Apply(e)
+	} else if !f.late {
+		f.late = true
+		s.rebuilds.add(f)
+	}
+	return true
+}
+
+// rebuild writes the tree of a workflow that got late records after its
+// final tree was written: rebuilt from the journal segments since its
+// start, and the journals of other processes if it was passed on, as
+// `slogwf build` rebuilds it. Lines the journal missed count in its loss.
+func (f *flow) rebuild() {
+	s := f.sink
+	f.writeMu.Lock()
+	defer f.writeMu.Unlock()
+	f.mu.Lock()
+	f.late = false
+	from, spawned, gaps, pending := f.from, f.spawned, f.gaps, f.unwritten
+	f.mu.Unlock()
+
+	names, size, ok := s.journal.since(from)
+	if !ok {
+		s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: its journal segments are gone", f.id))
+		return
+	}
+	b := tree.NewBuilder()
+	b.Workflow = f.id
+	d := s.dir.current()
+	for i, name := range names {
+		file, err := d.open(name)
+		if err != nil {
+			s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: %w", f.id, err))
+			return
+		}
+		off, end := int64(0), int64(1<<62)
+		if i == 0 {
+			off = from.off
+		}
+		if i == len(names)-1 {
+			end = size // the lines written whole; more may be on their way
+		}
+		err = b.ReadJournal(io.NewSectionReader(file, off, end-off), name, func(error) {})
+		file.Close()
+		if err != nil {
+			s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: %w", f.id, err))
+			return
+		}
+	}
+	if spawned {
+		s.others.readAll(s, b, f.born)
+	}
+	t := b.Tree(f.id)
+	if t == nil {
+		return
+	}
+	t.Lose(tree.Loss{Unwritten: pending})
+	if gaps > 0 {
+		s.faults.report("late record after a journal fault", fmt.Errorf(
+			"slogwf: late records rebuilt the tree of workflow %s from a journal that missed %d of its lines: its loss counts them", f.id, gaps))
+	}
+	s.writeTree(f, t, true)
+}
+
+// rebuilds rebuilds the trees of workflows that got late records, one at
+// a time, a delay after the first is queued: more late records may come.
+type rebuilds struct {
+	delay time.Duration
+
+	mu      sync.Mutex
+	queue   []*flow
+	timer   *time.Timer
+	stopped bool
+	idle    sync.WaitGroup // the timer's goroutine
+}
+
+// add queues a rebuild of f's tree.
+func (r *rebuilds) add(f *flow) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queue = append(r.queue, f)
+	if r.timer == nil && !r.stopped {
+		r.idle.Add(1)
+		r.timer = time.AfterFunc(r.delay, func() {
+			defer r.idle.Done()
+			r.drain()
+		})
+	}
+}
+
+// drain rebuilds the queued trees, one at a time.
+func (r *rebuilds) drain() {
+	for {
+		r.mu.Lock()
+		if len(r.queue) == 0 {
+			r.timer = nil
+			r.mu.Unlock()
+			return
+		}
+		f := r.queue[0]
+		r.queue[0] = nil
+		r.queue = r.queue[1:]
+		r.mu.Unlock()
+		f.rebuild()
+	}
+}
+
+// stop rebuilds what is queued, and waits for a rebuild under way.
+func (r *rebuilds) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	if r.timer != nil && r.timer.Stop() {
+		r.idle.Done()
+	}
+	r.mu.Unlock()
+	r.drain()
+	r.idle.Wait()
+}

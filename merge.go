@@ -1,0 +1,124 @@
+package slogwf
+
+import (
+	"bytes"
+	"io"
+	"path"
+	"sync"
+	"time"
+
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// The tree of a workflow passed on to child processes (Environ) takes in
+// what they append to their own journals in Dir/journal: at each snapshot
+// and before its final tree, so that its tree is the one `slogwf build`
+// makes of all the journals. Dir/journal holds few files (segments of
+// tens of MiB, which retention removes), so a look lists it, and reads
+// only what was added since the last look, of the journals created since
+// this handler was: a child starts after its parent.
+
+// others are the journals of other processes, as far as they were read.
+type others struct {
+	since time.Time // journals created before are not read
+
+	mu   sync.Mutex
+	read map[string]int64 // journal → bytes taken in
+}
+
+// look takes into the live workflows of this process the lines that
+// other processes added to their journals since the last look. Partial
+// last lines wait for the next look, but for those of final, a workflow
+// whose final tree is next: they count as dropped, as for build.
+func (o *others) look(s *sink, final *flow) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.read == nil {
+		o.read = map[string]int64{}
+	}
+	seen := map[string]bool{}
+	o.each(s, func(name string, from func(off int64) []byte) {
+		seen[name] = true
+		off := o.read[name]
+		data := from(off)
+		end := bytes.LastIndexByte(data, '\n') + 1
+		o.read[name] = off + int64(end)
+		for line := range bytes.Lines(data[:end]) {
+			// A workflow that ended takes them until its final tree is
+			// written.
+			wf := tree.WorkflowOf(line)
+			f := s.flow(wf)
+			if f == nil {
+				f = s.recent.get(wf)
+			}
+			if f != nil && f.owner {
+				f.merge(line)
+			}
+		}
+		if tail := data[end:]; final != nil && len(tail) > 0 && tree.WorkflowOf(tail) == final.id {
+			final.mu.Lock()
+			final.tree.Drop(1)
+			final.mu.Unlock()
+		}
+	})
+	for name := range o.read {
+		if !seen[name] {
+			delete(o.read, name) // removed
+		}
+	}
+}
+
+// readAll adds to b the lines of other processes' journals created since
+// born, whole: for the rebuild of a workflow born then.
+func (o *others) readAll(s *sink, b *tree.Builder, born time.Time) {
+	o.each(s, func(name string, from func(off int64) []byte) {
+		if t, ok := tree.JournalTime(name); ok && t.Before(born.Add(-2*time.Second)) {
+			return
+		}
+		_ = b.ReadJournal(bytes.NewReader(from(0)), name, func(error) {})
+	})
+}
+
+// each calls f with each journal of another process created since o.since,
+// and a function that reads it from an offset.
+func (o *others) each(s *sink, f func(name string, data func(off int64) []byte)) {
+	d := s.dir.current()
+	dir, err := d.open(tree.JournalDir)
+	if err != nil {
+		return
+	}
+	entries, _ := dir.ReadDir(-1)
+	dir.Close()
+	for _, e := range entries {
+		name := path.Join(tree.JournalDir, e.Name())
+		if !e.Type().IsRegular() || path.Ext(name) != ".jsonl" || s.journal.own(name) {
+			continue
+		}
+		if t, ok := tree.JournalTime(name); ok && t.Before(o.since.Add(-2*time.Second)) {
+			continue // older than this handler: no child's
+		}
+		f(name, func(off int64) []byte {
+			file, err := d.open(name)
+			if err != nil {
+				return nil
+			}
+			defer file.Close()
+			data, _ := io.ReadAll(io.NewSectionReader(file, off, 1<<62))
+			return data
+		})
+	}
+}
+
+// merge applies a line of another process's journal to the tree.
+func (f *flow) merge(line []byte) {
+	e, err := tree.Decode(line)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.tree == nil:
+	case err != nil:
+		f.tree.Drop(1)
+	default:
+		f.tree.Apply(e)
+	}
+}
