@@ -17,7 +17,7 @@ type Tree struct {
 	id        string
 	nodes     map[string]*node
 	last      []byte // time of the latest event
-	slab      []byte // record bodies are copied into it, to keep few large blocks
+	slab      []byte // record bodies are copied into it, to keep few blocks
 	scratch   []byte // the body of a decoded record, before it is kept
 	kept      int    // bytes of the bodies kept
 	unstarted int    // nodes referenced by records or children but not started
@@ -254,10 +254,11 @@ func (t *Tree) record(e *Event) {
 	n.model = cmp.Or(e.Usage.Model, n.model)
 }
 
-// keep copies b into the slab.
+// keep copies b into the slab. Slabs grow with the tree, from a small
+// one, so that a small tree stays small and a large one is a few blocks.
 func (t *Tree) keep(b []byte) []byte {
 	if len(b) > cap(t.slab)-len(t.slab) {
-		t.slab = make([]byte, 0, max(64<<10, len(b)))
+		t.slab = make([]byte, 0, max(min(2*cap(t.slab), 64<<10), len(b), 512))
 	}
 	n := len(t.slab)
 	t.slab = append(t.slab, b...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -361,4 +362,34 @@ func TestCutNameKeeps256BytesAsAJournalGivesThemBack(t *testing.T) {
 			assert.Equal(t, back.Name, again)
 		})
 	}
+}
+
+// A tree grows with what it holds: no block of a fixed size per tree.
+func TestATreeOfOneSmallRecordTakesUnder4KiB(t *testing.T) {
+	const n = 1000
+	var events []*Event
+	for _, line := range []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","seq":1,"time":"2026-01-01T00:00:00.000000000Z","name":"request"}`,
+		`{"ev":"record","wf":"w","scope":"w","seq":2,"time":"2026-01-01T00:00:01.000000000Z","level":"INFO","msg":"hello","attrs":{"user":"ana"}}`,
+	} {
+		e, err := Decode([]byte(line))
+		require.NoError(t, err)
+		events = append(events, e)
+	}
+	trees := make([]*Tree, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range trees {
+		trees[i] = NewTree("w")
+		for _, e := range events {
+			trees[i].Apply(e)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	assert.Less(t, per, 4096.0, "bytes per tree")
+	t.Logf("%.0f bytes per tree of one record", per)
+	runtime.KeepAlive(trees)
 }
