@@ -33,13 +33,14 @@ type flow struct {
 	gaps      int64                   // all its lines the journal missed
 	paths     map[string]console.Path // of the scopes started here, until the end
 	routed    []string                // scope IDs sink.routes maps to it
-	queued    bool                    // in the snapshots' queue
+	queued    bool                    // a snapshot is queued
+	queuedAt  int                     // its place in the snapshots' queue, under its lock
 	last      time.Time               // of its last snapshot, or its start
 	late      bool                    // late records wait for a rebuild of its tree
 
-	writeMu sync.Mutex    // one tree file write at a time, in order
-	over    atomic.Bool   // ended: a snapshot being written gives way
-	written chan struct{} // closed once an owner's final tree is written
+	writeMu sync.Mutex  // one tree file write at a time, in order
+	over    atomic.Bool // ended: a snapshot being written gives way
+	written bool        // an owner's final tree is, under sink.finals' lock
 }
 
 // newFlow returns the state of workflow id, whose first line goes to the
@@ -47,9 +48,8 @@ type flow struct {
 func (s *sink) newFlow(id, name string, path console.Path, owner bool) *flow {
 	now := time.Now()
 	f := &flow{sink: s, id: id, name: name, path: path, owner: owner, born: now, last: now,
-		tree: tree.NewTree(id), from: s.journal.at()}
+		tree: tree.NewTree(id), from: s.journal.at(), queuedAt: -1}
 	if owner {
-		f.written = make(chan struct{})
 		s.owners.Add(1)
 	}
 	return f
@@ -159,10 +159,13 @@ func (f *flow) finish(line []byte, e *tree.Event) tree.Usage {
 	u := f.tree.UsageOf(f.id)
 	f.spawned = f.wf != nil && f.wf.spawned.Load()
 	f.wf, f.paths = nil, nil
-	routed := f.routed
+	routed, queued := f.routed, f.queued
 	f.routed = nil
 	f.mu.Unlock()
 
+	if queued {
+		s.snaps.remove(f)
+	}
 	s.flows.Delete(f.id)
 	for _, id := range routed {
 		s.routes.CompareAndDelete(id, f)

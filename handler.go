@@ -300,7 +300,7 @@ func (h *Handler) TreeFile(s *Scope) string {
 		ended := f.ended
 		f.mu.Unlock()
 		if ended {
-			<-f.written
+			h.sink.finals.wait(f)
 		}
 	}
 	return filepath.Join(h.sink.dir.given, tree.TreeFileName(s.wf.name, s.wf.id))

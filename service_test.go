@@ -5,10 +5,16 @@ package slogwf_test
 // share a file, and old files go.
 
 import (
+	"context"
+	"io"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
 )
@@ -38,4 +44,69 @@ func TestAnOpenWorkflowOfOneSmallRecordTakesUnder4KiB(t *testing.T) {
 	assert.Less(t, per, 4096.0, "bytes per open workflow")
 	t.Logf("%.0f bytes per open workflow of one record", per)
 	runtime.KeepAlive(wfs)
+}
+
+// openFiles returns the number of files this process has open.
+func openFiles(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(fds)
+}
+
+type requestKey struct{}
+
+// 20,000 workflows started and ended, two records each, each started from
+// a context that holds 256 KiB: the heap after them is where it was.
+func TestEndedWorkflowsLeaveNothingInMemory(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Console: io.Discard})
+	const n = 20000
+	before := heapAfterGC()
+	for range n {
+		ctx := context.WithValue(s.ctx, requestKey{}, make([]byte, 256<<10))
+		ctx, wf := slogwf.StartWorkflow(ctx, "request")
+		s.log.InfoContext(ctx, "one", "i", 1)
+		s.log.InfoContext(ctx, "two", "i", 2)
+		wf.End()
+	}
+	s.h.WaitTrees()
+	grown := heapAfterGC() - before
+	assert.Less(t, grown, int64(2<<20), "bytes of heap after %d workflows", n)
+	t.Logf("heap after %d workflows: %+d bytes (%.1f per workflow)", n, grown, float64(grown)/n)
+	require.NoError(t, s.h.Close())
+	assert.Len(t, files(t, s.dir), n+1, "a tree file each, and one journal")
+}
+
+// A record logged after its workflow ended goes to the journal at once,
+// and to the tree file later, rebuilt from the journal: the ended
+// workflow's tree and files are not held meanwhile.
+func TestLateRecordsPinNeitherTreesNorFiles(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Hour})
+	const n, records = 300, 100
+	ctxs := make([]context.Context, n)
+	wfs := make([]*slogwf.Scope, n)
+	for i := range n {
+		ctx, wf := slogwf.StartWorkflow(s.ctx, "request")
+		for j := range records {
+			s.log.InfoContext(ctx, "record", "j", j, "pad", strings.Repeat("x", 100))
+		}
+		wf.End()
+		ctxs[i], wfs[i] = ctx, wf
+	}
+	s.h.WaitTrees()
+	fds, before := openFiles(t), heapAfterGC()
+	for _, ctx := range ctxs {
+		s.log.InfoContext(ctx, "late")
+	}
+	grown := heapAfterGC() - before
+	assert.Less(t, grown, int64(n*1024), "a late record holds no tree")
+	assert.LessOrEqual(t, openFiles(t), fds, "nor a file")
+	t.Logf("%d late records: %+d bytes of heap, %+d open files", n, grown, openFiles(t)-fds)
+
+	require.NoError(t, s.h.Close())
+	for _, wf := range wfs {
+		tree := s.tree(t, wf)
+		require.Len(t, tree.Records, records+1)
+		assert.True(t, tree.Records[records].Late)
+	}
 }

@@ -23,6 +23,13 @@ type pacer struct {
 // add queues a snapshot of f, due at due.
 func (p *pacer) add(f *flow, due time.Time) { heap.Push(&p.queue, dueFlow{f, due}) }
 
+// remove takes the snapshot of f out of the queue, if it is there.
+func (p *pacer) remove(f *flow) {
+	if i := f.queuedAt; i >= 0 && i < len(p.queue) && p.queue[i].f == f {
+		heap.Remove(&p.queue, i)
+	}
+}
+
 // take returns the snapshot to write at now, or nil and how long to wait
 // for the next one; nil and 0 when none is queued.
 func (p *pacer) take(now time.Time) (*flow, time.Duration) {
@@ -51,18 +58,29 @@ type dueFlow struct {
 	due time.Time
 }
 
-// dueQueue is a heap of snapshots, the earliest due first.
+// dueQueue is a heap of snapshots, the earliest due first. Each flow
+// knows its place in it (flow.queuedAt), so that it leaves it as it ends.
 type dueQueue []dueFlow
 
 func (q dueQueue) Len() int           { return len(q) }
 func (q dueQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
-func (q dueQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *dueQueue) Push(x any)        { *q = append(*q, x.(dueFlow)) }
+func (q dueQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].f.queuedAt, q[j].f.queuedAt = i, j
+}
+
+func (q *dueQueue) Push(x any) {
+	d := x.(dueFlow)
+	d.f.queuedAt = len(*q)
+	*q = append(*q, d)
+}
+
 func (q *dueQueue) Pop() any {
 	old := *q
 	x := old[len(old)-1]
 	old[len(old)-1] = dueFlow{}
 	*q = old[:len(old)-1]
+	x.f.queuedAt = -1
 	return x
 }
 
@@ -132,6 +150,13 @@ func (s *snapshots) run() {
 		s.pace.done(start, time.Now())
 		s.mu.Unlock()
 	}
+}
+
+// remove takes the snapshot of f, which ended, out of the queue.
+func (s *snapshots) remove(f *flow) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pace.remove(f)
 }
 
 // stop stops the snapshots, and waits for the one being written.

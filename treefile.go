@@ -54,7 +54,7 @@ func (f *flow) writeFinal() {
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
 	defer f.sink.owners.Done()
-	defer close(f.written)
+	defer f.sink.finals.done(f)
 	if f.spawned {
 		f.sink.others.look(f.sink, f)
 	}
@@ -139,9 +139,32 @@ const (
 // writers write the final trees of workflows that ended, off the callers'
 // goroutines. They run while there is work, and no goroutine waits idle.
 type writers struct {
-	mu     sync.Mutex
-	queue  []*flow
-	active int
+	mu      sync.Mutex
+	queue   []*flow
+	active  int
+	written sync.Cond // on mu: a final tree was written
+}
+
+// done notes that the final tree of f is written.
+func (w *writers) done(f *flow) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f.written = true
+	if w.written.L != nil {
+		w.written.Broadcast()
+	}
+}
+
+// wait waits until the final tree of f, which ended, is written.
+func (w *writers) wait(f *flow) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.written.L == nil {
+		w.written.L = &w.mu
+	}
+	for !f.written {
+		w.written.Wait()
+	}
 }
 
 // push queues the final tree of f, and reports false when the queue is
