@@ -195,6 +195,74 @@ func BenchmarkScopeOTel(b *testing.B) {
 	benchScopes(b, otelBenchHandler(b))
 }
 
+// shortWorkflow is a service's request: a workflow, one interaction, two
+// records. It returns the workflow.
+func shortWorkflow(ctx context.Context, l *slog.Logger) *slogwf.Scope {
+	ctx, wf := slogwf.StartWorkflow(ctx, "request")
+	ictx, ia := slogwf.StartInteraction(ctx, "agent")
+	logCall(ictx, l)
+	logCall(ictx, l)
+	ia.End()
+	wf.End()
+	return wf
+}
+
+// BenchmarkShortWorkflow measures the caller's cost of a short workflow:
+// six lines, two files. The final trees, written off the caller's
+// goroutine, are waited for every 100 workflows with the timer stopped,
+// as a service's requests leave time for them.
+func BenchmarkShortWorkflow(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	l := slog.New(h)
+	ctx := slogwf.ContextWithLogger(context.Background(), l)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		wf := shortWorkflow(ctx, l)
+		if i%100 == 99 {
+			b.StopTimer()
+			h.TreeFile(wf)
+			b.StartTimer()
+		}
+	}
+}
+
+// BenchmarkShortWorkflowClose measures all the work of short workflows,
+// until Close returns with their final trees on disk.
+func BenchmarkShortWorkflowClose(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	l := slog.New(h)
+	ctx := slogwf.ContextWithLogger(context.Background(), l)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		shortWorkflow(ctx, l)
+	}
+	if err := h.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkShortWorkflowJSON writes the six lines of a short workflow
+// through slog.JSONHandler to a file: what a service logs without slogwf.
+func BenchmarkShortWorkflowJSON(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "log.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	l := slog.New(slog.NewJSONHandler(f, nil))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		l.InfoContext(ctx, "start workflow request")
+		l.InfoContext(ctx, "start interaction agent")
+		logCall(ctx, l)
+		logCall(ctx, l)
+		l.InfoContext(ctx, "end interaction agent", "dur", time.Millisecond)
+		l.InfoContext(ctx, "end workflow request", "dur", time.Millisecond)
+	}
+}
+
 func BenchmarkDisabled(b *testing.B) {
 	h := newBenchHandler(b, b.TempDir(), 0)
 	ctx := benchInteraction(h)

@@ -217,7 +217,11 @@ func (s *Scope) place() {
 	s.head = string(tree.AppendRecordHead(nil, s.wf.id, s.id, tree.Loss{}))
 }
 
-func newID() string {
+// newID returns a new scope ID. Tests replace it.
+var newID = defaultNewID
+
+// defaultNewID returns a UUIDv7.
+func defaultNewID() string {
 	id, err := uuid.NewV7()
 	if err != nil {
 		id = uuid.New()

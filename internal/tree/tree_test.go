@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -392,4 +393,46 @@ func TestATreeOfOneSmallRecordTakesUnder4KiB(t *testing.T) {
 	assert.Less(t, per, 4096.0, "bytes per tree")
 	t.Logf("%.0f bytes per tree of one record", per)
 	runtime.KeepAlive(trees)
+}
+
+// A tree file's name holds the whole workflow ID, or a hash as long of an
+// ID that is not a UUID: two IDs give two names, and the name gives back
+// the workflow's name and ID part.
+func TestTreeFileNamesHoldTheWholeID(t *testing.T) {
+	const uuid = "01a2255d-71e3-7c75-9eef-715af7eb4be4"
+	tests := []struct{ name, safe string }{
+		{"research", "research"},
+		{"a/b", "a_b"},
+		{"", "workflow"},
+		{strings.Repeat("n", 100), strings.Repeat("n", 32)},
+	}
+	for _, tt := range tests {
+		file := TreeFileName(tt.name, uuid)
+		assert.Equal(t, tt.safe+"-"+uuid+".json", file)
+		name, fid, ok := ParseTreeFile(file)
+		assert.True(t, ok, file)
+		assert.Equal(t, tt.safe, name)
+		assert.Equal(t, uuid, fid)
+		assert.Equal(t, tt.safe, NameIn(file, uuid))
+	}
+	ids := map[string]string{}
+	for _, id := range []string{"job-42", "job_42", "JOB-42", "x", strings.Repeat("a", 1000), strings.Repeat("a", 1001), "../../etc"} {
+		fid := FileID(id)
+		assert.Len(t, fid, 36, id)
+		assert.NotContains(t, ids, fid, "%s and %s", id, ids[fid])
+		ids[fid] = id
+		_, got, ok := ParseTreeFile(TreeFileName("n", id))
+		assert.True(t, ok)
+		assert.Equal(t, fid, got)
+	}
+	for _, bad := range []string{"x.json", "research-f7eb4be4.json", "research-" + uuid + ".jsonl", "-" + uuid + ".json"} {
+		_, _, ok := ParseTreeFile(bad)
+		assert.False(t, ok, bad)
+	}
+	at := time.Date(2026, 11, 29, 3, 33, 30, 723_000_000, time.UTC)
+	name := JournalName(at, 4242, 0x3f9a1c)
+	assert.Equal(t, "20261129T033330.723Z-4242-3f9a1c.jsonl", name)
+	got, ok := JournalTime(name)
+	assert.True(t, ok)
+	assert.Equal(t, at, got)
 }
