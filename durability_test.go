@@ -450,3 +450,46 @@ func TestCloseRacingLoggingLosesNothingBeforeIt(t *testing.T) {
 		require.Equal(t, total, journalRecords, "the journal and the tree agree")
 	}
 }
+
+// Records that carry equal times (bridges, replays, coarse clocks) keep
+// the order in which each goroutine logged them, in the live tree and in
+// one rebuilt from the journal in any line order.
+func TestRecordsOfEqualTimesKeepTheirOrderPerGoroutine(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Console: io.Discard})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "equal")
+	at := time.Date(2026, 11, 29, 3, 33, 30, 0, time.UTC)
+	const goroutines, records = 4, 50
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range records {
+				// "r 10" sorts before "r 9" as bytes.
+				r := slog.NewRecord(at, slog.LevelInfo, "r "+strconv.Itoa(records-i), 0)
+				r.AddAttrs(slog.Int("g", g), slog.Int("i", i))
+				require.NoError(t, s.h.Handle(ctx, r))
+			}
+		})
+	}
+	wg.Wait()
+	wf.End()
+	require.NoError(t, s.h.Close())
+
+	live := s.tree(t, wf)
+	next := make([]float64, goroutines)
+	for _, r := range live.Records {
+		g := int(r.Attrs["g"].(float64))
+		require.Equal(t, next[g], r.Attrs["i"], "goroutine %d: in the order logged", g)
+		next[g]++
+	}
+	require.Len(t, live.Records, goroutines*records)
+
+	data, err := os.ReadFile(s.h.TreeFile(wf))
+	require.NoError(t, err)
+	lines := journalLines(t, s.dir)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	b := tree.NewBuilder()
+	for _, line := range lines {
+		require.NoError(t, b.Add([]byte(line)))
+	}
+	assert.Equal(t, string(data), string(b.JSON(wf.ID())), "the journal gives the same order")
+}
