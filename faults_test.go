@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -201,4 +203,110 @@ func TestJournalFaultsAreReportedOnceAndLoggingGoesOn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fullFile fails every write while full is set, as a full disk does.
+type fullFile struct {
+	journalFile
+	full *atomic.Bool
+}
+
+func (f fullFile) Write(p []byte) (int, error) {
+	if f.full.Load() {
+		return 0, syscall.ENOSPC
+	}
+	return f.journalFile.Write(p)
+}
+
+// The lines a full disk kept out of the journal are counted: the next
+// line of their workflow says how many, and a tree rebuilt from the
+// journal (after a crash) counts them in loss.unwritten.
+func TestJournalGapsOfAFullDiskAreCounted(t *testing.T) {
+	dir := t.TempDir()
+	var errs bytes.Buffer
+	h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "full")
+	var full atomic.Bool
+	j := h.sink.journal
+	j.mu.Lock()
+	j.file = fullFile{j.file, &full}
+	j.mu.Unlock()
+	for i := range 90 {
+		full.Store(30 <= i && i < 77)
+		l.InfoContext(ctx, "r", "i", i)
+	}
+	wf.End()
+	require.ErrorIs(t, h.Close(), syscall.ENOSPC)
+	assert.Equal(t, 1, strings.Count(errs.String(), "\n"), "reported once: %s", errs.String())
+
+	var live, rebuilt struct {
+		Counts struct{ Records int }
+		Loss   struct{ Dropped, Unwritten int }
+	}
+	data, err := os.ReadFile(h.TreeFile(wf))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &live))
+	assert.Equal(t, 90, live.Counts.Records, "the live tree has them all")
+	require.NoError(t, json.Unmarshal(replay(t, dir), &rebuilt))
+	assert.Equal(t, 43, rebuilt.Counts.Records)
+	assert.Equal(t, 47, rebuilt.Loss.Unwritten, "the journal says what it missed")
+	assert.Zero(t, rebuilt.Loss.Dropped)
+}
+
+// A record logged after its workflow ended, after a journal fault, reaches
+// the tree, rebuilt from the journal, whose loss counts what the journal
+// missed; and the fault says so.
+func TestLateRecordsAfterAJournalFaultReachTheTreeAndTheLossIsCounted(t *testing.T) {
+	dir := t.TempDir()
+	var errs lockedWriter
+	h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "late")
+	var full atomic.Bool
+	j := h.sink.journal
+	j.mu.Lock()
+	j.file = fullFile{j.file, &full}
+	j.mu.Unlock()
+	for i := range 20 {
+		full.Store(5 <= i && i < 8)
+		l.InfoContext(ctx, "r", "i", i)
+	}
+	wf.End()
+	h.TreeFile(wf) // the final tree, then a late record
+	l.InfoContext(ctx, "late")
+	require.Error(t, h.Close())
+
+	var tree struct {
+		Counts  struct{ Records int }
+		Loss    struct{ Unwritten int }
+		Records []struct{ Msg string }
+	}
+	data, err := os.ReadFile(h.TreeFile(wf))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &tree))
+	require.NotEmpty(t, tree.Records)
+	assert.Equal(t, "late", tree.Records[len(tree.Records)-1].Msg, "the late record reached the tree")
+	assert.Equal(t, 21, tree.Counts.Records+tree.Loss.Unwritten, "what is not there is counted")
+	assert.Contains(t, errs.String(), "late records rebuilt the tree of workflow "+wf.ID())
+}
+
+// lockedWriter is an ErrorOutput that tests read while handlers write.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
