@@ -310,3 +310,23 @@ func (w *lockedWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+// Faults after New are reported once per cause, not once per file, and
+// Close returns a bounded list: 2,000 workflows whose tree files cannot
+// be written give one line.
+func TestFaultsAreReportedOncePerCauseAndKeptBounded(t *testing.T) {
+	var errs lockedWriter
+	h, err := New(&Options{Dir: t.TempDir(), Console: io.Discard, ErrorOutput: &errs})
+	require.NoError(t, err)
+	h.sink.dir.fs = &faultyFS{dirFS: h.sink.dir.fs, fail: "create", armed: true}
+	l := slog.New(h)
+	for range 2000 {
+		ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "unwritable")
+		l.InfoContext(ctx, "r")
+		wf.End()
+	}
+	err = h.Close()
+	require.ErrorIs(t, err, errInjected)
+	assert.Equal(t, 1, strings.Count(errs.String(), "\n"), "one line per cause: %.500s", errs.String())
+	assert.Less(t, len(err.Error()), 1000, "a bounded list")
+}

@@ -311,6 +311,22 @@ func TestUnusableDir(t *testing.T) {
 	assert.Contains(t, console.String(), "console goes on")
 }
 
+// A Dir in which no file can be made (here /proc/self, which takes no new
+// entries, even from root) is refused at New, by its name; NewHandler says
+// so and turns the tree off.
+func TestNewRefusesADirItCannotCreateAFileIn(t *testing.T) {
+	const dir = "/proc/self"
+	_, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.ErrorContains(t, err, "slogwf: dir "+dir+": cannot create a file")
+
+	var errs bytes.Buffer
+	h := slogwf.NewHandler(slog.NewTextHandler(io.Discard, nil), &slogwf.Options{Dir: dir, ErrorOutput: &errs})
+	assert.Contains(t, errs.String(), "slogwf: dir "+dir+": cannot create a file")
+	_, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "x")
+	assert.Nil(t, wf, "the tree is off")
+	require.NoError(t, h.Close())
+}
+
 func TestDisabled(t *testing.T) {
 	for _, tt := range []struct {
 		name string
