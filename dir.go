@@ -121,9 +121,9 @@ func (d *directory) current() dirFS {
 }
 
 // check reports whether Dir has moved since it was opened, and opens the
-// directory now at its path if so. A path that no longer holds a
-// directory, or holds a symbolic link that was not there at New, leaves
-// the files where they were, and returns the error once.
+// directory now at its path if so; the error says what happened, once. A
+// path that no longer holds a directory, or holds a symbolic link that was
+// not there at New, leaves the files where they were.
 func (d *directory) check() (moved bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -152,15 +152,15 @@ func (d *directory) check() (moved bool, err error) {
 			bad = rerr.Error()
 		}
 	}
-	if bad != "" {
-		if bad == d.bad {
-			return false, nil
-		}
-		d.bad = bad
-		return false, fmt.Errorf("slogwf: dir %s was replaced: %s; files go on in the directory it was", d.path, bad)
+	if bad == "" {
+		d.bad = ""
+		return true, fmt.Errorf("slogwf: dir %s was removed or replaced: files go on in the directory now there; journal lines written since are lost", d.given)
 	}
-	d.bad = ""
-	return true, nil
+	if bad == d.bad {
+		return false, nil
+	}
+	d.bad = bad
+	return false, fmt.Errorf("slogwf: dir %s was replaced: %s; files go on in the directory it was", d.given, bad)
 }
 
 // close closes the directory; files open in it stay open.

@@ -493,3 +493,51 @@ func TestRecordsOfEqualTimesKeepTheirOrderPerGoroutine(t *testing.T) {
 	}
 	assert.Equal(t, string(data), string(b.JSON(wf.ID())), "the journal gives the same order")
 }
+
+// Dir removed and made again while the handler runs (rm -rf logs; mkdir
+// logs): the handler notices at its next tree write, says so once, and
+// goes on in the directory now at the path.
+func TestDirRemovedWhileRunningGoesOnInTheNewDirectory(t *testing.T) {
+	var errs lockedBuffer
+	s := newSetup(t, &slogwf.Options{ErrorOutput: &errs, SnapshotInterval: time.Hour})
+	ctx, a := slogwf.StartWorkflow(s.ctx, "a")
+	s.log.InfoContext(ctx, "before")
+	require.NoError(t, os.RemoveAll(s.dir))
+	require.NoError(t, os.Mkdir(s.dir, 0o700))
+	s.log.InfoContext(ctx, "during")
+	_, b := slogwf.StartWorkflow(s.ctx, "b")
+	b.End()
+	require.FileExists(t, s.h.TreeFile(b), "the next tree write notices")
+	cctx, c := slogwf.StartWorkflow(s.ctx, "c")
+	s.log.InfoContext(cctx, "after")
+	c.End()
+	s.log.InfoContext(ctx, "later")
+	a.End()
+	require.ErrorContains(t, s.h.Close(), "was removed or replaced")
+
+	assert.Equal(t, 1, strings.Count(errs.String(), "was removed or replaced"), errs.String())
+	assert.Equal(t, []string{"before", "during", "later"}, s.tree(t, a).msgs(), "the final tree has it all")
+	live, err := os.ReadFile(s.h.TreeFile(c))
+	require.NoError(t, err)
+	assert.Equal(t, string(live), string(buildTree(t, s.dir, c.ID())), "the journal goes on in the new directory")
+}
+
+// Dir replaced by a symbolic link while the handler runs: the link is
+// not followed, and the handler says so once.
+func TestDirReplacedByASymlinkIsNotFollowed(t *testing.T) {
+	parent := t.TempDir()
+	dir, elsewhere := filepath.Join(parent, "logs"), filepath.Join(parent, "elsewhere")
+	require.NoError(t, os.Mkdir(elsewhere, 0o700))
+	var errs lockedBuffer
+	s := newSetup(t, &slogwf.Options{Dir: dir, ErrorOutput: &errs})
+	require.NoError(t, os.RemoveAll(dir))
+	require.NoError(t, os.Symlink(elsewhere, dir))
+	for range 2 {
+		_, wf := slogwf.StartWorkflow(s.ctx, "x")
+		wf.End()
+		s.h.TreeFile(wf)
+	}
+	require.ErrorContains(t, s.h.Close(), "a symbolic link, not followed")
+	assert.Empty(t, files(t, elsewhere), "nothing written through the link")
+	assert.Equal(t, 1, strings.Count(errs.String(), "not followed"), errs.String())
+}

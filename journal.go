@@ -157,10 +157,17 @@ func (j *journal) reopen() bool {
 	return true
 }
 
-// rotate closes the segment being written and opens the next; the lock
-// is held.
+// rotate closes the segment being written and opens the next, in the
+// directory now at Dir's path; the lock is held.
 func (j *journal) rotate() {
 	j.closeSegment()
+	moved, err := j.dir.check()
+	if err != nil {
+		j.report("dir", err)
+	}
+	if moved {
+		clear(j.segments) // gone with the old directory
+	}
 	if err := j.openSegment(); err != nil {
 		j.retry = time.Now().Add(time.Second)
 		j.report("open journal", fmt.Errorf("slogwf: open journal: %w", err))
@@ -177,7 +184,11 @@ func (j *journal) moved() {
 		return
 	}
 	clear(j.segments)
-	j.rotate()
+	j.closeSegment()
+	if err := j.openSegment(); err != nil {
+		j.retry = time.Now().Add(time.Second)
+		j.report("open journal", fmt.Errorf("slogwf: open journal: %w", err))
+	}
 }
 
 // closeSegment closes the segment being written, synced first if

@@ -137,7 +137,8 @@ func (f *faults) err() error {
 }
 
 // checkDir checks that Dir is where it was, and moves the files to the
-// directory now there if it moved.
+// directory now there if it moved: the journal, and the trees of running
+// workflows at their next snapshot.
 func (s *sink) checkDir() {
 	moved, err := s.dir.check()
 	if err != nil {
@@ -146,7 +147,6 @@ func (s *sink) checkDir() {
 	if !moved {
 		return
 	}
-	s.faults.report("dir moved", fmt.Errorf("slogwf: dir %s was removed or replaced: files go on in the directory now there; journal lines written since are lost", s.dir.given))
 	s.journal.moved()
 	s.flows.Range(func(_, v any) bool {
 		f := v.(*flow)
