@@ -29,6 +29,9 @@ type flow struct {
 	ended     bool
 	spawned   bool                    // passed on to child processes (Environ), at its end
 	from      position                // of its first line in the journal
+	until     position                // past its last line, once it ended
+	lates     []extent                // its late records' lines, up to maxLates
+	lateTail  bool                    // more: they are after until
 	unwritten int64                   // its lines the journal missed since it wrote one
 	gaps      int64                   // all its lines the journal missed
 	paths     map[string]console.Path // of the scopes started here, until the end
@@ -123,12 +126,12 @@ func (f *flow) addLocked(line []byte, e *tree.Event, after func(t *tree.Tree, fr
 
 // write writes line to the journal, and counts the workflow's lines that
 // it misses.
-func (f *flow) write(line []byte, end bool) {
-	before := f.unwritten
-	f.sink.journal.write(line, end, &f.unwritten)
-	if f.unwritten > before {
+func (f *flow) write(line []byte, end bool) (extent, bool) {
+	at, n, ok := f.sink.journal.write(line, end, &f.unwritten)
+	if !ok {
 		f.gaps++
 	}
+	return extent{at.seg, at.off, at.off + n}, ok
 }
 
 // schedule queues a snapshot of the tree of an owner, if none is.
@@ -156,6 +159,7 @@ func (f *flow) finish(line []byte, e *tree.Event) tree.Usage {
 		f.tree.Apply(e)
 	}
 	f.export(f.id, true)
+	f.until = s.journal.at()
 	u := f.tree.UsageOf(f.id)
 	f.spawned = f.wf != nil && f.wf.spawned.Load()
 	f.wf, f.paths = nil, nil

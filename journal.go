@@ -44,11 +44,17 @@ type journal struct {
 	retry    time.Time   // when to try again to open a segment, without one
 }
 
-// position is where a line is in the journal of a process: the index of
-// its segment, and its offset.
+// position is a place in the journal of a process: the index of a
+// segment, and an offset in it.
 type position struct {
 	seg int
 	off int64
+}
+
+// extent is a part of one segment of the journal of a process.
+type extent struct {
+	seg      int
+	off, end int64
 }
 
 // openJournal opens the first segment of the journal of this process in
@@ -99,23 +105,26 @@ func (j *journal) at() position {
 	return position{len(j.segments) - 1, j.size}
 }
 
-// write appends line to the journal, in one write. pending counts the
-// lines of line's workflow that the journal missed before it: line carries
-// them, and then they are written; a line that fails adds one. A line the
-// write cuts short it takes back, or when it cannot, ends before the next
-// line, so that a partial line never runs into a whole one.
-func (j *journal) write(line []byte, end bool, pending *int64) {
+// write appends line to the journal, in one write, and returns where it
+// went, and its length there; ok is false when it did not. pending counts the lines of line's
+// workflow that the journal missed before it: line carries them, and then
+// they are written; a line that fails adds one. A line the write cuts
+// short it takes back, or when it cannot, ends before the next line, so
+// that a partial line never runs into a whole one.
+func (j *journal) write(line []byte, end bool, pending *int64) (at position, length int64, ok bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.file == nil && !j.reopen() {
 		*pending++
-		return
+		return position{}, 0, false
 	}
 	if *pending > 0 {
 		line = tree.AppendUnwritten(line, *pending)
 	}
+	at, length = position{len(j.segments) - 1, j.size}, int64(len(line))
 	if j.torn {
 		line = append([]byte{'\n'}, line...)
+		at.off++
 	}
 	n, err := j.file.Write(line)
 	j.size += int64(n)
@@ -130,7 +139,7 @@ func (j *journal) write(line []byte, end bool, pending *int64) {
 		if j.size >= j.limit {
 			j.rotate()
 		}
-		return
+		return at, length, true
 	}
 	*pending++
 	if 0 < n && n < len(line) {
@@ -141,6 +150,7 @@ func (j *journal) write(line []byte, end bool, pending *int64) {
 		}
 	}
 	j.report("write journal", fmt.Errorf("slogwf: write journal %s: %w", j.segments[len(j.segments)-1], err))
+	return position{}, 0, false
 }
 
 // reopen tries again, at most once a second, to open a segment when
@@ -222,22 +232,19 @@ func (j *journal) close() {
 	j.segments = nil
 }
 
-// since returns the names of the segments of this process from the one
-// of p on, and the size of the last, whose lines are whole up to it; false
-// when one of them is gone (Dir moved, or retention removed it).
-func (j *journal) since(p position) ([]string, int64, bool) {
+// segment returns the name of segment i of this process, and the size up
+// to which its lines are whole; false when it is gone (Dir moved, or
+// retention removed it).
+func (j *journal) segment(i int) (string, int64, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if p.seg < 0 || p.seg >= len(j.segments) {
-		return nil, 0, false
+	if i < 0 || i >= len(j.segments) || j.segments[i] == "" {
+		return "", 0, false
 	}
-	names := append([]string(nil), j.segments[p.seg:]...)
-	for _, n := range names {
-		if n == "" {
-			return nil, 0, false
-		}
+	if i == len(j.segments)-1 {
+		return j.segments[i], j.size, true
 	}
-	return names, j.size, true
+	return j.segments[i], 1 << 62, true
 }
 
 // own reports whether name is a segment of this process.

@@ -1,6 +1,7 @@
 package slogwf
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -63,7 +64,14 @@ func (f *flow) lateLocked(line []byte, e *tree.Event) bool {
 	if s.closed {
 		return false
 	}
-	f.write(line, false)
+	at, ok := f.write(line, false)
+	switch {
+	case !ok:
+	case len(f.lates) < maxLates && !f.lateTail:
+		f.lates = append(f.lates, at)
+	default:
+		f.lates, f.lateTail = nil, true
+	}
 	if f.tree != nil {
 		f.tree.Apply(e)
 	} else if !f.late {
@@ -73,43 +81,29 @@ func (f *flow) lateLocked(line []byte, e *tree.Event) bool {
 	return true
 }
 
+// maxLates is how many late lines of a workflow a rebuild reads one by
+// one; after more, it reads all the journal after the workflow's end.
+const maxLates = 64
+
 // rebuild writes the tree of a workflow that got late records after its
-// final tree was written: rebuilt from the journal segments since its
-// start, and the journals of other processes if it was passed on, as
-// `slogwf build` rebuilds it. Lines the journal missed count in its loss.
+// final tree was written: rebuilt from its lines in the journal (from its
+// first to its last before it ended, then its late ones), and from the
+// journals of other processes if it was passed on, as `slogwf build`
+// rebuilds it. Lines the journal missed count in its loss.
 func (f *flow) rebuild() {
 	s := f.sink
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
 	f.mu.Lock()
 	f.late = false
-	from, spawned, gaps, pending := f.from, f.spawned, f.gaps, f.unwritten
+	parts := f.extents()
+	spawned, gaps, pending := f.spawned, f.gaps, f.unwritten
 	f.mu.Unlock()
 
-	names, size, ok := s.journal.since(from)
-	if !ok {
-		s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: its journal segments are gone", f.id))
-		return
-	}
 	b := tree.NewBuilder()
 	b.Workflow = f.id
-	d := s.dir.current()
-	for i, name := range names {
-		file, err := d.open(name)
-		if err != nil {
-			s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: %w", f.id, err))
-			return
-		}
-		off, end := int64(0), int64(1<<62)
-		if i == 0 {
-			off = from.off
-		}
-		if i == len(names)-1 {
-			end = size // the lines written whole; more may be on their way
-		}
-		err = b.ReadJournal(io.NewSectionReader(file, off, end-off), name, func(error) {})
-		file.Close()
-		if err != nil {
+	for _, x := range parts {
+		if err := s.readExtent(b, x); err != nil {
 			s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: %w", f.id, err))
 			return
 		}
@@ -127,6 +121,44 @@ func (f *flow) rebuild() {
 			"slogwf: late records rebuilt the tree of workflow %s from a journal that missed %d of its lines: its loss counts them", f.id, gaps))
 	}
 	s.writeTree(f, t, true)
+}
+
+// extents returns the parts of the journal of this process that hold the
+// lines of f, which ended; f.mu is held.
+func (f *flow) extents() []extent {
+	var parts []extent
+	add := func(from, until position) {
+		for seg := from.seg; seg <= until.seg; seg++ {
+			x := extent{seg, 0, 1 << 62}
+			if seg == from.seg {
+				x.off = from.off
+			}
+			if seg == until.seg {
+				x.end = until.off
+			}
+			parts = append(parts, x)
+		}
+	}
+	add(f.from, f.until)
+	if f.lateTail {
+		add(f.until, f.sink.journal.at())
+	}
+	return append(parts, f.lates...)
+}
+
+// readExtent adds the lines of x to b.
+func (s *sink) readExtent(b *tree.Builder, x extent) error {
+	name, size, ok := s.journal.segment(x.seg)
+	if !ok {
+		return errors.New("its journal segments are gone")
+	}
+	file, err := s.dir.current().open(name)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	end := min(x.end, size) // the lines written whole; more may be on their way
+	return b.ReadJournal(io.NewSectionReader(file, x.off, max(0, end-x.off)), name, func(error) {})
 }
 
 // rebuilds rebuilds the trees of workflows that got late records, one at

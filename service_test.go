@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,4 +110,29 @@ func TestLateRecordsPinNeitherTreesNorFiles(t *testing.T) {
 		require.Len(t, tree.Records, records+1)
 		assert.True(t, tree.Records[records].Late)
 	}
+}
+
+// Late records reach the tree whenever they come: before the final tree
+// is written, after, and more than the rebuild reads one by one; the tree
+// is the one build makes of the journal.
+func TestLateRecordsReachTheTreeWheneverTheyCome(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Console: io.Discard})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "late")
+	_, other := slogwf.StartWorkflow(s.ctx, "other") // its lines come between
+	s.log.InfoContext(ctx, "on time")
+	wf.End()
+	s.log.InfoContext(ctx, "late 0") // most likely before the final tree
+	s.h.TreeFile(wf)
+	for i := range 100 {
+		s.log.InfoContext(ctx, "late "+strconv.Itoa(i+1), "i", i)
+		other.End()
+	}
+	require.NoError(t, s.h.Close())
+
+	tree := s.tree(t, wf)
+	require.Len(t, tree.Records, 102)
+	assert.Equal(t, "late 100", tree.Records[101].Msg)
+	live, err := os.ReadFile(s.h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.Equal(t, string(buildTree(t, s.dir, wf.ID())), string(live))
 }
