@@ -113,6 +113,13 @@ func (d *directory) reopen(want fs.FileInfo) error {
 	return nil
 }
 
+// currentRoot returns the os.Root of the directory now.
+func (d *directory) currentRoot() *os.Root {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.root
+}
+
 // current returns the dirFS that files go through now.
 func (d *directory) current() dirFS {
 	d.mu.Lock()

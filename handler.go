@@ -58,6 +58,17 @@ type Options struct {
 	// segment (Default: 16 MiB).
 	SegmentSize int64
 
+	// Remove the tree files and journal segments last written longer ago
+	// than this, at New and then periodically: never the tree file of a
+	// running workflow, nor a segment that holds a line of one or that a
+	// process still writes (Default: 0, keep them).
+	MaxAge time.Duration
+
+	// Remove the oldest of those files, at New and then periodically,
+	// while Dir holds more than this many bytes of tree files and journals
+	// (Default: 0, no limit).
+	MaxBytes int64
+
 	// Where faults of the journal and tree files are reported, each once
 	// (Default: os.Stderr).
 	ErrorOutput io.Writer

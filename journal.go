@@ -247,6 +247,15 @@ func (j *journal) segment(i int) (string, int64, bool) {
 	return j.segments[i], 1 << 62, true
 }
 
+// forget notes that the segment name is gone.
+func (j *journal) forget(name string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if i := slices.Index(j.segments, name); i >= 0 {
+		j.segments[i] = ""
+	}
+}
+
 // own reports whether name is a segment of this process.
 func (j *journal) own(name string) bool {
 	j.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // heapAfterGC returns the bytes of heap in use after a collection.
@@ -135,4 +137,116 @@ func TestLateRecordsReachTheTreeWheneverTheyCome(t *testing.T) {
 	live, err := os.ReadFile(s.h.TreeFile(wf))
 	require.NoError(t, err)
 	assert.Equal(t, string(buildTree(t, s.dir, wf.ID())), string(live))
+}
+
+// setAge sets the times of every file under dir to age ago.
+func setAge(t *testing.T, dir string, age time.Duration) {
+	t.Helper()
+	at := time.Now().Add(-age)
+	for _, f := range files(t, dir) {
+		require.NoError(t, os.Chtimes(filepath.Join(dir, f), at, at))
+	}
+}
+
+// MaxAge, applied at New: the files of workflows that ended before it go;
+// the tree of a workflow that runs in another process stays, and so does
+// the journal that process writes.
+func TestMaxAgeAtNewRemovesTheFilesOfWorkflowsThatEndedLongAgo(t *testing.T) {
+	other := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Millisecond})
+	var ended []*slogwf.Scope
+	for range 3 {
+		ctx, wf := slogwf.StartWorkflow(other.ctx, "ended")
+		other.log.InfoContext(ctx, "r")
+		wf.End()
+		ended = append(ended, wf)
+	}
+	ctx, running := slogwf.StartWorkflow(other.ctx, "running")
+	other.log.InfoContext(ctx, "r")
+	require.Eventually(t, func() bool { _, err := os.Stat(other.h.TreeFile(running)); return err == nil }, 10*time.Second, time.Millisecond)
+	for _, wf := range ended {
+		other.h.TreeFile(wf)
+	}
+	setAge(t, other.dir, 48*time.Hour)
+
+	s := newSetup(t, &slogwf.Options{Dir: other.dir, MaxAge: 24 * time.Hour})
+	for _, wf := range ended {
+		assert.NoFileExists(t, s.h.TreeFile(wf))
+	}
+	assert.FileExists(t, other.h.TreeFile(running), "a running workflow's tree stays")
+	journals, err := filepath.Glob(filepath.Join(s.dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	assert.Len(t, journals, 2, "the journal the other process writes stays, with the new one")
+	require.NoError(t, s.h.Close())
+
+	running.End()
+	require.NoError(t, other.h.Close())
+	assert.Equal(t, slogwf.StatusCompleted, other.tree(t, running).Status)
+}
+
+// MaxBytes, applied at New: the oldest files go until Dir holds no more.
+func TestMaxBytesAtNewRemovesTheOldestFiles(t *testing.T) {
+	old := newSetup(t, &slogwf.Options{Console: io.Discard})
+	var wfs []*slogwf.Scope
+	for i := range 20 {
+		ctx, wf := slogwf.StartWorkflow(old.ctx, "request")
+		old.log.InfoContext(ctx, "r", "pad", strings.Repeat("x", 1000))
+		wf.End()
+		old.h.TreeFile(wf)
+		at := time.Now().Add(-time.Hour + time.Duration(i)*time.Minute)
+		require.NoError(t, os.Chtimes(old.h.TreeFile(wf), at, at))
+		wfs = append(wfs, wf)
+	}
+	require.NoError(t, old.h.Close())
+	setAgeOf := func(glob string, age time.Duration) {
+		paths, err := filepath.Glob(filepath.Join(old.dir, glob))
+		require.NoError(t, err)
+		for _, p := range paths {
+			at := time.Now().Add(-age)
+			require.NoError(t, os.Chtimes(p, at, at))
+		}
+	}
+	setAgeOf(filepath.Join(tree.JournalDir, "*"), 2*time.Hour) // the oldest of all
+	var total int64
+	for _, f := range files(t, old.dir) {
+		st, err := os.Stat(filepath.Join(old.dir, f))
+		require.NoError(t, err)
+		total += st.Size()
+	}
+	tree0, err := os.Stat(old.h.TreeFile(wfs[0]))
+	require.NoError(t, err)
+
+	s := newSetup(t, &slogwf.Options{Dir: old.dir, Console: io.Discard, MaxBytes: total / 2})
+	var left int64
+	for _, f := range files(t, s.dir) {
+		st, err := os.Stat(filepath.Join(s.dir, f))
+		require.NoError(t, err)
+		left += st.Size()
+	}
+	assert.LessOrEqual(t, left, total/2)
+	assert.Greater(t, left, total/2-tree0.Size(), "no more than it takes")
+	assert.NoFileExists(t, s.h.TreeFile(wfs[0]), "the oldest went")
+	assert.FileExists(t, s.h.TreeFile(wfs[19]), "the newest stayed")
+}
+
+// The journal gives way to a new segment at SegmentSize; a workflow's
+// lines across segments build its tree.
+func TestJournalSegmentsRotateAtTheirSize(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, SegmentSize: 4 << 10})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "long")
+	for i := range 200 {
+		s.log.InfoContext(ctx, "r", "i", i, "pad", strings.Repeat("x", 100))
+	}
+	wf.End()
+	require.NoError(t, s.h.Close())
+	segments, err := filepath.Glob(filepath.Join(s.dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	assert.Greater(t, len(segments), 200*150/(4<<10)-1)
+	for _, seg := range segments {
+		st, err := os.Stat(seg)
+		require.NoError(t, err)
+		assert.Less(t, st.Size(), int64(4<<10+1024), "a segment ends after the line that fills it")
+	}
+	live, err := os.ReadFile(s.h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.Equal(t, string(live), string(buildTree(t, s.dir, wf.ID())))
 }

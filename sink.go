@@ -35,6 +35,7 @@ type sink struct {
 	finals   writers
 	rebuilds rebuilds
 	others   others
+	retain   *retainer // nil without MaxAge or MaxBytes
 
 	owners sync.WaitGroup // workflows started here whose final tree is not written yet
 
@@ -66,6 +67,9 @@ func openSink(o *Options) (*sink, error) {
 	if s.journal, err = openJournal(dir, o.SegmentSize, o.Sync, s.faults.report); err != nil {
 		dir.close()
 		return nil, err
+	}
+	if o.MaxAge > 0 || o.MaxBytes > 0 {
+		s.retain = newRetainer(s, o)
 	}
 	return s, nil
 }
@@ -310,6 +314,9 @@ func (s *sink) close() error {
 		s.closing.Store(true)
 		s.mu.Unlock()
 
+		if s.retain != nil {
+			s.retain.stop()
+		}
 		s.snaps.stop()
 		now := time.Now()
 		s.flows.Range(func(_, v any) bool {

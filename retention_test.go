@@ -1,0 +1,66 @@
+package slogwf
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Retention goes on while the handler runs: files that grow old go at the
+// next pruning, but never those of a workflow that runs here, nor the
+// journal this process writes.
+func TestMaxAgeIsAppliedPeriodically(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard, MaxAge: time.Hour, SegmentSize: 512})
+	require.NoError(t, err)
+	r := h.sink.retain
+	r.stop()
+	r.stopped, r.period = false, 10*time.Millisecond
+	l := slog.New(h)
+	ctx := ContextWithLogger(context.Background(), l)
+	rctx, running := StartWorkflow(ctx, "running")
+	l.InfoContext(rctx, "r")
+	_, ended := StartWorkflow(ctx, "ended")
+	ended.End()
+	h.TreeFile(ended)
+	for i := range 10 {
+		l.InfoContext(rctx, "more", "i", i) // rotates segments
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			err = os.Chtimes(p, past, past)
+		}
+		return err
+	}))
+	segments, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
+	require.NoError(t, err)
+	require.Greater(t, len(segments), 2)
+	r.arm()
+	require.Eventually(t, func() bool { _, err := os.Stat(h.TreeFile(ended)); return os.IsNotExist(err) }, 10*time.Second, time.Millisecond)
+	after, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
+	require.NoError(t, err)
+	assert.Equal(t, segments, after, "the segments with the running workflow's lines stay")
+
+	running.End()
+	require.NoError(t, h.Close())
+	assert.Len(t, readTreeFile(t, h.TreeFile(running)), 1+10)
+}
+
+// readTreeFile returns the records of the tree file path.
+func readTreeFile(t *testing.T, path string) []any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var tree struct{ Records []any }
+	require.NoError(t, json.Unmarshal(data, &tree))
+	return tree.Records
+}
