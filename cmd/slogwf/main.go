@@ -49,6 +49,7 @@ func commands() []command {
 		{"html", "write a self-contained HTML page of workflows: tree, time line, details, search, tables", runHTML, false},
 		{"serve", "show the workflows of a directory in a browser, live as their journals grow", runServe, true},
 		{"export", "write workflows for other tools: Perfetto's timeline (Chrome Trace Event Format), or send them to an OpenTelemetry backend", runExport, false},
+		{"prune", "remove the old files of workflows that ended", runPrune, false},
 	}
 }
 
