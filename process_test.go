@@ -41,6 +41,8 @@ func TestMain(m *testing.M) {
 		logBig(dir)
 	case "umask":
 		logWithUmask0(dir)
+	case "descriptors":
+		logWorkflowsWithFewDescriptors(dir)
 	default:
 		goleak.VerifyTestMain(m)
 	}
