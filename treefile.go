@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -128,13 +129,14 @@ func (g giveWay) Write(p []byte) (int, error) {
 	return g.w.Write(p)
 }
 
-// Up to maxWriters goroutines write final trees, from a queue of up to
-// maxQueued workflows; End writes its own when the queue is full, so that
-// memory stays bounded whatever the pace of ends.
-const (
-	maxWriters = 2
-	maxQueued  = 256
-)
+// maxQueued is how many final trees wait for the writers at most; End
+// writes its own when the queue is full, so that memory stays bounded
+// whatever the pace of ends.
+const maxQueued = 256
+
+// maxWriters is how many goroutines write final trees at once: one per two
+// cores, so that the callers keep the others.
+var maxWriters = max(1, runtime.GOMAXPROCS(0)/2)
 
 // writers write the final trees of workflows that ended, off the callers'
 // goroutines. They run while there is work, and no goroutine waits idle.

@@ -54,6 +54,8 @@ END {
 	check("ScopeOTelBackend/down / Scope (ns/op)", ratio("BenchmarkScopeOTelBackend/down", "BenchmarkScope", "ns/op"), "<=", 1.5)
 	check("ScopeOTelBackend/slow / Scope (ns/op)", ratio("BenchmarkScopeOTelBackend/slow", "BenchmarkScope", "ns/op"), "<=", 1.5)
 	check("ScopeOTelBackend/500 / Scope (ns/op)", ratio("BenchmarkScopeOTelBackend/500", "BenchmarkScope", "ns/op"), "<=", 1.5)
+	check("ShortWorkflow / ShortWorkflowJSON (ns/op)", ratio("BenchmarkShortWorkflow", "BenchmarkShortWorkflowJSON", "ns/op"), "<=", 3)
+	check("ShortWorkflowClose / ShortWorkflowJSON (ns/op)", ratio("BenchmarkShortWorkflowClose", "BenchmarkShortWorkflowJSON", "ns/op"), "<=", 10)
 	check("Disabled / DisabledSlog (ns/op)", ratio("BenchmarkDisabled", "BenchmarkDisabledSlog", "ns/op"), "<=", 1.2)
 	check("Disabled (allocs/op)", median("BenchmarkDisabled", "allocs/op"), "==", 0)
 	check("Build / BuildUnmarshal (ns/event)", ratio("BenchmarkBuild", "BenchmarkBuildUnmarshal", "ns/op"), "<=", 1.0)
