@@ -88,6 +88,17 @@ span, by the GenAI semantic conventions, each workflow one trace. This
 package imports no OpenTelemetry; `slogwf export -otlp` sends the same
 spans from the journals.
 
+# Services
+
+A service that starts a workflow per request keeps memory, open files and
+files on disk bounded: the process writes one journal, in segments, for
+all its workflows; a workflow that ended keeps nothing in memory; its final
+tree is written off the caller's goroutine ([Handler.Close] waits for them
+all). Options.MaxAge and Options.MaxBytes remove the files of workflows
+that ended, at [New] and periodically:
+
+	h, err := slogwf.New(&slogwf.Options{Dir: "/var/log/agents", MaxAge: 7 * 24 * time.Hour})
+
 # Semantic warnings
 
 [Semantic] logs a note about meaning rather than mechanics. It keeps its

@@ -223,8 +223,13 @@ func (s *sink) route(sc *Scope, x *ids) route {
 	}
 	if in != nil && in.wf != nil {
 		f := s.flowFor(in)
-		if f == nil && late && in == in.wf && in.flow != nil && in.flow.sink == s {
+		if f == nil && late && in == in.wf {
+			// Its Scope holds it, but another Handler's may have taken its
+			// place there.
 			f = in.flow
+			if f == nil || f.sink != s {
+				f = s.recent.get(in.id)
+			}
 		}
 		if f != nil {
 			return route{flow: f, scope: in.id, in: in, path: in.path, late: late}
