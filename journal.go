@@ -77,11 +77,13 @@ func (j *journal) openSegment() error {
 	if err := d.mkdir(tree.JournalDir); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	for {
+	var err error
+	for range 100 {
 		name := path.Join(tree.JournalDir, tree.JournalName(time.Now(), os.Getpid(), rand.Uint32()))
-		f, err := d.openFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL)
+		var f journalFile
+		f, err = d.openFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL)
 		if errors.Is(err, fs.ErrExist) {
-			continue
+			continue // another's: the next random name
 		}
 		if err != nil {
 			return err
@@ -96,6 +98,7 @@ func (j *journal) openSegment() error {
 		j.segments = append(j.segments, name)
 		return nil
 	}
+	return err
 }
 
 // at returns where the next line goes.

@@ -83,7 +83,7 @@ func (f *flow) lateLocked(line []byte, e *tree.Event) bool {
 
 // maxLates is how many late lines of a workflow a rebuild reads one by
 // one; after more, it reads all the journal after the workflow's end.
-const maxLates = 64
+const maxLates = 16
 
 // rebuild writes the tree of a workflow that got late records after its
 // final tree was written: rebuilt from its lines in the journal (from its
