@@ -331,21 +331,23 @@ var retained = sync.OnceValue(func() perRecord {
 
 const evRecordPrefix = `{"ev":"record"`
 
-// readJournal returns the lines of the journals in dir, and the bytes of
-// those that start with prefix.
+// readJournal returns the lines of the journal segments in dir, and the
+// bytes of those that start with prefix.
 func readJournal(dir, prefix string) (lines [][]byte, size int) {
 	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
-	if err != nil || len(paths) != 1 {
-		panic(fmt.Sprint("want one journal: ", paths, err))
+	if err != nil || len(paths) == 0 {
+		panic(fmt.Sprint("want journals: ", paths, err))
 	}
-	data, err := os.ReadFile(paths[0])
-	if err != nil {
-		panic(err)
-	}
-	for line := range bytes.Lines(data) {
-		lines = append(lines, line)
-		if bytes.HasPrefix(line, []byte(prefix)) {
-			size += len(line)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			panic(err)
+		}
+		for line := range bytes.Lines(data) {
+			lines = append(lines, line)
+			if bytes.HasPrefix(line, []byte(prefix)) {
+				size += len(line)
+			}
 		}
 	}
 	return lines, size
