@@ -218,6 +218,17 @@ func (f fullFile) Write(p []byte) (int, error) {
 	return f.journalFile.Write(p)
 }
 
+// fillDisk makes the journal of h fail every write while the flag it
+// returns is set.
+func fillDisk(h *Handler) *atomic.Bool {
+	var full atomic.Bool
+	j := h.sink.journal
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.file = fullFile{j.file, &full}
+	return &full
+}
+
 // The lines a full disk kept out of the journal are counted: the next
 // line of their workflow says how many, and a tree rebuilt from the
 // journal (after a crash) counts them in loss.unwritten.
@@ -228,11 +239,7 @@ func TestJournalGapsOfAFullDiskAreCounted(t *testing.T) {
 	require.NoError(t, err)
 	l := slog.New(h)
 	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "full")
-	var full atomic.Bool
-	j := h.sink.journal
-	j.mu.Lock()
-	j.file = fullFile{j.file, &full}
-	j.mu.Unlock()
+	full := fillDisk(h)
 	for i := range 90 {
 		full.Store(30 <= i && i < 77)
 		l.InfoContext(ctx, "r", "i", i)
@@ -265,11 +272,7 @@ func TestLateRecordsAfterAJournalFaultReachTheTreeAndTheLossIsCounted(t *testing
 	require.NoError(t, err)
 	l := slog.New(h)
 	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "late")
-	var full atomic.Bool
-	j := h.sink.journal
-	j.mu.Lock()
-	j.file = fullFile{j.file, &full}
-	j.mu.Unlock()
+	full := fillDisk(h)
 	for i := range 20 {
 		full.Store(5 <= i && i < 8)
 		l.InfoContext(ctx, "r", "i", i)

@@ -325,15 +325,7 @@ func TestTenThousandOpenWorkflowsNeedFewDescriptors(t *testing.T) {
 	t.Logf("child: %s", out)
 	assert.Contains(t, string(out), "close: <nil>\nfaults: \"\"\n")
 
-	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
-	require.NoError(t, err)
-	b := tree.NewBuilder()
-	for _, p := range paths {
-		f, err := os.Open(p)
-		require.NoError(t, err)
-		require.NoError(t, b.ReadJournal(f, p, func(err error) { t.Error(err) }))
-		f.Close()
-	}
+	b := readJournals(t, dir)
 	ids := b.Workflows()
 	require.Len(t, ids, openWorkflows)
 	for _, id := range ids {
