@@ -322,12 +322,12 @@ func (s *sink) close() error {
 		if s.retain != nil {
 			s.retain.stop()
 		}
-		s.snaps.stop()
 		now := time.Now()
 		s.flows.Range(func(_, v any) bool {
-			v.(*flow).close(now)
+			v.(*flow).close(now) // a snapshot being written gives way
 			return true
 		})
+		s.snaps.stop()
 		s.owners.Wait()
 		s.rebuilds.stop()
 		s.journal.close()
