@@ -27,7 +27,7 @@ type flow struct {
 	wf        *Scope     // of an owner, until the end: it holds the caller's context
 	tree      *tree.Tree // nil once its final tree has it
 	ended     bool
-	spawned   bool                    // passed on to child processes (Environ), at its end
+	spawned   time.Time               // when Environ passed it on to child processes, as seen at its end
 	from      position                // of its first line in the journal
 	until     position                // past its last line, once it ended
 	lates     []extent                // its late records' lines, up to maxLates
@@ -161,7 +161,9 @@ func (f *flow) finish(line []byte, e *tree.Event) tree.Usage {
 	f.export(f.id, true)
 	f.until = s.journal.at()
 	u := f.tree.UsageOf(f.id)
-	f.spawned = f.wf != nil && f.wf.spawned.Load()
+	if f.wf != nil {
+		f.spawned = f.wf.spawnedAt()
+	}
 	f.wf, f.paths = nil, nil
 	routed, queued := f.routed, f.queued
 	f.routed = nil

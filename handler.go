@@ -69,8 +69,8 @@ type Options struct {
 	// (Default: 0, no limit).
 	MaxBytes int64
 
-	// Where faults of the journal and tree files are reported, each once
-	// (Default: os.Stderr).
+	// Where faults of the journal and tree files are reported, each cause
+	// once (Default: os.Stderr).
 	ErrorOutput io.Writer
 
 	// Prices of models, to cost the LLM calls logged without a [Cost]

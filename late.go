@@ -108,8 +108,8 @@ func (f *flow) rebuild() {
 			return
 		}
 	}
-	if spawned {
-		s.others.readAll(s, b, f.born)
+	if !spawned.IsZero() {
+		s.others.readAll(s, b, spawned)
 	}
 	t := b.Tree(f.id)
 	if t == nil {

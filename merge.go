@@ -16,28 +16,32 @@ import (
 // makes of all the journals. Dir/journal holds few files (segments of
 // tens of MiB, which retention removes), so a look lists it, and reads
 // only what was added since the last look, of the journals created since
-// this handler was: a child starts after its parent.
+// a workflow was first passed on: a child starts after its parent passed
+// it the workflow.
 
 // others are the journals of other processes, as far as they were read.
 type others struct {
-	since time.Time // journals created before are not read
-
-	mu   sync.Mutex
-	read map[string]int64 // journal → bytes taken in
+	mu    sync.Mutex
+	since time.Time        // journals created before are not read
+	read  map[string]int64 // journal → bytes taken in
 }
 
 // look takes into the live workflows of this process the lines that
-// other processes added to their journals since the last look. Partial
-// last lines wait for the next look, but for those of final, a workflow
-// whose final tree is next: they count as dropped, as for build.
-func (o *others) look(s *sink, final *flow) {
+// other processes added to their journals since the last look, for a
+// workflow passed on at spawned. Partial last lines wait for the next
+// look, but for those of final, a workflow whose final tree is next:
+// they count as dropped, as for build.
+func (o *others) look(s *sink, final *flow, spawned time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.read == nil {
 		o.read = map[string]int64{}
 	}
+	if o.since.IsZero() || spawned.Before(o.since) {
+		o.since = spawned
+	}
 	seen := map[string]bool{}
-	o.each(s, func(name string, from func(off int64) []byte) {
+	o.each(s, o.since, func(name string, from func(off int64) []byte) {
 		seen[name] = true
 		off := o.read[name]
 		data := from(off)
@@ -69,19 +73,16 @@ func (o *others) look(s *sink, final *flow) {
 }
 
 // readAll adds to b the lines of other processes' journals created since
-// born, whole: for the rebuild of a workflow born then.
-func (o *others) readAll(s *sink, b *tree.Builder, born time.Time) {
-	o.each(s, func(name string, from func(off int64) []byte) {
-		if t, ok := tree.JournalTime(name); ok && t.Before(born.Add(-2*time.Second)) {
-			return
-		}
+// spawned, whole: for the rebuild of a workflow passed on then.
+func (o *others) readAll(s *sink, b *tree.Builder, spawned time.Time) {
+	o.each(s, spawned, func(name string, from func(off int64) []byte) {
 		_ = b.ReadJournal(bytes.NewReader(from(0)), name, func(error) {})
 	})
 }
 
-// each calls f with each journal of another process created since o.since,
+// each calls f with each journal of another process created since since,
 // and a function that reads it from an offset.
-func (o *others) each(s *sink, f func(name string, data func(off int64) []byte)) {
+func (o *others) each(s *sink, since time.Time, f func(name string, data func(off int64) []byte)) {
 	d := s.dir.current()
 	dir, err := d.open(tree.JournalDir)
 	if err != nil {
@@ -94,8 +95,8 @@ func (o *others) each(s *sink, f func(name string, data func(off int64) []byte))
 		if !e.Type().IsRegular() || path.Ext(name) != ".jsonl" || s.journal.own(name) {
 			continue
 		}
-		if t, ok := tree.JournalTime(name); ok && t.Before(o.since.Add(-2*time.Second)) {
-			continue // older than this handler: no child's
+		if t, ok := tree.JournalTime(name); ok && t.Before(since.Add(-2*time.Second)) {
+			continue // older than the workflow passed on: no child's
 		}
 		f(name, func(off int64) []byte {
 			file, err := d.open(name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"time"
 )
 
 // EnvParent is the environment variable that carries a workflow and a
@@ -18,7 +19,7 @@ func Environ(ctx context.Context) []string {
 	if s == nil || s.wf == nil {
 		return nil
 	}
-	s.wf.spawned.Store(true)
+	s.wf.spawned.CompareAndSwap(0, time.Now().UnixNano())
 	return []string{EnvParent + "=" + s.wf.id + "/" + s.id}
 }
 

@@ -72,13 +72,22 @@ type Scope struct {
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
-	spawned       atomic.Bool  // workflow only: Environ passed it on
+	spawned       atomic.Int64 // workflow only: when Environ first passed it on, in Unix nanoseconds
 
 	// remote is set on a scope of another process, known here by its ID
 	// from the environment (see ContextFromEnv).
 	remote bool
 
 	flow *flow // workflow only: its state, when it started here
+}
+
+// spawnedAt returns when Environ first passed the workflow s on to a child
+// process, or the zero Time.
+func (s *Scope) spawnedAt() time.Time {
+	if ns := s.spawned.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }
 
 // ID returns the scope's ID, a UUIDv7, or "" for a nil Scope.

@@ -62,7 +62,6 @@ func openSink(o *Options) (*sink, error) {
 		exporter: o.Exporter,
 		faults:   faults{out: o.ErrorOutput},
 		rebuilds: rebuilds{delay: o.SnapshotInterval},
-		others:   others{since: time.Now()},
 	}
 	if s.journal, err = openJournal(dir, o.SegmentSize, o.Sync, s.faults.report); err != nil {
 		dir.close()

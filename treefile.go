@@ -29,11 +29,14 @@ const Schema = "slogwf.tree/v1"
 func (f *flow) snapshot() {
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
+	var spawned time.Time
 	f.mu.Lock()
-	spawned := f.wf != nil && f.wf.spawned.Load()
+	if f.wf != nil {
+		spawned = f.wf.spawnedAt()
+	}
 	f.mu.Unlock()
-	if spawned {
-		f.sink.others.look(f.sink, nil)
+	if !spawned.IsZero() {
+		f.sink.others.look(f.sink, nil, spawned)
 	}
 	f.mu.Lock()
 	f.queued, f.last = false, time.Now()
@@ -42,7 +45,7 @@ func (f *flow) snapshot() {
 		return // the final tree is on its way
 	}
 	t := f.tree.Clone()
-	if spawned && !f.sink.closing.Load() {
+	if !spawned.IsZero() && !f.sink.closing.Load() {
 		f.schedule() // the journals of child processes may grow
 	}
 	f.mu.Unlock()
@@ -56,8 +59,8 @@ func (f *flow) writeFinal() {
 	defer f.writeMu.Unlock()
 	defer f.sink.owners.Done()
 	defer f.sink.finals.done(f)
-	if f.spawned {
-		f.sink.others.look(f.sink, f)
+	if !f.spawned.IsZero() {
+		f.sink.others.look(f.sink, f, f.spawned)
 	}
 	f.mu.Lock()
 	t := f.tree
