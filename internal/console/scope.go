@@ -113,8 +113,8 @@ const errorKey = "error"
 // above it.
 func EndAttrs(u tree.Usage, fresh bool) []slog.Attr {
 	var as []slog.Attr
-	if u.In+u.Out > 0 {
-		as = append(as, slog.Int64("total_tokens", u.In+u.Out))
+	if total := u.Total(); total > 0 {
+		as = append(as, slog.Int64("total_tokens", total))
 	}
 	if u.Cost != 0 {
 		as = append(as, slog.Float64(costKey, u.Cost.USD()))

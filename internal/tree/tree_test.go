@@ -436,3 +436,14 @@ func TestTreeFileNamesHoldTheWholeID(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, at, got)
 }
+
+// Input and output tokens that each saturated (4.7 million records of
+// the most of both) total the largest int64, never a negative number.
+func TestTotalTokensSaturateInsteadOfWrapping(t *testing.T) {
+	var u struct {
+		Total int64 `json:"total_tokens"`
+	}
+	b := AppendUsage(nil, Usage{In: math.MaxInt64, Out: math.MaxInt64})
+	require.NoError(t, json.Unmarshal(b, &u))
+	assert.Equal(t, int64(math.MaxInt64), u.Total)
+}

@@ -56,6 +56,10 @@ func (u *Usage) Clamp() (clamped int64) {
 	return clamped
 }
 
+// Total returns the input and output tokens of u together, saturated at
+// the largest int64 as its sums are.
+func (u Usage) Total() int64 { return addCount(u.In, u.Out) }
+
 // sum is a sum of usages that does not depend on the order of its terms:
 // calls and tokens, never negative once clamped, saturate; costs, which
 // may be negative, add exactly in 128 bits.

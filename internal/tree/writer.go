@@ -371,7 +371,7 @@ func AppendUsage(b []byte, u Usage) []byte {
 	b = append(b, `,"output_tokens":`...)
 	b = strconv.AppendInt(b, u.Out, 10)
 	b = append(b, `,"total_tokens":`...)
-	b = strconv.AppendInt(b, u.In+u.Out, 10)
+	b = strconv.AppendInt(b, u.Total(), 10)
 	b = append(b, `,"cost_usd":`...)
 	b = strconv.AppendFloat(b, u.Cost.USD(), 'g', -1, 64)
 	if u.Model != "" {
