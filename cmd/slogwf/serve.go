@@ -12,6 +12,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -23,7 +24,7 @@ import (
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
-const serveHelp = `usage: slogwf serve [-addr HOST:PORT] DIR
+const serveHelp = `usage: slogwf serve [-addr HOST:PORT] [-host NAME]... DIR
 
 Serve shows the workflows of the journals in DIR in a browser, as slogwf
 html does, live: a list of the workflows (running first, then newest),
@@ -32,17 +33,21 @@ and the one picked, which updates as its journals grow, without a reload
 files of workflows that have no journal in DIR show as they are when
 serve starts.
 
-Serve listens on the loopback interface unless -addr says otherwise. It
-only reads: it serves the page and the events, nothing else, and reads
-nothing outside DIR (symbolic links that lead out of it are not
-followed). Its responses carry a strict Content-Security-Policy and no
-CORS headers, and it answers only requests addressed to the host it
-listens on, so that no other site can read the logs through the browser.
+Serve listens on the loopback interface unless -addr says otherwise, and
+warns when it does not. It only reads: it serves the page and the events,
+nothing else, and reads nothing outside DIR (symbolic links that lead out
+of it are not followed). Its responses carry a strict
+Content-Security-Policy and no CORS headers, and it answers only requests
+addressed to the host it listens on (localhost, a loopback address, the
+address it listens on or, listening on all of them, an address of this
+machine) or to a name given with -host, so that no other site can read
+the logs through the browser.
 It stops at an interrupt (Ctrl-C).
 
 Example:
 	slogwf serve logs
 	slogwf serve -addr 127.0.0.1:8080 /var/log/agents
+	slogwf serve -addr 0.0.0.0:7777 -host box.example logs
 
 Flags:
 `
@@ -55,6 +60,11 @@ const serveEvery = 250 * time.Millisecond
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", serveHelp)
 	addr := fs.String("addr", "127.0.0.1:7777", "listen on `HOST:PORT`")
+	var names []string
+	fs.Func("host", "answer requests addressed to `NAME` too (repeatable)", func(name string) error {
+		names = append(names, name)
+		return nil
+	})
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -81,8 +91,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return fmt.Errorf("-addr %s: %w", *addr, err)
 	}
+	hosts := newHostCheck(ln.Addr(), names)
+	if !hosts.loopback {
+		fmt.Fprintf(stderr, "slogwf serve: %s is not the loopback interface: whoever reaches it can read the logs\n", ln.Addr())
+	}
 	fmt.Fprintf(stdout, "serving %s on http://%s/ (interrupt to stop)\n", printable(dir), ln.Addr())
-	return s.serve(ctx, ln)
+	return s.serve(ctx, ln, hosts)
 }
 
 // server holds the workflows of a directory as they grow, and serves them.
@@ -255,13 +269,13 @@ func (s *server) doc(id string) ([]byte, int) {
 	return w.doc, w.version
 }
 
-// serve serves the page and its events on ln until ctx is done, while it
-// follows the journals.
-func (s *server) serve(ctx context.Context, ln net.Listener) error {
+// serve serves the page and its events on ln, to requests that hosts
+// allows, until ctx is done, while it follows the journals.
+func (s *server) serve(ctx context.Context, ln net.Listener, hosts hostCheck) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	srv := &http.Server{
-		Handler:           s.handler(ln.Addr()),
+		Handler:           s.handler(hosts),
 		ReadHeaderTimeout: 10 * time.Second,
 		// The events end with ctx, so that Shutdown need not wait for them.
 		BaseContext: func(net.Listener) context.Context { return ctx },
@@ -294,8 +308,8 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 }
 
 // handler returns the handler of the page ("/") and its events
-// ("/events"), for a server that listens on addr.
-func (s *server) handler(addr net.Addr) http.Handler {
+// ("/events"), for the requests that hosts allows.
+func (s *server) handler(hosts hostCheck) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -303,10 +317,6 @@ func (s *server) handler(addr net.Addr) http.Handler {
 	})
 	mux.HandleFunc("GET /events", s.events)
 	csp := livePage.csp + "; frame-ancestors 'none'"
-	loopback := false
-	if tcp, ok := addr.(*net.TCPAddr); ok {
-		loopback = tcp.IP.IsLoopback()
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
@@ -314,10 +324,8 @@ func (s *server) handler(addr net.Addr) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
-		// A page of another site can point a host name of its own at
-		// 127.0.0.1 (DNS rebinding): on loopback, only loopback names.
-		if loopback && !loopbackHost(r.Host) {
-			http.Error(w, "slogwf serve: this server answers to localhost only", http.StatusMisdirectedRequest)
+		if !hosts.allows(r.Host) {
+			http.Error(w, "slogwf serve: this server answers to the names of its host only (see -host)", http.StatusMisdirectedRequest)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -329,18 +337,54 @@ func (s *server) handler(addr net.Addr) http.Handler {
 	})
 }
 
-// loopbackHost reports whether the Host header host names the loopback
-// interface: localhost, or a loopback address.
-func loopbackHost(host string) bool {
+// hostCheck holds the hosts a request may be addressed to. A page of
+// another site can point a name of its own at the server's address (DNS
+// rebinding), and its requests then name that host: so only names the
+// server was given, and addresses, which are no other site's.
+type hostCheck struct {
+	loopback bool            // the server listens on loopback only
+	names    map[string]bool // lower case, without a trailing dot
+	addrs    map[netip.Addr]bool
+}
+
+// newHostCheck returns the check of a server that listens on addr and
+// answers to names too.
+func newHostCheck(addr net.Addr, names []string) hostCheck {
+	c := hostCheck{names: map[string]bool{"localhost": true}, addrs: map[netip.Addr]bool{}}
+	for _, n := range names {
+		c.names[strings.ToLower(strings.TrimSuffix(n, "."))] = true
+	}
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return c // not TCP: loopback names alone
+	}
+	ip := ap.Addr().Unmap().WithZone("")
+	c.loopback = ip.IsLoopback()
+	c.addrs[ip] = true
+	if ip.IsUnspecified() { // every address of this machine
+		if as, err := net.InterfaceAddrs(); err == nil {
+			for _, a := range as {
+				if p, err := netip.ParsePrefix(a.String()); err == nil {
+					c.addrs[p.Addr().Unmap()] = true
+				}
+			}
+		}
+	}
+	return c
+}
+
+// allows reports whether a request whose Host header is host is addressed
+// to the server.
+func (c hostCheck) allows(host string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") {
-		return true
+	if ip, err := netip.ParseAddr(host); err == nil {
+		ip = ip.Unmap().WithZone("")
+		return ip.IsLoopback() || c.addrs[ip]
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return c.names[strings.ToLower(strings.TrimSuffix(host, "."))]
 }
 
 // events sends the list of workflows and, when the request names one

@@ -23,17 +23,23 @@ import (
 
 // serving is a slogwf serve that a test started.
 type serving struct {
-	url            string // http://127.0.0.1:port/
+	url            string // http://HOST:PORT/, as serve says
 	stdout, stderr *tailBuffer
 	stop           func() int
 }
 
-var servingLine = regexp.MustCompile(`^serving .* on (http://127\.0\.0\.1:\d+/) \(interrupt to stop\)\n$`)
+var servingLine = regexp.MustCompile(`^serving .* on (http://\S+/) \(interrupt to stop\)\n$`)
 
 // startServe runs slogwf serve on dir, on a free port of the loopback.
 func startServe(t *testing.T, dir string) *serving {
 	t.Helper()
-	stdout, stderr, stop := startCLI(t, "serve", "-addr", "127.0.0.1:0", dir)
+	return startServeArgs(t, "-addr", "127.0.0.1:0", dir)
+}
+
+// startServeArgs runs slogwf serve with args, which end with its DIR.
+func startServeArgs(t *testing.T, args ...string) *serving {
+	t.Helper()
+	stdout, stderr, stop := startCLI(t, append([]string{"serve"}, args...)...)
 	var url string
 	require.Eventually(t, func() bool {
 		m := servingLine.FindStringSubmatch(stdout.String())
@@ -284,10 +290,93 @@ func TestServeSaysInOneLineThatTheAddressIsTaken(t *testing.T) {
 	assert.Equal(t, "slogwf serve: "+ln.Addr().String()+" is in use by another program: choose another address with -addr\n", stderr)
 }
 
+// Without -addr, serve listens on 127.0.0.1:7777 (or says that another
+// program took that address), and does not warn.
 func TestServeListensOnLoopbackByDefault(t *testing.T) {
-	code, stdout, _ := runCLI(t, "serve", "-h")
+	code, help, _ := runCLI(t, "serve", "-h")
 	assert.Equal(t, 0, code)
-	assert.Contains(t, stdout, `listen on HOST:PORT (default "127.0.0.1:7777")`)
+	assert.Contains(t, help, `listen on HOST:PORT (default "127.0.0.1:7777")`)
+
+	stdout, stderr, stop := startCLI(t, "serve", t.TempDir())
+	require.Eventually(t, func() bool { return stdout.String() != "" || stderr.String() != "" }, tailWait, tailTick)
+	if strings.Contains(stderr.String(), "in use") { // another test, or another program
+		assert.Equal(t, 1, stop())
+		assert.Equal(t, "slogwf serve: 127.0.0.1:7777 is in use by another program: choose another address with -addr\n", stderr.String())
+		return
+	}
+	m := servingLine.FindStringSubmatch(stdout.String())
+	require.NotNil(t, m, stdout.String())
+	assert.Equal(t, "http://127.0.0.1:7777/", m[1])
+	assert.Equal(t, 0, stop())
+	assert.Empty(t, stderr.String())
+}
+
+// serve answers only requests addressed to the host it listens on, to a
+// loopback name or address, or to a name given with -host, wherever it
+// listens: a site that points a name of its own at the server (DNS
+// rebinding) cannot read the logs. It warns, in one line, when it listens
+// beyond loopback.
+func TestServeAnswersOnlyRequestsAddressedToItsHost(t *testing.T) {
+	var ours string // an address of this machine beyond loopback
+	as, err := net.InterfaceAddrs()
+	require.NoError(t, err)
+	for _, a := range as {
+		if ip := a.(*net.IPNet).IP; !ip.IsLoopback() && ip.To4() != nil {
+			ours = ip.String()
+		}
+	}
+	type hostCase struct {
+		addr     string
+		loopback bool
+		hosts    map[string]int // Host header → status code
+	}
+	tests := []hostCase{
+		{"127.0.0.1:0", true, map[string]int{
+			"localhost": 200, "127.0.0.1": 200, "[::1]": 200,
+			"box.example": 421, "evil.example": 421, "203.0.113.9": 421,
+		}},
+		{"0.0.0.0:0", false, map[string]int{
+			"localhost": 200, "LOCALHOST.": 200, "127.0.0.1": 200, "[::1]": 200,
+			"box.example": 200, "Box.Example.": 200,
+			"evil.example": 421, "box.example.evil.example": 421, "203.0.113.9": 421,
+		}},
+	}
+	if ours != "" {
+		tests[1].hosts[ours] = 200
+		tests = append(tests, hostCase{ours + ":0", false, map[string]int{ours: 200, "box.example": 200, "evil.example": 421, "203.0.113.9": 421}})
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			args := []string{"-addr", tt.addr, t.TempDir()}
+			if !tt.loopback {
+				args = append([]string{"-host", "box.example"}, args...)
+			}
+			s := startServeArgs(t, args...)
+			_, port, err := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(s.url, "http://"), "/"))
+			require.NoError(t, err)
+			dial := "http://" + net.JoinHostPort(strings.TrimSuffix(tt.addr, ":0"), port) + "/"
+			if tt.addr == "0.0.0.0:0" {
+				dial = "http://127.0.0.1:" + port + "/"
+			}
+			for host, code := range tt.hosts {
+				for _, h := range []string{host, host + ":" + port} {
+					req, err := http.NewRequest("GET", dial, nil)
+					require.NoError(t, err)
+					req.Host = h
+					resp, err := http.DefaultClient.Do(req)
+					require.NoError(t, err)
+					resp.Body.Close()
+					assert.Equal(t, code, resp.StatusCode, "Host: %s", h)
+				}
+			}
+			assert.Equal(t, 0, s.stop())
+			if tt.loopback {
+				assert.Empty(t, s.stderr.String())
+			} else {
+				assert.Regexp(t, `^slogwf serve: \S+ is not the loopback interface: whoever reaches it can read the logs\n$`, s.stderr.String())
+			}
+		})
+	}
 }
 
 func TestServeErrors(t *testing.T) {
