@@ -60,7 +60,7 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	for _, id := range ids {
 		path := filepath.Join(in.dir[id], in.b.FileName(id))
-		if err := writeFile(path, in.b.JSON(id)); err != nil {
+		if err := replaceFile(path, in.b.JSON(id)); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "tree: %s\n", path)
@@ -68,10 +68,10 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return nil
 }
 
-// writeFile writes data to the file name as the handler writes a tree: to
-// a temporary file renamed over it, so that no reader sees a part. A name
-// that is not a regular file (a device, a pipe) it writes to as it is, and
-// a symbolic link it follows.
+// writeFile writes data to the file name that the user named, as
+// replaceFile does. A name that is not a regular file (a device, a pipe)
+// it writes to as it is, and a symbolic link it follows, as a shell's
+// redirection would.
 func writeFile(name string, data []byte) error {
 	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
 		if err := os.WriteFile(name, data, 0o600); err != nil {
@@ -86,9 +86,22 @@ func writeFile(name string, data []byte) error {
 		}
 		path = target
 	}
+	return replaceFile(path, data)
+}
+
+// replaceFile writes data to the file path as the handler writes a tree:
+// to a temporary file beside it, synced, renamed over path, and the rename
+// synced, so that no reader sees a part and a crash leaves the old data or
+// the new. Whatever path is, a symbolic link planted there included, is
+// replaced, never written through: the names a command chooses itself go
+// here.
+func replaceFile(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err == nil {
 		_, err = f.Write(data)
+		if err == nil {
+			err = f.Sync()
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -99,8 +112,21 @@ func writeFile(name string, data []byte) error {
 			os.Remove(f.Name())
 		}
 	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// syncDir makes the renames in directory dir reach the disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

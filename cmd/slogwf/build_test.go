@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -438,4 +439,37 @@ func TestBuildOutputFile(t *testing.T) {
 	code, _, stderr = runCLI(t, "tree", empty)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "no workflow in "+empty)
+}
+
+// A file that build or html names itself, beside their inputs, replaces a
+// symbolic link planted at its name, and writes nothing where it leads.
+func TestFilesACommandNamesItselfReplaceASymlinkPlantedThere(t *testing.T) {
+	tests := []struct {
+		cmd  string
+		name func(tree string) string
+	}{
+		{"build", func(tree string) string { return tree }},
+		{"html", func(tree string) string { return strings.TrimSuffix(tree, ".json") + ".html" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			dir := t.TempDir()
+			name := tt.name(journalRun(t, dir, "research"))
+			victim := filepath.Join(t.TempDir(), "victim")
+			require.NoError(t, os.WriteFile(victim, []byte("keep"), 0o600))
+			if err := os.Remove(name); !errors.Is(err, fs.ErrNotExist) {
+				require.NoError(t, err)
+			}
+			require.NoError(t, os.Symlink(victim, name))
+
+			code, _, stderr := runCLI(t, tt.cmd, dir)
+			require.Equal(t, 0, code, stderr)
+			got, err := os.ReadFile(victim)
+			require.NoError(t, err)
+			assert.True(t, string(got) == "keep", "the file the link leads to is untouched")
+			st, err := os.Lstat(name)
+			require.NoError(t, err)
+			assert.True(t, st.Mode().IsRegular(), "the link replaced")
+		})
+	}
 }

@@ -101,7 +101,11 @@ func runHTML(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err := filePage.write(&buf, data); err != nil {
 		return err
 	}
-	if err := writeFile(path, buf.Bytes()); err != nil {
+	write := writeFile
+	if *out == "" {
+		write = replaceFile // a name of our own
+	}
+	if err := write(path, buf.Bytes()); err != nil {
 		return err
 	}
 	if *out == "" {

@@ -462,3 +462,27 @@ func TestASpanSentWhoseStateCannotBeWrittenIsNotSentAgain(t *testing.T) {
 	require.NoError(t, s.send(context.Background()))
 	assert.Len(t, mem.GetSpans(), 1, "sent once")
 }
+
+// The state file replaces a symbolic link planted at its name, and writes
+// nothing where it leads.
+func TestTheStateFileReplacesASymlinkPlantedThere(t *testing.T) {
+	dir := t.TempDir()
+	ctx, h := newHandler(t, dir)
+	_, wf := slogwf.StartWorkflow(ctx, "w")
+	wf.End()
+	require.NoError(t, h.Close())
+	path := stateFile([]string{dir}, "http://127.0.0.1:4318/v1/traces")
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.Symlink(victim, path))
+
+	written := func() bool {
+		st, err := os.Lstat(path)
+		_, verr := os.Stat(victim)
+		return err == nil && st.Mode().IsRegular() || verr == nil
+	}
+	follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) > 0 && written() })
+	assert.NoFileExists(t, victim)
+	st, err := os.Lstat(path)
+	require.NoError(t, err)
+	assert.True(t, st.Mode().IsRegular(), "the link replaced")
+}

@@ -121,7 +121,7 @@ func (st *shipState) save() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFile(st.path, append(data, '\n')); err != nil {
+	if err := replaceFile(st.path, append(data, '\n')); err != nil {
 		return err
 	}
 	st.changed = false
