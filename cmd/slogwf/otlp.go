@@ -58,7 +58,7 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 	s := newShipper(exp, otelspan.Options{MaxEvents: o.maxEvents, Content: o.content, Resource: resource.Default()}, o.workflow, stdout, warn)
 	if o.follow {
 		var err error
-		if s.state, err = loadShipState(stateFile(names, traces), traces); err != nil {
+		if s.state, err = loadShipState(stateFile(names, traces), traces, warn); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -461,6 +462,45 @@ func TestASpanSentWhoseStateCannotBeWrittenIsNotSentAgain(t *testing.T) {
 	s.take(false)
 	require.NoError(t, s.send(context.Background()))
 	assert.Len(t, mem.GetSpans(), 1, "sent once")
+}
+
+// A state file that cannot be read (a crash before it reached the disk,
+// say) is reported once, and the export starts afresh: it sends the spans
+// again rather than never, and writes a state file it can read.
+func TestAFollowingExportStartsAfreshFromAStateFileItCannotRead(t *testing.T) {
+	const traces = "http://127.0.0.1:4318/v1/traces"
+	for _, state := range []string{"", "{", "\x00\x00\x00\x00", `{"endpoint":5}`} {
+		t.Run(fmt.Sprintf("%q", state), func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, h := newHandler(t, dir)
+			_, wf := slogwf.StartWorkflow(ctx, "w")
+			wf.End()
+			require.NoError(t, h.Close())
+			path := stateFile([]string{dir}, traces)
+			require.NoError(t, os.WriteFile(path, []byte(state), 0o600))
+
+			mem := tracetest.NewInMemoryExporter()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stderr tailBuffer
+			done := make(chan error, 1)
+			go func() { done <- ship(ctx, mem, traces, otlpOptions{follow: true}, []string{dir}, io.Discard, &stderr) }()
+			waitFor(t, func() bool {
+				if len(done) > 0 {
+					return true
+				}
+				data, _ := os.ReadFile(path)
+				return len(mem.GetSpans()) > 0 && json.Valid(data)
+			})
+			cancel()
+			require.NoError(t, <-done)
+			assert.Len(t, mem.GetSpans(), 1)
+			assert.Regexp(t, `^slogwf export: .*\.state: not a state file of slogwf export \(.*\): starting afresh, spans sent before may be sent again\n$`, stderr.String())
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.JSONEq(t, `{"endpoint":"`+traces+`","done":["`+wf.ID()+`"],"sent":{}}`, string(data))
+		})
+	}
 }
 
 // The state file replaces a symbolic link planted at its name, and writes

@@ -33,8 +33,11 @@ type shipStateFile struct {
 }
 
 // loadShipState reads the state file path, which a previous export to the
-// traces URL endpoint wrote; a file that is not there is an empty state.
-func loadShipState(path, endpoint string) (*shipState, error) {
+// traces URL endpoint wrote; a file that is not there is an empty state,
+// and so is one that cannot be read as a state file, with a warning: the
+// state is rewritten at the next batch sent, and what was sent before is
+// sent again rather than never.
+func loadShipState(path, endpoint string, warn func(error)) (*shipState, error) {
 	st := &shipState{path: path, endpoint: endpoint, whole: map[string]bool{}, scopes: map[string]map[string]bool{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -45,7 +48,8 @@ func loadShipState(path, endpoint string) (*shipState, error) {
 	}
 	var f shipStateFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("%s: not a state file of slogwf export: %w", path, err)
+		warn(fmt.Errorf("%s: not a state file of slogwf export (%w): starting afresh, spans sent before may be sent again", path, err))
+		return st, nil
 	}
 	if f.Endpoint != endpoint {
 		return nil, fmt.Errorf("%s: the state of an export to %s, not %s", path, printable(f.Endpoint), printable(endpoint))
