@@ -173,3 +173,26 @@ func TestReportRunsNothingFromTheLog(t *testing.T) {
 	pwned()
 	p.noConsoleErrors()
 }
+
+// A status or kind of a tree file that is none of the contract's takes no
+// class from its text: a crafted one cannot mark a row selected, matched
+// or hot, nor restyle it.
+func TestReportTakesNoClassFromTheData(t *testing.T) {
+	const forged = `{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed sel match",
+"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:02Z","duration_ms":2000,
+"interactions":[{"kind":"interaction b-hot2 sel","id":"a","agent":"a","status":"failed sel match",
+"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","duration_ms":1000}]}`
+	path := filepath.Join(t.TempDir(), "w.json")
+	require.NoError(t, os.WriteFile(path, []byte(forged), 0o600))
+	p := openReport(t, path)
+	p.clickRow("a")
+	var classes []string
+	p.eval(`[document.getElementById('wf-status'), ...document.querySelectorAll('#rows .row:not([hidden]), #rows .row:not([hidden]) .status, #details h2 .status')].map((e) => e.className)`, &classes)
+	assert.Equal(t, []string{
+		"status st-other",
+		"row k-workflow s-other", "status st-other",
+		"row k-other s-other sel", "status st-other",
+		"status st-other",
+	}, classes)
+	p.noConsoleErrors()
+}

@@ -8,6 +8,12 @@
   const RECORDS_SHOWN = 500; // records drawn at once in the details pane
   const LEVELS = new Map([['TRACE', -8], ['DEBUG', -4], ['INFO', 0], ['NOTICE', 2], ['WARN', 4], ['ERROR', 8]]);
   const ICONS = new Map([['completed', '✔'], ['failed', '✗'], ['incomplete', '…'], ['running', '▶']]);
+  const KINDS = new Set(['workflow', 'iteration', 'interaction', 'action']);
+  // A status and a kind of the data as classes name them: the known ones
+  // by name, any other "other", so that no text of the data becomes a
+  // class.
+  const statusName = (s) => (ICONS.has(s) ? s : 'other');
+  const kindName = (k) => (KINDS.has(k) ? k : 'other');
 
   const $ = (id) => document.getElementById(id);
   const box = $('rows');
@@ -232,7 +238,7 @@
     document.title = 'slogwf · ' + vis(t.name, true);
     const st = $('wf-status');
     st.textContent = ICONS.get(t.status) || '?';
-    st.className = 'status st-' + t.status;
+    st.className = 'status st-' + statusName(t.status);
     st.title = t.status;
     $('wf-name').textContent = vis(t.name, true);
     const facts = $('wf-facts');
@@ -364,7 +370,7 @@
       r.dataset.i = d.i;
       r.dataset.id = n.id;
       r.style.top = at * ROW + 'px';
-      r.className = 'row k-' + n.kind + ' s-' + n.status + (d.i === state.sel ? ' sel' : '') + (state.hits && state.hits[d.i] ? ' match' : '');
+      r.className = 'row k-' + kindName(n.kind) + ' s-' + statusName(n.status) + (d.i === state.sel ? ' sel' : '') + (state.hits && state.hits[d.i] ? ' match' : '');
       r.setAttribute('aria-level', d.depth + 1);
       r.setAttribute('aria-selected', d.i === state.sel);
       const [tree, dur, tok, cost, track] = r.children;
@@ -375,7 +381,7 @@
       if (hasKids) r.setAttribute('aria-expanded', !!state.expanded[d.i]);
       else r.removeAttribute('aria-expanded');
       st.textContent = ICONS.get(n.status) || '?';
-      st.className = 'status st-' + n.status;
+      st.className = 'status st-' + statusName(n.status);
       st.title = n.status;
       kind.textContent = n.kind;
       highlight(name, d.label, true);
@@ -465,7 +471,7 @@
     }
     const n = d.n;
     const h = details.appendChild(el('h2'));
-    h.append(el('span', 'status st-' + n.status, ICONS.get(n.status) || '?'), el('span', 'kind', n.kind));
+    h.append(el('span', 'status st-' + statusName(n.status), ICONS.get(n.status) || '?'), el('span', 'kind', n.kind));
     highlight(h.appendChild(el('span', 'name text')), d.label, true);
 
     const facts = details.appendChild(el('dl'));
