@@ -622,6 +622,19 @@ func TestReportShowsLossAndIncompleteScopes(t *testing.T) {
 	p.noConsoleErrors()
 }
 
+// The header names every loss of the tree that is not 0, a member it does
+// not know (of a later version) by its name.
+func TestReportShowsEveryLossOfTheTree(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
+"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","duration_ms":1000,
+"loss":{"dropped":1,"truncated":2,"redacted":0,"clamped":3,"unwritten":4,"later":5,"odd":"x"}}`), 0o600))
+	p := openReport(t, path)
+	assert.Equal(t, "1 line dropped, 2 values truncated, 3 numbers clamped, 4 lines unwritten, 5 later",
+		p.str(`document.querySelector('#wf-facts .loss dd').textContent`))
+	p.noConsoleErrors()
+}
+
 // The page writes times, tokens and costs as tree and stats do.
 func TestReportFormatsNumbersAsTheCommandsDo(t *testing.T) {
 	type action struct {

@@ -8,6 +8,15 @@
   const RECORDS_SHOWN = 500; // records drawn at once in the details pane
   const LEVELS = new Map([['TRACE', -8], ['DEBUG', -4], ['INFO', 0], ['NOTICE', 2], ['WARN', 4], ['ERROR', 8]]);
   const ICONS = new Map([['completed', '✔'], ['failed', '✗'], ['incomplete', '…'], ['running', '▶']]);
+  // The members of a tree's loss as the header says them; a member not
+  // here (a later version's) by its name.
+  const LOSSES = new Map([
+    ['dropped', ['line dropped', 'lines dropped']],
+    ['truncated', ['value truncated', 'values truncated']],
+    ['redacted', ['secret redacted', 'secrets redacted']],
+    ['clamped', ['number clamped', 'numbers clamped']],
+    ['unwritten', ['line unwritten', 'lines unwritten']],
+  ]);
   const KINDS = new Set(['workflow', 'iteration', 'interaction', 'action']);
   // A status and a kind of the data as classes name them: the known ones
   // by name, any other "other", so that no text of the data becomes a
@@ -259,11 +268,12 @@
     fact('warnings', fmtInt(c.warnings || 0));
     fact('semantic', fmtInt(c.semantic || 0));
     fact('errors', fmtInt(c.errors || 0));
-    const l = t.loss || {};
     const lost = [];
-    if (l.dropped) lost.push(plural(l.dropped, 'line dropped', 'lines dropped'));
-    if (l.truncated) lost.push(plural(l.truncated, 'value truncated', 'values truncated'));
-    if (l.redacted) lost.push(plural(l.redacted, 'secret redacted', 'secrets redacted'));
+    for (const [k, n] of Object.entries(t.loss || {})) {
+      if (typeof n !== 'number' || !(n > 0)) continue;
+      const [one, many] = LOSSES.get(k) || [vis(k, true), vis(k, true)];
+      lost.push(plural(n, one, many));
+    }
     if (lost.length) fact('loss', lost.join(', '), 'loss');
     const axis = $('axis');
     axis.textContent = '';
