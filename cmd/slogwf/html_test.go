@@ -360,6 +360,36 @@ func TestReportFiltersSearchesAndFindsErrors(t *testing.T) {
 	p.noConsoleErrors()
 }
 
+// The search marks what it found, also where a character before it is
+// longer lower-cased ("İ" is "i̇", two characters), and whatever the case
+// of either.
+func TestReportSearchMarksTheTextItFound(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
+"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","duration_ms":1000,
+"actions":[{"kind":"action","id":"a","name":"İİİ secret token here","status":"completed",
+"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","duration_ms":1000,
+"records":[{"time":"2026-01-01T00:00:00Z","level":"INFO","msg":"İ TOKEN (a.*b) Token"}]}]}`), 0o600))
+	p := openReport(t, path)
+	search := func(q string) {
+		p.eval(`(() => { const s = document.getElementById('search'); s.value = `+strconv.Quote(q)+`; s.dispatchEvent(new Event('input')); return 1 })()`, nil)
+	}
+	for _, q := range []string{"token", "(A.*B)"} {
+		search("")
+		p.wait(`document.getElementById('search-count').textContent === ''`)
+		search(q)
+		p.wait(`document.getElementById('search-count').textContent === '1 match'`)
+		assert.Equal(t, "a", p.str(jsSelected))
+		var marks []string
+		p.eval(`[...document.querySelectorAll('#rows .row mark, #details mark')].map((m) => m.textContent)`, &marks)
+		require.NotEmpty(t, marks, q)
+		for _, m := range marks {
+			assert.True(t, strings.EqualFold(m, q), "%q marks %q", q, m)
+		}
+	}
+	p.noConsoleErrors()
+}
+
 func TestReportOfSeveralWorkflowsListsThemNewestFirst(t *testing.T) {
 	dir := t.TempDir()
 	for range 2 {

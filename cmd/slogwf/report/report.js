@@ -56,6 +56,7 @@
 
   // highlight puts s, shown, into parent, with the matches of the search
   // marked.
+  let marked = null; // the search, and its RegExp
   function highlight(parent, s, oneLine) {
     const shown = vis(s, oneLine);
     const q = state.query;
@@ -64,12 +65,14 @@
       parent.textContent = shown;
       return;
     }
-    const low = shown.toLowerCase();
+    // Matched on the text shown itself: its lower case may be longer
+    // ("İ" is two characters lower-cased), and would put the marks off.
+    if (!marked || marked.q !== q) marked = { q, re: new RegExp(q.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'giu') };
     let at = 0;
-    for (let i = low.indexOf(q); i >= 0 && at < shown.length; i = low.indexOf(q, at)) {
-      if (i > at) parent.appendChild(document.createTextNode(shown.slice(at, i)));
-      parent.appendChild(el('mark', '', shown.slice(i, i + q.length)));
-      at = i + q.length;
+    for (const m of shown.matchAll(marked.re)) {
+      if (m.index > at) parent.appendChild(document.createTextNode(shown.slice(at, m.index)));
+      parent.appendChild(el('mark', '', m[0]));
+      at = m.index + m[0].length;
     }
     if (at < shown.length) parent.appendChild(document.createTextNode(shown.slice(at)));
   }
