@@ -203,8 +203,8 @@ func chromeProcess(root *treeNode, pid int, origin time.Time) []traceEvent {
 	}
 	var instants []traceEvent
 	type usageAt struct {
-		at           int64
-		tokens, nano int64
+		at int64
+		u  statsTally // its tokens and cost
 	}
 	var usages []usageAt
 	for _, s := range placed {
@@ -223,8 +223,8 @@ func chromeProcess(root *treeNode, pid int, origin time.Time) []traceEvent {
 				Args: map[string]any{"scope": chromeName(n), "error": n.Error},
 			})
 		}
-		if own := ownUsage(n); own.in+own.out != 0 || own.cost != 0 {
-			usages = append(usages, usageAt{s.end, own.in + own.out, own.cost})
+		if own := ownUsage(n); own.in != 0 || own.out != 0 || own.cost != 0 {
+			usages = append(usages, usageAt{s.end, own})
 		}
 		for _, r := range n.Records {
 			t, ok := at(r.Time)
@@ -232,7 +232,7 @@ func chromeProcess(root *treeNode, pid int, origin time.Time) []traceEvent {
 				t = s.start
 			}
 			if u := r.Usage; u != nil {
-				usages = append(usages, usageAt{t, u.In + u.Out, nanoUSD(u.CostUSD)})
+				usages = append(usages, usageAt{t, statsTally{in: max(u.In, 0), out: max(u.Out, 0), cost: nanoUSD(u.CostUSD)}})
 			}
 			if cat := chromeCategory(r); cat != "" {
 				args := map[string]any{"level": r.Level, "msg": r.Msg, "scope": chromeName(n)}
@@ -248,14 +248,15 @@ func chromeProcess(root *treeNode, pid int, origin time.Time) []traceEvent {
 	}
 	events = append(events, instants...)
 
-	// Two counter tracks, of the tokens and the cost so far.
+	// Two counter tracks, of the tokens and the cost so far, saturated as
+	// stats sums them, whatever a tree file says.
 	slices.SortStableFunc(usages, func(a, b usageAt) int { return cmp.Compare(a.at, b.at) })
-	var tokens, nano int64
+	var sum statsTally
 	for _, u := range usages {
-		tokens, nano = tokens+u.tokens, nano+u.nano
+		sum.add(u.u)
 		events = append(events,
-			traceEvent{Name: "tokens", Ph: "C", TS: micros(u.at), PID: pid, Args: map[string]any{"tokens": tokens}},
-			traceEvent{Name: "cost (USD)", Ph: "C", TS: micros(u.at), PID: pid, Args: map[string]any{"cost_usd": float64(nano) / 1e9}})
+			traceEvent{Name: "tokens", Ph: "C", TS: micros(u.at), PID: pid, Args: map[string]any{"tokens": saturated(sum.in, sum.out)}},
+			traceEvent{Name: "cost (USD)", Ph: "C", TS: micros(u.at), PID: pid, Args: map[string]any{"cost_usd": float64(sum.cost) / 1e9}})
 	}
 	return events
 }

@@ -169,6 +169,33 @@ func TestChromeTraceMarksWarningsSemanticAndErrorsAndCountsUsage(t *testing.T) {
 	assert.InDelta(t, root.Usage.CostUSD, cost[len(cost)-1], 1e-12)
 }
 
+// The counters of tokens and cost saturate as stats sums them, whatever a
+// tree file says: they never wrap, and tokens never go down.
+func TestChromeTraceCountersNeverWrap(t *testing.T) {
+	const most = `"input_tokens":9223372036854775807,"output_tokens":9223372036854775807,"cost_usd":9e9`
+	path := filepath.Join(t.TempDir(), "w.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
+"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:03Z","duration_ms":3000,"usage":{`+most+`},
+"records":[{"time":"2026-01-01T00:00:01Z","level":"INFO","msg":"a","usage":{"llm_calls":1,`+most+`}},
+{"time":"2026-01-01T00:00:02Z","level":"INFO","msg":"b","usage":{"llm_calls":1,`+most+`}},
+{"time":"2026-01-01T00:00:02Z","level":"INFO","msg":"c","usage":{"llm_calls":1,"input_tokens":-9223372036854775807,"output_tokens":-1}}]}`), 0o600))
+	tr := exportChrome(t, path)
+	counters := map[string][]float64{}
+	for _, ev := range tr.TraceEvents {
+		for k, v := range ev.Args {
+			if ev.Ph == "C" {
+				counters[k] = append(counters[k], v.(float64))
+			}
+		}
+	}
+	tokens, cost := counters["tokens"], counters["cost_usd"]
+	require.NotEmpty(t, tokens)
+	assert.True(t, slices.IsSorted(tokens) && tokens[0] > 0, "tokens never wrap nor go down: %v", tokens)
+	assert.Equal(t, float64(math.MaxInt64), tokens[len(tokens)-1])
+	assert.True(t, slices.Min(cost) >= 0, "cost never wraps: %v", cost)
+	assert.Equal(t, float64(math.MaxInt64)/1e9, slices.Max(cost))
+}
+
 // Parallel scopes of one agent take lanes of their own, named after it,
 // and every lane has its name as metadata.
 func TestChromeTraceLanesNest(t *testing.T) {
