@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/slogwf/slogwf"
 	"github.com/slogwf/slogwf/internal/tree"
@@ -78,6 +80,12 @@ func (in *inputs) read(name string) error {
 		return fmt.Errorf("%s: no journals or tree files", name)
 	}
 	for _, f := range files {
+		// A pipe, a device or a socket could keep the read waiting for
+		// ever: what a directory holds is read only if it is a file.
+		if st, err := os.Stat(f); err == nil && !st.Mode().IsRegular() {
+			in.warn(notRegular{f})
+			continue
+		}
 		if err := in.read(f); err != nil {
 			return err
 		}
@@ -94,6 +102,49 @@ func treeDir(file string) string {
 	}
 	return dir
 }
+
+// openFound returns the open func of a follower of the names given on a
+// command line: it opens them with open as they are, and what it finds in
+// their directories only if it is a directory or a regular file. A pipe,
+// a device or a socket could keep the follower waiting for ever at its
+// open or its read: such a file it reports to warn, once, and gives a
+// notRegular error, which the follower passes by as a journal gone.
+func openFound(open func(string, int, fs.FileMode) (*os.File, error), names []string, warn func(error)) func(string) (*os.File, error) {
+	named := map[string]bool{}
+	for _, n := range names {
+		named[filepath.Clean(n)] = true
+	}
+	warned := map[string]bool{}
+	return func(name string) (*os.File, error) {
+		if named[filepath.Clean(name)] {
+			return open(name, os.O_RDONLY, 0)
+		}
+		f, err := open(name, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a pipe's open waits for a writer
+		if err != nil {
+			return nil, err
+		}
+		st, err := f.Stat()
+		if err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+			err = notRegular{name}
+			if !warned[name] {
+				warned[name] = true
+				warn(err)
+			}
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
+}
+
+// notRegular is the error of a file found in a directory that is not a
+// regular file. It is fs.ErrNotExist to a follower, which passes it by.
+type notRegular struct{ name string }
+
+func (e notRegular) Error() string      { return e.name + ": not a regular file, skipped" }
+func (notRegular) Is(target error) bool { return target == fs.ErrNotExist }
 
 // add adds the content of the file name, in directory dir: a journal,
 // by its *.jsonl name or its first line, or a tree file, by its schema.

@@ -62,7 +62,7 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 			return err
 		}
 	}
-	fl := newFollower(os.Open, s.line, warn)
+	fl := newFollower(openFound(os.OpenFile, names, warn), s.line, warn)
 	for _, name := range names {
 		if err := fl.add(name); err != nil {
 			return err

@@ -144,7 +144,7 @@ func newServer(root *os.Root, warn func(error)) *server {
 		list:      []byte("[]"),
 		changed:   make(chan struct{}),
 	}
-	s.fl = newFollower(root.Open, s.line, warn)
+	s.fl = newFollower(openFound(root.OpenFile, []string{"."}, warn), s.line, warn)
 	return s
 }
 
@@ -160,6 +160,10 @@ func (s *server) start() error {
 	}
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".json") || e.IsDir() {
+			continue
+		}
+		if st, err := s.root.Stat(e.Name()); err == nil && !st.Mode().IsRegular() {
+			s.warn(notRegular{e.Name()}) // its read could wait for ever
 			continue
 		}
 		data, err := s.root.ReadFile(e.Name())

@@ -88,9 +88,8 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				(!*semantic || ev.Semantic)
 		},
 	}
-	t.fl = newFollower(os.Open, t.decode, func(err error) {
-		fmt.Fprintf(stderr, "slogwf tail: %s\n", printable(err.Error()))
-	})
+	warn := func(err error) { fmt.Fprintf(stderr, "slogwf tail: %s\n", printable(err.Error())) }
+	t.fl = newFollower(openFound(os.OpenFile, fs.Args(), warn), t.decode, warn)
 	if err := t.start(fs.Args(), *follow); err != nil {
 		return err
 	}
