@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -170,13 +171,17 @@ func ExampleTransport() {
 	slog.SetDefault(slog.New(h))
 
 	// The client that an LLM SDK takes, as with the OpenAI and Anthropic
-	// SDKs' option.WithHTTPClient(client).
-	client := &http.Client{Transport: slogwf.Transport(nil)}
+	// SDKs' option.WithHTTPClient(client): Transport(nil) sends through
+	// http.DefaultTransport; here, a transport that dials the stand-in.
+	toStandIn := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return new(net.Dialer).DialContext(ctx, "tcp", llm.Listener.Addr().String())
+	}}
+	client := &http.Client{Transport: slogwf.Transport(toStandIn)}
 
 	ctx, wf := slogwf.StartWorkflow(context.Background(), "research")
 	ctx, ia := slogwf.StartInteraction(ctx, "planner")
 	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"Capital of France?"}]}`
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, llm.URL+"/v1/chat/completions", strings.NewReader(body))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://api.openai.com/v1/chat/completions", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
@@ -189,7 +194,7 @@ func ExampleTransport() {
 	// Output:
 	// INF [research] ▶ workflow
 	// INF [research planner] ▶ interaction
-	// INF [research planner>llm.chat] ▶ action provider=openai request_model=gpt-4o input="user: Capital of France?"
+	// INF [research planner>llm.chat] ▶ action provider=openai request_model=gpt-4o input="user: Capital of France?" server_address=api.openai.com
 	// INF [research planner>llm.chat] ✔ action total_tokens=14 cost_usd=5e-05 http_status=200 model=gpt-4o-2024-08-06 tokens.input=12 tokens.output=2 output=Paris.
 	// INF [research planner] ✔ interaction total_tokens=14 cost_usd=5e-05
 	// INF [research] ✔ workflow total_tokens=14 cost_usd=5e-05

@@ -25,8 +25,8 @@ import (
 // whose context is in a workflow becomes an action, named after the
 // operation (llm.chat, llm.responses, llm.messages, llm.generate, …),
 // under the innermost scope of the context; outside a workflow it is one
-// record. Either way it carries the provider, the model requested and the
-// model that answered, the HTTP status, the tokens, the time to the
+// record. Either way it carries the provider, the server's host and port,
+// the model requested and the model that answered, the HTTP status, the tokens, the time to the
 // response's headers, the prompt and the completion (see [WithCapture]),
 // and the error of a failed call. The action lasts
 // until the response body reaches its end or is closed; its cost comes from
@@ -227,6 +227,14 @@ func (c *call) requestAttrs() []slog.Attr {
 	}
 	if c.input != "" {
 		as = append(as, slog.String(InputKey, c.input))
+	}
+	// The host alone: the URL's user info and query, where keys travel,
+	// are no part of it.
+	if h := c.url.Hostname(); h != "" {
+		as = append(as, slog.String("server_address", h))
+	}
+	if p, err := strconv.Atoi(c.url.Port()); err == nil {
+		as = append(as, slog.Int("server_port", p))
 	}
 	return as
 }

@@ -3,9 +3,11 @@ package slogwf_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -88,11 +90,12 @@ func TestTransportNeverLogsSecrets(t *testing.T) {
 	send(ctx, srv.URL+p.path+"?stream=1&key=SECRETquery")
 	send(s.ctx, srv.URL+p.path+"?key=SECRETquery")                      // outside the workflow
 	send(ctx, "http://127.0.0.1:1/v1/chat/completions?key=SECRETquery") // refused
+	send(ctx, "http://user:SECRETpassword@"+strings.TrimPrefix(srv.URL, "http://")+p.path)
 	wf.End()
 	require.NoError(t, s.h.Close())
 
 	out := s.console.String()
-	assert.Equal(t, 4, strings.Count(out, `"provider":"openai"`), "each call is on the console")
+	assert.Equal(t, 5, strings.Count(out, `"provider":"openai"`), "each call is on the console")
 	for _, path := range files(t, s.dir) {
 		b, err := os.ReadFile(filepath.Join(s.dir, path))
 		require.NoError(t, err)
@@ -241,6 +244,46 @@ func TestTransportOutsideAWorkflowLogsOneRecord(t *testing.T) {
 	}
 	require.NoError(t, s.h.Close())
 	assert.Empty(t, files(t, s.dir), "no workflow, no files")
+}
+
+// A call names the server it went to by its host, and its port when the
+// URL has one, in a workflow and outside.
+func TestTransportLogsTheServerOfACall(t *testing.T) {
+	p := providers[0]
+	srv := fakeLLM(t, p)
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	require.NoError(t, err)
+	// Every request goes to srv, whatever host its URL names.
+	toSrv := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return new(net.Dialer).DialContext(ctx, "tcp", srv.Listener.Addr().String())
+	}}
+	tests := []struct{ url, address, port string }{
+		{srv.URL + p.path, host, port},
+		{"http://api.example" + p.path, "api.example", ""},
+		{"http://USER:pw@API.example:8443" + p.path, "API.example", "8443"},
+		{"http://[::1]:" + port + p.path, "::1", port},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			s, ctx, wf, _ := transportSetup(t, &slogwf.Options{Format: slogwf.FormatJSON})
+			client := &http.Client{Transport: slogwf.Transport(toSrv)}
+			post(t, ctx, client, tt.url, p.request)
+			a := action(t, s, wf)
+			post(t, s.ctx, client, tt.url, p.request) // outside the workflow
+			var record map[string]any
+			lines := s.console.Lines()
+			require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &record))
+			require.Equal(t, "llm.chat", record["msg"])
+			for _, attrs := range []map[string]any{a.Attrs, record} {
+				assert.Equal(t, tt.address, attrs["server_address"])
+				if tt.port == "" {
+					assert.NotContains(t, attrs, "server_port")
+				} else {
+					assert.Equal(t, tt.port, fmt.Sprint(attrs["server_port"]))
+				}
+			}
+		})
+	}
 }
 
 func TestTransportUnknownAPIIsStillAnAction(t *testing.T) {
