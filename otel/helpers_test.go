@@ -46,7 +46,7 @@ func demo() []*tree.Ended {
 	return []*tree.Ended{
 		{Workflow: wfID, Kind: tree.Action, ID: chatID, Parent: plannerID, Name: "llm.chat",
 			Start: ts(10), End: ts(240), Status: "completed",
-			StartAttrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","http_status":200,"model":"gpt-4o-mini-2024-07-18",` +
+			StartAttrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","server_address":"api.openai.com","server_port":8443,"http_status":200,"model":"gpt-4o-mini-2024-07-18",` +
 				`"tokens":{"input":1063,"output":206},"cached_tokens":256,"ttfb":1006000,"stream":true,"attempt":1}`),
 			Input:  []byte(`"system: You are one agent.\nuser: plan the research\nand say why"`),
 			Output: []byte(`"plan: search, read, chart"`),

@@ -97,6 +97,7 @@ func TestSpansCarryTheGenAIAttributes(t *testing.T) {
 			"gen_ai.usage.input_tokens": int64(1063), "gen_ai.usage.output_tokens": int64(206),
 			"gen_ai.usage.cache_read.input_tokens": int64(256), "gen_ai.usage.cost": 0.00028305,
 			"http.response.status_code": int64(200), "gen_ai.request.stream": true,
+			"server.address": "api.openai.com", "server.port": int64(8443),
 			"gen_ai.response.time_to_first_chunk": 0.001006, "attempt": int64(1)}},
 		{"execute_tool search_web", map[string]any{
 			"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search_web"}},
@@ -114,7 +115,7 @@ func TestSpansCarryTheGenAIAttributes(t *testing.T) {
 func TestAttributesMappedToConventionsAreNotRepeatedRaw(t *testing.T) {
 	spans := exportAll(t, nil, demo())
 	call := attrs(spans["chat gpt-4o-mini"].Attributes)
-	for _, k := range []string{"provider", "request_model", "model", "tokens.input", "cached_tokens", "http_status", "stream", "ttfb"} {
+	for _, k := range []string{"provider", "request_model", "model", "tokens.input", "cached_tokens", "http_status", "stream", "ttfb", "server_address", "server_port"} {
 		assert.NotContains(t, call, k)
 	}
 	// A plain model attribute makes Langfuse take a span for a model call.

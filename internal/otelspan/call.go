@@ -15,6 +15,8 @@ type callAttrs struct {
 	status                        int64
 	stream                        bool
 	ttfbNS                        int64
+	serverAddress                 string
+	serverPort                    int64
 }
 
 // readCall reads the call's attributes from the scope's attrs.
@@ -26,6 +28,8 @@ func readCall(attrs []byte) callAttrs {
 		HTTPStatus   json.Number `json:"http_status"`
 		Stream       bool        `json:"stream"`
 		TTFB         json.Number `json:"ttfb"`
+		Address      string      `json:"server_address"`
+		Port         json.Number `json:"server_port"`
 	}
 	d := json.NewDecoder(bytes.NewReader(attrs))
 	d.UseNumber()
@@ -34,7 +38,9 @@ func readCall(attrs []byte) callAttrs {
 	}
 	status, _ := c.HTTPStatus.Int64()
 	ttfb, _ := c.TTFB.Int64()
-	return callAttrs{provider: c.Provider, requestModel: c.RequestModel, model: c.Model, status: status, stream: c.Stream, ttfbNS: ttfb}
+	port, _ := c.Port.Int64()
+	return callAttrs{provider: c.Provider, requestModel: c.RequestModel, model: c.Model, status: status, stream: c.Stream, ttfbNS: ttfb,
+		serverAddress: c.Address, serverPort: port}
 }
 
 // call adds the attributes of an LLM call's span and returns its name.
@@ -69,6 +75,12 @@ func (m *mapper) callSpan() string {
 	if c.status != 0 {
 		m.add(attribute.Int64("http.response.status_code", c.status))
 	}
+	if c.serverAddress != "" {
+		m.add(attribute.String("server.address", c.serverAddress))
+	}
+	if c.serverPort > 0 {
+		m.add(attribute.Int64("server.port", c.serverPort))
+	}
 	if c.stream {
 		m.add(attribute.Bool("gen_ai.request.stream", true))
 		if c.ttfbNS > 0 {
@@ -88,7 +100,7 @@ func (m *mapper) callSpan() string {
 	}
 	m.skip = func(key string) bool {
 		switch key {
-		case "provider", "request_model", "http_status":
+		case "provider", "request_model", "http_status", "server_address", "server_port":
 			return true
 		case "stream", "ttfb":
 			return c.stream
