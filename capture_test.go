@@ -117,14 +117,14 @@ func TestTransportCaptureDoesNotDependOnTheHandlersWrapping(t *testing.T) {
 func TestTransportCaptureCutsAtACharacterBoundary(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"choices":[{"message":{"content":"héé"}}]}`)
+		io.WriteString(w, `{"choices":[{"message":{"content":"hééééé"}}]}`)
 	}))
 	defer srv.Close()
-	s, ctx, wf, client := transportSetup(t, nil, slogwf.WithCapture(4))
+	s, ctx, wf, client := transportSetup(t, nil, slogwf.WithCapture(10))
 	post(t, ctx, client, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o","prompt":"€€"}`)
 	a := action(t, s, wf)
-	assert.Equal(t, "hé", a.Output)
-	assert.Equal(t, "€", a.Input)
+	assert.Equal(t, "héééé", a.Output)
+	assert.Equal(t, "user: €", a.Input)
 }
 
 // A secret in a captured prompt or

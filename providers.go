@@ -1,9 +1,12 @@
 package slogwf
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // The providers the transport knows: one table of endpoints, each with its
@@ -67,6 +70,10 @@ func (c *call) request(data []byte) {
 		case []any:
 			for _, m := range v {
 				role, _ := fieldOf(m, "role").(string)
+				if role == "" { // the Responses API's items have a type
+					typ, _ := fieldOf(m, "type").(string)
+					role = itemRoles[typ]
+				}
 				writeMessage(&b, role, m)
 			}
 		default:
@@ -83,15 +90,22 @@ func fieldOf(v any, key string) any {
 	return m[key]
 }
 
-// writeMessage writes a line "role: text" of a prompt.
+// itemRoles are the roles of the items of the Responses API's input that
+// have a type but no role.
+var itemRoles = map[string]string{"function_call": "assistant", "function_call_output": "tool"}
+
+// writeMessage writes a message of a prompt, "role: text" (the user's if
+// the request names no role, as the APIs take it), its lines after the
+// first indented by tree.PromptIndent: so no text can pass for a message
+// of its own.
 func writeMessage(b *strings.Builder, role string, v any) {
 	if b.Len() > 0 {
 		b.WriteByte('\n')
 	}
-	if role != "" {
-		b.WriteString(role + ": ")
-	}
-	writeText(b, v)
+	var m strings.Builder
+	m.WriteString(cmp.Or(role, "user") + ": ")
+	writeText(&m, v)
+	b.WriteString(strings.ReplaceAll(m.String(), "\n", "\n"+tree.PromptIndent))
 }
 
 // writeText writes the text of a message, or of its content, in the

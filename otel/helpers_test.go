@@ -48,7 +48,7 @@ func demo() []*tree.Ended {
 			Start: ts(10), End: ts(240), Status: "completed",
 			StartAttrs: []byte(`{"provider":"openai","request_model":"gpt-4o-mini","server_address":"api.openai.com","server_port":8443,"http_status":200,"model":"gpt-4o-mini-2024-07-18",` +
 				`"tokens":{"input":1063,"output":206},"cached_tokens":256,"ttfb":1006000,"stream":true,"attempt":1}`),
-			Input:  []byte(`"system: You are one agent.\nuser: plan the research\nand say why"`),
+			Input:  []byte(`"system: You are one agent.\nuser: plan the research\n  and say why"`),
 			Output: []byte(`"plan: search, read, chart"`),
 			Own:    tree.Usage{Calls: 1, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305), Model: "gpt-4o-mini-2024-07-18"},
 			Total:  tree.Usage{Calls: 1, In: 1063, Cached: 256, Out: 206, Cost: tree.ToNano(0.00028305)}},

@@ -151,14 +151,14 @@ func TestOpenAISDK(t *testing.T) {
 			}
 			return acc.Choices[0].Message.Content, s.Err()
 		}},
-		{"responses", "llm.responses", "system: Be brief.\nCapital of France?", func(ctx context.Context, c openai.Client) (string, error) {
+		{"responses", "llm.responses", "system: Be brief.\nuser: Capital of France?", func(ctx context.Context, c openai.Client) (string, error) {
 			r, err := c.Responses.New(ctx, resp)
 			if err != nil {
 				return "", err
 			}
 			return r.OutputText(), nil
 		}},
-		{"responses streaming", "llm.responses", "system: Be brief.\nCapital of France?", func(ctx context.Context, c openai.Client) (string, error) {
+		{"responses streaming", "llm.responses", "system: Be brief.\nuser: Capital of France?", func(ctx context.Context, c openai.Client) (string, error) {
 			s := c.Responses.NewStreaming(ctx, resp)
 			defer s.Close()
 			var text string

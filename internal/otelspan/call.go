@@ -91,8 +91,10 @@ func (m *mapper) callSpan() string {
 		m.add(attribute.String("slogwf.action.name", s.Name)) // the span's name no longer says it
 	}
 	if m.o.Content {
-		if t, ok := text(s.Input); ok {
+		if t, ok := text(s.Input); ok && c.provider != "" {
 			m.addJSON("gen_ai.input.messages", messagesJSON(prompt(t)...))
+		} else if ok { // a call the program logged: its own text
+			m.addJSON("gen_ai.input.messages", messagesJSON(message{"user", t}))
 		}
 		if t, ok := text(s.Output); ok {
 			m.addJSON("gen_ai.output.messages", messagesJSON(message{"assistant", t}))

@@ -3,6 +3,8 @@ package otelspan
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // message is one message of the GenAI conventions, with one text part.
@@ -45,21 +47,22 @@ func text(j []byte) (string, bool) {
 // roles are the roles slogwf.Transport writes a prompt's lines with.
 var roles = []string{"system", "user", "assistant", "tool", "developer", "model", "function"}
 
-// prompt splits a prompt as slogwf.Transport captures it, one
-// "role: text" line per message, into messages. A line without a role
-// continues the message before it; text before any role is the user's.
+// prompt splits a prompt as slogwf.Transport captures it into messages:
+// each line not indented by tree.PromptIndent starts a message, "role:
+// text", the user's when it names no role it knows; each indented line
+// continues it, without the indent.
 func prompt(t string) []message {
 	var ms []message
 	for line := range strings.SplitSeq(t, "\n") {
-		if role, rest, ok := roleOf(line); ok {
-			ms = append(ms, message{role, rest})
+		if rest, ok := strings.CutPrefix(line, tree.PromptIndent); ok && len(ms) > 0 {
+			ms[len(ms)-1].text += "\n" + rest
 			continue
 		}
-		if len(ms) == 0 {
-			ms = append(ms, message{role: "user", text: line})
-			continue
+		role, rest, ok := roleOf(line)
+		if !ok {
+			role, rest = "user", line
 		}
-		ms[len(ms)-1].text += "\n" + line
+		ms = append(ms, message{role, rest})
 	}
 	return ms
 }

@@ -39,6 +39,11 @@ func CutName(name string) (string, bool) {
 	return name, false
 }
 
+// PromptIndent starts every line of a message of a prompt but its first,
+// as slogwf.Transport captures prompts ("role: text", a message a line):
+// so a line without it starts a message, whatever the messages say.
+const PromptIndent = "  "
+
 // Kind is the kind of a scope, as slogwf.Kind numbers them; the zero Kind
 // is none.
 type Kind uint8
