@@ -151,12 +151,53 @@ func (w *treeWriter) taken(n *node, s rolled) {
 		e.End = string(w.t.last)
 	}
 	if n.id != w.t.id {
-		e.Parent = n.parent
+		e.Parent = w.parentOf(n)
 	} else if w.orphans != nil {
 		e.Records = slices.Concat(n.records, w.orphans.records)
 		e.seqs = slices.Concat(n.seqs, w.orphans.seqs)
 	}
 	w.take(e)
+}
+
+// parentOf returns the parent of n as the tree file places it: the
+// workflow for a scope of a loop of parents (only a damaged journal says
+// so) or at the cut every jsonenc.MaxDepth levels, else its own. A parent
+// that never started here it keeps: another process's journal may hold it.
+func (w *treeWriter) parentOf(n *node) string {
+	if p := w.t.nodes[n.parent]; p == nil || !p.started {
+		return n.parent
+	}
+	if under := w.under[n]; under != nil { // the whole tree, as place hangs it
+		return under.id
+	}
+	depth, loop := n.depth, false
+	if depth == 0 {
+		depth, loop = w.t.placedDepth(n)
+	}
+	if loop || depth > 1 && (depth-1)%jsonenc.MaxDepth == 0 {
+		return w.t.id
+	}
+	return n.parent
+}
+
+// placedDepth returns how many scopes below the workflow, below a scope
+// that never started, or below a loop of parents n starts (a loop's
+// scopes hang under the workflow: see treeWriter.place), and whether n is
+// on a loop. It walks the parents of n: for a scope whose depth is not
+// known.
+func (t *Tree) placedDepth(n *node) (depth int, loop bool) {
+	at := map[*node]int{}
+	m := n
+	for i := 0; ; i++ {
+		if m.id == t.id || !m.started {
+			return i, false
+		}
+		if j, ok := at[m]; ok {
+			return j + 1, j == 0
+		}
+		at[m] = i
+		m = t.nodes[m.parent]
+	}
 }
 
 // traceParent returns the workflow's start attribute TraceParentKey, if

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -170,4 +171,57 @@ func TestScopesOfAnotherProcessHangWhereTheirParentsSay(t *testing.T) {
 	require.Len(t, taken, 1, "only the scopes started here")
 	assert.Equal(t, "p", taken[0].Parent)
 	assert.Equal(t, StatusCompleted, taken[0].Status)
+}
+
+// A scope's parent is where the tree file hangs it: the workflow for the
+// scopes of a loop of parents, which only a damaged journal holds, and
+// for those at the cut every 100 levels; live and from the journal alike.
+func TestTakenScopesHangWhereTheTreeFileHangsThem(t *testing.T) {
+	start := func(id, parent string, s int) string {
+		return fmt.Sprintf(`{"ev":"start","wf":"w","id":%q,"parent":%q,"kind":"action","time":"2026-01-01T00:00:%02d.000000000Z","name":%q}`, id, parent, s, id)
+	}
+	end := func(id string, s int) string {
+		return fmt.Sprintf(`{"ev":"end","wf":"w","id":%q,"time":"2026-01-01T00:00:%02d.000000000Z","status":"completed"}`, id, s)
+	}
+	workflow := []string{`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"n"}`}
+	wfEnd := `{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:59.000000000Z","status":"completed"}`
+
+	loop := slices.Concat(workflow, []string{start("a", "b", 1), start("b", "a", 2), start("c", "a", 3),
+		end("c", 4), end("b", 5), end("a", 6), wfEnd})
+	var deep []string
+	for i := 1; i <= 102; i++ {
+		deep = append(deep, start(fmt.Sprint("d", i), fmt.Sprint("d", i-1), 1))
+	}
+	deep[0] = start("d1", "w", 1)
+	for i := 102; i >= 1; i-- {
+		deep = append(deep, end(fmt.Sprint("d", i), 2))
+	}
+	deep = slices.Concat(workflow, deep, []string{wfEnd})
+
+	tests := []struct {
+		name    string
+		lines   []string
+		parents map[string]string
+	}{
+		{"a loop", loop, map[string]string{"a": "w", "b": "w", "c": "a"}},
+		{"102 levels", deep, map[string]string{"d1": "w", "d2": "d1", "d100": "d99", "d101": "w", "d102": "d101"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			live, _ := takeLive(t, tt.lines)
+			b := NewBuilder()
+			for _, l := range tt.lines {
+				require.NoError(t, b.Add([]byte(l)))
+			}
+			var replayed []*Ended
+			b.Tree("w").Take("w", true, func(s *Ended) { replayed = append(replayed, s) })
+			for _, taken := range [][]*Ended{live, replayed} {
+				got := byID(taken)
+				for id, parent := range tt.parents {
+					require.Contains(t, got, id)
+					assert.Equal(t, parent, got[id].Parent, id)
+				}
+			}
+		})
+	}
 }

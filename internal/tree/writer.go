@@ -70,6 +70,7 @@ type treeWriter struct {
 	b       []byte
 	orphans *node             // what the workflow takes in from scopes never started
 	kids    map[*node][]*node // the children of each node in the tree file
+	under   map[*node]*node   // for Take of the whole tree: where each node hangs
 	rolled  map[*node]rolled
 	take    func(*Ended) // for Take: rollup passes it the scopes that ended, instead of keeping rolled
 	out     io.Writer    // if any, b goes there a part at a time
@@ -87,8 +88,14 @@ func (w *treeWriter) place(root *node) {
 	w.kids = map[*node][]*node{}
 	depth := map[*node]int{root: 0}
 	var todo []*node // placed, their children not yet
+	if w.take != nil {
+		w.under = map[*node]*node{}
+	}
 	hang := func(c, under *node) {
 		w.kids[under] = append(w.kids[under], c)
+		if w.under != nil {
+			w.under[c] = under
+		}
 		depth[c] = depth[under] + 1
 		todo = append(todo, c)
 	}
