@@ -274,6 +274,7 @@ func (e *Exporter) sendQueued(spare []*tree.Ended, batch []sdktrace.ReadOnlySpan
 		// The backend failed a moment ago: the spans would fail too, and
 		// mapping them would cost the program CPU for nothing.
 		e.failed.Add(int64(len(scopes)))
+		clear(scopes) // let them go
 		scopes = scopes[:0]
 	}
 	for _, s := range scopes {

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
@@ -262,4 +264,25 @@ func TestAfterAFailedExportScopesAreNotTriedForAWhileThatGrows(t *testing.T) {
 	}
 	require.NoError(t, e.Shutdown(context.Background()))
 	assert.Equal(t, Stats{Exported: 2, Failed: 1 + 5 + 1 + 1 + 1 + 1}, e.Stats())
+}
+
+// A scope not tried in the backoff is let go at once: the queue, taken
+// for the next scopes, keeps no pointer to it.
+func TestScopesNotTriedInTheBackoffAreLetGo(t *testing.T) {
+	backend := &switchExporter{}
+	e := New(backend, &Options{ErrorOutput: io.Discard})
+	defer e.Shutdown(context.Background())
+	e.ExportScope(scopes(1)[0]) // fails: the backoff starts
+	require.NoError(t, e.ForceFlush(context.Background()))
+	var gone []weak.Pointer[tree.Ended]
+	for _, s := range scopes(8) {
+		gone = append(gone, weak.Make(s))
+		e.ExportScope(s)
+	}
+	require.NoError(t, e.ForceFlush(context.Background()))
+	require.Equal(t, 1, backend.count(), "not tried")
+	runtime.GC()
+	for i, p := range gone {
+		assert.Nil(t, p.Value(), "scope %d is kept", i)
+	}
 }
