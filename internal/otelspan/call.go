@@ -2,6 +2,7 @@ package otelspan
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"strings"
 
@@ -53,8 +54,8 @@ func (m *mapper) callSpan() string {
 	if p := provider(c.provider); p != "" {
 		m.add(attribute.String("gen_ai.provider.name", p))
 	}
-	response := cmpOr(c.model, s.Own.Model)
-	request := cmpOr(c.requestModel, response)
+	response := cmp.Or(c.model, s.Own.Model)
+	request := cmp.Or(c.requestModel, response)
 	if request != "" {
 		m.add(attribute.String("gen_ai.request.model", request))
 	}

@@ -186,16 +186,9 @@ func (m *mapper) status() sdktrace.Status {
 			typ = strconv.FormatInt(m.c.status, 10)
 		}
 		m.add(attribute.String("error.type", typ))
-		return sdktrace.Status{Code: codes.Error, Description: cmpOr(m.s.Error, "failed")}
+		return sdktrace.Status{Code: codes.Error, Description: cmp.Or(m.s.Error, "failed")}
 	}
 	return sdktrace.Status{Code: codes.Error, Description: "incomplete"}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // The attributes the scopes' own usage keys map to, left out of every span:
