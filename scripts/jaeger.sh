@@ -50,15 +50,21 @@ wait_port() {
 }
 
 run_tests() {
-	build
-	export SLOGWF_JAEGER_QUERY_PORT=${SLOGWF_JAEGER_QUERY_PORT:-16686}
+	# Every port of e2e/jaeger/config.yaml, checked before anything starts.
 	export SLOGWF_JAEGER_OTLP_PORT=${SLOGWF_JAEGER_OTLP_PORT:-4318}
-	for port in "$SLOGWF_JAEGER_OTLP_PORT" "$SLOGWF_JAEGER_QUERY_PORT"; do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "jaeger: port $port is taken: another Jaeger? Set SLOGWF_JAEGER_*_PORT to move ours" >&2
+	export SLOGWF_JAEGER_OTLP_GRPC_PORT=${SLOGWF_JAEGER_OTLP_GRPC_PORT:-4317}
+	export SLOGWF_JAEGER_QUERY_PORT=${SLOGWF_JAEGER_QUERY_PORT:-16686}
+	export SLOGWF_JAEGER_QUERY_GRPC_PORT=${SLOGWF_JAEGER_QUERY_GRPC_PORT:-16685}
+	export SLOGWF_JAEGER_HEALTH_PORT=${SLOGWF_JAEGER_HEALTH_PORT:-13133}
+	local var
+	for var in SLOGWF_JAEGER_OTLP_PORT SLOGWF_JAEGER_OTLP_GRPC_PORT SLOGWF_JAEGER_QUERY_PORT \
+		SLOGWF_JAEGER_QUERY_GRPC_PORT SLOGWF_JAEGER_HEALTH_PORT; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/${!var}") 2>/dev/null; then
+			echo "jaeger: port ${!var} of 127.0.0.1 is taken (another Jaeger?): set $var to another" >&2
 			return 1
 		fi
 	done
+	build
 	log=$(mktemp)
 	local t0=$SECONDS
 	"$bin" --config "file:$PWD/e2e/jaeger/config.yaml" >"$log" 2>&1 &
