@@ -114,7 +114,9 @@ func TestShutdownGivesUpOnAHangingExportWhenItsContextEnds(t *testing.T) {
 	assert.Equal(t, Stats{Failed: 1}, e.Stats(), "the export under way is canceled") // and goleak sees no worker left
 }
 
-func TestSpansWaitForTheirBatchNoLongerThanBatchTimeout(t *testing.T) {
+// A batch that never fills is sent all the same, without a flush, once
+// BatchTimeout passes.
+func TestABatchThatNeverFillsIsSentWithoutAFlush(t *testing.T) {
 	mem := &countingExporter{exported: make(chan int, 10)}
 	e := New(mem, &Options{BatchSize: 100, BatchTimeout: time.Millisecond})
 	defer e.Shutdown(context.Background())
