@@ -301,6 +301,7 @@ func (e *AttrEncoder) CloseAll() {
 // Panicked is the error of a method that panicked with Value.
 type Panicked struct{ Value any }
 
+// Error returns the value of the panic as text, as fmt prints it.
 func (p Panicked) Error() string { return fmt.Sprintf("%v", p.Value) }
 
 // Placeholder returns the text that stands for a value that could not
