@@ -223,17 +223,37 @@ func waitFor(t *testing.T, cond func() bool) {
 func follow(t *testing.T, dir string, until func(tracetest.SpanStubs) bool) tracetest.SpanStubs {
 	t.Helper()
 	mem := tracetest.NewInMemoryExporter()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var stderr bytes.Buffer
-	go func() {
-		done <- ship(ctx, mem, "http://127.0.0.1:4318/v1/traces", otlpOptions{follow: true}, []string{dir}, io.Discard, &stderr)
-	}()
-	waitFor(t, func() bool { return until(mem.GetSpans()) })
-	cancel()
-	require.NoError(t, <-done)
-	assert.Empty(t, stderr.String())
+	assert.Empty(t, shipUntil(t, mem, dir, func() bool { return until(mem.GetSpans()) }))
 	return mem.GetSpans()
+}
+
+// shipUntil runs export -otlp -f on dir to exp until done holds, then
+// stops it, and returns what it reported.
+func shipUntil(t *testing.T, exp sdktrace.SpanExporter, dir string, done func() bool) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr tailBuffer
+	shipped := make(chan error, 1)
+	go func() {
+		shipped <- ship(ctx, exp, "http://127.0.0.1:4318/v1/traces", otlpOptions{follow: true}, []string{dir}, io.Discard, &stderr)
+	}()
+	waitFor(t, func() bool { return len(shipped) > 0 || done() })
+	cancel()
+	require.NoError(t, <-shipped)
+	return stderr.String()
+}
+
+// endedWorkflow logs a workflow "w" that ended in a new directory, and
+// returns the directory and the workflow.
+func endedWorkflow(t *testing.T) (string, *slogwf.Scope) {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, h := newHandler(t, dir)
+	_, wf := slogwf.StartWorkflow(ctx, "w")
+	wf.End()
+	require.NoError(t, h.Close())
+	return dir, wf
 }
 
 func spanNames(spans tracetest.SpanStubs) []string {
@@ -276,25 +296,11 @@ func TestAFollowingExportSendsEachScopeAsItEndsAndAfterARestartNoSpanTwice(t *te
 }
 
 func TestAFollowingExportSendsAgainWhatTheBackendRefused(t *testing.T) {
-	dir := t.TempDir()
-	ctx, h := newHandler(t, dir)
-	_, wf := slogwf.StartWorkflow(ctx, "w")
-	wf.End()
-	require.NoError(t, h.Close())
-
+	dir, _ := endedWorkflow(t)
 	mem := &flakyExporter{InMemoryExporter: tracetest.NewInMemoryExporter(), failures: 3}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr tailBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- ship(ctx, mem, "http://127.0.0.1:4318/v1/traces", otlpOptions{follow: true}, []string{dir}, io.Discard, &stderr)
-	}()
-	waitFor(t, func() bool { return len(mem.GetSpans()) > 0 })
-	cancel()
-	require.NoError(t, <-done)
+	stderr := shipUntil(t, mem, dir, func() bool { return len(mem.GetSpans()) > 0 })
 	assert.Len(t, mem.GetSpans(), 1)
-	assert.Equal(t, "slogwf export: send 1 spans: refused; trying again\nslogwf export: sending again\n", stderr.String(), "the fault once, and its end")
+	assert.Equal(t, "slogwf export: send 1 spans: refused; trying again\nslogwf export: sending again\n", stderr, "the fault once, and its end")
 }
 
 // flakyExporter refuses its first failures exports.
@@ -468,37 +474,22 @@ func TestASpanSentWhoseStateCannotBeWrittenIsNotSentAgain(t *testing.T) {
 // say) is reported once, and the export starts afresh: it sends the spans
 // again rather than never, and writes a state file it can read.
 func TestAFollowingExportStartsAfreshFromAStateFileItCannotRead(t *testing.T) {
-	const traces = "http://127.0.0.1:4318/v1/traces"
 	for _, state := range []string{"", "{", "\x00\x00\x00\x00", `{"endpoint":5}`} {
 		t.Run(fmt.Sprintf("%q", state), func(t *testing.T) {
-			dir := t.TempDir()
-			ctx, h := newHandler(t, dir)
-			_, wf := slogwf.StartWorkflow(ctx, "w")
-			wf.End()
-			require.NoError(t, h.Close())
-			path := stateFile([]string{dir}, traces)
+			dir, wf := endedWorkflow(t)
+			path := stateFile([]string{dir}, "http://127.0.0.1:4318/v1/traces")
 			require.NoError(t, os.WriteFile(path, []byte(state), 0o600))
 
 			mem := tracetest.NewInMemoryExporter()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var stderr tailBuffer
-			done := make(chan error, 1)
-			go func() { done <- ship(ctx, mem, traces, otlpOptions{follow: true}, []string{dir}, io.Discard, &stderr) }()
-			waitFor(t, func() bool {
-				if len(done) > 0 {
-					return true
-				}
+			stderr := shipUntil(t, mem, dir, func() bool {
 				data, _ := os.ReadFile(path)
 				return len(mem.GetSpans()) > 0 && json.Valid(data)
 			})
-			cancel()
-			require.NoError(t, <-done)
 			assert.Len(t, mem.GetSpans(), 1)
-			assert.Regexp(t, `^slogwf export: .*\.state: not a state file of slogwf export \(.*\): starting afresh, spans sent before may be sent again\n$`, stderr.String())
+			assert.Regexp(t, `^slogwf export: .*\.state: not a state file of slogwf export \(.*\): starting afresh, spans sent before may be sent again\n$`, stderr)
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			assert.JSONEq(t, `{"endpoint":"`+traces+`","done":["`+wf.ID()+`"],"sent":{}}`, string(data))
+			assert.JSONEq(t, `{"endpoint":"http://127.0.0.1:4318/v1/traces","done":["`+wf.ID()+`"],"sent":{}}`, string(data))
 		})
 	}
 }
@@ -506,11 +497,7 @@ func TestAFollowingExportStartsAfreshFromAStateFileItCannotRead(t *testing.T) {
 // The state file replaces a symbolic link planted at its name, and writes
 // nothing where it leads.
 func TestTheStateFileReplacesASymlinkPlantedThere(t *testing.T) {
-	dir := t.TempDir()
-	ctx, h := newHandler(t, dir)
-	_, wf := slogwf.StartWorkflow(ctx, "w")
-	wf.End()
-	require.NoError(t, h.Close())
+	dir, _ := endedWorkflow(t)
 	path := stateFile([]string{dir}, "http://127.0.0.1:4318/v1/traces")
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.Symlink(victim, path))
