@@ -6,3 +6,13 @@ func (h *Handler) WaitTrees() {
 	h.sink.owners.Wait()
 	h.sink.rebuilds.drain()
 }
+
+// Snapshot writes the tree file of the running workflow wf now, taking in
+// what child processes appended to their journals, as a snapshot due
+// then would.
+func (h *Handler) Snapshot(wf *Scope) {
+	if f := h.sink.flow(wf.ID()); f != nil {
+		h.sink.snaps.remove(f)
+		f.snapshot()
+	}
+}

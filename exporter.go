@@ -2,11 +2,12 @@ package slogwf
 
 import "github.com/slogwf/slogwf/internal/tree"
 
-// ScopeExporter takes the scopes of workflows as they end, each once, to
-// send them on: [slogwfotel.Exporter] sends them to an OpenTelemetry
-// backend as spans. A Handler calls ExportScope with its workflow's state
-// locked, so it must return at once and never change s. Its argument's
-// type is internal to this module: the implementations are its own.
+// ScopeExporter takes the scopes that this process started, as they end,
+// each once, to send them on: [slogwfotel.Exporter] sends them to an
+// OpenTelemetry backend as spans. A Handler calls ExportScope with its
+// workflow's state locked, so it must return at once and never change s.
+// Its argument's type is internal to this module: the implementations are
+// its own.
 //
 // [slogwfotel.Exporter]: https://pkg.go.dev/github.com/slogwf/slogwf/otel#Exporter
 type ScopeExporter interface {

@@ -110,7 +110,8 @@ func (o *others) each(s *sink, since time.Time, f func(name string, data func(of
 	}
 }
 
-// merge applies a line of another process's journal to the tree.
+// merge applies a line of another process's journal to the tree: the tree
+// file shows it, the exporter does not take it (see tree.Tree.Merge).
 func (f *flow) merge(line []byte) {
 	e, err := tree.Decode(line)
 	f.mu.Lock()
@@ -120,6 +121,6 @@ func (f *flow) merge(line []byte) {
 	case err != nil:
 		f.tree.Drop(1)
 	default:
-		f.tree.Apply(e)
+		f.tree.Merge(e)
 	}
 }

@@ -3,6 +3,7 @@ package slogwf_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,7 +57,8 @@ func child(dir, what string, env ...string) *exec.Cmd {
 	return cmd
 }
 
-// childRecords is how many records each child of TestChildProcessesLogIntoTheParentsWorkflow logs.
+// childRecords is how many records each child of TestChildProcessesLogIntoTheParentsWorkflow logs,
+// besides a call in the parent's scope and one in its own.
 const childRecords = 1000
 
 // logUnderParent logs records in the scope its parent passed, and in a
@@ -70,8 +73,9 @@ func logUnderParent(dir string) {
 	for i := range childRecords {
 		l.InfoContext(ctx, "child record", "i", i, "pid", os.Getpid())
 	}
+	l.InfoContext(ctx, "child call", slogwf.Tokens(100, 10), "pid", os.Getpid())
 	sub, ia := slogwf.StartInteraction(ctx, "sub-agent")
-	l.InfoContext(sub, "in the child's own scope")
+	l.InfoContext(sub, "in the child's own scope", slogwf.Tokens(200, 20))
 	ia.End()
 	_, open := slogwf.StartAction(ctx, "left open")
 	_ = open
@@ -115,13 +119,13 @@ func TestChildProcessesLogIntoTheParentsWorkflow(t *testing.T) {
 	var tree node
 	require.NoError(t, json.Unmarshal(b.JSON(wf.ID()), &tree))
 	assert.Equal(t, "parent", tree.Name)
-	assert.EqualValues(t, children*(childRecords+1), tree.Counts.Records)
+	assert.EqualValues(t, children*(childRecords+2), tree.Counts.Records)
 	require.Len(t, tree.Interactions, children)
 	pids := map[any]bool{}
 	for i, ia := range tree.Interactions {
 		assert.Equal(t, ias[i].ID(), ia.ID)
 		assert.Equal(t, slogwf.StatusCompleted, ia.Status)
-		require.Len(t, ia.Records, childRecords, "every child record under its interaction")
+		require.Len(t, ia.Records, childRecords+1, "every child record under its interaction")
 		pid := ia.Records[0].Attrs["pid"]
 		for _, r := range ia.Records {
 			require.Equal(t, pid, r.Attrs["pid"], "no record of one child under another")
@@ -162,4 +166,46 @@ func TestJournalsOfProcessesWithOnePid(t *testing.T) {
 	var tr node
 	require.NoError(t, json.Unmarshal(buildTree(t, parent.dir, wf.ID()), &tr))
 	assert.Equal(t, []string{"from the other process"}, tr.msgs())
+}
+
+// Each process sends the scopes it started, with what it logged in them:
+// the parent's exporter gets neither the scopes a child started nor the
+// records and usage the child logged in the parent's scopes, whether or
+// not a snapshot took the child's journal in before they ended. The tree
+// file has them all.
+func TestEachProcessExportsOnlyTheScopesItStarted(t *testing.T) {
+	for _, snapshot := range []bool{false, true} {
+		t.Run(fmt.Sprint("snapshot=", snapshot), func(t *testing.T) {
+			rec := &recorder{}
+			s := newSetup(t, &slogwf.Options{Exporter: rec, SnapshotInterval: time.Hour})
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "parent")
+			iaCtx, ia := slogwf.StartInteraction(ctx, "worker")
+			s.log.InfoContext(iaCtx, "parent call", slogwf.Tokens(1, 1))
+			cmd := child(s.dir, "records", slogwf.Environ(iaCtx)...)
+			cmd.Stderr = os.Stderr
+			require.NoError(t, cmd.Run())
+			if snapshot {
+				s.h.Snapshot(wf)
+				require.Len(t, s.tree(t, wf).Interactions[0].Interactions, 1, "the snapshot took the child's journal in")
+			}
+			ia.End()
+			wf.End()
+			require.NoError(t, s.h.Close())
+
+			got := rec.byID(t)
+			assert.Len(t, got, 2, "the workflow and the worker: no scope of the child")
+			for _, sc := range []*slogwf.Scope{wf, ia} {
+				e := got[sc.ID()]
+				require.NotNil(t, e, sc.ID())
+				assert.Equal(t, "completed", e.Status)
+				assert.Equal(t, tree.Counts{Records: 1}, e.Counts, "the parent's record alone")
+				assert.Equal(t, tree.Usage{Calls: 1, In: 1, Out: 1}, e.Total, "the parent's usage alone")
+			}
+			assert.Len(t, got[ia.ID()].Records, 1)
+
+			tr := s.tree(t, wf)
+			assert.EqualValues(t, 1+childRecords+2, tr.Counts.Records, "the tree file has the child's records")
+			assert.EqualValues(t, 1+100+200, tr.Usage.InputTokens)
+		})
+	}
 }

@@ -68,14 +68,19 @@ func (e *Ended) SortedRecords() [][]byte { return sortedRecords(e.Records, e.seq
 // that ended first. So the live handler takes each scope as it ends and
 // the rest at the workflow's end, and a replay of the journals takes them
 // all at once, alike.
+//
+// Take shows the tree as if Merge had added nothing: it passes only the
+// scopes that Apply started, with what Apply added to them, and a scope
+// that Merge started is one that never started, as it is before another
+// process's journal is read.
 func (t *Tree) Take(id string, final bool, f func(*Ended)) {
 	n := t.nodes[id]
 	if n == nil {
 		return
 	}
-	w := treeWriter{t: t, final: final, take: f}
+	w := treeWriter{t: t, final: final, take: f, own: true}
 	if id == t.id {
-		w.orphans = t.orphans()
+		w.orphans = w.orphansOf()
 		w.place(n)
 		w.rollup(n, "")
 		return
@@ -99,7 +104,7 @@ func (w *treeWriter) placeBelow(n *node, levels int, seen map[*node]bool) {
 		return
 	}
 	for _, c := range n.children {
-		if !c.started || seen[c] {
+		if !c.own() || seen[c] {
 			continue
 		}
 		if seen != nil {
@@ -119,7 +124,7 @@ func (t *Tree) closedAt(n *node) string {
 	}
 	at := ""
 	p := t.nodes[n.parent]
-	for ; steps > 0 && p != nil && p.started && p.id != t.id; steps-- {
+	for ; steps > 0 && p != nil && p.own() && p.id != t.id; steps-- {
 		if p.ended && (at == "" || p.end < at) {
 			at = p.end
 		}
@@ -133,7 +138,7 @@ func (t *Tree) closedAt(n *node) string {
 
 // taken passes n to w.take, as it ended (s), if it did and was not taken.
 func (w *treeWriter) taken(n *node, s rolled) {
-	if !n.started || n.taken || s.status == StatusRunning {
+	if !n.own() || n.taken || s.status == StatusRunning {
 		return
 	}
 	n.taken = true
@@ -164,7 +169,7 @@ func (w *treeWriter) taken(n *node, s rolled) {
 // so) or at the cut every jsonenc.MaxDepth levels, else its own. A parent
 // that never started here it keeps: another process's journal may hold it.
 func (w *treeWriter) parentOf(n *node) string {
-	if p := w.t.nodes[n.parent]; p == nil || !p.started {
+	if p := w.t.nodes[n.parent]; p == nil || !p.own() {
 		return n.parent
 	}
 	if under := w.under[n]; under != nil { // the whole tree, as place hangs it
@@ -189,7 +194,7 @@ func (t *Tree) placedDepth(n *node) (depth int, loop bool) {
 	at := map[*node]int{}
 	m := n
 	for i := 0; ; i++ {
-		if m.id == t.id || !m.started {
+		if m.id == t.id || !m.own() {
 			return i, false
 		}
 		if j, ok := at[m]; ok {

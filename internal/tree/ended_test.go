@@ -225,3 +225,78 @@ func TestTakenScopesHangWhereTheTreeFileHangsThem(t *testing.T) {
 		})
 	}
 }
+
+// parentLines are a parent process's lines: its record in the scope s of
+// its child names that scope by ID. childLines are the child's, which the
+// parent merges: a record in the parent's interaction, a sub-agent s, and
+// an action it leaves open.
+var (
+	parentLines = []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"parent"}`,
+		`{"ev":"start","wf":"w","id":"k","parent":"w","kind":"interaction","time":"2026-01-01T00:00:01.000000000Z","agent":"worker"}`,
+		`{"ev":"record","wf":"w","scope":"k","time":"2026-01-01T00:00:02.000000000Z","level":"INFO","msg":"parent call","usage":{"llm_calls":1,"input_tokens":1,"output_tokens":1}}`,
+		`{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:06.000000000Z","level":"WARN","msg":"about the child's sub-agent"}`,
+		`{"ev":"end","wf":"w","id":"k","time":"2026-01-01T00:00:08.000000000Z","status":"completed"}`,
+		`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:09.000000000Z","status":"completed"}`,
+	}
+	childLines = []string{
+		`{"ev":"record","wf":"w","scope":"k","time":"2026-01-01T00:00:03.000000000Z","level":"INFO","msg":"child call","usage":{"llm_calls":1,"input_tokens":100,"output_tokens":10,"model":"m"}}`,
+		`{"ev":"start","wf":"w","id":"s","parent":"k","kind":"interaction","time":"2026-01-01T00:00:04.000000000Z","agent":"sub-agent"}`,
+		`{"ev":"record","wf":"w","scope":"s","time":"2026-01-01T00:00:05.000000000Z","level":"ERROR","msg":"in the sub-agent","usage":{"llm_calls":1,"input_tokens":200,"output_tokens":20}}`,
+		`{"ev":"end","wf":"w","id":"s","time":"2026-01-01T00:00:07.000000000Z","status":"completed"}`,
+		`{"ev":"start","wf":"w","id":"o","parent":"k","kind":"action","time":"2026-01-01T00:00:07.500000000Z","name":"left open"}`,
+	}
+)
+
+// Take passes the scopes Apply started, with what Apply added, whenever
+// Merge adds another process's lines: before any of them, between any
+// two, or after the last; the tree file has everything, as a replay of
+// all the lines builds it.
+func TestTakePassesWhatApplyAddedWhateverMergeAdded(t *testing.T) {
+	alone, _ := takeLive(t, parentLines)
+	want := byID(alone)
+	require.Len(t, want, 2, "the parent's scopes")
+	assert.Equal(t, Counts{Records: 1}, want["k"].Counts)
+	assert.Equal(t, Usage{Calls: 1, In: 1, Out: 1}, want["k"].Total)
+	assert.Equal(t, Counts{Records: 2, Warnings: 1}, want["w"].Counts, "the record in a scope not started here is the workflow's")
+
+	b := NewBuilder()
+	for _, l := range slices.Concat(parentLines, childLines) {
+		require.NoError(t, b.Add([]byte(l)))
+	}
+	wantFile := string(b.Tree("w").AppendJSON(nil, true))
+
+	for at := range len(parentLines) + 1 {
+		t.Run(fmt.Sprint("merged before line ", at), func(t *testing.T) {
+			tr := NewTree("w")
+			var taken []*Ended
+			add := func(lines []string, merge bool) {
+				for _, line := range lines {
+					e, err := Decode([]byte(line))
+					require.NoError(t, err, line)
+					if merge {
+						tr.Merge(e)
+						continue
+					}
+					tr.Apply(e)
+					if e.Type == End {
+						tr.Take(e.ID, e.ID == "w", func(s *Ended) { taken = append(taken, s) })
+					}
+				}
+			}
+			add(parentLines[:at], false)
+			add(childLines, true)
+			add(parentLines[at:], false)
+
+			got := byID(taken)
+			require.Len(t, got, len(want), "no scope of the child")
+			for id, s := range want {
+				assert.Equal(t, s.SortedRecords(), got[id].SortedRecords(), id)
+				a, b := *s, *got[id]
+				a.Records, b.Records = nil, nil
+				assert.Equal(t, a, b, id)
+			}
+			assert.Equal(t, wantFile, string(tr.AppendJSON(nil, true)))
+		})
+	}
+}

@@ -21,6 +21,7 @@ type Tree struct {
 	scratch   []byte // the body of a decoded record, before it is kept
 	kept      int    // bytes of the bodies kept
 	unstarted int    // nodes referenced by records or children but not started
+	merged    int    // nodes started by Merge
 	counting  bool   // keep the counts and usage of records, not the records
 	loss      Loss   // of the whole workflow
 }
@@ -31,16 +32,15 @@ type node struct {
 	name       string
 	number     int64
 	started    bool
+	merged     bool // started by Merge: by another process
 	start      string
-	attrs      []byte // of the start, a JSON object
-	input      []byte // a JSON value
-	records    [][]byte
-	seqs       []uint64 // of the records' lines, which order records of equal times
-	children   []*node  // that name it their parent; see treeWriter.place
-	usage      sum      // of its start and records
-	counts     counts   // of its records
-	model      string   // the last model named in its start, records and end
-	taken      bool     // passed by Take
+	attrs      []byte  // of the start, a JSON object
+	input      []byte  // a JSON value
+	part               // what Apply added
+	others     *part   // what Merge added, if anything
+	children   []*node // that name it their parent; see treeWriter.place
+	model      string  // the last model named in its start, records and end, by Apply
+	taken      bool    // passed by Take
 
 	// depth is how many scopes deep below the workflow the node starts,
 	// when its parents had all started before it (as they have live):
@@ -54,6 +54,30 @@ type node struct {
 	endAttrs, output []byte
 	endUsage         Usage
 }
+
+// part is what the events of one process, or of the others, added to a
+// node.
+type part struct {
+	records [][]byte
+	seqs    []uint64 // of the records' lines, which order records of equal times
+	usage   sum      // of its start and records
+	counts  counts   // of its records
+}
+
+// from returns the part of n that an event of Apply, or of Merge when
+// merged, adds to.
+func (n *node) from(merged bool) *part {
+	if !merged {
+		return &n.part
+	}
+	if n.others == nil {
+		n.others = &part{}
+	}
+	return n.others
+}
+
+// own reports whether n was started by Apply.
+func (n *node) own() bool { return n.started && !n.merged }
 
 // NewTree returns the tree of workflow id, with no events yet.
 func NewTree(id string) *Tree {
@@ -77,23 +101,33 @@ func (t *Tree) node(id string) *node {
 // changed nothing: a scope started or ended again. It bounds the usage
 // and the loss of e first, which anyone may have written (see
 // Usage.Clamp), and counts what it changed as clamped.
-func (t *Tree) Apply(e *Event) bool {
+func (t *Tree) Apply(e *Event) bool { return t.apply(e, false) }
+
+// Merge adds one event of another process's journal, as Apply does: the
+// tree file shows it alike. But Take passes none of it: the scopes that
+// Merge started are the other process's to send, and what Merge added to
+// the scopes that Apply started is not in their totals, counts and
+// records, so that what Take passes does not depend on when the other
+// journals were read.
+func (t *Tree) Merge(e *Event) bool { return t.apply(e, true) }
+
+func (t *Tree) apply(e *Event, merged bool) bool {
 	e.Loss.Clamped = addCount(e.Loss.Clamped, e.Loss.Clamp()+e.Usage.Clamp())
 	t.loss.Add(e.Loss)
 	switch e.Type {
 	case Start:
 		t.seen([]byte(e.Time))
-		return t.start(e)
+		return t.start(e, merged)
 	case End:
 		t.seen([]byte(e.Time))
-		return t.end(e)
+		return t.end(e, merged)
 	}
 	if e.Body != nil {
 		t.seen(recordTime(e.Body))
 	} else {
 		t.seen([]byte(e.Time))
 	}
-	t.record(e)
+	t.record(e, merged)
 	return true
 }
 
@@ -123,7 +157,7 @@ func (t *Tree) UsageOf(id string) Usage {
 	if id == t.id {
 		// All but the ends of scopes never started, which have no place.
 		for _, c := range t.nodes {
-			s.addSum(c.usage)
+			c.addUsage(&s)
 			if c.started || c == n {
 				s.add(c.endUsage)
 			}
@@ -149,7 +183,7 @@ func addSubtree(s *sum, n *node, levels int, seen map[*node]bool) {
 		}
 		seen[n] = true
 	}
-	s.addSum(n.usage)
+	n.addUsage(s)
 	s.add(n.endUsage)
 	if levels > 1 {
 		for _, c := range n.children {
@@ -158,13 +192,24 @@ func addSubtree(s *sum, n *node, levels int, seen map[*node]bool) {
 	}
 }
 
-func (t *Tree) start(e *Event) bool {
+// addUsage adds to s the usage of the start and records of n.
+func (n *node) addUsage(s *sum) {
+	s.addSum(n.usage)
+	if n.others != nil {
+		s.addSum(n.others.usage)
+	}
+}
+
+func (t *Tree) start(e *Event, merged bool) bool {
 	n := t.node(e.ID)
 	if n.started {
 		return false
 	}
-	n.started = true
+	n.started, n.merged = true, merged
 	t.unstarted--
+	if merged {
+		t.merged++
+	}
 	n.kind = e.ScopeKind()
 	n.name, n.number, n.start = e.Name, e.Number, e.Time
 	if n.kind == Interaction {
@@ -175,8 +220,10 @@ func (t *Tree) start(e *Event) bool {
 		t.loss.Truncated = addCount(t.loss.Truncated, 1) // a journal written elsewhere
 	}
 	n.attrs, n.input = e.Attrs, e.Input
-	n.usage.add(e.Usage)
-	n.model = cmp.Or(e.Usage.Model, n.model)
+	n.from(merged).usage.add(e.Usage)
+	if !merged {
+		n.model = cmp.Or(e.Usage.Model, n.model)
+	}
 	if e.ID == t.id {
 		return true
 	}
@@ -189,23 +236,27 @@ func (t *Tree) start(e *Event) bool {
 	}
 	p := t.node(n.parent)
 	p.children = append(p.children, n)
+	// The depth of a scope Apply started below one Merge started stays
+	// unknown, as if the other process's journal had not been read yet.
 	switch {
 	case p.id == t.id:
 		n.depth = 1
-	case p.started && p.depth > 0:
+	case p.started && p.depth > 0 && (merged || !p.merged):
 		n.depth = p.depth + 1
 	}
 	return true
 }
 
-func (t *Tree) end(e *Event) bool {
+func (t *Tree) end(e *Event, merged bool) bool {
 	n := t.node(e.ID)
 	if n.ended && (n.end < e.Time || n.end == e.Time && n.status+"\x00"+n.err <= e.Status+"\x00"+e.Error) {
 		return false // the earliest end stands; between two at once, the same one whatever their order
 	}
 	n.ended, n.end, n.status, n.err = true, e.Time, e.Status, e.Error
 	n.endAttrs, n.output, n.endUsage = e.Attrs, e.Output, e.Usage
-	n.model = cmp.Or(e.Usage.Model, n.model)
+	if !merged {
+		n.model = cmp.Or(e.Usage.Model, n.model)
+	}
 	return !t.closedBefore(n, e.Time)
 }
 
@@ -229,29 +280,32 @@ func (t *Tree) closedBefore(n *node, at string) bool {
 	return n != root && root.ended && root.end < at
 }
 
-func (t *Tree) record(e *Event) {
+func (t *Tree) record(e *Event, merged bool) {
 	n := t.node(e.Scope)
+	p := n.from(merged)
 	if !t.counting {
 		body := e.Body
 		if body == nil {
 			t.scratch = AppendBody(t.scratch[:0], e)
 			body = t.scratch
 		}
-		n.records = append(n.records, t.keep(body))
-		n.seqs = append(n.seqs, e.Seq)
+		p.records = append(p.records, t.keep(body))
+		p.seqs = append(p.seqs, e.Seq)
 	}
-	n.counts.records++
+	p.counts.records++
 	switch {
 	case e.Level >= slog.LevelError:
-		n.counts.errors++
+		p.counts.errors++
 	case e.Level >= slog.LevelWarn:
-		n.counts.warnings++
+		p.counts.warnings++
 	}
 	if e.Semantic {
-		n.counts.semantic++
+		p.counts.semantic++
 	}
-	n.usage.add(e.Usage)
-	n.model = cmp.Or(e.Usage.Model, n.model)
+	p.usage.add(e.Usage)
+	if !merged {
+		n.model = cmp.Or(e.Usage.Model, n.model)
+	}
 }
 
 // keep copies b into the slab. Slabs grow with the tree, from a small
@@ -275,7 +329,11 @@ func (t *Tree) Clone() *Tree {
 	c.nodes = make(map[string]*node, len(t.nodes))
 	for id, n := range t.nodes {
 		cn := *n
-		cn.records, cn.seqs = slices.Clip(n.records), slices.Clip(n.seqs)
+		cn.part = n.part.clip()
+		if n.others != nil {
+			others := n.others.clip()
+			cn.others = &others
+		}
 		c.nodes[id] = &cn
 	}
 	for _, n := range c.nodes {
@@ -286,6 +344,14 @@ func (t *Tree) Clone() *Tree {
 		n.children = children
 	}
 	return &c
+}
+
+// clip returns a copy of p whose arrays of records a later append to p
+// leaves as they are.
+func (p *part) clip() part {
+	c := *p
+	c.records, c.seqs = slices.Clip(p.records), slices.Clip(p.seqs)
+	return c
 }
 
 // Started reports whether scope id has started.

@@ -37,37 +37,62 @@ func (w *treeWriter) tree() {
 	t := w.t
 	root := t.nodes[t.id]
 	w.rolled = make(map[*node]rolled, len(t.nodes))
-	w.orphans = t.orphans()
+	w.orphans = w.orphansOf()
 	w.place(root)
 	w.rollup(root, "")
 	w.node(root)
 }
 
-// orphans returns what the workflow takes in from scopes never started,
+// orphansOf returns what the workflow takes in from scopes never started,
 // or nil: their records and children have no place of their own, and go
 // to the workflow, so that nothing is lost.
-func (t *Tree) orphans() *node {
-	if t.unstarted == 0 {
+func (w *treeWriter) orphansOf() *node {
+	t := w.t
+	if t.unstarted == 0 && (!w.own || t.merged == 0) {
 		return nil
 	}
 	root := t.nodes[t.id]
 	orphans := &node{}
 	for _, n := range t.nodes {
-		if n.started || n == root {
+		if w.started(n) || n == root {
 			continue
 		}
-		orphans.records = append(orphans.records, n.records...)
-		orphans.counts.add(n.counts)
-		orphans.usage.addSum(n.usage)
+		p := w.partOf(n)
+		orphans.records = append(orphans.records, p.records...)
+		orphans.counts.add(p.counts)
+		orphans.usage.addSum(p.usage)
 		orphans.children = append(orphans.children, n.children...)
 	}
 	return orphans
+}
+
+// started reports whether n started, as w shows the tree.
+func (w *treeWriter) started(n *node) bool {
+	if w.own {
+		return n.own()
+	}
+	return n.started
+}
+
+// partOf returns what the events of n added to it, as w shows the tree:
+// all of them in the tree file, those of Apply for Take.
+func (w *treeWriter) partOf(n *node) part {
+	if w.own || n.others == nil {
+		return n.part
+	}
+	p := n.part
+	p.records = slices.Concat(n.records, n.others.records)
+	p.seqs = slices.Concat(n.seqs, n.others.seqs)
+	p.usage.addSum(n.others.usage)
+	p.counts.add(n.others.counts)
+	return p
 }
 
 type treeWriter struct {
 	t       *Tree
 	final   bool
 	b       []byte
+	own     bool              // for Take: what Apply added alone (see Tree.Merge)
 	orphans *node             // what the workflow takes in from scopes never started
 	kids    map[*node][]*node // the children of each node in the tree file
 	under   map[*node]*node   // for Take of the whole tree: where each node hangs
@@ -109,7 +134,7 @@ func (w *treeWriter) place(root *node) {
 			}
 			for _, c := range children {
 				switch _, placed := depth[c]; {
-				case placed || !c.started:
+				case placed || !w.started(c):
 				case depth[n] >= jsonenc.MaxDepth:
 					hang(c, root)
 				default:
@@ -121,7 +146,10 @@ func (w *treeWriter) place(root *node) {
 	todo = append(todo, root)
 	spread()
 	started := len(w.t.nodes) - w.t.unstarted
-	if !root.started {
+	if w.own {
+		started -= w.t.merged
+	}
+	if !w.started(root) {
 		started++ // placed all the same
 	}
 	if len(depth) == started {
@@ -132,7 +160,7 @@ func (w *treeWriter) place(root *node) {
 	const walking, walked = 1, 2
 	state := map[*node]int{}
 	for _, n := range w.t.nodes {
-		if _, placed := depth[n]; placed || !n.started || state[n] != 0 {
+		if _, placed := depth[n]; placed || !w.started(n) || state[n] != 0 {
 			continue
 		}
 		var path []*node
@@ -176,7 +204,8 @@ type rolled struct {
 // above it ended first, at closeAt: then it ended there, incomplete. Its
 // recursion is as deep as the tree, which place bounds.
 func (w *treeWriter) rollup(n *node, closeAt string) rolled {
-	s := rolled{status: StatusRunning, u: n.usage, c: n.counts}
+	p := w.partOf(n)
+	s := rolled{status: StatusRunning, u: p.usage, c: p.counts}
 	switch {
 	case n.ended && (closeAt == "" || n.end <= closeAt):
 		s.ended, s.end, s.status = true, n.end, n.status
@@ -274,7 +303,8 @@ func (w *treeWriter) node(n *node) {
 		b = AppendLoss(b, w.t.loss)
 	}
 	b = append(b, `,"records":[`...)
-	records, seqs, children := n.records, n.seqs, w.kids[n]
+	p := w.partOf(n)
+	records, seqs, children := p.records, p.seqs, w.kids[n]
 	if n.id == w.t.id && w.orphans != nil {
 		records = slices.Concat(records, w.orphans.records)
 		seqs = slices.Concat(seqs, w.orphans.seqs)
