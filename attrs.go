@@ -143,6 +143,7 @@ type meta struct {
 	ids      ids
 	usage    tree.Usage
 	semantic bool
+	routing  bool  // an attribute only routes the record; see read
 	clamped  int64 // numbers of usage out of bounds; see settle
 }
 
@@ -155,7 +156,9 @@ func (m *meta) read(a slog.Attr) (routes bool) {
 	}
 	for _, r := range reservedKeys {
 		if r.key == k {
-			return m.readValue(r.what, a.Value.Resolve())
+			routes = m.readValue(r.what, a.Value.Resolve())
+			m.routing = m.routing || routes
+			return routes
 		}
 	}
 	return false

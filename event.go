@@ -36,13 +36,13 @@ func (p preformat) clip() preformat {
 
 // appendAttrs appends the attributes of r, after those of p, as the
 // "attrs" member of a record; nothing when there are none. It leaves out
-// the attributes that only route the record.
-func (p *preformat) appendAttrs(b []byte, r slog.Record) []byte {
+// the attributes that only route the record, if routing says there are.
+func (p *preformat) appendAttrs(b []byte, r *slog.Record, routing bool) []byte {
 	n := len(b)
 	b = append(b, `,"attrs":{`...)
 	e := jsonenc.AttrEncoder{B: append(b, p.attrs...), Groups: p.groups, Open: p.open, Sep: len(p.attrs) > 0}
 	r.Attrs(func(a slog.Attr) bool {
-		if !routes(a) {
+		if !routing || !routes(a) {
 			e.Attr(a)
 		}
 		return true
@@ -69,7 +69,7 @@ func appendRecordLine(b []byte, rt *route, r slog.Record, m *meta, pre *preforma
 	b = append(b, `"time":`...)
 	b = jsonenc.AppendTime(b, validTime(r.Time))
 	b = tree.AppendBodyHead(b, r.Level, r.Message, m.semantic, rt.late, m.usage)
-	b = pre.appendAttrs(b, r)
+	b = pre.appendAttrs(b, &r, m.routing)
 	body := b[n:]
 	b = append(b, '}', '\n')
 	return b, tree.Event{Type: tree.Record, Scope: rt.scope, Semantic: m.semantic, Late: rt.late,

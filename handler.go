@@ -342,13 +342,13 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	r, lost := h.clean.record(r)
+	var m meta
+	lost := h.clean.record(&r, &m)
 	sc, ev := fromContext(ctx)
 	if ev != nil {
 		return h.handleScopeEvent(ctx, ev, r, lost)
 	}
-	var m meta
-	rt := h.route(sc, r, &m)
+	rt := h.route(sc, &m)
 	if rt.flow != nil {
 		lost.Add(h.lost)
 		lost.Clamped += m.clamped
@@ -368,22 +368,18 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, r)
 }
 
-// route returns where r, logged in scope sc, goes, and reads into m what
-// r's own attributes say to slogwf.
-func (h *Handler) route(sc *Scope, r slog.Record, m *meta) route {
-	if h.sink == nil || sc == nil && h.ids == (ids{}) && r.NumAttrs() == 0 {
+// route returns where a record logged in scope sc goes, whose own
+// attributes said m.
+func (h *Handler) route(sc *Scope, m *meta) route {
+	x := m.ids
+	x.merge(&h.ids)
+	if h.sink == nil || sc == nil && x == (ids{}) {
 		in, late := sc.open()
 		if in == nil {
 			return route{}
 		}
 		return route{path: in.path, late: late}
 	}
-	r.Attrs(func(a slog.Attr) bool {
-		m.read(a)
-		return true
-	})
-	x := m.ids
-	x.merge(&h.ids)
 	rt := h.sink.route(sc, &x)
 	if rt.flow != nil {
 		m.settle(h.sink.prices)

@@ -64,9 +64,9 @@ var builtinPatterns = []pattern{
 type redactor struct {
 	keys  []string // lower case
 	ascii bool     // every key is ASCII, and none is empty
-	// ends holds, by length, the first and the last bytes of the keys
-	// that long, when ascii: most keys match none.
-	ends     [64][2][256 / 64]uint64
+	// shapes holds a bit for the length, first and last bytes of each key
+	// (see keyShape), when ascii: most keys match none.
+	shapes   [keyShapes / 64]uint64
 	patterns []pattern
 	// starts holds the first two bytes of every literal, when every
 	// pattern has a literal of two bytes or more: a short text with none
@@ -94,9 +94,8 @@ func newRedactor(r *Redaction) *redactor {
 	}
 	for _, k := range red.keys {
 		if k != "" && len(k) < 64 {
-			first, last := k[0], k[len(k)-1]
-			red.ends[len(k)][0][first/64] |= 1 << (first % 64)
-			red.ends[len(k)][1][last/64] |= 1 << (last % 64)
+			v := keyShape(k)
+			red.shapes[v/64] |= 1 << (v % 64)
 		}
 	}
 	if !o.NoDefaultPatterns {
@@ -141,11 +140,10 @@ func (red *redactor) secretKey(key string) bool {
 		if key == "" || len(key) >= 64 {
 			return false
 		}
-		first, last := lower(key[0]), lower(key[len(key)-1])
-		ends := &red.ends[len(key)]
-		if ends[0][first/64]&(1<<(first%64)) == 0 || ends[1][last/64]&(1<<(last%64)) == 0 {
+		if v := keyShape(key); red.shapes[v/64]&(1<<(v%64)) == 0 {
 			return false
 		}
+		first := lower(key[0])
 		for _, k := range red.keys {
 			if len(k) == len(key) && k[0] == first && strings.EqualFold(key, k) {
 				return true
@@ -160,6 +158,17 @@ func (red *redactor) secretKey(key string) bool {
 		}
 	}
 	return false
+}
+
+// keyShapes is the number of shapes of keys that keyShape tells apart.
+const keyShapes = 4096
+
+// keyShape returns a number for the length and the first and last
+// letters, in any case, of key, an ASCII key shorter than 64 bytes: keys
+// of different shapes never match.
+func keyShape(key string) uint {
+	first, last := uint(lower(key[0])), uint(lower(key[len(key)-1]))
+	return (uint(len(key))<<6 ^ first<<3 ^ last) % keyShapes
 }
 
 func lower(c byte) byte {

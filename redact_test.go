@@ -36,7 +36,8 @@ func TestCleanerSkipsOnlyWhatItLeavesAlone(t *testing.T) {
 		slog.String("prompt", strings.Repeat("x", 33)), slog.String("password", "hunter2"), slog.Int("API_KEY", 3),
 		slog.Int("n", 3), slog.Float64("f", 0.5), slog.Bool("b", true), slog.Duration("d", time.Second),
 		slog.Time("t", time.Unix(0, 0)), slog.Group("g", "password", "x"), slog.Any("e", errors.New("Bearer abcdef")),
-		slog.String("h", "Authorization: Bearer abc"),
+		slog.String("h", "Authorization: Bearer abc"), Tokens(812, 95), slog.Group("g", slog.Group("h", "n", 1)),
+		slog.Group("g", slog.String("prompt", "sk-0123456789abcdefghijKLMN")), slog.Group("secret", "n", 1),
 	} {
 		var l tree.Loss
 		a2, changed := c.attr(a, 0, &l)
@@ -47,4 +48,5 @@ func TestCleanerSkipsOnlyWhatItLeavesAlone(t *testing.T) {
 		}
 	}
 	assert.False(t, c.mayChange(slog.String("prompt", "summarize the notes")), "the common case is fast")
+	assert.False(t, c.mayChange(Tokens(812, 95)), "and so is a group of plain values")
 }

@@ -44,49 +44,46 @@ func newCleaner(o *Options) *cleaner {
 	return c
 }
 
-// record returns r cleaned and what cleaning lost; r itself when nothing
-// changes, which costs no allocation.
-func (c *cleaner) record(r slog.Record) (slog.Record, tree.Loss) {
+// record cleans r in place, and reads into m what its attributes, as
+// cleaned, say to slogwf (see meta.read): one pass over them for both. It
+// returns what cleaning lost. A record that needs no change is left as it
+// is, which costs no allocation.
+func (c *cleaner) record(r *slog.Record, m *meta) tree.Loss {
 	var l tree.Loss
 	msg, changed := c.text(r.Message, &l)
-	var out []slog.Attr // nil until an attribute changes
-	i := 0
+	dirty := false
 	r.Attrs(func(a slog.Attr) bool {
-		if out == nil && !c.mayChange(a) {
-			i++
-			return true
+		if c.mayChange(a) {
+			dirty = true
+			return false
 		}
-		a2, ok := c.attr(a, 0, &l)
-		if ok && out == nil {
-			out = make([]slog.Attr, 0, r.NumAttrs())
-			r.Attrs(func(a slog.Attr) bool {
-				out = append(out, a)
-				return len(out) < i
-			})
-			out = out[:i]
-		}
-		if out != nil {
-			out = append(out, a2)
-		}
-		i++
+		m.read(a)
 		return true
 	})
-	if !changed && out == nil {
-		return r, l
+	if !changed && !dirty {
+		return l
 	}
-	r2 := slog.NewRecord(r.Time, r.Level, msg, r.PC)
-	if out != nil {
-		r2.AddAttrs(out...)
-	} else {
-		r.Attrs(func(a slog.Attr) bool { r2.AddAttrs(a); return true })
-	}
-	return r2, l
+	out := make([]slog.Attr, 0, r.NumAttrs())
+	*m = meta{}
+	r.Attrs(func(a slog.Attr) bool {
+		if dirty && c.mayChange(a) {
+			a, _ = c.attr(a, 0, &l)
+		}
+		m.read(a)
+		out = append(out, a)
+		return true
+	})
+	*r = slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	r.AddAttrs(out...)
+	return l
 }
 
 // mayChange reports whether attr may change a, cheaply: false only for a
-// plain value under a key that is no secret, and a short string in which
-// no secret can start.
-func (c *cleaner) mayChange(a slog.Attr) bool {
+// plain value or a group of them under keys that are no secrets, and short
+// strings in which no secret can start.
+func (c *cleaner) mayChange(a slog.Attr) bool { return c.mayChangeAt(a, 0) }
+
+func (c *cleaner) mayChangeAt(a slog.Attr, depth int) bool {
 	if c.all {
 		return true
 	}
@@ -97,6 +94,15 @@ func (c *cleaner) mayChange(a slog.Attr) bool {
 			return true
 		}
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+	case slog.KindGroup:
+		if depth >= jsonenc.MaxDepth {
+			return true
+		}
+		for _, g := range a.Value.Group() {
+			if c.mayChangeAt(g, depth+1) {
+				return true
+			}
+		}
 	default:
 		return true
 	}
@@ -175,6 +181,11 @@ func (c *cleaner) attr(a slog.Attr, depth int, l *tree.Loss) (slog.Attr, bool) {
 func (c *cleaner) text(s string, l *tree.Loss) (string, bool) {
 	const margin = 4 << 10
 	long := c.max >= 0 && len(s) > c.max
+	if !long {
+		t, n := c.redactor.redact(s)
+		l.Redacted += int64(n)
+		return t, n > 0
+	}
 	rest := ""
 	if long && len(s) > c.max+margin {
 		s, rest = s[:c.max+margin], s[c.max+margin:]
@@ -187,7 +198,7 @@ func (c *cleaner) text(s string, l *tree.Loss) (string, bool) {
 		rest = ""
 	}
 	l.Redacted += int64(n)
-	if !long || len(t)+len(rest) <= c.max {
+	if len(t)+len(rest) <= c.max {
 		return t + rest, n > 0
 	}
 	l.Truncated++
