@@ -408,6 +408,9 @@ func (h *Handler) handleScopeEvent(ctx context.Context, ev *scopeEvent, r slog.R
 		sev := console.ScopeEvent{Kind: tree.Kind(ev.scope.kind), End: ev.end, Status: string(ev.status)}
 		return h.console.HandleAt(ctx, r, ev.scope.path, sev)
 	}
+	if r.Message == "" {
+		r.Message = ev.message() // left to the Handler by Scope.log
+	}
 	return h.next.Handle(ctx, r)
 }
 

@@ -67,6 +67,13 @@ type Scope struct {
 	ctx    context.Context
 	logger *slog.Logger
 
+	// The contexts a Scope makes, held here so that a scope costs no more
+	// allocations: the one Start returns, ctx (for a scope of this
+	// process), and those of its start and end records.
+	inside   scopeContext
+	detached detachedContext
+	events   [2]scopeEvent
+
 	path console.Path // on the console
 	head string       // of its records' journal lines: tree.AppendRecordHead
 
@@ -109,12 +116,41 @@ func (s *Scope) Kind() Kind {
 type ctxKey struct{}
 type loggerKey struct{}
 
-// scopeEvent is the start or end of a scope: it marks the context of the
-// scope's record.
+// scopeContext is its parent with the scope.
+type scopeContext struct {
+	context.Context
+	scope *Scope
+}
+
+func (c *scopeContext) Value(key any) any {
+	if key == (ctxKey{}) {
+		return c.scope
+	}
+	return c.Context.Value(key)
+}
+
+// detachedContext is as context.WithoutCancel of its scopeContext: its
+// values, never canceled.
+type detachedContext struct{ scopeContext }
+
+func (detachedContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (detachedContext) Done() <-chan struct{}       { return nil }
+func (detachedContext) Err() error                  { return nil }
+
+// scopeEvent is the start or end of a scope: the context of the scope's
+// record, whose parent is the scope's detached context.
 type scopeEvent struct {
+	context.Context
 	scope  *Scope
 	end    bool
 	status Status
+}
+
+func (e *scopeEvent) Value(key any) any {
+	if key == (ctxKey{}) {
+		return e
+	}
+	return e.Context.Value(key)
 }
 
 // fromContext returns the innermost scope of ctx, and the scope event when
@@ -206,10 +242,12 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 		}
 	}
 	s.place()
-	ctx = context.WithValue(ctx, ctxKey{}, s)
-	s.ctx = context.WithoutCancel(ctx)
+	s.inside = scopeContext{ctx, s}
+	s.detached = detachedContext{scopeContext{ctx, s}}
+	s.ctx = &s.detached
+	ctx = &s.inside
 	s.start = time.Now()
-	s.log(s.start, false, "", slog.LevelInfo, "start", args, nil, pc)
+	s.log(s.start, false, "", slog.LevelInfo, args, nil, pc)
 	return ctx, s
 }
 
@@ -223,7 +261,8 @@ func (s *Scope) place() {
 		s.wf = p.wf
 		s.path = p.path.Child(tree.Kind(p.kind), tree.Kind(s.kind), s.name, s.number)
 	}
-	s.head = string(tree.AppendRecordHead(nil, s.wf.id, s.id, tree.Loss{}))
+	var buf [256]byte
+	s.head = string(tree.AppendRecordHead(buf[:0], s.wf.id, s.id, tree.Loss{}))
 }
 
 // newID returns a new scope ID. Tests replace it.
@@ -271,30 +310,49 @@ func (s *Scope) end(status Status, err error, args []any, pc uintptr) {
 		}
 		return
 	}
-	level, verb := slog.LevelInfo, "end"
+	level := slog.LevelInfo
 	if status == StatusFailed {
-		level, verb = slog.LevelError, "fail"
+		level = slog.LevelError
 	}
-	s.log(time.Now(), true, status, level, verb, args, err, pc)
+	s.log(time.Now(), true, status, level, args, err, pc)
 }
 
 // log sends the scope's start or end record through its logger. A slogwf
 // Handler is enabled for it whatever its level, so the tree gets it.
-func (s *Scope) log(now time.Time, end bool, status Status, level slog.Level, verb string, args []any, err error, pc uintptr) {
-	ctx := context.WithValue(s.ctx, ctxKey{}, &scopeEvent{scope: s, end: end, status: status})
+func (s *Scope) log(now time.Time, end bool, status Status, level slog.Level, args []any, err error, pc uintptr) {
+	ev := &s.events[0]
+	if end {
+		ev = &s.events[1]
+	}
+	*ev = scopeEvent{Context: s.ctx, scope: s, end: end, status: status}
 	h := s.logger.Handler()
-	if !h.Enabled(ctx, level) {
+	if !h.Enabled(ev, level) {
 		return
 	}
-	r := slog.NewRecord(now, level, s.message(verb), pc)
+	// A Handler makes the message when it needs it: its console shows
+	// the scope's mark and kind instead, and its journal neither.
+	msg := ""
+	if _, ok := h.(*Handler); !ok {
+		msg = ev.message()
+	}
+	r := slog.NewRecord(now, level, msg, pc)
 	r.Add(args...)
 	if err != nil {
 		r.AddAttrs(slog.Any(ErrorKey, err))
 	}
-	_ = h.Handle(ctx, r)
+	_ = h.Handle(ev, r)
 }
 
-func (s *Scope) message(verb string) string {
+// message returns the message of the event's record: "start interaction
+// planner", "end iteration 2", "fail action search".
+func (e *scopeEvent) message() string {
+	s, verb := e.scope, "start"
+	switch {
+	case e.status == StatusFailed:
+		verb = "fail"
+	case e.end:
+		verb = "end"
+	}
 	what := s.name
 	if s.kind == KindIteration {
 		what = strconv.FormatInt(s.number, 10)

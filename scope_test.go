@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -298,4 +299,55 @@ func TestAChildCannotEndItsParentsScopes(t *testing.T) {
 	assert.Equal(t, slogwf.StatusCompleted, tree.Interactions[0].Status)
 	assert.Equal(t, []string{"slogwf: a scope of the parent process ends there, not here", "still open"}, tree.Interactions[0].msgs(),
 		"one DEBUG note, and the scope goes on")
+}
+
+// contexts is a slog.Handler that keeps the context of every record.
+type contexts struct {
+	slog.Handler
+	got *[]context.Context
+}
+
+func (c contexts) Handle(ctx context.Context, r slog.Record) error {
+	*c.got = append(*c.got, ctx)
+	return c.Handler.Handle(ctx, r)
+}
+
+// The context a Start function returns is its parent's with the scope:
+// canceled with it, with its deadline and values. The records of the
+// scope's start and end carry those values and the scope, and are never
+// canceled, so that End logs whenever it is called.
+func TestScopeContextsKeepTheirParentsValuesAndCancellation(t *testing.T) {
+	type key struct{}
+	s := newSetup(t, nil)
+	var got []context.Context
+	l := slog.New(contexts{s.log.Handler(), &got})
+	parent, cancel := context.WithTimeout(context.WithValue(slogwf.ContextWithLogger(context.Background(), l), key{}, "v"), time.Hour)
+	ctx, wf := slogwf.StartWorkflow(parent, "wf")
+	require.NotNil(t, wf)
+	assert.Same(t, wf, slogwf.FromContext(ctx))
+	assert.Equal(t, "v", ctx.Value(key{}))
+	want, _ := parent.Deadline()
+	deadline, ok := ctx.Deadline()
+	assert.True(t, ok)
+	assert.Equal(t, want, deadline)
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel()
+	<-ctx.Done()
+	<-child.Done()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	wf.End()
+
+	require.Len(t, got, 2, "the records of the start and the end")
+	for _, c := range got {
+		assert.Same(t, wf, slogwf.FromContext(c))
+		assert.Equal(t, "v", c.Value(key{}))
+		assert.Nil(t, c.Done())
+		assert.NoError(t, c.Err())
+		assert.NoError(t, context.Cause(c))
+		_, ok := c.Deadline()
+		assert.False(t, ok)
+	}
+	tree := s.tree(t, wf)
+	assert.Equal(t, slogwf.StatusCompleted, tree.Status)
 }
