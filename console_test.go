@@ -116,7 +116,8 @@ func TestConsolePlainRecordsLookTheSameWithoutReplaceAttr(t *testing.T) {
 				r.AddAttrs(slog.String("prompt", "say \"hi\"\tplease ünïcode"), slog.Int("attempt", -3),
 					slog.Uint64("u", 7), slog.Float64("temperature", 0.7), slog.Bool("stream", true),
 					slog.Duration("latency", 1500*time.Millisecond), slog.Time("at", at),
-					slog.Group("tokens", "input", 812, "output", 95), slog.String("needs quotes", ""))
+					slog.Group("tokens", "input", 812, "output", 95), slog.String("needs quotes", ""),
+					slog.String("fits", strings.Repeat("x", 80)), slog.String("cut", strings.Repeat("x", 81)))
 				_ = l.Handler().Handle(ctx, r)
 			}
 			ia.End(slogwf.OutputKey, "out")

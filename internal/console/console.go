@@ -169,12 +169,15 @@ func (c *Handler) plain(a slog.Attr, depth int) bool {
 	case slog.TimeKey, slog.LevelKey, slog.MessageKey, slog.SourceKey, semanticKey:
 		return false
 	}
-	if Text(a.Key) != a.Key {
+	if !quiet(a.Key) && Text(a.Key) != a.Key {
 		return false
 	}
 	switch v := a.Value; v.Kind() {
 	case slog.KindString:
 		s := v.String()
+		if quiet(s) {
+			return c.width <= 0 || len(s) <= c.width
+		}
 		return Text(s) == s && cut(s, c.width) == s
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
 		return true
