@@ -77,21 +77,40 @@ func BenchmarkSlogJSON(b *testing.B) {
 	}
 }
 
-func BenchmarkFanout(b *testing.B) {
-	f, err := os.Create(filepath.Join(b.TempDir(), "log.json"))
+// fanout returns what a user builds without slogwf: a colored tint
+// console to io.Discard and JSON lines to a file.
+func fanout(tb testing.TB) *slog.Logger {
+	f, err := os.Create(filepath.Join(tb.TempDir(), "log.json"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer f.Close()
-	l := slog.New(slog.NewMultiHandler(
+	tb.Cleanup(func() { f.Close() })
+	return slog.New(slog.NewMultiHandler(
 		tint.NewTextHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000"}),
 		slog.NewJSONHandler(f, nil),
 	))
+}
+
+func BenchmarkFanout(b *testing.B) {
+	l := fanout(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		logCall(ctx, l)
 	}
+}
+
+// BenchmarkFanoutParallel is Fanout from parallel goroutines, as agents
+// log without slogwf.
+func BenchmarkFanoutParallel(b *testing.B) {
+	l := fanout(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			logCall(ctx, l)
+		}
+	})
 }
 
 func BenchmarkPassthrough(b *testing.B) {
