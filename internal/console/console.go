@@ -169,13 +169,15 @@ func (c *Handler) plain(a slog.Attr, depth int) bool {
 	case slog.TimeKey, slog.LevelKey, slog.MessageKey, slog.SourceKey, semanticKey:
 		return false
 	}
-	if !quiet(a.Key) && Text(a.Key) != a.Key {
+	// Printable ASCII without a quote or a backslash Text leaves as it
+	// is, and quoted it shows in as many characters as it has bytes.
+	if !jsonenc.Verbatim(a.Key) && Text(a.Key) != a.Key {
 		return false
 	}
 	switch v := a.Value; v.Kind() {
 	case slog.KindString:
 		s := v.String()
-		if quiet(s) {
+		if jsonenc.Verbatim(s) {
 			return c.width <= 0 || len(s) <= c.width
 		}
 		return Text(s) == s && cut(s, c.width) == s

@@ -62,18 +62,6 @@ func textRune(rest string, r rune, size int) string {
 	return ""
 }
 
-// quiet reports whether s is printable ASCII without a backslash or a
-// quote: Text leaves it as it is, and quoted it shows in len(s)
-// characters.
-func quiet(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
-			return false
-		}
-	}
-	return true
-}
-
 // cut returns s cut so that, escaped by Text and quoted by tint, it shows
 // in at most width characters besides its quotes: the runes that fit in
 // width-1, then "…". It cuts s before Text escapes it, and between runes,

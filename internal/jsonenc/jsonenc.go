@@ -61,6 +61,26 @@ func appendDigits(b []byte, v, n int) []byte {
 
 const hex = "0123456789abcdef"
 
+// verbatim holds the bytes that AppendString copies as they are: printable
+// ASCII but the quote and the backslash.
+var verbatim = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// Verbatim reports whether s is printable ASCII without a quote or a
+// backslash, which AppendString writes as it is between its quotes.
+func Verbatim(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !verbatim[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
 // AppendString appends s as a JSON string. Beyond what JSON requires it
 // escapes DEL, C1 controls, U+2028/2029 and bidi overrides, so that a
 // journal line shown raw on a terminal or in an editor cannot rewrite what
@@ -71,11 +91,11 @@ func AppendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if verbatim[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

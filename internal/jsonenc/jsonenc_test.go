@@ -19,3 +19,15 @@ func TestAppendTimeIsTheFixedLayout(t *testing.T) {
 		assert.Equal(t, `"`+tm.UTC().Format(TimeLayout)+`"`, string(AppendTime(nil, tm)), "%v", tm)
 	}
 }
+
+// Verbatim says true of ASCII text exactly when AppendString writes it as
+// it is, between quotes; and of no other text.
+func TestVerbatimIsASCIIThatAppendStringLeavesAlone(t *testing.T) {
+	for c := range 256 {
+		s := "ab" + string([]byte{byte(c)}) + "cd"
+		leaves := `"`+s+`"` == string(AppendString(nil, s))
+		assert.Equal(t, c < 0x80 && leaves, Verbatim(s), "%q", s)
+	}
+	assert.True(t, Verbatim(""))
+	assert.True(t, Verbatim("summarize the notes"))
+}
