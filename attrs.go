@@ -91,6 +91,16 @@ func (x *ids) innermost() (wf, scope string) {
 	return "", ""
 }
 
+// none reports whether x names no scope.
+func (x *ids) none() bool {
+	for _, id := range x {
+		if id != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // merge fills the kinds x leaves empty from y.
 func (x *ids) merge(y *ids) {
 	for k := range x {
@@ -154,6 +164,12 @@ func (m *meta) read(a slog.Attr) (routes bool) {
 	if len(k) == 0 || len(k) >= len(reservedShapes) || reservedShapes[len(k)][k[0]/64]&(1<<(k[0]%64)) == 0 {
 		return false
 	}
+	return m.readReserved(a)
+}
+
+// readReserved is read, for a key that may be reserved.
+func (m *meta) readReserved(a slog.Attr) (routes bool) {
+	k := a.Key
 	for _, r := range reservedKeys {
 		if r.key == k {
 			routes = m.readValue(r.what, a.Value.Resolve())

@@ -371,15 +371,15 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // route returns where a record logged in scope sc goes, whose own
 // attributes said m.
 func (h *Handler) route(sc *Scope, m *meta) route {
-	x := m.ids
-	x.merge(&h.ids)
-	if h.sink == nil || sc == nil && x == (ids{}) {
+	if h.sink == nil || sc == nil && m.ids.none() && h.ids.none() {
 		in, late := sc.open()
 		if in == nil {
 			return route{}
 		}
 		return route{path: in.path, late: late}
 	}
+	x := m.ids
+	x.merge(&h.ids)
 	rt := h.sink.route(sc, &x)
 	if rt.flow != nil {
 		m.settle(h.sink.prices)

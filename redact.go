@@ -64,14 +64,16 @@ var builtinPatterns = []pattern{
 type redactor struct {
 	keys  []string // lower case
 	ascii bool     // every key is ASCII, and none is empty
-	// shapes holds a bit for the length, first and last bytes of each key
-	// (see keyShape), when ascii: most keys match none.
+	// shapes holds a bit for each shape (see keyShape) of the text that
+	// matches a key, when ascii: most keys have none of them.
 	shapes   [keyShapes / 64]uint64
 	patterns []pattern
-	// starts holds the first two bytes of every literal, when every
-	// pattern has a literal of two bytes or more: a short text with none
-	// of them holds no secret, found in one pass.
+	// starts holds the pairs of bytes at offsets 0 to stride-1 of every
+	// literal, when every pattern has a literal longer than stride: each
+	// literal in a text covers one of them at an offset that stride
+	// divides, so a short text with none there holds no secret.
 	starts *[1 << 16 / 64]uint64
+	stride int
 }
 
 func newRedactor(r *Redaction) *redactor {
@@ -90,12 +92,11 @@ func newRedactor(r *Redaction) *redactor {
 	red.ascii = true
 	for _, k := range keys {
 		red.keys = append(red.keys, strings.ToLower(k))
-		red.ascii = red.ascii && k != "" && len(k) < 64 && isASCII(k)
+		red.ascii = red.ascii && k != "" && isASCII(k)
 	}
 	for _, k := range red.keys {
-		if k != "" && len(k) < 64 {
-			v := keyShape(k)
-			red.shapes[v/64] |= 1 << (v % 64)
+		if red.ascii && !foldShapes(k, func(v uint) { red.shapes[v/64] |= 1 << (v % 64) }) {
+			red.ascii = false
 		}
 	}
 	if !o.NoDefaultPatterns {
@@ -105,28 +106,34 @@ func newRedactor(r *Redaction) *redactor {
 		lit, _ := re.LiteralPrefix()
 		red.patterns = append(red.patterns, pattern{lit, re})
 	}
+	red.stride = 4
+	for _, p := range red.patterns {
+		red.stride = min(red.stride, len(p.literal)-1)
+	}
+	if red.stride < 1 {
+		return red
+	}
 	red.starts = new([1 << 16 / 64]uint64)
 	for _, p := range red.patterns {
-		if len(p.literal) < 2 {
-			red.starts = nil
-			break
+		for i := range red.stride {
+			v := uint16(p.literal[i])<<8 | uint16(p.literal[i+1])
+			red.starts[v/64] |= 1 << (v % 64)
 		}
-		v := uint16(p.literal[0])<<8 | uint16(p.literal[1])
-		red.starts[v/64] |= 1 << (v % 64)
 	}
 	return red
 }
 
 // mayHold reports whether s may hold a literal of the patterns. For a
-// short s it looks at each pair of bytes once; a long one the literals'
-// own searches scan faster.
+// short s it looks at a pair of bytes every stride bytes; a long one the
+// literals' own searches scan faster.
 func (red *redactor) mayHold(s string) bool {
-	if red.starts == nil || len(s) > 256 {
+	starts := red.starts
+	if starts == nil || len(s) > 256 {
 		return true
 	}
-	for i := 0; i+1 < len(s); i++ {
-		v := uint16(s[i])<<8 | uint16(s[i+1])
-		if red.starts[v/64]&(1<<(v%64)) != 0 {
+	for i, k := 0, red.stride; i+1 < len(s); i += k {
+		v := uint(s[i])<<8 | uint(s[i+1])
+		if starts[v/64]&(1<<(v%64)) != 0 {
 			return true
 		}
 	}
@@ -135,23 +142,15 @@ func (red *redactor) mayHold(s string) bool {
 
 // secretKey reports whether the value of key is hidden.
 func (red *redactor) secretKey(key string) bool {
-	if red.ascii && isASCII(key) {
-		// Then only a key of the same length, first and last letters can match.
-		if key == "" || len(key) >= 64 {
+	if red.ascii {
+		// Then only a key of one of their shapes can match.
+		if key == "" {
 			return false
 		}
 		if v := keyShape(key); red.shapes[v/64]&(1<<(v%64)) == 0 {
 			return false
 		}
-		first := lower(key[0])
-		for _, k := range red.keys {
-			if len(k) == len(key) && k[0] == first && strings.EqualFold(key, k) {
-				return true
-			}
-		}
-		return false
 	}
-	// Unicode folds some letters to others of another length: ſ to s.
 	for _, k := range red.keys {
 		if strings.EqualFold(key, k) {
 			return true
@@ -163,19 +162,47 @@ func (red *redactor) secretKey(key string) bool {
 // keyShapes is the number of shapes of keys that keyShape tells apart.
 const keyShapes = 4096
 
-// keyShape returns a number for the length and the first and last
-// letters, in any case, of key, an ASCII key shorter than 64 bytes: keys
-// of different shapes never match.
+// keyShape returns a number for the length and the first and last bytes,
+// in any case, of key, not empty: texts of different shapes are never
+// equal under case folding, nor is a text equal to a key unless it has one
+// of the shapes foldShapes gives the key.
 func keyShape(key string) uint {
-	first, last := uint(lower(key[0])), uint(lower(key[len(key)-1]))
+	// c|0x20 is c in lower case, for a letter; other bytes may share it
+	// with another, which costs only a look at the keys.
+	first, last := uint(key[0]|0x20), uint(key[len(key)-1]|0x20)
 	return (uint(len(key))<<6 ^ first<<3 ^ last) % keyShapes
 }
 
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
+// foldShapes calls add with the shape of every text that equals key, in
+// lower-case ASCII, under case folding: the only other letters that fold
+// to ASCII ones are ſ, to s, and the Kelvin sign K, to k, longer in UTF-8.
+// It reports false, and adds nothing, when there are too many of them.
+func foldShapes(key string, add func(uint)) bool {
+	var at []int // of the letters that have a non-ASCII fold
+	for i := 0; i < len(key); i++ {
+		if key[i] == 's' || key[i] == 'k' {
+			at = append(at, i)
+		}
 	}
-	return c
+	if len(at) > 10 {
+		return false
+	}
+	for mask := 0; mask < 1<<len(at); mask++ {
+		b := []byte(key)
+		for j := len(at) - 1; j >= 0; j-- {
+			if mask&(1<<j) == 0 {
+				continue
+			}
+			i := at[j]
+			fold := "ſ"
+			if key[i] == 'k' {
+				fold = "\u212a"
+			}
+			b = slices.Concat(b[:i:i], []byte(fold), b[i+1:])
+		}
+		add(keyShape(string(b)))
+	}
+	return true
 }
 
 func isASCII(s string) bool {

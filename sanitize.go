@@ -26,6 +26,9 @@ type cleaner struct {
 	redactor *redactor
 	max      int  // bytes of a message or string value; negative: no limit
 	all      bool // hide every attribute: they are in a group with a secret key
+	// notable holds the shapes (see keyShape) of the keys that are secret
+	// or reserved; nil when the shapes do not tell (see redactor.ascii).
+	notable *[keyShapes / 64]uint64
 }
 
 // hidingAll returns c for the attributes of a group named by a secret key,
@@ -41,6 +44,14 @@ func newCleaner(o *Options) *cleaner {
 	if c.max == 0 {
 		c.max = defaultMaxValue
 	}
+	if c.redactor.ascii || len(c.redactor.keys) == 0 {
+		c.notable = new([keyShapes / 64]uint64)
+		*c.notable = c.redactor.shapes
+		for _, r := range reservedKeys {
+			v := keyShape(r.key)
+			c.notable[v/64] |= 1 << (v % 64)
+		}
+	}
 	return c
 }
 
@@ -53,11 +64,18 @@ func (c *cleaner) record(r *slog.Record, m *meta) tree.Loss {
 	msg, changed := c.text(r.Message, &l)
 	dirty := false
 	r.Attrs(func(a slog.Attr) bool {
-		if c.mayChange(a) {
+		// mayChange and m.read, in one look at the key for the most.
+		if c.all || c.mayChangeValue(a.Value, 0) || len(a.Key) > tree.MaxName {
 			dirty = true
 			return false
 		}
-		m.read(a)
+		if c.isNotable(a.Key) {
+			if c.redactor.secretKey(a.Key) {
+				dirty = true
+				return false
+			}
+			m.read(a)
+		}
 		return true
 	})
 	if !changed && !dirty {
@@ -84,29 +102,41 @@ func (c *cleaner) record(r *slog.Record, m *meta) tree.Loss {
 func (c *cleaner) mayChange(a slog.Attr) bool { return c.mayChangeAt(a, 0) }
 
 func (c *cleaner) mayChangeAt(a slog.Attr, depth int) bool {
-	if c.all {
-		return true
-	}
-	switch a.Value.Kind() {
+	return c.all || c.mayChangeValue(a.Value, depth) || len(a.Key) > tree.MaxName || c.redactor.secretKey(a.Key)
+}
+
+// mayChangeValue is mayChange of an attribute's value, depth groups deep.
+func (c *cleaner) mayChangeValue(v slog.Value, depth int) bool {
+	switch v.Kind() {
 	case slog.KindString:
-		s := a.Value.String()
-		if c.max >= 0 && len(s) > c.max || len(c.redactor.patterns) > 0 && c.redactor.mayHold(s) {
-			return true
-		}
+		s := v.String()
+		return c.max >= 0 && len(s) > c.max || len(c.redactor.patterns) > 0 && c.redactor.mayHold(s)
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return false
 	case slog.KindGroup:
 		if depth >= jsonenc.MaxDepth {
 			return true
 		}
-		for _, g := range a.Value.Group() {
+		for _, g := range v.Group() {
 			if c.mayChangeAt(g, depth+1) {
 				return true
 			}
 		}
-	default:
+		return false
+	}
+	return true
+}
+
+// isNotable reports whether key may be secret or reserved.
+func (c *cleaner) isNotable(key string) bool {
+	if c.notable == nil {
 		return true
 	}
-	return len(a.Key) > tree.MaxName || c.redactor.secretKey(a.Key)
+	if key == "" {
+		return false
+	}
+	v := keyShape(key)
+	return c.notable[v/64]&(1<<(v%64)) != 0
 }
 
 // attrs returns attrs cleaned: a new slice if anything changes.
