@@ -30,34 +30,21 @@ func AppendTime(b []byte, t time.Time) []byte {
 		b = t.AppendFormat(b, TimeLayout)
 		return append(b, '"')
 	}
-	// As AppendFormat with TimeLayout would, in a fifth of the time.
+	// As AppendFormat with TimeLayout would, two digits at a time.
 	hh, mm, ss := t.Clock()
-	b = append(b, '"')
-	b = appendDigits(b, y, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(mo), 2)
-	b = append(b, '-')
-	b = appendDigits(b, d, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hh, 2)
-	b = append(b, ':')
-	b = appendDigits(b, mm, 2)
-	b = append(b, ':')
-	b = appendDigits(b, ss, 2)
-	b = append(b, '.')
-	b = appendDigits(b, t.Nanosecond(), 9)
-	return append(b, 'Z', '"')
+	ns := t.Nanosecond()
+	return append(b, '"',
+		pairs[y/100*2], pairs[y/100*2+1], pairs[y%100*2], pairs[y%100*2+1], '-',
+		pairs[mo*2], pairs[mo*2+1], '-', pairs[d*2], pairs[d*2+1], 'T',
+		pairs[hh*2], pairs[hh*2+1], ':', pairs[mm*2], pairs[mm*2+1], ':', pairs[ss*2], pairs[ss*2+1], '.',
+		byte('0'+ns/1e8), pairs[ns/1e6%100*2], pairs[ns/1e6%100*2+1], pairs[ns/1e4%100*2], pairs[ns/1e4%100*2+1],
+		pairs[ns/100%100*2], pairs[ns/100%100*2+1], pairs[ns%100*2], pairs[ns%100*2+1], 'Z', '"')
 }
 
-// appendDigits appends the n last decimal digits of v, v >= 0.
-func appendDigits(b []byte, v, n int) []byte {
-	b = append(b, make([]byte, n)...)
-	for i := len(b) - 1; i >= len(b)-n; i-- {
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return b
-}
+// pairs holds the numbers from 00 to 99, two digits each.
+const pairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
+	"40414243444546474849" + "50515253545556575859" + "60616263646566676869" + "70717273747576777879" +
+	"80818283848586878889" + "90919293949596979899"
 
 const hex = "0123456789abcdef"
 
@@ -72,13 +59,45 @@ var verbatim = func() (t [256]bool) {
 
 // Verbatim reports whether s is printable ASCII without a quote or a
 // backslash, which AppendString writes as it is between its quotes.
-func Verbatim(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !verbatim[s[i]] {
-			return false
+func Verbatim(s string) bool { return verbatimPrefix(s) == len(s) }
+
+// verbatimPrefix returns the length of the longest start of s that is
+// verbatim: eight bytes at a time, and the last eight at once too.
+func verbatimPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !verbatimWord(load64(s[i : i+8])) {
+			return i + bytePrefix(s[i:i+8])
 		}
 	}
-	return true
+	if i < len(s) && i >= 8 && verbatimWord(load64(s[len(s)-8:])) {
+		return len(s)
+	}
+	return i + bytePrefix(s[i:])
+}
+
+// load64 returns the eight bytes of w as one word.
+func load64(w string) uint64 {
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// verbatimWord reports whether the eight bytes of x are all verbatim: a
+// high bit is set where a byte is under 0x20 or from 0x80 on, or below
+// where one equals DEL, the quote or the backslash; and only when one does.
+func verbatimWord(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	del, quote, backslash := x^0x7f*lo, x^'"'*lo, x^'\\'*lo
+	return ((x-0x20*lo)&^x|x|(del-lo)&^del|(quote-lo)&^quote|(backslash-lo)&^backslash)&hi == 0
+}
+
+// bytePrefix is verbatimPrefix, a byte at a time.
+func bytePrefix(s string) int {
+	i := 0
+	for i < len(s) && verbatim[s[i]] {
+		i++
+	}
+	return i
 }
 
 // AppendString appends s as a JSON string. Beyond what JSON requires it
@@ -90,11 +109,11 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if verbatim[c] {
-			i++
+		if n := verbatimPrefix(s[i:]); n > 0 {
+			i += n
 			continue
 		}
+		c := s[i]
 		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			switch c {

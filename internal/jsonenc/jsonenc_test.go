@@ -1,6 +1,7 @@
 package jsonenc
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -18,6 +19,10 @@ func TestAppendTimeIsTheFixedLayout(t *testing.T) {
 	} {
 		assert.Equal(t, `"`+tm.UTC().Format(TimeLayout)+`"`, string(AppendTime(nil, tm)), "%v", tm)
 	}
+	for range 10000 {
+		tm := time.Date(rand.IntN(10000), time.January, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rand.Int64N(int64(366 * 24 * time.Hour))))
+		assert.Equal(t, `"`+tm.Format(TimeLayout)+`"`, string(AppendTime(nil, tm)), "%v", tm)
+	}
 }
 
 // Verbatim says true of ASCII text exactly when AppendString writes it as
@@ -30,4 +35,22 @@ func TestVerbatimIsASCIIThatAppendStringLeavesAlone(t *testing.T) {
 	}
 	assert.True(t, Verbatim(""))
 	assert.True(t, Verbatim("summarize the notes"))
+}
+
+// The look at eight bytes at once tells what the look at each does, for
+// any two bytes at any two places of eight.
+func TestVerbatimByWordsIsVerbatimByBytes(t *testing.T) {
+	for i := range 8 {
+		for j := i + 1; j < 8; j++ {
+			for c := range 256 {
+				for d := range 256 {
+					b := []byte("abcdefgh")
+					b[i], b[j] = byte(c), byte(d)
+					if Verbatim(string(b)) != (verbatim[c] && verbatim[d]) {
+						t.Fatalf("%q", b)
+					}
+				}
+			}
+		}
+	}
 }
