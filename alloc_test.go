@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,7 +18,9 @@ import (
 // A record costs slogwf's hot paths no more allocations than what a user
 // would run instead makes: slog's JSON handler outside a workflow, a
 // fan-out to a console and a file inside one (the tree's blocks, taken
-// every few hundred records, aside).
+// every few hundred records, aside). A scope, which prints two lines and
+// writes two, as a user logs its start and end, costs at most seven more:
+// the Scope, its ID, its texts, its node and the time of its end.
 func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
 	ctx := context.Background()
 	base := slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -32,6 +35,11 @@ func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
 	inScope := benchInteraction(h)
 	with := l.With("user", "ana", "run", 7, "region", "eu-west")
 	passthrough := slog.New(slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: t.TempDir()}))
+	// No snapshot is due while the scopes are counted.
+	hs, err := slogwf.New(&slogwf.Options{Console: io.Discard, Color: slogwf.ColorAlways, Dir: t.TempDir(), SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	defer hs.Close()
+	iteration, _ := benchIteration(hs)
 
 	for _, c := range []struct {
 		name string
@@ -41,6 +49,7 @@ func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
 		{"passthrough", func() { logCall(ctx, passthrough) }, slogJSON},
 		{"in scope", func() { logCall(inScope, l) }, fanout},
 		{"in scope with attrs", func() { logCall(inScope, with) }, fanout},
+		{"scope", func() { _, ia := slogwf.StartInteraction(iteration, "worker"); ia.End() }, fanout + 7},
 		{"disabled", func() { l.DebugContext(inScope, benchMsg, "attempt", 3) }, 0},
 	} {
 		assert.LessOrEqual(t, testing.AllocsPerRun(1000, c.log), c.max, c.name)

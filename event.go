@@ -56,24 +56,19 @@ func (p *preformat) appendAttrs(b []byte, r *slog.Record, routing bool) []byte {
 
 // appendRecordLine appends the journal line of record r, going by route
 // rt, with what m read of its attributes, those of pre, and what cleaning
-// lost of it; and returns its event.
-func appendRecordLine(b []byte, rt *route, r slog.Record, m *meta, pre *preformat, lost tree.Loss) ([]byte, tree.Event) {
-	if rt.in != nil && lost == (tree.Loss{}) {
-		b = append(b, rt.in.head...)
-	} else {
-		b = tree.AppendRecordHead(b, rt.flow.id, rt.scope, lost)
-	}
+// lost of it; and sets e to its event.
+func appendRecordLine(b []byte, rt *route, r *slog.Record, m *meta, pre *preformat, lost tree.Loss, e *tree.Event) []byte {
+	b = tree.AppendRecordHead(b, rt.flow.id, rt.scope, lost)
 	sq := seq.Add(1)
 	b = tree.AppendSeq(b, sq)
 	n := len(b)
 	b = append(b, `"time":`...)
 	b = jsonenc.AppendTime(b, validTime(r.Time))
 	b = tree.AppendBodyHead(b, r.Level, r.Message, m.semantic, rt.late, m.usage)
-	b = pre.appendAttrs(b, &r, m.routing)
-	body := b[n:]
-	b = append(b, '}', '\n')
-	return b, tree.Event{Type: tree.Record, Scope: rt.scope, Semantic: m.semantic, Late: rt.late,
-		Level: r.Level, Body: body, Usage: m.usage, Loss: lost, Seq: sq}
+	b = pre.appendAttrs(b, r, m.routing)
+	*e = tree.Event{Type: tree.Record, Scope: rt.scope, Semantic: m.semantic, Late: rt.late,
+		Level: r.Level, Body: b[n:], Usage: m.usage, Loss: lost, Seq: sq}
+	return append(b, '}', '\n')
 }
 
 // validTime returns t, or now when t is zero or has no place in a
@@ -87,10 +82,10 @@ func validTime(t time.Time) time.Time {
 
 // appendScopeLine appends the journal line of ev, a scope's start or end,
 // with the attributes of its record r, the cost of its usage at prices,
-// and what was lost of it; and returns its event.
-func appendScopeLine(b []byte, ev *scopeEvent, r slog.Record, prices Prices, l tree.Loss) ([]byte, *tree.Event) {
+// and what was lost of it; and sets e to its event.
+func appendScopeLine(b []byte, ev *scopeEvent, r *slog.Record, prices Prices, l tree.Loss, e *tree.Event) []byte {
 	s := ev.scope
-	e := &tree.Event{Workflow: s.wf.id, ID: s.id, Level: slog.LevelInfo, Seq: seq.Add(1)}
+	*e = tree.Event{Workflow: s.wf.id, ID: s.id, Level: slog.LevelInfo, Seq: seq.Add(1)}
 	var errText string
 	var input, output *slog.Value
 	var m meta
@@ -141,7 +136,10 @@ func appendScopeLine(b []byte, ev *scopeEvent, r slog.Record, prices Prices, l t
 			b = jsonenc.AppendString(b, s.name)
 		}
 	}
-	e.Time = string(b[t+1 : t+1+bytes.IndexByte(b[t+1:], '"')])
+	e.Time = s.startTime // the time of its start record, made with the scope's other texts
+	if at := b[t+1 : t+1+bytes.IndexByte(b[t+1:], '"')]; ev.end || string(at) != e.Time {
+		e.Time = string(at)
+	}
 	if len(enc.B) > 0 {
 		b = append(b, `,"attrs":`...)
 		n := len(b)
@@ -170,7 +168,7 @@ func appendScopeLine(b []byte, ev *scopeEvent, r slog.Record, prices Prices, l t
 	// What the line gives back when decoded: strings as AppendString
 	// writes them, so that the tree is the one a replay builds.
 	e.Name, e.Agent, e.Error, e.Usage.Model = decoded(e.Name), decoded(e.Agent), decoded(e.Error), decoded(e.Usage.Model)
-	return append(b, '}', '\n'), e
+	return append(b, '}', '\n')
 }
 
 // decoded returns s as JSON decodes jsonenc.AppendString(s): with each

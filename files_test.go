@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/google/uuid"
+
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -21,7 +23,7 @@ import (
 // millisecond do not, but as the IDs of other programs may.
 func TestWorkflowsWhoseIDsEndAlikeShareNoFile(t *testing.T) {
 	var n atomic.Int64
-	newID = func() string { return fmt.Sprintf("%08x-71e3-7c75-9eef-715af7eb4be4", n.Add(1)) }
+	newID = func() uuid.UUID { return uuid.MustParse(fmt.Sprintf("%08x-71e3-7c75-9eef-715af7eb4be4", n.Add(1))) }
 	t.Cleanup(func() { newID = defaultNewID })
 	dir := t.TempDir()
 	h, err := New(&Options{Dir: dir, Console: io.Discard})

@@ -354,7 +354,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		lost.Clamped += m.clamped
 		buf := buffer.New()
 		var e tree.Event
-		*buf, e = appendRecordLine(*buf, &rt, r, &m, &h.pre, lost)
+		*buf = appendRecordLine(*buf, &rt, &r, &m, &h.pre, lost, &e)
 		rt.flow.add(*buf, &e, nil)
 		buf.Free()
 	}

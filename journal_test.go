@@ -272,19 +272,22 @@ func TestScopeEventIsItsLineDecoded(t *testing.T) {
 	const odd = "a\x1b\xff\ufffd\u2028\"\\z"
 	wf := &Scope{kind: KindWorkflow, id: "w", name: "wf" + odd}
 	wf.wf = wf
-	it := &Scope{kind: KindIteration, id: "i", number: 3, parent: wf, wf: wf}
-	ia := &Scope{kind: KindInteraction, id: "a", name: "agent" + odd, parent: it, wf: wf}
 	at := time.Date(2026, 11, 29, 2, 12, 52, 592, time.UTC)
+	// The text of a scope's start time is the event's when the line says
+	// it, and only then.
+	it := &Scope{kind: KindIteration, id: "i", number: 3, parent: wf, wf: wf, startTime: "2026-11-29T02:12:52.000000592Z"}
+	ia := &Scope{kind: KindInteraction, id: "a", name: "agent" + odd, parent: it, wf: wf, startTime: "2000-01-01T00:00:00.000000000Z"}
 	for _, ev := range []*scopeEvent{
 		{scope: wf}, {scope: it}, {scope: ia}, {scope: ia, end: true, status: StatusFailed}, {scope: wf, end: true, status: StatusCompleted},
 	} {
 		r := slog.NewRecord(at, slog.LevelInfo, "m", 0)
 		r.AddAttrs(slog.String(InputKey, odd), slog.Any(OutputKey, nil), slog.Any(ErrorKey, errors.New(odd)),
 			slog.String("k"+odd, odd), Tokens(10, 2), Model("m"+odd), Cost(0.001), slog.Bool(SemanticKey, true))
-		line, live := appendScopeLine(nil, ev, r, nil, tree.Loss{Dropped: 1, Truncated: 2, Redacted: 3})
+		var live tree.Event
+		line := appendScopeLine(nil, ev, &r, nil, tree.Loss{Dropped: 1, Truncated: 2, Redacted: 3}, &live)
 		e, err := tree.Decode(line)
 		require.NoError(t, err, "%s", line)
-		assert.Equal(t, e, live, "%s", line)
+		assert.Equal(t, e, &live, "%s", line)
 	}
 }
 

@@ -3,6 +3,7 @@ package slogwf
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/slogwf/slogwf/internal/console"
+	"github.com/slogwf/slogwf/internal/jsonenc"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -74,8 +76,8 @@ type Scope struct {
 	detached detachedContext
 	events   [2]scopeEvent
 
-	path console.Path // on the console
-	head string       // of its records' journal lines: tree.AppendRecordHead
+	path      console.Path // on the console
+	startTime string       // start, as its journal line has it; "" for a scope of another process
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
@@ -229,7 +231,7 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 	if h, ok := l.Handler().(*Handler); ok && h.sink == nil {
 		return ctx, nil // the tree is off: nothing to record
 	}
-	s := &Scope{kind: kind, logger: l, id: newID()}
+	s := &Scope{kind: kind, logger: l, start: time.Now()}
 	s.name, s.nameCut = tree.CutName(name)
 	if kind != KindWorkflow {
 		p := FromContext(ctx)
@@ -246,35 +248,55 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 	s.detached = detachedContext{scopeContext{ctx, s}}
 	s.ctx = &s.detached
 	ctx = &s.inside
-	s.start = time.Now()
 	s.log(s.start, false, "", slog.LevelInfo, args, nil, pc)
 	return ctx, s
 }
 
 // place sets what follows from the scope's parent: its workflow, and its
-// path on the console.
+// path on the console; and, for a new scope of this process, its ID and
+// the text of its start time. The three texts take one allocation.
 func (s *Scope) place() {
+	var buf [512]byte
+	b, idEnd, timeEnd := buf[:0], 0, 0
+	if s.id == "" {
+		b = appendUUID(b, newID())
+		idEnd = len(b)
+		b = jsonenc.AppendTime(b, s.start)
+		timeEnd = len(b)
+	}
 	if p := s.parent; p == nil {
 		s.wf = s
-		s.path = console.Path{}.Child(0, tree.Workflow, s.name, 0)
+		b, s.path = console.Path{}.AppendChild(b, 0, tree.Workflow, s.name, 0)
 	} else {
 		s.wf = p.wf
-		s.path = p.path.Child(tree.Kind(p.kind), tree.Kind(s.kind), s.name, s.number)
+		b, s.path = p.path.AppendChild(b, tree.Kind(p.kind), tree.Kind(s.kind), s.name, s.number)
 	}
-	var buf [256]byte
-	s.head = string(tree.AppendRecordHead(buf[:0], s.wf.id, s.id, tree.Loss{}))
+	texts := string(b)
+	if idEnd > 0 {
+		s.id, s.startTime = texts[:idEnd], texts[idEnd+1:timeEnd-1] // without its quotes
+	}
+	s.path.Text = texts[timeEnd:]
 }
 
 // newID returns a new scope ID. Tests replace it.
 var newID = defaultNewID
 
 // defaultNewID returns a UUIDv7.
-func defaultNewID() string {
+func defaultNewID() uuid.UUID {
 	id, err := uuid.NewV7()
 	if err != nil {
 		id = uuid.New()
 	}
-	return id.String()
+	return id
+}
+
+// appendUUID appends id as uuid.UUID.String writes it.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	b = hex.AppendEncode(b, id[:4])
+	for _, part := range [...][]byte{id[4:6], id[6:8], id[8:10], id[10:]} {
+		b = hex.AppendEncode(append(b, '-'), part)
+	}
+	return b
 }
 
 // End ends the scope as completed. args are attributes of the node;

@@ -257,10 +257,10 @@ func (s *sink) scopeEvent(ev *scopeEvent, r slog.Record, lost tree.Loss) (extra 
 	sc := ev.scope
 	buf := buffer.New()
 	defer buf.Free()
-	var e *tree.Event
-	*buf, e = appendScopeLine(*buf, ev, r, s.prices, lost)
+	var e tree.Event
+	*buf = appendScopeLine(*buf, ev, &r, s.prices, lost, &e)
 	if sc.kind == KindWorkflow && !ev.end {
-		s.startFlow(sc, *buf, e)
+		s.startFlow(sc, *buf, &e)
 		return nil
 	}
 	f := s.flowFor(sc)
@@ -270,12 +270,12 @@ func (s *sink) scopeEvent(ev *scopeEvent, r slog.Record, lost tree.Loss) (extra 
 	case f == nil:
 		return nil
 	case sc.kind == KindWorkflow:
-		return console.EndAttrs(f.finish(*buf, e), true)
+		return console.EndAttrs(f.finish(*buf, &e), true)
 	case !ev.end:
-		f.start(sc, *buf, e)
+		f.start(sc, *buf, &e)
 		return nil
 	}
-	f.add(*buf, e, func(t *tree.Tree, fresh bool) { extra = console.EndAttrs(t.UsageOf(sc.id), fresh) })
+	f.add(*buf, &e, func(t *tree.Tree, fresh bool) { extra = console.EndAttrs(t.UsageOf(sc.id), fresh) })
 	return extra
 }
 

@@ -29,10 +29,20 @@ type Path struct {
 // more than jsonenc.MaxDepth scopes below the workflow has its path start
 // again under the workflow, as the tree hangs it there.
 func (p Path) Child(parent, k tree.Kind, name string, number int64) Path {
+	b, c := p.AppendChild(nil, parent, k, name, number)
+	c.Text = string(b)
+	return c
+}
+
+// AppendChild appends the Text of p.Child(parent, k, name, number) to b,
+// and returns that Path without it: the caller sets Text to what it
+// appended, from an allocation it may share.
+func (p Path) AppendChild(b []byte, parent, k tree.Kind, name string, number int64) ([]byte, Path) {
 	name, _ = tree.CutName(name)
 	if !p.Set {
-		text := Message(name)
-		return Path{Text: text, Color: agentColor(name), Set: true, wf: int32(len(text))}
+		n := len(b)
+		b = append(b, Message(name)...)
+		return b, Path{Color: agentColor(name), Set: true, wf: int32(len(b) - n)}
 	}
 	if p.depth >= jsonenc.MaxDepth {
 		p = Path{Text: p.Text[:p.wf], Color: p.wfColor, Set: true, wf: p.wf, wfColor: p.wfColor}
@@ -42,18 +52,20 @@ func (p Path) Child(parent, k tree.Kind, name string, number int64) Path {
 		p.wfColor = p.Color
 	}
 	p.depth++
+	b = append(b, p.Text...)
 	switch {
 	case k == tree.Iteration:
-		p.Text += " it" + strconv.FormatInt(number, 10)
+		b = strconv.AppendInt(append(b, " it"...), number, 10)
 	case parent >= tree.Interaction:
-		p.Text += ">" + Message(name)
+		b = append(append(b, '>'), Message(name)...)
 	default:
-		p.Text += " " + Message(name)
+		b = append(append(b, ' '), Message(name)...)
 	}
 	if k == tree.Interaction {
 		p.Color = agentColor(name)
 	}
-	return p
+	p.Text = ""
+	return b, p
 }
 
 // palette holds the colors of scope paths on the console, each with the
