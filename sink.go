@@ -221,7 +221,10 @@ func (s *sink) route(sc *Scope, x *ids) route {
 		}
 	}
 	if in != nil && in.wf != nil {
-		f := s.flowFor(in)
+		f := in.wf.flow // its state, when it started here: no lookup
+		if f == nil || f.sink != s || f.over.Load() {
+			f = s.flowFor(in)
+		}
 		if f == nil && late && in == in.wf {
 			// Its Scope holds it, but another Handler's may have taken its
 			// place there.

@@ -80,7 +80,7 @@ func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) {
 		}
 		return t.WriteJSON(w, final)
 	}
-	if err := s.writeFile(name, write); err != nil && !errors.Is(err, errOver) {
+	if err := s.writeFile(name, int64(t.Size()), write); err != nil && !errors.Is(err, errOver) {
 		s.faults.report("write tree", fmt.Errorf("slogwf: write tree %s: %w", name, err))
 	}
 }
@@ -88,15 +88,23 @@ func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) {
 // writeFile writes the file name atomically, with write: to a new
 // temporary file, renamed over name. When syncing, the file reaches the
 // disk before the rename, and the rename reaches it before writeFile
-// returns.
-func (s *sink) writeFile(name string, write func(io.Writer) error) error {
+// returns. size is about the size of the file, more rather than less.
+func (s *sink) writeFile(name string, size int64, write func(io.Writer) error) error {
 	d := s.dir.current()
 	tmp := name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
 	file, err := d.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
 	}
-	err = write(file)
+	// Blocks reserved before the file is written are not allocated when
+	// it replaces another: ext4 allocates the others then, in rename
+	// (auto_da_alloc), which takes a large tree hundreds of milliseconds.
+	w := &counter{w: file}
+	reserved := preallocate(file, size)
+	err = write(w)
+	if err == nil && reserved && w.n < size {
+		err = file.Truncate(w.n)
+	}
 	if err == nil && s.sync != SyncNone {
 		err = file.Sync()
 	}
@@ -114,6 +122,18 @@ func (s *sink) writeFile(name string, write func(io.Writer) error) error {
 		return d.syncDir()
 	}
 	return nil
+}
+
+// counter is a writer that counts the bytes written through it.
+type counter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 var errOver = errors.New("slogwf: workflow ended")

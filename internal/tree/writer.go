@@ -16,11 +16,15 @@ import (
 // AppendJSON appends the tree as a tree file. A final tree shows scopes
 // that never ended as incomplete; a live one shows them running.
 func (t *Tree) AppendJSON(b []byte, final bool) []byte {
-	b = slices.Grow(b, t.kept+t.kept/16+1024*len(t.nodes)) // about its size
+	b = slices.Grow(b, t.Size())
 	w := treeWriter{t: t, final: final, b: b}
 	w.tree()
 	return w.b
 }
+
+// Size returns about how many bytes the tree file takes, a little more
+// rather than less.
+func (t *Tree) Size() int { return t.kept + t.kept/16 + 1024*len(t.nodes) }
 
 // WriteJSON writes the tree as AppendJSON appends it, a part at a time.
 func (t *Tree) WriteJSON(out io.Writer, final bool) error {
