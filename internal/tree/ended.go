@@ -38,8 +38,9 @@ type Ended struct {
 	// Records are the records logged in the scope itself, as the tree keeps
 	// them (the members of JSON objects, without the braces), in the order
 	// they came; see SortedRecords.
-	Records [][]byte
-	seqs    []uint64 // of the records' lines: see sortedRecords
+	Records  [][]byte
+	seqs     []uint64 // of the records' lines: see sortedRecords
+	unsorted bool     // Records are not in order
 }
 
 // TraceParentKey is the attribute of a workflow's start that holds the W3C
@@ -58,7 +59,12 @@ func (e *Ended) Attrs() []byte { return mergeObjects(e.StartAttrs, e.EndAttrs) }
 
 // SortedRecords returns the records in the tree file's order: by time,
 // then in the order they were logged.
-func (e *Ended) SortedRecords() [][]byte { return sortedRecords(e.Records, e.seqs) }
+func (e *Ended) SortedRecords() [][]byte {
+	if !e.unsorted {
+		return e.Records
+	}
+	return sortedRecords(e.Records, e.seqs)
+}
 
 // Take calls f once with each scope that has ended, of the subtree of
 // scope id (of the whole tree for the workflow's ID), that Take did not
@@ -149,7 +155,7 @@ func (w *treeWriter) taken(n *node, s rolled) {
 		Start: n.start, End: s.end, Status: s.status, Error: n.err,
 		StartAttrs: n.attrs, EndAttrs: n.endAttrs, Input: n.input, Output: n.output,
 		Own: own.usage(), Total: s.u.usage(), Counts: Counts{s.c.records, s.c.warnings, s.c.semantic, s.c.errors},
-		Records: slices.Clip(n.records), seqs: slices.Clip(n.seqs),
+		Records: slices.Clip(n.records), seqs: slices.Clip(n.seqs), unsorted: n.unsorted || len(n.seqs) < len(n.records),
 	}
 	e.Own.Model = n.model
 	if !s.ended {
@@ -160,6 +166,7 @@ func (w *treeWriter) taken(n *node, s rolled) {
 	} else if w.orphans != nil {
 		e.Records = slices.Concat(n.records, w.orphans.records)
 		e.seqs = slices.Concat(n.seqs, w.orphans.seqs)
+		e.unsorted = true
 	}
 	w.take(e)
 }

@@ -58,10 +58,11 @@ type node struct {
 // part is what the events of one process, or of the others, added to a
 // node.
 type part struct {
-	records [][]byte
-	seqs    []uint64 // of the records' lines, which order records of equal times
-	usage   sum      // of its start and records
-	counts  counts   // of its records
+	records  [][]byte
+	seqs     []uint64 // of the records' lines, which order records of equal times
+	unsorted bool     // records are not in the tree file's order (see compareRecords)
+	usage    sum      // of its start and records
+	counts   counts   // of its records
 }
 
 // from returns the part of n that an event of Apply, or of Merge when
@@ -289,7 +290,13 @@ func (t *Tree) record(e *Event, merged bool) {
 			t.scratch = AppendBody(t.scratch[:0], e)
 			body = t.scratch
 		}
-		p.records = append(p.records, t.keep(body))
+		kept := t.keep(body)
+		// Told as they come, while the last is at hand, so that the tree
+		// file need not look at them all again.
+		if i := len(p.records) - 1; i >= 0 && i < len(p.seqs) && compareRecords(p.records[i], p.seqs[i], kept, e.Seq) > 0 {
+			p.unsorted = true
+		}
+		p.records = append(p.records, kept)
 		p.seqs = append(p.seqs, e.Seq)
 	}
 	p.counts.records++

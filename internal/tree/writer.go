@@ -87,6 +87,7 @@ func (w *treeWriter) partOf(n *node) part {
 	p := n.part
 	p.records = slices.Concat(n.records, n.others.records)
 	p.seqs = slices.Concat(n.seqs, n.others.seqs)
+	p.unsorted = true // the others' records come after Apply's, whatever their times
 	p.usage.addSum(n.others.usage)
 	p.counts.add(n.others.counts)
 	return p
@@ -309,11 +310,16 @@ func (w *treeWriter) node(n *node) {
 	b = append(b, `,"records":[`...)
 	p := w.partOf(n)
 	records, seqs, children := p.records, p.seqs, w.kids[n]
+	unsorted := p.unsorted || len(seqs) < len(records)
 	if n.id == w.t.id && w.orphans != nil {
 		records = slices.Concat(records, w.orphans.records)
 		seqs = slices.Concat(seqs, w.orphans.seqs)
+		unsorted = true
 	}
-	for i, r := range sortedRecords(records, seqs) {
+	if unsorted {
+		records = sortedRecords(records, seqs)
+	}
+	for i, r := range records {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -378,9 +384,7 @@ func sortedRecords(records [][]byte, seqs []uint64) [][]byte {
 		}
 		return 0
 	}
-	compare := func(i, j int) int {
-		return cmp.Or(bytes.Compare(recordTime(records[i]), recordTime(records[j])), cmp.Compare(seq(i), seq(j)), bytes.Compare(records[i], records[j]))
-	}
+	compare := func(i, j int) int { return compareRecords(records[i], seq(i), records[j], seq(j)) }
 	sorted := true
 	for i := 1; i < len(records) && sorted; i++ {
 		sorted = compare(i-1, i) <= 0
@@ -398,6 +402,12 @@ func sortedRecords(records [][]byte, seqs []uint64) [][]byte {
 		out[i] = records[j]
 	}
 	return out
+}
+
+// compareRecords orders two records, x of the line numbered xs and y of
+// ys, as the tree file does: by time, by sequence number, by bytes.
+func compareRecords(x []byte, xs uint64, y []byte, ys uint64) int {
+	return cmp.Or(bytes.Compare(recordTime(x), recordTime(y)), cmp.Compare(xs, ys), bytes.Compare(x, y))
 }
 
 // AppendUsage appends u as a JSON object, as the tree and the journal
