@@ -350,7 +350,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	rt := h.route(sc, &m)
 	if rt.flow != nil {
-		lost.Add(h.lost)
+		if h.lost != (tree.Loss{}) {
+			lost.Add(h.lost)
+		}
 		lost.Clamped += m.clamped
 		buf := buffer.New()
 		var e tree.Event

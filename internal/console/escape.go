@@ -125,6 +125,9 @@ func quotedWidth(r rune) int {
 // replaced; esc gets the rest of s from the rune on. s comes back as it is
 // when nothing changes.
 func escape(s string, esc func(rest string, r rune, size int) string) string {
+	if jsonenc.Verbatim(s) {
+		return s // the common case, told a word at a time
+	}
 	var b []byte
 	done := 0 // s[:done] is in b
 	for i := 0; i < len(s); {

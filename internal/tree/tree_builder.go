@@ -24,6 +24,7 @@ type Tree struct {
 	merged    int    // nodes started by Merge
 	counting  bool   // keep the counts and usage of records, not the records
 	loss      Loss   // of the whole workflow
+	recent    *node  // of the last record: the next is mostly in the same scope
 }
 
 type node struct {
@@ -113,8 +114,10 @@ func (t *Tree) Apply(e *Event) bool { return t.apply(e, false) }
 func (t *Tree) Merge(e *Event) bool { return t.apply(e, true) }
 
 func (t *Tree) apply(e *Event, merged bool) bool {
-	e.Loss.Clamped = addCount(e.Loss.Clamped, e.Loss.Clamp()+e.Usage.Clamp())
-	t.loss.Add(e.Loss)
+	if e.Loss != (Loss{}) || e.Usage != (Usage{}) { // most records have neither
+		e.Loss.Clamped = addCount(e.Loss.Clamped, e.Loss.Clamp()+e.Usage.Clamp())
+		t.loss.Add(e.Loss)
+	}
 	switch e.Type {
 	case Start:
 		t.seen([]byte(e.Time))
@@ -282,7 +285,11 @@ func (t *Tree) closedBefore(n *node, at string) bool {
 }
 
 func (t *Tree) record(e *Event, merged bool) {
-	n := t.node(e.Scope)
+	n := t.recent
+	if n == nil || n.id != e.Scope {
+		n = t.node(e.Scope)
+		t.recent = n
+	}
 	p := n.from(merged)
 	if !t.counting {
 		body := e.Body
@@ -332,6 +339,7 @@ func (t *Tree) keep(b []byte) []byte {
 // records, to which t only appends.
 func (t *Tree) Clone() *Tree {
 	c := *t
+	c.recent = nil // of t
 	c.last = slices.Clone(t.last)
 	c.nodes = make(map[string]*node, len(t.nodes))
 	for id, n := range t.nodes {
