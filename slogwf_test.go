@@ -229,3 +229,25 @@ func TestRecordsNamingAnEndedWorkflowAreLateNotLost(t *testing.T) {
 	assert.True(t, tree.Records[0].Late)
 	assert.Equal(t, []string{"by both IDs"}, tree.Interactions[0].msgs())
 }
+
+// A tree file holds its tree and nothing after it, a large one too, whose
+// disk is reserved before it is written: running, and once ended.
+func TestALargeTreeFileIsItsTreeExactly(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{SnapshotInterval: time.Millisecond})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "large")
+	text := strings.Repeat("x", 1000)
+	for i := range 2000 {
+		s.log.InfoContext(ctx, "record", "i", i, "text", text)
+	}
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(s.h.TreeFile(wf))
+		return err == nil && len(b) > 2000*len(text)
+	}, 10*time.Second, time.Millisecond, "a snapshot of all the records")
+	running, err := os.ReadFile(s.h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.True(t, json.Valid(running), "the running tree is JSON, and only JSON")
+	wf.End()
+	final, err := os.ReadFile(s.h.TreeFile(wf))
+	require.NoError(t, err)
+	assert.Equal(t, string(buildTree(t, s.dir, wf.ID())), string(final))
+}

@@ -98,9 +98,10 @@ func (s *sink) writeFile(name string, size int64, write func(io.Writer) error) e
 	}
 	// Blocks reserved before the file is written are not allocated when
 	// it replaces another: ext4 allocates the others then, in rename
-	// (auto_da_alloc), which takes a large tree hundreds of milliseconds.
+	// (auto_da_alloc), which takes a large tree hundreds of milliseconds,
+	// and a small one less than reserving them does.
 	w := &counter{w: file}
-	reserved := preallocate(file, size)
+	reserved := size >= 1<<20 && preallocate(file, size)
 	err = write(w)
 	if err == nil && reserved && w.n < size {
 		err = file.Truncate(w.n)
