@@ -119,6 +119,7 @@ func TestConsolePlainRecordsLookTheSameWithoutReplaceAttr(t *testing.T) {
 					slog.Group("tokens", "input", 812, "output", 95), slog.String("needs quotes", ""),
 					slog.String("fits", strings.Repeat("x", 80)), slog.String("cut", strings.Repeat("x", 81)))
 				_ = l.Handler().Handle(ctx, r)
+				logCall(ctx, s.log.With("user", "ana"))
 			}
 			ia.End(slogwf.OutputKey, "out")
 			wf.End()

@@ -343,7 +343,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		ctx = context.Background()
 	}
 	var m meta
-	lost := h.clean.record(&r, &m)
+	lost, plain := h.clean.record(&r, &m, h.console)
 	sc, ev := fromContext(ctx)
 	if ev != nil {
 		return h.handleScopeEvent(ctx, ev, r, lost)
@@ -365,6 +365,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		r.AddAttrs(slog.Bool("late", true))
 	}
 	if h.console != nil {
+		if plain {
+			return h.console.HandlePlain(ctx, r, rt.path)
+		}
 		return h.console.HandleAt(ctx, r, rt.path, console.ScopeEvent{})
 	}
 	return h.next.Handle(ctx, r)

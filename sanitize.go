@@ -56,13 +56,14 @@ func newCleaner(o *Options) *cleaner {
 }
 
 // record cleans r in place, and reads into m what its attributes, as
-// cleaned, say to slogwf (see meta.read): one pass over them for both. It
-// returns what cleaning lost. A record that needs no change is left as it
-// is, which costs no allocation.
-func (c *cleaner) record(r *slog.Record, m *meta) tree.Loss {
-	var l tree.Loss
+// cleaned, say to slogwf (see meta.read): one pass over them for both, and
+// for con, if any, whose Plain it reports of them all. It returns what
+// cleaning lost. A record that needs no change is left as it is, which
+// costs no allocation.
+func (c *cleaner) record(r *slog.Record, m *meta, con *console.Handler) (l tree.Loss, plain bool) {
 	msg, changed := c.text(r.Message, &l)
 	dirty := false
+	plain = con != nil
 	r.Attrs(func(a slog.Attr) bool {
 		// mayChange and m.read, in one look at the key for the most.
 		if c.all || c.mayChangeValue(a.Value, 0) || len(a.Key) > tree.MaxName {
@@ -76,10 +77,11 @@ func (c *cleaner) record(r *slog.Record, m *meta) tree.Loss {
 			}
 			m.read(a)
 		}
+		plain = plain && con.Plain(a)
 		return true
 	})
 	if !changed && !dirty {
-		return l
+		return l, plain
 	}
 	out := make([]slog.Attr, 0, r.NumAttrs())
 	*m = meta{}
@@ -93,7 +95,7 @@ func (c *cleaner) record(r *slog.Record, m *meta) tree.Loss {
 	})
 	*r = slog.NewRecord(r.Time, r.Level, msg, r.PC)
 	r.AddAttrs(out...)
-	return l
+	return l, false
 }
 
 // mayChange reports whether attr may change a, cheaply: false only for a

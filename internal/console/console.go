@@ -98,14 +98,29 @@ func (c *Handler) Handle(ctx context.Context, r slog.Record) error {
 // HandleAt prints r, a record in the scope whose path is at, or the record
 // of ev, a scope's start or end.
 func (c *Handler) HandleAt(ctx context.Context, r slog.Record, at Path, ev ScopeEvent) error {
+	return c.handle(ctx, r, at, ev, false)
+}
+
+// HandlePlain prints r, a record in the scope whose path is at, whose
+// attributes are all Plain: as HandleAt does, without looking at them.
+func (c *Handler) HandlePlain(ctx context.Context, r slog.Record, at Path) error {
+	return c.handle(ctx, r, at, ScopeEvent{}, true)
+}
+
+// Plain reports whether the console shows a as tint shows it by itself.
+func (c *Handler) Plain(a slog.Attr) bool { return c.fast != nil && c.plain(a, 0) }
+
+func (c *Handler) handle(ctx context.Context, r slog.Record, at Path, ev ScopeEvent, plain bool) error {
 	semantic, rewrite := false, false
 	fast := c.fast != nil && (r.Level < tree.LevelNotice || r.Level >= slog.LevelWarn) && r.Level >= slog.LevelDebug
-	r.Attrs(func(a slog.Attr) bool {
-		semantic = semantic || a.Key == semanticKey && a.Value.Kind() == slog.KindBool && a.Value.Bool()
-		fast = fast && c.plain(a, 0)
-		rewrite = rewrite || !fast && mustFix(a)
-		return true
-	})
+	if !plain {
+		r.Attrs(func(a slog.Attr) bool {
+			semantic = semantic || a.Key == semanticKey && a.Value.Kind() == slog.KindBool && a.Value.Bool()
+			fast = fast && c.plain(a, 0)
+			rewrite = rewrite || !fast && mustFix(a)
+			return true
+		})
+	}
 	var badge, open, text, shut, mark string
 	msg := r.Message
 	if ev.Kind != 0 {
