@@ -58,7 +58,13 @@ func (p *preformat) appendAttrs(b []byte, r *slog.Record, routing bool) []byte {
 // rt, with what m read of its attributes, those of pre, and what cleaning
 // lost of it; and sets e to its event.
 func appendRecordLine(b []byte, rt *route, r *slog.Record, m *meta, pre *preformat, lost tree.Loss, e *tree.Event) []byte {
-	b = tree.AppendRecordHead(b, rt.flow.id, rt.scope, lost)
+	if rt.in != nil && lost == (tree.Loss{}) {
+		// The IDs of a Scope and its workflow's, which need no escape:
+		// UUIDs made here, or as validID checks them.
+		b = tree.AppendRecordHeadOf(b, rt.flow.id, rt.scope)
+	} else {
+		b = tree.AppendRecordHead(b, rt.flow.id, rt.scope, lost)
+	}
 	sq := seq.Add(1)
 	b = tree.AppendSeq(b, sq)
 	n := len(b)

@@ -253,6 +253,16 @@ func AppendRecordHead(b []byte, wf, scope string, l Loss) []byte {
 	return append(b, ',')
 }
 
+// AppendRecordHeadOf is AppendRecordHead without a loss, for IDs that need
+// no escape (see jsonenc.Verbatim), as those of scopes.
+func AppendRecordHeadOf(b []byte, wf, scope string) []byte {
+	b = append(b, `{"ev":"record","wf":"`...)
+	b = append(b, wf...)
+	b = append(b, `","scope":"`...)
+	b = append(b, scope...)
+	return append(b, '"', ',')
+}
+
 // AppendSeq appends the sequence number of a line, and the comma after it.
 func AppendSeq(b []byte, seq uint64) []byte {
 	b = append(b, `"seq":`...)

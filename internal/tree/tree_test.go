@@ -447,3 +447,9 @@ func TestTotalTokensSaturateInsteadOfWrapping(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &u))
 	assert.Equal(t, int64(math.MaxInt64), u.Total)
 }
+
+// The head of a record of IDs that need no escape is the head of any.
+func TestRecordHeadOfIDsIsTheRecordHead(t *testing.T) {
+	const wf, scope = "0194e1c2-7b7a-7c3e-9a1b-2c3d4e5f6a7b", "0194e1c2-7b7a-7c3e-9a1b-2c3d4e5f6a7c"
+	assert.Equal(t, string(AppendRecordHead(nil, wf, scope, Loss{})), string(AppendRecordHeadOf(nil, wf, scope)))
+}
