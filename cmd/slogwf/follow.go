@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,42 +16,71 @@ import (
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
-// followPoll is how often a follower looks for what was appended.
+// followPoll is how often a follower hands on what was appended: it
+// gathers what the system says changed for that long, and looks at what it
+// cannot watch that often.
 const followPoll = 100 * time.Millisecond
+
+// followChunk is the most that a follower reads of a file at once.
+const followChunk = 64 << 10
 
 // follower reads journals as they grow: the files named to it, and the
 // journals (*.jsonl) that are in, or come to be in, the directories named
 // to it. It hands each whole line to its line func, once, in the order of
-// each file; an incomplete last line waits for its newline.
+// each file; an incomplete last line waits for its newline. While it
+// follows, it reads only the files that the system (inotify, through
+// fsnotify) says changed, and polls what it cannot watch.
 type follower struct {
 	// open opens a file or directory by name: os.Open, or the Open of an
 	// os.Root that confines the follower to a directory.
 	open func(name string) (*os.File, error)
 	// line takes the next line of f, with its newline unless torn: the
-	// incomplete last line of a file that is finished.
+	// incomplete last line of a file that is finished. line is only valid
+	// during the call.
 	line func(f *followedFile, line []byte, torn bool)
 	// warn reports a fault met while following; the follower goes on.
 	warn func(err error)
+	// path returns where the file or directory name is, to watch it: the
+	// name itself when path is nil.
+	path func(name string) string
+	// maxLine, when above 0, is the longest line handed on whole: a longer
+	// one is handed on cut to maxLine bytes, with f.cut set, and the rest
+	// of it skipped.
+	maxLine int
+	// newWatch starts watching for changes: newWatcher, but in tests.
+	newWatch func() (*watcher, error)
 
-	dirs   []string
-	dirErr map[string]string        // the last error reported for a directory
-	files  []*followedFile          // in the order found
-	seen   map[string]*followedFile // files by cleaned name
+	dirs      []string
+	inner     map[string]bool          // the journal directories of dirs
+	dirErr    map[string]string        // the last error reported for a directory
+	files     []*followedFile          // in the order found
+	seen      map[string]*followedFile // files by cleaned name
+	gone      []*followedFile          // files forgotten lately, to go on with one renamed
+	anyPolled bool                     // some file is polled
+	order     int                      // files added
+	buf       []byte                   // what a read reads into
+	watch     *watching                // while following
 }
 
 // followedFile is a file that a follower reads, and how far.
 type followedFile struct {
 	name   string      // as given or found, shown in messages
-	inDir  bool        // found in a directory: forgotten when it goes away
+	order  int         // in the order files were added, from 1
+	dir    string      // the directory it was found in; "" if named
+	r      io.Reader   // if set, read instead of the file name: standard input
 	off    int64       // bytes read
 	frag   []byte      // an incomplete last line, without its newline yet
 	lines  int         // lines taken, for messages
+	cut    bool        // the line being handed on was longer than maxLine
+	skip   bool        // the rest of a cut line is being skipped
+	polled bool        // read at every tick: its changes are not watched
 	info   os.FileInfo // as of the last read, to see a file replaced
 	errMsg string      // the last error reported while following
 }
 
 func newFollower(open func(string) (*os.File, error), line func(*followedFile, []byte, bool), warn func(error)) *follower {
-	return &follower{open: open, line: line, warn: warn, dirErr: map[string]string{}, seen: map[string]*followedFile{}}
+	return &follower{open: open, line: line, warn: warn, newWatch: newWatcher,
+		inner: map[string]bool{}, dirErr: map[string]string{}, seen: map[string]*followedFile{}}
 }
 
 // add follows name: the journals in it if it is a directory, else the file.
@@ -65,19 +95,41 @@ func (fl *follower) add(name string) error {
 		return err
 	}
 	if !st.IsDir() {
-		fl.addFile(name, false)
+		fl.addFile(name, "")
 		return nil
 	}
 	fl.dirs = append(fl.dirs, name)
 	return fl.scan(name)
 }
 
+// addDir follows dir, the journal directory of a directory followed,
+// unless it is followed already.
+func (fl *follower) addDir(dir string) {
+	if fl.inner[dir] {
+		return
+	}
+	fl.inner[dir] = true
+	fl.dirs = append(fl.dirs, dir)
+	if fl.watch != nil {
+		fl.watch.dir(fl, dir)
+	}
+	fl.scanFollowed(dir)
+}
+
+// addStream follows r, which is named name in messages, until it ends.
+func (fl *follower) addStream(name string, r io.Reader) *followedFile {
+	fl.order++
+	f := &followedFile{name: name, r: r, order: fl.order}
+	fl.files = append(fl.files, f)
+	return f
+}
+
 // readAll reads every file from where it was left, and returns the first
 // error, but for a file found in a directory that went away.
 func (fl *follower) readAll() error {
 	for _, f := range slices.Clone(fl.files) {
-		if err := fl.read(f); err != nil {
-			if !f.inDir || !errors.Is(err, os.ErrNotExist) {
+		if _, err := fl.read(f, 0); err != nil {
+			if f.dir == "" || !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
 			fl.forget(f)
@@ -93,18 +145,19 @@ func (fl *follower) finish() {
 	}
 }
 
-// follow polls, then calls each, every followPoll, until ctx is done or
-// each returns an error; it returns that error, or nil.
+// follow reads what is appended, then calls each, every followPoll, until
+// ctx is done or each returns an error; it returns that error, or nil.
 func (fl *follower) follow(ctx context.Context, each func() error) error {
-	tick := time.NewTicker(followPoll)
-	defer tick.Stop()
+	fl.startWatching()
+	defer fl.stopWatching()
 	for {
-		select {
-		case <-ctx.Done():
+		files, ok := fl.next(ctx)
+		if !ok {
 			return nil
-		case <-tick.C:
 		}
-		fl.poll()
+		for _, f := range files {
+			fl.readFollowed(f, 0)
+		}
 		if err := each(); err != nil {
 			return err
 		}
@@ -115,34 +168,47 @@ func (fl *follower) follow(ctx context.Context, each func() error) error {
 // appended to every file. Each fault is reported once while it lasts.
 func (fl *follower) poll() {
 	for _, d := range fl.dirs {
-		msg := ""
-		if err := fl.scan(d); err != nil {
-			msg = err.Error()
-			if msg != fl.dirErr[d] {
-				fl.warn(err)
-			}
-		}
-		fl.dirErr[d] = msg
+		fl.scanFollowed(d)
 	}
 	for _, f := range slices.Clone(fl.files) {
-		err := fl.read(f)
-		if f.inDir && errors.Is(err, os.ErrNotExist) {
-			fl.forget(f) // read again from the start if it comes back
-			continue
-		}
-		msg := ""
-		if err != nil {
-			msg = err.Error()
-			if msg != f.errMsg {
-				fl.warn(err)
-			}
-		}
-		f.errMsg = msg
+		fl.readFollowed(f, 0)
 	}
 }
 
-// scan adds the journals of dir, and of its journal directory, not seen
-// yet.
+// scanFollowed adds the journals of dir not seen yet, and reports a fault
+// once while it lasts.
+func (fl *follower) scanFollowed(dir string) {
+	msg := ""
+	if err := fl.scan(dir); err != nil {
+		msg = err.Error()
+		if msg != fl.dirErr[dir] {
+			fl.warn(err)
+		}
+	}
+	fl.dirErr[dir] = msg
+}
+
+// readFollowed reads at most limit bytes (0: all) of what was appended to
+// f, forgets f if it was found in a directory and went away, and reports a
+// fault once while it lasts. It returns how many bytes it read.
+func (fl *follower) readFollowed(f *followedFile, limit int) int {
+	n, err := fl.read(f, limit)
+	if f.dir != "" && errors.Is(err, os.ErrNotExist) {
+		fl.forget(f) // read again from the start if it comes back
+		return n
+	}
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+		if msg != f.errMsg {
+			fl.warn(err)
+		}
+	}
+	f.errMsg = msg
+	return n
+}
+
+// scan adds the journals of dir not seen yet.
 func (fl *follower) scan(dir string) error {
 	d, err := fl.open(dir)
 	if err != nil {
@@ -150,18 +216,16 @@ func (fl *follower) scan(dir string) error {
 	}
 	entries, err := d.ReadDir(-1)
 	d.Close()
-	if sub, serr := fl.open(filepath.Join(dir, tree.JournalDir)); serr == nil {
-		more, _ := sub.ReadDir(-1)
-		sub.Close()
-		for _, e := range more {
-			if strings.HasSuffix(e.Name(), ".jsonl") && !e.IsDir() {
-				fl.addFile(filepath.Join(dir, tree.JournalDir, e.Name()), true)
-			}
-		}
-	}
 	for _, e := range entries {
+		if e.IsDir() && e.Name() == tree.JournalDir && !fl.inner[dir] {
+			fl.addDir(filepath.Join(dir, e.Name()))
+		}
 		if strings.HasSuffix(e.Name(), ".jsonl") && !e.IsDir() {
-			fl.addFile(filepath.Join(dir, e.Name()), true)
+			f := fl.addFile(filepath.Join(dir, e.Name()), dir)
+			// A link's target changes where no watch of dir sees it.
+			if e.Type()&fs.ModeSymlink != 0 {
+				f.polled, fl.anyPolled = true, true
+			}
 		}
 	}
 	if err != nil {
@@ -170,81 +234,163 @@ func (fl *follower) scan(dir string) error {
 	return nil
 }
 
-// addFile follows the file name, unless it is followed already.
-func (fl *follower) addFile(name string, inDir bool) {
+// addFile follows the file name, found in dir ("" if named), unless it is
+// followed already. It returns the file.
+func (fl *follower) addFile(name, dir string) *followedFile {
 	key := filepath.Clean(name)
-	if fl.seen[key] != nil {
-		return
+	if f := fl.seen[key]; f != nil {
+		return f
 	}
-	f := &followedFile{name: name, inDir: inDir}
+	fl.order++
+	f := &followedFile{name: name, dir: dir, order: fl.order}
 	fl.seen[key] = f
 	fl.files = append(fl.files, f)
+	return f
 }
 
-// forget drops f, so that a file of that name is new again.
+// forget drops f, so that a file of that name is new again. It keeps f
+// for a while, so that a file found under another name that is f, renamed,
+// is read on from where f was.
 func (fl *follower) forget(f *followedFile) {
 	delete(fl.seen, filepath.Clean(f.name))
 	fl.files = slices.DeleteFunc(fl.files, func(g *followedFile) bool { return g == f })
+	if f.info != nil {
+		fl.gone = append(fl.gone[max(0, len(fl.gone)-63):], f)
+	}
 }
 
-// read takes the lines appended to f since the last read; a file that
-// shrank or was replaced it reads again from its start.
-func (fl *follower) read(f *followedFile) error {
+// renamed returns the file forgotten lately that st is, if any, and
+// drops it.
+func (fl *follower) renamed(st os.FileInfo) *followedFile {
+	for i, g := range fl.gone {
+		if os.SameFile(g.info, st) {
+			fl.gone = slices.Delete(fl.gone, i, i+1)
+			return g
+		}
+	}
+	return nil
+}
+
+// read takes the lines appended to f since the last read, a chunk at a
+// time, until its end or until it read limit bytes or more (0: no limit).
+// A file that shrank or was replaced it reads again from its start. It
+// returns how many bytes it read.
+func (fl *follower) read(f *followedFile, limit int) (int, error) {
+	if f.r != nil {
+		return fl.readFrom(f, f.r, limit)
+	}
 	file, err := fl.open(f.name)
 	if err != nil {
-		return err // it names the file
+		return 0, err // it names the file
 	}
 	defer file.Close()
 	st, err := file.Stat()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	regular := st.Mode().IsRegular()
-	if f.info != nil && (!os.SameFile(f.info, st) || regular && st.Size() < f.off) {
+	if f.info == nil {
+		if g := fl.renamed(st); g != nil {
+			f.off, f.frag, f.lines, f.skip = g.off, g.frag, g.lines, g.skip
+		}
+	} else if !os.SameFile(f.info, st) || regular && st.Size() < f.off {
+		if !os.SameFile(f.info, st) {
+			// It may have been renamed (rotated): a file found later
+			// that is it goes on from here.
+			old := *f
+			fl.gone = append(fl.gone[max(0, len(fl.gone)-63):], &old)
+		}
 		fl.warn(fmt.Errorf("%s: truncated or replaced, reading it again from the start", f.name))
-		f.off, f.frag, f.lines = 0, nil, 0
+		f.off, f.frag, f.lines, f.skip = 0, nil, 0, false
 	}
 	f.info = st
 	if regular && st.Size() == f.off && f.off > 0 {
-		return nil
+		return 0, nil
 	}
 	if f.off > 0 {
 		if _, err := file.Seek(f.off, io.SeekStart); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	data, err := io.ReadAll(file)
-	f.off += int64(len(data))
-	fl.feed(f, data)
-	return err
+	return fl.readFrom(f, file, limit)
+}
+
+// readFrom reads r, the rest of f, as read says.
+func (fl *follower) readFrom(f *followedFile, r io.Reader, limit int) (int, error) {
+	if fl.buf == nil {
+		fl.buf = make([]byte, followChunk)
+	}
+	total := 0
+	for limit <= 0 || total < limit {
+		buf := fl.buf
+		if limit > 0 {
+			buf = buf[:min(len(buf), limit-total)]
+		}
+		n, err := r.Read(buf)
+		f.off += int64(n)
+		total += n
+		fl.feed(f, fl.buf[:n])
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // feed passes the whole lines of data, after the fragment that f kept, to
 // the line func, and keeps the incomplete rest.
 func (fl *follower) feed(f *followedFile, data []byte) {
-	if len(f.frag) > 0 {
-		data = append(f.frag, data...)
-		f.frag = nil
-	}
-	for {
+	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			break
+		if f.skip {
+			if i < 0 {
+				return
+			}
+			f.skip = false
+			data = data[i+1:]
+			continue
 		}
-		f.lines++
-		fl.line(f, data[:i+1], false)
+		if i < 0 {
+			f.frag = append(f.frag, data...)
+			if fl.maxLine > 0 && len(f.frag) > fl.maxLine {
+				fl.take(f, f.frag[:fl.maxLine], false, true)
+				f.frag, f.skip = f.frag[:0], true
+			}
+			return
+		}
+		line := data[:i+1]
+		if len(f.frag) > 0 {
+			line = append(f.frag, line...)
+		}
 		data = data[i+1:]
+		if fl.maxLine > 0 && len(line)-1 > fl.maxLine {
+			fl.take(f, line[:fl.maxLine], false, true)
+		} else {
+			fl.take(f, line, false, false)
+		}
+		f.frag = f.frag[:0]
+		if cap(f.frag) > followChunk {
+			f.frag = nil // a long line is rare: do not keep its room
+		}
 	}
-	if len(data) > 0 {
-		f.frag = bytes.Clone(data)
-	}
+}
+
+// take hands line, the next line of f, to the line func.
+func (fl *follower) take(f *followedFile, line []byte, torn, cut bool) {
+	f.lines++
+	f.cut = cut
+	fl.line(f, line, torn)
+	f.cut = false
 }
 
 // finishFile takes the incomplete last line of f, if any, as it is.
 func (fl *follower) finishFile(f *followedFile) {
 	if len(f.frag) > 0 {
-		f.lines++
-		fl.line(f, f.frag, true)
+		fl.take(f, f.frag, true, false)
 		f.frag = nil
 	}
+	f.skip = false
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -145,6 +146,7 @@ func newServer(root *os.Root, warn func(error)) *server {
 		changed:   make(chan struct{}),
 	}
 	s.fl = newFollower(openFound(root.OpenFile, []string{"."}, warn), s.line, warn)
+	s.fl.path = func(name string) string { return filepath.Join(root.Name(), name) }
 	return s
 }
 

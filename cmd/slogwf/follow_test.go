@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// followed runs a follower of dir until the test ends. It returns the
+// lines taken so far, how many files it opened, and how many rounds it
+// made.
+func followed(t *testing.T, dir string, setup func(*follower)) (lines func() []string, opens, rounds *atomic.Int64) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []string
+	opens, rounds = new(atomic.Int64), new(atomic.Int64)
+	open := func(name string) (*os.File, error) {
+		opens.Add(1)
+		return os.Open(name)
+	}
+	fl := newFollower(open, func(f *followedFile, line []byte, _ bool) {
+		mu.Lock()
+		got = append(got, filepath.Base(f.name)+": "+strings.TrimSuffix(string(line), "\n"))
+		mu.Unlock()
+	}, func(err error) { t.Errorf("fault: %v", err) })
+	if setup != nil {
+		setup(fl)
+	}
+	require.NoError(t, fl.add(dir))
+	require.NoError(t, fl.readAll())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- fl.follow(ctx, func() error { rounds.Add(1); return nil })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}, opens, rounds
+}
+
+// waitRounds waits until the follower made n more rounds.
+func waitRounds(t *testing.T, rounds *atomic.Int64, n int64) {
+	t.Helper()
+	until := rounds.Load() + n
+	require.Eventually(t, func() bool { return rounds.Load() >= until }, tailWait, tailTick)
+}
+
+// While it follows, a follower opens only the journals that changed: idle
+// journals cost nothing, however many there are.
+func TestFollowerOpensOnlyWhatChanged(t *testing.T) {
+	dir := t.TempDir()
+	const idle = 200
+	for i := range idle {
+		tailWrite(t, filepath.Join(dir, fmt.Sprintf("idle-%03d.jsonl", i)), "old\n")
+	}
+	lines, opens, rounds := followed(t, dir, nil)
+	waitRounds(t, rounds, 2) // the first round reads everything once
+	before := opens.Load()
+	waitRounds(t, rounds, 5)
+	assert.Zero(t, opens.Load()-before, "files opened in 5 idle rounds")
+
+	tailAppend(t, filepath.Join(dir, "idle-007.jsonl"), "new\n")
+	tailWrite(t, filepath.Join(dir, "fresh.jsonl"), "first\n")
+	require.Eventually(t, func() bool { return len(lines()) == idle+2 }, tailWait, tailTick)
+	assert.Equal(t, []string{"idle-007.jsonl: new", "fresh.jsonl: first"}, lines()[idle:])
+	assert.Less(t, opens.Load()-before, int64(10), "files opened for two changes")
+}
+
+// A journal renamed (rotated) while followed is read on from where it was,
+// not again from its start.
+func TestFollowerGoesOnWithARenamedJournal(t *testing.T) {
+	dir := t.TempDir()
+	tailWrite(t, filepath.Join(dir, "a.jsonl"), "1\n2\n")
+	lines, _, rounds := followed(t, dir, nil)
+	waitRounds(t, rounds, 2)
+	require.NoError(t, os.Rename(filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")))
+	tailAppend(t, filepath.Join(dir, "b.jsonl"), "3\n")
+	require.Eventually(t, func() bool { return len(lines()) >= 3 }, tailWait, tailTick)
+	waitRounds(t, rounds, 3)
+	assert.Equal(t, []string{"a.jsonl: 1", "a.jsonl: 2", "b.jsonl: 3"}, lines())
+}
+
+// A follower that cannot watch looks at every journal at each round
+// instead, and misses nothing.
+func TestFollowerPollsWhatItCannotWatch(t *testing.T) {
+	dir := t.TempDir()
+	tailWrite(t, filepath.Join(dir, "a.jsonl"), "1\n")
+	var warned []string
+	lines, _, rounds := followed(t, dir, func(fl *follower) {
+		fl.newWatch = func() (*watcher, error) { return nil, errors.New("too many open files") }
+		fl.warn = func(err error) { warned = append(warned, err.Error()) }
+	})
+	waitRounds(t, rounds, 2)
+	tailAppend(t, filepath.Join(dir, "a.jsonl"), "2\n")
+	tailWrite(t, filepath.Join(dir, "b.jsonl"), "3\n")
+	require.Eventually(t, func() bool { return len(lines()) == 3 }, tailWait, tailTick)
+	assert.Equal(t, []string{"a.jsonl: 1", "a.jsonl: 2", "b.jsonl: 3"}, lines())
+	assert.Equal(t, []string{"cannot watch for changes (too many open files): looking every 100ms instead"}, warned)
+}
+
+// A follower with maxLine hands a longer line on cut, once, and skips the
+// rest of it, whatever the chunks it comes in.
+func TestFollowerCutsLongLines(t *testing.T) {
+	var got []string
+	fl := newFollower(os.Open, func(f *followedFile, line []byte, torn bool) {
+		got = append(got, fmt.Sprintf("%s cut=%v torn=%v", line, f.cut, torn))
+	}, func(err error) { t.Error(err) })
+	fl.maxLine = 4
+	f := &followedFile{name: "x"}
+	for _, chunk := range []string{"ab\ncdef", "ghij", "kl\nmn", "op\nq"} {
+		fl.feed(f, []byte(chunk))
+	}
+	fl.finishFile(f)
+	assert.Equal(t, []string{"ab\n cut=false torn=false", "cdef cut=true torn=false", "mnop\n cut=false torn=false", "q cut=false torn=true"}, got)
+}
