@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"cmp"
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -24,17 +26,23 @@ printed them: the records, and the starts and ends of workflows,
 iterations, interactions and actions with their durations, tokens and
 costs. A DIR stands for all the journals in it, "-" for standard input.
 The events of all the journals are printed in time order, so that the
-lines of several processes interleave as they happened. A line that is
-not a journal event is reported on stderr with its file and line number,
-and skipped. The filters choose what is printed; they all must match.
-As on the live console, a string value wider than -width characters and
-a line wider than -line-width columns are cut and end with "…"; the end
-of a scope shows its duration, tokens, cost and error first, so that
-what is cut matters least. The journals keep everything whole.
+lines of several processes interleave as they happened: tail reads the
+journals together and holds the last 1024 events read, to print them in
+order; an event further out of place than that in its journal is printed
+when it is read. A line that is not a journal event is reported on stderr
+with its file and line number, and skipped. The filters choose what is
+printed; they all must match. As on the live console, a string value
+wider than -width characters and a line wider than -line-width columns
+are cut and end with "…"; the end of a scope shows its duration, tokens,
+cost and error first, so that what is cut matters least. The journals
+keep everything whole. A journal line longer than 1 MiB is read up to
+there only: its last value ends with "…", and stderr says so.
 
-With -f, tail then keeps following until it is interrupted: every 100ms
-it prints the events appended since, and those of the journals that
-appear in a DIR. A journal that shrinks is read again from its start.
+With -f, tail then keeps following until it is interrupted: it prints the
+events appended since, and those of the journals that appear in a DIR, as
+the system reports them (inotify), every 100ms at most; what it cannot
+watch it looks at every 100ms. A journal that shrinks is read again from
+its start; one renamed is read on.
 
 Example:
 	slogwf tail -f -level warn logs
@@ -75,12 +83,11 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 
 	out := bufio.NewWriter(stdout)
-	p := console.NewPrinter(out, color, *width, *lineWidth)
 	t := &tailer{
-		p:      p,
-		in:     stdin,
-		out:    out,
-		stderr: stderr,
+		p:       console.NewPrinter(out, color, *width, *lineWidth),
+		out:     out,
+		stderr:  stderr,
+		pending: map[*followedFile][]*tailEvent{},
 		show: func(ev *console.Event) bool {
 			return (*workflow == "" || ev.Workflow == *workflow || ev.WorkflowName == *workflow) &&
 				(*agent == "" || ev.Agent == *agent) &&
@@ -90,69 +97,212 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	warn := func(err error) { fmt.Fprintf(stderr, "slogwf tail: %s\n", printable(err.Error())) }
 	t.fl = newFollower(openFound(os.OpenFile, fs.Args(), warn), t.decode, warn)
-	if err := t.start(fs.Args(), *follow); err != nil {
+	t.fl.maxLine = tailMaxLine
+	for _, name := range fs.Args() {
+		if name != "-" {
+			if err := t.fl.add(name); err != nil {
+				return err
+			}
+		}
+	}
+	if slices.Contains(fs.Args(), "-") {
+		t.stdin = &followedFile{name: stdinName}
+		if !*follow {
+			t.stdin = t.fl.addStream(stdinName, stdin)
+		}
+	}
+	if err := t.merge(slices.Clone(t.fl.files), !*follow); err != nil { // it may forget some
 		return err
 	}
 	if err := t.flush(); err != nil || !*follow {
 		return err
 	}
-	return t.follow(ctx)
+	return t.follow(ctx, stdin)
 }
 
-// tailer reads journals and prints their events through a Printer.
+// What tail holds: the events that wait to be printed in time order, the
+// bytes of their lines, and the longest line it reads whole.
+const (
+	tailWindow      = 1024
+	tailWindowBytes = 8 << 20
+	tailMaxLine     = 1 << 20
+)
+
+// tailer reads journals and prints their events through a Printer, in
+// time order. It reads the journals together, each a chunk at a time, and
+// takes the earliest event of those read next (a merge), through a window
+// of the last tailWindow events read, so that events that one journal holds
+// a little out of order print in order too. An event that comes later
+// than that is printed when it is read.
 type tailer struct {
 	p      *console.Printer
 	show   func(*console.Event) bool
-	in     io.Reader     // what "-" reads
 	out    *bufio.Writer // the Printer's console
 	stderr io.Writer
 
-	fl    *follower
-	stdin *followedFile    // "-", when given
-	batch []*console.Event // read, not printed yet
+	fl      *follower
+	stdin   *followedFile                  // "-", when given
+	pending map[*followedFile][]*tailEvent // read, not in the window yet
+	window  tailHeap                       // to print, the earliest first
+	bytes   int                            // of the lines in the window
+	seq     int                            // events read
 }
 
-// start reads all the inputs named by args and puts their events in the
-// batch. Without follow it reads standard input to its end and takes the
-// incomplete last lines as torn; with follow it keeps them for more.
-// An input that cannot be read is an error naming it.
-func (t *tailer) start(args []string, follow bool) error {
-	for _, name := range args {
-		if name == "-" {
-			t.stdin = &followedFile{name: stdinName}
-			continue
+// tailEvent is an event read, and its place in the order of printing.
+type tailEvent struct {
+	ev         *console.Event
+	order, seq int // of its file, and among all events read
+	size       int // of its line
+}
+
+// before reports whether a prints before b: by time, then as read.
+func (a *tailEvent) before(b *tailEvent) bool {
+	// Times compare as strings: tree.Decode gives them fixed width, in UTC.
+	return cmp.Or(strings.Compare(a.ev.Time, b.ev.Time), cmp.Compare(a.order, b.order), cmp.Compare(a.seq, b.seq)) < 0
+}
+
+// tailHeap is a heap of events, the earliest first.
+type tailHeap []*tailEvent
+
+func (h tailHeap) Len() int           { return len(h) }
+func (h tailHeap) Less(i, j int) bool { return h[i].before(h[j]) }
+func (h tailHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *tailHeap) Push(x any)        { *h = append(*h, x.(*tailEvent)) }
+func (h *tailHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
+}
+
+// merge reads what files hold from where each was left, a chunk at a time,
+// and passes their events to the window, the earliest of the files' next
+// events first. With final it takes the incomplete last lines as torn.
+func (t *tailer) merge(files []*followedFile, final bool) error {
+	// A chunk each, 32 MiB in all, so that many journals read together
+	// stay bounded, and a few read fast.
+	chunk := min(followChunk, max(4<<10, (32<<20)/max(1, len(files))))
+	refill := func(f *followedFile) error {
+		for len(t.pending[f]) == 0 && !(f == t.stdin && f.r == nil) {
+			n := 0
+			if final {
+				var err error
+				if n, err = t.fl.read(f, chunk); err != nil && (f.dir == "" || !errors.Is(err, os.ErrNotExist)) {
+					return err
+				}
+			} else {
+				n = t.fl.readFollowed(f, chunk) // and report a fault once
+			}
+			if n == 0 {
+				if final {
+					t.fl.finishFile(f)
+				}
+				break
+			}
 		}
-		if err := t.fl.add(name); err != nil {
+		return nil
+	}
+	var heads tailFiles
+	heads.pending = t.pending
+	for _, f := range files {
+		if err := refill(f); err != nil {
+			return err
+		}
+		if len(t.pending[f]) > 0 {
+			heads.files = append(heads.files, f)
+		}
+	}
+	heap.Init(&heads)
+	for heads.Len() > 0 {
+		f := heads.files[0]
+		q := t.pending[f]
+		e := q[0]
+		q[0] = nil
+		t.pending[f] = q[1:]
+		if len(q) == 1 {
+			t.pending[f] = q[:0]
+			if err := refill(f); err != nil {
+				return err
+			}
+		}
+		if len(t.pending[f]) > 0 {
+			heap.Fix(&heads, 0)
+		} else {
+			heap.Pop(&heads)
+			delete(t.pending, f)
+		}
+		if err := t.push(e); err != nil {
 			return err
 		}
 	}
-	if err := t.fl.readAll(); err != nil {
-		return err
-	}
-	if follow {
-		return nil
-	}
-	if t.stdin != nil {
-		data, err := io.ReadAll(t.in)
-		if err != nil {
-			return fmt.Errorf("standard input: %w", err)
-		}
-		t.fl.feed(t.stdin, data)
-		t.fl.finishFile(t.stdin)
-	}
-	t.fl.finish()
 	return nil
+}
+
+// tailFiles is a heap of files, the one whose next event is the earliest
+// first.
+type tailFiles struct {
+	files   []*followedFile
+	pending map[*followedFile][]*tailEvent
+}
+
+func (h *tailFiles) Len() int { return len(h.files) }
+func (h *tailFiles) Less(i, j int) bool {
+	return h.pending[h.files[i]][0].before(h.pending[h.files[j]][0])
+}
+func (h *tailFiles) Swap(i, j int) { h.files[i], h.files[j] = h.files[j], h.files[i] }
+func (h *tailFiles) Push(x any)    { h.files = append(h.files, x.(*followedFile)) }
+func (h *tailFiles) Pop() any {
+	f := h.files[len(h.files)-1]
+	h.files = h.files[:len(h.files)-1]
+	return f
+}
+
+// push adds e to the window, and prints the earliest events while the
+// window holds too many.
+func (t *tailer) push(e *tailEvent) error {
+	heap.Push(&t.window, e)
+	t.bytes += e.size
+	for len(t.window) > tailWindow || t.bytes > tailWindowBytes {
+		if err := t.printEarliest(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printEarliest prints the earliest event of the window and drops it.
+func (t *tailer) printEarliest() error {
+	e := heap.Pop(&t.window).(*tailEvent)
+	t.bytes -= e.size
+	return t.p.Print(e.ev, t.show)
+}
+
+// flush prints the window, and empties it.
+func (t *tailer) flush() error {
+	for len(t.window) > 0 {
+		if err := t.printEarliest(); err != nil {
+			return err
+		}
+	}
+	return t.out.Flush()
 }
 
 // follow prints what is appended to the inputs until ctx is done or, when
 // standard input is the only input, it ends.
-func (t *tailer) follow(ctx context.Context) error {
+func (t *tailer) follow(ctx context.Context, stdin io.Reader) error {
 	var chunks chan tailChunk
 	if t.stdin != nil {
 		chunks = make(chan tailChunk, 16)
-		go readChunks(ctx, t.in, chunks)
+		go readChunks(ctx, stdin, chunks)
 	}
-	err := t.fl.follow(ctx, func() error {
+	t.fl.startWatching()
+	defer t.fl.stopWatching()
+	for {
+		files, ok := t.fl.next(ctx)
+		if !ok {
+			return nil
+		}
 		for more := chunks != nil; more; {
 			select {
 			case c, ok := <-chunks:
@@ -171,30 +321,34 @@ func (t *tailer) follow(ctx context.Context) error {
 				more = false
 			}
 		}
+		if t.stdin != nil {
+			files = append(files, t.stdin)
+		}
+		if err := t.merge(files, false); err != nil {
+			return err
+		}
 		if err := t.flush(); err != nil {
 			return err
 		}
 		if t.stdin != nil && chunks == nil && len(t.fl.files) == 0 && len(t.fl.dirs) == 0 {
-			return errStdinEnded
+			return nil // standard input, the only input, ended
 		}
-		return nil
-	})
-	if errors.Is(err, errStdinEnded) {
-		return nil
 	}
-	return err
 }
 
-// errStdinEnded stops following when standard input, the only input,
-// ended.
-var errStdinEnded = errors.New("standard input ended")
-
-// decode adds the event of line, the next line of f, to the batch, or
-// reports why it cannot; torn says that line has no newline at its end.
+// decode adds the event of line, the next line of f, to what f holds, or
+// reports why it cannot; torn says that line has no newline at its end. A
+// line cut at tailMaxLine is closed: its values cut short end with "…".
 func (t *tailer) decode(f *followedFile, line []byte, torn bool) {
+	size := len(line)
+	if f.cut {
+		fmt.Fprintf(t.stderr, "slogwf tail: %s:%d: longer than %d bytes: cut there\n", printable(f.name), f.lines, tailMaxLine)
+		line = closeCut(line)
+	}
 	ev, err := t.p.Decode(line, f.name)
 	if err == nil {
-		t.batch = append(t.batch, ev)
+		t.seq++
+		t.pending[f] = append(t.pending[f], &tailEvent{ev: ev, order: f.order, seq: t.seq, size: size})
 		return
 	}
 	what := "not a journal event"
@@ -202,20 +356,6 @@ func (t *tailer) decode(f *followedFile, line []byte, torn bool) {
 		what = "torn last line (no newline at its end)"
 	}
 	fmt.Fprintf(t.stderr, "slogwf tail: %s:%d: %s, skipped: %s\n", printable(f.name), f.lines, what, printable(err.Error()))
-}
-
-// flush prints the batch in time order and empties it.
-func (t *tailer) flush() error {
-	// Times sort as strings: tree.Decode gives them fixed width, in UTC.
-	slices.SortStableFunc(t.batch, func(a, b *console.Event) int { return strings.Compare(a.Time, b.Time) })
-	for _, ev := range t.batch {
-		if err := t.p.Print(ev, t.show); err != nil {
-			return err
-		}
-	}
-	clear(t.batch)
-	t.batch = t.batch[:0]
-	return t.out.Flush()
 }
 
 // tailChunk is what one read of standard input gave.

@@ -501,3 +501,35 @@ func TestTailEmptyDir(t *testing.T) {
 	assert.Empty(t, stdout)
 	assert.Empty(t, stderr)
 }
+
+// Events that a journal holds out of order print in time order when they
+// are less than a window (tailWindow events) late; one later than that
+// prints when it is read.
+func TestTailSortsWithinAWindow(t *testing.T) {
+	const wf = "0190a0b0-0000-7000-8000-0000000000aa"
+	record := func(sec int, msg string) string {
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(sec) * time.Second)
+		return `{"ev":"record","wf":"` + wf + `","scope":"` + wf + `","time":"` + at.Format("2006-01-02T15:04:05.000000000Z") + `","level":"INFO","msg":"` + msg + `"}` + "\n"
+	}
+	var journal strings.Builder
+	for i := 1; i <= tailWindow+100; i++ {
+		journal.WriteString(record(i+10, "r"))
+		switch i {
+		case 5:
+			journal.WriteString(record(1, "a little late"))
+		case tailWindow + 50:
+			journal.WriteString(record(2, "too late"))
+		}
+	}
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	tailWrite(t, path, journal.String())
+	code, stdout, stderr := runCLI(t, "tail", "-color=never", path)
+	require.Equal(t, 0, code, stderr)
+	lines := tailDropTimes(stdout)
+	require.Len(t, lines, tailWindow+102)
+	assert.Equal(t, "INF [000000aa] a little late", lines[0])
+	at := slices.Index(lines, "INF [000000aa] too late")
+	// After the events printed when it was read: of the tailWindow+51
+	// read before it, all but the tailWindow in the window.
+	assert.Equal(t, 51, at)
+}
