@@ -36,7 +36,7 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if fs.NArg() == 0 {
 		return usageError{errors.New("no journals")}
 	}
-	in, err := readInputs("build", fs.Args(), stdin, stderr)
+	in, err := readInputs("build", fs.Args(), stdin, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -53,14 +53,13 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		return fmt.Errorf("-o takes one workflow, the journals hold %d: %s", len(ids), strings.Join(names, ", "))
 	case *out == "-":
-		_, err := stdout.Write(in.b.JSON(ids[0]))
-		return err
+		return in.b.WriteJSON(stdout, ids[0])
 	case *out != "":
-		return writeFile(*out, in.b.JSON(ids[0]))
+		return writeFileFrom(*out, func(w io.Writer) error { return in.b.WriteJSON(w, ids[0]) })
 	}
 	for _, id := range ids {
-		path := filepath.Join(in.dir[id], in.b.FileName(id))
-		if err := replaceFile(path, in.b.JSON(id)); err != nil {
+		path := filepath.Join(treeDir(in.b.Journal(id)), in.b.FileName(id))
+		if err := replaceFileFrom(path, func(w io.Writer) error { return in.b.WriteJSON(w, id) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "tree: %s\n", path)
@@ -72,9 +71,19 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 // replaceFile does. A name that is not a regular file (a device, a pipe)
 // it writes to as it is, and a symbolic link it follows, as a shell's
 // redirection would.
-func writeFile(name string, data []byte) error {
+func writeFile(name string, data []byte) error { return writeFileFrom(name, writeBytes(data)) }
+
+// writeFileFrom is writeFile of what write writes.
+func writeFileFrom(name string, write func(io.Writer) error) error {
 	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
-		if err := os.WriteFile(name, data, 0o600); err != nil {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err == nil {
+			err = write(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 		return nil
@@ -86,7 +95,7 @@ func writeFile(name string, data []byte) error {
 		}
 		path = target
 	}
-	return replaceFile(path, data)
+	return replaceFileFrom(path, write)
 }
 
 // replaceFile writes data to the file path as the handler writes a tree:
@@ -95,10 +104,13 @@ func writeFile(name string, data []byte) error {
 // the new. Whatever path is, a symbolic link planted there included, is
 // replaced, never written through: the names a command chooses itself go
 // here.
-func replaceFile(path string, data []byte) error {
+func replaceFile(path string, data []byte) error { return replaceFileFrom(path, writeBytes(data)) }
+
+// replaceFileFrom is replaceFile of what write writes.
+func replaceFileFrom(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err == nil {
-		_, err = f.Write(data)
+		err = write(f)
 		if err == nil {
 			err = f.Sync()
 		}
@@ -119,6 +131,14 @@ func replaceFile(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// writeBytes returns a func that writes data.
+func writeBytes(data []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}
 }
 
 // syncDir makes the renames in directory dir reach the disk.

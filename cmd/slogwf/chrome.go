@@ -44,7 +44,7 @@ func writeChromeTrace(w io.Writer, trees []treeDoc) error {
 	var roots []*treeNode
 	origin := time.Time{}
 	for _, t := range trees {
-		root, err := decodeTree(t.data, t.from)
+		root, err := t.decode(func(r *treeRecord) bool { return r.Usage != nil || chromeCategory(*r) != "" })
 		if err != nil {
 			return err
 		}

@@ -58,9 +58,9 @@ func readTree(t *testing.T, path string) *treeNode {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	root, err := decodeTree(data, path)
-	require.NoError(t, err)
-	return root
+	var root treeNode
+	require.NoError(t, json.Unmarshal(data, &root))
+	return &root
 }
 
 // ns converts a time of the trace, in microseconds, to nanoseconds, as

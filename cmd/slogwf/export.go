@@ -98,7 +98,7 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	case fs.NArg() == 0:
 		return usageError{errors.New("no input")}
 	}
-	in, err := readInputs("export", fs.Args(), stdin, stderr)
+	in, err := readInputs("export", fs.Args(), stdin, stderr, false)
 	if err != nil {
 		return err
 	}

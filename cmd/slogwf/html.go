@@ -57,14 +57,18 @@ func runHTML(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if fs.NArg() == 0 {
 		return usageError{errors.New("no input")}
 	}
-	in, err := readInputs("html", fs.Args(), stdin, stderr)
+	in, err := readInputs("html", fs.Args(), stdin, stderr, false)
 	if err != nil {
 		return err
 	}
 	var data reportData
 	var from []treeDoc
 	for _, t := range in.all() {
-		w, err := newReportWorkflow(t.data, t.from)
+		tree, err := t.bytes()
+		if err != nil {
+			return err
+		}
+		w, err := newReportWorkflow(tree, t.from)
 		if err != nil {
 			return err
 		}

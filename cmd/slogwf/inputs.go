@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -19,22 +20,24 @@ import (
 
 // inputs are the tree files and journals named on a command line. The
 // journals go into one Builder, so that the journals of one workflow from
-// several processes merge.
+// several processes merge. Of a tree file, only its head is read here: its
+// tree is read when it is asked for.
 type inputs struct {
 	stdin     io.Reader
-	trees     []treeDoc // tree files, as they are
+	trees     []treeDoc // tree files
 	journalAt int       // where the trees built from the journals go among them
 	b         *tree.Builder
-	dir       map[string]string // workflow ID → directory of its first journal
 	warn      func(error)
 }
 
 // readInputs reads each name: a tree file, a journal, a directory of
 // journals (or of tree files, when it has no journals), or "-" for
 // standard input. Lines of journals that cannot be read are reported to
-// stderr, one line each, as command cmd's.
-func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer) (*inputs, error) {
-	in := &inputs{stdin: stdin, b: tree.NewBuilder(), dir: map[string]string{}, journalAt: -1}
+// stderr, one line each, as command cmd's. With counting, the trees built
+// from journals keep the counts and usage of records, not the records.
+func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer, counting bool) (*inputs, error) {
+	in := &inputs{stdin: stdin, b: tree.NewBuilder(), journalAt: -1}
+	in.b.Counting = counting
 	in.warn = func(err error) { fmt.Fprintf(stderr, "slogwf %s: %s\n", cmd, printable(err.Error())) }
 	if i := slices.Index(names, "-"); i >= 0 && slices.Contains(names[i+1:], "-") {
 		return nil, usageError{errors.New(`"-" (standard input) given more than once`)}
@@ -49,22 +52,29 @@ func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer) (
 
 func (in *inputs) read(name string) error {
 	if name == "-" {
-		data, err := io.ReadAll(in.stdin)
-		if err != nil {
-			return fmt.Errorf("standard input: %w", err)
+		br := bufio.NewReaderSize(in.stdin, 64<<10)
+		doc, r, err := in.sniff(stdinName, br)
+		if err != nil || doc == nil {
+			return err
 		}
-		return in.add(stdinName, ".", data)
+		doc.dir = "."
+		doc.open = func() (io.ReadCloser, error) {
+			if r == nil {
+				return nil, errors.New("standard input: read twice")
+			}
+			rc := io.NopCloser(r)
+			r = nil
+			return rc, nil
+		}
+		in.trees = append(in.trees, *doc)
+		return nil
 	}
 	st, err := os.Stat(name)
 	if err != nil {
 		return err // it names the file
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		return in.add(name, treeDir(name), data)
+		return in.readFile(name)
 	}
 	files, err := filepath.Glob(filepath.Join(name, "*.jsonl"))
 	if more, merr := filepath.Glob(filepath.Join(name, tree.JournalDir, "*.jsonl")); err == nil {
@@ -86,7 +96,7 @@ func (in *inputs) read(name string) error {
 			in.warn(notRegular{f})
 			continue
 		}
-		if err := in.read(f); err != nil {
+		if err := in.readFile(f); err != nil {
 			return err
 		}
 	}
@@ -146,34 +156,68 @@ type notRegular struct{ name string }
 func (e notRegular) Error() string      { return e.name + ": not a regular file, skipped" }
 func (notRegular) Is(target error) bool { return target == fs.ErrNotExist }
 
-// add adds the content of the file name, in directory dir: a journal,
-// by its *.jsonl name or its first line, or a tree file, by its schema.
-func (in *inputs) add(name, dir string, data []byte) error {
-	if !strings.HasSuffix(name, ".jsonl") {
-		var head struct{ Schema, Ev string }
-		err := json.NewDecoder(bytes.NewReader(data)).Decode(&head)
-		switch {
-		case head.Schema == slogwf.Schema:
-			in.trees = append(in.trees, treeDoc{from: name, data: data, dir: dir, base: treeBase(name)})
-			return nil
-		case head.Schema != "":
-			return fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, printable(head.Schema))
-		case head.Ev == "" && !errors.Is(err, io.EOF) && jsonDepth(data) > maxJSONDepth:
-			return fmt.Errorf("%s: JSON nested more than %d levels deep: not a tree file or journal", name, maxJSONDepth)
-		case head.Ev == "" && !errors.Is(err, io.EOF):
-			return fmt.Errorf("%s: not a tree file or journal", name)
-		}
+// readFile reads the file name: a journal, by its *.jsonl name or its
+// first line, into the Builder; or the head of a tree file.
+func (in *inputs) readFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
 	}
+	defer f.Close()
+	if strings.HasSuffix(name, ".jsonl") {
+		return in.journal(name, f)
+	}
+	doc, _, err := in.sniff(name, bufio.NewReaderSize(f, 64<<10))
+	if err != nil || doc == nil {
+		return err
+	}
+	doc.dir = filepath.Dir(name)
+	doc.open = func() (io.ReadCloser, error) { return os.Open(name) }
+	in.trees = append(in.trees, *doc)
+	return nil
+}
+
+// sniff reads the head of br, the content of the file name, and tells a
+// tree file from a journal: a journal it reads into the Builder, and
+// returns no tree; of a tree file it returns the tree, and a reader of
+// the whole content again.
+func (in *inputs) sniff(name string, br *bufio.Reader) (*treeDoc, io.Reader, error) {
+	headJSON, read, err := readHead(br)
+	r := io.MultiReader(bytes.NewReader(read), br)
+	if errors.Is(err, errOtherOrder) {
+		// Not as slogwf writes it (its members sorted, say): read whole.
+		if headJSON, err = io.ReadAll(r); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		r = bytes.NewReader(headJSON)
+	}
+	if err != nil {
+		if len(bytes.TrimSpace(read)) == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, nil, nil // empty: a journal of no lines
+		}
+		return nil, nil, fmt.Errorf("%s: not a tree file or journal", name)
+	}
+	var head treeHead
+	if err := json.Unmarshal(headJSON, &head); err != nil {
+		return nil, nil, fmt.Errorf("%s: not a tree file or journal", name)
+	}
+	switch {
+	case head.Schema == slogwf.Schema:
+		return &treeDoc{from: name, base: treeBase(name), id: head.ID, name: head.Name}, r, nil
+	case head.Schema != "":
+		return nil, nil, fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, printable(head.Schema))
+	case head.Ev == "":
+		return nil, nil, fmt.Errorf("%s: not a tree file or journal", name)
+	}
+	return nil, nil, in.journal(name, r)
+}
+
+// journal reads the journal r, of the file name, into the Builder.
+func (in *inputs) journal(name string, r io.Reader) error {
 	if in.journalAt < 0 {
 		in.journalAt = len(in.trees)
 	}
-	err := in.b.ReadJournal(bytes.NewReader(data), name, in.warn)
-	for _, id := range in.b.Workflows() {
-		if _, ok := in.dir[id]; !ok {
-			in.dir[id] = dir
-		}
-	}
-	return err
+	return in.b.ReadJournal(r, name, in.warn)
 }
 
 // stdinName names standard input in messages.
@@ -182,10 +226,11 @@ const stdinName = "standard input"
 // treeDoc is a tree file, or a tree built from journals, and where it is
 // from.
 type treeDoc struct {
-	from string
-	data []byte
-	dir  string // of its file, or of its first journal
-	base string // the name of its file without .json; "" from standard input
+	from     string
+	dir      string // of its file, or of its first journal
+	base     string // the name of its file without .json; "" from standard input
+	id, name string // of its workflow
+	open     func() (io.ReadCloser, error)
 }
 
 // treeBase returns the name of the tree file name without its extension,
@@ -205,9 +250,15 @@ func (in *inputs) all() []treeDoc {
 	for _, id := range in.b.Workflows() {
 		built = append(built, treeDoc{
 			from: "the journals of workflow " + id,
-			data: in.b.JSON(id),
-			dir:  in.dir[id],
+			dir:  treeDir(in.b.Journal(id)),
 			base: treeBase(in.b.FileName(id)),
+			id:   id,
+			name: in.b.Name(id),
+			open: func() (io.ReadCloser, error) {
+				pr, pw := io.Pipe()
+				go func() { pw.CloseWithError(in.b.WriteJSON(pw, id)) }()
+				return pr, nil
+			},
 		})
 	}
 	at := in.journalAt
@@ -217,27 +268,30 @@ func (in *inputs) all() []treeDoc {
 	return slices.Insert(slices.Clone(in.trees), at, built...)
 }
 
-// maxJSONDepth is how deep encoding/json reads JSON: no deeper, so that
-// the walks of a tree file, whose depth it bounds, stay short. Tree files
-// nest scopes at most 100 deep.
-const maxJSONDepth = 10000
-
-// jsonDepth returns how deep the JSON text j nests its objects and arrays.
-func jsonDepth(j []byte) int {
-	depth, deepest, inString := 0, 0, false
-	for i := 0; i < len(j); i++ {
-		switch c := j[i]; {
-		case inString && c == '\\':
-			i++
-		case c == '"':
-			inString = !inString
-		case inString:
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
+// decode decodes the tree of t as decodeTreeFile does.
+func (t treeDoc) decode(keep func(*treeRecord) bool) (*treeNode, error) {
+	r, err := t.open()
+	if err != nil {
+		return nil, err
 	}
-	return deepest
+	defer r.Close()
+	root, err := decodeTreeFile(r, keep)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.from, err)
+	}
+	return root, nil
+}
+
+// bytes returns the tree of t as its file holds it.
+func (t treeDoc) bytes() ([]byte, error) {
+	r, err := t.open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.from, err)
+	}
+	return data, nil
 }

@@ -143,3 +143,29 @@ func TestTailHoldsAWindowNotItsInput(t *testing.T) {
 		})
 	}
 }
+
+// Tree and stats hold the nodes of a tree and the records they use, not
+// the whole tree file; tree reads a journal keeping no record.
+func TestTreeAndStatsHoldTheNodesNotTheRecords(t *testing.T) {
+	const size = 20 << 20
+	journal := writeBigJournal(t, size, 0)
+	treeFile := filepath.Join(t.TempDir(), "big.json")
+	code, _, stderr := runCLI(t, "build", "-o", treeFile, journal)
+	require.Equal(t, 0, code, stderr)
+	tests := []struct {
+		args []string
+		want string // at the end of stdout
+	}{
+		{[]string{"tree", "-color=never", treeFile}, "interaction a"},
+		{[]string{"stats", treeFile}, "total"},
+		{[]string{"tree", "-color=never", journal}, "interaction a"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr, grew := runHeld(t, tt.args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, string(stdout.last), tt.want)
+			assert.Less(t, grew, uint64(size/4), "the heap grew by %d MiB", grew>>20)
+		})
+	}
+}

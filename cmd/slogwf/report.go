@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -88,9 +89,9 @@ type reportTable struct {
 // newReportWorkflow returns the workflow of the tree file data, read from
 // name.
 func newReportWorkflow(data []byte, name string) (reportWorkflow, error) {
-	root, err := decodeTree(data, name)
+	root, err := decodeTreeFile(bytes.NewReader(data), statsRecord)
 	if err != nil {
-		return reportWorkflow{}, err
+		return reportWorkflow{}, fmt.Errorf("%s: %w", name, err)
 	}
 	w := reportWorkflow{Tree: data, Stats: map[string]reportTable{}, root: root}
 	for _, by := range []string{"agent", "model"} {

@@ -319,7 +319,7 @@ func statsByIteration(root *treeNode, rs *statsRows) {
 			outside = append(outside, c)
 		}
 	}
-	if rest == (statsTally{}) && len(outside) == 0 && len(root.Records) == 0 {
+	if rest == (statsTally{}) && len(outside) == 0 && len(root.Records)+root.skipped == 0 {
 		return
 	}
 	r := rs.get(groupNone, 0)
@@ -449,13 +449,13 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if fs.NArg() == 0 {
 		return usageError{errors.New("no file")}
 	}
-	in, err := readInputs("stats", fs.Args(), stdin, stderr)
+	in, err := readInputs("stats", fs.Args(), stdin, stderr, false)
 	if err != nil {
 		return err
 	}
 	var stats []*workflowStats
 	for _, t := range in.all() {
-		root, err := decodeTree(t.data, t.from)
+		root, err := t.decode(statsRecord)
 		if err != nil {
 			return err
 		}
@@ -475,17 +475,9 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return w.Flush()
 }
 
-// decodeTree decodes the tree file data, read from name.
-func decodeTree(data []byte, name string) (*treeNode, error) {
-	var root treeNode
-	if err := json.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: not a tree file: %w", name, err)
-	}
-	if root.Schema != slogwf.Schema {
-		return nil, fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, strconv.Quote(root.Schema))
-	}
-	return &root, nil
-}
+// statsRecord reports whether stats needs the record r: a record with a
+// usage, an LLM call or part of one.
+func statsRecord(r *treeRecord) bool { return r.Usage != nil }
 
 // writeStatsText writes the tables of stats, a heading over each.
 func writeStatsText(w *bufio.Writer, stats []*workflowStats) {

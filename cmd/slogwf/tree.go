@@ -65,6 +65,8 @@ type treeNode struct {
 	Iterations   []treeNode   `json:"iterations"`
 	Interactions []treeNode   `json:"interactions"`
 	Actions      []treeNode   `json:"actions"`
+
+	skipped int // records of the tree file not kept (see decodeTreeFile)
 }
 
 // treeRecord is one record of a tree file.
@@ -102,7 +104,7 @@ func runTree(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if fs.NArg() == 0 {
 		return usageError{errors.New("no tree file")}
 	}
-	in, err := readInputs("tree", fs.Args(), stdin, stderr)
+	in, err := readInputs("tree", fs.Args(), stdin, stderr, true)
 	if err != nil {
 		return err
 	}
@@ -113,14 +115,14 @@ func runTree(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	w := bufio.NewWriter(stdout)
 	o := outline{w: w, color: color, depth: *depth, errorsOnly: *errorsOnly}
 	for i, t := range trees {
-		var root treeNode
-		if err := json.Unmarshal(t.data, &root); err != nil {
-			return fmt.Errorf("%s: not a tree file: %w", t.from, err)
+		root, err := t.decode(nil) // the outline shows no record
+		if err != nil {
+			return err
 		}
 		if i > 0 {
 			w.WriteByte('\n')
 		}
-		o.node(&root, "", "", 0)
+		o.node(root, "", "", 0)
 	}
 	return w.Flush()
 }

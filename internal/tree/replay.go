@@ -21,14 +21,15 @@ type Builder struct {
 	// lines of others are skipped undecoded. Set it before the first line.
 	Workflow string
 
-	e     Event // the line being added
-	trees map[string]*Tree
-	names map[string]string // workflow ID → name from a journal's file name
+	e        Event // the line being added
+	trees    map[string]*Tree
+	names    map[string]string // workflow ID → name from a journal's file name
+	journals map[string]string // workflow ID → the first journal read that holds it
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}}
+	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}, journals: map[string]string{}}
 }
 
 // Add adds one journal line.
@@ -95,6 +96,9 @@ func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error 
 		if err == io.EOF {
 			for wf := range wfs {
 				b.trees[wf].Drop(unknown)
+				if _, ok := b.journals[wf]; !ok {
+					b.journals[wf] = name
+				}
 			}
 			return nil
 		}
@@ -134,6 +138,10 @@ func (b *Builder) FileName(id string) string {
 	return FileBase(b.Name(id), id) + ".json"
 }
 
+// Journal returns the name of the first journal that ReadJournal read
+// holding workflow id, or "".
+func (b *Builder) Journal(id string) string { return b.journals[id] }
+
 // Tree returns the tree of workflow id, or nil.
 func (b *Builder) Tree(id string) *Tree { return b.trees[id] }
 
@@ -150,13 +158,31 @@ func (b *Builder) LiveJSON(id string) []byte {
 	return b.appendJSON(id, false)
 }
 
-func (b *Builder) appendJSON(id string, final bool) []byte {
-	t := b.trees[id]
+// WriteJSON writes what JSON returns to w, a part at a time.
+func (b *Builder) WriteJSON(w io.Writer, id string) error {
+	t := b.named(id)
 	if t == nil {
 		return nil
 	}
-	if root := t.nodes[id]; !root.started {
-		root.name = b.names[id]
+	return t.WriteJSON(w, true)
+}
+
+func (b *Builder) appendJSON(id string, final bool) []byte {
+	t := b.named(id)
+	if t == nil {
+		return nil
 	}
 	return t.AppendJSON(nil, final)
+}
+
+// named returns the tree of workflow id, named after its journals if no
+// start says its name; or nil.
+func (b *Builder) named(id string) *Tree {
+	t := b.trees[id]
+	if t != nil {
+		if root := t.nodes[id]; !root.started {
+			root.name = b.names[id]
+		}
+	}
+	return t
 }

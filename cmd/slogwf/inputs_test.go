@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// writeSmallJournals writes n journals into dir, each of a workflow of its
+// own: a start, two records and an end, as a short request of a service.
+func writeSmallJournals(t testing.TB, dir string, n int) {
+	t.Helper()
+	for i := range n {
+		id := fmt.Sprintf("0190a0b0-0000-7000-8000-%012d", i)
+		err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("svc-%08d.1.jsonl", i)), []byte(
+			`{"ev":"start","wf":"`+id+`","id":"`+id+`","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"svc"}`+"\n"+
+				`{"ev":"record","wf":"`+id+`","scope":"`+id+`","time":"2026-01-01T00:00:00.100000000Z","level":"INFO","msg":"call","usage":{"llm_calls":1,"input_tokens":100,"output_tokens":20}}`+"\n"+
+				`{"ev":"record","wf":"`+id+`","scope":"`+id+`","time":"2026-01-01T00:00:00.200000000Z","level":"INFO","msg":"done"}`+"\n"+
+				`{"ev":"end","wf":"`+id+`","id":"`+id+`","time":"2026-01-01T00:00:00.300000000Z","status":"completed"}`+"\n"), 0o600)
+		require.NoError(t, err)
+	}
+}
+
+// Reading journals costs as much per journal, however many there are:
+// what readInputs does is linear in the number of journals.
+func TestReadingJournalsIsLinear(t *testing.T) {
+	perJournal := func(n int) float64 {
+		dir := t.TempDir()
+		writeSmallJournals(t, dir, n)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		in, err := readInputs("tree", []string{dir}, nil, io.Discard, true)
+		runtime.ReadMemStats(&after)
+		require.NoError(t, err)
+		require.Len(t, in.b.Workflows(), n)
+		return float64(after.TotalAlloc-before.TotalAlloc) / float64(n)
+	}
+	few, many := perJournal(200), perJournal(2000)
+	t.Logf("bytes allocated per journal: %.0f of 200, %.0f of 2,000", few, many)
+	assert.Less(t, many/few, 1.2)
+}
