@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -198,7 +197,7 @@ func (in *inputs) sniff(name string, br *bufio.Reader) (*treeDoc, io.Reader, err
 		return nil, nil, fmt.Errorf("%s: not a tree file or journal", name)
 	}
 	var head treeHead
-	if err := json.Unmarshal(headJSON, &head); err != nil {
+	if err := decodeHead(headJSON, &head); err != nil {
 		return nil, nil, fmt.Errorf("%s: not a tree file or journal", name)
 	}
 	switch {

@@ -42,6 +42,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "run a simulated multi-agent workflow and write its tree", runDemo, true},
+		{"ls", "list the workflows of a directory, newest first, to find one", runLs, false},
 		{"tree", "print trees, from tree files or journals, as outlines", runTree, false},
 		{"tail", "print journal events as the console did, and follow them", runTail, true},
 		{"build", "rebuild trees from journals, merging processes", runBuild, false},

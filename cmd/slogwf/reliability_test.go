@@ -62,6 +62,8 @@ func TestCLIOutputEscapesUntrustedText(t *testing.T) {
 		{"tail", "-color=never", dir},
 		{"stats", dir},
 		{"stats", "-by", "model", dir},
+		{"ls", dir},
+		{"ls", "-json", dir},
 	} {
 		code, stdout, stderr := runCLI(t, args...)
 		require.Equal(t, 0, code, "%v: %s", args, stderr)

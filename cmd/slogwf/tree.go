@@ -36,37 +36,54 @@ Flags:
 // stats use. Their walks of a tree recurse as deep as it nests, which
 // encoding/json bounds: it reads nothing deeper than maxJSONDepth.
 type treeNode struct {
-	Schema     string         `json:"schema"` // of the root only
-	Kind       string         `json:"kind"`
-	ID         string         `json:"id"`
-	Name       string         `json:"name"`   // workflow, action
-	Agent      string         `json:"agent"`  // interaction
-	Number     int64          `json:"number"` // iteration
-	Status     string         `json:"status"`
-	Start      string         `json:"start"`
-	End        string         `json:"end"`
-	DurationMS *float64       `json:"duration_ms"` // absent for a scope never started
-	Error      string         `json:"error"`
-	Attrs      map[string]any `json:"attrs"`
-	Usage      struct {
-		Calls       int64   `json:"llm_calls"`
-		In          int64   `json:"input_tokens"`
-		Out         int64   `json:"output_tokens"`
-		TotalTokens int64   `json:"total_tokens"`
-		CostUSD     float64 `json:"cost_usd"`
-	} `json:"usage"`
-	Counts struct {
-		Records  int64 `json:"records"`
-		Warnings int64 `json:"warnings"`
-		Semantic int64 `json:"semantic"`
-		Errors   int64 `json:"errors"`
-	} `json:"counts"`
+	Schema     string          `json:"schema"` // of the root only
+	Kind       string          `json:"kind"`
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`   // workflow, action
+	Agent      string          `json:"agent"`  // interaction
+	Number     int64           `json:"number"` // iteration
+	Status     string          `json:"status"`
+	Start      string          `json:"start"`
+	End        string          `json:"end"`
+	DurationMS *float64        `json:"duration_ms"` // absent for a scope never started
+	Error      string          `json:"error"`
+	Attrs      map[string]any  `json:"attrs"`
+	Usage      treeUsage       `json:"usage"`
+	Counts     treeCounts      `json:"counts"`
+	Loss       json.RawMessage `json:"loss"` // of the root only
+
 	Records      []treeRecord `json:"records"`
 	Iterations   []treeNode   `json:"iterations"`
 	Interactions []treeNode   `json:"interactions"`
 	Actions      []treeNode   `json:"actions"`
 
 	skipped int // records of the tree file not kept (see decodeTreeFile)
+}
+
+// treeUsage is the usage of a node of a tree file.
+type treeUsage struct {
+	Calls       int64   `json:"llm_calls"`
+	In          int64   `json:"input_tokens"`
+	Cached      int64   `json:"cached_input_tokens"`
+	Out         int64   `json:"output_tokens"`
+	TotalTokens int64   `json:"total_tokens"`
+	CostUSD     float64 `json:"cost_usd"`
+}
+
+// treeCounts are the counts of a node of a tree file.
+type treeCounts struct {
+	Records  int64 `json:"records"`
+	Warnings int64 `json:"warnings"`
+	Semantic int64 `json:"semantic"`
+	Errors   int64 `json:"errors"`
+}
+
+// head returns the head of the workflow n.
+func (n *treeNode) head() treeHead {
+	return treeHead{
+		Schema: n.Schema, Kind: n.Kind, ID: n.ID, Name: n.Name, Status: n.Status, Start: n.Start, End: n.End,
+		DurationMS: n.DurationMS, Usage: n.Usage, Counts: n.Counts, Loss: n.Loss,
+	}
 }
 
 // treeRecord is one record of a tree file.

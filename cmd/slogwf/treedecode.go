@@ -167,30 +167,18 @@ const treeHeadLimit = 16 << 20
 // treeHead is a tree file's workflow as its head says, or the first line
 // of a journal.
 type treeHead struct {
-	Schema     string   `json:"schema"`
-	Ev         string   `json:"ev"` // of a journal line
-	Kind       string   `json:"kind"`
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Status     string   `json:"status"`
-	Start      string   `json:"start"`
-	End        string   `json:"end"`
-	DurationMS *float64 `json:"duration_ms"`
-	Usage      struct {
-		Calls       int64   `json:"llm_calls"`
-		In          int64   `json:"input_tokens"`
-		Cached      int64   `json:"cached_input_tokens"`
-		Out         int64   `json:"output_tokens"`
-		TotalTokens int64   `json:"total_tokens"`
-		CostUSD     float64 `json:"cost_usd"`
-	} `json:"usage"`
-	Counts struct {
-		Records  int64 `json:"records"`
-		Warnings int64 `json:"warnings"`
-		Semantic int64 `json:"semantic"`
-		Errors   int64 `json:"errors"`
-	} `json:"counts"`
-	Loss json.RawMessage `json:"loss"` // as it is: later versions may add members
+	Schema     string          `json:"schema"`
+	Ev         string          `json:"ev"` // of a journal line
+	Kind       string          `json:"kind"`
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Status     string          `json:"status"`
+	Start      string          `json:"start"`
+	End        string          `json:"end"`
+	DurationMS *float64        `json:"duration_ms"`
+	Usage      treeUsage       `json:"usage"`
+	Counts     treeCounts      `json:"counts"`
+	Loss       json.RawMessage `json:"loss"` // as it is: later versions may add members
 }
 
 // errOtherOrder says that a JSON object does not start with "schema" or

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// dirWorkflow is a workflow of a directory, as its tree file's head says, or
+// as its journals say when it has no tree file (a process that crashed, or
+// a workflow that has not written its first tree yet).
+type dirWorkflow struct {
+	treeHead
+	File string // its tree file; "" for a workflow found in journals only
+}
+
+// listWorkflows returns the workflows of the directory dir: one per tree
+// file, of which it reads only the head, and one per workflow that only
+// journals hold, rebuilt as build would (without a tree file, a workflow
+// that did not end is incomplete, unless a process still writes one of its
+// journals). Files that it cannot read it reports to warn, and skips.
+func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err // it names dir
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	var treeFiles, journals []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		switch filepath.Ext(name) {
+		case ".json":
+			treeFiles = append(treeFiles, filepath.Join(dir, name))
+		case ".jsonl":
+			journals = append(journals, filepath.Join(dir, name))
+		}
+	}
+
+	list := make([]dirWorkflow, len(treeFiles))
+	errs := make([]error, len(treeFiles))
+	parallel(len(treeFiles), func(next func() (int, bool)) {
+		buf := make([]byte, 16<<10)
+		for i, ok := next(); ok; i, ok = next() {
+			list[i].File = treeFiles[i]
+			list[i].treeHead, errs[i] = readTreeHead(treeFiles[i], buf)
+		}
+	})
+	withTree := make(map[string]bool, len(list))
+	kept := list[:0]
+	for i, l := range list {
+		switch {
+		case errs[i] != nil:
+			warn(fmt.Errorf("%s: %w, skipped", l.File, errs[i]))
+		case withTree[l.ID]:
+			// Two tree files of one workflow: a copy; the first stands.
+		default:
+			withTree[l.ID] = true
+			kept = append(kept, l)
+		}
+	}
+	return append(kept, journalsOnly(journals, withTree, warn)...), nil
+}
+
+// readTreeHead reads the head of the tree file name, in one read into buf
+// when the head fits.
+func readTreeHead(name string, buf []byte) (treeHead, error) {
+	n, err := readStart(name, buf)
+	if err != nil {
+		return treeHead{}, err
+	}
+	var s headScan
+	if head, ok := s.scan(buf[:n]); ok {
+		return unmarshalHead(head)
+	}
+	if !s.other && n < len(buf) {
+		return treeHead{}, errors.New("not a tree file: it ends too soon")
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return treeHead{}, err
+	}
+	defer f.Close()
+	h, err := headOf(bufio.NewReader(f))
+	if errors.Is(err, errOtherOrder) {
+		// Not as slogwf writes it (its members sorted, say): read whole.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return h, err
+		}
+		root, err := decodeTreeFile(bufio.NewReader(f), nil)
+		if err != nil {
+			return h, err
+		}
+		return root.head(), nil
+	}
+	return h, err
+}
+
+// readStart reads the start of the file name into buf, as much as fits,
+// with as few system calls as can be: many files are read.
+func readStart(name string, buf []byte) (int, error) {
+	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	for errors.Is(err, syscall.EINTR) {
+		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer syscall.Close(fd)
+	n := 0
+	for n < len(buf) {
+		k, err := syscall.Read(fd, buf[n:])
+		switch {
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case err != nil:
+			return n, err
+		case k == 0:
+			return n, nil
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// headOf decodes the head of the tree file that br reads.
+func headOf(br *bufio.Reader) (treeHead, error) {
+	head, _, err := readHead(br)
+	if err != nil {
+		return treeHead{}, err
+	}
+	return unmarshalHead(head)
+}
+
+// unmarshalHead decodes the head of a tree file.
+func unmarshalHead(head []byte) (treeHead, error) {
+	var h treeHead
+	err := decodeHead(head, &h)
+	if err == nil && h.Schema != slogwf.Schema {
+		err = fmt.Errorf("not a %s tree file", slogwf.Schema)
+	}
+	return h, err
+}
+
+// journalsOnly returns the workflows of the journals that have no tree
+// file, those in withTree, rebuilt from the journals.
+func journalsOnly(journals []string, withTree map[string]bool, warn func(error)) []dirWorkflow {
+	// The lines of other workflows, by journal; most journals hold none.
+	lines := make([][][]byte, len(journals))
+	errs := make([]error, len(journals))
+	parallel(len(journals), func(next func() (int, bool)) {
+		buf := make([]byte, 64<<10)
+		for i, ok := next(); ok; i, ok = next() {
+			lines[i], errs[i] = linesWithout(journals[i], buf, withTree)
+		}
+	})
+	b := tree.NewBuilder()
+	b.Counting = true
+	busy := map[string]bool{} // workflows a process still writes
+	for i, name := range journals {
+		if errs[i] != nil {
+			warn(fmt.Errorf("%s: %w, skipped", name, errs[i]))
+			continue
+		}
+		inUse := len(lines[i]) > 0 && journalInUse(name)
+		for _, line := range lines[i] {
+			e, err := tree.Decode(line)
+			if err != nil {
+				continue // build says which, and counts them
+			}
+			b.Apply(e)
+			b.NameFrom(e.Workflow, name)
+			busy[e.Workflow] = busy[e.Workflow] || inUse
+		}
+	}
+	var list []dirWorkflow
+	for _, id := range b.Workflows() {
+		data := b.JSON(id)
+		if busy[id] {
+			data = b.LiveJSON(id)
+		}
+		h, err := headOf(bufio.NewReader(bytes.NewReader(data)))
+		if err != nil {
+			warn(fmt.Errorf("the journals of workflow %s: %w", id, err))
+			continue
+		}
+		list = append(list, dirWorkflow{treeHead: h})
+	}
+	return list
+}
+
+// linesWithout returns the lines of the journal name, read through buf,
+// of the workflows not in skip.
+func linesWithout(name string, buf []byte, skip map[string]bool) ([][]byte, error) {
+	n, err := readStart(name, buf)
+	if err != nil {
+		return nil, err
+	}
+	var lines [][]byte
+	take := func(line []byte) {
+		if wf := lineWorkflow(line); wf == "" || !skip[wf] {
+			lines = append(lines, bytes.Clone(line))
+		}
+	}
+	if n < len(buf) { // all of it: most journals are small
+		for line := range bytes.Lines(buf[:n]) {
+			take(line)
+		}
+		return lines, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, len(buf))
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A long line: whole, then as any other.
+			rest, rerr := br.ReadBytes('\n')
+			line, err = append(bytes.Clone(line), rest...), rerr
+		}
+		if len(line) > 0 {
+			take(line)
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// lineWorkflow returns the "wf" of a journal line as the handler writes
+// it, {"ev":"…","wf":"…",…}, without decoding it; "" for another line.
+func lineWorkflow(line []byte) string {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"ev":"`))
+	if !ok {
+		return ""
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 {
+		return ""
+	}
+	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`","wf":"`)); !ok {
+		return ""
+	}
+	i = bytes.IndexByte(rest, '"')
+	if i < 0 || bytes.IndexByte(rest[:i], '\\') >= 0 {
+		return ""
+	}
+	return string(rest[:i])
+}
+
+// parallel runs work on as many goroutines as there are processors, or
+// fewer when n is small; each takes the indexes below n from next.
+func parallel(n int, work func(next func() (int, bool))) {
+	var mu sync.Mutex
+	i := 0
+	next := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if i >= n {
+			return 0, false
+		}
+		i++
+		return i - 1, true
+	}
+	var wg sync.WaitGroup
+	for range min(n, 2*runtime.GOMAXPROCS(0)) {
+		wg.Go(func() { work(next) })
+	}
+	wg.Wait()
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// lsDir is a directory of workflows for the tests of ls: research
+// (completed, 2 records, 120 tokens), summary (failed), and crashed, whose
+// process died before its end and its tree file, so that it has a journal
+// only.
+type lsDir struct {
+	dir                        string
+	research, summary, crashed string // IDs
+	crashedJournal             string
+}
+
+func writeLsDir(t *testing.T) lsDir {
+	t.Helper()
+	d := lsDir{dir: t.TempDir()}
+	logInto(t, d.dir, func(ctx context.Context, l *slog.Logger) {
+		wctx, wf := slogwf.StartWorkflow(ctx, "research")
+		l.InfoContext(wctx, "calling", slogwf.Model("m"), slogwf.Tokens(100, 20))
+		l.InfoContext(wctx, "done")
+		wf.End()
+		d.research = wf.ID()
+		time.Sleep(2 * time.Millisecond) // later starts
+		wctx, wf = slogwf.StartWorkflow(ctx, "summary")
+		l.ErrorContext(wctx, "no model")
+		wf.Fail(errors.New("gave up"))
+		d.summary = wf.ID()
+	})
+	d.crashed = "7fffffff-0000-7000-8000-00000000c0de" // the latest start of all
+	d.crashedJournal = filepath.Join(d.dir, "crashed-0000c0de.99.jsonl")
+	tailWrite(t, d.crashedJournal,
+		`{"ev":"start","wf":"`+d.crashed+`","id":"`+d.crashed+`","kind":"workflow","time":"2099-01-01T00:00:00.000000000Z","name":"crashed"}`+"\n"+
+			`{"ev":"record","wf":"`+d.crashed+`","scope":"`+d.crashed+`","time":"2099-01-01T00:00:01.000000000Z","level":"WARN","msg":"last words"}`+"\n")
+	return d
+}
+
+// lsRows runs ls with args and returns the cells of its rows, the heading
+// first.
+func lsRows(t *testing.T, args ...string) [][]string {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"ls"}, args...)...)
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stderr)
+	var rows [][]string
+	for l := range strings.Lines(stdout) {
+		rows = append(rows, strings.Fields(l))
+	}
+	return rows
+}
+
+func TestLsListsWorkflowsNewestFirst(t *testing.T) {
+	d := writeLsDir(t)
+	rows := lsRows(t, d.dir)
+	require.Len(t, rows, 4)
+	assert.Equal(t, []string{"NAME", "ID", "STATUS", "START", "DURATION", "RECORDS", "TOKENS", "COST", "ERRORS"}, rows[0])
+	// The start's date and time take two cells.
+	assert.Equal(t, []string{"crashed", d.crashed, "incomplete", "2099-01-01"}, rows[1][:4], "from its journal, as build makes it")
+	assert.Equal(t, []string{"1s", "1", "0", "$0", "0"}, rows[1][5:])
+	assert.Equal(t, []string{"summary", d.summary, "failed"}, rows[2][:3])
+	assert.Equal(t, "2", rows[2][len(rows[2])-1], "errors: its record and its end")
+	assert.Equal(t, []string{"research", d.research, "completed"}, rows[3][:3])
+	assert.Equal(t, []string{"2", "120", "$0", "0"}, rows[3][len(rows[3])-4:])
+}
+
+func TestLsFilters(t *testing.T) {
+	d := writeLsDir(t)
+	tests := []struct {
+		name  string
+		flags []string
+		want  []string // IDs
+	}{
+		{"status", []string{"-status", "failed"}, []string{d.summary}},
+		{"statuses", []string{"-status", "completed,incomplete"}, []string{d.crashed, d.research}},
+		{"since a duration", []string{"-since", "1h"}, []string{d.crashed, d.summary, d.research}},
+		{"since a time", []string{"-since", "2098-12-31T00:00:00Z"}, []string{d.crashed}},
+		{"name", []string{"-name", "s"}, []string{d.summary}},
+		{"all", []string{"-status", "completed", "-name", "res", "-since", "24h"}, []string{d.research}},
+		{"none", []string{"-name", "nope"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ids []string
+			for _, r := range lsRows(t, append(tt.flags, d.dir)...)[1:] {
+				ids = append(ids, r[1])
+			}
+			assert.Equal(t, tt.want, ids)
+		})
+	}
+}
+
+func TestLsJSON(t *testing.T) {
+	d := writeLsDir(t)
+	code, stdout, stderr := runCLI(t, "ls", "-json", "-status", "completed,failed", d.dir)
+	require.Equal(t, 0, code, stderr)
+	var doc struct {
+		Workflows []lsJSON `json:"workflows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	require.Len(t, doc.Workflows, 2)
+	w := doc.Workflows[1]
+	assert.Equal(t, d.research, w.ID)
+	assert.Equal(t, "research", w.Name)
+	assert.Equal(t, "completed", w.Status)
+	assert.Equal(t, int64(120), w.Usage.TotalTokens)
+	assert.Equal(t, int64(2), w.Counts.Records)
+	assert.Contains(t, string(w.Loss), `"dropped":0`)
+	assert.NotNil(t, w.DurationMS)
+	assert.Equal(t, filepath.Join(d.dir, tree.TreeFileName("research", d.research)), w.File)
+	assert.Equal(t, d.summary, doc.Workflows[0].ID)
+
+	code, stdout, _ = runCLI(t, "ls", "-json", "-name", "nope", d.dir)
+	require.Equal(t, 0, code)
+	assert.JSONEq(t, `{"workflows":[]}`, stdout)
+}
+
+// Files that are not tree files are reported and skipped; hidden files and
+// directories are not read; a tree file whose members come in another
+// order is read whole.
+func TestLsSkipsWhatIsNotATreeFile(t *testing.T) {
+	d := writeLsDir(t)
+	tailWrite(t, filepath.Join(d.dir, "notes.json"), `{"hello":"world"}`)
+	tailWrite(t, filepath.Join(d.dir, ".slogwf-export.1234.state"), `{}`)
+	tailWrite(t, filepath.Join(d.dir, ".hidden.json"), `not json`)
+	require.NoError(t, os.Mkdir(filepath.Join(d.dir, "sub.json"), 0o700))
+	sorted, err := json.Marshal(map[string]any{"schema": slogwf.Schema, "kind": "workflow", "id": "sorted-id", "name": "sorted",
+		"status": "completed", "start": "2000-01-01T00:00:00.000000000Z", "actions": []any{}, "counts": map[string]int{"records": 7}})
+	require.NoError(t, err)
+	tailWrite(t, filepath.Join(d.dir, "sorted.json"), string(sorted))
+
+	code, stdout, stderr := runCLI(t, "ls", d.dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+	assert.Contains(t, stderr, "slogwf ls: "+filepath.Join(d.dir, "notes.json")+": not a slogwf.tree/v1 tree file")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	require.Len(t, lines, 5)
+	assert.Equal(t, []string{"sorted", "sorted-id", "completed"}, strings.Fields(lines[4])[:3])
+	assert.Equal(t, "7", strings.Fields(lines[4])[6])
+}
+
+func TestLsErrors(t *testing.T) {
+	d := writeLsDir(t)
+	missing := filepath.Join(d.dir, "missing")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no dir", nil, 2, "no DIR"},
+		{"two dirs", []string{d.dir, d.dir}, 2, "one DIR only"},
+		{"missing dir", []string{missing}, 1, missing},
+		{"bad status", []string{"-status", "done", d.dir}, 2, `-status "done": want running, completed, failed, incomplete`},
+		{"bad since", []string{"-since", "yesterday", d.dir}, 2, `-since "yesterday": want a duration`},
+		{"negative since", []string{"-since", "-1h", d.dir}, 2, `-since "-1h"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"ls"}, tt.args...)...)
+			assert.Equal(t, tt.code, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}
