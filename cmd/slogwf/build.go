@@ -7,10 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
-const buildHelp = `usage: slogwf build [-o FILE] JOURNAL...|DIR|-
+const buildHelp = `usage: slogwf build [-o FILE] [-workflow ID|NAME] JOURNAL...|DIR|-
 
 Build replays journals through the tree builder of the live handler and
 writes the tree of each workflow in them: beside its journals, named as
@@ -30,6 +31,7 @@ Flags:
 func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("build", buildHelp)
 	out := fs.String("o", "", "write the tree to `FILE` (\"-\": standard output); one workflow only")
+	workflow := fs.String("workflow", "", "build "+workflowFlag)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -41,6 +43,17 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	ids := in.b.Workflows()
+	if *workflow != "" && len(in.trees) == 0 {
+		refs := make([]workflowRef, len(ids))
+		for i, id := range ids {
+			refs[i] = workflowRef{id, in.b.Name(id)}
+		}
+		picked, err := pickWorkflows(*workflow, refs, strings.Join(fs.Args(), " "))
+		if err != nil {
+			return err
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return !picked[id] })
+	}
 	switch {
 	case len(in.trees) > 0:
 		return fmt.Errorf("%s is a tree file: build reads journals only", printable(in.trees[0].from))

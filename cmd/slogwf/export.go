@@ -16,7 +16,7 @@ import (
 	"syscall"
 )
 
-const exportHelp = `usage: slogwf export -format chrome [-o FILE] TREE|JOURNAL|DIR...|-
+const exportHelp = `usage: slogwf export -format chrome [-o FILE] [-workflow ID|NAME] TREE|JOURNAL|DIR...|-
        slogwf export -otlp URL [-f] [-workflow ID|NAME] [-content] [-max-events N] DIR|JOURNAL...
 
 Export writes workflows in the format of another tool, to FILE or to
@@ -77,7 +77,7 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var o otlpOptions
 	fs.StringVar(&o.endpoint, "otlp", "", "send the workflows to the OTLP/HTTP endpoint `URL`, such as http://127.0.0.1:4318")
 	fs.BoolVar(&o.follow, "f", false, "with -otlp: keep sending the scopes of the journals, and of the new journals of each DIR, as they end, until interrupted")
-	fs.StringVar(&o.workflow, "workflow", "", "with -otlp: send only workflow `ID|NAME`, given by its ID or its name")
+	fs.StringVar(&o.workflow, "workflow", "", "write or send "+workflowFlag)
 	fs.BoolVar(&o.content, "content", false, "with -otlp: send inputs and outputs, prompts and completions too (gen_ai.input.messages, …)")
 	fs.IntVar(&o.maxEvents, "max-events", 0, "with -otlp: send at most `N` records of a scope as the events of its span, the rest counted as dropped (default 128; negative: none)")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -102,7 +102,10 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	trees := in.all()
+	trees, err := pickTrees(o.workflow, in.all(), strings.Join(fs.Args(), " "))
+	if err != nil {
+		return err
+	}
 	if len(trees) == 0 {
 		return fmt.Errorf("no workflow in %s", printable(strings.Join(fs.Args(), " ")))
 	}
@@ -121,7 +124,7 @@ func otlpFlagsSet(fs *flag.FlagSet) string {
 	name := ""
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "f", "workflow", "content", "max-events":
+		case "f", "content", "max-events":
 			name = f.Name
 		}
 	})

@@ -50,7 +50,7 @@ Flags:
 func runHTML(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("html", htmlHelp)
 	out := fs.String("o", "", "write the page to `FILE` (\"-\": standard output)")
-	workflow := fs.String("workflow", "", "show only workflow `ID|NAME`, given by its ID or its name")
+	workflow := fs.String("workflow", "", "show "+workflowFlag)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -61,9 +61,15 @@ func runHTML(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	from, err := pickTrees(*workflow, in.all(), strings.Join(fs.Args(), " "))
+	if err != nil {
+		return err
+	}
+	if len(from) == 0 {
+		return fmt.Errorf("no workflow in %s", printable(strings.Join(fs.Args(), " ")))
+	}
 	var data reportData
-	var from []treeDoc
-	for _, t := range in.all() {
+	for _, t := range from {
 		tree, err := t.bytes()
 		if err != nil {
 			return err
@@ -72,16 +78,7 @@ func runHTML(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if err != nil {
 			return err
 		}
-		if *workflow == "" || w.root.ID == *workflow || w.root.Name == *workflow {
-			data.Workflows = append(data.Workflows, w)
-			from = append(from, t)
-		}
-	}
-	switch {
-	case len(data.Workflows) == 0 && *workflow != "":
-		return fmt.Errorf("no workflow %s in %s", printable(*workflow), printable(strings.Join(fs.Args(), " ")))
-	case len(data.Workflows) == 0:
-		return fmt.Errorf("no workflow in %s", printable(strings.Join(fs.Args(), " ")))
+		data.Workflows = append(data.Workflows, w)
 	}
 	// Newest first; times are RFC 3339 with 9 digits, so they sort as
 	// text.

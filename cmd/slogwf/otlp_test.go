@@ -417,7 +417,6 @@ func TestExportOTLPRejectsWhatItCannotSend(t *testing.T) {
 		{"both formats", []string{"-otlp", srv.URL, "-format", "chrome", dir}, 2, "-format and -otlp: choose one"},
 		{"-o", []string{"-otlp", srv.URL, "-o", "x", dir}, 2, "-o goes with -format, not -otlp"},
 		{"-f alone", []string{"-f", dir}, 2, "-f needs -otlp"},
-		{"-workflow alone", []string{"-format", "chrome", "-workflow", "w", dir}, 2, "-workflow needs -otlp"},
 		{"no input", []string{"-otlp", srv.URL}, 2, "no input"},
 		{"standard input", []string{"-otlp", srv.URL, "-"}, 2, `not "-"`},
 		{"a tree file", []string{"-otlp", srv.URL, tree}, 2, "-otlp reads journals"},

@@ -21,7 +21,7 @@ import (
 	"github.com/slogwf/slogwf"
 )
 
-const statsHelp = `usage: slogwf stats [-by agent|model|iteration] [-json] FILE...
+const statsHelp = `usage: slogwf stats [-by agent|model|iteration] [-json] [-workflow ID|NAME] FILE...
 
 Stats sums up each workflow in a table, one row per agent, model or
 iteration: LLM calls, records, warnings, semantic warnings, errors, input
@@ -438,6 +438,7 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs := newFlagSet("stats", statsHelp)
 	by := fs.String("by", "agent", "`GROUP` of the rows: agent, model or iteration")
 	asJSON := fs.Bool("json", false, "print one JSON document instead of the tables")
+	workflow := fs.String("workflow", "", "sum up "+workflowFlag)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -453,8 +454,12 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	trees, err := pickTrees(*workflow, in.all(), strings.Join(fs.Args(), " "))
+	if err != nil {
+		return err
+	}
 	var stats []*workflowStats
-	for _, t := range in.all() {
+	for _, t := range trees {
 		root, err := t.decode(statsRecord)
 		if err != nil {
 			return err

@@ -386,7 +386,7 @@ func TestStatsHelp(t *testing.T) {
 		code, stdout, stderr := runCLI(t, "stats", arg)
 		assert.Equal(t, 0, code)
 		assert.Empty(t, stderr)
-		assert.Contains(t, stdout, "usage: slogwf stats [-by agent|model|iteration] [-json] FILE...")
+		assert.Contains(t, stdout, "usage: slogwf stats [-by agent|model|iteration] [-json] [-workflow ID|NAME] FILE...")
 		assert.Contains(t, stdout, "Example:\n\tslogwf stats -by model logs\n")
 		assert.Contains(t, stdout, "  -by GROUP")
 		assert.Contains(t, stdout, "  -json")

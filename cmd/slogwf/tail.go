@@ -55,7 +55,7 @@ Flags:
 func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("tail", tailHelp)
 	follow := fs.Bool("f", false, "keep following the journals, and the new journals of each DIR, until interrupted")
-	workflow := fs.String("workflow", "", "print only the events of workflow `ID|NAME`, given by its ID or its name")
+	workflow := fs.String("workflow", "", "print the events of "+workflowFlag+"; with -f, also those of the workflows of that name that start later")
 	agent := fs.String("agent", "", "print only the events in the interactions of agent `NAME` (the innermost interaction counts)")
 	levelFlag := fs.String("level", "", "print only the events at `LEVEL` or above: trace, debug, info, notice, warn, error (in any case, with an offset such as info+1) or a number; the end of a failed scope is an error, other starts and ends are info")
 	semantic := fs.Bool("semantic", false, "print only the semantic warnings")
@@ -82,6 +82,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return usageError{errors.New(`"-" (standard input) given more than once`)}
 	}
 
+	var pick func(*console.Event) bool // -workflow
 	out := bufio.NewWriter(stdout)
 	t := &tailer{
 		p:       console.NewPrinter(out, color, *width, *lineWidth),
@@ -89,7 +90,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		stderr:  stderr,
 		pending: map[*followedFile][]*tailEvent{},
 		show: func(ev *console.Event) bool {
-			return (*workflow == "" || ev.Workflow == *workflow || ev.WorkflowName == *workflow) &&
+			return (pick == nil || pick(ev)) &&
 				(*agent == "" || ev.Agent == *agent) &&
 				ev.Level >= minLevel &&
 				(!*semantic || ev.Semantic)
@@ -111,6 +112,11 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			t.stdin = t.fl.addStream(stdinName, stdin)
 		}
 	}
+	if *workflow != "" {
+		if pick, err = t.pickWorkflows(*workflow, *follow, strings.Join(fs.Args(), " ")); err != nil {
+			return err
+		}
+	}
 	if err := t.merge(slices.Clone(t.fl.files), !*follow); err != nil { // it may forget some
 		return err
 	}
@@ -118,6 +124,38 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	return t.follow(ctx, stdin)
+}
+
+// pickWorkflows returns what picks the events of -workflow want, among
+// the workflows of the journals (see pickWorkflows), and with follow the
+// workflows of that name that start later too. From standard input, or
+// with follow when no workflow of the journals is picked, it picks the
+// events as they come: of the workflows whose ID is want or starts so, or
+// whose name is want. where names the inputs in messages.
+func (t *tailer) pickWorkflows(want string, follow bool, where string) (func(*console.Event) bool, error) {
+	live := func(ev *console.Event) bool {
+		return ev.WorkflowName == want ||
+			len(ev.Workflow) >= len(want) && strings.EqualFold(ev.Workflow[:len(want)], want)
+	}
+	if t.stdin != nil {
+		return live, nil
+	}
+	var names []string
+	for _, f := range t.fl.files {
+		names = append(names, f.name)
+	}
+	refs, err := journalRefs(names)
+	if err != nil {
+		return nil, err
+	}
+	picked, err := pickWorkflows(want, refs, where)
+	switch {
+	case follow && errors.Is(err, errNoWorkflow):
+		return live, nil
+	case err != nil:
+		return nil, err
+	}
+	return func(ev *console.Event) bool { return picked[ev.Workflow] || follow && ev.WorkflowName == want }, nil
 }
 
 // What tail holds: the events that wait to be printed in time order, the

@@ -222,8 +222,10 @@ func TestTailFilters(t *testing.T) {
 			`ERR [research it1 worker>book_flight] ✗ action failed dur=… error="no seats"`,
 		}},
 		{"semantic", []string{"-semantic"}, []string{planner[2]}},
+		{"workflow by the start of its ID", []string{"-workflow", r.wf[:24], "-level", "warn+1"}, []string{
+			`ERR [research it1 worker>book_flight] ✗ action failed dur=… error="no seats"`,
+		}},
 		{"all filters", []string{"-semantic", "-workflow", "research", "-agent", "worker"}, nil},
-		{"no workflow", []string{"-workflow", "nope"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

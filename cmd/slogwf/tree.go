@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-const treeHelp = `usage: slogwf tree [-color auto|always|never] [-depth N] [-errors] FILE...
+const treeHelp = `usage: slogwf tree [-color auto|always|never] [-depth N] [-errors] [-workflow ID|NAME] FILE...
 
 Tree prints workflow trees as outlines, one line per workflow, iteration,
 interaction and action: its status (✔ completed, ✗ failed, … incomplete,
@@ -28,6 +28,7 @@ into trees as "slogwf build" does. "-" reads standard input.
 Example:
 	slogwf tree -color=never logs/research-0a1b2c3d.json
 	slogwf tree -errors -depth 3 logs/
+	slogwf tree -workflow 01a2255d-71e3 logs/
 
 Flags:
 `
@@ -108,6 +109,7 @@ func runTree(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	colorFlag := fs.String("color", "auto", "`WHEN` to color the outline: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
 	depth := fs.Int("depth", 0, "show `N` levels below the workflow at most (0: all)")
 	errorsOnly := fs.Bool("errors", false, "show only the paths to failed or incomplete nodes")
+	workflow := fs.String("workflow", "", "show "+workflowFlag)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -125,7 +127,10 @@ func runTree(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	trees := in.all()
+	trees, err := pickTrees(*workflow, in.all(), strings.Join(fs.Args(), " "))
+	if err != nil {
+		return err
+	}
 	if len(trees) == 0 {
 		return fmt.Errorf("no workflow in %s", printable(strings.Join(fs.Args(), " ")))
 	}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// workflowFlag is the help of the -workflow flags.
+const workflowFlag = "only workflow `ID|NAME`: its ID or the start of it (if no other ID starts so), or its name (all the workflows of that name)"
+
+// errNoWorkflow says that -workflow picks no workflow.
+var errNoWorkflow = errors.New("no workflow")
+
+// workflowRef is a workflow as -workflow picks it.
+type workflowRef struct{ id, name string }
+
+// pickWorkflows returns the IDs of the workflows of refs that -workflow
+// want picks: the one whose ID is want; else all those named want; else
+// the one whose ID starts with want, in any case. Several whose IDs start
+// with want is an error, and so is none: where names the inputs in its
+// message.
+func pickWorkflows(want string, refs []workflowRef, where string) (map[string]bool, error) {
+	matching := func(match func(workflowRef) bool) map[string]string {
+		ids := map[string]string{} // ID → name
+		for _, r := range refs {
+			if match(r) {
+				ids[r.id] = r.name
+			}
+		}
+		return ids
+	}
+	picked := func(ids map[string]string) map[string]bool {
+		set := map[string]bool{}
+		for id := range ids {
+			set[id] = true
+		}
+		return set
+	}
+	if ids := matching(func(r workflowRef) bool { return r.id == want }); len(ids) > 0 {
+		return picked(ids), nil
+	}
+	if ids := matching(func(r workflowRef) bool { return r.name == want }); len(ids) > 0 {
+		return picked(ids), nil
+	}
+	ids := matching(func(r workflowRef) bool {
+		return want != "" && len(r.id) >= len(want) && strings.EqualFold(r.id[:len(want)], want)
+	})
+	switch {
+	case len(ids) == 0:
+		return nil, fmt.Errorf("%w %s in %s", errNoWorkflow, printable(want), printable(where))
+	case len(ids) > 1:
+		sorted := slices.Sorted(maps.Keys(ids))
+		var list []string
+		for _, id := range sorted[:min(len(sorted), 5)] {
+			list = append(list, printableName(ids[id])+" "+printable(id))
+		}
+		if len(sorted) > 5 {
+			list = append(list, fmt.Sprintf("and %d more", len(sorted)-5))
+		}
+		return nil, fmt.Errorf("-workflow %s: the IDs of %d workflows start so (%s): give more of the ID",
+			printable(want), len(sorted), strings.Join(list, ", "))
+	}
+	return picked(ids), nil
+}
+
+// pickTrees returns the trees of docs that -workflow want picks: all of
+// them when want is "".
+func pickTrees(want string, docs []treeDoc, where string) ([]treeDoc, error) {
+	if want == "" {
+		return docs, nil
+	}
+	refs := make([]workflowRef, len(docs))
+	for i, t := range docs {
+		refs[i] = workflowRef{t.id, t.name}
+	}
+	ids, err := pickWorkflows(want, refs, where)
+	return slices.DeleteFunc(docs, func(t treeDoc) bool { return !ids[t.id] }), err
+}
+
+// journalRefs returns the workflows of the journals names: their IDs, and
+// their names as their start lines say, or else their journals' file
+// names. It reads each line only as far as its workflow's ID.
+func journalRefs(names []string) ([]workflowRef, error) {
+	named := map[string]string{}    // by the start lines
+	fromFile := map[string]string{} // by the journals' names
+	var ids []string
+	for _, name := range names {
+		err := eachLine(name, func(line []byte, whole bool) {
+			wf := lineWorkflow(line)
+			if wf == "" && whole {
+				if e, err := tree.Decode(line); err == nil {
+					wf = e.Workflow
+				}
+			}
+			if wf == "" {
+				return
+			}
+			if _, ok := fromFile[wf]; !ok {
+				ids = append(ids, wf)
+				fromFile[wf] = tree.NameIn(name, wf)
+			}
+			if whole && bytes.HasPrefix(line, []byte(`{"ev":"start"`)) {
+				if e, err := tree.Decode(line); err == nil && e.ID == e.Workflow {
+					named[wf] = e.Name
+				}
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	refs := make([]workflowRef, len(ids))
+	for i, id := range ids {
+		name, ok := named[id]
+		if !ok {
+			name = fromFile[id]
+		}
+		refs[i] = workflowRef{id, name}
+	}
+	return refs, nil
+}
+
+// eachLine calls fn on each line of the file name; of a line longer than
+// 64 KiB, on its start only, with whole false.
+func eachLine(name string, fn func(line []byte, whole bool)) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	for skip := false; ; {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 && !skip {
+			fn(line, !errors.Is(err, bufio.ErrBufferFull))
+		}
+		skip = errors.Is(err, bufio.ErrBufferFull)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil && !skip {
+			return err
+		}
+	}
+}
