@@ -6,10 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // writeSmallJournals writes n journals into dir, each of a workflow of its
@@ -45,4 +48,23 @@ func TestReadingJournalsIsLinear(t *testing.T) {
 	few, many := perJournal(200), perJournal(2000)
 	t.Logf("bytes allocated per journal: %.0f of 200, %.0f of 2,000", few, many)
 	assert.Less(t, many/few, 1.2)
+}
+
+// A DIR stands for its journals and those of its journal directory, where
+// the handler keeps journal segments, even one made while tail follows.
+func TestADirHoldsTheJournalsOfItsJournalDirectory(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, stop := tailStart(t, "-f", "-color=never", dir)
+	inner := filepath.Join(dir, tree.JournalDir)
+	require.NoError(t, os.Mkdir(inner, 0o700))
+	writeSmallJournals(t, inner, 2)
+	require.Eventually(t, func() bool { return strings.Count(stdout.String(), "✔ workflow") == 2 }, tailWait, tailTick)
+	assert.Equal(t, 0, stop())
+	assert.Empty(t, stderr.String())
+
+	for _, args := range [][]string{{"tree", "-color=never", dir}, {"ls", dir}, {"stats", dir}} {
+		code, stdout, stderr := runCLI(t, args...)
+		require.Equal(t, 0, code, "%v: %s", args, stderr)
+		assert.Equal(t, 2, strings.Count(stdout, "svc"), "%v: %s", args, stdout)
+	}
 }

@@ -27,7 +27,7 @@ type dirWorkflow struct {
 
 // listWorkflows returns the workflows of the directory dir: one per tree
 // file, of which it reads only the head, and one per workflow that only
-// journals hold, rebuilt as build would (without a tree file, a workflow
+// journals (in dir and in its journal directory) hold, rebuilt as build would (without a tree file, a workflow
 // that did not end is incomplete, unless a process still writes one of its
 // journals). Files that it cannot read it reports to warn, and skips.
 func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
@@ -53,6 +53,11 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 			journals = append(journals, filepath.Join(dir, name))
 		}
 	}
+	inner, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	journals = append(journals, inner...)
 
 	list := make([]dirWorkflow, len(treeFiles))
 	errs := make([]error, len(treeFiles))
