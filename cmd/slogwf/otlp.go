@@ -55,6 +55,12 @@ func exportOTLP(ctx context.Context, o otlpOptions, names []string, stdout, stde
 // is traces.
 func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpOptions, names []string, stdout, stderr io.Writer) error {
 	warn := func(err error) { fmt.Fprintf(stderr, "slogwf export: %s\n", printable(err.Error())) }
+	if o.workflow != "" { // the start of an ID becomes the ID
+		var err error
+		if o.workflow, err = pickInJournals(o.workflow, names, o.follow, strings.Join(names, " ")); err != nil {
+			return err
+		}
+	}
 	s := newShipper(exp, otelspan.Options{MaxEvents: o.maxEvents, Content: o.content, Resource: resource.Default()}, o.workflow, stdout, warn)
 	if o.follow {
 		var err error

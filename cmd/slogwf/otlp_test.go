@@ -387,6 +387,7 @@ func TestExportOTLPSendsTheWorkflowsOfTheJournals(t *testing.T) {
 		{"all", nil, demoSpans() + 1, `(?s)sent research .*: 39 spans\n.*sent other `},
 		{"one by name", []string{"-workflow", "other"}, 1, `^sent other [0-9a-f-]+: 1 spans\n$`},
 		{"one by ID", []string{"-workflow", other.ID()}, 1, `^sent other ` + other.ID() + `: 1 spans\n$`},
+		{"one by the start of its ID", []string{"-workflow", strings.ToUpper(other.ID()[:24])}, 1, `^sent other ` + other.ID() + `: 1 spans\n$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -51,9 +52,7 @@ func pickWorkflows(want string, refs []workflowRef, where string) (map[string]bo
 	if ids := matching(func(r workflowRef) bool { return r.name == want }); len(ids) > 0 {
 		return picked(ids), nil
 	}
-	ids := matching(func(r workflowRef) bool {
-		return want != "" && len(r.id) >= len(want) && strings.EqualFold(r.id[:len(want)], want)
-	})
+	ids := matching(func(r workflowRef) bool { return want != "" && hasPrefixFold(r.id, want) })
 	switch {
 	case len(ids) == 0:
 		return nil, fmt.Errorf("%w %s in %s", errNoWorkflow, printable(want), printable(where))
@@ -70,6 +69,56 @@ func pickWorkflows(want string, refs []workflowRef, where string) (map[string]bo
 			printable(want), len(sorted), strings.Join(list, ", "))
 	}
 	return picked(ids), nil
+}
+
+// hasPrefixFold reports whether s starts with prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// pickInJournals picks workflows by -workflow want among those of the
+// journals named (files, or DIRs: their journals), as pickWorkflows does.
+// It returns the ID of the workflow picked, or want itself when want names
+// the workflows picked, or, with follow, when none is picked yet: one may
+// start later. where names the inputs in messages.
+func pickInJournals(want string, names []string, follow bool, where string) (string, error) {
+	var files []string
+	for _, name := range names {
+		st, err := os.Stat(name)
+		if err != nil {
+			return "", err // it names the file
+		}
+		if !st.IsDir() {
+			files = append(files, name)
+			continue
+		}
+		for _, pattern := range []string{"*.jsonl", filepath.Join(tree.JournalDir, "*.jsonl")} {
+			found, err := filepath.Glob(filepath.Join(name, pattern))
+			if err != nil {
+				return "", err
+			}
+			files = append(files, found...)
+		}
+	}
+	refs, err := journalRefs(files)
+	if err != nil {
+		return "", err
+	}
+	ids, err := pickWorkflows(want, refs, where)
+	switch {
+	case follow && errors.Is(err, errNoWorkflow):
+		return want, nil
+	case err != nil:
+		return "", err
+	case len(ids) > 1:
+		return want, nil // the workflows of that name
+	}
+	for id := range ids {
+		if !slices.ContainsFunc(refs, func(r workflowRef) bool { return r.id == id && r.name == want }) {
+			return id, nil
+		}
+	}
+	return want, nil // by its name
 }
 
 // pickTrees returns the trees of docs that -workflow want picks: all of

@@ -112,9 +112,18 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			t.stdin = t.fl.addStream(stdinName, stdin)
 		}
 	}
-	if *workflow != "" {
-		if pick, err = t.pickWorkflows(*workflow, *follow, strings.Join(fs.Args(), " ")); err != nil {
-			return err
+	if want := *workflow; want != "" {
+		only := want // from standard input, picked as the events come
+		if t.stdin == nil {
+			if only, err = pickInJournals(want, fs.Args(), *follow, strings.Join(fs.Args(), " ")); err != nil {
+				return err
+			}
+		}
+		pick = func(ev *console.Event) bool {
+			if only != want {
+				return ev.Workflow == only
+			}
+			return ev.WorkflowName == want || hasPrefixFold(ev.Workflow, want)
 		}
 	}
 	if err := t.merge(slices.Clone(t.fl.files), !*follow); err != nil { // it may forget some
@@ -124,38 +133,6 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	return t.follow(ctx, stdin)
-}
-
-// pickWorkflows returns what picks the events of -workflow want, among
-// the workflows of the journals (see pickWorkflows), and with follow the
-// workflows of that name that start later too. From standard input, or
-// with follow when no workflow of the journals is picked, it picks the
-// events as they come: of the workflows whose ID is want or starts so, or
-// whose name is want. where names the inputs in messages.
-func (t *tailer) pickWorkflows(want string, follow bool, where string) (func(*console.Event) bool, error) {
-	live := func(ev *console.Event) bool {
-		return ev.WorkflowName == want ||
-			len(ev.Workflow) >= len(want) && strings.EqualFold(ev.Workflow[:len(want)], want)
-	}
-	if t.stdin != nil {
-		return live, nil
-	}
-	var names []string
-	for _, f := range t.fl.files {
-		names = append(names, f.name)
-	}
-	refs, err := journalRefs(names)
-	if err != nil {
-		return nil, err
-	}
-	picked, err := pickWorkflows(want, refs, where)
-	switch {
-	case follow && errors.Is(err, errNoWorkflow):
-		return live, nil
-	case err != nil:
-		return nil, err
-	}
-	return func(ev *console.Event) bool { return picked[ev.Workflow] || follow && ev.WorkflowName == want }, nil
 }
 
 // What tail holds: the events that wait to be printed in time order, the
