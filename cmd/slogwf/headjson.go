@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/slogwf/slogwf"
 )
 
 // decodeHead decodes the head of a tree file into h. ls reads many
@@ -157,8 +159,16 @@ func (d *headDecoder) string() (string, bool) {
 		}
 	}
 	d.i += end + 1
+	for _, common := range commonValues {
+		if string(s) == common {
+			return common, true
+		}
+	}
 	return string(s), true
 }
+
+// commonValues are the values that most heads hold, kept once.
+var commonValues = []string{slogwf.Schema, "workflow", "completed", "failed", "running", "incomplete"}
 
 func (d *headDecoder) into(s *string) bool {
 	v, ok := d.string()
@@ -175,11 +185,25 @@ func (d *headDecoder) number() []byte {
 	return d.b[start:d.i]
 }
 
+// int reads an integer of up to 18 digits, as JSON writes it.
 func (d *headDecoder) int(n *int64) bool {
 	num := d.number()
-	v, err := strconv.ParseInt(string(num), 10, 64)
+	digits := bytes.TrimPrefix(num, []byte("-"))
+	if len(digits) == 0 || len(digits) > 18 || digits[0] == '0' && len(digits) > 1 {
+		return false
+	}
+	var v int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if len(digits) < len(num) {
+		v = -v
+	}
 	*n = v
-	return err == nil && json.Valid(num)
+	return true
 }
 
 func (d *headDecoder) float() (float64, bool) {

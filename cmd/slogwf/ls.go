@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 const lsHelp = `usage: slogwf ls [-status STATUS] [-since D|TIME] [-name PREFIX] [-json] DIR
@@ -64,9 +64,14 @@ func runLs(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	list := slices.DeleteFunc(all, func(w dirWorkflow) bool { return !keep(w) })
+	var list []*dirWorkflow
+	for i := range all {
+		if keep(&all[i]) {
+			list = append(list, &all[i])
+		}
+	}
 	// Newest first; times are RFC 3339 with 9 digits, so they sort as text.
-	slices.SortFunc(list, func(a, b dirWorkflow) int { return cmp.Or(cmp.Compare(b.Start, a.Start), cmp.Compare(b.ID, a.ID)) })
+	slices.SortFunc(list, func(a, b *dirWorkflow) int { return cmp.Or(cmp.Compare(b.Start, a.Start), cmp.Compare(b.ID, a.ID)) })
 	w := bufio.NewWriter(stdout)
 	if *asJSON {
 		if err := writeLsJSON(w, list); err != nil {
@@ -80,7 +85,7 @@ func runLs(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 
 // lsFilter returns what keeps the workflows that the flags of ls ask for,
 // as of now.
-func lsFilter(status, since, name string, now time.Time) (func(dirWorkflow) bool, error) {
+func lsFilter(status, since, name string, now time.Time) (func(*dirWorkflow) bool, error) {
 	var statuses []string
 	if status != "" {
 		statuses = strings.Split(status, ",")
@@ -101,17 +106,16 @@ func lsFilter(status, since, name string, now time.Time) (func(dirWorkflow) bool
 		}
 		from = at.UTC().Format("2006-01-02T15:04:05.000000000Z")
 	}
-	return func(w dirWorkflow) bool {
+	return func(w *dirWorkflow) bool {
 		return (statuses == nil || slices.Contains(statuses, w.Status)) &&
 			(from == "" || w.Start >= from) &&
 			strings.HasPrefix(w.Name, name)
 	}, nil
 }
 
-// writeLsTable writes list as a table.
-func writeLsTable(w *bufio.Writer, list []dirWorkflow) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tID\tSTATUS\tSTART\tDURATION\tRECORDS\tTOKENS\tCOST\tERRORS\t")
+// writeLsTable writes list as a table, its columns two spaces apart.
+func writeLsTable(w *bufio.Writer, list []*dirWorkflow) {
+	rows := [][]string{{"NAME", "ID", "STATUS", "START", "DURATION", "RECORDS", "TOKENS", "COST", "ERRORS"}}
 	for _, l := range list {
 		start, dur := "-", "-"
 		if at, err := time.Parse(time.RFC3339Nano, l.Start); err == nil {
@@ -120,11 +124,24 @@ func writeLsTable(w *bufio.Writer, list []dirWorkflow) {
 		if l.DurationMS != nil {
 			dur = formatDuration(*l.DurationMS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			printableName(l.Name), printableName(l.ID), printableName(l.Status), start, dur,
-			formatGrouped(l.Counts.Records), formatGrouped(l.Usage.TotalTokens), formatCost(l.Usage.CostUSD), formatGrouped(l.Counts.Errors))
+		rows = append(rows, []string{printableName(l.Name), printableName(l.ID), printableName(l.Status), start, dur,
+			formatGrouped(l.Counts.Records), formatGrouped(l.Usage.TotalTokens), formatCost(l.Usage.CostUSD), formatGrouped(l.Counts.Errors)})
 	}
-	tw.Flush() // its errors stay in w, for the caller's Flush
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			w.WriteString(c)
+			if i < len(r)-1 {
+				w.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+			}
+		}
+		w.WriteByte('\n')
+	}
 }
 
 // lsJSON is a workflow in the output of ls -json.
@@ -142,7 +159,7 @@ type lsJSON struct {
 }
 
 // writeLsJSON writes list as one JSON document, a workflow a line.
-func writeLsJSON(w *bufio.Writer, list []dirWorkflow) error {
+func writeLsJSON(w *bufio.Writer, list []*dirWorkflow) error {
 	w.WriteString(`{"workflows":[`)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
