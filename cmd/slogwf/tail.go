@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"container/heap"
 	"context"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/slogwf/slogwf"
 	"github.com/slogwf/slogwf/internal/console"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 const tailHelp = `usage: slogwf tail [-f] [-workflow ID|NAME] [-agent NAME] [-level LEVEL] [-semantic] [-color auto|always|never] [-width N] [-line-width N] DIR|JOURNAL...|-
@@ -24,7 +26,8 @@ const tailHelp = `usage: slogwf tail [-f] [-workflow ID|NAME] [-agent NAME] [-le
 Tail prints the events of slogwf journals (*.jsonl) as the live console
 printed them: the records, and the starts and ends of workflows,
 iterations, interactions and actions with their durations, tokens and
-costs. A DIR stands for all the journals in it, "-" for standard input.
+costs. A DIR stands for all the journals in it and in its journal
+directory, "-" for standard input.
 The events of all the journals are printed in time order, so that the
 lines of several processes interleave as they happened: tail reads the
 journals together and holds the last 1024 events read, to print them in
@@ -161,6 +164,7 @@ type tailer struct {
 	window  tailHeap                       // to print, the earliest first
 	bytes   int                            // of the lines in the window
 	seq     int                            // events read
+	peek    []byte                         // the start of a journal, for its first event
 }
 
 // tailEvent is an event read, and its place in the order of printing.
@@ -218,58 +222,102 @@ func (t *tailer) merge(files []*followedFile, final bool) error {
 		}
 		return nil
 	}
+	// Of many journals, each is read only when the merge comes to its
+	// first event, and dropped when it ends: those that held events at the
+	// same time are read together, not all of them.
+	lazy := len(files) > 64
 	var heads tailFiles
-	heads.pending = t.pending
 	for _, f := range files {
+		if lazy && f.off == 0 && f.r == nil {
+			if first := t.firstEvent(f); first != nil {
+				heads = append(heads, &tailFile{f: f, next: first})
+				continue
+			}
+		}
 		if err := refill(f); err != nil {
 			return err
 		}
-		if len(t.pending[f]) > 0 {
-			heads.files = append(heads.files, f)
+		if q := t.pending[f]; len(q) > 0 {
+			heads = append(heads, &tailFile{f: f, next: q[0], read: true})
 		}
 	}
 	heap.Init(&heads)
-	for heads.Len() > 0 {
-		f := heads.files[0]
-		q := t.pending[f]
-		e := q[0]
-		q[0] = nil
-		t.pending[f] = q[1:]
-		if len(q) == 1 {
-			t.pending[f] = q[:0]
-			if err := refill(f); err != nil {
+	for len(heads) > 0 {
+		h := heads[0]
+		var e *tailEvent
+		if h.read {
+			q := t.pending[h.f]
+			e = q[0]
+			q[0] = nil
+			t.pending[h.f] = q[1:]
+		}
+		if len(t.pending[h.f]) == 0 {
+			t.pending[h.f] = t.pending[h.f][:0]
+			if err := refill(h.f); err != nil {
 				return err
 			}
 		}
-		if len(t.pending[f]) > 0 {
+		if q := t.pending[h.f]; len(q) > 0 {
+			h.next, h.read = q[0], true
 			heap.Fix(&heads, 0)
 		} else {
 			heap.Pop(&heads)
-			delete(t.pending, f)
+			delete(t.pending, h.f)
 		}
-		if err := t.push(e); err != nil {
-			return err
+		if e != nil {
+			if err := t.push(e); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// tailFiles is a heap of files, the one whose next event is the earliest
-// first.
-type tailFiles struct {
-	files   []*followedFile
-	pending map[*followedFile][]*tailEvent
+// firstEvent returns the first event of the journal f, of which nothing
+// was read yet, as its first line says (its time and place in the order of
+// printing only); nil when it cannot tell.
+func (t *tailer) firstEvent(f *followedFile) *tailEvent {
+	file, err := t.fl.open(f.name)
+	if err != nil {
+		return nil // reading it says why
+	}
+	defer file.Close()
+	if t.peek == nil {
+		t.peek = make([]byte, 4<<10)
+	}
+	n, _ := io.ReadFull(file, t.peek)
+	i := bytes.IndexByte(t.peek[:n], '\n')
+	if i < 0 {
+		return nil
+	}
+	e, err := tree.Decode(t.peek[:i])
+	if err != nil {
+		return nil
+	}
+	return &tailEvent{ev: &console.Event{Event: &tree.Event{Time: e.Time}}, order: f.order}
 }
 
-func (h *tailFiles) Len() int { return len(h.files) }
-func (h *tailFiles) Less(i, j int) bool {
-	return h.pending[h.files[i]][0].before(h.pending[h.files[j]][0])
+// tailFile is a journal that a merge reads, and its next event: read, or
+// as its first line says, before the merge reads it.
+type tailFile struct {
+	f    *followedFile
+	next *tailEvent
+	read bool // next is the first event pending of f
 }
-func (h *tailFiles) Swap(i, j int) { h.files[i], h.files[j] = h.files[j], h.files[i] }
-func (h *tailFiles) Push(x any)    { h.files = append(h.files, x.(*followedFile)) }
+
+// tailFiles is a heap of journals, the one whose next event is the
+// earliest first.
+type tailFiles []*tailFile
+
+func (h tailFiles) Len() int           { return len(h) }
+func (h tailFiles) Less(i, j int) bool { return h[i].next.before(h[j].next) }
+func (h tailFiles) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *tailFiles) Push(x any)        { *h = append(*h, x.(*tailFile)) }
 func (h *tailFiles) Pop() any {
-	f := h.files[len(h.files)-1]
-	h.files = h.files[:len(h.files)-1]
+	old := *h
+	f := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
 	return f
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -534,4 +535,30 @@ func TestTailSortsWithinAWindow(t *testing.T) {
 	// After the events printed when it was read: of the tailWindow+51
 	// read before it, all but the tailWindow in the window.
 	assert.Equal(t, 51, at)
+}
+
+// Many journals, each read only when the merge comes to its first event,
+// still print in time order, whatever their order in the directory.
+func TestTailMergesManyJournalsInTimeOrder(t *testing.T) {
+	dir := t.TempDir()
+	const files = 100
+	for f := range files {
+		wf := fmt.Sprintf("0190a0b0-0000-7000-8000-%012d", f)
+		var j strings.Builder
+		for k := range 3 {
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration((files-f)+k*files) * time.Second)
+			fmt.Fprintf(&j, `{"ev":"record","wf":%q,"scope":%q,"time":%q,"level":"INFO","msg":"at %05d"}`+"\n",
+				wf, wf, at.Format("2006-01-02T15:04:05.000000000Z"), (files-f)+k*files)
+		}
+		tailWrite(t, filepath.Join(dir, fmt.Sprintf("j%03d.jsonl", f)), j.String())
+	}
+	code, stdout, stderr := runCLI(t, "tail", "-color=never", dir)
+	require.Equal(t, 0, code, stderr)
+	var got []string
+	for _, l := range tailDropTimes(stdout) {
+		_, msg, _ := strings.Cut(l, "] ")
+		got = append(got, msg)
+	}
+	require.Len(t, got, 3*files)
+	assert.True(t, slices.IsSorted(got), "%v", got)
 }
