@@ -22,7 +22,7 @@ import (
 // a workflow that has not written its first tree yet).
 type dirWorkflow struct {
 	treeHead
-	File string // its tree file; "" for a workflow found in journals only
+	File string `json:"file,omitempty"` // its tree file; "" for a workflow found in journals only
 }
 
 // listWorkflows returns the workflows of the directory dir: one per tree

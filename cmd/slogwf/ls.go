@@ -144,20 +144,6 @@ func writeLsTable(w *bufio.Writer, list []*dirWorkflow) {
 	}
 }
 
-// lsJSON is a workflow in the output of ls -json.
-type lsJSON struct {
-	ID         string          `json:"id"`
-	Name       string          `json:"name"`
-	Status     string          `json:"status"`
-	Start      string          `json:"start,omitempty"`
-	End        string          `json:"end,omitempty"`
-	DurationMS *float64        `json:"duration_ms"`
-	Usage      treeUsage       `json:"usage"`
-	Counts     treeCounts      `json:"counts"`
-	Loss       json.RawMessage `json:"loss,omitempty"`
-	File       string          `json:"file,omitempty"` // its tree file, if any
-}
-
 // writeLsJSON writes list as one JSON document, a workflow a line.
 func writeLsJSON(w *bufio.Writer, list []*dirWorkflow) error {
 	w.WriteString(`{"workflows":[`)
@@ -169,7 +155,7 @@ func writeLsJSON(w *bufio.Writer, list []*dirWorkflow) error {
 			w.WriteByte(',')
 		}
 		buf.Reset()
-		if err := enc.Encode(lsJSON{l.ID, l.Name, l.Status, l.Start, l.End, l.DurationMS, l.Usage, l.Counts, l.Loss, l.File}); err != nil {
+		if err := enc.Encode(l); err != nil {
 			return err
 		}
 		w.WriteString("\n")

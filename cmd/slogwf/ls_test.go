@@ -110,7 +110,7 @@ func TestLsJSON(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "ls", "-json", "-status", "completed,failed", d.dir)
 	require.Equal(t, 0, code, stderr)
 	var doc struct {
-		Workflows []lsJSON `json:"workflows"`
+		Workflows []dirWorkflow `json:"workflows"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
 	require.Len(t, doc.Workflows, 2)

@@ -92,6 +92,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		out:     out,
 		stderr:  stderr,
 		pending: map[*followedFile][]*tailEvent{},
+		window:  minHeap[*tailEvent]{less: (*tailEvent).before},
 		show: func(ev *console.Event) bool {
 			return (pick == nil || pick(ev)) &&
 				(*agent == "" || ev.Agent == *agent) &&
@@ -161,7 +162,7 @@ type tailer struct {
 	fl      *follower
 	stdin   *followedFile                  // "-", when given
 	pending map[*followedFile][]*tailEvent // read, not in the window yet
-	window  tailHeap                       // to print, the earliest first
+	window  minHeap[*tailEvent]            // to print, the earliest first
 	bytes   int                            // of the lines in the window
 	seq     int                            // events read
 	peek    []byte                         // the start of a journal, for its first event
@@ -180,19 +181,22 @@ func (a *tailEvent) before(b *tailEvent) bool {
 	return cmp.Or(strings.Compare(a.ev.Time, b.ev.Time), cmp.Compare(a.order, b.order), cmp.Compare(a.seq, b.seq)) < 0
 }
 
-// tailHeap is a heap of events, the earliest first.
-type tailHeap []*tailEvent
+// minHeap is a heap of T for container/heap, the least by less first.
+type minHeap[T any] struct {
+	items []T
+	less  func(a, b T) bool
+}
 
-func (h tailHeap) Len() int           { return len(h) }
-func (h tailHeap) Less(i, j int) bool { return h[i].before(h[j]) }
-func (h tailHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *tailHeap) Push(x any)        { *h = append(*h, x.(*tailEvent)) }
-func (h *tailHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return e
+func (h *minHeap[T]) Len() int           { return len(h.items) }
+func (h *minHeap[T]) Less(i, j int) bool { return h.less(h.items[i], h.items[j]) }
+func (h *minHeap[T]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *minHeap[T]) Push(x any)         { h.items = append(h.items, x.(T)) }
+func (h *minHeap[T]) Pop() any {
+	var zero T
+	x := h.items[len(h.items)-1]
+	h.items[len(h.items)-1] = zero
+	h.items = h.items[:len(h.items)-1]
+	return x
 }
 
 // merge reads what files hold from where each was left, a chunk at a time,
@@ -226,11 +230,12 @@ func (t *tailer) merge(files []*followedFile, final bool) error {
 	// first event, and dropped when it ends: those that held events at the
 	// same time are read together, not all of them.
 	lazy := len(files) > 64
-	var heads tailFiles
+	// The journals, the one whose next event is the earliest first.
+	heads := minHeap[*tailFile]{less: func(a, b *tailFile) bool { return a.next.before(b.next) }}
 	for _, f := range files {
 		if lazy && f.off == 0 && f.r == nil {
 			if first := t.firstEvent(f); first != nil {
-				heads = append(heads, &tailFile{f: f, next: first})
+				heads.items = append(heads.items, &tailFile{f: f, next: first})
 				continue
 			}
 		}
@@ -238,12 +243,12 @@ func (t *tailer) merge(files []*followedFile, final bool) error {
 			return err
 		}
 		if q := t.pending[f]; len(q) > 0 {
-			heads = append(heads, &tailFile{f: f, next: q[0], read: true})
+			heads.items = append(heads.items, &tailFile{f: f, next: q[0], read: true})
 		}
 	}
 	heap.Init(&heads)
-	for len(heads) > 0 {
-		h := heads[0]
+	for heads.Len() > 0 {
+		h := heads.items[0]
 		var e *tailEvent
 		if h.read {
 			q := t.pending[h.f]
@@ -305,28 +310,12 @@ type tailFile struct {
 	read bool // next is the first event pending of f
 }
 
-// tailFiles is a heap of journals, the one whose next event is the
-// earliest first.
-type tailFiles []*tailFile
-
-func (h tailFiles) Len() int           { return len(h) }
-func (h tailFiles) Less(i, j int) bool { return h[i].next.before(h[j].next) }
-func (h tailFiles) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *tailFiles) Push(x any)        { *h = append(*h, x.(*tailFile)) }
-func (h *tailFiles) Pop() any {
-	old := *h
-	f := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return f
-}
-
 // push adds e to the window, and prints the earliest events while the
 // window holds too many.
 func (t *tailer) push(e *tailEvent) error {
 	heap.Push(&t.window, e)
 	t.bytes += e.size
-	for len(t.window) > tailWindow || t.bytes > tailWindowBytes {
+	for t.window.Len() > tailWindow || t.bytes > tailWindowBytes {
 		if err := t.printEarliest(); err != nil {
 			return err
 		}
@@ -343,7 +332,7 @@ func (t *tailer) printEarliest() error {
 
 // flush prints the window, and empties it.
 func (t *tailer) flush() error {
-	for len(t.window) > 0 {
+	for t.window.Len() > 0 {
 		if err := t.printEarliest(); err != nil {
 			return err
 		}

@@ -165,16 +165,16 @@ func (td *treeDecoder) delim(want json.Delim) error {
 const treeHeadLimit = 16 << 20
 
 // treeHead is a tree file's workflow as its head says, or the first line
-// of a journal.
+// of a journal. ls -json prints it.
 type treeHead struct {
 	Schema     string          `json:"schema"`
-	Ev         string          `json:"ev"` // of a journal line
+	Ev         string          `json:"ev,omitempty"` // of a journal line
 	Kind       string          `json:"kind"`
 	ID         string          `json:"id"`
 	Name       string          `json:"name"`
 	Status     string          `json:"status"`
 	Start      string          `json:"start"`
-	End        string          `json:"end"`
+	End        string          `json:"end,omitempty"`
 	DurationMS *float64        `json:"duration_ms"`
 	Usage      treeUsage       `json:"usage"`
 	Counts     treeCounts      `json:"counts"`
