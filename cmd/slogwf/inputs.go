@@ -75,10 +75,7 @@ func (in *inputs) read(name string) error {
 	if !st.IsDir() {
 		return in.readFile(name)
 	}
-	files, err := filepath.Glob(filepath.Join(name, "*.jsonl"))
-	if more, merr := filepath.Glob(filepath.Join(name, tree.JournalDir, "*.jsonl")); err == nil {
-		files, err = append(files, more...), merr
-	}
+	files, err := dirJournals(name)
 	if err == nil && len(files) == 0 {
 		files, err = filepath.Glob(filepath.Join(name, "*.json"))
 	}
@@ -154,6 +151,20 @@ type notRegular struct{ name string }
 
 func (e notRegular) Error() string      { return e.name + ": not a regular file, skipped" }
 func (notRegular) Is(target error) bool { return target == fs.ErrNotExist }
+
+// dirJournals returns the journals of the directory dir: in it and in
+// its journal directory.
+func dirJournals(dir string) ([]string, error) {
+	var files []string
+	for _, pattern := range []string{"*.jsonl", filepath.Join(tree.JournalDir, "*.jsonl")} {
+		found, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, found...)
+	}
+	return files, nil
+}
 
 // readFile reads the file name: a journal, by its *.jsonl name or its
 // first line, into the Builder; or the head of a tree file.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -92,13 +91,11 @@ func pickInJournals(want string, names []string, follow bool, where string) (str
 			files = append(files, name)
 			continue
 		}
-		for _, pattern := range []string{"*.jsonl", filepath.Join(tree.JournalDir, "*.jsonl")} {
-			found, err := filepath.Glob(filepath.Join(name, pattern))
-			if err != nil {
-				return "", err
-			}
-			files = append(files, found...)
+		found, err := dirJournals(name)
+		if err != nil {
+			return "", err
 		}
+		files = append(files, found...)
 	}
 	refs, err := journalRefs(files)
 	if err != nil {
