@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -40,24 +41,43 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	// A pipe, a device or a socket could keep a read waiting for ever:
+	// only regular files are read.
+	regular := func(path string, typ fs.FileMode) bool {
+		if typ&fs.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			typ = fs.ModeIrregular
+			if err == nil {
+				typ = st.Mode()
+			}
+		}
+		if !typ.IsRegular() {
+			warn(notRegular{path})
+		}
+		return typ.IsRegular()
+	}
 	var treeFiles, journals []string
 	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") {
+		name, path := e.Name(), filepath.Join(dir, e.Name())
+		ext := filepath.Ext(name)
+		if e.IsDir() || strings.HasPrefix(name, ".") || ext != ".json" && ext != ".jsonl" || !regular(path, e.Type()) {
 			continue
 		}
-		switch filepath.Ext(name) {
-		case ".json":
-			treeFiles = append(treeFiles, filepath.Join(dir, name))
-		case ".jsonl":
-			journals = append(journals, filepath.Join(dir, name))
+		if ext == ".json" {
+			treeFiles = append(treeFiles, path)
+		} else {
+			journals = append(journals, path)
 		}
 	}
 	inner, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	if err != nil {
 		return nil, err
 	}
-	journals = append(journals, inner...)
+	for _, path := range inner {
+		if st, err := os.Lstat(path); err == nil && regular(path, st.Mode()) {
+			journals = append(journals, path)
+		}
+	}
 
 	list := make([]dirWorkflow, len(treeFiles))
 	errs := make([]error, len(treeFiles))
@@ -220,7 +240,7 @@ func linesWithout(name string, buf []byte, skip map[string]bool) ([][]byte, erro
 	}
 	var lines [][]byte
 	take := func(line []byte) {
-		if wf := lineWorkflow(line); wf == "" || !skip[wf] {
+		if wf := tree.WorkflowOf(line); wf == "" || !skip[wf] {
 			lines = append(lines, bytes.Clone(line))
 		}
 	}
@@ -253,27 +273,6 @@ func linesWithout(name string, buf []byte, skip map[string]bool) ([][]byte, erro
 			return nil, err
 		}
 	}
-}
-
-// lineWorkflow returns the "wf" of a journal line as the handler writes
-// it, {"ev":"…","wf":"…",…}, without decoding it; "" for another line.
-func lineWorkflow(line []byte) string {
-	rest, ok := bytes.CutPrefix(line, []byte(`{"ev":"`))
-	if !ok {
-		return ""
-	}
-	i := bytes.IndexByte(rest, '"')
-	if i < 0 {
-		return ""
-	}
-	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`","wf":"`)); !ok {
-		return ""
-	}
-	i = bytes.IndexByte(rest, '"')
-	if i < 0 || bytes.IndexByte(rest[:i], '\\') >= 0 {
-		return ""
-	}
-	return string(rest[:i])
 }
 
 // parallel runs work on as many goroutines as there are processors, or

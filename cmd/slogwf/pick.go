@@ -84,18 +84,25 @@ func pickInJournals(want string, names []string, follow bool, where string) (str
 	var files []string
 	for _, name := range names {
 		st, err := os.Stat(name)
-		if err != nil {
+		switch {
+		case err != nil:
 			return "", err // it names the file
-		}
-		if !st.IsDir() {
+		case st.Mode().IsRegular():
 			files = append(files, name)
 			continue
+		case !st.IsDir():
+			return want, nil // a pipe, say: it can be read only once, by what follows
 		}
 		found, err := dirJournals(name)
 		if err != nil {
 			return "", err
 		}
-		files = append(files, found...)
+		for _, f := range found {
+			// A pipe there could keep the read waiting for ever.
+			if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {
+				files = append(files, f)
+			}
+		}
 	}
 	refs, err := journalRefs(files)
 	if err != nil {
@@ -141,7 +148,7 @@ func journalRefs(names []string) ([]workflowRef, error) {
 	var ids []string
 	for _, name := range names {
 		err := eachLine(name, func(line []byte, whole bool) {
-			wf := lineWorkflow(line)
+			wf := tree.WorkflowOf(line)
 			if wf == "" && whole {
 				if e, err := tree.Decode(line); err == nil {
 					wf = e.Workflow

@@ -53,6 +53,8 @@ func TestNoCommandWaitsOnAPipeInItsDirectory(t *testing.T) {
 		{"stats", []string{"stats", dir}},
 		{"export chrome", []string{"export", "-format", "chrome", "-o", filepath.Join(t.TempDir(), "trace.json"), dir}},
 		{"tail", []string{"tail", dir}},
+		{"tail -workflow", []string{"tail", "-workflow", "research", dir}},
+		{"ls", []string{"ls", dir}},
 		{"export otlp", []string{"export", "-otlp", srv.URL, dir}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
