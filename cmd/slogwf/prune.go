@@ -13,7 +13,7 @@ import (
 	"github.com/slogwf/slogwf/internal/retention"
 )
 
-const pruneHelp = `usage: slogwf prune [-max-age D] [-max-bytes N] DIR
+const pruneHelp = `usage: slogwf prune [-max-age D] [-max-bytes N] [-n] DIR
 
 Prune removes the files of workflows that ended from DIR, a directory the
 handler writes (Options.Dir): their tree files and journal segments last
@@ -21,10 +21,12 @@ written longer ago than -max-age, and the oldest of them while DIR holds
 more than -max-bytes. It never removes the tree file of a running
 workflow, nor a journal segment that holds a line of one or that a
 process still writes, nor anything written in the last minute. It prints
-each file it removes. Options.MaxAge and MaxBytes make the handler do the
-same at New and periodically.
+each file it removes; with -n, each file it would remove, and removes
+none. Options.MaxAge and MaxBytes make the handler do the same at New and
+periodically.
 
 Example:
+	slogwf prune -n -max-age 7d logs
 	slogwf prune -max-age 7d -max-bytes 10G logs
 
 Flags:
@@ -35,6 +37,7 @@ func runPrune(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer
 	fs := newFlagSet("prune", pruneHelp)
 	age := fs.String("max-age", "", "remove files last written longer ago than `D` (a Go duration, or days: 7d)")
 	size := fs.String("max-bytes", "", "remove the oldest files while DIR holds more than `N` bytes (or K, M, G: 10G)")
+	dryRun := fs.Bool("n", false, "say what would be removed, and remove nothing")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -57,12 +60,16 @@ func runPrune(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer
 		return err
 	}
 	defer root.Close()
-	var p retention.Pruner
+	p := retention.Pruner{DryRun: *dryRun}
 	res, err := p.Prune(root, pol, time.Now())
-	for _, name := range res.Removed {
-		fmt.Fprintf(stdout, "removed %s\n", printable(name))
+	removed, left := "removed", "left"
+	if *dryRun {
+		removed, left = "would be removed", "would be left"
 	}
-	fmt.Fprintf(stdout, "%d files, %d bytes removed; %d bytes left\n", len(res.Removed), res.Freed, res.Left)
+	for _, name := range res.Removed {
+		fmt.Fprintf(stdout, "%s %s\n", removed, printable(name))
+	}
+	fmt.Fprintf(stdout, "%d files, %d bytes %s; %d bytes %s\n", len(res.Removed), res.Freed, removed, res.Left, left)
 	return err
 }
 

@@ -38,7 +38,14 @@ func TestPruneRemovesTheOldFilesOfEndedWorkflows(t *testing.T) {
 		return err
 	}))
 
-	code, stdout, stderr := runCLI(t, "prune", "-max-age", "7d", dir)
+	code, stdout, stderr := runCLI(t, "prune", "-n", "-max-age", "7d", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "would be removed "+filepath.Base(endedTree)+"\n", stdout[:strings.Index(stdout, "\n")+1])
+	assert.Contains(t, stdout, "1 files, ")
+	assert.Contains(t, stdout, " bytes would be removed; ")
+	assert.FileExists(t, endedTree, "-n removes nothing")
+
+	code, stdout, stderr = runCLI(t, "prune", "-max-age", "7d", dir)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "removed "+filepath.Base(endedTree)+"\n", stdout[:strings.Index(stdout, "\n")+1])
 	assert.Contains(t, stdout, "1 files, ")

@@ -42,6 +42,9 @@ type Pruner struct {
 	// file says so: the workflows of the process that prunes. Nil: none.
 	Running func(id string) bool
 
+	// DryRun makes Prune remove nothing: its Result says what would go.
+	DryRun bool
+
 	segments map[string]segment // journal → what it holds, when read
 }
 
@@ -53,7 +56,7 @@ type segment struct {
 	workflows []string
 }
 
-// Result is what Prune removed.
+// Result is what Prune removed, or would remove.
 type Result struct {
 	Removed []string // paths in the directory
 	Freed   int64    // bytes
@@ -108,6 +111,10 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 		t, ok := trees[tree.FileID(id)]
 		return ok && runs(headOf(t))
 	}
+	remove := root.Remove
+	if p.DryRun {
+		remove = func(string) error { return nil }
+	}
 	var firstErr error
 	for _, f := range files {
 		old := pol.MaxAge > 0 && now.Sub(f.mod) > pol.MaxAge
@@ -119,12 +126,12 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 		removed := false
 		switch {
 		case strings.HasSuffix(f.name, ".tmp"):
-			removed, err = true, root.Remove(f.name)
+			removed, err = true, remove(f.name)
 		case f.journal:
-			removed, err = p.removeSegment(root, f, running)
+			removed, err = p.removeSegment(root, f, running, remove)
 		default:
 			if !runs(headOf(f)) {
-				removed, err = true, root.Remove(f.name)
+				removed, err = true, remove(f.name)
 			}
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -140,10 +147,11 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 	return res, firstErr
 }
 
-// removeSegment removes the journal f unless a process writes it (it is
-// locked) or a workflow with a line in it runs. It holds the lock while it
-// removes the segment, so that no process starts writing it meanwhile.
-func (p *Pruner) removeSegment(root *os.Root, f file, running func(string) bool) (bool, error) {
+// removeSegment removes the journal f with remove unless a process writes
+// it (it is locked) or a workflow with a line in it runs. It holds the lock
+// while it removes the segment, so that no process starts writing it
+// meanwhile.
+func (p *Pruner) removeSegment(root *os.Root, f file, running func(string) bool, remove func(string) error) (bool, error) {
 	h, err := root.Open(f.name)
 	if err != nil {
 		return false, err
@@ -164,7 +172,7 @@ func (p *Pruner) removeSegment(root *os.Root, f file, running func(string) bool)
 		return false, nil
 	}
 	delete(p.segments, f.name)
-	return true, root.Remove(f.name)
+	return true, remove(f.name)
 }
 
 // list returns the tree files, journals and temporary files of the

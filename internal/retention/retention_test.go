@@ -155,3 +155,21 @@ func TestSegmentsAreReadOnce(t *testing.T) {
 	d.tree(1, tree.StatusCompleted, 2*time.Hour)
 	assert.Equal(t, []string{seg, tree.TreeFileName("w", id(1))}, d.prune(p, Policy{MaxAge: time.Hour}).Removed)
 }
+
+// A dry run removes nothing, and says what a run would remove.
+func TestDryRunRemovesNothing(t *testing.T) {
+	d := newDir(t)
+	const day = 24 * time.Hour
+	names := []string{
+		d.tree(1, tree.StatusCompleted, 2*day),
+		d.segment("20261127T120000.000Z-1-aaaaaa.jsonl", 2*day, 1),
+		d.write("w-"+id(1)+".json.x1.tmp", "{", 2*day),
+	}
+	d.tree(2, tree.StatusRunning, 2*day)
+	dry := d.prune(&Pruner{DryRun: true}, Policy{MaxAge: day})
+	for _, name := range names {
+		assert.True(t, d.exists(name), name)
+	}
+	assert.Equal(t, dry, d.prune(&Pruner{}, Policy{MaxAge: day}))
+	assert.ElementsMatch(t, names, dry.Removed)
+}
