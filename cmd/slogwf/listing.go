@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/flock"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -273,6 +274,18 @@ func linesWithout(name string, buf []byte, skip map[string]bool) ([][]byte, erro
 			return nil, err
 		}
 	}
+}
+
+// journalInUse reports whether a process holds the journal path locked,
+// as the handler does while it writes it.
+func journalInUse(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close() // and the lock taken, if any, with it
+	ok, err := flock.TryLock(f)
+	return !ok && err == nil
 }
 
 // parallel runs work on as many goroutines as there are processors, or

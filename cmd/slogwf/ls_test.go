@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/flock"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -179,4 +180,18 @@ func TestLsErrors(t *testing.T) {
 			assert.Contains(t, stderr, tt.want)
 		})
 	}
+}
+
+// A workflow found in journals only is running while a process holds one
+// of its journals locked, as the handler does while it writes one.
+func TestLsSaysRunningWhileAJournalIsLocked(t *testing.T) {
+	d := writeLsDir(t)
+	f, err := os.Open(d.crashedJournal)
+	require.NoError(t, err)
+	ok, err := flock.TryLock(f)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "running", lsRows(t, d.dir)[1][2])
+	require.NoError(t, f.Close())
+	assert.Equal(t, "incomplete", lsRows(t, d.dir)[1][2])
 }
