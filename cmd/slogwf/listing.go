@@ -29,9 +29,10 @@ type dirWorkflow struct {
 
 // listWorkflows returns the workflows of the directory dir: one per tree
 // file, of which it reads only the head, and one per workflow that only
-// journals (in dir and in its journal directory) hold, rebuilt as build would (without a tree file, a workflow
-// that did not end is incomplete, unless a process still writes one of its
-// journals). Files that it cannot read it reports to warn, and skips.
+// journals (in dir and in its journal directory) hold, rebuilt as build
+// would (without a tree file, a workflow that did not end is incomplete,
+// unless a process still writes one of its journals). Files that it
+// cannot read it reports to warn, and skips.
 func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	d, err := os.Open(dir)
 	if err != nil {
