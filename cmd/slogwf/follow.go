@@ -293,7 +293,7 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 		if g := fl.renamed(st); g != nil {
 			f.off, f.frag, f.lines, f.skip = g.off, g.frag, g.lines, g.skip
 		}
-	} else if !os.SameFile(f.info, st) || regular && st.Size() < f.off {
+	} else if !os.SameFile(f.info, st) || regular && st.Size() < f.off-int64(len(f.frag)) {
 		if !os.SameFile(f.info, st) {
 			// It may have been renamed (rotated): a file found later
 			// that is it goes on from here.
@@ -306,6 +306,13 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	f.info = st
 	if regular && st.Size() == f.off && f.off > 0 {
 		return 0, nil
+	}
+	// A journal's writer takes back the start of a line it could not
+	// write whole, and may write the next line there (see journal.write):
+	// the incomplete last line is read again from its start.
+	if regular && len(f.frag) > 0 && len(f.frag) <= followChunk {
+		f.off -= int64(len(f.frag))
+		f.frag = f.frag[:0]
 	}
 	if f.off > 0 {
 		if _, err := file.Seek(f.off, io.SeekStart); err != nil {

@@ -128,3 +128,55 @@ func TestFollowerCutsLongLines(t *testing.T) {
 	fl.finishFile(f)
 	assert.Equal(t, []string{"ab\n cut=false torn=false", "cdef cut=true torn=false", "mnop\n cut=false torn=false", "q cut=false torn=true"}, got)
 }
+
+// A journal's writer takes back the start of a line it could not write
+// whole (see journal.write), and may write the next line where it was: a
+// follower that read that start hands on neither it nor the lines before
+// again, and the next line whole.
+func TestFollowerDropsALineStartTheWriterTookBack(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after func(t *testing.T, f *os.File) // the start of "b" was read
+		want  []string
+		warn  bool
+	}{
+		{"taken back, then a line", func(t *testing.T, f *os.File) {
+			require.NoError(t, f.Truncate(2))
+			_, err := f.WriteAt([]byte("c long enough\n"), 2)
+			require.NoError(t, err)
+		}, []string{"a", "c long enough"}, false},
+		{"taken back, nothing more", func(t *testing.T, f *os.File) {
+			require.NoError(t, f.Truncate(2))
+		}, []string{"a"}, false},
+		{"written whole", func(t *testing.T, f *os.File) {
+			_, err := f.WriteAt([]byte(" end\n"), 6)
+			require.NoError(t, err)
+		}, []string{"a", "b st end"}, false},
+		{"truncated before the line", func(t *testing.T, f *os.File) {
+			require.NoError(t, f.Truncate(1))
+		}, []string{"a", "a"}, true}, // read again from the start
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := filepath.Join(t.TempDir(), "j.jsonl")
+			f, err := os.Create(name)
+			require.NoError(t, err)
+			defer f.Close()
+			var got []string
+			var warned []error
+			fl := newFollower(os.Open, func(_ *followedFile, line []byte, _ bool) {
+				got = append(got, strings.TrimSuffix(string(line), "\n"))
+			}, func(err error) { warned = append(warned, err) })
+			require.NoError(t, fl.add(name))
+
+			_, err = f.WriteAt([]byte("a\nb st"), 0)
+			require.NoError(t, err)
+			require.NoError(t, fl.readAll())
+			tc.after(t, f)
+			require.NoError(t, fl.readAll())
+			fl.finish()
+
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.warn, len(warned) > 0, "%v", warned)
+		})
+	}
+}
