@@ -70,6 +70,7 @@ type followedFile struct {
 	r      io.Reader   // if set, read instead of the file name: standard input
 	off    int64       // bytes read
 	frag   []byte      // an incomplete last line, without its newline yet
+	atEnd  bool        // the last read reached the end of the file
 	lines  int         // lines taken, for messages
 	cut    bool        // the line being handed on was longer than maxLine
 	skip   bool        // the rest of a cut line is being skipped
@@ -310,7 +311,8 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	// A journal's writer takes back the start of a line it could not
 	// write whole, and may write the next line there (see journal.write):
 	// the incomplete last line is read again from its start.
-	if regular && len(f.frag) > 0 && len(f.frag) <= followChunk {
+	// A line longer than a read is read on from where the read stopped.
+	if regular && f.atEnd && len(f.frag) > 0 && len(f.frag) <= followChunk {
 		f.off -= int64(len(f.frag))
 		f.frag = f.frag[:0]
 	}
@@ -334,6 +336,7 @@ func (fl *follower) readFrom(f *followedFile, r io.Reader, limit int) (int, erro
 			buf = buf[:min(len(buf), limit-total)]
 		}
 		n, err := r.Read(buf)
+		f.atEnd = errors.Is(err, io.EOF)
 		f.off += int64(n)
 		total += n
 		fl.feed(f, fl.buf[:n])

@@ -180,3 +180,25 @@ func TestFollowerDropsALineStartTheWriterTookBack(t *testing.T) {
 		})
 	}
 }
+
+// A line longer than a read is read on from where each read stopped, as
+// tail reads many journals a chunk at a time, not again from its start.
+func TestFollowerReadsALineLongerThanARead(t *testing.T) {
+	long := strings.Repeat("x", 3*followChunk)
+	name := filepath.Join(t.TempDir(), "j.jsonl")
+	require.NoError(t, os.WriteFile(name, []byte("a\n"+long+"\nc\n"), 0o600))
+	var got []string
+	fl := newFollower(os.Open, func(_ *followedFile, line []byte, _ bool) {
+		got = append(got, strings.TrimSuffix(string(line), "\n"))
+	}, func(err error) { t.Errorf("fault: %v", err) })
+	require.NoError(t, fl.add(name))
+	f := fl.files[0]
+	for reads := 0; reads < 100; reads++ {
+		n, err := fl.read(f, 4<<10)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	assert.Equal(t, []string{"a", long, "c"}, got)
+}
