@@ -130,7 +130,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return ev.WorkflowName == want || hasPrefixFold(ev.Workflow, want)
 		}
 	}
-	if err := t.merge(slices.Clone(t.fl.files), !*follow); err != nil { // it may forget some
+	if err := t.merge(ctx, slices.Clone(t.fl.files), !*follow); err != nil { // it may forget some
 		return err
 	}
 	if err := t.flush(); err != nil || !*follow {
@@ -201,13 +201,14 @@ func (h *minHeap[T]) Pop() any {
 
 // merge reads what files hold from where each was left, a chunk at a time,
 // and passes their events to the window, the earliest of the files' next
-// events first. With final it takes the incomplete last lines as torn.
-func (t *tailer) merge(files []*followedFile, final bool) error {
+// events first, until ctx is done. With final it takes the incomplete last
+// lines as torn.
+func (t *tailer) merge(ctx context.Context, files []*followedFile, final bool) error {
 	// A chunk each, 32 MiB in all, so that many journals read together
 	// stay bounded, and a few read fast.
 	chunk := min(followChunk, max(4<<10, (32<<20)/max(1, len(files))))
 	refill := func(f *followedFile) error {
-		for len(t.pending[f]) == 0 && !(f == t.stdin && f.r == nil) {
+		for len(t.pending[f]) == 0 && !(f == t.stdin && f.r == nil) && ctx.Err() == nil {
 			n := 0
 			if final {
 				var err error
@@ -247,7 +248,7 @@ func (t *tailer) merge(files []*followedFile, final bool) error {
 		}
 	}
 	heap.Init(&heads)
-	for heads.Len() > 0 {
+	for heads.Len() > 0 && ctx.Err() == nil {
 		h := heads.items[0]
 		var e *tailEvent
 		if h.read {
@@ -376,7 +377,7 @@ func (t *tailer) follow(ctx context.Context, stdin io.Reader) error {
 		if t.stdin != nil {
 			files = append(files, t.stdin)
 		}
-		if err := t.merge(files, false); err != nil {
+		if err := t.merge(ctx, files, false); err != nil {
 			return err
 		}
 		if err := t.flush(); err != nil {

@@ -562,3 +562,14 @@ func TestTailMergesManyJournalsInTimeOrder(t *testing.T) {
 	require.Len(t, got, 3*files)
 	assert.True(t, slices.IsSorted(got), "%v", got)
 }
+
+// tail stops reading when it is stopped (Ctrl-C), however much is left.
+func TestTailStopsWhenStopped(t *testing.T) {
+	r := writeTailJournals(t, slogwf.ColorNever, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr strings.Builder
+	code := run(ctx, []string{"tail", "-color=never", r.dir}, strings.NewReader(""), &stdout, &stderr)
+	assert.Equal(t, 0, code, stderr.String())
+	assert.Empty(t, stdout.String())
+}
