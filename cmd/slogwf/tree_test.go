@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slogwf/slogwf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -183,5 +184,19 @@ func TestFormatCount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, formatCount(tt.n, "token", "tokens"))
+	}
+}
+
+// A tree file's members that the commands do not know are passed over,
+// whatever their names, as encoding/json reads them.
+func TestTreeFilesWithMembersOfAnyNameAreRead(t *testing.T) {
+	for _, name := range []string{`x\u007f`, `a\"b`, `\u2028`, `\ud800`, `é`, `\\`} {
+		t.Run(name, func(t *testing.T) {
+			file := `{"schema":"` + slogwf.Schema + `","kind":"workflow","id":"w","name":"alpha","status":"completed",` +
+				`"start":"2026-01-01T00:00:00.000000000Z","end":"2026-01-01T00:00:01.000000000Z","` + name + `":1,"records":[]}`
+			n, err := decodeTreeFile(strings.NewReader(file), nil)
+			require.NoError(t, err)
+			assert.Equal(t, "alpha", n.Name)
+		})
 	}
 }

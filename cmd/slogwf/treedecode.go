@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/jsonenc"
 )
 
 // maxJSONDepth is how deep encoding/json reads JSON: no deeper, so that
@@ -77,7 +78,7 @@ func (td *treeDecoder) node(n *treeNode, depth int) error {
 		default:
 			var v json.RawMessage
 			if err = td.d.Decode(&v); err == nil {
-				head = strconv.AppendQuote(head, key)
+				head = jsonenc.AppendString(head, key)
 				head = append(head, ':')
 				head = append(head, v...)
 				head = append(head, ',')
