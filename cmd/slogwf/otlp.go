@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,10 +57,11 @@ func exportOTLP(ctx context.Context, o otlpOptions, names []string, stdout, stde
 func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpOptions, names []string, stdout, stderr io.Writer) error {
 	warn := func(err error) { fmt.Fprintf(stderr, "slogwf export: %s\n", printable(err.Error())) }
 	if o.workflow != "" { // the start of an ID becomes the ID
-		var err error
-		if o.workflow, err = pickInJournals(o.workflow, names, o.follow, strings.Join(names, " ")); err != nil {
+		id, _, err := pickInJournals(o.workflow, names, o.follow, strings.Join(names, " "))
+		if err != nil {
 			return err
 		}
+		o.workflow = cmp.Or(id, o.workflow)
 	}
 	s := newShipper(exp, otelspan.Options{MaxEvents: o.maxEvents, Content: o.content, Resource: resource.Default()}, o.workflow, stdout, warn)
 	if o.follow {

@@ -77,25 +77,26 @@ func hasPrefixFold(s, prefix string) bool {
 
 // pickInJournals picks workflows by -workflow want among those of the
 // journals named (files, or DIRs: their journals), as pickWorkflows does.
-// It returns the ID of the workflow picked, or want itself when want names
-// the workflows picked, or, with follow, when none is picked yet: one may
-// start later. where names the inputs in messages.
-func pickInJournals(want string, names []string, follow bool, where string) (string, error) {
+// It returns the ID of the workflow picked; or named, when want names the
+// workflows picked; or neither, with follow, when none is picked yet (one
+// may start later), or when names holds a pipe. where names the inputs in
+// messages.
+func pickInJournals(want string, names []string, follow bool, where string) (id string, named bool, err error) {
 	var files []string
 	for _, name := range names {
 		st, err := os.Stat(name)
 		switch {
 		case err != nil:
-			return "", err // it names the file
+			return "", false, err // it names the file
 		case st.Mode().IsRegular():
 			files = append(files, name)
 			continue
 		case !st.IsDir():
-			return want, nil // a pipe, say: it can be read only once, by what follows
+			return "", false, nil // a pipe, say: it can be read only once, by what follows
 		}
 		found, err := dirJournals(name)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		for _, f := range found {
 			// A pipe there could keep the read waiting for ever.
@@ -106,23 +107,23 @@ func pickInJournals(want string, names []string, follow bool, where string) (str
 	}
 	refs, err := journalRefs(files)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	ids, err := pickWorkflows(want, refs, where)
 	switch {
 	case follow && errors.Is(err, errNoWorkflow):
-		return want, nil
+		return "", false, nil
 	case err != nil:
-		return "", err
+		return "", false, err
 	case len(ids) > 1:
-		return want, nil // the workflows of that name
+		return "", true, nil // the workflows of that name
 	}
 	for id := range ids {
 		if !slices.ContainsFunc(refs, func(r workflowRef) bool { return r.id == id && r.name == want }) {
-			return id, nil
+			return id, false, nil
 		}
 	}
-	return want, nil // by its name
+	return "", true, nil // by its name
 }
 
 // pickTrees returns the trees of docs that -workflow want picks: all of

@@ -117,15 +117,18 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	if want := *workflow; want != "" {
-		only := want // from standard input, picked as the events come
+		id, named := "", false // from standard input, picked as the events come
 		if t.stdin == nil {
-			if only, err = pickInJournals(want, fs.Args(), *follow, strings.Join(fs.Args(), " ")); err != nil {
+			if id, named, err = pickInJournals(want, fs.Args(), *follow, strings.Join(fs.Args(), " ")); err != nil {
 				return err
 			}
 		}
 		pick = func(ev *console.Event) bool {
-			if only != want {
-				return ev.Workflow == only
+			switch {
+			case id != "":
+				return ev.Workflow == id
+			case named:
+				return ev.WorkflowName == want
 			}
 			return ev.WorkflowName == want || hasPrefixFold(ev.Workflow, want)
 		}

@@ -573,3 +573,18 @@ func TestTailStopsWhenStopped(t *testing.T) {
 	assert.Equal(t, 0, code, stderr.String())
 	assert.Empty(t, stdout.String())
 }
+
+// -workflow picks by ID, then by name, then by the start of an ID, as tree
+// and stats do: a workflow named as another's ID starts is picked alone.
+func TestTailPicksAWorkflowByNameBeforeTheStartOfAnID(t *testing.T) {
+	lines := func(id, name string, sec int) string {
+		return fmt.Sprintf(`{"ev":"start","wf":"%[1]s","id":"%[1]s","kind":"workflow","time":"2026-01-01T00:00:0%[3]d.000000000Z","name":"%[2]s"}`+"\n"+
+			`{"ev":"end","wf":"%[1]s","id":"%[1]s","time":"2026-01-01T00:00:0%[3]d.500000000Z","status":"completed"}`+"\n", id, name, sec)
+	}
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	tailWrite(t, path, lines("0190aaaa-0000-7000-8000-000000000001", "0190bb", 1)+lines("0190bbbb-0000-7000-8000-000000000003", "beta", 2))
+	code, stdout, stderr := runCLI(t, "tail", "-color=never", "-workflow", "0190bb", path)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "[0190bb]")
+	assert.NotContains(t, stdout, "beta")
+}
