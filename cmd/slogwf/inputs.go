@@ -194,7 +194,7 @@ func (in *inputs) readFile(name string) error {
 func (in *inputs) sniff(name string, br *bufio.Reader) (*treeDoc, io.Reader, error) {
 	headJSON, read, err := readHead(br)
 	r := io.MultiReader(bytes.NewReader(read), br)
-	if errors.Is(err, errOtherOrder) {
+	if errors.Is(err, errNoHead) {
 		// Not as slogwf writes it (its members sorted, say): read whole.
 		if headJSON, err = io.ReadAll(r); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", name, err)

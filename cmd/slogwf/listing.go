@@ -126,7 +126,7 @@ func readTreeHead(name string, buf []byte) (treeHead, error) {
 	}
 	defer f.Close()
 	h, err := headOf(bufio.NewReader(f))
-	if errors.Is(err, errOtherOrder) {
+	if errors.Is(err, errNoHead) {
 		// Not as slogwf writes it (its members sorted, say): read whole.
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return h, err

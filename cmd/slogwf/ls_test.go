@@ -195,3 +195,19 @@ func TestLsSaysRunningWhileAJournalIsLocked(t *testing.T) {
 	require.NoError(t, f.Close())
 	assert.Equal(t, "incomplete", lsRows(t, d.dir)[1][2])
 }
+
+// A tree file whose head (its attributes, input and output) is longer
+// than readHead reads is read whole, not refused: MaxValue may be off.
+func TestATreeFileOfAHeadOver16MiBIsRead(t *testing.T) {
+	dir := t.TempDir()
+	file := `{"schema":"` + slogwf.Schema + `","kind":"workflow","id":"0190aaaa-0000-7000-8000-000000000001","name":"alpha",` +
+		`"status":"completed","start":"2026-01-01T00:00:00.000000000Z","end":"2026-01-01T00:00:01.000000000Z",` +
+		`"input":"` + strings.Repeat("x", treeHeadLimit) + `","records":[]}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "alpha-0190aaaa-0000-7000-8000-000000000001.json"), []byte(file), 0o600))
+	for _, args := range [][]string{{"ls", dir}, {"tree", "-color=never", dir}, {"stats", dir}} {
+		code, stdout, stderr := runCLI(t, args...)
+		require.Equal(t, 0, code, "%v: %s", args, stderr)
+		assert.Empty(t, stderr, args)
+		assert.Contains(t, stdout, "alpha", args)
+	}
+}

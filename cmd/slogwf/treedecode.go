@@ -182,9 +182,12 @@ type treeHead struct {
 	Loss       json.RawMessage `json:"loss"` // as it is: later versions may add members
 }
 
-// errOtherOrder says that a JSON object does not start with "schema" or
-// "ev", as tree files and journal lines do.
-var errOtherOrder = errors.New(`a JSON object that does not start with "schema" or "ev"`)
+// errNoHead says that readHead found no head in a JSON object that may
+// still be a tree file: one that does not start with "schema" or "ev", as
+// tree files and journal lines do, or whose head is longer than
+// treeHeadLimit (its attributes, input and output unbounded, say). It is
+// read whole.
+var errNoHead = errors.New("a JSON object whose head is not as slogwf writes it")
 
 // readHead reads the head of the JSON object that r starts with, a tree
 // file as slogwf writes it or a journal line: its members up to the first
@@ -192,7 +195,7 @@ var errOtherOrder = errors.New(`a JSON object that does not start with "schema" 
 // most treeHeadLimit bytes. It returns the head as a JSON object, and all
 // the bytes it read of r (which may go on past the head). An object whose
 // first member is neither "schema" nor "ev" it does not read further: it
-// returns errOtherOrder.
+// returns errNoHead, and so it does for a head longer than treeHeadLimit.
 func readHead(r *bufio.Reader) (head, read []byte, err error) {
 	var s headScan
 	for {
@@ -210,8 +213,8 @@ func readHead(r *bufio.Reader) (head, read []byte, err error) {
 		if end, ok := s.scan(read); ok {
 			return end, read, nil
 		}
-		if s.other {
-			return nil, read, errOtherOrder
+		if s.other || !s.bad && s.names > 0 && len(read) >= treeHeadLimit {
+			return nil, read, errNoHead
 		}
 		if s.bad || len(read) >= treeHeadLimit {
 			return nil, read, fmt.Errorf("no JSON object that ends in its first %d MiB", treeHeadLimit>>20)
