@@ -189,32 +189,60 @@ func unmarshalHead(head []byte) (treeHead, error) {
 // journalsOnly returns the workflows of the journals that have no tree
 // file, those in withTree, rebuilt from the journals.
 func journalsOnly(journals []string, withTree map[string]bool, warn func(error)) []dirWorkflow {
-	// The lines of other workflows, by journal; most journals hold none.
-	lines := make([][][]byte, len(journals))
-	errs := make([]error, len(journals))
-	parallel(len(journals), func(next func() (int, bool)) {
-		buf := make([]byte, 64<<10)
-		for i, ok := next(); ok; i, ok = next() {
-			lines[i], errs[i] = linesWithout(journals[i], buf, withTree)
-		}
-	})
 	b := tree.NewBuilder()
 	b.Counting = true
 	busy := map[string]bool{} // workflows a process still writes
-	for i, name := range journals {
-		if errs[i] != nil {
-			warn(fmt.Errorf("%s: %w, skipped", name, errs[i]))
-			continue
+	apply := func(name string, line []byte, inUse bool) {
+		e, err := tree.Decode(line)
+		if err != nil {
+			return // build says which, and counts them
 		}
-		inUse := len(lines[i]) > 0 && journalInUse(name)
-		for _, line := range lines[i] {
-			e, err := tree.Decode(line)
-			if err != nil {
-				continue // build says which, and counts them
+		b.Apply(e)
+		b.NameFrom(e.Workflow, name)
+		busy[e.Workflow] = busy[e.Workflow] || inUse
+	}
+	// Small journals are read in parallel, a batch at a time, holding the
+	// lines of other workflows (most journals hold none); larger ones one
+	// by one, a line at a time. So ls holds a batch of small journals and
+	// the longest line, whatever it lists.
+	const batch = 1024
+	bufSize := 64 << 10
+	for at := 0; at < len(journals); at += batch {
+		names := journals[at:min(at+batch, len(journals))]
+		lines := make([][][]byte, len(names))
+		large := make([]bool, len(names))
+		errs := make([]error, len(names))
+		parallel(len(names), func(next func() (int, bool)) {
+			buf := make([]byte, bufSize)
+			for i, ok := next(); ok; i, ok = next() {
+				n, err := readStart(names[i], buf)
+				switch {
+				case err != nil:
+					errs[i] = err
+				case n == len(buf):
+					large[i] = true
+				default:
+					for line := range bytes.Lines(buf[:n]) {
+						if wf := tree.WorkflowOf(line); wf == "" || !withTree[wf] {
+							lines[i] = append(lines[i], bytes.Clone(line))
+						}
+					}
+				}
 			}
-			b.Apply(e)
-			b.NameFrom(e.Workflow, name)
-			busy[e.Workflow] = busy[e.Workflow] || inUse
+		})
+		for i, name := range names {
+			if large[i] {
+				inUse := journalInUse(name)
+				errs[i] = eachLineWithout(name, bufSize, withTree, func(line []byte) { apply(name, line, inUse) })
+			}
+			if errs[i] != nil {
+				warn(fmt.Errorf("%s: %w, skipped", name, errs[i]))
+				continue
+			}
+			inUse := len(lines[i]) > 0 && journalInUse(name)
+			for _, line := range lines[i] {
+				apply(name, line, inUse)
+			}
 		}
 	}
 	var list []dirWorkflow
@@ -233,31 +261,16 @@ func journalsOnly(journals []string, withTree map[string]bool, warn func(error))
 	return list
 }
 
-// linesWithout returns the lines of the journal name, read through buf,
-// of the workflows not in skip.
-func linesWithout(name string, buf []byte, skip map[string]bool) ([][]byte, error) {
-	n, err := readStart(name, buf)
-	if err != nil {
-		return nil, err
-	}
-	var lines [][]byte
-	take := func(line []byte) {
-		if wf := tree.WorkflowOf(line); wf == "" || !skip[wf] {
-			lines = append(lines, bytes.Clone(line))
-		}
-	}
-	if n < len(buf) { // all of it: most journals are small
-		for line := range bytes.Lines(buf[:n]) {
-			take(line)
-		}
-		return lines, nil
-	}
+// eachLineWithout passes each line of the journal name, read through a
+// buffer of size bytes, of the workflows not in skip, to take. A line is
+// only valid during the call.
+func eachLineWithout(name string, size int, skip map[string]bool, take func(line []byte)) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, len(buf))
+	br := bufio.NewReaderSize(f, size)
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -265,14 +278,14 @@ func linesWithout(name string, buf []byte, skip map[string]bool) ([][]byte, erro
 			rest, rerr := br.ReadBytes('\n')
 			line, err = append(bytes.Clone(line), rest...), rerr
 		}
-		if len(line) > 0 {
+		if wf := tree.WorkflowOf(line); len(line) > 0 && (wf == "" || !skip[wf]) {
 			take(line)
 		}
 		if errors.Is(err, io.EOF) {
-			return lines, nil
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 }

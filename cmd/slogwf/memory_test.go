@@ -169,3 +169,13 @@ func TestTreeAndStatsHoldTheNodesNotTheRecords(t *testing.T) {
 		})
 	}
 }
+
+// ls lists a workflow that has only journals without holding their lines.
+func TestLsHoldsNotTheLinesOfAJournal(t *testing.T) {
+	const size = 20 << 20
+	journal := writeBigJournal(t, size, 0)
+	code, stdout, stderr, grew := runHeld(t, "ls", filepath.Dir(journal))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, string(stdout.last), memWorkflow)
+	assert.Less(t, grew, uint64(size/4), "the heap grew by %d MiB", grew>>20)
+}
