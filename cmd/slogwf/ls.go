@@ -42,7 +42,7 @@ var lsStatuses = []string{"running", "completed", "failed", "incomplete"}
 func runLs(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ls", lsHelp)
 	status := fs.String("status", "", "list only the workflows of `STATUS`: "+strings.Join(lsStatuses, ", ")+", or several joined by commas")
-	since := fs.String("since", "", "list only the workflows started since `D|TIME`: a duration before now (90m, 1h, 24h) or an RFC 3339 time")
+	since := fs.String("since", "", "list only the workflows started since `D|TIME`: a duration before now (90m, 1h, 7d) or an RFC 3339 time")
 	name := fs.String("name", "", "list only the workflows whose name starts with `PREFIX`")
 	asJSON := fs.Bool("json", false, "print one JSON document instead of the table")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -98,11 +98,11 @@ func lsFilter(status, since, name string, now time.Time) (func(*dirWorkflow) boo
 	var from string // the earliest start kept, as the tree writes times
 	if since != "" {
 		at, err := time.Parse(time.RFC3339Nano, since)
-		if d, derr := time.ParseDuration(since); derr == nil && d >= 0 {
+		if d, derr := parseAge(since); derr == nil {
 			at, err = now.Add(-d), nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("-since %s: want a duration (1h, 90m) or an RFC 3339 time", strconv.Quote(since))
+			return nil, fmt.Errorf("-since %s: want a duration (1h, 90m), days (7d) or an RFC 3339 time", strconv.Quote(since))
 		}
 		from = at.UTC().Format("2006-01-02T15:04:05.000000000Z")
 	}

@@ -90,6 +90,7 @@ func TestLsFilters(t *testing.T) {
 		{"status", []string{"-status", "failed"}, []string{d.summary}},
 		{"statuses", []string{"-status", "completed,incomplete"}, []string{d.crashed, d.research}},
 		{"since a duration", []string{"-since", "1h"}, []string{d.crashed, d.summary, d.research}},
+		{"since days, as prune takes them", []string{"-since", "7d"}, []string{d.crashed, d.summary, d.research}},
 		{"since a time", []string{"-since", "2098-12-31T00:00:00Z"}, []string{d.crashed}},
 		{"name", []string{"-name", "s"}, []string{d.summary}},
 		{"all", []string{"-status", "completed", "-name", "res", "-since", "24h"}, []string{d.research}},
