@@ -453,3 +453,23 @@ func TestRecordHeadOfIDsIsTheRecordHead(t *testing.T) {
 	const wf, scope = "0194e1c2-7b7a-7c3e-9a1b-2c3d4e5f6a7b", "0194e1c2-7b7a-7c3e-9a1b-2c3d4e5f6a7c"
 	assert.Equal(t, string(AppendRecordHead(nil, wf, scope, Loss{})), string(AppendRecordHeadOf(nil, wf, scope)))
 }
+
+// Records in a scope that never started are the workflow's, and keep the
+// order they were logged in when their times are equal, as its own do.
+func TestRecordsOfAScopeNeverStartedKeepTheirOrderAtEqualTimes(t *testing.T) {
+	b := NewBuilder()
+	for _, l := range []string{
+		`{"ev":"start","wf":"w","id":"w","kind":"workflow","seq":1,"time":"2026-01-01T00:00:00.000000000Z","name":"w"}`,
+		`{"ev":"record","wf":"w","scope":"x","seq":2,"time":"2026-01-01T00:00:01.000000000Z","level":"INFO","msg":"b first"}`,
+		`{"ev":"record","wf":"w","scope":"x","seq":3,"time":"2026-01-01T00:00:01.000000000Z","level":"INFO","msg":"a second"}`,
+	} {
+		require.NoError(t, b.Add([]byte(l)))
+	}
+	var tr struct {
+		Records []struct{ Msg string } `json:"records"`
+	}
+	require.NoError(t, json.Unmarshal(b.Tree("w").AppendJSON(nil, true), &tr))
+	require.Len(t, tr.Records, 2)
+	assert.Equal(t, "b first", tr.Records[0].Msg)
+	assert.Equal(t, "a second", tr.Records[1].Msg)
+}

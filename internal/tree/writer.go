@@ -62,7 +62,11 @@ func (w *treeWriter) orphansOf() *node {
 			continue
 		}
 		p := w.partOf(n)
+		// Their seqs order records of equal times; a record without one
+		// has 0, in its place.
+		orphans.seqs = append(orphans.seqs, p.seqs[:min(len(p.seqs), len(p.records))]...)
 		orphans.records = append(orphans.records, p.records...)
+		orphans.seqs = append(orphans.seqs, make([]uint64, len(orphans.records)-len(orphans.seqs))...)
 		orphans.counts.add(p.counts)
 		orphans.usage.addSum(p.usage)
 		orphans.children = append(orphans.children, n.children...)
