@@ -23,10 +23,18 @@ var heads = []string{
 	`{}`,
 }
 
+// The fast way gives what encoding/json gives, for the heads it takes;
+// decodeHead, either way, for all.
 func TestDecodeHeadAgreesWithEncodingJSON(t *testing.T) {
+	fast := 0
 	for _, head := range heads {
-		var want, got treeHead
+		var want, got, quick treeHead
 		wantErr := json.Unmarshal([]byte(head), &want)
+		if (&headDecoder{b: []byte(head)}).object(&quick) {
+			fast++
+			require.NoError(t, wantErr, head)
+			assert.Equal(t, want, quick, head)
+		}
 		err := decodeHead([]byte(head), &got)
 		if wantErr != nil {
 			assert.Error(t, err, head)
@@ -35,6 +43,7 @@ func TestDecodeHeadAgreesWithEncodingJSON(t *testing.T) {
 		require.NoError(t, err, head)
 		assert.Equal(t, want, got, head)
 	}
+	assert.Equal(t, 4, fast, "the heads taken the fast way")
 }
 
 // The heads that slogwf writes take the fast way.
@@ -52,6 +61,13 @@ func FuzzDecodeHead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var want, got treeHead
 		wantErr := json.Unmarshal(b, &want)
+		var quick treeHead
+		if (&headDecoder{b: b}).object(&quick) {
+			if wantErr != nil {
+				t.Fatalf("%q: encoding/json says %v, the fast way takes it", b, wantErr)
+			}
+			assert.Equal(t, want, quick, "%q", b)
+		}
 		err := decodeHead(b, &got)
 		if (wantErr == nil) != (err == nil) {
 			t.Fatalf("%q: encoding/json says %v, decodeHead %v", b, wantErr, err)
