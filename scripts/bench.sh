@@ -15,6 +15,9 @@ if [ "${GROWTH:-1}" != 0 ]; then
 fi
 
 echo
+# Where the benchmarks' files went: creating a file costs what this file
+# system makes it cost (see BenchmarkShortWorkflowFile).
+echo "files in ${TMPDIR:-/tmp}: $(findmnt -no FSTYPE,OPTIONS -T "${TMPDIR:-/tmp}" 2>/dev/null || echo unknown)"
 awk -f scripts/ratios.awk "$out/bench.txt"
 echo
 go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da "$out/bench.txt"
