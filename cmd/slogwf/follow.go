@@ -310,9 +310,10 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	}
 	// A journal's writer takes back the start of a line it could not
 	// write whole, and may write the next line there (see journal.write):
-	// the incomplete last line is read again from its start.
-	// A line longer than a read is read on from where the read stopped.
-	if regular && f.atEnd && len(f.frag) > 0 && len(f.frag) <= followChunk {
+	// the incomplete last line is read again from its start, when the file
+	// is shorter than what was read, or when the last read reached its end
+	// (a line longer than a read is read on from where the read stopped).
+	if regular && len(f.frag) > 0 && (st.Size() < f.off || f.atEnd && len(f.frag) <= followChunk) {
 		f.off -= int64(len(f.frag))
 		f.frag = f.frag[:0]
 	}

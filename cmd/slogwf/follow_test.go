@@ -136,23 +136,32 @@ func TestFollowerCutsLongLines(t *testing.T) {
 func TestFollowerDropsALineStartTheWriterTookBack(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		after func(t *testing.T, f *os.File) // the start of "b" was read
+		after func(t *testing.T, f *os.File, read func()) // the start of "b" was read
 		want  []string
 		warn  bool
 	}{
-		{"taken back, then a line", func(t *testing.T, f *os.File) {
+		{"taken back, then a line", func(t *testing.T, f *os.File, read func()) {
 			require.NoError(t, f.Truncate(2))
 			_, err := f.WriteAt([]byte("c long enough\n"), 2)
 			require.NoError(t, err)
 		}, []string{"a", "c long enough"}, false},
-		{"taken back, nothing more", func(t *testing.T, f *os.File) {
+		{"taken back, nothing more", func(t *testing.T, f *os.File, read func()) {
 			require.NoError(t, f.Truncate(2))
 		}, []string{"a"}, false},
-		{"written whole", func(t *testing.T, f *os.File) {
+		{"a start longer than a read taken back, then a line", func(t *testing.T, f *os.File, read func()) {
+			_, err := f.WriteAt([]byte(strings.Repeat("x", 2*followChunk)), 6)
+			require.NoError(t, err)
+			read()
+			require.NoError(t, f.Truncate(2))
+			read()
+			_, err = f.WriteAt([]byte("c\n"), 2)
+			require.NoError(t, err)
+		}, []string{"a", "c"}, false},
+		{"written whole", func(t *testing.T, f *os.File, read func()) {
 			_, err := f.WriteAt([]byte(" end\n"), 6)
 			require.NoError(t, err)
 		}, []string{"a", "b st end"}, false},
-		{"truncated before the line", func(t *testing.T, f *os.File) {
+		{"truncated before the line", func(t *testing.T, f *os.File, read func()) {
 			require.NoError(t, f.Truncate(1))
 		}, []string{"a", "a"}, true}, // read again from the start
 	} {
@@ -171,7 +180,7 @@ func TestFollowerDropsALineStartTheWriterTookBack(t *testing.T) {
 			_, err = f.WriteAt([]byte("a\nb st"), 0)
 			require.NoError(t, err)
 			require.NoError(t, fl.readAll())
-			tc.after(t, f)
+			tc.after(t, f, func() { require.NoError(t, fl.readAll()) })
 			require.NoError(t, fl.readAll())
 			fl.finish()
 
