@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,9 +31,9 @@ type dirWorkflow struct {
 // listWorkflows returns the workflows of the directory dir: one per tree
 // file, of which it reads only the head, and one per workflow that only
 // journals (in dir and in its journal directory) hold, rebuilt as build
-// would (without a tree file, a workflow that did not end is incomplete,
-// unless a process still writes one of its journals). Files that it
-// cannot read it reports to warn, and skips.
+// would (a workflow that did not end is incomplete, unless a process still
+// writes one of its journals, or, with a tree file, any journal of dir).
+// Files that it cannot read it reports to warn, and skips.
 func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -101,6 +102,17 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 		default:
 			withTree[l.ID] = true
 			kept = append(kept, l)
+		}
+	}
+	// A tree file says running until its final tree replaces it: when no
+	// process writes the journals any more, its process ended without
+	// one (it crashed), and the workflow is incomplete, as build makes it.
+	if slices.ContainsFunc(kept, func(w dirWorkflow) bool { return w.Status == "running" }) &&
+		!slices.ContainsFunc(journals, journalInUse) {
+		for i := range kept {
+			if kept[i].Status == "running" {
+				kept[i].Status = "incomplete"
+			}
 		}
 	}
 	return append(kept, journalsOnly(journals, withTree, warn)...), nil

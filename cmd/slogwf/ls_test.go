@@ -212,3 +212,28 @@ func TestATreeFileOfAHeadOver16MiBIsRead(t *testing.T) {
 		assert.Contains(t, stdout, "alpha", args)
 	}
 }
+
+// A tree file that says running, left by a process that crashed, is
+// incomplete once no process writes the directory's journals.
+func TestLsSaysIncompleteForARunningTreeFileThatNoProcessWrites(t *testing.T) {
+	d := writeLsDir(t)
+	id := "7ffffffe-0000-7000-8000-00000000c0de"
+	require.NoError(t, os.WriteFile(filepath.Join(d.dir, "left-"+id+".json"), []byte(`{"schema":"`+slogwf.Schema+
+		`","kind":"workflow","id":"`+id+`","name":"left","status":"running","start":"2098-01-01T00:00:00.000000000Z","records":[]}`), 0o600))
+	status := func() string {
+		for _, row := range lsRows(t, d.dir) {
+			if row[0] == "left" {
+				return row[2]
+			}
+		}
+		return ""
+	}
+	f, err := os.Open(d.crashedJournal)
+	require.NoError(t, err)
+	ok, err := flock.TryLock(f)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "running", status(), "while a process writes a journal")
+	require.NoError(t, f.Close())
+	assert.Equal(t, "incomplete", status())
+}
