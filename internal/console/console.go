@@ -14,9 +14,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/lmittmann/tint"
 
+	"github.com/slogwf/slogwf/internal/buffer"
 	"github.com/slogwf/slogwf/internal/jsonenc"
 	"github.com/slogwf/slogwf/internal/tree"
 )
@@ -138,11 +140,19 @@ func (c *Handler) handle(ctx context.Context, r slog.Record, at Path, ev ScopeEv
 			open, shut = palette[at.Color], "]\x1b[0m "
 		}
 	}
+	// The message is built in a pooled buffer, not a new string: tint
+	// copies it into its line and keeps nothing of the record, nor does
+	// replace, which hands the user's ReplaceAttr no message.
+	buf := buffer.New()
+	defer buf.Free()
+	if !fast {
+		*buf = append(append(*buf, c.nonce...), badge...)
+	}
+	*buf = append(append(append(append(append(*buf, open...), text...), shut...), mark...), Message(msg)...)
+	r.Message = unsafe.String(unsafe.SliceData(*buf), len(*buf))
 	if fast {
-		r.Message = open + text + shut + mark + Message(msg)
 		return c.fast.Handle(ctx, r)
 	}
-	r.Message = c.nonce + badge + open + text + shut + mark + Message(msg)
 	if rewrite {
 		r2 := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 		r.Attrs(func(a slog.Attr) bool {
