@@ -21,8 +21,9 @@ type flow struct {
 	owner bool         // the workflow started here, which writes its tree file
 	born  time.Time
 
-	// mu is held across the journal write and the tree's update, so that
-	// the journal has the lines in the order the tree took them.
+	// mu is held while the tree takes a line, and until the journal's
+	// lock is taken to write it, so that the journal has the lines in the
+	// order the tree took them (see add).
 	mu        sync.Mutex
 	wf        *Scope     // of an owner, until the end: it holds the caller's context
 	tree      *tree.Tree // nil once its final tree has it
@@ -32,8 +33,8 @@ type flow struct {
 	until     position                // past its last line, once it ended
 	lates     []extent                // its late records' lines, up to maxLates
 	lateTail  bool                    // more: they are after until
-	unwritten int64                   // its lines the journal missed since it wrote one
-	gaps      int64                   // all its lines the journal missed
+	unwritten int64                   // its lines the journal missed since it wrote one; changed under the journal's lock
+	gaps      int64                   // all its lines the journal missed; changed under the journal's lock
 	paths     map[string]console.Path // of the scopes started here, until the end
 	routed    []string                // scope IDs sink.routes maps to it
 	queued    bool                    // a snapshot is queued
@@ -89,30 +90,45 @@ func (f *flow) started(id string) bool {
 func (f *flow) start(sc *Scope, line []byte, e *tree.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.addLocked(line, e, nil) {
-		if f.paths == nil {
-			f.paths = map[string]console.Path{}
-		}
-		f.paths[sc.id] = sc.path
+	if f.ended {
+		return
 	}
+	f.apply(e, nil)
+	f.write(line, false)
+	if f.paths == nil {
+		f.paths = map[string]console.Path{}
+	}
+	f.paths[sc.id] = sc.path
 }
 
-// add writes line to the journal and applies e to the tree, then calls
-// after, if any, with the tree and whether e changed it. It reports false
+// add applies e to the tree, then calls after, if any, with the tree and
+// whether e changed it, and writes line to the journal. It reports false
 // and does nothing when the workflow has ended, but for a record of an
 // owner's: a late record, which goes to the journal, and to the tree in
 // time (see late.go).
+//
+// The tree takes e first, and the journal is taken before the flow is let
+// go: the journal has the flow's lines in the order the tree took them,
+// and the next line of the flow goes to the tree during this one's write,
+// as parallel agents of one workflow log.
 func (f *flow) add(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bool)) bool {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.addLocked(line, e, after)
-}
-
-func (f *flow) addLocked(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bool)) bool {
 	if f.ended {
+		defer f.mu.Unlock()
 		return f.lateLocked(line, e)
 	}
-	f.write(line, e.Type == tree.End)
+	f.apply(e, after)
+	j := f.sink.journal
+	j.mu.Lock()
+	f.mu.Unlock()
+	defer j.mu.Unlock()
+	f.writeLocked(line, e.Type == tree.End)
+	return true
+}
+
+// apply applies e to the tree of the live workflow, then calls after, if
+// any, as add says; f.mu is held.
+func (f *flow) apply(e *tree.Event, after func(t *tree.Tree, fresh bool)) {
 	fresh := f.tree.Apply(e)
 	if e.Type == tree.End {
 		f.export(e.ID, false)
@@ -121,13 +137,21 @@ func (f *flow) addLocked(line []byte, e *tree.Event, after func(t *tree.Tree, fr
 		after(f.tree, fresh)
 	}
 	f.schedule()
-	return true
 }
 
 // write writes line to the journal, and counts the workflow's lines that
 // it misses.
 func (f *flow) write(line []byte, end bool) (extent, bool) {
-	at, n, ok := f.sink.journal.write(line, end, &f.unwritten)
+	j := f.sink.journal
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return f.writeLocked(line, end)
+}
+
+// writeLocked is write with the journal's lock held: the flow's counts of
+// missed lines are the journal's to change, under its lock.
+func (f *flow) writeLocked(line []byte, end bool) (extent, bool) {
+	at, n, ok := f.sink.journal.writeLocked(line, end, &f.unwritten)
 	if !ok {
 		f.gaps++
 	}

@@ -108,15 +108,14 @@ func (j *journal) at() position {
 	return position{len(j.segments) - 1, j.size}
 }
 
-// write appends line to the journal, in one write, and returns where it
-// went, and its length there; ok is false when it did not. pending counts the lines of line's
-// workflow that the journal missed before it: line carries them, and then
-// they are written; a line that fails adds one. A line the write cuts
-// short it takes back, or when it cannot, ends before the next line, so
-// that a partial line never runs into a whole one.
-func (j *journal) write(line []byte, end bool, pending *int64) (at position, length int64, ok bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
+// writeLocked appends line to the journal, in one write, and returns where
+// it went, and its length there; ok is false when it did not. j.mu is held.
+// pending counts the lines of line's workflow that the journal missed
+// before it: line carries them, and then they are written; a line that
+// fails adds one. A line the write cuts short it takes back, or when it
+// cannot, ends before the next line, so that a partial line never runs
+// into a whole one.
+func (j *journal) writeLocked(line []byte, end bool, pending *int64) (at position, length int64, ok bool) {
 	if j.file == nil && !j.reopen() {
 		*pending++
 		return position{}, 0, false
