@@ -70,7 +70,6 @@ type followedFile struct {
 	r      io.Reader   // if set, read instead of the file name: standard input
 	off    int64       // bytes read
 	frag   []byte      // an incomplete last line, without its newline yet
-	atEnd  bool        // the last read reached the end of the file
 	lines  int         // lines taken, for messages
 	cut    bool        // the line being handed on was longer than maxLine
 	skip   bool        // the rest of a cut line is being skipped
@@ -310,10 +309,9 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	}
 	// A journal's writer takes back the start of a line it could not
 	// write whole, and may write the next line there (see journal.write):
-	// the incomplete last line is read again from its start, when the file
-	// is shorter than what was read, or when the last read reached its end
-	// (a line longer than a read is read on from where the read stopped).
-	if regular && len(f.frag) > 0 && (st.Size() < f.off || f.atEnd && len(f.frag) <= followChunk) {
+	// the incomplete last line is read again from its start when the file
+	// is shorter than what was read, or no longer has it there.
+	if regular && len(f.frag) > 0 && (st.Size() < f.off || !endsWith(file, f.off, f.frag)) {
 		f.off -= int64(len(f.frag))
 		f.frag = f.frag[:0]
 	}
@@ -323,6 +321,17 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 		}
 	}
 	return fl.readFrom(f, file, limit)
+}
+
+// endsWith reports whether the first off bytes of file end with the last
+// bytes of frag (64 at most), as when frag was read: the lines of a
+// journal differ in their last bytes (times, sequences), so a line
+// written where frag was taken back is told from it there.
+func endsWith(file *os.File, off int64, frag []byte) bool {
+	var end [64]byte
+	n := min(len(frag), len(end))
+	_, err := file.ReadAt(end[:n], off-int64(n))
+	return err == nil && bytes.Equal(end[:n], frag[len(frag)-n:])
 }
 
 // readFrom reads r, the rest of f, as read says.
@@ -337,7 +346,6 @@ func (fl *follower) readFrom(f *followedFile, r io.Reader, limit int) (int, erro
 			buf = buf[:min(len(buf), limit-total)]
 		}
 		n, err := r.Read(buf)
-		f.atEnd = errors.Is(err, io.EOF)
 		f.off += int64(n)
 		total += n
 		fl.feed(f, fl.buf[:n])

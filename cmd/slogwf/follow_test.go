@@ -157,6 +157,14 @@ func TestFollowerDropsALineStartTheWriterTookBack(t *testing.T) {
 			_, err = f.WriteAt([]byte("c\n"), 2)
 			require.NoError(t, err)
 		}, []string{"a", "c"}, false},
+		{"a start longer than a read taken back, then a longer line", func(t *testing.T, f *os.File, read func()) {
+			_, err := f.WriteAt([]byte(strings.Repeat("x", 2*followChunk)), 6)
+			require.NoError(t, err)
+			read()
+			require.NoError(t, f.Truncate(2))
+			_, err = f.WriteAt([]byte(strings.Repeat("c", 3*followChunk)+"\n"), 2)
+			require.NoError(t, err)
+		}, []string{"a", strings.Repeat("c", 3*followChunk)}, false},
 		{"written whole", func(t *testing.T, f *os.File, read func()) {
 			_, err := f.WriteAt([]byte(" end\n"), 6)
 			require.NoError(t, err)
@@ -210,4 +218,60 @@ func TestFollowerReadsALineLongerThanARead(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"a", long, "c"}, got)
+}
+
+// A line start that a read stopped by its limit ended with, and that the
+// writer then takes back, writing a longer line in its place, is not
+// joined to that line.
+func TestFollowerTakesBackALineStartAReadStoppedIn(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "j.jsonl")
+	f, err := os.Create(name)
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = f.WriteAt([]byte("a\n"+strings.Repeat("b", 8<<10)), 0) // a partial line
+	require.NoError(t, err)
+	var got []string
+	fl := newFollower(os.Open, func(_ *followedFile, line []byte, _ bool) {
+		got = append(got, strings.TrimSuffix(string(line), "\n"))
+	}, func(err error) { t.Errorf("fault: %v", err) })
+	require.NoError(t, fl.add(name))
+	_, err = fl.read(fl.files[0], 4<<10) // as tail's merge reads many journals
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(2))
+	next := strings.Repeat("c", 10<<10)
+	_, err = f.WriteAt([]byte(next+"\n"), 2)
+	require.NoError(t, err)
+	for range 10 {
+		if n, err := fl.read(fl.files[0], 4<<10); err != nil || n == 0 {
+			break
+		}
+	}
+	fl.finish()
+	assert.Equal(t, []string{"a", next}, got)
+}
+
+// A journal renamed while its last line is incomplete is read on as it
+// was: a line start its writer then takes back is not joined to the next.
+func TestFollowerTakesBackALineStartOfARenamedJournal(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "a.jsonl")
+	f, err := os.Create(name)
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = f.WriteAt([]byte("a\nbbbb"), 0)
+	require.NoError(t, err)
+	var got []string
+	fl := newFollower(os.Open, func(_ *followedFile, line []byte, _ bool) {
+		got = append(got, strings.TrimSuffix(string(line), "\n"))
+	}, func(err error) { t.Errorf("fault: %v", err) })
+	require.NoError(t, fl.add(dir))
+	require.NoError(t, fl.readAll())
+	require.NoError(t, os.Rename(name, filepath.Join(dir, "b.jsonl")))
+	fl.poll() // a.jsonl gone, b.jsonl found: it, read on
+	require.NoError(t, f.Truncate(2))
+	_, err = f.WriteAt([]byte("cccccccc\n"), 2)
+	require.NoError(t, err)
+	fl.poll()
+	fl.finish()
+	assert.Equal(t, []string{"a", "cccccccc"}, got)
 }
