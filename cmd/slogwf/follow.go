@@ -311,7 +311,7 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	// write whole, and may write the next line there (see journal.write):
 	// the incomplete last line is read again from its start when the file
 	// is shorter than what was read, or no longer has it there.
-	if regular && len(f.frag) > 0 && (st.Size() < f.off || !endsWith(file, f.off, f.frag)) {
+	if regular && len(f.frag) > 0 && (st.Size() < f.off || !endsWith(file, f.off, f.frag, fl.readBuf())) {
 		f.off -= int64(len(f.frag))
 		f.frag = f.frag[:0]
 	}
@@ -323,22 +323,30 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	return fl.readFrom(f, file, limit)
 }
 
-// endsWith reports whether the first off bytes of file end with the last
-// bytes of frag (64 at most), as when frag was read: the lines of a
-// journal differ in their last bytes (times, sequences), so a line
-// written where frag was taken back is told from it there.
-func endsWith(file *os.File, off int64, frag []byte) bool {
-	var end [64]byte
-	n := min(len(frag), len(end))
-	_, err := file.ReadAt(end[:n], off-int64(n))
-	return err == nil && bytes.Equal(end[:n], frag[len(frag)-n:])
+// endsWith reports whether the first off bytes of file end with frag,
+// as when frag was read: with all of it, up to 4 KiB (a journal's line,
+// mostly), else with its last 64 bytes, read into buf.
+func endsWith(file *os.File, off int64, frag, buf []byte) bool {
+	n := len(frag)
+	if n > 4<<10 {
+		n = 64
+	}
+	end := buf[:n]
+	_, err := file.ReadAt(end, off-int64(n))
+	return err == nil && bytes.Equal(end, frag[len(frag)-n:])
+}
+
+// readBuf returns the buffer that reads read into.
+func (fl *follower) readBuf() []byte {
+	if fl.buf == nil {
+		fl.buf = make([]byte, followChunk)
+	}
+	return fl.buf
 }
 
 // readFrom reads r, the rest of f, as read says.
 func (fl *follower) readFrom(f *followedFile, r io.Reader, limit int) (int, error) {
-	if fl.buf == nil {
-		fl.buf = make([]byte, followChunk)
-	}
+	fl.readBuf()
 	total := 0
 	for limit <= 0 || total < limit {
 		buf := fl.buf

@@ -165,6 +165,13 @@ func TestFollowerDropsALineStartTheWriterTookBack(t *testing.T) {
 			_, err = f.WriteAt([]byte(strings.Repeat("c", 3*followChunk)+"\n"), 2)
 			require.NoError(t, err)
 		}, []string{"a", strings.Repeat("c", 3*followChunk)}, false},
+		{"taken back, then a line that ends as it did", func(t *testing.T, f *os.File, read func()) {
+			_, err := f.WriteAt([]byte(strings.Repeat("y", 100)), 6)
+			require.NoError(t, err)
+			read()
+			_, err = f.WriteAt([]byte("c st"+strings.Repeat("y", 100)+"\n"), 2)
+			require.NoError(t, err)
+		}, []string{"a", "c st" + strings.Repeat("y", 100)}, false},
 		{"written whole", func(t *testing.T, f *os.File, read func()) {
 			_, err := f.WriteAt([]byte(" end\n"), 6)
 			require.NoError(t, err)
