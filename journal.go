@@ -89,7 +89,7 @@ func (j *journal) openSegment() error {
 			return err
 		}
 		if osf, ok := f.(*os.File); ok {
-			if _, err := flock.TryLock(osf); err != nil {
+			if err := lockNew(osf); err != nil {
 				f.Close()
 				return fmt.Errorf("lock %s: %w", name, err)
 			}
@@ -167,6 +167,21 @@ func (j *journal) reopen() bool {
 		return false
 	}
 	return true
+}
+
+// lockNew locks the segment f that was just created, so that other
+// processes (slogwf ls and prune) tell that it is written. One of them may
+// hold its lock a moment, to look: it is tried again for up to 100 ms,
+// and the segment is written unlocked after that, as where files cannot
+// be locked.
+func lockNew(f *os.File) error {
+	for range 100 {
+		if ok, err := flock.TryLock(f); ok || err != nil {
+			return err
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
 }
 
 // rotate closes the segment being written and opens the next, in the

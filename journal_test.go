@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/slogwf/slogwf/internal/flock"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -328,4 +329,33 @@ func TestDeepScopesGiveTheLiveTreeReadLeafFirst(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A new segment is locked even when another process (slogwf ls, looking)
+// holds its lock the moment it is created: ls and prune then tell that it
+// is written.
+func TestANewSegmentIsLockedAfterAnotherLetsItGo(t *testing.T) {
+	if !flock.Supported {
+		t.Skip("files are not locked here")
+	}
+	name := filepath.Join(t.TempDir(), "segment.jsonl")
+	f, err := os.Create(name)
+	require.NoError(t, err)
+	defer f.Close()
+	look, err := os.Open(name)
+	require.NoError(t, err)
+	ok, err := flock.TryLock(look)
+	require.NoError(t, err)
+	require.True(t, ok)
+	done := make(chan error, 1)
+	go func() { done <- lockNew(f) }()
+	time.Sleep(10 * time.Millisecond) // lockNew tries for 100 ms
+	require.NoError(t, look.Close())
+	require.NoError(t, <-done)
+	again, err := os.Open(name)
+	require.NoError(t, err)
+	defer again.Close()
+	ok, err = flock.TryLock(again)
+	require.NoError(t, err)
+	assert.False(t, ok, "the writer holds the segment's lock")
 }

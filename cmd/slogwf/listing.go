@@ -107,7 +107,8 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	// A tree file says running until its final tree replaces it: when no
 	// process writes the journals any more, its process ended without
 	// one (it crashed), and the workflow is incomplete, as build makes it.
-	if slices.ContainsFunc(kept, func(w dirWorkflow) bool { return w.Status == "running" }) &&
+	// Where files are not locked, that cannot be told.
+	if flock.Supported && slices.ContainsFunc(kept, func(w dirWorkflow) bool { return w.Status == "running" }) &&
 		!slices.ContainsFunc(journals, journalInUse) {
 		for i := range kept {
 			if kept[i].Status == "running" {

@@ -8,6 +8,9 @@ import (
 	"syscall"
 )
 
+// Supported reports whether files are locked here: they are.
+const Supported = true
+
 // TryLock takes an exclusive lock on f without waiting, and reports false
 // when another open file of the same file holds one, in this process or
 // another. The lock goes with f's Close.
