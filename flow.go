@@ -113,13 +113,19 @@ func (f *flow) start(sc *Scope, line []byte, e *tree.Event) {
 // as parallel agents of one workflow log.
 func (f *flow) add(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bool)) bool {
 	f.mu.Lock()
+	held := true
+	defer func() {
+		if held { // a panic in apply, which a caller (net/http) may recover
+			f.mu.Unlock()
+		}
+	}()
 	if f.ended {
-		defer f.mu.Unlock()
 		return f.lateLocked(line, e)
 	}
 	f.apply(e, after)
 	j := f.sink.journal
 	j.mu.Lock()
+	held = false
 	f.mu.Unlock()
 	defer j.mu.Unlock()
 	f.writeLocked(line, e.Type == tree.End)

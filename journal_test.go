@@ -359,3 +359,30 @@ func TestANewSegmentIsLockedAfterAnotherLetsItGo(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "the writer holds the segment's lock")
 }
+
+// A panic while the tree takes a record, recovered by the caller as
+// net/http does, leaves the workflow's lock free: logging goes on.
+func TestAPanicInTheTreeLeavesTheWorkflowUnlocked(t *testing.T) {
+	h, err := New(&Options{Dir: t.TempDir(), Console: io.Discard})
+	require.NoError(t, err)
+	defer h.Close()
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "w")
+	f := h.sink.flow(wf.ID())
+	func() {
+		defer func() { require.NotNil(t, recover()) }()
+		e := tree.Event{Type: tree.Record, Workflow: wf.ID(), Scope: wf.ID(), Time: "2026-01-01T00:00:00.000000000Z"}
+		f.add([]byte("{}\n"), &e, func(*tree.Tree, bool) { panic("in the tree") })
+	}()
+	done := make(chan struct{})
+	go func() {
+		l.InfoContext(ctx, "after the panic")
+		wf.End()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second): // a hang, not a measure
+		require.Fail(t, "the workflow stayed locked")
+	}
+}
