@@ -1,11 +1,19 @@
 package slogwf
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // Snapshots are paced per process: 50 running workflows whose trees take
@@ -67,4 +75,51 @@ func TestASnapshotWaitsForItsInterval(t *testing.T) {
 	p.add(f, now.Add(2*time.Second))
 	got, _ = p.take(now.Add(2 * time.Second))
 	assert.Equal(t, f, got, "1 ms of writing a second is within the budget")
+}
+
+// slowFile holds the write of a line holding "slow" until release closes.
+type slowFile struct {
+	journalFile
+	entered, release chan struct{}
+}
+
+func (f slowFile) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("slow")) {
+		close(f.entered)
+		<-f.release
+	}
+	return f.journalFile.Write(p)
+}
+
+// A snapshot taken while a record's line is being written waits for that
+// write: a tree file holds no record that its journal does not.
+func TestASnapshotHoldsNoRecordItsJournalLacks(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "snap")
+	sf := slowFile{entered: make(chan struct{}), release: make(chan struct{})}
+	j := h.sink.journal
+	j.mu.Lock()
+	sf.journalFile = j.file
+	j.file = sf
+	j.mu.Unlock()
+	logged := make(chan struct{})
+	go func() { l.InfoContext(ctx, "slow"); close(logged) }()
+	<-sf.entered // the line is being written
+	snapped := make(chan struct{})
+	go func() { h.sink.flow(wf.ID()).snapshot(); close(snapped) }()
+	time.Sleep(20 * time.Millisecond) // time for a snapshot that would not wait
+	treeFile := filepath.Join(dir, tree.TreeFileName("snap", wf.ID()))
+	data, _ := os.ReadFile(treeFile)
+	assert.NotContains(t, string(data), `"msg":"slow"`, "a tree file before its journal has the line")
+	close(sf.release)
+	<-logged
+	<-snapped
+	data, err = os.ReadFile(treeFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"msg":"slow"`)
+	wf.End()
+	require.NoError(t, h.Close())
 }

@@ -48,6 +48,11 @@ func (f *flow) snapshot() {
 	if !spawned.IsZero() && !f.sink.closing.Load() {
 		f.schedule() // the journals of child processes may grow
 	}
+	// The tree may hold a record whose line is being written (see add):
+	// the journal's lock, taken and let go, waits for that write, so that
+	// the tree file holds no record its journal does not.
+	f.sink.journal.mu.Lock()
+	f.sink.journal.mu.Unlock() //nolint:staticcheck // an empty critical section: a wait
 	f.mu.Unlock()
 	f.sink.writeTree(f, t, false)
 }
