@@ -141,8 +141,10 @@ func (c *Handler) handle(ctx context.Context, r slog.Record, at Path, ev ScopeEv
 		}
 	}
 	// The message is built in a pooled buffer, not a new string: tint
-	// copies it into its line and keeps nothing of the record, nor does
-	// replace, which hands the user's ReplaceAttr no message.
+	// copies it into its line and keeps nothing of the record (tint
+	// v1.2.1's Handle: check again when tint is upgraded), nor does
+	// replace, which hands the user's ReplaceAttr no message (the nonce
+	// check).
 	buf := buffer.New()
 	defer buf.Free()
 	if !fast {
