@@ -63,6 +63,7 @@ type Exporter struct {
 	batchTimeout  time.Duration
 	exportTimeout time.Duration
 	errOut        io.Writer
+	errMu         sync.Mutex // reports come from callers and the Exporter's goroutine
 
 	// The queue is a slice under a lock, not a channel: the goroutine that
 	// ends a scope wakes the Exporter's once per batch, not once per scope.
@@ -323,5 +324,7 @@ func (e *Exporter) send(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
 
 // report writes the first loss of a kind to ErrorOutput.
 func (e *Exporter) report(msg string) {
+	e.errMu.Lock()
+	defer e.errMu.Unlock()
 	fmt.Fprintf(e.errOut, "%s (counted in Exporter.Stats; the journals keep every scope, for slogwf export; further losses are not reported)\n", msg)
 }

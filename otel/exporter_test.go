@@ -15,6 +15,8 @@ import (
 	"time"
 	"weak"
 
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -287,4 +289,20 @@ func TestScopesNotTriedInTheBackoffAreLetGo(t *testing.T) {
 	for i, p := range gone {
 		assert.Nil(t, p.Value(), "scope %d is kept", i)
 	}
+}
+
+// Losses are reported from the goroutines that end scopes and from the
+// Exporter's own, each report whole, to any ErrorOutput.
+func TestLossesAreReportedWholeFromAnyGoroutine(t *testing.T) {
+	var out strings.Builder
+	e := New(tracetest.NewInMemoryExporter(), &Options{ErrorOutput: &out})
+	defer e.Shutdown(context.Background())
+	var wg sync.WaitGroup
+	for _, msg := range []string{"from a caller", "from the exporter"} {
+		wg.Go(func() { e.report(msg) })
+	}
+	wg.Wait()
+	assert.Equal(t, 2, strings.Count(out.String(), "\n"))
+	assert.Contains(t, out.String(), "from a caller (counted")
+	assert.Contains(t, out.String(), "from the exporter (counted")
 }
