@@ -15,13 +15,12 @@ import (
 	"time"
 	"weak"
 
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-
 	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 type nopExporter struct{}
