@@ -23,6 +23,12 @@
   // class.
   const statusName = (s) => (ICONS.has(s) ? s : 'other');
   const kindName = (k) => (KINDS.has(k) ? k : 'other');
+  // showStatus shows status in the element st: its icon, class and name.
+  function showStatus(st, status) {
+    st.textContent = ICONS.get(status) || '?';
+    st.className = 'status st-' + statusName(status);
+    st.title = status;
+  }
 
   const $ = (id) => document.getElementById(id);
   const box = $('rows');
@@ -248,10 +254,7 @@
     const u = t.usage || {};
     const c = t.counts || {};
     document.title = 'slogwf · ' + vis(t.name, true);
-    const st = $('wf-status');
-    st.textContent = ICONS.get(t.status) || '?';
-    st.className = 'status st-' + statusName(t.status);
-    st.title = t.status;
+    showStatus($('wf-status'), t.status);
     $('wf-name').textContent = vis(t.name, true);
     const facts = $('wf-facts');
     facts.textContent = '';
@@ -393,9 +396,7 @@
       tw.textContent = hasKids ? (state.expanded[d.i] ? '▾' : '▸') : '';
       if (hasKids) r.setAttribute('aria-expanded', !!state.expanded[d.i]);
       else r.removeAttribute('aria-expanded');
-      st.textContent = ICONS.get(n.status) || '?';
-      st.className = 'status st-' + statusName(n.status);
-      st.title = n.status;
+      showStatus(st, n.status);
       kind.textContent = n.kind;
       highlight(name, d.label, true);
       badges.textContent = '';
