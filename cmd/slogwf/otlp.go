@@ -40,11 +40,7 @@ type otlpOptions struct {
 // sends them. With follow it keeps sending the scopes that end, and keeps
 // what it sent in a state file, so that a restart sends no span twice.
 func exportOTLP(ctx context.Context, o otlpOptions, names []string, stdout, stderr io.Writer) error {
-	traces, err := tracesURL(o.endpoint)
-	if err != nil {
-		return usageError{err}
-	}
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(traces))
+	exp, traces, err := newOTLPHTTP(ctx, o.endpoint)
 	if err != nil {
 		return err
 	}
@@ -112,15 +108,22 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 // liveExporter returns an Exporter that sends each scope, as it ends, to
 // the OTLP/HTTP endpoint base; it reports its losses to errOut.
 func liveExporter(ctx context.Context, base string, errOut io.Writer) (*slogwfotel.Exporter, error) {
-	traces, err := tracesURL(base)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(traces))
+	exp, _, err := newOTLPHTTP(ctx, base)
 	if err != nil {
 		return nil, err
 	}
 	return slogwfotel.New(exp, &slogwfotel.Options{ErrorOutput: errOut}), nil
+}
+
+// newOTLPHTTP returns an exporter to the traces URL of the OTLP/HTTP
+// endpoint base, and that URL.
+func newOTLPHTTP(ctx context.Context, base string) (sdktrace.SpanExporter, string, error) {
+	traces, err := tracesURL(base)
+	if err != nil {
+		return nil, "", usageError{err}
+	}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(traces))
+	return exp, traces, err
 }
 
 // shutdownLive sends what x holds, waiting 10s at most, and returns what
