@@ -98,18 +98,10 @@ func (st *shipState) forgetUnseen(seen map[string]bool) {
 	if st == nil {
 		return
 	}
-	for wf := range st.whole {
-		if !seen[wf] {
-			delete(st.whole, wf)
-			st.changed = true
-		}
-	}
-	for wf := range st.scopes {
-		if !seen[wf] {
-			delete(st.scopes, wf)
-			st.changed = true
-		}
-	}
+	n := len(st.whole) + len(st.scopes)
+	maps.DeleteFunc(st.whole, func(wf string, _ bool) bool { return !seen[wf] })
+	maps.DeleteFunc(st.scopes, func(wf string, _ map[string]bool) bool { return !seen[wf] })
+	st.changed = st.changed || len(st.whole)+len(st.scopes) != n
 }
 
 // save writes the state file, if the state changed, whole and atomically.
