@@ -65,6 +65,7 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 		if s.state, err = loadShipState(stateFile(names, traces), traces, warn); err != nil {
 			return err
 		}
+		s.seen = map[string]bool{}
 	}
 	fl := newFollower(openFound(os.OpenFile, names, warn), s.line, warn)
 	for _, name := range names {
@@ -178,7 +179,7 @@ type shipper struct {
 	trees   map[string]*tree.Tree // workflows not sent whole yet
 	fresh   map[string]bool       // of trees, those that got lines since the last take
 	skip    map[string]bool       // workflows that -workflow leaves out
-	seen    map[string]bool       // every workflow in the journals, while first read
+	seen    map[string]bool       // with a state: every workflow in the journals, while first read
 	pending []pendingSpan         // mapped, not sent yet
 	sent    map[string]int        // spans sent, by workflow
 	spans   int                   // spans sent in all
@@ -195,7 +196,7 @@ func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdo
 	return &shipper{
 		exp: exp, options: o, only: only, stdout: stdout, warn: warn,
 		trees: map[string]*tree.Tree{}, fresh: map[string]bool{}, skip: map[string]bool{},
-		seen: map[string]bool{}, sent: map[string]int{},
+		sent: map[string]int{},
 	}
 }
 
