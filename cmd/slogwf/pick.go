@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"slices"
@@ -142,17 +140,22 @@ func pickTrees(want string, docs []treeDoc, where string) ([]treeDoc, error) {
 
 // journalRefs returns the workflows of the journals names: their IDs, and
 // their names as their start lines say, or else their journals' file
-// names. It reads each line only as far as its workflow's ID.
+// names. It decodes only start lines, and lines whose workflow
+// tree.WorkflowOf cannot tell.
 func journalRefs(names []string) ([]workflowRef, error) {
 	named := map[string]string{}    // by the start lines
 	fromFile := map[string]string{} // by the journals' names
 	var ids []string
 	for _, name := range names {
-		err := eachLine(name, func(line []byte, whole bool) {
+		err := eachLineWithout(name, 64<<10, nil, func(line []byte) {
 			wf := tree.WorkflowOf(line)
-			if wf == "" && whole {
+			var start *tree.Event // the line, when it may start a workflow
+			if isStart := bytes.HasPrefix(line, []byte(`{"ev":"start"`)); wf == "" || isStart {
 				if e, err := tree.Decode(line); err == nil {
 					wf = e.Workflow
+					if isStart {
+						start = e
+					}
 				}
 			}
 			if wf == "" {
@@ -162,10 +165,8 @@ func journalRefs(names []string) ([]workflowRef, error) {
 				ids = append(ids, wf)
 				fromFile[wf] = tree.NameIn(name, wf)
 			}
-			if whole && bytes.HasPrefix(line, []byte(`{"ev":"start"`)) {
-				if e, err := tree.Decode(line); err == nil && e.ID == e.Workflow {
-					named[wf] = e.Name
-				}
+			if start != nil && start.ID == start.Workflow {
+				named[wf] = start.Name
 			}
 		})
 		if err != nil {
@@ -181,28 +182,4 @@ func journalRefs(names []string) ([]workflowRef, error) {
 		refs[i] = workflowRef{id, name}
 	}
 	return refs, nil
-}
-
-// eachLine calls fn on each line of the file name; of a line longer than
-// 64 KiB, on its start only, with whole false.
-func eachLine(name string, fn func(line []byte, whole bool)) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	for skip := false; ; {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 && !skip {
-			fn(line, !errors.Is(err, bufio.ErrBufferFull))
-		}
-		skip = errors.Is(err, bufio.ErrBufferFull)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil && !skip {
-			return err
-		}
-	}
 }
