@@ -50,16 +50,15 @@ type follower struct {
 	// newWatch starts watching for changes: newWatcher, but in tests.
 	newWatch func() (*watcher, error)
 
-	dirs      []string
-	inner     map[string]bool          // the journal directories of dirs
-	dirErr    map[string]string        // the last error reported for a directory
-	files     []*followedFile          // in the order found
-	seen      map[string]*followedFile // files by cleaned name
-	gone      []*followedFile          // files forgotten lately, to go on with one renamed
-	anyPolled bool                     // some file is polled
-	order     int                      // files added
-	buf       []byte                   // what a read reads into
-	watch     *watching                // while following
+	dirs   []string
+	inner  map[string]bool          // the journal directories of dirs
+	dirErr map[string]string        // the last error reported for a directory
+	files  []*followedFile          // in the order found
+	seen   map[string]*followedFile // files by cleaned name
+	gone   []*followedFile          // files forgotten lately, to go on with one renamed
+	order  int                      // files added
+	buf    []byte                   // what a read reads into
+	watch  *watching                // while following
 }
 
 // followedFile is a file that a follower reads, and how far.
@@ -224,7 +223,7 @@ func (fl *follower) scan(dir string) error {
 			f := fl.addFile(filepath.Join(dir, e.Name()), dir)
 			// A link's target changes where no watch of dir sees it.
 			if e.Type()&fs.ModeSymlink != 0 {
-				f.polled, fl.anyPolled = true, true
+				f.polled = true
 			}
 		}
 	}

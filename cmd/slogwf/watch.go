@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,7 +127,7 @@ func (fl *follower) startWatching() {
 		p := fl.pathOf(f.name)
 		ws.fileAt[p] = f
 		if st, err := os.Lstat(p); err == nil && st.Mode()&fs.ModeSymlink != 0 {
-			f.polled, fl.anyPolled = true, true // its changes happen where the link leads
+			f.polled = true // its changes happen where the link leads
 			continue
 		}
 		parent := filepath.Dir(p)
@@ -134,7 +135,6 @@ func (fl *follower) startWatching() {
 			ws.parents[parent] = w.w.Add(parent) == nil
 		}
 		f.polled = !ws.parents[parent]
-		fl.anyPolled = fl.anyPolled || f.polled
 	}
 }
 
@@ -223,19 +223,13 @@ func (fl *follower) next(ctx context.Context) ([]*followedFile, bool) {
 		}
 		fl.scanFollowed(d) // after the watch, so that nothing falls between
 	}
-	files := make([]*followedFile, 0, len(pick))
-	for f := range pick {
-		files = append(files, f)
-	}
-	if fl.anyPolled || len(ws.unwatched) > 0 {
-		for _, f := range fl.files {
-			if !pick[f] && (f.polled || ws.unwatched[f.dir]) {
-				files = append(files, f)
-			}
+	for _, f := range fl.files {
+		if f.polled || ws.unwatched[f.dir] {
+			pick[f] = true
 		}
 	}
 	// In the order found, so that a journal renamed is forgotten under its
 	// old name before it is found under the new one.
-	slices.SortFunc(files, func(a, b *followedFile) int { return cmp.Compare(a.order, b.order) })
+	files := slices.SortedFunc(maps.Keys(pick), func(a, b *followedFile) int { return cmp.Compare(a.order, b.order) })
 	return files, true
 }
