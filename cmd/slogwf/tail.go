@@ -261,7 +261,6 @@ func (t *tailer) merge(ctx context.Context, files []*followedFile, final bool) e
 			t.pending[h.f] = q[1:]
 		}
 		if len(t.pending[h.f]) == 0 {
-			t.pending[h.f] = t.pending[h.f][:0]
 			if err := refill(h.f); err != nil {
 				return err
 			}
@@ -303,7 +302,7 @@ func (t *tailer) firstEvent(f *followedFile) *tailEvent {
 	if err != nil {
 		return nil
 	}
-	return &tailEvent{ev: &console.Event{Event: &tree.Event{Time: e.Time}}, order: f.order}
+	return &tailEvent{ev: &console.Event{Event: e}, order: f.order}
 }
 
 // tailFile is a journal that a merge reads, and its next event: read, or
