@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 )
 
 const lsHelp = `usage: slogwf ls [-status STATUS] [-since D|TIME] [-name PREFIX] [-json] DIR
@@ -115,7 +115,8 @@ func lsFilter(status, since, name string, now time.Time) (func(*dirWorkflow) boo
 
 // writeLsTable writes list as a table, its columns two spaces apart.
 func writeLsTable(w *bufio.Writer, list []*dirWorkflow) {
-	rows := [][]string{{"NAME", "ID", "STATUS", "START", "DURATION", "RECORDS", "TOKENS", "COST", "ERRORS"}}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tID\tSTATUS\tSTART\tDURATION\tRECORDS\tTOKENS\tCOST\tERRORS")
 	for _, l := range list {
 		start, dur := "-", "-"
 		if at, err := time.Parse(time.RFC3339Nano, l.Start); err == nil {
@@ -124,24 +125,10 @@ func writeLsTable(w *bufio.Writer, list []*dirWorkflow) {
 		if l.DurationMS != nil {
 			dur = formatDuration(*l.DurationMS)
 		}
-		rows = append(rows, []string{printableName(l.Name), printableName(l.ID), printableName(l.Status), start, dur,
-			formatGrouped(l.Counts.Records), formatGrouped(l.Usage.TotalTokens), formatCost(l.Usage.CostUSD), formatGrouped(l.Counts.Errors)})
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printableName(l.Name), printableName(l.ID), printableName(l.Status), start, dur,
+			formatGrouped(l.Counts.Records), formatGrouped(l.Usage.TotalTokens), formatCost(l.Usage.CostUSD), formatGrouped(l.Counts.Errors))
 	}
-	widths := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			w.WriteString(c)
-			if i < len(r)-1 {
-				w.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
-			}
-		}
-		w.WriteByte('\n')
-	}
+	tw.Flush() // its errors stay in w, for the caller's Flush
 }
 
 // writeLsJSON writes list as one JSON document, a workflow a line.
