@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/slogwf/slogwf"
@@ -318,16 +319,10 @@ func journalInUse(path string) bool {
 // parallel runs work on as many goroutines as there are processors, or
 // fewer when n is small; each takes the indexes below n from next.
 func parallel(n int, work func(next func() (int, bool))) {
-	var mu sync.Mutex
-	i := 0
+	var taken atomic.Int64
 	next := func() (int, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if i >= n {
-			return 0, false
-		}
-		i++
-		return i - 1, true
+		i := int(taken.Add(1) - 1)
+		return i, i < n
 	}
 	var wg sync.WaitGroup
 	for range min(n, 2*runtime.GOMAXPROCS(0)) {
