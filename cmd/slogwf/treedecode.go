@@ -250,11 +250,12 @@ func (s *headScan) scan(b []byte) ([]byte, bool) {
 				if s.name {
 					s.name = false
 					s.names++
-					if name := string(b[s.nameAt+1 : s.i]); s.names == 1 && name != "schema" && name != "ev" {
+					name := string(b[s.nameAt+1 : s.i])
+					if s.names == 1 && name != "schema" && name != "ev" {
 						s.other = true
 						return nil, false
 					}
-					switch string(b[s.nameAt+1 : s.i]) {
+					switch name {
 					case "records", "iterations", "interactions", "actions":
 						if b[s.sep] == '{' {
 							return []byte("{}"), true
