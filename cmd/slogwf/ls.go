@@ -72,15 +72,7 @@ func runLs(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	}
 	// Newest first; times are RFC 3339 with 9 digits, so they sort as text.
 	slices.SortFunc(list, func(a, b *dirWorkflow) int { return cmp.Or(cmp.Compare(b.Start, a.Start), cmp.Compare(b.ID, a.ID)) })
-	w := bufio.NewWriter(stdout)
-	if *asJSON {
-		if err := writeLsJSON(w, list); err != nil {
-			return err
-		}
-	} else {
-		writeLsTable(w, list)
-	}
-	return w.Flush()
+	return writeOutput(stdout, *asJSON, list, writeLsJSON, writeLsTable)
 }
 
 // lsFilter returns what keeps the workflows that the flags of ls ask for,

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -176,4 +177,18 @@ func printable(s string) string {
 		}
 	}
 	return s
+}
+
+// writeOutput writes v to out, through a buffer: with asJSON as toJSON
+// does, else as toText does.
+func writeOutput[T any](out io.Writer, asJSON bool, v T, toJSON func(*bufio.Writer, T) error, toText func(*bufio.Writer, T)) error {
+	w := bufio.NewWriter(out)
+	if asJSON {
+		if err := toJSON(w, v); err != nil {
+			return err
+		}
+	} else {
+		toText(w, v)
+	}
+	return w.Flush()
 }

@@ -469,15 +469,7 @@ func runStats(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if len(stats) == 0 {
 		return errors.New("no workflow found")
 	}
-	w := bufio.NewWriter(stdout)
-	if *asJSON {
-		if err := writeStatsJSON(w, stats); err != nil {
-			return err
-		}
-	} else {
-		writeStatsText(w, stats)
-	}
-	return w.Flush()
+	return writeOutput(stdout, *asJSON, stats, writeStatsJSON, writeStatsText)
 }
 
 // statsRecord reports whether stats needs the record r: a record with a
