@@ -254,8 +254,13 @@ func (fl *follower) forget(f *followedFile) {
 	delete(fl.seen, filepath.Clean(f.name))
 	fl.files = slices.DeleteFunc(fl.files, func(g *followedFile) bool { return g == f })
 	if f.info != nil {
-		fl.gone = append(fl.gone[max(0, len(fl.gone)-63):], f)
+		fl.remember(f)
 	}
+}
+
+// remember keeps f among the last 64 files gone, for renamed to find.
+func (fl *follower) remember(f *followedFile) {
+	fl.gone = append(fl.gone[max(0, len(fl.gone)-63):], f)
 }
 
 // renamed returns the file forgotten lately that st is, if any, and
@@ -292,12 +297,12 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 		if g := fl.renamed(st); g != nil {
 			f.off, f.frag, f.lines, f.skip = g.off, g.frag, g.lines, g.skip
 		}
-	} else if !os.SameFile(f.info, st) || regular && st.Size() < f.off-int64(len(f.frag)) {
-		if !os.SameFile(f.info, st) {
+	} else if replaced := !os.SameFile(f.info, st); replaced || regular && st.Size() < f.off-int64(len(f.frag)) {
+		if replaced {
 			// It may have been renamed (rotated): a file found later
 			// that is it goes on from here.
 			old := *f
-			fl.gone = append(fl.gone[max(0, len(fl.gone)-63):], &old)
+			fl.remember(&old)
 		}
 		fl.warn(fmt.Errorf("%s: truncated or replaced, reading it again from the start", f.name))
 		f.off, f.frag, f.lines, f.skip = 0, nil, 0, false
