@@ -100,7 +100,7 @@ func (t *Tree) Take(id string, final bool, f func(*Ended)) {
 		seen = map[*node]bool{n: true} // its parents may loop, in a damaged journal
 	}
 	w.placeBelow(n, jsonenc.MaxDepth-(max(n.depth, 1)-1)%jsonenc.MaxDepth, seen)
-	w.rollup(n, t.closedAt(n))
+	w.rollup(n, t.closedAt(n, true))
 }
 
 // placeBelow places the scopes below n, levels deep with n, each once if
@@ -119,27 +119,6 @@ func (w *treeWriter) placeBelow(n *node, levels int, seen map[*node]bool) {
 		w.kids[n] = append(w.kids[n], c)
 		w.placeBelow(c, levels-1, seen)
 	}
-}
-
-// closedAt returns the end of the first scope above n to end, as
-// closedBefore walks them, or "" if none has: n ends there at the latest.
-func (t *Tree) closedAt(n *node) string {
-	steps := jsonenc.MaxDepth
-	if n.depth > 0 {
-		steps = (n.depth - 1) % jsonenc.MaxDepth
-	}
-	at := ""
-	p := t.nodes[n.parent]
-	for ; steps > 0 && p != nil && p.own() && p.id != t.id; steps-- {
-		if p.ended && (at == "" || p.end < at) {
-			at = p.end
-		}
-		p = t.nodes[p.parent]
-	}
-	if root := t.nodes[t.id]; root.ended && (at == "" || root.end < at) {
-		at = root.end
-	}
-	return at
 }
 
 // taken passes n to w.take, as it ended (s), if it did and was not taken.

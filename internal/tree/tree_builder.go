@@ -261,27 +261,36 @@ func (t *Tree) end(e *Event, merged bool) bool {
 	if !merged {
 		n.model = cmp.Or(e.Usage.Model, n.model)
 	}
-	return !t.closedBefore(n, e.Time)
+	at := t.closedAt(n, false)
+	return at == "" || at >= e.Time // else a scope above n ended it first
 }
 
-// closedBefore reports whether a scope above n in the tree file ended
-// before time at, and so ended n first.
-func (t *Tree) closedBefore(n *node, at string) bool {
-	// Up to where the tree cuts the chain of n's parents (see
-	// treeWriter.place); the workflow is above all.
+// closedAt returns the end of the first scope above n in the tree file
+// to end, or "" if none has: n ends there at the latest. Above n are its
+// parents that started (that Apply started, when own: see Take), up to
+// where the tree cuts their chain (see treeWriter.place), and the
+// workflow, above all.
+func (t *Tree) closedAt(n *node, own bool) string {
+	root := t.nodes[t.id]
+	if n == root {
+		return ""
+	}
 	steps := jsonenc.MaxDepth
 	if n.depth > 0 {
 		steps = (n.depth - 1) % jsonenc.MaxDepth
 	}
+	at := ""
 	p := t.nodes[n.parent]
-	for ; steps > 0 && p != nil && p.started && p.id != t.id; steps-- {
-		if p.ended && p.end < at {
-			return true
+	for ; steps > 0 && p != nil && p.started && !(own && p.merged) && p != root; steps-- {
+		if p.ended && (at == "" || p.end < at) {
+			at = p.end
 		}
 		p = t.nodes[p.parent]
 	}
-	root := t.nodes[t.id]
-	return n != root && root.ended && root.end < at
+	if root.ended && (at == "" || root.end < at) {
+		at = root.end
+	}
+	return at
 }
 
 func (t *Tree) record(e *Event, merged bool) {
