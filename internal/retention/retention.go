@@ -14,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -238,13 +239,7 @@ func workflowsIn(r io.Reader) []string {
 			break
 		}
 	}
-	return slices.Sorted(func(yield func(string) bool) {
-		for wf := range seen {
-			if !yield(wf) {
-				return
-			}
-		}
-	})
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // head is the start of a tree file: what says which workflow it is, and
