@@ -275,11 +275,10 @@ func (e *Exporter) sendQueued(spare []*tree.Ended, batch []sdktrace.ReadOnlySpan
 		// The backend failed a moment ago: the spans would fail too, and
 		// mapping them would cost the program CPU for nothing.
 		e.failed.Add(int64(len(scopes)))
-		clear(scopes) // let them go
-		scopes = scopes[:0]
-	}
-	for _, s := range scopes {
-		batch = e.add(batch, s)
+	} else {
+		for _, s := range scopes {
+			batch = e.add(batch, s)
+		}
 	}
 	batch = e.send(batch)
 	clear(scopes) // let the scopes go
