@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // The files of a directory of workflows (Options.Dir):
@@ -47,24 +49,7 @@ func FileID(id string) string {
 }
 
 // isUUID reports whether id is a UUID in its 36-character text form.
-func isUUID(id string) bool {
-	if len(id) != idLen {
-		return false
-	}
-	for i, c := range []byte(id) {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+func isUUID(id string) bool { return len(id) == idLen && uuid.Validate(id) == nil }
 
 // ParseTreeFile returns the workflow name and the FileID part of the name
 // of a tree file, or ok false when file is not named as one.
