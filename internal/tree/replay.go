@@ -135,7 +135,7 @@ func (b *Builder) Name(id string) string {
 // FileName returns the name of the tree file of workflow id, as the
 // handler names it.
 func (b *Builder) FileName(id string) string {
-	return FileBase(b.Name(id), id) + ".json"
+	return TreeFileName(b.Name(id), id)
 }
 
 // Journal returns the name of the first journal that ReadJournal read
