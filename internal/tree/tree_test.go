@@ -64,6 +64,7 @@ func TestMergeObjects(t *testing.T) {
 		{`{"x":1,"y":2}`, `{"y":3}`, `{"x":1,"y":3}`},
 		{`{"x":1}`, `{"x":2}`, `{"x":2}`},
 		{`{"x":1}`, `{}`, `{"x":1}`},
+		{`{"x":1}`, `{ }`, `{"x":1}`},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, string(mergeObjects([]byte(tt.a), []byte(tt.b))), "%s + %s", tt.a, tt.b)

@@ -470,13 +470,13 @@ func mergeObjects(a, b []byte) []byte {
 	if err != nil {
 		return b
 	}
-	if inner := bytes.TrimSpace(b); len(inner) > 2 {
-		return append(out, inner[1:]...)
+	if len(later) > 0 {
+		return append(out, bytes.TrimSpace(b)[1:]...)
 	}
-	out[len(out)-1] = '}' // a trailing comma, or the '{' of an empty object
 	if len(out) == 1 {
 		return []byte("{}")
 	}
+	out[len(out)-1] = '}' // the trailing comma
 	return out
 }
 
