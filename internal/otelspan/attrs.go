@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // flatten appends the members of the JSON object j as attributes, nested
@@ -14,7 +16,7 @@ func flatten(kv []attribute.KeyValue, prefix string, j []byte, skip func(string)
 	if len(j) == 0 {
 		return kv
 	}
-	members(j, func(k string, v json.RawMessage) {
+	_ = tree.DecodeMembers(j, func(k string, v json.RawMessage) {
 		if skip != nil && skip(k) {
 			return
 		}
@@ -28,26 +30,6 @@ func flatten(kv []attribute.KeyValue, prefix string, j []byte, skip func(string)
 		}
 	})
 	return kv
-}
-
-// members calls f on each member of the JSON object j, in order. A value
-// that is not an object has none.
-func members(j []byte, f func(k string, v json.RawMessage)) {
-	d := json.NewDecoder(bytes.NewReader(j))
-	if t, err := d.Token(); err != nil || t != json.Delim('{') {
-		return
-	}
-	for d.More() {
-		k, err := d.Token()
-		if err != nil {
-			return
-		}
-		var v json.RawMessage
-		if d.Decode(&v) != nil {
-			return
-		}
-		f(k.(string), v)
-	}
 }
 
 // value returns the attribute of a JSON value that is not an object: an

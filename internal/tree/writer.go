@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"io"
 	"slices"
 	"strconv"
@@ -480,11 +481,12 @@ func mergeObjects(a, b []byte) []byte {
 	return out
 }
 
-// DecodeMembers calls f on each member of the JSON object j, in order.
+// DecodeMembers calls f on each member of the JSON object j, in order. A
+// value that is not an object has none: it returns an error.
 func DecodeMembers(j []byte, f func(k string, v json.RawMessage)) error {
 	d := json.NewDecoder(bytes.NewReader(j))
-	if _, err := d.Token(); err != nil {
-		return err
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return cmp.Or(err, errors.New("not a JSON object"))
 	}
 	for d.More() {
 		k, err := d.Token()
