@@ -134,7 +134,7 @@ func (w *treeWriter) taken(n *node, s rolled) {
 		Start: n.start, End: s.end, Status: s.status, Error: n.err,
 		StartAttrs: n.attrs, EndAttrs: n.endAttrs, Input: n.input, Output: n.output,
 		Own: own.usage(), Total: s.u.usage(), Counts: Counts{s.c.records, s.c.warnings, s.c.semantic, s.c.errors},
-		Records: slices.Clip(n.records), seqs: slices.Clip(n.seqs), unsorted: n.unsorted || len(n.seqs) < len(n.records),
+		Records: slices.Clip(n.records), seqs: slices.Clip(n.seqs), unsorted: n.unsorted,
 	}
 	e.Own.Model = n.model
 	if !s.ended {

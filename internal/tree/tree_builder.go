@@ -60,7 +60,7 @@ type node struct {
 // node.
 type part struct {
 	records  [][]byte
-	seqs     []uint64 // of the records' lines, which order records of equal times
+	seqs     []uint64 // of the records' lines, one each, which order records of equal times
 	unsorted bool     // records are not in the tree file's order (see compareRecords)
 	usage    sum      // of its start and records
 	counts   counts   // of its records
@@ -309,7 +309,7 @@ func (t *Tree) record(e *Event, merged bool) {
 		kept := t.keep(body)
 		// Told as they come, while the last is at hand, so that the tree
 		// file need not look at them all again.
-		if i := len(p.records) - 1; i >= 0 && i < len(p.seqs) && compareRecords(p.records[i], p.seqs[i], kept, e.Seq) > 0 {
+		if i := len(p.records) - 1; i >= 0 && compareRecords(p.records[i], p.seqs[i], kept, e.Seq) > 0 {
 			p.unsorted = true
 		}
 		p.records = append(p.records, kept)

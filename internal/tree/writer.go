@@ -63,11 +63,8 @@ func (w *treeWriter) orphansOf() *node {
 			continue
 		}
 		p := w.partOf(n)
-		// Their seqs order records of equal times; a record without one
-		// has 0, in its place.
-		orphans.seqs = append(orphans.seqs, p.seqs[:min(len(p.seqs), len(p.records))]...)
 		orphans.records = append(orphans.records, p.records...)
-		orphans.seqs = append(orphans.seqs, make([]uint64, len(orphans.records)-len(orphans.seqs))...)
+		orphans.seqs = append(orphans.seqs, p.seqs...)
 		orphans.counts.add(p.counts)
 		orphans.usage.addSum(p.usage)
 		orphans.children = append(orphans.children, n.children...)
@@ -315,7 +312,7 @@ func (w *treeWriter) node(n *node) {
 	b = append(b, `,"records":[`...)
 	p := w.partOf(n)
 	records, seqs, children := p.records, p.seqs, w.kids[n]
-	unsorted := p.unsorted || len(seqs) < len(records)
+	unsorted := p.unsorted
 	if n.id == w.t.id && w.orphans != nil {
 		records = slices.Concat(records, w.orphans.records)
 		seqs = slices.Concat(seqs, w.orphans.seqs)
@@ -377,19 +374,13 @@ func (w *treeWriter) children(n *node, k Kind, children []*node) {
 }
 
 // sortedRecords returns records sorted by time, then by the order they
-// were logged in (seqs holds the sequence numbers of their lines, when
-// known), then by their bytes: so that the order never depends on which
+// were logged in (seqs holds the sequence numbers of their lines), then
+// by their bytes: so that the order never depends on which
 // goroutine won a race, nor on the order of the lines. They mostly come
 // sorted; the array may be a live tree's (see Clone), so it is sorted in a
 // copy.
 func sortedRecords(records [][]byte, seqs []uint64) [][]byte {
-	seq := func(i int) uint64 {
-		if i < len(seqs) {
-			return seqs[i]
-		}
-		return 0
-	}
-	compare := func(i, j int) int { return compareRecords(records[i], seq(i), records[j], seq(j)) }
+	compare := func(i, j int) int { return compareRecords(records[i], seqs[i], records[j], seqs[j]) }
 	sorted := true
 	for i := 1; i < len(records) && sorted; i++ {
 		sorted = compare(i-1, i) <= 0
