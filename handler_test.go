@@ -384,6 +384,7 @@ func TestDirAndFilePermissions(t *testing.T) {
 	s := newSetup(t, &slogwf.Options{Dir: dir})
 	_, wf := slogwf.StartWorkflow(s.ctx, "perm")
 	wf.End()
+	s.h.TreeFile(wf) // the final tree is written: no temporary file is left to list
 
 	for _, d := range []string{dir, filepath.Join(dir, tree.JournalDir)} {
 		st, err := os.Stat(d)
