@@ -161,6 +161,12 @@ func (j *journal) reopen() bool {
 	if j.segments == nil || time.Now().Before(j.retry) {
 		return false // closed, or tried a moment ago
 	}
+	return j.next()
+}
+
+// next opens the next segment, or reports why not and sets when reopen
+// tries again; the lock is held.
+func (j *journal) next() bool {
 	if err := j.openSegment(); err != nil {
 		j.retry = time.Now().Add(time.Second)
 		j.report("open journal", fmt.Errorf("slogwf: open journal: %w", err))
@@ -195,10 +201,7 @@ func (j *journal) rotate() {
 	if moved {
 		clear(j.segments) // gone with the old directory
 	}
-	if err := j.openSegment(); err != nil {
-		j.retry = time.Now().Add(time.Second)
-		j.report("open journal", fmt.Errorf("slogwf: open journal: %w", err))
-	}
+	j.next()
 }
 
 // moved moves the journal to the directory now at Dir's path: the next
@@ -212,10 +215,7 @@ func (j *journal) moved() {
 	}
 	clear(j.segments)
 	j.closeSegment()
-	if err := j.openSegment(); err != nil {
-		j.retry = time.Now().Add(time.Second)
-		j.report("open journal", fmt.Errorf("slogwf: open journal: %w", err))
-	}
+	j.next()
 }
 
 // closeSegment closes the segment being written, synced first if
