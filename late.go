@@ -196,9 +196,7 @@ func (r *rebuilds) drain() {
 			r.mu.Unlock()
 			return
 		}
-		f := r.queue[0]
-		r.queue[0] = nil
-		r.queue = r.queue[1:]
+		f := popFront(&r.queue)
 		r.mu.Unlock()
 		f.rebuild()
 	}

@@ -222,10 +222,16 @@ func (w *writers) run() {
 			w.mu.Unlock()
 			return
 		}
-		f := w.queue[0]
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
+		f := popFront(&w.queue)
 		w.mu.Unlock()
 		f.writeFinal()
 	}
+}
+
+// popFront takes the first flow off the queue q, which is not empty.
+func popFront(q *[]*flow) *flow {
+	f := (*q)[0]
+	(*q)[0] = nil // the queue keeps no ended flow alive
+	*q = (*q)[1:]
+	return f
 }
