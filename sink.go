@@ -63,6 +63,7 @@ func openSink(o *Options) (*sink, error) {
 		faults:   faults{out: o.ErrorOutput},
 		rebuilds: rebuilds{delay: o.SnapshotInterval},
 	}
+	s.finals.written.L = &s.finals.mu
 	if s.journal, err = openJournal(dir, o.SegmentSize, o.Sync, s.faults.report); err != nil {
 		dir.close()
 		return nil, err

@@ -173,7 +173,7 @@ type writers struct {
 	mu      sync.Mutex
 	queue   []*flow
 	active  int
-	written sync.Cond // on mu: a final tree was written
+	written sync.Cond // on mu (see openSink): a final tree was written
 }
 
 // done notes that the final tree of f is written.
@@ -181,18 +181,13 @@ func (w *writers) done(f *flow) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	f.written = true
-	if w.written.L != nil {
-		w.written.Broadcast()
-	}
+	w.written.Broadcast()
 }
 
 // wait waits until the final tree of f, which ended, is written.
 func (w *writers) wait(f *flow) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.written.L == nil {
-		w.written.L = &w.mu
-	}
 	for !f.written {
 		w.written.Wait()
 	}
