@@ -306,13 +306,8 @@ func (h *Handler) TreeFile(s *Scope) string {
 	if h.sink == nil || s == nil || s.wf == nil {
 		return ""
 	}
-	if f := s.wf.flow; f != nil && f.sink == h.sink {
-		f.mu.Lock()
-		ended := f.ended
-		f.mu.Unlock()
-		if ended {
-			h.sink.finals.wait(f)
-		}
+	if f := s.wf.flow; f != nil && f.sink == h.sink && f.over.Load() {
+		h.sink.finals.wait(f)
 	}
 	return filepath.Join(h.sink.dir.given, tree.TreeFileName(s.wf.name, s.wf.id))
 }
