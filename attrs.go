@@ -91,6 +91,16 @@ func (x *ids) innermost() (wf, scope string) {
 	return "", ""
 }
 
+// none reports whether x names no scope.
+func (x *ids) none() bool {
+	for _, id := range x {
+		if id != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // merge fills the kinds x leaves empty from y.
 func (x *ids) merge(y *ids) {
 	for k := range x {

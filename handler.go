@@ -371,7 +371,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // route returns where a record logged in scope sc goes, whose own
 // attributes said m.
 func (h *Handler) route(sc *Scope, m *meta) route {
-	if h.sink == nil || sc == nil && m.ids == (ids{}) && h.ids == (ids{}) {
+	if h.sink == nil || sc == nil && m.ids.none() && h.ids.none() {
 		in, late := sc.open()
 		if in == nil {
 			return route{}
