@@ -233,7 +233,7 @@ func shortWorkflow(ctx context.Context, l *slog.Logger) *slogwf.Scope {
 // goroutine, are waited for every 100 workflows with the timer stopped,
 // as a service's requests leave time for them.
 func BenchmarkShortWorkflow(b *testing.B) {
-	h := newBenchHandler(b, b.TempDir(), 0)
+	h := newBenchHandler(b, keptDir(b), 0)
 	l := slog.New(h)
 	ctx := slogwf.ContextWithLogger(context.Background(), l)
 	b.ReportAllocs()
@@ -250,7 +250,7 @@ func BenchmarkShortWorkflow(b *testing.B) {
 // BenchmarkShortWorkflowClose measures all the work of short workflows,
 // until Close returns with their final trees on disk.
 func BenchmarkShortWorkflowClose(b *testing.B) {
-	h := newBenchHandler(b, b.TempDir(), 0)
+	h := newBenchHandler(b, keptDir(b), 0)
 	l := slog.New(h)
 	ctx := slogwf.ContextWithLogger(context.Background(), l)
 	b.ReportAllocs()
@@ -266,18 +266,16 @@ func BenchmarkShortWorkflowClose(b *testing.B) {
 // BenchmarkShortWorkflowJSON writes the six lines of a short workflow
 // through slog.JSONHandler to a file: what a service logs without slogwf.
 func BenchmarkShortWorkflowJSON(b *testing.B) {
-	benchShortWorkflowJSON(b, b.TempDir(), nil)
+	benchShortWorkflowJSON(b, keptDir(b), nil)
 }
 
 // BenchmarkShortWorkflowFile is BenchmarkShortWorkflowJSON with a file of
 // its own per workflow, of the size of a short tree, written as slogwf
 // writes one (a new temporary file renamed into place, in one directory):
 // the least that a file per workflow costs on the file system at hand,
-// measured in the same run. Creating a file is what costs there: on ext4
-// without a journal, the kernel passes by, one by one, the inodes freed in
-// the last minute (six, until written back) before each new file's.
+// measured in the same run.
 func BenchmarkShortWorkflowFile(b *testing.B) {
-	dir := b.TempDir()
+	dir := keptDir(b)
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		b.Fatal(err)
@@ -299,6 +297,46 @@ func BenchmarkShortWorkflowFile(b *testing.B) {
 		}
 		return root.Rename(name+".tmp", name)
 	})
+}
+
+// benchDirs holds the directories of the ShortWorkflow benchmarks, which
+// make a file per op. They are removed when the test binary exits (see
+// TestMain), not after each round as b.TempDir's are: on ext4 without a
+// journal, creating a file passes by, one by one, every inode of its group
+// freed in the last minute (six, until written back; recently_deleted in
+// fs/ext4/ialloc.c), so removing one round's tens of thousands of files
+// made each create of the next round cost 0.4-0.9 ms: a cost of the
+// benchmark's own clean-up, not of the code measured.
+var benchDirs struct {
+	sync.Mutex
+	root string
+}
+
+// keptDir returns a new directory in benchDirs.
+func keptDir(b *testing.B) string {
+	benchDirs.Lock()
+	defer benchDirs.Unlock()
+	var err error
+	if benchDirs.root == "" {
+		benchDirs.root, err = os.MkdirTemp("", "slogwf-bench-")
+	}
+	if err == nil {
+		var dir string
+		if dir, err = os.MkdirTemp(benchDirs.root, b.Name()+"-"); err == nil {
+			return dir
+		}
+	}
+	b.Fatal(err)
+	return ""
+}
+
+// removeBenchDirs removes benchDirs.
+func removeBenchDirs() {
+	benchDirs.Lock()
+	defer benchDirs.Unlock()
+	if benchDirs.root != "" {
+		os.RemoveAll(benchDirs.root)
+	}
 }
 
 // benchShortWorkflowJSON logs the six lines of a short workflow through

@@ -46,7 +46,10 @@ func TestMain(m *testing.M) {
 	case "descriptors":
 		logWorkflowsWithFewDescriptors(dir)
 	default:
-		goleak.VerifyTestMain(m)
+		goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+			removeBenchDirs()
+			os.Exit(code)
+		}))
 	}
 }
 
