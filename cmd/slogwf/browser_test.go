@@ -49,6 +49,10 @@ func startBrowser() {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(dir),
+		// Chromium's own temporary files (its singleton socket's directory,
+		// left behind when the browser is killed) go in dir too, removed
+		// with it.
+		chromedp.Env("TMPDIR="+dir),
 		chromedp.NoSandbox, // tests run as root in CI
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
