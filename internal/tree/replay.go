@@ -21,15 +21,25 @@ type Builder struct {
 	// lines of others are skipped undecoded. Set it before the first line.
 	Workflow string
 
-	e        Event // the line being added
-	trees    map[string]*Tree
-	names    map[string]string // workflow ID → name from a journal's file name
-	journals map[string]string // workflow ID → the first journal read that holds it
+	e         Event // the line being added
+	trees     map[string]*Tree
+	names     map[string]string        // workflow ID → name from a journal's file name
+	journals  map[string]string        // workflow ID → the first journal read that holds it
+	followed  map[string]*journalLines // journal name → its lines that AddLine added
+	forgotten map[string]bool          // workflow IDs
+}
+
+// journalLines is what a journal's lines so far count in: the workflows
+// they added to, and how many lines were skipped that name none.
+type journalLines struct {
+	wfs     map[string]bool
+	unknown int64
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}, journals: map[string]string{}}
+	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}, journals: map[string]string{},
+		followed: map[string]*journalLines{}, forgotten: map[string]bool{}}
 }
 
 // Add adds one journal line.
@@ -58,54 +68,111 @@ func (b *Builder) tree(id string) *Tree {
 	return t
 }
 
-// ReadJournal adds the lines of the journal r, whose file is named name. A
-// line that is not an event is skipped, and so is a torn last line (the
-// process died writing it); each is reported to warn, with its number.
-// ReadJournal returns only an error reading r.
-//
-// A line skipped counts as dropped in the loss of its workflow, when its
-// start names one; otherwise in the loss of every workflow of the journal.
+// ReadJournal adds the lines of the journal r, whose file is named name,
+// as AddLine does, the last one torn if it has no newline; a line that
+// names no workflow counts in those of this read alone. It reports each
+// line skipped to warn, with its number, and returns only an error
+// reading r.
 func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error {
 	br := bufio.NewReader(r)
-	var unknown int64 // lines skipped that name no workflow
-	wfs := map[string]bool{}
+	j := &journalLines{}
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
-		wf := WorkflowOf(line)
-		if len(line) > 0 && (b.Workflow == "" || wf == "" || wf == b.Workflow) {
-			derr := b.e.decode(line)
-			if derr == nil && (b.Workflow == "" || b.e.Workflow == b.Workflow) {
-				b.Apply(&b.e)
-				b.NameFrom(b.e.Workflow, name)
-				wfs[b.e.Workflow] = true
-			}
-			if derr != nil {
-				what := "line skipped"
-				if err == io.EOF {
-					what = "torn last line skipped"
-				}
-				warn(fmt.Errorf("%s:%d: %s: %w", name, n, what, derr))
-				switch {
-				case wf == "":
-					unknown++
-				case b.Workflow == "" || wf == b.Workflow:
-					b.tree(wf).Drop(1)
-				}
+		if len(line) > 0 {
+			if _, lerr := b.addLine(j, line, name, err == io.EOF); lerr != nil {
+				warn(fmt.Errorf("%s:%d: %w", name, n, lerr))
 			}
 		}
 		if err == io.EOF {
-			for wf := range wfs {
-				b.trees[wf].Drop(unknown)
-				if _, ok := b.journals[wf]; !ok {
-					b.journals[wf] = name
-				}
-			}
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("slogwf: read journal %s: %w", name, err)
 		}
 	}
+}
+
+// AddLine adds one line of the journal named journal, as a follower reads
+// them: torn says it is the journal's incomplete last line. It returns
+// the workflow the line is of, "" if it cannot tell, and an error saying
+// why the line was skipped when it is not an event. Lines of workflows
+// other than Workflow, or forgotten, are skipped with no error.
+//
+// A line skipped counts as dropped in the loss of its workflow, when its
+// start names one; otherwise in the loss of every workflow of the journal.
+// A workflow whose start no line holds has the name in the journal's file
+// name (see NameIn).
+func (b *Builder) AddLine(line []byte, journal string, torn bool) (wf string, err error) {
+	j := b.followed[journal]
+	if j == nil {
+		j = &journalLines{}
+	}
+	wf, err = b.addLine(j, line, journal, torn)
+	if len(j.wfs) > 0 || j.unknown > 0 { // else it holds nothing to keep
+		b.followed[journal] = j
+	}
+	return wf, err
+}
+
+// addLine adds line, of the journal named journal, whose lines so far
+// count in j.
+func (b *Builder) addLine(j *journalLines, line []byte, journal string, torn bool) (string, error) {
+	wf := WorkflowOf(line)
+	if wf != "" && b.skips(wf) {
+		return wf, nil
+	}
+	if err := b.e.decode(line); err != nil {
+		if wf == "" {
+			j.unknown++
+			for w := range j.wfs {
+				b.trees[w].Drop(1)
+			}
+		} else {
+			b.tree(wf).Drop(1)
+		}
+		what := "line skipped"
+		if torn {
+			what = "torn last line skipped"
+		}
+		return wf, fmt.Errorf("%s: %w", what, err)
+	}
+	wf = b.e.Workflow
+	if b.skips(wf) {
+		return wf, nil
+	}
+	b.Apply(&b.e)
+	b.NameFrom(wf, journal)
+	if !j.wfs[wf] {
+		if j.wfs == nil {
+			j.wfs = map[string]bool{}
+		}
+		j.wfs[wf] = true
+		b.trees[wf].Drop(j.unknown)
+		if _, ok := b.journals[wf]; !ok {
+			b.journals[wf] = journal
+		}
+	}
+	return wf, nil
+}
+
+// skips reports whether the lines of workflow wf are left out.
+func (b *Builder) skips(wf string) bool {
+	return b.forgotten[wf] || b.Workflow != "" && wf != b.Workflow
+}
+
+// Forget drops the tree of workflow id, and the lines of it that come
+// later: for a follower done with the workflow.
+func (b *Builder) Forget(id string) {
+	delete(b.trees, id)
+	delete(b.names, id)
+	delete(b.journals, id)
+	for name, j := range b.followed {
+		delete(j.wfs, id)
+		if len(j.wfs) == 0 && j.unknown == 0 {
+			delete(b.followed, name)
+		}
+	}
+	b.forgotten[id] = true
 }
 
 // NameFrom keeps the workflow name in a file name of workflow wf (see

@@ -1,0 +1,65 @@
+package tree
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLinesAddedOneByOneGiveTheTreesOfTheJournalReadWhole(t *testing.T) {
+	start := func(wf string) string {
+		return `{"ev":"start","wf":"` + wf + `","id":"` + wf + `","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}` + "\n"
+	}
+	end := func(wf string) string {
+		return `{"ev":"end","wf":"` + wf + `","id":"` + wf + `","time":"2026-01-01T00:00:01Z","status":"completed"}` + "\n"
+	}
+	tests := []struct {
+		name    string
+		journal string
+		dropped map[string]int64
+	}{
+		{"a line that names no workflow, before the workflows", "{not json}\n" + start("a") + start("b") + end("a") + end("b"),
+			map[string]int64{"a": 1, "b": 1}},
+		{"a line that names no workflow, between them", start("a") + "{not json}\n" + start("b") + end("a") + end("b"),
+			map[string]int64{"a": 1, "b": 1}},
+		{"a line of one workflow that is not an event", start("a") + `{"ev":"end","wf":"b",}` + "\n" + start("b") + end("a"),
+			map[string]int64{"a": 0, "b": 1}},
+		{"a torn last line", start("a") + end("a") + `{"ev":"rec`, map[string]int64{"a": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			whole := NewBuilder()
+			require.NoError(t, whole.ReadJournal(strings.NewReader(tt.journal), "j.jsonl", func(error) {}))
+			lines := NewBuilder()
+			for l := range strings.Lines(tt.journal) {
+				_, _ = lines.AddLine([]byte(l), "j.jsonl", !strings.HasSuffix(l, "\n"))
+			}
+			require.Equal(t, whole.Workflows(), lines.Workflows())
+			for wf, n := range tt.dropped {
+				assert.Equal(t, n, whole.Tree(wf).loss.Dropped, wf)
+				assert.Equal(t, string(whole.JSON(wf)), string(lines.JSON(wf)), wf)
+			}
+		})
+	}
+}
+
+func TestAForgottenWorkflowTakesNoMoreLines(t *testing.T) {
+	b := NewBuilder()
+	line := []byte(`{"ev":"start","wf":"a","id":"a","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}` + "\n")
+	wf, err := b.AddLine(line, "j.jsonl", false)
+	require.NoError(t, err)
+	require.Equal(t, "a", wf)
+	b.Forget("a")
+	assert.Empty(t, b.Workflows())
+	assert.Empty(t, b.followed, "nothing kept of its journal")
+
+	wf, err = b.AddLine(line, "j.jsonl", false)
+	require.NoError(t, err)
+	assert.Equal(t, "a", wf, "the line's workflow, still")
+	assert.Empty(t, b.Workflows())
+	require.NoError(t, b.ReadJournal(bytes.NewReader(line), "k.jsonl", func(err error) { t.Error(err) }))
+	assert.Empty(t, b.Workflows())
+}
