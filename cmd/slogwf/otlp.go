@@ -65,6 +65,9 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 		if s.state, err = loadShipState(stateFile(names, traces), traces, warn); err != nil {
 			return err
 		}
+		for wf := range s.state.whole {
+			s.b.Forget(wf) // sent whole before
+		}
 		s.seen = map[string]bool{}
 	}
 	fl := newFollower(openFound(os.OpenFile, names, warn), s.line, warn)
@@ -176,14 +179,13 @@ type shipper struct {
 	warn    func(error)
 	state   *shipState // what was sent before; nil: nothing kept
 
-	trees   map[string]*tree.Tree // workflows not sent whole yet
-	fresh   map[string]bool       // of trees, those that got lines since the last take
-	skip    map[string]bool       // workflows that -workflow leaves out
-	seen    map[string]bool       // with a state: every workflow in the journals, while first read
-	pending []pendingSpan         // mapped, not sent yet
-	sent    map[string]int        // spans sent, by workflow
-	spans   int                   // spans sent in all
-	lastErr string                // the last fault reported
+	b       *tree.Builder   // the workflows not sent whole yet
+	fresh   map[string]bool // workflows that got lines since the last take
+	seen    map[string]bool // with a state: every workflow in the journals, while first read
+	pending []pendingSpan   // mapped, not sent yet
+	sent    map[string]int  // spans sent, by workflow
+	spans   int             // spans sent in all
+	lastErr string          // the last fault reported
 }
 
 // pendingSpan is a span and the scope it is of.
@@ -195,35 +197,22 @@ type pendingSpan struct {
 func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdout io.Writer, warn func(error)) *shipper {
 	return &shipper{
 		exp: exp, options: o, only: only, stdout: stdout, warn: warn,
-		trees: map[string]*tree.Tree{}, fresh: map[string]bool{}, skip: map[string]bool{},
-		sent: map[string]int{},
+		b: tree.NewBuilder(), fresh: map[string]bool{}, sent: map[string]int{},
 	}
 }
 
 // line adds one journal line of file f to the tree of its workflow.
 func (s *shipper) line(f *followedFile, line []byte, torn bool) {
-	e, err := tree.Decode(line)
+	wf, err := s.b.AddLine(line, f.name, torn)
 	if err != nil {
-		what := "line skipped"
-		if torn {
-			what = "torn last line skipped"
-		}
-		s.warn(fmt.Errorf("%s:%d: %s: %w", f.name, f.lines, what, err))
-		return
+		s.warn(fmt.Errorf("%s:%d: %w", f.name, f.lines, err))
 	}
-	if s.seen != nil {
-		s.seen[e.Workflow] = true
+	if s.seen != nil && wf != "" {
+		s.seen[wf] = true
 	}
-	if s.skip[e.Workflow] || s.state.done(e.Workflow) {
-		return
+	if s.b.Tree(wf) != nil {
+		s.fresh[wf] = true
 	}
-	t := s.trees[e.Workflow]
-	if t == nil {
-		t = tree.NewTree(e.Workflow)
-		s.trees[e.Workflow] = t
-	}
-	t.Apply(e)
-	s.fresh[e.Workflow] = true
 }
 
 // take maps the scopes that ended since the last take, of the workflows
@@ -231,17 +220,15 @@ func (s *shipper) line(f *followedFile, line []byte, torn bool) {
 // incomplete.
 func (s *shipper) take(final bool) {
 	for _, id := range slices.Sorted(maps.Keys(s.fresh)) { // in the order they started
-		t := s.trees[id]
-		if s.only != "" && id != s.only {
-			name, known := t.Name()
-			if !known {
-				continue // its start may come
+		t := s.b.Tree(id)
+		if t == nil {
+			continue // forgotten since
+		}
+		if s.only != "" && id != s.only && s.b.Name(id) != s.only {
+			if _, known := t.Name(); known {
+				s.b.Forget(id) // -workflow leaves it out
 			}
-			if name != s.only {
-				s.skip[id] = true
-				delete(s.trees, id)
-				continue
-			}
+			continue // else its start may come
 		}
 		t.Take(id, final, func(e *tree.Ended) {
 			if s.state.sent(e.Workflow, e.ID) {
@@ -297,7 +284,7 @@ func (s *shipper) send(ctx context.Context) error {
 func (s *shipper) done(wf *tree.Ended) {
 	fmt.Fprintf(s.stdout, "sent %s %s: %d spans\n", printable(wf.Name), wf.ID, s.sent[wf.ID])
 	delete(s.sent, wf.ID)
-	delete(s.trees, wf.ID)
+	s.b.Forget(wf.ID)
 	s.state.markDone(wf.ID)
 }
 

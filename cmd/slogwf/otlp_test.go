@@ -32,6 +32,7 @@ import (
 
 	"github.com/slogwf/slogwf"
 	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/tree"
 	slogwfotel "github.com/slogwf/slogwf/otel"
 )
 
@@ -512,4 +513,102 @@ func TestTheStateFileReplacesASymlinkPlantedThere(t *testing.T) {
 	st, err := os.Lstat(path)
 	require.NoError(t, err)
 	assert.True(t, st.Mode().IsRegular(), "the link replaced")
+}
+
+// journalOf logs a workflow "w" with an interaction in a new directory,
+// and returns the directory, the workflow's ID and the lines of its one
+// journal, which it removes, with the tree file.
+func journalOf(t *testing.T) (dir, id string, lines []string) {
+	t.Helper()
+	dir = t.TempDir()
+	ctx, h := newHandler(t, dir)
+	ctx, wf := slogwf.StartWorkflow(ctx, "w")
+	_, ia := slogwf.StartInteraction(ctx, "a")
+	ia.End()
+	wf.End()
+	require.NoError(t, h.Close())
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 1)
+	data, err := os.ReadFile(journals[0])
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(journals[0]))
+	require.NoError(t, os.Remove(h.TreeFile(wf)))
+	return dir, wf.ID(), strings.SplitAfter(string(data), "\n")
+}
+
+func TestTheWorkflowSpanCountsTheLinesSkippedAsTheTreeDoes(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(id string, lines []string) string
+	}{
+		{"a line that names no workflow", func(_ string, lines []string) string {
+			return lines[0] + "{not json}\n" + strings.Join(lines[1:], "")
+		}},
+		{"a line of the workflow that is not an event", func(id string, lines []string) string {
+			return lines[0] + `{"ev":"record","wf":"` + id + `","time":}` + "\n" + strings.Join(lines[1:], "")
+		}},
+		{"a torn last line", func(id string, lines []string) string {
+			return strings.Join(lines, "") + `{"ev":"record","wf":"` + id + `","ti`
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, id, lines := journalOf(t)
+			journal := filepath.Join(dir, "damaged.jsonl")
+			require.NoError(t, os.WriteFile(journal, []byte(tt.damage(id, lines)), 0o600))
+
+			code, built, stderr := runCLI(t, "build", "-o", "-", journal)
+			require.Equal(t, 0, code, stderr)
+			var file struct{ Loss struct{ Dropped int64 } }
+			require.NoError(t, json.Unmarshal([]byte(built), &file))
+			require.Equal(t, int64(1), file.Loss.Dropped, "the tree counts the line")
+
+			spans, _, shipErr := shipTo(t, otlpOptions{}, journal)
+			assert.Equal(t, stderr, strings.ReplaceAll(shipErr, "slogwf export: ", "slogwf build: "), "the same warning")
+			root := slices.IndexFunc(spans, func(s tracetest.SpanStub) bool { return !s.Parent.IsValid() })
+			require.GreaterOrEqual(t, root, 0, "the workflow's span")
+			assert.Equal(t, file.Loss.Dropped, attrs(spans[root])["slogwf.loss.dropped"].AsInt64())
+		})
+	}
+}
+
+func TestAWorkflowWhoseStartIsLostIsPickedByTheNameOfItsJournal(t *testing.T) {
+	dir, id, lines := journalOf(t)
+	require.Contains(t, lines[0], `"id":"`+id+`"`, "the first line starts the workflow")
+	// A journal of the earlier layout names its workflow.
+	journal := filepath.Join(dir, "w-"+id[len(id)-8:]+".1.jsonl")
+	require.NoError(t, os.WriteFile(journal, []byte(strings.Join(lines[1:], "")), 0o600))
+
+	code, _, stderr := runCLI(t, "tree", "-workflow", "w", dir)
+	require.Equal(t, 0, code, stderr)
+
+	spans, stdout, stderr := shipTo(t, otlpOptions{workflow: "w"}, dir)
+	assert.Empty(t, stderr)
+	assert.Equal(t, []string{"invoke_agent a"}, spanNames(spans), "all but the workflow's, whose start is lost")
+	assert.Equal(t, "sent "+id+": 1 spans, without the workflow's, whose start no journal holds\n", stdout)
+}
+
+func TestAFollowingExportForgetsAWorkflowOnceItIsSentWhole(t *testing.T) {
+	_, id, lines := journalOf(t)
+	mem := tracetest.NewInMemoryExporter()
+	s := newShipper(mem, otelspan.Options{}, "", io.Discard, func(err error) { t.Error(err) })
+	f := &followedFile{name: "journal.jsonl"}
+	end := len(lines) - 2 // the workflow's end; the last is ""
+	for _, l := range lines[:end] {
+		s.line(f, []byte(l), false)
+	}
+	s.take(false)
+	require.NoError(t, s.send(context.Background()))
+	assert.Equal(t, []string{"invoke_agent a"}, spanNames(mem.GetSpans()))
+	assert.Equal(t, []string{id}, s.b.Workflows(), "kept while it runs")
+
+	s.line(f, []byte(lines[end]), false)
+	s.take(false)
+	require.NoError(t, s.send(context.Background()))
+	assert.Equal(t, []string{"invoke_agent a", "invoke_workflow w"}, spanNames(mem.GetSpans()))
+	assert.Empty(t, s.b.Workflows(), "forgotten once sent whole")
+
+	s.line(f, []byte(lines[0]), false) // a line that comes late, or again
+	assert.Empty(t, s.b.Workflows(), "not taken up again")
 }

@@ -66,9 +66,6 @@ func loadShipState(path, endpoint string, warn func(error)) (*shipState, error) 
 	return st, nil
 }
 
-// done reports whether workflow wf was sent whole.
-func (st *shipState) done(wf string) bool { return st != nil && st.whole[wf] }
-
 // sent reports whether scope id of workflow wf was sent.
 func (st *shipState) sent(wf, id string) bool { return st != nil && st.scopes[wf][id] }
 

@@ -76,6 +76,7 @@ func (o *Options) Span(s *tree.Ended) (sdktrace.ReadOnlySpan, error) {
 		}
 		m.skip = skipWorkflow
 		m.messages()
+		m.loss()
 	case s.Kind == tree.Iteration:
 		stub.Name = "iteration " + strconv.FormatInt(s.Number, 10)
 		m.add(attribute.Int64("slogwf.iteration.number", s.Number))
@@ -171,6 +172,20 @@ func (m *mapper) totals() {
 			attribute.Int64("slogwf.counts.warnings", c.Warnings),
 			attribute.Int64("slogwf.counts.semantic", c.Semantic),
 			attribute.Int64("slogwf.counts.errors", c.Errors),
+		)
+	}
+}
+
+// loss adds what the workflow lost, when it lost anything: the tree
+// file's "loss", without which a backend shows a partial trace as whole.
+func (m *mapper) loss() {
+	if l := m.s.Loss; l != (tree.Loss{}) {
+		m.add(
+			attribute.Int64("slogwf.loss.dropped", l.Dropped),
+			attribute.Int64("slogwf.loss.truncated", l.Truncated),
+			attribute.Int64("slogwf.loss.redacted", l.Redacted),
+			attribute.Int64("slogwf.loss.clamped", l.Clamped),
+			attribute.Int64("slogwf.loss.unwritten", l.Unwritten),
 		)
 	}
 }

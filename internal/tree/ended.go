@@ -35,6 +35,7 @@ type Ended struct {
 	Own        Usage  // of its start, its end and the records logged in it; Model, the last model named there
 	Total      Usage  // of its subtree
 	Counts     Counts // of its subtree
+	Loss       Loss   // of the workflow, as its tree file's "loss"; zero for other scopes
 	// Records are the records logged in the scope itself, as the tree keeps
 	// them (the members of JSON objects, without the braces), in the order
 	// they came; see SortedRecords.
@@ -142,10 +143,13 @@ func (w *treeWriter) taken(n *node, s rolled) {
 	}
 	if n.id != w.t.id {
 		e.Parent = w.parentOf(n)
-	} else if w.orphans != nil {
-		e.Records = slices.Concat(n.records, w.orphans.records)
-		e.seqs = slices.Concat(n.seqs, w.orphans.seqs)
-		e.unsorted = true
+	} else {
+		e.Loss = w.t.loss
+		if w.orphans != nil {
+			e.Records = slices.Concat(n.records, w.orphans.records)
+			e.seqs = slices.Concat(n.seqs, w.orphans.seqs)
+			e.unsorted = true
+		}
 	}
 	w.take(e)
 }
