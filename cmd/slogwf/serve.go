@@ -184,20 +184,18 @@ func (s *server) start() error {
 	return nil
 }
 
-// line takes a line of a journal into the builder. A workflow whose
-// start is not here has the name of its journals, as build gives it.
-func (s *server) line(f *followedFile, line []byte, _ bool) {
-	e, err := tree.Decode(line)
-	if err != nil {
-		s.warn(fmt.Errorf("%s:%d: not a journal event, skipped", f.name, f.lines))
-		return
-	}
+// line takes a line of a journal into the builder, as build does.
+func (s *server) line(f *followedFile, line []byte, torn bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Apply(e)
-	s.b.NameFrom(e.Workflow, f.name)
-	delete(s.trees, e.Workflow) // the journals hold it
-	s.dirty[e.Workflow] = true
+	wf, err := s.b.AddLine(line, f.name, torn)
+	if wf != "" {
+		delete(s.trees, wf) // the journals hold it
+		s.dirty[wf] = true
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.warn(fmt.Errorf("%s:%d: %w", f.name, f.lines, err))
+	}
 }
 
 // publish brings the list up to date with the journals, and tells the

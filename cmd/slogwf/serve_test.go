@@ -518,3 +518,24 @@ func TestServeNamesAWorkflowWithoutItsStartAfterItsJournals(t *testing.T) {
 	assert.Equal(t, "research", list[0].Name)
 	assert.Equal(t, 0, s.stop())
 }
+
+// A line of a journal that is not an event counts in the loss of the
+// workflow that serve shows, as in the tree that slogwf build writes.
+func TestServeCountsTheLinesItSkipsAsBuildDoes(t *testing.T) {
+	_, id, lines := journalOf(t)
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "damaged.jsonl")
+	tailWrite(t, journal, lines[0]+"{not json}\n"+strings.Join(lines[1:], ""))
+	code, built, stderr := runCLI(t, "build", "-o", "-", journal)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, built, `"loss":{"dropped":1,`)
+
+	s := startServe(t, dir)
+	var doc struct {
+		Tree struct{ Loss json.RawMessage }
+	}
+	require.NoError(t, json.Unmarshal([]byte(next(t, events(t, s.url+"events?wf="+id), "workflow")), &doc))
+	assert.JSONEq(t, `{"dropped":1,"truncated":0,"redacted":0,"clamped":0,"unwritten":0}`, string(doc.Tree.Loss))
+	assert.Contains(t, s.stderr.String(), "damaged.jsonl:2: line skipped")
+	assert.Equal(t, 0, s.stop())
+}
