@@ -25,8 +25,9 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	line, nl := bytes.CutSuffix(p, []byte("\n"))
 	// Every column takes a byte at least, and every color sequence, which
 	// takes none, four bytes at least (ESC [ 0 m): most lines need no
-	// closer look.
-	if l.width > 0 && len(line)-4*bytes.Count(line, []byte("\x1b")) > l.width {
+	// closer look, and most of the others only a count of their color
+	// sequences' bytes, not cutLine's look at every rune.
+	if l.width > 0 && len(line)-4*bytes.Count(line, []byte("\x1b")) > l.width && len(line)-colorBytes(line) > l.width {
 		if n, cut := cutLine(line, l.width); cut {
 			buf := buffer.New()
 			defer buf.Free()
@@ -50,6 +51,29 @@ func (l *lineWriter) write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// colorBytes returns the bytes of the color sequences that cutLine finds
+// in line, up to an ESC after a backslash: every other unit of cutLine
+// takes a byte at least for each column it shows in, so a line of no more
+// bytes than width besides them is not cut. Of a colored line of tint,
+// the sequences are a third of the bytes.
+func colorBytes(line []byte) int {
+	n := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] != 0x1b {
+			continue
+		}
+		if i > 0 && line[i-1] == '\\' {
+			// An escape's, or a sequence's that cutLine may see
+			// elsewhere: the rest counts as columns.
+			return n
+		}
+		size, _ := unit(line[i:])
+		n += size
+		i += size - 1
+	}
+	return n
 }
 
 // cutLine returns how many bytes of line to keep so that they show in
