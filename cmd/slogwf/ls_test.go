@@ -171,6 +171,9 @@ func TestLsErrors(t *testing.T) {
 		{"bad status", []string{"-status", "done", d.dir}, 2, `-status "done": want running, completed, failed, incomplete`},
 		{"bad since", []string{"-since", "yesterday", d.dir}, 2, `-since "yesterday": want a duration`},
 		{"negative since", []string{"-since", "-1h", d.dir}, 2, `-since "-1h"`},
+		{"since NaN days", []string{"-since", "NaNd", d.dir}, 2, `-since "NaNd": want a duration`},
+		{"since infinite days", []string{"-since", "Infd", d.dir}, 2, `-since "Infd": want a duration`},
+		{"since more days than a duration holds", []string{"-since", "99999999d", d.dir}, 2, `-since "99999999d": want a duration`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -73,6 +74,10 @@ func runPrune(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer
 	return err
 }
 
+// maxDays is the longest age parseAge takes in days: about 292 years, the
+// longest time.Duration.
+const maxDays = float64(math.MaxInt64 / (24 * time.Hour))
+
 // parseAge parses a duration, or a number of days: "7d".
 func parseAge(s string) (time.Duration, error) {
 	if s == "" {
@@ -80,8 +85,9 @@ func parseAge(s string) (time.Duration, error) {
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("%q: want a positive number of days, or a duration such as 36h", s)
+		// !(n > 0) is true of NaN too; past maxDays a Duration overflows.
+		if err != nil || !(n > 0) || n > maxDays {
+			return 0, fmt.Errorf("%q: want a positive number of days, at most %d, or a duration such as 36h", s, int(maxDays))
 		}
 		return time.Duration(n * float64(24*time.Hour)), nil
 	}

@@ -69,6 +69,12 @@ func TestPruneFlags(t *testing.T) {
 		{[]string{dir}, 2, "-max-age or -max-bytes"},
 		{[]string{"-max-age", "soon", dir}, 2, `-max-age: "soon"`},
 		{[]string{"-max-bytes", "-1", dir}, 2, `-max-bytes: "-1"`},
+		{[]string{"-max-age", "NaNd", dir}, 2, `-max-age: "NaNd": want a positive number of days`},
+		{[]string{"-max-age", "Infd", dir}, 2, `-max-age: "Infd"`},
+		{[]string{"-max-age", "-Infd", dir}, 2, `-max-age: "-Infd"`},
+		{[]string{"-max-age", "99999999d", dir}, 2, `-max-age: "99999999d": want a positive number of days, at most 106751`},
+		{[]string{"-max-age", "106752d", dir}, 2, `-max-age: "106752d"`},
+		{[]string{"-max-age", "9999999h", dir}, 2, `-max-age: "9999999h"`},
 		{[]string{"-max-bytes", "10G"}, 2, "one DIR"},
 		{[]string{"-max-bytes", "10G", filepath.Join(dir, "missing")}, 1, "missing"},
 		{[]string{"-max-age", "36h", "-max-bytes", "1K", dir}, 0, ""},
@@ -77,6 +83,9 @@ func TestPruneFlags(t *testing.T) {
 		assert.Equal(t, tt.code, code, "%v: %s", tt.args, stderr)
 		if tt.err != "" {
 			assert.Contains(t, stderr, tt.err, "%v", tt.args)
+		}
+		if tt.code == 2 {
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %s", stderr)
 		}
 	}
 }
