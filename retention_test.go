@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,13 +36,7 @@ func TestMaxAgeIsAppliedPeriodically(t *testing.T) {
 	for i := range 10 {
 		l.InfoContext(rctx, "more", "i", i) // rotates segments
 	}
-	past := time.Now().Add(-2 * time.Hour)
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			err = os.Chtimes(p, past, past)
-		}
-		return err
-	}))
+	ageFiles(t, dir, 2*time.Hour)
 	segments, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
 	require.NoError(t, err)
 	require.Greater(t, len(segments), 2)
@@ -63,4 +59,47 @@ func readTreeFile(t *testing.T, path string) []any {
 	var tree struct{ Records []any }
 	require.NoError(t, json.Unmarshal(data, &tree))
 	return tree.Records
+}
+
+// Another process's retention (here another handler's MaxAge in the same
+// Dir) keeps the segments of a workflow that runs here and has no tree
+// file yet, though this process no longer writes them.
+func TestAnotherProcesssRetentionKeepsTheSegmentsOfAWorkflowRunningHere(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard, SegmentSize: 512, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "long")
+	for i := range 10 {
+		l.InfoContext(ctx, "r", "i", i, "pad", strings.Repeat("x", 200))
+	}
+	_, err = os.Stat(h.TreeFile(wf))
+	require.ErrorIs(t, err, fs.ErrNotExist, "no snapshot yet")
+	ageFiles(t, dir, 2*time.Hour)
+	segments, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
+	require.NoError(t, err)
+	require.Greater(t, len(segments), 2)
+
+	other, err := New(&Options{Dir: dir, Console: io.Discard, MaxAge: time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, other.Close())
+	for _, s := range segments {
+		assert.FileExists(t, s)
+	}
+
+	wf.End()
+	require.NoError(t, h.Close())
+	assert.Len(t, readTreeFile(t, h.TreeFile(wf)), 10)
+}
+
+// ageFiles sets the time of every file in dir to age ago.
+func ageFiles(t *testing.T, dir string, age time.Duration) {
+	t.Helper()
+	at := time.Now().Add(-age)
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			err = os.Chtimes(p, at, at)
+		}
+		return err
+	}))
 }

@@ -3,12 +3,16 @@
 // segments of workflows that ended long ago, or the oldest of them while
 // the directory holds too much; never the tree file of a running workflow,
 // nor a journal segment that holds a line of one, nor a segment that a
-// process still writes (it holds a flock on it). The handler applies it at
-// New and periodically; `slogwf prune` applies it once.
+// process still writes (it holds a flock on it). A workflow runs when its
+// tree file says so, or when it has none but its start is in a segment of
+// a live process, and its end in none: a process is live while it holds
+// the lock on its newest segment. The handler applies it at New and
+// periodically; `slogwf prune` applies it once.
 package retention
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -49,12 +53,15 @@ type Pruner struct {
 	segments map[string]segment // journal → what it holds, when read
 }
 
-// segment is a journal segment as read: its size and time then, and the
-// workflows with a line in it.
+// segment is a journal segment as read: its size and time then, the
+// workflows with a line in it (when whole), and those it holds the start
+// of and not the end (open), or the end and not the start (closed).
 type segment struct {
-	size      int64
-	mod       time.Time
-	workflows []string
+	size         int64
+	mod          time.Time
+	whole        bool
+	workflows    []string
+	open, closed []string
 }
 
 // Result is what Prune removed, or would remove.
@@ -82,7 +89,8 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 	if err != nil {
 		return res, err
 	}
-	slices.SortFunc(files, func(a, b file) int { return a.mod.Compare(b.mod) })
+	// By time, and the segments of equal times by name: by when they began.
+	slices.SortFunc(files, func(a, b file) int { return cmp.Or(a.mod.Compare(b.mod), strings.Compare(a.name, b.name)) })
 	trees := map[string]file{} // by file ID
 	for _, f := range files {
 		res.Left += f.size
@@ -100,22 +108,31 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 		return h
 	}
 	// A workflow runs when this process says so, or when its tree file
-	// says so or cannot be read; one without a tree file ended long ago,
-	// or never had a tree.
+	// says so or cannot be read. One without a tree file may run in a live
+	// process, not yet snapshot; or else it ended long ago (its tree went),
+	// or its process crashed before its first snapshot.
 	runs := func(h head) bool {
 		return h.Status == "" || h.Status == tree.StatusRunning || p.Running != nil && p.Running(h.ID)
 	}
+	live := p.readLive(root, files, now)
 	running := func(id string) bool {
 		if p.Running != nil && p.Running(id) {
 			return true
 		}
-		t, ok := trees[tree.FileID(id)]
-		return ok && runs(headOf(t))
+		if t, ok := trees[tree.FileID(id)]; ok {
+			return runs(headOf(t))
+		}
+		return live.runs(id)
 	}
 	remove := root.Remove
 	if p.DryRun {
 		remove = func(string) error { return nil }
 	}
+	// The tree file of a workflow stays while the segment with its start
+	// does, which may outlive the one with its end: a workflow without a
+	// tree file whose start is in the journal, and its end not, runs (see
+	// liveness).
+	kept := map[string]bool{}
 	var firstErr error
 	for _, f := range files {
 		old := pol.MaxAge > 0 && now.Sub(f.mod) > pol.MaxAge
@@ -130,8 +147,13 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 			removed, err = true, remove(f.name)
 		case f.journal:
 			removed, err = p.removeSegment(root, f, running, remove)
+			if !removed {
+				for _, wf := range p.segments[f.name].open {
+					kept[wf] = true
+				}
+			}
 		default:
-			if !runs(headOf(f)) {
+			if h := headOf(f); !runs(h) && !kept[h.ID] {
 				removed, err = true, remove(f.name)
 			}
 		}
@@ -161,19 +183,105 @@ func (p *Pruner) removeSegment(root *os.Root, f file, running func(string) bool,
 	if ok, err := flock.TryLock(h); !ok || err != nil {
 		return false, err // being written
 	}
+	s, err := p.read(root, f, true)
+	if err != nil || slices.ContainsFunc(s.workflows, running) {
+		return false, err
+	}
+	delete(p.segments, f.name)
+	return true, remove(f.name)
+}
+
+// read returns what the segment f holds: as read before, when it did not
+// change since. The workflows with a line in it are kept only when whole:
+// they are many, and needed only of the segments that may go.
+func (p *Pruner) read(root *os.Root, f file, whole bool) (segment, error) {
 	s, ok := p.segments[f.name]
-	if !ok || s.size != f.size || !s.mod.Equal(f.mod) {
-		s = segment{size: f.size, mod: f.mod, workflows: workflowsIn(h)}
+	if !ok || s.size != f.size || !s.mod.Equal(f.mod) || whole && !s.whole {
+		r, err := root.Open(f.name)
+		if err != nil {
+			return s, err
+		}
+		s = scan(r)
+		r.Close()
+		s.size, s.mod, s.whole = f.size, f.mod, whole
+		if !whole {
+			s.workflows = nil
+		}
 		if p.segments == nil {
 			p.segments = map[string]segment{}
 		}
 		p.segments[f.name] = s
 	}
-	if slices.ContainsFunc(s.workflows, running) {
-		return false, nil
+	return s, nil
+}
+
+// liveness is what the segments of live processes say of the workflows
+// that have no tree file.
+type liveness struct {
+	open   map[string]bool // started in one
+	closed map[string]bool // ended in one
+}
+
+// runs reports whether workflow id, which has no tree file, runs: its
+// start is in a segment of a live process and its end is in none. One
+// whose start went ended long ago: its lines left are late records.
+func (l *liveness) runs(id string) bool { return l.open[id] && !l.closed[id] }
+
+// readLive reads the segments of the live processes, and forgets the
+// segments that are gone. A process is live while it holds the lock on its
+// newest segment (the one it writes), or wrote it in the last Grace (it
+// may be between two segments). files are sorted by time.
+func (p *Pruner) readLive(root *os.Root, files []file, now time.Time) *liveness {
+	l := &liveness{open: map[string]bool{}, closed: map[string]bool{}}
+	byProcess := map[string][]file{}
+	listed := map[string]bool{}
+	for _, f := range files {
+		if !f.journal {
+			continue
+		}
+		listed[f.name] = true
+		if pid, ok := tree.JournalProcess(f.name); ok {
+			byProcess[pid] = append(byProcess[pid], f)
+		}
 	}
-	delete(p.segments, f.name)
-	return true, remove(f.name)
+	maps.DeleteFunc(p.segments, func(name string, _ segment) bool { return !listed[name] })
+	for _, segs := range byProcess {
+		newest := segs[len(segs)-1].mod
+		live := now.Sub(newest) < Grace
+		for _, f := range slices.Backward(segs) {
+			if live || !f.mod.Equal(newest) {
+				break // not the one it writes: times can be equal, to a clock tick
+			}
+			live = locked(root, f.name)
+		}
+		if !live {
+			continue // ended, or crashed: its workflows without a tree ended too
+		}
+		for _, f := range segs {
+			s, err := p.read(root, f, false)
+			if err != nil {
+				continue // gone meanwhile
+			}
+			for _, wf := range s.open {
+				l.open[wf] = true
+			}
+			for _, wf := range s.closed {
+				l.closed[wf] = true
+			}
+		}
+	}
+	return l
+}
+
+// locked reports whether a process holds the lock on the segment name.
+func locked(root *os.Root, name string) bool {
+	h, err := root.Open(name)
+	if err != nil {
+		return false
+	}
+	defer h.Close() // and the lock taken, if any, with it
+	ok, err := flock.TryLock(h)
+	return !ok && err == nil
 }
 
 // list returns the tree files, journals and temporary files of the
@@ -220,14 +328,15 @@ func list(root *os.Root) ([]file, error) {
 	return files, nil
 }
 
-// workflowsIn returns the workflows with a line in the journal r.
-func workflowsIn(r io.Reader) []string {
-	seen := map[string]bool{}
+// scan reads the journal r for the workflows with a line in it, and
+// those it holds the start or end of.
+func scan(r io.Reader) segment {
+	seen := map[string]string{} // workflow → tree.Start, tree.End, both or none
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		line, err := br.ReadSlice('\n')
 		if wf := tree.WorkflowOf(line); wf != "" {
-			seen[wf] = true
+			seen[wf] += bound(line, wf)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// A line longer than the buffer: its start is read; skip the rest.
@@ -239,7 +348,44 @@ func workflowsIn(r io.Reader) []string {
 			break
 		}
 	}
-	return slices.Sorted(maps.Keys(seen))
+	var s segment
+	for _, wf := range slices.Sorted(maps.Keys(seen)) {
+		s.workflows = append(s.workflows, wf)
+		switch seen[wf] {
+		case tree.Start:
+			s.open = append(s.open, wf)
+		case tree.End:
+			s.closed = append(s.closed, wf)
+		}
+	}
+	return s
+}
+
+// The heads of the start and end lines of a workflow (not of a scope):
+// {"ev":"start","wf":W,"id":W,…}.
+var (
+	startHead = []byte(`{"ev":"start","wf":"`)
+	endHead   = []byte(`{"ev":"end","wf":"`)
+	idKey     = []byte(`","id":"`)
+)
+
+// bound returns tree.Start or tree.End when line is the start or end of
+// workflow wf, and "" otherwise.
+func bound(line []byte, wf string) string {
+	ev := tree.Start
+	rest, ok := bytes.CutPrefix(line, startHead)
+	if !ok {
+		ev = tree.End
+		if rest, ok = bytes.CutPrefix(line, endHead); !ok {
+			return ""
+		}
+	}
+	n, k := len(wf), len(idKey)
+	if len(rest) <= 2*n+k || string(rest[:n]) != wf || !bytes.Equal(rest[n:n+k], idKey) ||
+		string(rest[n+k:2*n+k]) != wf || rest[2*n+k] != '"' {
+		return ""
+	}
+	return ev
 }
 
 // head is the start of a tree file: what says which workflow it is, and

@@ -48,13 +48,45 @@ func (d *dir) tree(n int, status string, age time.Duration) string {
 	return d.write(tree.TreeFileName("w", id(n)), fmt.Sprintf(`{"schema":"slogwf.tree/v1","kind":"workflow","id":%q,"name":"w","status":%q,"records":[]}`, id(n), status), age)
 }
 
-// segment writes a journal segment with a line of each workflow of ns.
+// segment writes a journal segment with a record of each workflow of ns.
 func (d *dir) segment(name string, age time.Duration, ns ...int) string {
-	var b strings.Builder
+	var lines []string
 	for _, n := range ns {
-		fmt.Fprintf(&b, `{"ev":"record","wf":%q,"scope":%q,"seq":1,"time":"2026-11-29T00:00:00.000000000Z","level":"INFO","msg":"m"}`+"\n", id(n), id(n))
+		lines = append(lines, record(n))
 	}
-	return d.write(filepath.Join(tree.JournalDir, name), b.String(), age)
+	return d.journal(name, age, lines...)
+}
+
+// journal writes a journal segment of lines.
+func (d *dir) journal(name string, age time.Duration, lines ...string) string {
+	return d.write(filepath.Join(tree.JournalDir, name), strings.Join(lines, "\n")+"\n", age)
+}
+
+// record is a journal line of a record of workflow n.
+func record(n int) string {
+	return fmt.Sprintf(`{"ev":"record","wf":%q,"scope":%q,"seq":1,"time":"2026-11-29T00:00:00.000000000Z","level":"INFO","msg":"m"}`, id(n), id(n))
+}
+
+// start is the journal line of the start of workflow n.
+func start(n int) string {
+	return fmt.Sprintf(`{"ev":"start","wf":%q,"id":%q,"kind":"workflow","seq":0,"time":"2026-11-29T00:00:00.000000000Z","name":"w"}`, id(n), id(n))
+}
+
+// end is the journal line of the end of scope of workflow n.
+func end(n int, scope string) string {
+	return fmt.Sprintf(`{"ev":"end","wf":%q,"id":%q,"seq":2,"time":"2026-11-29T00:00:00.000000000Z","status":"completed"}`, id(n), scope)
+}
+
+// lock locks the segment name as the process that writes it does, until
+// the test ends or it closes the file returned.
+func (d *dir) lock(name string) *os.File {
+	f, err := os.Open(filepath.Join(d.path, name))
+	require.NoError(d.t, err)
+	d.t.Cleanup(func() { f.Close() })
+	ok, err := flock.TryLock(f)
+	require.NoError(d.t, err)
+	require.True(d.t, ok)
+	return f
 }
 
 func (d *dir) prune(p *Pruner, pol Policy) Result {
@@ -81,7 +113,7 @@ func TestMaxAgeRemovesTheOldFilesOfEndedWorkflowsOnly(t *testing.T) {
 		d.tree(1, tree.StatusCompleted, 2*day),
 		d.tree(2, tree.StatusIncomplete, 2*day),
 		d.segment("20261127T120000.000Z-1-aaaaaa.jsonl", 2*day, 1, 2),
-		d.segment("20261127T120000.000Z-1-bbbbbb.jsonl", 2*day, 1, 9), // 9 has no tree: it ended long ago
+		d.segment("20261127T120000.000Z-1-bbbbbb.jsonl", 2*day, 1, 9), // 9 has no tree, and process 1 is gone
 		d.write("w-"+id(1)+".json.x1.tmp", "{", 2*day),                // a crash's leftover
 		d.write("w-00000001.4242.jsonl", "", 2*day),                   // an earlier layout's journal
 	}
@@ -92,15 +124,10 @@ func TestMaxAgeRemovesTheOldFilesOfEndedWorkflowsOnly(t *testing.T) {
 		d.segment("20261127T120000.000Z-1-cccccc.jsonl", 2*day, 1, 3), // a line of a running workflow
 		d.segment("20261127T120000.000Z-1-dddddd.jsonl", 2*day, 6),    // 6 runs in the pruning process
 		d.segment("20261127T120000.000Z-2-eeeeee.jsonl", 2*day, 1),    // another process writes it
-		d.segment("20261129T120000.000Z-1-ffffff.jsonl", 0, 1),        // young
+		d.segment("20261129T120000.000Z-3-ffffff.jsonl", 0, 1),        // young
 		d.write("notes.txt", "mine", 2*day),                           // not slogwf's
 	}
-	locked, err := os.Open(filepath.Join(d.path, kept[5]))
-	require.NoError(t, err)
-	defer locked.Close()
-	ok, err := flock.TryLock(locked)
-	require.NoError(t, err)
-	require.True(t, ok)
+	d.lock(kept[5])
 
 	p := &Pruner{Running: func(wf string) bool { return wf == id(6) }}
 	res := d.prune(p, Policy{MaxAge: day})
@@ -111,6 +138,52 @@ func TestMaxAgeRemovesTheOldFilesOfEndedWorkflowsOnly(t *testing.T) {
 	for _, name := range kept {
 		assert.True(t, d.exists(name), name)
 	}
+}
+
+// A workflow that has no tree file yet (its first snapshot is to come)
+// runs while the process that writes its lines lives, from its start in
+// the journal until its end is there too: the segments with its lines
+// stay, whatever the policy, though that process no longer writes them;
+// and so do the tree files of the workflows whose start is in a segment
+// that stays. A process lives while it holds the lock on its newest segment, or
+// wrote one in the last Grace; the segments of one that crashed go.
+func TestALiveProcesssWorkflowWithoutATreeFileKeepsItsSegments(t *testing.T) {
+	d := newDir(t)
+	const day = 24 * time.Hour
+	d.tree(4, tree.StatusCompleted, 2*day)
+	gone := []string{
+		d.journal("20261126T120000.000Z-7-aaaaaa.jsonl", 3*day, start(2), end(2, id(2))),        // 2 ended; its tree went
+		d.journal("20261127T090000.000Z-7-hhhhhh.jsonl", 2*day+3*time.Hour, start(4)),           // 4's tree says it ended
+		d.journal("20261127T100000.000Z-7-kkkkkk.jsonl", 2*day+3*time.Hour, record(8)),          // a late record of 8, whose start went
+		d.journal("20261127T100000.000Z-8-eeeeee.jsonl", 2*day, start(5), record(5)),            // process 8 crashed
+		d.journal("20261127T103000.000Z-7-jjjjjj.jsonl", 2*day+90*time.Minute, end(10, id(10))), // no line of a running workflow
+		tree.TreeFileName("w", id(4)),
+	}
+	kept := []string{
+		d.journal("20261127T100000.000Z-7-bbbbbb.jsonl", 2*day+2*time.Hour, start(1), start(3), start(10), end(1, "a scope of 1")),
+		d.journal("20261127T110000.000Z-7-dddddd.jsonl", 2*day+time.Hour, record(1), end(3, id(3))),
+		d.tree(10, tree.StatusCompleted, 2*day+30*time.Minute),             // 10's start is in a segment that stays
+		d.journal("20261127T120000.000Z-7-cccccc.jsonl", 2*day, record(1)), // process 7 writes it, quiet for days
+		d.journal("20261127T120000.000Z-9-gggggg.jsonl", 2*day, start(6)),
+		d.journal("20261129T115930.000Z-9-ffffff.jsonl", 30*time.Second), // process 9 just began its next segment
+	}
+	writing := d.lock(kept[3])
+
+	for _, pol := range []Policy{{MaxBytes: 1}, {MaxAge: day}} {
+		res := d.prune(&Pruner{DryRun: true}, pol)
+		assert.ElementsMatch(t, gone, res.Removed, "%+v", pol)
+	}
+	d.prune(&Pruner{}, Policy{MaxAge: day})
+	for _, name := range kept {
+		assert.True(t, d.exists(name), name)
+	}
+
+	// Workflow 1 ends, and process 7 goes on to its next segment: the
+	// segments with workflow 1's lines go, and the tree file of 10.
+	writing.Close()
+	d.journal("20261127T120000.000Z-7-cccccc.jsonl", 2*day, record(1), end(1, id(1)))
+	d.lock(d.journal("20261129T100000.000Z-7-iiiiii.jsonl", 2*time.Hour, start(7)))
+	assert.Equal(t, kept[:4], d.prune(&Pruner{}, Policy{MaxAge: day}).Removed)
 }
 
 // While the directory holds more than MaxBytes, the oldest files of ended

@@ -108,6 +108,17 @@ func JournalTime(file string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// JournalProcess returns the pid in the name of a journal segment, as
+// text, and false when the name holds none.
+func JournalProcess(file string) (string, bool) {
+	base := filepath.Base(file)
+	if _, ok := JournalTime(base); !ok || len(base) == len(journalTime) || base[len(journalTime)] != '-' {
+		return "", false
+	}
+	pid, _, ok := strings.Cut(base[len(journalTime)+1:], "-")
+	return pid, ok && pid != "" && strings.Trim(pid, "0123456789") == ""
+}
+
 // safeName keeps the bytes of s that are safe in a file name anywhere,
 // replaces the others with '_' and cuts the result at n bytes. The result
 // never starts with a dot, so it is never "..", nor hidden.
