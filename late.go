@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 	"time"
 
@@ -16,6 +17,9 @@ import (
 // record goes to the journal before Handle returns, and to the tree file
 // when the tree is rebuilt from the journal: a SnapshotInterval after the
 // first late record, one workflow at a time, and at the latest at Close.
+// Once retention removed the tree file or a journal segment of the
+// workflow, the late record stays in the journal alone: its tree is not
+// made again, nor rebuilt from what is left.
 
 // recentMax is how many ended workflows a record can name by its ID: a
 // record naming one that ended before them reaches the console alone.
@@ -100,10 +104,17 @@ func (f *flow) rebuild() {
 	spawned, gaps, pending := f.spawned, f.gaps, f.unwritten
 	f.mu.Unlock()
 
+	if _, err := s.dir.current().lstat(tree.TreeFileName(f.name, f.id)); errors.Is(err, fs.ErrNotExist) {
+		return // retention removed it
+	}
 	b := tree.NewBuilder()
 	b.Workflow = f.id
 	for _, x := range parts {
-		if err := s.readExtent(b, x); err != nil {
+		err := s.readExtent(b, x)
+		if errors.Is(err, errGone) || errors.Is(err, fs.ErrNotExist) {
+			return // retention removed it: the tree file stays as it is
+		}
+		if err != nil {
 			s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: %w", f.id, err))
 			return
 		}
@@ -146,11 +157,15 @@ func (f *flow) extents() []extent {
 	return append(parts, f.lates...)
 }
 
+// errGone is the error of a segment of this process that is gone: retention
+// removed it, or it went with a Dir that moved.
+var errGone = errors.New("its journal segment is gone")
+
 // readExtent adds the lines of x to b.
 func (s *sink) readExtent(b *tree.Builder, x extent) error {
 	name, size, ok := s.journal.segment(x.seg)
 	if !ok {
-		return errors.New("its journal segments are gone")
+		return errGone
 	}
 	file, err := s.dir.current().open(name)
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf/internal/retention"
 )
 
 // Retention goes on while the handler runs: files that grow old go at the
@@ -102,4 +104,89 @@ func ageFiles(t *testing.T, dir string, age time.Duration) {
 		}
 		return err
 	}))
+}
+
+// A late record of a workflow whose files retention removed, here or in
+// another process, stays in the journal alone: it is no fault, makes no
+// tree file again, and leaves the tree file that stayed as it was.
+func TestALateRecordAfterRetentionStaysInTheJournalAlone(t *testing.T) {
+	tests := []struct {
+		name        string
+		segmentSize int64
+		journalOnly bool // the tree file is young, the segments old
+		here        bool // this handler's MaxAge prunes, or another process
+		treeStays   bool
+	}{
+		{"its tree and segments went here", 512, false, true, false},
+		{"another process removed its segments, not its newer tree", 512, true, false, true},
+		{"another process removed its tree, not the segment still written", 0, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var errs lockedWriter
+			h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, MaxAge: time.Hour, SegmentSize: tt.segmentSize})
+			require.NoError(t, err)
+			h.sink.retain.stop() // pruned below, when the files are old
+			l := slog.New(h)
+			base := ContextWithLogger(context.Background(), l)
+			ctx, wf := StartWorkflow(base, "old")
+			l.InfoContext(ctx, "on time")
+			wf.End()
+			for range 10 { // others' lines fill the segment old wrote in
+				c, o := StartWorkflow(base, "other")
+				l.InfoContext(c, "r", "pad", strings.Repeat("y", 300))
+				o.End()
+			}
+			h.WaitTrees()
+			path := h.TreeFile(wf)
+			before, err := os.ReadFile(path)
+			require.NoError(t, err)
+			first, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
+			require.NoError(t, err)
+			if tt.journalOnly {
+				ageFiles(t, filepath.Join(dir, "journal"), 2*time.Hour)
+			} else {
+				ageFiles(t, dir, 2*time.Hour)
+			}
+			if tt.here {
+				h.sink.retain.prune()
+			} else {
+				root, err := os.OpenRoot(dir)
+				require.NoError(t, err)
+				_, err = (&retention.Pruner{}).Prune(root, retention.Policy{MaxAge: time.Hour}, time.Now())
+				require.NoError(t, err)
+				require.NoError(t, root.Close())
+			}
+			if tt.treeStays {
+				require.NoFileExists(t, first[0], "old's first segment went")
+			} else {
+				require.NoFileExists(t, path)
+			}
+
+			l.InfoContext(ctx, "late")
+			require.NoError(t, h.Close())
+			assert.Empty(t, errs.String())
+			if tt.treeStays {
+				after, err := os.ReadFile(path)
+				require.NoError(t, err)
+				assert.Equal(t, string(before), string(after))
+			} else {
+				assert.NoFileExists(t, path)
+			}
+			journal, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
+			require.NoError(t, err)
+			var late []string
+			for _, name := range journal {
+				data, err := os.ReadFile(name)
+				require.NoError(t, err)
+				for line := range strings.Lines(string(data)) {
+					if strings.Contains(line, `"msg":"late"`) {
+						late = append(late, line)
+					}
+				}
+			}
+			assert.Len(t, late, 1, "the late record is in the journal")
+		})
+	}
 }
