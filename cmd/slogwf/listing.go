@@ -32,8 +32,9 @@ type dirWorkflow struct {
 // listWorkflows returns the workflows of the directory dir: one per tree
 // file, of which it reads only the head, and one per workflow that only
 // journals (in dir and in its journal directory) hold, rebuilt as build
-// would (a workflow that did not end is incomplete, unless a process still
-// writes one of its journals, or, with a tree file, any journal of dir).
+// would (a workflow that did not end is incomplete, unless the process that
+// wrote its lines still writes its journal, or, with a tree file, a process
+// writes any journal of dir).
 // Files that it cannot read it reports to warn, and skips.
 func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	d, err := os.Open(dir)
@@ -206,6 +207,7 @@ func journalsOnly(journals []string, withTree map[string]bool, warn func(error))
 	b := tree.NewBuilder()
 	b.Counting = true
 	busy := map[string]bool{} // workflows a process still writes
+	inUse := writtenBy(journals)
 	apply := func(name string, line []byte, inUse bool) {
 		e, err := tree.Decode(line)
 		if err != nil {
@@ -246,14 +248,14 @@ func journalsOnly(journals []string, withTree map[string]bool, warn func(error))
 		})
 		for i, name := range names {
 			if large[i] {
-				inUse := journalInUse(name)
+				inUse := inUse(name)
 				errs[i] = eachLineWithout(name, bufSize, withTree, func(line []byte) { apply(name, line, inUse) })
 			}
 			if errs[i] != nil {
 				warn(fmt.Errorf("%s: %w, skipped", name, errs[i]))
 				continue
 			}
-			inUse := len(lines[i]) > 0 && journalInUse(name)
+			inUse := len(lines[i]) > 0 && inUse(name)
 			for _, line := range lines[i] {
 				apply(name, line, inUse)
 			}
@@ -301,6 +303,35 @@ func eachLineWithout(name string, size int, skip map[string]bool, take func(line
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// writtenBy returns a function that reports whether the process that
+// wrote the journal name, one of journals, still writes: it holds one of
+// its segments locked, maybe not name. It tells each process once, when
+// asked, so that ls locks no journal of workflows with a tree file.
+func writtenBy(journals []string) func(name string) bool {
+	byProcess := map[string][]string{}
+	for _, name := range journals {
+		if pid, ok := tree.JournalProcess(name); ok {
+			byProcess[pid] = append(byProcess[pid], name)
+		}
+	}
+	live := map[string]bool{}
+	return func(name string) bool {
+		pid, ok := tree.JournalProcess(name)
+		if !ok {
+			return journalInUse(name) // an earlier layout's, of one process
+		}
+		l, told := live[pid]
+		if !told {
+			names := byProcess[pid]
+			slices.Sort(names) // by when they began: the one written is the last
+			slices.Reverse(names)
+			l = slices.ContainsFunc(names, journalInUse)
+			live[pid] = l
+		}
+		return l
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -239,4 +240,29 @@ func TestLsSaysIncompleteForARunningTreeFileThatNoProcessWrites(t *testing.T) {
 	assert.Equal(t, "running", status(), "while a process writes a journal")
 	require.NoError(t, f.Close())
 	assert.Equal(t, "incomplete", status())
+}
+
+// A workflow found in journals only is running while its process writes
+// its journal, though no longer the segments with its lines: it has no
+// tree file before its first snapshot.
+func TestLsSaysRunningWhileTheWorkflowsProcessWritesItsJournal(t *testing.T) {
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 512, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	l := slog.New(h)
+	base := slogwf.ContextWithLogger(context.Background(), l)
+	ctx, wf := slogwf.StartWorkflow(base, "long")
+	l.InfoContext(ctx, "r", "pad", strings.Repeat("x", 600))
+	octx, other := slogwf.StartWorkflow(base, "other")
+	l.InfoContext(octx, "r", "pad", strings.Repeat("y", 600)) // the next segment
+	other.End()
+	h.TreeFile(other)
+	require.NoFileExists(t, h.TreeFile(wf))
+	rows := lsRows(t, dir)
+	require.Len(t, rows, 3)
+	assert.Equal(t, []string{"long", wf.ID(), "running"}, rows[2][:3], "the older start")
+
+	wf.End()
+	require.NoError(t, h.Close())
+	assert.Equal(t, []string{"long", wf.ID(), "completed"}, lsRows(t, dir)[2][:3])
 }
