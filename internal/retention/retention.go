@@ -51,6 +51,7 @@ type Pruner struct {
 	DryRun bool
 
 	segments map[string]segment // journal → what it holds, when read
+	scans    int                // of segments, for the tests
 }
 
 // segment is a journal segment as read: its size and time then, the
@@ -114,7 +115,7 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 	runs := func(h head) bool {
 		return h.Status == "" || h.Status == tree.StatusRunning || p.Running != nil && p.Running(h.ID)
 	}
-	live := p.readLive(root, files, now)
+	live := p.readLive(root, files, now, mayGo(files, pol, now, res.Left))
 	running := func(id string) bool {
 		if p.Running != nil && p.Running(id) {
 			return true
@@ -170,6 +171,23 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 	return res, firstErr
 }
 
+// mayGo returns a function that reports whether pol may let the file f go,
+// of files, sorted by time, that hold left bytes: whether it is old, or
+// among the oldest that hold what is over MaxBytes.
+func mayGo(files []file, pol Policy, now time.Time, left int64) func(f file) bool {
+	var over time.Time // the files before it hold what is over MaxBytes
+	for _, f := range files {
+		if pol.MaxBytes == 0 || left <= pol.MaxBytes {
+			break
+		}
+		left -= f.size
+		over = f.mod.Add(1)
+	}
+	return func(f file) bool {
+		return pol.MaxAge > 0 && now.Sub(f.mod) > pol.MaxAge || f.mod.Before(over)
+	}
+}
+
 // removeSegment removes the journal f with remove unless a process writes
 // it (it is locked) or a workflow with a line in it runs. It holds the lock
 // while it removes the segment, so that no process starts writing it
@@ -203,6 +221,7 @@ func (p *Pruner) read(root *os.Root, f file, whole bool) (segment, error) {
 		}
 		s = scan(r)
 		r.Close()
+		p.scans++
 		s.size, s.mod, s.whole = f.size, f.mod, whole
 		if !whole {
 			s.workflows = nil
@@ -227,11 +246,12 @@ type liveness struct {
 // whose start went ended long ago: its lines left are late records.
 func (l *liveness) runs(id string) bool { return l.open[id] && !l.closed[id] }
 
-// readLive reads the segments of the live processes, and forgets the
-// segments that are gone. A process is live while it holds the lock on its
-// newest segment (the one it writes), or wrote it in the last Grace (it
-// may be between two segments). files are sorted by time.
-func (p *Pruner) readLive(root *os.Root, files []file, now time.Time) *liveness {
+// readLive reads the segments of the live processes, whole those that
+// may go, and forgets the segments that are gone. A process is live while
+// it holds the lock on its newest segment (the one it writes), or wrote it
+// in the last Grace (it may be between two segments). files are sorted by
+// time.
+func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func(file) bool) *liveness {
 	l := &liveness{open: map[string]bool{}, closed: map[string]bool{}}
 	byProcess := map[string][]file{}
 	listed := map[string]bool{}
@@ -247,18 +267,21 @@ func (p *Pruner) readLive(root *os.Root, files []file, now time.Time) *liveness 
 	maps.DeleteFunc(p.segments, func(name string, _ segment) bool { return !listed[name] })
 	for _, segs := range byProcess {
 		newest := segs[len(segs)-1].mod
-		live := now.Sub(newest) < Grace
+		writing := ""
 		for _, f := range slices.Backward(segs) {
-			if live || !f.mod.Equal(newest) {
+			if !f.mod.Equal(newest) {
 				break // not the one it writes: times can be equal, to a clock tick
 			}
-			live = locked(root, f.name)
+			if locked(root, f.name) {
+				writing = f.name
+				break
+			}
 		}
-		if !live {
+		if writing == "" && now.Sub(newest) >= Grace {
 			continue // ended, or crashed: its workflows without a tree ended too
 		}
 		for _, f := range segs {
-			s, err := p.read(root, f, false)
+			s, err := p.read(root, f, f.name != writing && mayGo(f))
 			if err != nil {
 				continue // gone meanwhile
 			}
