@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // faultyFS is a directory whose operation fail fails, once armed.
@@ -294,6 +296,37 @@ func TestLateRecordsAfterAJournalFaultReachTheTreeAndTheLossIsCounted(t *testing
 	assert.Equal(t, "late", tree.Records[len(tree.Records)-1].Msg, "the late record reached the tree")
 	assert.Equal(t, 21, tree.Counts.Records+tree.Loss.Unwritten, "what is not there is counted")
 	assert.Contains(t, errs.String(), "late records rebuilt the tree of workflow "+wf.ID())
+}
+
+// A final tree that could not be written is written by the rebuild a late
+// record brings, once the cause is gone: its absence is not retention's.
+func TestALateRecordWritesTheFinalTreeThatFailed(t *testing.T) {
+	dir := t.TempDir()
+	var errs lockedWriter
+	h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "late")
+	l.InfoContext(ctx, "on time")
+	// A directory where the tree file goes: the rename onto it fails.
+	blocker := filepath.Join(dir, tree.TreeFileName("late", wf.ID()))
+	require.NoError(t, os.MkdirAll(filepath.Join(blocker, "x"), 0o700))
+	wf.End()
+	h.WaitTrees()
+	require.Contains(t, errs.String(), "write tree")
+	require.NoError(t, os.RemoveAll(blocker))
+
+	l.InfoContext(ctx, "late")
+	require.Error(t, h.Close(), "the fault of the final tree")
+	var got struct{ Records []struct{ Msg string } }
+	data, err := os.ReadFile(blocker)
+	require.NoError(t, err, "the rebuild wrote the tree file")
+	require.NoError(t, json.Unmarshal(data, &got))
+	var msgs []string
+	for _, r := range got.Records {
+		msgs = append(msgs, r.Msg)
+	}
+	assert.Equal(t, []string{"on time", "late"}, msgs)
 }
 
 // lockedWriter is an ErrorOutput that tests read while handlers write.

@@ -101,11 +101,13 @@ func (f *flow) rebuild() {
 	f.mu.Lock()
 	f.late = false
 	parts := f.extents()
-	spawned, gaps, pending := f.spawned, f.gaps, f.unwritten
+	spawned, gaps, pending, onDisk := f.spawned, f.gaps, f.unwritten, f.onDisk
 	f.mu.Unlock()
 
-	if _, err := s.dir.current().lstat(tree.TreeFileName(f.name, f.id)); errors.Is(err, fs.ErrNotExist) {
-		return // retention removed it
+	// A tree file written, then gone, retention removed; one that could
+	// not be written the rebuild writes.
+	if _, err := s.dir.current().lstat(tree.TreeFileName(f.name, f.id)); onDisk && errors.Is(err, fs.ErrNotExist) {
+		return
 	}
 	b := tree.NewBuilder()
 	b.Workflow = f.id
@@ -131,7 +133,10 @@ func (f *flow) rebuild() {
 		s.faults.report("late record after a journal fault", fmt.Errorf(
 			"slogwf: late records rebuilt the tree of workflow %s from a journal that missed %d of its lines: its loss counts them", f.id, gaps))
 	}
-	s.writeTree(f, t, true)
+	ok := s.writeTree(f, t, true)
+	f.mu.Lock()
+	f.onDisk = f.onDisk || ok
+	f.mu.Unlock()
 }
 
 // extents returns the parts of the journal of this process that hold the

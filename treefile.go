@@ -71,12 +71,16 @@ func (f *flow) writeFinal() {
 	t := f.tree
 	f.tree = nil
 	f.mu.Unlock()
-	f.sink.writeTree(f, t, true)
+	ok := f.sink.writeTree(f, t, true)
+	f.mu.Lock()
+	f.onDisk = ok
+	f.mu.Unlock()
 }
 
-// writeTree writes t, the tree of f, to its tree file. A snapshot gives
-// way to the final tree: it stops when the workflow ends.
-func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) {
+// writeTree writes t, the tree of f, to its tree file, and reports whether
+// it did. A snapshot gives way to the final tree: it stops when the
+// workflow ends.
+func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) bool {
 	s.checkDir()
 	name := tree.TreeFileName(f.name, f.id)
 	write := func(w io.Writer) error {
@@ -85,9 +89,11 @@ func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) {
 		}
 		return t.WriteJSON(w, final)
 	}
-	if err := s.writeFile(name, int64(t.Size()), write); err != nil && !errors.Is(err, errOver) {
+	err := s.writeFile(name, int64(t.Size()), write)
+	if err != nil && !errors.Is(err, errOver) {
 		s.faults.report("write tree", fmt.Errorf("slogwf: write tree %s: %w", name, err))
 	}
+	return err == nil
 }
 
 // writeFile writes the file name atomically, with write: to a new
