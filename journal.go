@@ -35,6 +35,11 @@ type journal struct {
 	limit  int64 // of a segment's size
 	sync   SyncMode
 	report func(cause string, err error)
+	// token is in the name of each of the process's segments: with the
+	// pid, it tells this process from another of the same pid (every
+	// container's first process is pid 1), which another process's
+	// retention and ls need to tell which segments a live process wrote.
+	token uint32
 
 	mu       sync.Mutex
 	file     journalFile // nil when none could be opened, or closed
@@ -60,14 +65,14 @@ type extent struct {
 // openJournal opens the first segment of the journal of this process in
 // dir, or says why it cannot.
 func openJournal(dir *directory, limit int64, sync SyncMode, report func(string, error)) (*journal, error) {
-	j := &journal{dir: dir, limit: limit, sync: sync, report: report}
+	j := &journal{dir: dir, limit: limit, sync: sync, report: report, token: rand.Uint32()}
 	if err := j.openSegment(); err != nil {
 		return nil, fmt.Errorf("slogwf: dir %s: cannot create a file: %w", dir.given, err)
 	}
 	return j, nil
 }
 
-// openSegment creates the next segment: Dir/journal/<time>-<pid>-<random>.jsonl,
+// openSegment creates the next segment: Dir/journal/<time>-<pid>-<token>.jsonl,
 // a name no other process has, and locks it.
 func (j *journal) openSegment() error {
 	d := j.dir.current()
@@ -79,11 +84,14 @@ func (j *journal) openSegment() error {
 	}
 	var err error
 	for range 100 {
-		name := path.Join(tree.JournalDir, tree.JournalName(time.Now(), os.Getpid(), rand.Uint32()))
+		name := path.Join(tree.JournalDir, tree.JournalName(time.Now(), os.Getpid(), j.token))
 		var f journalFile
 		f, err = d.openFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL)
 		if errors.Is(err, fs.ErrExist) {
-			continue // another's: the next random name
+			// Its last segment of this millisecond, or, as unlikely,
+			// another's of the same pid and token: the next millisecond's.
+			time.Sleep(time.Millisecond)
+			continue
 		}
 		if err != nil {
 			return err

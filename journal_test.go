@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -385,4 +386,40 @@ func TestAPanicInTheTreeLeavesTheWorkflowUnlocked(t *testing.T) {
 	case <-time.After(30 * time.Second): // a hang, not a measure
 		require.Fail(t, "the workflow stayed locked")
 	}
+}
+
+// The segments of a process all name it alike, by its pid and a token of
+// its own, so that another process tells which segments a live process
+// wrote, though it rotated away from them, and the segments of a crashed
+// process of the same pid apart.
+func TestTheSegmentsOfAProcessNameItAlike(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard, SegmentSize: 512})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "w")
+	for range 20 {
+		l.InfoContext(ctx, "r", "pad", strings.Repeat("x", 300))
+	}
+	wf.End()
+	require.NoError(t, h.Close())
+	other, err := New(&Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	_, o := StartWorkflow(ContextWithLogger(context.Background(), slog.New(other)), "o")
+	o.End()
+	require.NoError(t, other.Close())
+
+	names, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	writers := map[string]int{}
+	for _, name := range names {
+		p, ok := tree.JournalProcess(name)
+		require.True(t, ok, name)
+		assert.True(t, strings.HasPrefix(p, fmt.Sprint(os.Getpid(), "-")), name)
+		writers[p]++
+	}
+	counts := slices.Sorted(maps.Values(writers))
+	require.Len(t, counts, 2, "two journals, two writers: %v", names)
+	assert.Equal(t, 1, counts[0], "the other handler's")
+	assert.Greater(t, counts[1], 5, "the first handler's, rotated")
 }

@@ -242,6 +242,30 @@ func TestLsSaysIncompleteForARunningTreeFileThatNoProcessWrites(t *testing.T) {
 	assert.Equal(t, "incomplete", status())
 }
 
+// A container's process is pid 1 at each start: the workflow of a run
+// that crashed before its first tree file is incomplete, though a live
+// process of the same pid writes the directory.
+func TestLsTellsACrashedProcessFromALiveOneOfTheSamePid(t *testing.T) {
+	dir := t.TempDir()
+	jd := filepath.Join(dir, tree.JournalDir)
+	require.NoError(t, os.MkdirAll(jd, 0o700))
+	id := "0194f0a0-0000-7000-8000-000000000005"
+	crashed := `{"ev":"start","wf":"` + id + `","id":"` + id + `","kind":"workflow","seq":0,"time":"2026-11-27T10:00:00.000000000Z","name":"crashed"}` + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(jd, "20261127T100000.000Z-1-eeeeee.jsonl"), []byte(crashed), 0o600))
+	live := filepath.Join(jd, "20261129T110000.000Z-1-ffffff.jsonl")
+	require.NoError(t, os.WriteFile(live, nil, 0o600))
+	f, err := os.Open(live)
+	require.NoError(t, err)
+	defer f.Close()
+	ok, err := flock.TryLock(f)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	rows := lsRows(t, dir)
+	require.Len(t, rows, 2)
+	assert.Equal(t, []string{"crashed", id, "incomplete"}, rows[1][:3])
+}
+
 // A workflow found in journals only is running while its process writes
 // its journal, though no longer the segments with its lines: it has no
 // tree file before its first snapshot.

@@ -152,20 +152,20 @@ func TestALiveProcesssWorkflowWithoutATreeFileKeepsItsSegments(t *testing.T) {
 	const day = 24 * time.Hour
 	d.tree(4, tree.StatusCompleted, 2*day)
 	gone := []string{
-		d.journal("20261126T120000.000Z-7-aaaaaa.jsonl", 3*day, start(2), end(2, id(2))),        // 2 ended; its tree went
-		d.journal("20261127T090000.000Z-7-hhhhhh.jsonl", 2*day+3*time.Hour, start(4)),           // 4's tree says it ended
-		d.journal("20261127T100000.000Z-7-kkkkkk.jsonl", 2*day+3*time.Hour, record(8)),          // a late record of 8, whose start went
+		d.journal("20261126T120000.000Z-7-777777.jsonl", 3*day, start(2), end(2, id(2))),        // 2 ended; its tree went
+		d.journal("20261127T090000.000Z-7-777777.jsonl", 2*day+3*time.Hour, start(4)),           // 4's tree says it ended
+		d.journal("20261127T095000.000Z-7-777777.jsonl", 2*day+3*time.Hour, record(8)),          // a late record of 8, whose start went
 		d.journal("20261127T100000.000Z-8-eeeeee.jsonl", 2*day, start(5), record(5)),            // process 8 crashed
-		d.journal("20261127T103000.000Z-7-jjjjjj.jsonl", 2*day+90*time.Minute, end(10, id(10))), // no line of a running workflow
+		d.journal("20261127T103000.000Z-7-777777.jsonl", 2*day+90*time.Minute, end(10, id(10))), // no line of a running workflow
 		tree.TreeFileName("w", id(4)),
 	}
 	kept := []string{
-		d.journal("20261127T100000.000Z-7-bbbbbb.jsonl", 2*day+2*time.Hour, start(1), start(3), start(10), end(1, "a scope of 1")),
-		d.journal("20261127T110000.000Z-7-dddddd.jsonl", 2*day+time.Hour, record(1), end(3, id(3))),
+		d.journal("20261127T100000.000Z-7-777777.jsonl", 2*day+2*time.Hour, start(1), start(3), start(10), end(1, "a scope of 1")),
+		d.journal("20261127T110000.000Z-7-777777.jsonl", 2*day+time.Hour, record(1), end(3, id(3))),
 		d.tree(10, tree.StatusCompleted, 2*day+30*time.Minute),             // 10's start is in a segment that stays
-		d.journal("20261127T120000.000Z-7-cccccc.jsonl", 2*day, record(1)), // process 7 writes it, quiet for days
-		d.journal("20261127T120000.000Z-9-gggggg.jsonl", 2*day, start(6)),
-		d.journal("20261129T115930.000Z-9-ffffff.jsonl", 30*time.Second), // process 9 just began its next segment
+		d.journal("20261127T120000.000Z-7-777777.jsonl", 2*day, record(1)), // process 7 writes it, quiet for days
+		d.journal("20261127T120000.000Z-9-999999.jsonl", 2*day, start(6)),
+		d.journal("20261129T115930.000Z-9-999999.jsonl", 30*time.Second), // process 9 just began its next segment
 	}
 	writing := d.lock(kept[3])
 
@@ -181,9 +181,31 @@ func TestALiveProcesssWorkflowWithoutATreeFileKeepsItsSegments(t *testing.T) {
 	// Workflow 1 ends, and process 7 goes on to its next segment: the
 	// segments with workflow 1's lines go, and the tree file of 10.
 	writing.Close()
-	d.journal("20261127T120000.000Z-7-cccccc.jsonl", 2*day, record(1), end(1, id(1)))
-	d.lock(d.journal("20261129T100000.000Z-7-iiiiii.jsonl", 2*time.Hour, start(7)))
+	d.journal("20261127T120000.000Z-7-777777.jsonl", 2*day, record(1), end(1, id(1)))
+	d.lock(d.journal("20261129T100000.000Z-7-777777.jsonl", 2*time.Hour, start(7)))
 	assert.Equal(t, kept[:4], d.prune(&Pruner{}, Policy{MaxAge: day}).Removed)
+}
+
+// A process is its pid and the token its segments' names share: a
+// crashed process's segments go though a live one has the same pid (a
+// container's first process is pid 1 at each start), and a live process
+// keeps its segments though a crashed one of the same pid wrote last.
+func TestProcessesOfOnePidAreToldApartByTheirToken(t *testing.T) {
+	const day = 24 * time.Hour
+	t.Run("a crashed one's segments go", func(t *testing.T) {
+		d := newDir(t)
+		crashed := d.journal("20261127T100000.000Z-1-eeeeee.jsonl", 2*day, start(5), record(5))
+		d.lock(d.journal("20261129T110000.000Z-1-ffffff.jsonl", time.Hour, start(6)))
+		assert.Equal(t, []string{crashed}, d.prune(&Pruner{DryRun: true}, Policy{MaxAge: day}).Removed)
+		assert.Equal(t, []string{crashed}, d.prune(&Pruner{}, Policy{MaxBytes: 1}).Removed)
+	})
+	t.Run("a live one's stay", func(t *testing.T) {
+		d := newDir(t)
+		running := d.journal("20261129T115500.000Z-1-aaaaaa.jsonl", 3*time.Minute, start(6), record(6))
+		d.lock(d.journal("20261129T115700.000Z-1-aaaaaa.jsonl", 90*time.Second, record(6)))
+		d.journal("20261129T115800.000Z-1-cccccc.jsonl", 70*time.Second, start(9), end(9, id(9)))
+		assert.NotContains(t, d.prune(&Pruner{}, Policy{MaxBytes: 1}).Removed, running, "6 runs in a live process")
+	})
 }
 
 // While the directory holds more than MaxBytes, the oldest files of ended
@@ -235,9 +257,9 @@ func TestSegmentsAreReadOnce(t *testing.T) {
 // that MaxAge keeps.
 func TestTheSegmentsOfALiveProcessAreReadOnce(t *testing.T) {
 	d := newDir(t)
-	old := d.journal("20261127T120000.000Z-7-aaaaaa.jsonl", 48*time.Hour, start(1), start(2), end(2, id(2)))
-	young := d.journal("20261129T100000.000Z-7-bbbbbb.jsonl", 2*time.Hour, start(3), end(3, id(3)), start(4), end(1, id(1)))
-	d.lock(d.journal("20261129T110000.000Z-7-cccccc.jsonl", time.Hour, record(4)))
+	old := d.journal("20261127T120000.000Z-7-777777.jsonl", 48*time.Hour, start(1), start(2), end(2, id(2)))
+	young := d.journal("20261129T100000.000Z-7-777777.jsonl", 2*time.Hour, start(3), end(3, id(3)), start(4), end(1, id(1)))
+	d.lock(d.journal("20261129T110000.000Z-7-777777.jsonl", time.Hour, record(4)))
 	p := &Pruner{}
 	assert.Equal(t, []string{old}, d.prune(p, Policy{MaxAge: 24 * time.Hour}).Removed)
 	assert.Equal(t, 3, p.scans, "each once")

@@ -86,14 +86,15 @@ const journalTime = "20060102T150405.000Z"
 
 // JournalName returns the name, in JournalDir, of a journal segment that
 // process pid creates at time t: its time, in UTC to the millisecond,
-// sorts the segments of a directory by their start, and random makes it
-// unique.
-func JournalName(t time.Time, pid int, random uint32) string {
+// sorts the segments of a directory by their start, and token, drawn once
+// per process, tells the process from another of the same pid (see
+// JournalProcess).
+func JournalName(t time.Time, pid int, token uint32) string {
 	b := t.UTC().AppendFormat(nil, journalTime)
 	b = append(b, '-')
 	b = strconv.AppendInt(b, int64(pid), 10)
 	b = append(b, '-')
-	b = append(b, hex.EncodeToString([]byte{byte(random >> 16), byte(random >> 8), byte(random)})...)
+	b = append(b, hex.EncodeToString([]byte{byte(token >> 16), byte(token >> 8), byte(token)})...)
 	return string(append(b, ".jsonl"...))
 }
 
@@ -108,15 +109,17 @@ func JournalTime(file string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// JournalProcess returns the pid in the name of a journal segment, as
-// text, and false when the name holds none.
+// JournalProcess returns which process wrote a journal segment, as its
+// name says: its pid and token ("4242-3f9a1c"), the same in all the
+// segments of one process, and false when the name holds none.
 func JournalProcess(file string) (string, bool) {
 	base := filepath.Base(file)
 	if _, ok := JournalTime(base); !ok || len(base) == len(journalTime) || base[len(journalTime)] != '-' {
 		return "", false
 	}
-	pid, _, ok := strings.Cut(base[len(journalTime)+1:], "-")
-	return pid, ok && pid != "" && strings.Trim(pid, "0123456789") == ""
+	process, ok := strings.CutSuffix(base[len(journalTime)+1:], ".jsonl")
+	pid, token, dash := strings.Cut(process, "-")
+	return process, ok && dash && pid != "" && strings.Trim(pid, "0123456789") == "" && token != "" && !strings.Contains(token, "-")
 }
 
 // safeName keeps the bytes of s that are safe in a file name anywhere,

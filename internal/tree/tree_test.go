@@ -438,7 +438,7 @@ func TestTreeFileNamesHoldTheWholeID(t *testing.T) {
 	assert.Equal(t, at, got)
 	pid, ok := JournalProcess("journal/" + name)
 	assert.True(t, ok)
-	assert.Equal(t, "4242", pid)
+	assert.Equal(t, "4242-3f9a1c", pid)
 	for _, bad := range []string{"20261129T033330.723Z.jsonl", "20261129T033330.723Z--3f9a1c.jsonl", "20261129T033330.723Z-42x-3f9a1c.jsonl", "w-00000001.4242.jsonl"} {
 		_, ok := JournalProcess(bad)
 		assert.False(t, ok, bad)
