@@ -329,6 +329,42 @@ func TestALateRecordWritesTheFinalTreeThatFailed(t *testing.T) {
 	assert.Equal(t, []string{"on time", "late"}, msgs)
 }
 
+// A workflow whose tree a late record's rebuild is writing runs, as
+// retention sees it, until the tree is in place: else retention could
+// remove the tree file the rebuild is about to write again.
+func TestAWorkflowBeingRebuiltKeepsItsFiles(t *testing.T) {
+	h, err := New(&Options{Dir: t.TempDir(), Console: io.Discard, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "late")
+	wf.End()
+	h.TreeFile(wf)
+	renaming, release := make(chan struct{}), make(chan struct{})
+	h.sink.dir.fs = &blockedRename{dirFS: h.sink.dir.fs, renaming: renaming, release: release}
+	l.InfoContext(ctx, "late")
+	go h.sink.recent.get(wf.ID()).rebuild()
+	<-renaming
+	assert.True(t, h.sink.running(wf.ID()), "while its rebuilt tree is being written")
+	close(release)
+	require.NoError(t, h.Close())
+	assert.False(t, h.sink.running(wf.ID()))
+}
+
+// blockedRename is a directory whose first rename waits for release.
+type blockedRename struct {
+	dirFS
+	once              sync.Once
+	renaming, release chan struct{}
+}
+
+func (b *blockedRename) rename(from, to string) error {
+	b.once.Do(func() {
+		close(b.renaming)
+		<-b.release
+	})
+	return b.dirFS.rename(from, to)
+}
+
 // lockedWriter is an ErrorOutput that tests read while handlers write.
 type lockedWriter struct {
 	mu sync.Mutex

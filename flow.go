@@ -24,23 +24,24 @@ type flow struct {
 	// mu is held while the tree takes a line, and until the journal's
 	// lock is taken to write it, so that the journal has the lines in the
 	// order the tree took them (see add).
-	mu        sync.Mutex
-	wf        *Scope     // of an owner, until the end: it holds the caller's context
-	tree      *tree.Tree // nil once its final tree has it
-	ended     bool
-	spawned   time.Time               // when Environ passed it on to child processes, as seen at its end
-	from      position                // of its first line in the journal
-	until     position                // past its last line, once it ended
-	lates     []extent                // its late records' lines, up to maxLates
-	lateTail  bool                    // more: they are after until
-	unwritten int64                   // its lines the journal missed since it wrote one; changed under the journal's lock
-	gaps      int64                   // all its lines the journal missed; changed under the journal's lock
-	paths     map[string]console.Path // of the scopes started here, until the end
-	routed    []string                // scope IDs sink.routes maps to it
-	queued    bool                    // a snapshot is queued
-	queuedAt  int                     // its place in the snapshots' queue, under its lock
-	last      time.Time               // of its last snapshot, or its start
-	late      bool                    // late records wait for a rebuild of its tree
+	mu         sync.Mutex
+	wf         *Scope     // of an owner, until the end: it holds the caller's context
+	tree       *tree.Tree // nil once its final tree has it
+	ended      bool
+	spawned    time.Time               // when Environ passed it on to child processes, as seen at its end
+	from       position                // of its first line in the journal
+	until      position                // past its last line, once it ended
+	lates      []extent                // its late records' lines, up to maxLates
+	lateTail   bool                    // more: they are after until
+	unwritten  int64                   // its lines the journal missed since it wrote one; changed under the journal's lock
+	gaps       int64                   // all its lines the journal missed; changed under the journal's lock
+	paths      map[string]console.Path // of the scopes started here, until the end
+	routed     []string                // scope IDs sink.routes maps to it
+	queued     bool                    // a snapshot is queued
+	queuedAt   int                     // its place in the snapshots' queue, under its lock
+	last       time.Time               // of its last snapshot, or its start
+	late       bool                    // late records wait for a rebuild of its tree
+	rebuilding bool                    // and one is under way
 
 	writeMu sync.Mutex  // one tree file write at a time, in order
 	over    atomic.Bool // ended: a snapshot being written gives way

@@ -98,8 +98,13 @@ func (f *flow) rebuild() {
 	s := f.sink
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
+	defer func() { // retention keeps its files until it is written
+		f.mu.Lock()
+		f.rebuilding = false
+		f.mu.Unlock()
+	}()
 	f.mu.Lock()
-	f.late = false
+	f.late, f.rebuilding = false, true
 	parts := f.extents()
 	spawned, gaps, pending, onDisk := f.spawned, f.gaps, f.unwritten, f.onDisk
 	f.mu.Unlock()

@@ -93,7 +93,7 @@ func (s *sink) running(id string) bool {
 		return false
 	}
 	f.mu.Lock()
-	late := f.late
+	late := f.late || f.rebuilding
 	f.mu.Unlock()
 	s.finals.mu.Lock()
 	defer s.finals.mu.Unlock()
