@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 const buildHelp = `usage: slogwf build [-o FILE] [-workflow ID|NAME] JOURNAL...|DIR|-
@@ -19,7 +21,10 @@ the handler names it (so that after a crash the tree is whole again), or
 to FILE ("-" for standard output) when there is one workflow. Journals of
 one workflow from several processes merge into one tree. Scopes that never
 ended are incomplete, open until the last event seen. Lines that cannot be
-read, and a torn last line, are skipped with a warning.
+read, and a torn last line, are skipped with a warning. A tree file that
+holds more of a workflow than the journals (its start, its end, or more
+records: retention removed segments, or not all were named) stays, with a
+warning; -o writes the rebuilt tree whatever it holds.
 
 Example:
 	slogwf build logs/
@@ -70,14 +75,76 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	case *out != "":
 		return writeFileFrom(*out, func(w io.Writer) error { return in.b.WriteJSON(w, ids[0]) })
 	}
+	found := treeFiles{}
 	for _, id := range ids {
-		path := filepath.Join(treeDir(in.b.Journal(id)), in.b.FileName(id))
-		if err := replaceFileFrom(path, func(w io.Writer) error { return in.b.WriteJSON(w, id) }); err != nil {
+		dir := treeDir(in.b.Journal(id))
+		if _, started := in.b.Tree(id).Name(); !started {
+			// Its name, and so its tree file's, is in the start.
+			if old := found.of(dir, id); old != "" {
+				in.warn(fmt.Errorf("kept %s: the journals hold workflow %s without its start", old, id))
+				continue
+			}
+		}
+		path := filepath.Join(dir, in.b.FileName(id))
+		why, err := replaceFileUnless(path, func(w io.Writer) error { return in.b.WriteJSON(w, id) },
+			func(rebuilt string) string { return holdsLess(path, rebuilt, id) })
+		if err != nil {
 			return err
+		}
+		if why != "" {
+			in.warn(fmt.Errorf("kept %s: %s", path, why))
+			continue
 		}
 		fmt.Fprintf(stdout, "tree: %s\n", path)
 	}
 	return nil
+}
+
+// holdsLess says why the tree file rebuilt, of workflow id, holds less of
+// it than the tree file at path: fewer records, or no end where path has
+// one (the journals read are not all of the workflow's: retention removed
+// some, or they were not all named). It returns "" when it does not, as
+// for the snapshot a crash left, and when path is no tree file it can read.
+func holdsLess(path, rebuilt, id string) string {
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	buf := make([]byte, 16<<10)
+	old, err := readTreeHead(path, buf)
+	if err != nil {
+		return ""
+	}
+	h, err := readTreeHead(rebuilt, buf)
+	switch {
+	case err != nil:
+		return ""
+	case h.Counts.Records < old.Counts.Records:
+		return fmt.Sprintf("it holds %d records of workflow %s, the journals %d", old.Counts.Records, id, h.Counts.Records)
+	case h.Status == tree.StatusIncomplete && (old.Status == tree.StatusCompleted || old.Status == tree.StatusFailed):
+		return fmt.Sprintf("it holds the end of workflow %s, the journals do not", id)
+	}
+	return ""
+}
+
+// treeFiles are the tree files of directories, by directory and by the
+// FileID in their names, read once a directory is asked for.
+type treeFiles map[string]map[string]string
+
+// of returns the tree file of workflow id in dir, whatever its name says
+// the workflow's name is, or "".
+func (t treeFiles) of(dir, id string) string {
+	byID, ok := t[dir]
+	if !ok {
+		byID = map[string]string{}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if _, fid, ok := tree.ParseTreeFile(e.Name()); ok && e.Type().IsRegular() {
+				byID[fid] = filepath.Join(dir, e.Name())
+			}
+		}
+		t[dir] = byID
+	}
+	return byID[tree.FileID(id)]
 }
 
 // writeFile writes data to the file name that the user named, as
@@ -121,6 +188,14 @@ func replaceFile(path string, data []byte) error { return replaceFileFrom(path, 
 
 // replaceFileFrom is replaceFile of what write writes.
 func replaceFileFrom(path string, write func(io.Writer) error) error {
+	_, err := replaceFileUnless(path, write, func(string) string { return "" })
+	return err
+}
+
+// replaceFileUnless is replaceFileFrom, unless keep, given the name of the
+// file written, says why the file at path stays: then it returns why, and
+// leaves path as it was.
+func replaceFileUnless(path string, write func(io.Writer) error, keep func(written string) string) (why string, err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err == nil {
 		err = write(f)
@@ -131,19 +206,22 @@ func replaceFileFrom(path string, write func(io.Writer) error) error {
 			err = cerr
 		}
 		if err == nil {
+			why = keep(f.Name())
+		}
+		if err == nil && why == "" {
 			err = os.Rename(f.Name(), path)
 		}
-		if err != nil {
+		if err != nil || why != "" {
 			os.Remove(f.Name())
 		}
 	}
-	if err == nil {
+	if err == nil && why == "" {
 		err = syncDir(filepath.Dir(path))
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	return nil
+	return why, nil
 }
 
 // writeBytes returns a func that writes data.

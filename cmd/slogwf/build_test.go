@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -472,4 +473,145 @@ func TestFilesACommandNamesItselfReplaceASymlinkPlantedThere(t *testing.T) {
 			assert.True(t, st.Mode().IsRegular(), "the link replaced")
 		})
 	}
+}
+
+// spread is a workflow that the handler logged across journal segments.
+type spread struct {
+	id, path   string
+	final      []byte   // its tree file, as the handler left it
+	start, end string   // the segments with its start and its end
+	late       string   // the segment with its late record
+	journals   []string // all the segments, its own and others'
+}
+
+// logSpread logs workflow name in dir across segments: its start and
+// records, its end, and a record logged after its end, each in its own
+// segment, others' workflows between them.
+func logSpread(t *testing.T, dir, name string) spread {
+	t.Helper()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 512})
+	require.NoError(t, err)
+	l := slog.New(h)
+	base := slogwf.ContextWithLogger(context.Background(), l)
+	pad := func() { // others' lines fill the segment
+		for range 2 {
+			c, o := slogwf.StartWorkflow(base, "other")
+			l.InfoContext(c, "r", "pad", strings.Repeat("y", 300))
+			o.End()
+		}
+	}
+	ctx, wf := slogwf.StartWorkflow(base, name)
+	for i := range 3 {
+		l.InfoContext(ctx, "on time", "i", i)
+	}
+	pad()
+	wf.End()
+	pad()
+	l.InfoContext(ctx, "late")
+	require.NoError(t, h.Close())
+
+	s := spread{id: wf.ID(), path: h.TreeFile(wf)}
+	s.final, err = os.ReadFile(s.path)
+	require.NoError(t, err)
+	require.Contains(t, string(s.final), `"msg":"late"`, "the handler rebuilt the tree with the late record")
+	s.journals, err = filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	for _, name := range s.journals {
+		data, err := os.ReadFile(name)
+		require.NoError(t, err)
+		for line := range strings.Lines(string(data)) {
+			switch {
+			case !strings.Contains(line, `"wf":"`+s.id+`"`):
+			case strings.HasPrefix(line, `{"ev":"start"`) && strings.Contains(line, `"id":"`+s.id+`"`):
+				s.start = name
+			case strings.HasPrefix(line, `{"ev":"end"`) && strings.Contains(line, `"id":"`+s.id+`"`):
+				s.end = name
+			case strings.Contains(line, `"msg":"late"`):
+				s.late = name
+			}
+		}
+	}
+	require.NotEmpty(t, s.start)
+	require.NotEqual(t, s.start, s.end)
+	require.NotEqual(t, s.end, s.late)
+	return s
+}
+
+// build never replaces a tree file with a tree that holds less of its
+// workflow: when the journals it reads lack the workflow's start (retention
+// removed the segments before a late record's), its end, or records, the
+// tree file stays, and build says so in one line.
+func TestBuildKeepsATreeFileThatHoldsMoreThanTheJournals(t *testing.T) {
+	tests := []struct {
+		name, workflow string
+		cut            func(t *testing.T, dir string, s spread) []string // the journals build reads
+		why            string
+	}{
+		{"retention removed the segments before its late record's", "old", pruneBeforeLate, "without its start"},
+		{"of a workflow with no name", "", pruneBeforeLate, "without its start"},
+		{"the journal named holds its start and records, not its end", "old",
+			func(_ *testing.T, _ string, s spread) []string { return []string{s.start} }, "it holds 4 records of workflow"},
+		{"the segment with its end was removed by hand", "old",
+			func(t *testing.T, dir string, s spread) []string {
+				require.NoError(t, os.Remove(s.end))
+				return []string{dir}
+			}, "it holds the end of workflow"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := logSpread(t, dir, tt.workflow)
+			code, stdout, stderr := runCLI(t, append([]string{"build"}, tt.cut(t, dir, s)...)...)
+			require.Equal(t, 0, code, stderr)
+			got, err := os.ReadFile(s.path)
+			require.NoError(t, err)
+			assert.Equal(t, string(s.final), string(got), "the tree file stays")
+			assert.NotContains(t, stdout, s.id)
+			var kept []string
+			for line := range strings.Lines(stderr) {
+				if strings.Contains(line, s.id) {
+					kept = append(kept, line)
+				}
+			}
+			require.Len(t, kept, 1, stderr)
+			assert.Contains(t, kept[0], "slogwf build: kept "+s.path+": ")
+			assert.Contains(t, kept[0], tt.why)
+			trees, err := filepath.Glob(filepath.Join(dir, "*"+s.id+".json*"))
+			require.NoError(t, err)
+			assert.Equal(t, []string{s.path}, trees, "no other tree file of the workflow, nor a temporary one")
+		})
+	}
+}
+
+// pruneBeforeLate prunes the segments before the one with the late record
+// of s, as retention does once they are old and the tree file is not.
+func pruneBeforeLate(t *testing.T, dir string, s spread) []string {
+	past := time.Now().Add(-30 * 24 * time.Hour)
+	for _, name := range s.journals {
+		if name != s.late {
+			require.NoError(t, os.Chtimes(name, past, past))
+		}
+	}
+	code, _, stderr := runCLI(t, "prune", "-max-age", "7d", dir)
+	require.Equal(t, 0, code, stderr)
+	require.NoFileExists(t, s.start)
+	require.FileExists(t, s.late)
+	return []string{dir}
+}
+
+// A tree file that holds less than the journals, a snapshot or a tree
+// rebuilt from some of them, build replaces with the whole tree.
+func TestBuildReplacesATreeFileThatHoldsLessThanTheJournals(t *testing.T) {
+	dir := t.TempDir()
+	s := logSpread(t, dir, "old")
+	code, _, stderr := runCLI(t, "build", "-o", s.path, s.start)
+	require.Equal(t, 0, code, stderr)
+
+	code, stdout, stderr := runCLI(t, "build", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "tree: "+s.path+"\n")
+	assert.Empty(t, stderr)
+	got, err := os.ReadFile(s.path)
+	require.NoError(t, err)
+	assert.Equal(t, string(s.final), string(got))
 }
