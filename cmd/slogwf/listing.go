@@ -15,9 +15,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/slogwf/slogwf"
 	"github.com/slogwf/slogwf/internal/flock"
+	"github.com/slogwf/slogwf/internal/retention"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -33,8 +35,8 @@ type dirWorkflow struct {
 // file, of which it reads only the head, and one per workflow that only
 // journals (in dir and in its journal directory) hold, rebuilt as build
 // would (a workflow that did not end is incomplete, unless the process that
-// wrote its lines still writes its journal, or, with a tree file, a process
-// writes any journal of dir).
+// wrote its lines is live, or, with a tree file, any process that wrote a
+// journal of dir: see retention.Live).
 // Files that it cannot read it reports to warn, and skips.
 func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	d, err := os.Open(dir)
@@ -110,15 +112,16 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	// process writes the journals any more, its process ended without
 	// one (it crashed), and the workflow is incomplete, as build makes it.
 	// Where files are not locked, that cannot be told.
+	writers := retention.NewWriters(journals, os.Open, os.Stat, time.Now())
 	if flock.Supported && slices.ContainsFunc(kept, func(w dirWorkflow) bool { return w.Status == "running" }) &&
-		!slices.ContainsFunc(journals, journalInUse) {
+		!slices.ContainsFunc(journals, writers.Live) {
 		for i := range kept {
 			if kept[i].Status == "running" {
 				kept[i].Status = "incomplete"
 			}
 		}
 	}
-	return append(kept, journalsOnly(journals, withTree, warn)...), nil
+	return append(kept, journalsOnly(journals, withTree, writers.Live, warn)...), nil
 }
 
 // readTreeHead reads the head of the tree file name, in one read into buf
@@ -202,12 +205,13 @@ func unmarshalHead(head []byte) (treeHead, error) {
 }
 
 // journalsOnly returns the workflows of the journals that have no tree
-// file, those in withTree, rebuilt from the journals.
-func journalsOnly(journals []string, withTree map[string]bool, warn func(error)) []dirWorkflow {
+// file, those in withTree, rebuilt from the journals; running while the
+// process that wrote one of a workflow's lines is live, as inUse says of
+// the journal that holds it.
+func journalsOnly(journals []string, withTree map[string]bool, inUse func(journal string) bool, warn func(error)) []dirWorkflow {
 	b := tree.NewBuilder()
 	b.Counting = true
 	busy := map[string]bool{} // workflows a process still writes
-	inUse := writtenBy(journals)
 	apply := func(name string, line []byte, inUse bool) {
 		e, err := tree.Decode(line)
 		if err != nil {
@@ -304,47 +308,6 @@ func eachLineWithout(name string, size int, skip map[string]bool, take func(line
 			return err
 		}
 	}
-}
-
-// writtenBy returns a function that reports whether the process that
-// wrote the journal name, one of journals, still writes: it holds one of
-// its segments locked, maybe not name. It tells each process once, when
-// asked, so that ls locks no journal of workflows with a tree file.
-func writtenBy(journals []string) func(name string) bool {
-	byProcess := map[string][]string{}
-	for _, name := range journals {
-		if pid, ok := tree.JournalProcess(name); ok {
-			byProcess[pid] = append(byProcess[pid], name)
-		}
-	}
-	live := map[string]bool{}
-	return func(name string) bool {
-		pid, ok := tree.JournalProcess(name)
-		if !ok {
-			return journalInUse(name) // an earlier layout's, of one process
-		}
-		l, told := live[pid]
-		if !told {
-			names := byProcess[pid]
-			slices.Sort(names) // by when they began: the one written is the last
-			slices.Reverse(names)
-			l = slices.ContainsFunc(names, journalInUse)
-			live[pid] = l
-		}
-		return l
-	}
-}
-
-// journalInUse reports whether a process holds the journal path locked,
-// as the handler does while it writes it.
-func journalInUse(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close() // and the lock taken, if any, with it
-	ok, err := flock.TryLock(f)
-	return !ok && err == nil
 }
 
 // parallel runs work on as many goroutines as there are processors, or

@@ -50,7 +50,23 @@ func writeLsDir(t *testing.T) lsDir {
 	tailWrite(t, d.crashedJournal,
 		`{"ev":"start","wf":"`+d.crashed+`","id":"`+d.crashed+`","kind":"workflow","time":"2099-01-01T00:00:00.000000000Z","name":"crashed"}`+"\n"+
 			`{"ev":"record","wf":"`+d.crashed+`","scope":"`+d.crashed+`","time":"2099-01-01T00:00:01.000000000Z","level":"WARN","msg":"last words"}`+"\n")
+	ageJournals(t, d.dir)
 	return d
+}
+
+// ageJournals sets the times of the journals of dir an hour back: their
+// processes, which hold no lock on them, died long ago, not lately
+// between two segments (see retention.Live).
+func ageJournals(t *testing.T, dir string) {
+	t.Helper()
+	for _, pattern := range []string{"*.jsonl", filepath.Join(tree.JournalDir, "*.jsonl")} {
+		names, err := filepath.Glob(filepath.Join(dir, pattern))
+		require.NoError(t, err)
+		for _, name := range names {
+			at := time.Now().Add(-time.Hour)
+			require.NoError(t, os.Chtimes(name, at, at))
+		}
+	}
 }
 
 // lsRows runs ls with args and returns the cells of its rows, the heading
@@ -201,6 +217,15 @@ func TestLsSaysRunningWhileAJournalIsLocked(t *testing.T) {
 	assert.Equal(t, "incomplete", lsRows(t, d.dir)[1][2])
 }
 
+// A process between two segments holds none locked: a workflow found in
+// journals only is running while its process wrote its newest segment in
+// the last minute (retention.Grace).
+func TestLsSaysRunningWhileItsProcessWroteItsJournalLately(t *testing.T) {
+	d := writeLsDir(t)
+	require.NoError(t, os.Chtimes(d.crashedJournal, time.Now(), time.Now()))
+	assert.Equal(t, "running", lsRows(t, d.dir)[1][2])
+}
+
 // A tree file whose head (its attributes, input and output) is longer
 // than readHead reads is read whole, not refused: MaxValue may be off.
 func TestATreeFileOfAHeadOver16MiBIsRead(t *testing.T) {
@@ -254,6 +279,7 @@ func TestLsTellsACrashedProcessFromALiveOneOfTheSamePid(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(jd, "20261127T100000.000Z-1-eeeeee.jsonl"), []byte(crashed), 0o600))
 	live := filepath.Join(jd, "20261129T110000.000Z-1-ffffff.jsonl")
 	require.NoError(t, os.WriteFile(live, nil, 0o600))
+	ageJournals(t, dir) // the crash was long ago
 	f, err := os.Open(live)
 	require.NoError(t, err)
 	defer f.Close()

@@ -6,7 +6,7 @@
 // process still writes (it holds a flock on it). A workflow runs when its
 // tree file says so, or when it has none but its start is in a segment of
 // a live process, and its end in none: a process is live while it holds
-// the lock on its newest segment. The handler applies it at New and
+// the lock on its newest segment, or wrote it lately (see Live). The handler applies it at New and
 // periodically; `slogwf prune` applies it once.
 package retention
 
@@ -246,11 +246,9 @@ type liveness struct {
 // whose start went ended long ago: its lines left are late records.
 func (l *liveness) runs(id string) bool { return l.open[id] && !l.closed[id] }
 
-// readLive reads the segments of the live processes, whole those that
-// may go, and forgets the segments that are gone. A process is live while
-// it holds the lock on its newest segment (the one it writes), or wrote it
-// in the last Grace (it may be between two segments). files are sorted by
-// time.
+// readLive reads the segments of the live processes (see Live), whole
+// those that may go, and forgets the segments that are gone. files are
+// sorted by time.
 func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func(file) bool) *liveness {
 	l := &liveness{open: map[string]bool{}, closed: map[string]bool{}}
 	byProcess := map[string][]file{}
@@ -260,24 +258,16 @@ func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func
 			continue
 		}
 		listed[f.name] = true
-		if pid, ok := tree.JournalProcess(f.name); ok {
-			byProcess[pid] = append(byProcess[pid], f)
-		}
+		byProcess[Writer(f.name)] = append(byProcess[Writer(f.name)], f)
 	}
 	maps.DeleteFunc(p.segments, func(name string, _ segment) bool { return !listed[name] })
 	for _, segs := range byProcess {
-		newest := segs[len(segs)-1].mod
-		writing := ""
-		for _, f := range slices.Backward(segs) {
-			if !f.mod.Equal(newest) {
-				break // not the one it writes: times can be equal, to a clock tick
-			}
-			if locked(root, f.name) {
-				writing = f.name
-				break
-			}
+		all := make([]Segment, len(segs))
+		for i, f := range segs {
+			all[i] = Segment{f.name, f.mod}
 		}
-		if writing == "" && now.Sub(newest) >= Grace {
+		writing, live := Live(root.Open, all, now)
+		if !live {
 			continue // ended, or crashed: its workflows without a tree ended too
 		}
 		for _, f := range segs {
@@ -294,17 +284,6 @@ func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func
 		}
 	}
 	return l
-}
-
-// locked reports whether a process holds the lock on the segment name.
-func locked(root *os.Root, name string) bool {
-	h, err := root.Open(name)
-	if err != nil {
-		return false
-	}
-	defer h.Close() // and the lock taken, if any, with it
-	ok, err := flock.TryLock(h)
-	return !ok && err == nil
 }
 
 // list returns the tree files, journals and temporary files of the
