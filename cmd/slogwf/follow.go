@@ -137,6 +137,17 @@ func (fl *follower) readAll() error {
 	return nil
 }
 
+// names returns the names of the files followed, but of streams.
+func (fl *follower) names() []string {
+	var names []string
+	for _, f := range fl.files {
+		if f.r == nil {
+			names = append(names, f.name)
+		}
+	}
+	return names
+}
+
 // finish takes the incomplete last lines of every file as they are.
 func (fl *follower) finish() {
 	for _, f := range fl.files {

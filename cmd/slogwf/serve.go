@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -22,6 +23,8 @@ import (
 	"time"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/flock"
+	"github.com/slogwf/slogwf/internal/retention"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -56,6 +59,11 @@ Flags:
 // The events of a page come at most this often, so that a workflow that
 // grows fast does not rebuild its tree for every line.
 const serveEvery = 250 * time.Millisecond
+
+// A process dies without a file event: serve and export -f look this
+// often whether the processes that wrote the workflows without an end
+// live.
+const liveEvery = 2 * time.Second
 
 // runServe is the serve command.
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -107,14 +115,17 @@ type server struct {
 	fl   *follower
 
 	mu        sync.Mutex
-	b         *tree.Builder              // the journals
-	trees     map[string][]byte          // tree files of workflows without journals, by ID
-	workflows map[string]*servedWorkflow // by ID
-	dirty     map[string]bool            // workflows whose journals grew
-	list      []byte                     // the JSON of the list of workflows
-	changed   chan struct{}              // closed, and replaced, at each change
-	last      time.Time                  // of the last change published
-	cost      time.Duration              // of that publication
+	b         *tree.Builder                // the journals
+	trees     map[string][]byte            // tree files of workflows without journals, by ID
+	workflows map[string]*servedWorkflow   // by ID
+	dirty     map[string]bool              // workflows whose journals grew
+	writers   map[string]map[string]string // by workflow: a journal of each process that wrote its lines, by process
+	dead      map[string]bool              // workflows without an end whose processes all died
+	checked   time.Time                    // when the processes were last looked at
+	list      []byte                       // the JSON of the list of workflows
+	changed   chan struct{}                // closed, and replaced, at each change
+	last      time.Time                    // of the last change published
+	cost      time.Duration                // of that publication
 }
 
 // servedWorkflow is a workflow as the list shows it, and its page's data
@@ -142,6 +153,8 @@ func newServer(root *os.Root, warn func(error)) *server {
 		trees:     map[string][]byte{},
 		workflows: map[string]*servedWorkflow{},
 		dirty:     map[string]bool{},
+		writers:   map[string]map[string]string{},
+		dead:      map[string]bool{},
 		list:      []byte("[]"),
 		changed:   make(chan struct{}),
 	}
@@ -181,6 +194,8 @@ func (s *server) start() error {
 		}
 	}
 	s.publish(true)
+	s.checkWriters(time.Now())
+	s.publish(true)
 	return nil
 }
 
@@ -191,6 +206,11 @@ func (s *server) line(f *followedFile, line []byte, torn bool) {
 	if wf != "" {
 		delete(s.trees, wf) // the journals hold it
 		s.dirty[wf] = true
+		if s.writers[wf] == nil {
+			s.writers[wf] = map[string]string{}
+		}
+		s.writers[wf][retention.Writer(f.name)] = f.name
+		delete(s.dead, wf) // until the next look: a process writes it
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -242,12 +262,52 @@ func (s *server) publish(now bool) {
 	s.last, s.cost = time.Now(), time.Since(start)
 }
 
-// tree returns the tree of workflow id. Call it with s.mu held.
+// tree returns the tree of workflow id: running while it has no end and
+// a process that wrote it lives, else as build makes it. Call it with s.mu
+// held.
 func (s *server) tree(id string) []byte {
 	if data, ok := s.trees[id]; ok {
 		return data
 	}
+	if s.dead[id] {
+		return s.b.JSON(id)
+	}
 	return s.b.LiveJSON(id)
+}
+
+// checkWriters looks whether the processes that wrote the running
+// workflows, and those whose processes died, live (see retention.Live),
+// one lock taken per process, and marks the workflows whose processes all
+// died dead, to be published. Where files are not locked, that cannot be
+// told. Call it where the follower runs: it lists the files followed.
+func (s *server) checkWriters(now time.Time) {
+	s.checked = now
+	if !flock.Supported {
+		return
+	}
+	s.mu.Lock()
+	asked := map[string][]string{} // by workflow: a journal of each of its processes
+	for id, w := range s.workflows {
+		if w.summary.Status == string(slogwf.StatusRunning) && s.writers[id] != nil || s.dead[id] {
+			asked[id] = slices.Collect(maps.Values(s.writers[id]))
+		}
+	}
+	s.mu.Unlock()
+	if len(asked) == 0 {
+		return
+	}
+	w := retention.NewWriters(s.fl.names(), s.root.Open, s.root.Stat, now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, journals := range asked {
+		switch dead := !slices.ContainsFunc(journals, w.Live); {
+		case dead && !s.dead[id]:
+			s.dead[id], s.dirty[id] = true, true
+		case !dead && s.dead[id]:
+			delete(s.dead, id)
+			s.dirty[id] = true
+		}
+	}
 }
 
 // doc returns the data of the page of workflow id as of now, and its
@@ -290,6 +350,9 @@ func (s *server) serve(ctx context.Context, ln net.Listener, hosts hostCheck) er
 	followed := make(chan error, 1)
 	go func() {
 		followed <- s.fl.follow(ctx, func() error {
+			if time.Since(s.checked) >= liveEvery {
+				s.checkWriters(time.Now())
+			}
 			s.publish(false)
 			return nil
 		})

@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/flock"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // serving is a slogwf serve that a test started.
@@ -537,5 +539,82 @@ func TestServeCountsTheLinesItSkipsAsBuildDoes(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(next(t, events(t, s.url+"events?wf="+id), "workflow")), &doc))
 	assert.JSONEq(t, `{"dropped":1,"truncated":0,"redacted":0,"clamped":0,"unwritten":0}`, string(doc.Tree.Loss))
 	assert.Contains(t, s.stderr.String(), "damaged.jsonl:2: line skipped")
+	assert.Equal(t, 0, s.stop())
+}
+
+// unendedJournal writes, in a new directory, the journal segment of a
+// process whose workflow "w" did not end (its interaction "a" did), last
+// written an hour ago, and returns the directory, the workflow's ID and
+// the segment.
+func unendedJournal(t *testing.T) (dir, id, journal string) {
+	t.Helper()
+	_, id, lines := journalOf(t)
+	dir = t.TempDir()
+	journal = filepath.Join(dir, tree.JournalDir, tree.JournalName(time.Now(), 4242, 1))
+	require.NoError(t, os.Mkdir(filepath.Dir(journal), 0o700))
+	tailWrite(t, journal, strings.Join(lines[:len(lines)-2], "")) // all but its end
+	ageJournals(t, dir)
+	return dir, id, journal
+}
+
+// lockJournal locks the journal segment name, as the process that writes
+// it does, until the test ends or it closes the file returned.
+func lockJournal(t *testing.T, name string) *os.File {
+	t.Helper()
+	f, err := os.Open(name)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	ok, err := flock.TryLock(f)
+	require.NoError(t, err)
+	require.True(t, ok)
+	return f
+}
+
+// liveWriter, recentWriter and deadWriter make the process that wrote
+// journal, which it wrote an hour ago, live, live between two segments,
+// or dead.
+func liveWriter(t *testing.T, journal string) { lockJournal(t, journal) }
+
+func recentWriter(t *testing.T, journal string) {
+	require.NoError(t, os.Chtimes(journal, time.Now(), time.Now()))
+}
+
+func deadWriter(*testing.T, string) {}
+
+// A workflow without an end is running while the process that writes its
+// journal lives: it holds its newest segment locked, or wrote it lately
+// (it may be between two segments). Once it died, the workflow is
+// incomplete, as slogwf build makes it.
+func TestServeShowsTheWorkflowOfADeadProcessIncomplete(t *testing.T) {
+	for _, tt := range []struct {
+		name, want string
+		writer     func(t *testing.T, journal string)
+	}{
+		{"its process holds its journal locked", "running", liveWriter},
+		{"its process wrote its journal lately", "running", recentWriter},
+		{"its process died", "incomplete", deadWriter},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, _, journal := unendedJournal(t)
+			tt.writer(t, journal)
+			s := startServe(t, dir)
+			list := listed(t, next(t, events(t, s.url+"events"), "list"))
+			require.Len(t, list, 1)
+			assert.Equal(t, tt.want, list[0].Status)
+			assert.Equal(t, 0, s.stop())
+		})
+	}
+}
+
+// A process dies without a file event: serve looks again, and tells the
+// pages that the workflow it wrote is incomplete.
+func TestServeTellsThePagesWhenAWorkflowsProcessDies(t *testing.T) {
+	dir, _, journal := unendedJournal(t)
+	f := lockJournal(t, journal)
+	s := startServe(t, dir)
+	ev := events(t, s.url+"events")
+	require.Equal(t, "running", listed(t, next(t, ev, "list"))[0].Status)
+	require.NoError(t, f.Close())
+	assert.Equal(t, "incomplete", listed(t, next(t, ev, "list"))[0].Status)
 	assert.Equal(t, 0, s.stop())
 }
