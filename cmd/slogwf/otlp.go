@@ -18,7 +18,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/slogwf/slogwf/internal/flock"
 	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/retention"
 	"github.com/slogwf/slogwf/internal/tree"
 	slogwfotel "github.com/slogwf/slogwf/otel"
 )
@@ -99,6 +101,9 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 	s.state.forgetUnseen(s.seen)
 	s.seen = nil
 	round := func() error {
+		if time.Since(s.checked) >= liveEvery {
+			s.checkWriters(fl.names(), time.Now())
+		}
 		s.take(false)
 		if err := s.send(ctx); err != nil && ctx.Err() == nil {
 			s.fault(err) // sent again next round
@@ -179,13 +184,16 @@ type shipper struct {
 	warn    func(error)
 	state   *shipState // what was sent before; nil: nothing kept
 
-	b       *tree.Builder   // the workflows not sent whole yet
-	fresh   map[string]bool // workflows that got lines since the last take
-	seen    map[string]bool // with a state: every workflow in the journals, while first read
-	pending []pendingSpan   // mapped, not sent yet
-	sent    map[string]int  // spans sent, by workflow
-	spans   int             // spans sent in all
-	lastErr string          // the last fault reported
+	b       *tree.Builder                // the workflows not sent whole yet
+	fresh   map[string]bool              // workflows that got lines since the last take
+	writers map[string]map[string]string // by workflow: a journal of each process that wrote its lines, by process
+	dead    map[string]bool              // workflows whose processes all died: taken whole
+	checked time.Time                    // when the processes were last looked at
+	seen    map[string]bool              // with a state: every workflow in the journals, while first read
+	pending []pendingSpan                // mapped, not sent yet
+	sent    map[string]int               // spans sent, by workflow
+	spans   int                          // spans sent in all
+	lastErr string                       // the last fault reported
 }
 
 // pendingSpan is a span and the scope it is of.
@@ -198,6 +206,7 @@ func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdo
 	return &shipper{
 		exp: exp, options: o, only: only, stdout: stdout, warn: warn,
 		b: tree.NewBuilder(), fresh: map[string]bool{}, sent: map[string]int{},
+		writers: map[string]map[string]string{}, dead: map[string]bool{},
 	}
 }
 
@@ -212,6 +221,35 @@ func (s *shipper) line(f *followedFile, line []byte, torn bool) {
 	}
 	if s.b.Tree(wf) != nil {
 		s.fresh[wf] = true
+		if s.writers[wf] == nil {
+			s.writers[wf] = map[string]string{}
+		}
+		s.writers[wf][retention.Writer(f.name)] = f.name
+	}
+}
+
+// checkWriters looks whether the processes that wrote the workflows not
+// sent whole live (see retention.Live), one lock taken per process, of
+// the journals followed. A workflow whose processes all died gets no more
+// lines: the next take takes it whole, its open scopes incomplete, as
+// export without -f does. Not while spans wait to be sent again, nor
+// where files are not locked, which cannot be told.
+func (s *shipper) checkWriters(journals []string, now time.Time) {
+	s.checked = now
+	if !flock.Supported || len(s.pending) > 0 {
+		return
+	}
+	var w *retention.Writers
+	for _, id := range s.b.Workflows() {
+		if s.dead[id] || s.only != "" && id != s.only && s.b.Name(id) != s.only {
+			continue // -workflow leaves it out
+		}
+		if w == nil {
+			w = retention.NewWriters(journals, os.Open, os.Stat, now)
+		}
+		if !slices.ContainsFunc(slices.Collect(maps.Values(s.writers[id])), w.Live) {
+			s.dead[id], s.fresh[id] = true, true
+		}
 	}
 }
 
@@ -227,10 +265,11 @@ func (s *shipper) take(final bool) {
 		if s.only != "" && id != s.only && s.b.Name(id) != s.only {
 			if _, known := t.Name(); known {
 				s.b.Forget(id) // -workflow leaves it out
+				delete(s.writers, id)
 			}
 			continue // else its start may come
 		}
-		t.Take(id, final, func(e *tree.Ended) {
+		t.Take(id, final || s.dead[id], func(e *tree.Ended) {
 			if s.state.sent(e.Workflow, e.ID) {
 				return
 			}
@@ -276,7 +315,18 @@ func (s *shipper) send(ctx context.Context) error {
 		}
 	}
 	s.pending = nil
-	return nil
+	if len(s.dead) == 0 {
+		return nil
+	}
+	for id := range s.dead {
+		if s.b.Tree(id) != nil { // sent whole without a span of its own: its start is lost
+			s.b.Forget(id)
+			s.state.markDone(id)
+		}
+		delete(s.writers, id)
+		delete(s.dead, id)
+	}
+	return s.state.save()
 }
 
 // done notes that the span of workflow wf was sent, and with it every
@@ -284,6 +334,7 @@ func (s *shipper) send(ctx context.Context) error {
 func (s *shipper) done(wf *tree.Ended) {
 	fmt.Fprintf(s.stdout, "sent %s %s: %d spans\n", printable(wf.Name), wf.ID, s.sent[wf.ID])
 	delete(s.sent, wf.ID)
+	delete(s.writers, wf.ID)
 	s.b.Forget(wf.ID)
 	s.state.markDone(wf.ID)
 }

@@ -612,3 +612,63 @@ func TestAFollowingExportForgetsAWorkflowOnceItIsSentWhole(t *testing.T) {
 	s.line(f, []byte(lines[0]), false) // a line that comes late, or again
 	assert.Empty(t, s.b.Workflows(), "not taken up again")
 }
+
+// A workflow without an end whose process died gets no more lines: a
+// following export sends it whole, its open scopes incomplete, and
+// forgets it, as sent whole. While its process lives, it sends only the
+// scopes that ended.
+func TestAFollowingExportSendsWholeTheWorkflowOfADeadProcess(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		writer func(t *testing.T, journal string)
+		want   []string
+		done   bool
+	}{
+		{"its process holds its journal locked", liveWriter, []string{"invoke_agent a"}, false},
+		{"its process wrote its journal lately", recentWriter, []string{"invoke_agent a"}, false},
+		{"its process died", deadWriter, []string{"invoke_agent a", "invoke_workflow w"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, id, journal := unendedJournal(t)
+			tt.writer(t, journal)
+			mem := tracetest.NewInMemoryExporter()
+			s := newShipper(mem, otelspan.Options{}, "", io.Discard, func(err error) { t.Error(err) })
+			var err error
+			s.state, err = loadShipState(filepath.Join(dir, "state"), "http://127.0.0.1:4318/v1/traces", func(err error) { t.Error(err) })
+			require.NoError(t, err)
+			f := &followedFile{name: journal}
+			data, err := os.ReadFile(journal)
+			require.NoError(t, err)
+			for line := range strings.Lines(string(data)) {
+				s.line(f, []byte(line), false)
+			}
+
+			s.checkWriters([]string{journal}, time.Now())
+			s.take(false)
+			require.NoError(t, s.send(context.Background()))
+			assert.Equal(t, tt.want, spanNames(mem.GetSpans()))
+			state, err := os.ReadFile(filepath.Join(dir, "state"))
+			require.NoError(t, err)
+			if tt.done {
+				assert.Empty(t, s.b.Workflows(), "forgotten")
+				assert.JSONEq(t, `{"endpoint":"http://127.0.0.1:4318/v1/traces","done":["`+id+`"],"sent":{}}`, string(state))
+				for _, span := range mem.GetSpans() {
+					if span.Name == "invoke_workflow w" {
+						assert.Equal(t, codes.Error, span.Status.Code, "incomplete")
+					}
+				}
+			} else {
+				assert.Equal(t, []string{id}, s.b.Workflows(), "kept while it runs")
+				assert.NotContains(t, string(state), `"done":["`)
+			}
+		})
+	}
+}
+
+// export -otlp -f looks whether the processes of the workflows it keeps
+// live, as it follows: it sends whole the workflow of one that died.
+func TestExportOTLPFollowingSendsWholeTheWorkflowOfADeadProcess(t *testing.T) {
+	dir, _, _ := unendedJournal(t)
+	spans := follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) >= 2 })
+	assert.Equal(t, []string{"invoke_agent a", "invoke_workflow w"}, spanNames(spans))
+}
