@@ -252,16 +252,16 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 		})
 		for i, name := range names {
 			if large[i] {
-				inUse := inUse(name)
-				errs[i] = eachLineWithout(name, bufSize, withTree, func(line []byte) { apply(name, line, inUse) })
+				live := inUse(name)
+				errs[i] = eachLineWithout(name, bufSize, withTree, func(line []byte) { apply(name, line, live) })
 			}
 			if errs[i] != nil {
 				warn(fmt.Errorf("%s: %w, skipped", name, errs[i]))
 				continue
 			}
-			inUse := len(lines[i]) > 0 && inUse(name)
+			live := len(lines[i]) > 0 && inUse(name)
 			for _, line := range lines[i] {
-				apply(name, line, inUse)
+				apply(name, line, live)
 			}
 		}
 	}
