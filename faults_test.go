@@ -268,12 +268,7 @@ func TestJournalGapsOfAFullDiskAreCounted(t *testing.T) {
 // the tree, rebuilt from the journal, whose loss counts what the journal
 // missed; and the fault says so.
 func TestLateRecordsAfterAJournalFaultReachTheTreeAndTheLossIsCounted(t *testing.T) {
-	dir := t.TempDir()
-	var errs lockedWriter
-	h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, SnapshotInterval: time.Hour})
-	require.NoError(t, err)
-	l := slog.New(h)
-	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "late")
+	h, errs, l, ctx, wf := lateWorkflow(t)
 	full := fillDisk(h)
 	for i := range 20 {
 		full.Store(5 <= i && i < 8)
@@ -301,15 +296,10 @@ func TestLateRecordsAfterAJournalFaultReachTheTreeAndTheLossIsCounted(t *testing
 // A final tree that could not be written is written by the rebuild a late
 // record brings, once the cause is gone: its absence is not retention's.
 func TestALateRecordWritesTheFinalTreeThatFailed(t *testing.T) {
-	dir := t.TempDir()
-	var errs lockedWriter
-	h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, SnapshotInterval: time.Hour})
-	require.NoError(t, err)
-	l := slog.New(h)
-	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "late")
+	h, errs, l, ctx, wf := lateWorkflow(t)
 	l.InfoContext(ctx, "on time")
 	// A directory where the tree file goes: the rename onto it fails.
-	blocker := filepath.Join(dir, tree.TreeFileName("late", wf.ID()))
+	blocker := filepath.Join(h.sink.dir.given, tree.TreeFileName("late", wf.ID()))
 	require.NoError(t, os.MkdirAll(filepath.Join(blocker, "x"), 0o700))
 	wf.End()
 	h.WaitTrees()
@@ -333,10 +323,7 @@ func TestALateRecordWritesTheFinalTreeThatFailed(t *testing.T) {
 // retention sees it, until the tree is in place: else retention could
 // remove the tree file the rebuild is about to write again.
 func TestAWorkflowBeingRebuiltKeepsItsFiles(t *testing.T) {
-	h, err := New(&Options{Dir: t.TempDir(), Console: io.Discard, SnapshotInterval: time.Hour})
-	require.NoError(t, err)
-	l := slog.New(h)
-	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "late")
+	h, _, l, ctx, wf := lateWorkflow(t)
 	wf.End()
 	h.TreeFile(wf)
 	renaming, release := make(chan struct{}), make(chan struct{})
@@ -363,6 +350,17 @@ func (b *blockedRename) rename(from, to string) error {
 		<-b.release
 	})
 	return b.dirFS.rename(from, to)
+}
+
+// lateWorkflow starts a workflow named late in a handler of a new
+// directory, which reports its faults to errs and writes no snapshot.
+func lateWorkflow(t *testing.T) (h *Handler, errs *lockedWriter, l *slog.Logger, ctx context.Context, wf *Scope) {
+	errs = &lockedWriter{}
+	h, err := New(&Options{Dir: t.TempDir(), Console: io.Discard, ErrorOutput: errs, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	l = slog.New(h)
+	ctx, wf = StartWorkflow(ContextWithLogger(context.Background(), l), "late")
+	return h, errs, l, ctx, wf
 }
 
 // lockedWriter is an ErrorOutput that tests read while handlers write.
