@@ -6,8 +6,9 @@
 // process still writes (it holds a flock on it). A workflow runs when its
 // tree file says so, or when it has none but its start is in a segment of
 // a live process, and its end in none: a process is live while it holds
-// the lock on its newest segment, or wrote it lately (see Live). The handler applies it at New and
-// periodically; `slogwf prune` applies it once.
+// the lock on its newest segment, or wrote it lately (see Live). The
+// handler applies it at New and periodically; `slogwf prune` applies it
+// once.
 package retention
 
 import (
