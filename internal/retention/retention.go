@@ -56,11 +56,12 @@ type Pruner struct {
 }
 
 // segment is a journal segment as read: its size and time then, the
-// workflows with a line in it, and those it holds the start
+// workflows with a line in it (when whole), and those it holds the start
 // of and not the end (open), or the end and not the start (closed).
 type segment struct {
 	size         int64
 	mod          time.Time
+	whole        bool
 	workflows    []string
 	open, closed []string
 }
@@ -201,7 +202,7 @@ func (p *Pruner) removeSegment(root *os.Root, f file, running func(string) bool,
 	if ok, err := flock.TryLock(h); !ok || err != nil {
 		return false, err // being written
 	}
-	s, err := p.read(root, f)
+	s, err := p.read(root, f, true)
 	if err != nil || slices.ContainsFunc(s.workflows, running) {
 		return false, err
 	}
@@ -210,10 +211,11 @@ func (p *Pruner) removeSegment(root *os.Root, f file, running func(string) bool,
 }
 
 // read returns what the segment f holds: as read before, when it did not
-// change since.
-func (p *Pruner) read(root *os.Root, f file) (segment, error) {
+// change since. The workflows with a line in it are kept only when whole:
+// they are many, and needed only of the segments that may go.
+func (p *Pruner) read(root *os.Root, f file, whole bool) (segment, error) {
 	s, ok := p.segments[f.name]
-	if !ok || s.size != f.size || !s.mod.Equal(f.mod) {
+	if !ok || s.size != f.size || !s.mod.Equal(f.mod) || whole && !s.whole {
 		r, err := root.Open(f.name)
 		if err != nil {
 			return s, err
@@ -221,7 +223,10 @@ func (p *Pruner) read(root *os.Root, f file) (segment, error) {
 		s = scan(r)
 		r.Close()
 		p.scans++
-		s.size, s.mod = f.size, f.mod
+		s.size, s.mod, s.whole = f.size, f.mod, whole
+		if !whole {
+			s.workflows = nil
+		}
 		if p.segments == nil {
 			p.segments = map[string]segment{}
 		}
@@ -242,9 +247,9 @@ type liveness struct {
 // whose start went ended long ago: its lines left are late records.
 func (l *liveness) runs(id string) bool { return l.open[id] && !l.closed[id] }
 
-// readLive reads the segments of the live processes (see Live) that may
-// go, each once, and forgets the segments that are gone. files are sorted
-// by time.
+// readLive reads the segments of the live processes (see Live), whole
+// those that may go, and forgets the segments that are gone. files are
+// sorted by time.
 func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func(file) bool) *liveness {
 	l := &liveness{open: map[string]bool{}, closed: map[string]bool{}}
 	byProcess := map[string][]file{}
@@ -267,13 +272,7 @@ func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func
 			continue // ended, or crashed: its workflows without a tree ended too
 		}
 		for _, f := range segs {
-			if f.name == writing || !mayGo(f) {
-				// Of a workflow in a segment that may go, the start is in
-				// one that may go too, as old or older; its end, when in
-				// one that may not, keeps its segments until that one may.
-				continue
-			}
-			s, err := p.read(root, f)
+			s, err := p.read(root, f, f.name != writing && mayGo(f))
 			if err != nil {
 				continue // gone meanwhile
 			}

@@ -251,21 +251,27 @@ func TestSegmentsAreReadOnce(t *testing.T) {
 	assert.Equal(t, []string{seg, tree.TreeFileName("w", id(1))}, d.prune(p, Policy{MaxAge: time.Hour}).Removed)
 }
 
-// Of a live process, only the segments that may go are read, each once:
-// a pruner reads none of a journal that MaxAge keeps. A workflow whose end
-// is in a segment that may not go yet counts as running until it may.
-func TestOnlyTheSegmentsThatMayGoAreRead(t *testing.T) {
+// The segments of a live process are read once: whole those that may go,
+// and of the others, only the workflows they start or end without the
+// other are kept, so that a handler's pruner holds little of a journal
+// that MaxAge keeps.
+func TestTheSegmentsOfALiveProcessAreReadOnce(t *testing.T) {
 	d := newDir(t)
 	old := d.journal("20261127T120000.000Z-7-777777.jsonl", 48*time.Hour, start(1), start(2), end(2, id(2)))
 	young := d.journal("20261129T100000.000Z-7-777777.jsonl", 2*time.Hour, start(3), end(3, id(3)), start(4), end(1, id(1)))
 	d.lock(d.journal("20261129T110000.000Z-7-777777.jsonl", time.Hour, record(4)))
 	p := &Pruner{}
-	assert.Empty(t, d.prune(p, Policy{MaxAge: 24 * time.Hour}).Removed, "1 ended in a segment not read")
-	assert.Equal(t, 1, p.scans, "the old one")
-	assert.NotContains(t, p.segments, young)
+	assert.Equal(t, []string{old}, d.prune(p, Policy{MaxAge: 24 * time.Hour}).Removed)
+	assert.Equal(t, 3, p.scans, "each once")
+	assert.NotContains(t, p.segments, old)
+	assert.False(t, p.segments[young].whole)
+	assert.Nil(t, p.segments[young].workflows)
+	assert.Equal(t, []string{id(4)}, p.segments[young].open)
+	assert.Equal(t, []string{id(1)}, p.segments[young].closed)
 
-	assert.Equal(t, []string{old}, d.prune(p, Policy{MaxBytes: 1}).Removed, "4 runs")
-	assert.Equal(t, 2, p.scans, "the young one, once it may go")
+	assert.Empty(t, d.prune(p, Policy{MaxBytes: 1}).Removed, "4 runs")
+	assert.True(t, p.segments[young].whole, "it may go")
+	assert.Equal(t, 4, p.scans, "young again, whole")
 	assert.Equal(t, []string{id(1), id(3), id(4)}, p.segments[young].workflows)
 }
 
