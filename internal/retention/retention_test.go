@@ -275,6 +275,30 @@ func TestTheSegmentsOfALiveProcessAreReadOnce(t *testing.T) {
 	assert.Equal(t, []string{id(1), id(3), id(4)}, p.segments[young].workflows)
 }
 
+// A workflow's lines in a segment that may go run while its start is in
+// a segment of a live process, whatever that segment's age: a child
+// process's segment, older than the parent's segment with the start, stays;
+// and so does a segment past what MaxBytes alone would let go, which Prune
+// reaches when an older file stays.
+func TestTheLinesOfAWorkflowRunningElsewhereStay(t *testing.T) {
+	t.Run("a child's", func(t *testing.T) {
+		d := newDir(t)
+		child := d.journal("20261129T115000.000Z-8-888888.jsonl", 5*time.Minute, record(1)) // the child exited
+		parent := d.journal("20261129T114000.000Z-7-777777.jsonl", 2*time.Minute, start(1), record(2))
+		d.lock(parent)
+		st, err := os.Stat(filepath.Join(d.path, parent))
+		require.NoError(t, err)
+		assert.NotContains(t, d.prune(&Pruner{}, Policy{MaxBytes: st.Size()}).Removed, child, "1 runs in process 7")
+	})
+	t.Run("past MaxBytes", func(t *testing.T) {
+		d := newDir(t)
+		d.write("w-"+id(9)+".json", `{"schema":"slogwf.tree/v1","kind":"workflow","id":"`+id(9)+`","name":"w","status":"running","records":[]}`+strings.Repeat(" ", 4000), time.Hour)
+		seg := d.journal("20261129T113000.000Z-7-777777.jsonl", 10*time.Minute, start(1), record(1))
+		d.lock(d.journal("20261129T114000.000Z-7-777777.jsonl", 5*time.Minute, record(1)))
+		assert.NotContains(t, d.prune(&Pruner{}, Policy{MaxBytes: 1000}).Removed, seg, "1 runs in process 7")
+	})
+}
+
 // A dry run removes nothing, and says what a run would remove.
 func TestDryRunRemovesNothing(t *testing.T) {
 	d := newDir(t)
