@@ -24,7 +24,8 @@ ended are incomplete, open until the last event seen. Lines that cannot be
 read, and a torn last line, are skipped with a warning. A tree file that
 holds more of a workflow than the journals (its start, its end, or more
 records: retention removed segments, or not all were named) stays, with a
-warning; -o writes the rebuilt tree whatever it holds.
+warning, unless it is a running snapshot and the journals hold the start;
+-o writes the rebuilt tree whatever it holds.
 
 Example:
 	slogwf build logs/
@@ -116,7 +117,7 @@ func holdsLess(path, rebuilt, id string) string {
 	}
 	h, err := readTreeHead(rebuilt, buf)
 	switch {
-	case err != nil:
+	case err != nil, old.Status == tree.StatusRunning: // a snapshot a crash left: made final
 		return ""
 	case h.Counts.Records < old.Counts.Records:
 		return fmt.Sprintf("it holds %d records of workflow %s, the journals %d", old.Counts.Records, id, h.Counts.Records)

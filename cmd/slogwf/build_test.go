@@ -615,3 +615,24 @@ func TestBuildReplacesATreeFileThatHoldsLessThanTheJournals(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(s.final), string(got))
 }
+
+// A running snapshot that a crash left is made final, though it holds more
+// records than the journals (a power loss: the snapshot was synced, the
+// journal's tail was not): else it would say running for ever.
+func TestBuildMakesARunningSnapshotFinalThoughItHoldsMore(t *testing.T) {
+	dir := t.TempDir()
+	s := logSpread(t, dir, "old")
+	snap := strings.Replace(string(s.final), `"status":"completed"`, `"status":"running"`, 1)
+	require.NotEqual(t, string(s.final), snap)
+	require.NoError(t, os.WriteFile(s.path, []byte(snap), 0o600))
+	for _, name := range s.journals {
+		if name != s.start {
+			require.NoError(t, os.Remove(name))
+		}
+	}
+	code, _, stderr := runCLI(t, "build", dir)
+	require.Equal(t, 0, code, stderr)
+	got, err := os.ReadFile(s.path)
+	require.NoError(t, err)
+	assert.Contains(t, string(got), `"status":"incomplete"`, stderr)
+}
