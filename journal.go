@@ -40,6 +40,7 @@ type journal struct {
 	// container's first process is pid 1), which another process's
 	// retention and ls need to tell which segments a live process wrote.
 	token uint32
+	named time.Time // the time in the name of its last segment
 
 	mu       sync.Mutex
 	file     journalFile // nil when none could be opened, or closed
@@ -84,14 +85,12 @@ func (j *journal) openSegment() error {
 	}
 	var err error
 	for range 100 {
-		name := path.Join(tree.JournalDir, tree.JournalName(time.Now(), os.Getpid(), j.token))
+		j.named = nameTime(time.Now(), j.named)
+		name := path.Join(tree.JournalDir, tree.JournalName(j.named, os.Getpid(), j.token))
 		var f journalFile
 		f, err = d.openFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL)
 		if errors.Is(err, fs.ErrExist) {
-			// Its last segment of this millisecond, or, as unlikely,
-			// another's of the same pid and token: the next millisecond's.
-			time.Sleep(time.Millisecond)
-			continue
+			continue // another's of the same pid and token, as unlikely: the next millisecond's
 		}
 		if err != nil {
 			return err
@@ -107,6 +106,19 @@ func (j *journal) openSegment() error {
 		return nil
 	}
 	return err
+}
+
+// nameTime returns the time for the name of a segment begun at now, whose
+// last segment's name has the time last: to the millisecond, and one past
+// last at least, never waiting under the journal's lock for the clock,
+// though the last segment began in this millisecond or the clock stepped
+// back.
+func nameTime(now, last time.Time) time.Time {
+	t := now.Truncate(time.Millisecond)
+	if next := last.Add(time.Millisecond); t.Before(next) {
+		return next
+	}
+	return t
 }
 
 // at returns where the next line goes.

@@ -423,3 +423,23 @@ func TestTheSegmentsOfAProcessNameItAlike(t *testing.T) {
 	assert.Equal(t, 1, counts[0], "the other handler's")
 	assert.Greater(t, counts[1], 5, "the first handler's, rotated")
 }
+
+// A segment's name has the time it began, to the millisecond, and a later
+// time than its last segment's, at once: though that one began in the same
+// millisecond, or the clock stepped back.
+func TestSegmentNamesGoForwardWithoutWaiting(t *testing.T) {
+	at := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		name      string
+		now, last time.Time
+		want      time.Time
+	}{
+		{"the first", at.Add(1500 * time.Microsecond), time.Time{}, at.Add(ms)},
+		{"a later millisecond", at.Add(5*ms + 300*time.Microsecond), at.Add(ms), at.Add(5 * ms)},
+		{"the same millisecond", at.Add(ms + 900*time.Microsecond), at.Add(ms), at.Add(2 * ms)},
+		{"the clock stepped back", at, at.Add(7 * ms), at.Add(8 * ms)},
+	} {
+		assert.Equal(t, tt.want, nameTime(tt.now, tt.last), tt.name)
+	}
+}
