@@ -57,13 +57,14 @@ type Pruner struct {
 
 // segment is a journal segment as read: its size and time then, the
 // workflows with a line in it (when whole), and those it holds the start
-// of and not the end (open), or the end and not the start (closed).
+// of and not the end (open), the end and not the start (closed), or both
+// (ended).
 type segment struct {
-	size         int64
-	mod          time.Time
-	whole        bool
-	workflows    []string
-	open, closed []string
+	size                int64
+	mod                 time.Time
+	whole               bool
+	workflows           []string
+	open, closed, ended []string
 }
 
 // Result is what Prune removed, or would remove.
@@ -240,18 +241,51 @@ func (p *Pruner) read(root *os.Root, f file, whole bool) (segment, error) {
 type liveness struct {
 	open   map[string]bool // started in one
 	closed map[string]bool // ended in one
+	ended  map[string]bool // started and ended in one
+	// unread are the segments that may not go, read only when a workflow
+	// is asked of that the others do not tell: they are most of a journal
+	// that MaxAge keeps.
+	unread []file
+	read   func(f file) (segment, error)
+}
+
+// add takes in what segment s says.
+func (l *liveness) add(s segment) {
+	for _, wf := range s.open {
+		l.open[wf] = true
+	}
+	for _, wf := range s.closed {
+		l.closed[wf] = true
+	}
+	for _, wf := range s.ended {
+		l.ended[wf] = true
+	}
 }
 
 // runs reports whether workflow id, which has no tree file, runs: its
 // start is in a segment of a live process and its end is in none. One
-// whose start went ended long ago: its lines left are late records.
-func (l *liveness) runs(id string) bool { return l.open[id] && !l.closed[id] }
+// whose start went ended long ago: its lines left are late records. Unless
+// the segments read show both its start and end, it reads the others
+// first: its start may be in a younger one (its lines here are a child
+// process's), or its end.
+func (l *liveness) runs(id string) bool {
+	if len(l.unread) > 0 && !l.ended[id] && !(l.open[id] && l.closed[id]) {
+		for _, f := range l.unread {
+			if s, err := l.read(f); err == nil {
+				l.add(s)
+			}
+		}
+		l.unread = nil
+	}
+	return l.open[id] && !l.closed[id] && !l.ended[id]
+}
 
-// readLive reads the segments of the live processes (see Live), whole
-// those that may go, and forgets the segments that are gone. files are
-// sorted by time.
+// readLive reads the segments of the live processes (see Live) that may
+// go, leaves the others for when they are needed (see liveness.runs), and
+// forgets the segments that are gone. files are sorted by time.
 func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func(file) bool) *liveness {
-	l := &liveness{open: map[string]bool{}, closed: map[string]bool{}}
+	l := &liveness{open: map[string]bool{}, closed: map[string]bool{}, ended: map[string]bool{},
+		read: func(f file) (segment, error) { return p.read(root, f, false) }}
 	byProcess := map[string][]file{}
 	listed := map[string]bool{}
 	for _, f := range files {
@@ -272,15 +306,12 @@ func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func
 			continue // ended, or crashed: its workflows without a tree ended too
 		}
 		for _, f := range segs {
-			s, err := p.read(root, f, f.name != writing && mayGo(f))
-			if err != nil {
-				continue // gone meanwhile
+			if f.name == writing || !mayGo(f) {
+				l.unread = append(l.unread, f)
+				continue
 			}
-			for _, wf := range s.open {
-				l.open[wf] = true
-			}
-			for _, wf := range s.closed {
-				l.closed[wf] = true
+			if s, err := p.read(root, f, true); err == nil { // else gone meanwhile
+				l.add(s)
 			}
 		}
 	}
@@ -359,6 +390,8 @@ func scan(r io.Reader) segment {
 			s.open = append(s.open, wf)
 		case tree.End:
 			s.closed = append(s.closed, wf)
+		case tree.Start + tree.End:
+			s.ended = append(s.ended, wf)
 		}
 	}
 	return s

@@ -299,6 +299,20 @@ func TestTheLinesOfAWorkflowRunningElsewhereStay(t *testing.T) {
 	})
 }
 
+// Of a live process, the segments that may not go are read only when a
+// workflow without a tree file is asked of that the others do not tell:
+// a pruner reads little of a journal that MaxAge keeps.
+func TestSegmentsThatMayNotGoAreReadOnlyWhenNeeded(t *testing.T) {
+	d := newDir(t)
+	old := d.journal("20261127T120000.000Z-7-777777.jsonl", 48*time.Hour, start(1), end(1, id(1)), start(2))
+	d.journal("20261129T100000.000Z-7-777777.jsonl", 2*time.Hour, record(2), end(2, id(2)))
+	d.lock(d.journal("20261129T110000.000Z-7-777777.jsonl", time.Hour, start(3)))
+	d.tree(2, tree.StatusCompleted, 2*time.Hour)
+	p := &Pruner{}
+	assert.Equal(t, []string{old}, d.prune(p, Policy{MaxAge: 24 * time.Hour}).Removed, "1 ended there, 2's tree says it ended")
+	assert.Equal(t, 1, p.scans, "the old one alone")
+}
+
 // A dry run removes nothing, and says what a run would remove.
 func TestDryRunRemovesNothing(t *testing.T) {
 	d := newDir(t)
