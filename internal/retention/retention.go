@@ -151,7 +151,10 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 		case f.journal:
 			removed, err = p.removeSegment(root, f, running, remove)
 			if !removed {
-				for _, wf := range p.segments[f.name].open {
+				// A locked one removeSegment did not read: its starts
+				// keep their trees too.
+				s, _ := p.read(root, f, false)
+				for _, wf := range s.open {
 					kept[wf] = true
 				}
 			}
@@ -264,7 +267,9 @@ func (l *liveness) add(s segment) {
 
 // runs reports whether workflow id, which has no tree file, runs: its
 // start is in a segment of a live process and its end is in none. One
-// whose start went ended long ago: its lines left are late records. Unless
+// whose start went ended long ago: its lines left are late records (a
+// workflow starts once: its ID is new, and a child process writes no start
+// of it). Unless
 // the segments read show both its start and end, it reads the others
 // first: its start may be in a younger one (its lines here are a child
 // process's), or its end.

@@ -313,6 +313,17 @@ func TestSegmentsThatMayNotGoAreReadOnlyWhenNeeded(t *testing.T) {
 	assert.Equal(t, 1, p.scans, "the old one alone")
 }
 
+// The tree file of a workflow stays while the segment with its start
+// does, though that segment, which its process still writes, is past the
+// policy and so never read to be removed (its end was lost: a failed
+// write).
+func TestATreeStaysWhileTheLockedSegmentWithItsStartDoes(t *testing.T) {
+	d := newDir(t)
+	d.lock(d.journal("20261129T090000.000Z-7-777777.jsonl", 3*time.Hour, start(2), record(2)))
+	tr := d.tree(2, tree.StatusCompleted, 2*time.Hour)
+	assert.NotContains(t, d.prune(&Pruner{}, Policy{MaxAge: time.Hour}).Removed, tr)
+}
+
 // A dry run removes nothing, and says what a run would remove.
 func TestDryRunRemovesNothing(t *testing.T) {
 	d := newDir(t)
