@@ -211,10 +211,7 @@ func TestFollowerReadsALineLongerThanARead(t *testing.T) {
 	long := strings.Repeat("x", 3*followChunk)
 	name := filepath.Join(t.TempDir(), "j.jsonl")
 	require.NoError(t, os.WriteFile(name, []byte("a\n"+long+"\nc\n"), 0o600))
-	var got []string
-	fl := newFollower(os.Open, func(_ *followedFile, line []byte, _ bool) {
-		got = append(got, strings.TrimSuffix(string(line), "\n"))
-	}, func(err error) { t.Errorf("fault: %v", err) })
+	fl, got := lineFollower(t)
 	require.NoError(t, fl.add(name))
 	f := fl.files[0]
 	for reads := 0; reads < 100; reads++ {
@@ -224,7 +221,7 @@ func TestFollowerReadsALineLongerThanARead(t *testing.T) {
 			break
 		}
 	}
-	assert.Equal(t, []string{"a", long, "c"}, got)
+	assert.Equal(t, []string{"a", long, "c"}, *got)
 }
 
 // A line start that a read stopped by its limit ended with, and that the
@@ -237,10 +234,7 @@ func TestFollowerTakesBackALineStartAReadStoppedIn(t *testing.T) {
 	defer f.Close()
 	_, err = f.WriteAt([]byte("a\n"+strings.Repeat("b", 8<<10)), 0) // a partial line
 	require.NoError(t, err)
-	var got []string
-	fl := newFollower(os.Open, func(_ *followedFile, line []byte, _ bool) {
-		got = append(got, strings.TrimSuffix(string(line), "\n"))
-	}, func(err error) { t.Errorf("fault: %v", err) })
+	fl, got := lineFollower(t)
 	require.NoError(t, fl.add(name))
 	_, err = fl.read(fl.files[0], 4<<10) // as tail's merge reads many journals
 	require.NoError(t, err)
@@ -254,7 +248,7 @@ func TestFollowerTakesBackALineStartAReadStoppedIn(t *testing.T) {
 		}
 	}
 	fl.finish()
-	assert.Equal(t, []string{"a", next}, got)
+	assert.Equal(t, []string{"a", next}, *got)
 }
 
 // A journal renamed while its last line is incomplete is read on as it
@@ -267,10 +261,7 @@ func TestFollowerTakesBackALineStartOfARenamedJournal(t *testing.T) {
 	defer f.Close()
 	_, err = f.WriteAt([]byte("a\nbbbb"), 0)
 	require.NoError(t, err)
-	var got []string
-	fl := newFollower(os.Open, func(_ *followedFile, line []byte, _ bool) {
-		got = append(got, strings.TrimSuffix(string(line), "\n"))
-	}, func(err error) { t.Errorf("fault: %v", err) })
+	fl, got := lineFollower(t)
 	require.NoError(t, fl.add(dir))
 	require.NoError(t, fl.readAll())
 	require.NoError(t, os.Rename(name, filepath.Join(dir, "b.jsonl")))
@@ -280,5 +271,15 @@ func TestFollowerTakesBackALineStartOfARenamedJournal(t *testing.T) {
 	require.NoError(t, err)
 	fl.poll()
 	fl.finish()
-	assert.Equal(t, []string{"a", "cccccccc"}, got)
+	assert.Equal(t, []string{"a", "cccccccc"}, *got)
+}
+
+// lineFollower returns a follower of nothing yet that keeps the lines it
+// is handed in *got, and fails t on a fault.
+func lineFollower(t *testing.T) (fl *follower, got *[]string) {
+	got = new([]string)
+	fl = newFollower(os.Open, func(_ *followedFile, line []byte, _ bool) {
+		*got = append(*got, strings.TrimSuffix(string(line), "\n"))
+	}, func(err error) { t.Errorf("fault: %v", err) })
+	return fl, got
 }
