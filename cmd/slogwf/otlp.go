@@ -184,16 +184,16 @@ type shipper struct {
 	warn    func(error)
 	state   *shipState // what was sent before; nil: nothing kept
 
-	b       *tree.Builder                // the workflows not sent whole yet
-	fresh   map[string]bool              // workflows that got lines since the last take
-	writers map[string]map[string]string // by workflow: a journal of each process that wrote its lines, by process
-	dead    map[string]bool              // workflows whose processes all died: taken whole
-	checked time.Time                    // when the processes were last looked at
-	seen    map[string]bool              // with a state: every workflow in the journals, while first read
-	pending []pendingSpan                // mapped, not sent yet
-	sent    map[string]int               // spans sent, by workflow
-	spans   int                          // spans sent in all
-	lastErr string                       // the last fault reported
+	b       *tree.Builder   // the workflows not sent whole yet
+	fresh   map[string]bool // workflows that got lines since the last take
+	writers workflowWriters // of the workflows not sent whole
+	dead    map[string]bool // workflows whose processes all died: taken whole
+	checked time.Time       // when the processes were last looked at
+	seen    map[string]bool // with a state: every workflow in the journals, while first read
+	pending []pendingSpan   // mapped, not sent yet
+	sent    map[string]int  // spans sent, by workflow
+	spans   int             // spans sent in all
+	lastErr string          // the last fault reported
 }
 
 // pendingSpan is a span and the scope it is of.
@@ -206,7 +206,7 @@ func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdo
 	return &shipper{
 		exp: exp, options: o, only: only, stdout: stdout, warn: warn,
 		b: tree.NewBuilder(), fresh: map[string]bool{}, sent: map[string]int{},
-		writers: map[string]map[string]string{}, dead: map[string]bool{},
+		writers: workflowWriters{}, dead: map[string]bool{},
 	}
 }
 
@@ -221,10 +221,7 @@ func (s *shipper) line(f *followedFile, line []byte, torn bool) {
 	}
 	if s.b.Tree(wf) != nil {
 		s.fresh[wf] = true
-		if s.writers[wf] == nil {
-			s.writers[wf] = map[string]string{}
-		}
-		s.writers[wf][retention.Writer(f.name)] = f.name
+		s.writers.add(wf, f.name)
 	}
 }
 
@@ -247,7 +244,7 @@ func (s *shipper) checkWriters(journals []string, now time.Time) {
 		if w == nil {
 			w = retention.NewWriters(journals, os.Open, os.Stat, now)
 		}
-		if !slices.ContainsFunc(slices.Collect(maps.Values(s.writers[id])), w.Live) {
+		if !s.writers.live(id, w.Live) {
 			s.dead[id], s.fresh[id] = true, true
 		}
 	}

@@ -115,17 +115,17 @@ type server struct {
 	fl   *follower
 
 	mu        sync.Mutex
-	b         *tree.Builder                // the journals
-	trees     map[string][]byte            // tree files of workflows without journals, by ID
-	workflows map[string]*servedWorkflow   // by ID
-	dirty     map[string]bool              // workflows whose journals grew
-	writers   map[string]map[string]string // by workflow: a journal of each process that wrote its lines, by process
-	dead      map[string]bool              // workflows without an end whose processes all died
-	checked   time.Time                    // when the processes were last looked at
-	list      []byte                       // the JSON of the list of workflows
-	changed   chan struct{}                // closed, and replaced, at each change
-	last      time.Time                    // of the last change published
-	cost      time.Duration                // of that publication
+	b         *tree.Builder              // the journals
+	trees     map[string][]byte          // tree files of workflows without journals, by ID
+	workflows map[string]*servedWorkflow // by ID
+	dirty     map[string]bool            // workflows whose journals grew
+	writers   workflowWriters            // of the workflows of the journals
+	dead      map[string]bool            // workflows without an end whose processes all died
+	checked   time.Time                  // when the processes were last looked at
+	list      []byte                     // the JSON of the list of workflows
+	changed   chan struct{}              // closed, and replaced, at each change
+	last      time.Time                  // of the last change published
+	cost      time.Duration              // of that publication
 }
 
 // servedWorkflow is a workflow as the list shows it, and its page's data
@@ -153,7 +153,7 @@ func newServer(root *os.Root, warn func(error)) *server {
 		trees:     map[string][]byte{},
 		workflows: map[string]*servedWorkflow{},
 		dirty:     map[string]bool{},
-		writers:   map[string]map[string]string{},
+		writers:   workflowWriters{},
 		dead:      map[string]bool{},
 		list:      []byte("[]"),
 		changed:   make(chan struct{}),
@@ -206,11 +206,8 @@ func (s *server) line(f *followedFile, line []byte, torn bool) {
 	if wf != "" {
 		delete(s.trees, wf) // the journals hold it
 		s.dirty[wf] = true
-		if s.writers[wf] == nil {
-			s.writers[wf] = map[string]string{}
-		}
-		s.writers[wf][retention.Writer(f.name)] = f.name
-		delete(s.dead, wf) // until the next look: a process writes it
+		s.writers.add(wf, f.name)
+		delete(s.dead, wf) // a process writes it: looked at again
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -276,20 +273,21 @@ func (s *server) tree(id string) []byte {
 }
 
 // checkWriters looks whether the processes that wrote the running
-// workflows, and those whose processes died, live (see retention.Live),
-// one lock taken per process, and marks the workflows whose processes all
-// died dead, to be published. Where files are not locked, that cannot be
-// told. Call it where the follower runs: it lists the files followed.
+// workflows live (see retention.Live), one lock taken per process, and
+// marks the workflows whose processes all died dead, to be published. A
+// dead workflow is looked at again once a line of it comes (see line).
+// Where files are not locked, that cannot be told. Call it where the
+// follower runs: it lists the files followed.
 func (s *server) checkWriters(now time.Time) {
 	s.checked = now
 	if !flock.Supported {
 		return
 	}
 	s.mu.Lock()
-	asked := map[string][]string{} // by workflow: a journal of each of its processes
+	asked := workflowWriters{} // a copy: the looks take no lock of s
 	for id, w := range s.workflows {
-		if w.summary.Status == string(slogwf.StatusRunning) && s.writers[id] != nil || s.dead[id] {
-			asked[id] = slices.Collect(maps.Values(s.writers[id]))
+		if w.summary.Status == string(slogwf.StatusRunning) && s.writers[id] != nil && !s.dead[id] {
+			asked[id] = maps.Clone(s.writers[id])
 		}
 	}
 	s.mu.Unlock()
@@ -297,16 +295,16 @@ func (s *server) checkWriters(now time.Time) {
 		return
 	}
 	w := retention.NewWriters(s.fl.names(), s.root.Open, s.root.Stat, now)
+	var dead []string
+	for id := range asked {
+		if !asked.live(id, w.Live) {
+			dead = append(dead, id)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, journals := range asked {
-		switch dead := !slices.ContainsFunc(journals, w.Live); {
-		case dead && !s.dead[id]:
-			s.dead[id], s.dirty[id] = true, true
-		case !dead && s.dead[id]:
-			delete(s.dead, id)
-			s.dirty[id] = true
-		}
+	for _, id := range dead {
+		s.dead[id], s.dirty[id] = true, true
 	}
 }
 
