@@ -98,9 +98,10 @@ func (f *flow) rebuild() {
 	s := f.sink
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
+	written := false
 	defer func() { // retention keeps its files until it is written
 		f.mu.Lock()
-		f.rebuilding = false
+		f.rebuilding, f.onDisk = false, f.onDisk || written
 		f.mu.Unlock()
 	}()
 	f.mu.Lock()
@@ -138,10 +139,7 @@ func (f *flow) rebuild() {
 		s.faults.report("late record after a journal fault", fmt.Errorf(
 			"slogwf: late records rebuilt the tree of workflow %s from a journal that missed %d of its lines: its loss counts them", f.id, gaps))
 	}
-	ok := s.writeTree(f, t, true)
-	f.mu.Lock()
-	f.onDisk = f.onDisk || ok
-	f.mu.Unlock()
+	written = s.writeTree(f, t, true)
 }
 
 // extents returns the parts of the journal of this process that hold the
