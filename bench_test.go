@@ -306,10 +306,13 @@ func BenchmarkShortWorkflowFile(b *testing.B) {
 // freed in the last minute (six, until written back; recently_deleted in
 // fs/ext4/ialloc.c), so removing one round's tens of thousands of files
 // made each create of the next round cost 0.4-0.9 ms: a cost of the
-// benchmark's own clean-up, not of the code measured.
+// benchmark's own clean-up, not of the code measured. scripts/bench.sh
+// runs the binary once a round, so it names in $SLOGWF_BENCH_DIR a
+// directory that outlives the rounds, and removes it itself.
 var benchDirs struct {
 	sync.Mutex
 	root string
+	own  bool // root is the binary's to remove
 }
 
 // keptDir returns a new directory in benchDirs.
@@ -318,7 +321,8 @@ func keptDir(b *testing.B) string {
 	defer benchDirs.Unlock()
 	var err error
 	if benchDirs.root == "" {
-		benchDirs.root, err = os.MkdirTemp("", "slogwf-bench-")
+		benchDirs.root, err = os.MkdirTemp(os.Getenv("SLOGWF_BENCH_DIR"), "slogwf-bench-")
+		benchDirs.own = os.Getenv("SLOGWF_BENCH_DIR") == ""
 	}
 	if err == nil {
 		var dir string
@@ -330,11 +334,11 @@ func keptDir(b *testing.B) string {
 	return ""
 }
 
-// removeBenchDirs removes benchDirs.
+// removeBenchDirs removes benchDirs, unless $SLOGWF_BENCH_DIR holds them.
 func removeBenchDirs() {
 	benchDirs.Lock()
 	defer benchDirs.Unlock()
-	if benchDirs.root != "" {
+	if benchDirs.own {
 		os.RemoveAll(benchDirs.root)
 	}
 }
