@@ -3,7 +3,6 @@ package tree
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 
 	"github.com/slogwf/slogwf/internal/jsonenc"
 )
@@ -40,8 +39,8 @@ type Ended struct {
 	// them (the members of JSON objects, without the braces), in the order
 	// they came; see SortedRecords.
 	Records  [][]byte
-	seqs     []uint64 // of the records' lines: see sortedRecords
-	unsorted bool     // Records are not in order
+	records  records // Records, with the sequence numbers of their lines, if unsorted
+	unsorted bool    // Records are not in order
 }
 
 // TraceParentKey is the attribute of a workflow's start that holds the W3C
@@ -64,7 +63,8 @@ func (e *Ended) SortedRecords() [][]byte {
 	if !e.unsorted {
 		return e.Records
 	}
-	return sortedRecords(e.Records, e.seqs)
+	sorted := e.records.sorted()
+	return sorted.bodies()
 }
 
 // Take calls f once with each scope that has ended, of the subtree of
@@ -135,7 +135,11 @@ func (w *treeWriter) taken(n *node, s rolled) {
 		Start: n.start, End: s.end, Status: s.status, Error: n.err,
 		StartAttrs: n.attrs, EndAttrs: n.endAttrs, Input: n.input, Output: n.output,
 		Own: own.usage(), Total: s.u.usage(), Counts: Counts{s.c.records, s.c.warnings, s.c.semantic, s.c.errors},
-		Records: slices.Clip(n.records), seqs: slices.Clip(n.seqs), unsorted: n.unsorted,
+	}
+	records, unsorted := w.recordsOf(n)
+	e.Records, e.unsorted = records.bodies(), unsorted
+	if unsorted {
+		e.records = records // for SortedRecords: a snapshot
 	}
 	e.Own.Model = n.model
 	if !s.ended {
@@ -145,11 +149,6 @@ func (w *treeWriter) taken(n *node, s rolled) {
 		e.Parent = w.parentOf(n)
 	} else {
 		e.Loss = w.t.loss
-		if w.orphans != nil {
-			e.Records = slices.Concat(n.records, w.orphans.records)
-			e.seqs = slices.Concat(n.seqs, w.orphans.seqs)
-			e.unsorted = true
-		}
 	}
 	w.take(e)
 }

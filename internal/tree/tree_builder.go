@@ -59,11 +59,10 @@ type node struct {
 // part is what the events of one process, or of the others, added to a
 // node.
 type part struct {
-	records  [][]byte
-	seqs     []uint64 // of the records' lines, one each, which order records of equal times
-	unsorted bool     // records are not in the tree file's order (see compareRecords)
-	usage    sum      // of its start and records
-	counts   counts   // of its records
+	records  records
+	unsorted bool   // records are not in the tree file's order (see compareRecords)
+	usage    sum    // of its start and records
+	counts   counts // of its records
 }
 
 // from returns the part of n that an event of Apply, or of Merge when
@@ -309,11 +308,10 @@ func (t *Tree) record(e *Event, merged bool) {
 		kept := t.keep(body)
 		// Told as they come, while the last is at hand, so that the tree
 		// file need not look at them all again.
-		if i := len(p.records) - 1; i >= 0 && compareRecords(p.records[i], p.seqs[i], kept, e.Seq) > 0 {
+		if last, ok := p.records.last(); ok && compareRecords(last.body, last.seq, kept, e.Seq) > 0 {
 			p.unsorted = true
 		}
-		p.records = append(p.records, kept)
-		p.seqs = append(p.seqs, e.Seq)
+		p.records.add(entry{kept, e.Seq})
 	}
 	p.counts.records++
 	switch {
@@ -344,7 +342,7 @@ func (t *Tree) keep(b []byte) []byte {
 }
 
 // Clone returns a copy of t that a snapshot writes while t goes on. They
-// share the bytes of records, which never change, and the arrays of
+// share the bytes of records, which never change, and the chunks of
 // records, to which t only appends.
 func (t *Tree) Clone() *Tree {
 	c := *t
@@ -352,10 +350,9 @@ func (t *Tree) Clone() *Tree {
 	c.last = slices.Clone(t.last)
 	c.nodes = make(map[string]*node, len(t.nodes))
 	for id, n := range t.nodes {
-		cn := *n
-		cn.part = n.part.clip()
+		cn := *n // its records, a snapshot of n's
 		if n.others != nil {
-			others := n.others.clip()
+			others := *n.others
 			cn.others = &others
 		}
 		c.nodes[id] = &cn
@@ -368,14 +365,6 @@ func (t *Tree) Clone() *Tree {
 		n.children = children
 	}
 	return &c
-}
-
-// clip returns a copy of p whose arrays of records a later append to p
-// leaves as they are.
-func (p *part) clip() part {
-	c := *p
-	c.records, c.seqs = slices.Clip(p.records), slices.Clip(p.seqs)
-	return c
 }
 
 // Started reports whether scope id has started.

@@ -58,17 +58,18 @@ func (w *treeWriter) orphansOf() *node {
 	}
 	root := t.nodes[t.id]
 	orphans := &node{}
+	var chunks [][]entry
 	for _, n := range t.nodes {
 		if w.started(n) || n == root {
 			continue
 		}
 		p := w.partOf(n)
-		orphans.records = append(orphans.records, p.records...)
-		orphans.seqs = append(orphans.seqs, p.seqs...)
+		chunks = p.records.appendChunks(chunks)
 		orphans.counts.add(p.counts)
 		orphans.usage.addSum(p.usage)
 		orphans.children = append(orphans.children, n.children...)
 	}
+	orphans.records = chunked(chunks)
 	return orphans
 }
 
@@ -87,12 +88,21 @@ func (w *treeWriter) partOf(n *node) part {
 		return n.part
 	}
 	p := n.part
-	p.records = slices.Concat(n.records, n.others.records)
-	p.seqs = slices.Concat(n.seqs, n.others.seqs)
+	p.records = n.records.concat(n.others.records)
 	p.unsorted = true // the others' records come after Apply's, whatever their times
 	p.usage.addSum(n.others.usage)
 	p.counts.add(n.others.counts)
 	return p
+}
+
+// recordsOf returns the records of n as w shows them, and whether they
+// may be out of order: the workflow's include the orphans'.
+func (w *treeWriter) recordsOf(n *node) (records, bool) {
+	p := w.partOf(n)
+	if n.id == w.t.id && w.orphans != nil {
+		return p.records.concat(w.orphans.records), true
+	}
+	return p.records, p.unsorted
 }
 
 type treeWriter struct {
@@ -310,32 +320,29 @@ func (w *treeWriter) node(n *node) {
 		b = AppendLoss(b, w.t.loss)
 	}
 	b = append(b, `,"records":[`...)
-	p := w.partOf(n)
-	records, seqs, children := p.records, p.seqs, w.kids[n]
-	unsorted := p.unsorted
-	if n.id == w.t.id && w.orphans != nil {
-		records = slices.Concat(records, w.orphans.records)
-		seqs = slices.Concat(seqs, w.orphans.seqs)
-		unsorted = true
-	}
+	records, unsorted := w.recordsOf(n)
 	if unsorted {
-		records = sortedRecords(records, seqs)
+		records = records.sorted()
 	}
-	for i, r := range records {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '{')
-		b = append(b, r...)
-		b = append(b, '}')
-		if len(b) >= 32<<10 {
-			w.b = b
-			w.flush(false)
-			b = w.b
+	first := true
+	for k := range records.chunks {
+		for _, e := range records.chunk(k) {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, '{')
+			b = append(b, e.body...)
+			b = append(b, '}')
+			if len(b) >= 32<<10 {
+				w.b = b
+				w.flush(false)
+				b = w.b
+			}
 		}
 	}
-	b = append(b, ']')
-	w.b = b
+	w.b = append(b, ']')
+	children := w.kids[n]
 	slices.SortFunc(children, func(x, y *node) int {
 		return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.id, y.id))
 	})
@@ -371,33 +378,6 @@ func (w *treeWriter) children(n *node, k Kind, children []*node) {
 		w.node(c)
 	}
 	w.b = append(w.b, ']')
-}
-
-// sortedRecords returns records sorted by time, then by the order they
-// were logged in (seqs holds the sequence numbers of their lines), then
-// by their bytes: so that the order never depends on which
-// goroutine won a race, nor on the order of the lines. They mostly come
-// sorted; the array may be a live tree's (see Clone), so it is sorted in a
-// copy.
-func sortedRecords(records [][]byte, seqs []uint64) [][]byte {
-	compare := func(i, j int) int { return compareRecords(records[i], seqs[i], records[j], seqs[j]) }
-	sorted := true
-	for i := 1; i < len(records) && sorted; i++ {
-		sorted = compare(i-1, i) <= 0
-	}
-	if sorted {
-		return records
-	}
-	order := make([]int, len(records))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, compare)
-	out := make([][]byte, len(records))
-	for i, j := range order {
-		out[i] = records[j]
-	}
-	return out
 }
 
 // compareRecords orders two records, x of the line numbered xs and y of
