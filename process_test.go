@@ -204,7 +204,7 @@ func TestEachProcessExportsOnlyTheScopesItStarted(t *testing.T) {
 				assert.Equal(t, tree.Counts{Records: 1}, e.Counts, "the parent's record alone")
 				assert.Equal(t, tree.Usage{Calls: 1, In: 1, Out: 1}, e.Total, "the parent's usage alone")
 			}
-			assert.Len(t, got[ia.ID()].Records, 1)
+			assert.Len(t, got[ia.ID()].SortedRecords(), 1)
 
 			tr := s.tree(t, wf)
 			assert.EqualValues(t, 1+childRecords+2, tr.Counts.Records, "the tree file has the child's records")

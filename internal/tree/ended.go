@@ -35,12 +35,12 @@ type Ended struct {
 	Total      Usage  // of its subtree
 	Counts     Counts // of its subtree
 	Loss       Loss   // of the workflow, as its tree file's "loss"; zero for other scopes
-	// Records are the records logged in the scope itself, as the tree keeps
-	// them (the members of JSON objects, without the braces), in the order
-	// they came; see SortedRecords.
+	// Records are the records of an Ended made by hand, in order (the
+	// members of JSON objects, without the braces). Take leaves them nil:
+	// SortedRecords reads the tree's, out of the workflow's lock.
 	Records  [][]byte
-	records  records // Records, with the sequence numbers of their lines, if unsorted
-	unsorted bool    // Records are not in order
+	records  records // the tree's, with the sequence numbers of their lines: a snapshot
+	unsorted bool    // records are not in order
 }
 
 // TraceParentKey is the attribute of a workflow's start that holds the W3C
@@ -60,8 +60,11 @@ func (e *Ended) Attrs() []byte { return mergeObjects(e.StartAttrs, e.EndAttrs) }
 // SortedRecords returns the records in the tree file's order: by time,
 // then in the order they were logged.
 func (e *Ended) SortedRecords() [][]byte {
+	if e.records.chunks == nil {
+		return e.Records // an Ended made by hand
+	}
 	if !e.unsorted {
-		return e.Records
+		return e.records.bodies()
 	}
 	sorted := e.records.sorted()
 	return sorted.bodies()
@@ -136,11 +139,9 @@ func (w *treeWriter) taken(n *node, s rolled) {
 		StartAttrs: n.attrs, EndAttrs: n.endAttrs, Input: n.input, Output: n.output,
 		Own: own.usage(), Total: s.u.usage(), Counts: Counts{s.c.records, s.c.warnings, s.c.semantic, s.c.errors},
 	}
-	records, unsorted := w.recordsOf(n)
-	e.Records, e.unsorted = records.bodies(), unsorted
-	if unsorted {
-		e.records = records // for SortedRecords: a snapshot
-	}
+	// A snapshot of the records, shared with the tree: Take runs under
+	// the workflow's lock, and copies none of them there.
+	e.records, e.unsorted = w.recordsOf(n)
 	e.Own.Model = n.model
 	if !s.ended {
 		e.End = string(w.t.last)
