@@ -82,8 +82,12 @@ func (r *records) appendChunks(chunks [][]entry) [][]entry {
 }
 
 // chunked returns the records of chunks, each held whole: records that
-// are read, never added to.
+// are read, never added to. An empty last chunk is left out, as add never
+// leaves one, for last.
 func chunked(chunks [][]entry) records {
+	if k := len(chunks) - 1; k >= 0 && len(chunks[k]) == 0 {
+		chunks = chunks[:k]
+	}
 	r := records{chunks: chunks}
 	if k := len(chunks) - 1; k >= 0 {
 		r.tail = len(chunks[k])

@@ -125,7 +125,7 @@ func TestSortedRecordsAreByTimeThenSeqThenBytes(t *testing.T) {
 		name     string
 		in, want []entry
 	}{
-		{"none", nil, []entry{}},
+		{"none", nil, nil},
 		{"in order", []entry{rec("1", 0, "a"), rec("2", 0, "b")}, []entry{rec("1", 0, "a"), rec("2", 0, "b")}},
 		{"by time", []entry{rec("2", 0, "a"), rec("1", 1, "b")}, []entry{rec("1", 1, "b"), rec("2", 0, "a")}},
 		{"by seq at one time", []entry{rec("1", 2, "a"), rec("1", 1, "b")}, []entry{rec("1", 1, "b"), rec("1", 2, "a")}},
@@ -138,7 +138,16 @@ func TestSortedRecordsAreByTimeThenSeqThenBytes(t *testing.T) {
 			}
 			in := r.bodies()
 			sorted := r.sorted()
-			assert.Equal(t, tt.want, sorted.chunk(0))
+			var got []entry
+			for k := range sorted.chunks {
+				got = append(got, sorted.chunk(k)...)
+			}
+			assert.Equal(t, tt.want, got)
+			last, ok := sorted.last()
+			assert.Equal(t, len(tt.want) > 0, ok)
+			if ok {
+				assert.Equal(t, tt.want[len(tt.want)-1], last)
+			}
 			assert.Equal(t, in, r.bodies(), "the records stay in the order they came")
 		})
 	}
