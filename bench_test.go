@@ -114,6 +114,27 @@ func BenchmarkFanoutParallel(b *testing.B) {
 	})
 }
 
+// BenchmarkTint is Fanout's console alone: tint, colored, to io.Discard.
+func BenchmarkTint(b *testing.B) {
+	l := slog.New(tint.NewTextHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000"}))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+}
+
+// BenchmarkConsole is slogwf with the tree off: the cleaner, Handle and
+// the console around tint, against BenchmarkTint.
+func BenchmarkConsole(b *testing.B) {
+	l := slog.New(benchHandler(b, &slogwf.Options{Dir: b.TempDir(), Disabled: true}))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+}
+
 func BenchmarkPassthrough(b *testing.B) {
 	h := slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: b.TempDir()})
 	defer h.Close()
