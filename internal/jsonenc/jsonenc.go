@@ -58,8 +58,26 @@ var verbatim = func() (t [256]bool) {
 }()
 
 // Verbatim reports whether s is printable ASCII without a quote or a
-// backslash, which AppendString writes as it is between its quotes.
-func Verbatim(s string) bool { return verbatimPrefix(s) == len(s) }
+// backslash, which AppendString writes as it is between its quotes. It
+// looks at eight bytes at once, of a short s too: the keys and values of
+// logs are mostly short.
+func Verbatim(s string) bool {
+	n := len(s)
+	switch {
+	case n >= 8:
+		for i := 0; i+8 < n; i += 8 {
+			if !verbatimWord(load64(s[i : i+8])) {
+				return false
+			}
+		}
+		return verbatimWord(load64(s[n-8:]))
+	case n >= 4: // two words of four, which may overlap
+		return verbatimWord(uint64(load32(s[:4])) | uint64(load32(s[n-4:]))<<32)
+	case n > 0: // the first, the middle and the last byte, and verbatim ones
+		return verbatimWord(uint64(s[0]) | uint64(s[n/2])<<8 | uint64(s[n-1])<<16 | 'a'*0x0101010101<<24)
+	}
+	return true
+}
 
 // verbatimPrefix returns the length of the longest start of s that is
 // verbatim: eight bytes at a time, and the last eight at once too.
@@ -82,13 +100,20 @@ func load64(w string) uint64 {
 		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
 
+// load32 returns the four bytes of w as one word.
+func load32(w string) uint32 {
+	return uint32(w[0]) | uint32(w[1])<<8 | uint32(w[2])<<16 | uint32(w[3])<<24
+}
+
 // verbatimWord reports whether the eight bytes of x are all verbatim: a
-// high bit is set where a byte is under 0x20 or from 0x80 on, or below
-// where one equals DEL, the quote or the backslash; and only when one does.
+// high bit is set where a byte is under 0x20 (x-0x20) or from 0x7f on
+// (x+1, x), or below where one equals the quote or the backslash; and
+// only when one is. A borrow or a carry across bytes comes only from a
+// byte that sets a high bit itself.
 func verbatimWord(x uint64) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	del, quote, backslash := x^0x7f*lo, x^'"'*lo, x^'\\'*lo
-	return ((x-0x20*lo)&^x|x|(del-lo)&^del|(quote-lo)&^quote|(backslash-lo)&^backslash)&hi == 0
+	quote, backslash := x^'"'*lo, x^'\\'*lo
+	return ((x-0x20*lo)|(x+lo)|x|(quote-lo)&^quote|(backslash-lo)&^backslash)&hi == 0
 }
 
 // bytePrefix is verbatimPrefix, a byte at a time.
@@ -107,6 +132,15 @@ func bytePrefix(s string) int {
 // decoding and appending again gives back the same bytes.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	if Verbatim(s) { // the most common
+		return append(append(b, s...), '"')
+	}
+	return appendEscaped(b, s)
+}
+
+// appendEscaped is AppendString after the opening quote, rune by rune
+// where s is not verbatim.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if n := verbatimPrefix(s[i:]); n > 0 {

@@ -2,6 +2,7 @@ package jsonenc
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestAppendTimeIsTheFixedLayout(t *testing.T) {
 func TestVerbatimIsASCIIThatAppendStringLeavesAlone(t *testing.T) {
 	for c := range 256 {
 		s := "ab" + string([]byte{byte(c)}) + "cd"
-		leaves := `"`+s+`"` == string(AppendString(nil, s))
+		leaves := s+`"` == string(appendEscaped(nil, s))
 		assert.Equal(t, c < 0x80 && leaves, Verbatim(s), "%q", s)
 	}
 	assert.True(t, Verbatim(""))
@@ -49,6 +50,57 @@ func TestVerbatimByWordsIsVerbatimByBytes(t *testing.T) {
 					if Verbatim(string(b)) != (verbatim[c] && verbatim[d]) {
 						t.Fatalf("%q", b)
 					}
+				}
+			}
+		}
+	}
+}
+
+// AppendString writes a text that Verbatim says is verbatim as the look at
+// every rune would: texts of verbatim bytes and of bytes to escape, ASCII
+// or not, valid UTF-8 or not.
+func TestAppendStringOfVerbatimTextIsAppendStringByRunes(t *testing.T) {
+	pieces := []string{"a", "summarize", " ", "~", "\"", "\\", "\n", "\x00", "\x7f", "é", "\u202e", "\u2028", "\ufffd", "\xff", "😀"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := string(AppendString(nil, s)), `"`+string(appendEscaped(nil, s)); got != want {
+			t.Fatalf("%q: %s, want %s", s, got, want)
+		}
+	}
+}
+
+// Verbatim, which looks at words of a short text too, says of any text what
+// the look at each byte says: texts of every length up to 40, with bytes
+// that are verbatim or not, the edges of the ranges among them, at any
+// place.
+func TestVerbatimOfAnyLengthIsVerbatimByBytes(t *testing.T) {
+	bytes := []byte{'a', ' ', '~', '!', '#', '[', ']', '"', '\\', 0x1f, 0x7f, 0x80, 0xff, 0, '\n', 0xe2}
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 41 {
+		for range 2000 {
+			b := []byte(strings.Repeat("x", n))
+			for range r.IntN(3) {
+				if n > 0 {
+					b[r.IntN(n)] = bytes[r.IntN(len(bytes))]
+				}
+			}
+			if Verbatim(string(b)) != (bytePrefix(string(b)) == n) {
+				t.Fatalf("%q", b)
+			}
+		}
+	}
+	for n := 1; n <= 3; n++ {
+		for c := range 256 {
+			for i := range n {
+				b := []byte(strings.Repeat("x", n))
+				b[i] = byte(c)
+				if Verbatim(string(b)) != verbatim[c] {
+					t.Fatalf("%q", b)
 				}
 			}
 		}
