@@ -71,9 +71,10 @@ type redactor struct {
 	// starts holds the pairs of bytes at offsets 0 to stride-1 of every
 	// literal, when every pattern has a literal longer than stride: each
 	// literal in a text covers one of them at an offset that stride
-	// divides, so a short text with none there holds no secret.
+	// divides, so a short text with none there holds no secret. A pair
+	// is indexed as a little-endian load reads it, its first byte low.
 	starts *[1 << 16 / 64]uint64
-	stride int
+	stride uint // 1 or 2
 }
 
 func newRedactor(r *Redaction) *redactor {
@@ -106,17 +107,17 @@ func newRedactor(r *Redaction) *redactor {
 		lit, _ := re.LiteralPrefix()
 		red.patterns = append(red.patterns, pattern{lit, re})
 	}
-	red.stride = 4
+	stride := 2
 	for _, p := range red.patterns {
-		red.stride = min(red.stride, len(p.literal)-1)
+		stride = min(stride, len(p.literal)-1)
 	}
-	if red.stride < 1 {
+	if stride < 1 {
 		return red
 	}
-	red.starts = new([1 << 16 / 64]uint64)
+	red.starts, red.stride = new([1 << 16 / 64]uint64), uint(stride)
 	for _, p := range red.patterns {
-		for i := range red.stride {
-			v := uint16(p.literal[i])<<8 | uint16(p.literal[i+1])
+		for i := range stride {
+			v := uint16(p.literal[i]) | uint16(p.literal[i+1])<<8
 			red.starts[v/64] |= 1 << (v % 64)
 		}
 	}
@@ -128,11 +129,25 @@ func newRedactor(r *Redaction) *redactor {
 // literals' own searches scan faster.
 func (red *redactor) mayHold(s string) bool {
 	starts := red.starts
-	if starts == nil || len(s) > 256 {
+	if starts == nil {
+		return len(red.patterns) > 0
+	}
+	if len(s) > 256 {
 		return true
 	}
-	for i, k := 0, red.stride; i+1 < len(s); i += k {
-		v := uint(s[i])<<8 | uint(s[i+1])
+	if red.stride == 2 {
+		// Eight bytes at once: the pairs at 0, 2, 4 and 6.
+		for ; len(s) >= 8; s = s[8:] {
+			w := uint(s[0]) | uint(s[1])<<8 | uint(s[2])<<16 | uint(s[3])<<24 |
+				uint(s[4])<<32 | uint(s[5])<<40 | uint(s[6])<<48 | uint(s[7])<<56
+			if starts[w>>6&0x3ff]&(1<<(w&63)) != 0 || starts[w>>22&0x3ff]&(1<<(w>>16&63)) != 0 ||
+				starts[w>>38&0x3ff]&(1<<(w>>32&63)) != 0 || starts[w>>54]&(1<<(w>>48&63)) != 0 {
+				return true
+			}
+		}
+	}
+	for i, k := uint(1), red.stride; i < uint(len(s)); i += k {
+		v := uint(s[i-1]) | uint(s[i])<<8
 		if starts[v/64]&(1<<(v%64)) != 0 {
 			return true
 		}

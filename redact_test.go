@@ -2,14 +2,19 @@ package slogwf
 
 import (
 	"errors"
+	"io"
 	"log/slog"
+	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/slogwf/slogwf/internal/console"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -55,13 +60,13 @@ func TestCleanerSkipsOnlyWhatItLeavesAlone(t *testing.T) {
 }
 
 // A text that holds the literal of a pattern, at any offset, is searched:
-// the look for literals by pairs of bytes misses none, whatever the
-// literals' lengths.
+// the look for literals by pairs of bytes, eight bytes at once or not,
+// misses none, whatever the literals' lengths.
 func TestTextsWithALiteralAreSearched(t *testing.T) {
 	for _, extra := range [][]*regexp.Regexp{nil, {regexp.MustCompile(`ab`)}, {regexp.MustCompile(`xyz[0-9]+`)}, {regexp.MustCompile(`tok_[a-z]+`)}} {
 		red := newRedactor(&Redaction{Patterns: extra})
 		for _, p := range red.patterns {
-			for before := range 9 {
+			for before := range 34 {
 				for after := range 4 {
 					s := strings.Repeat(".", before) + p.literal + strings.Repeat(".", after)
 					assert.True(t, red.mayHold(s), "%q", s)
@@ -71,3 +76,105 @@ func TestTextsWithALiteralAreSearched(t *testing.T) {
 		assert.False(t, red.mayHold("summarize the notes"), "%v", extra)
 	}
 }
+
+// record's quick look at the most common attributes changes nothing of
+// what it makes of a record: the record, what cleaning lost, what the
+// attributes say to slogwf and the console's Plain are what looking at
+// every attribute in full makes of it, for records of keys and values of
+// every sort (secret and reserved keys in any case, long ones, the
+// console's own; every pattern's literal at every offset, with a secret
+// or not; bytes to escape, non-ASCII, long texts), under redactions of
+// every sort.
+func TestTheQuickLookOfRecordIsTheFullLook(t *testing.T) {
+	keys := []string{"prompt", "a", "", "password", "PassWord", "paſſword", "api_\u212aey", "x-api-key", "Set-Cookie",
+		"cookie", "session_token", "model", "tokens", "cost_usd", "cached_tokens", "semantic", "origin", "workflow_id",
+		"interaction_id", "time", "level", "msg", "source", "k\x1b", "kéy", `"q"`, strings.Repeat("k", tree.MaxName),
+		strings.Repeat("k", tree.MaxName+1)}
+	var texts []string
+	for _, p := range builtinPatterns {
+		for at := range 34 {
+			texts = append(texts, strings.Repeat("n", at)+p.literal, strings.Repeat("n", at)+p.literal+"AAAAbbbbCCCCddddEEEE0123")
+		}
+	}
+	texts = append(texts, "", "summarize the notes", "tok_abc", "ab", "xyz42", "sk_", "say \"hi\"\tplease", "ünïcode",
+		"\x1b[31mred", "\u202eevil", "\xff", strings.Repeat("x", 80), strings.Repeat("x", 81), strings.Repeat("x", 255),
+		strings.Repeat("x", 256), strings.Repeat("x", 257), strings.Repeat("x", 300)+"sk-AAAAbbbbCCCCddddEEEE0123",
+		"AKIAABCDEFGHIJKLMNOP", "Authorization: Bearer abc.def")
+	values := []slog.Value{slog.IntValue(-3), slog.Uint64Value(7), slog.Float64Value(0.7), slog.BoolValue(true),
+		slog.DurationValue(time.Second), slog.TimeValue(time.Unix(0, 0)), slog.AnyValue(errors.New("Bearer abcdef")),
+		slog.AnyValue([]byte("sk-AAAAbbbbCCCCddddEEEE0123")), slog.AnyValue(struct{ A int }{1}),
+		slog.GroupValue(slog.String("password", "x")), slog.GroupValue(slog.Int("input", 812), slog.Int("output", 95)),
+		slog.GroupValue(), slog.AnyValue(valuer{slog.StringValue("sk-AAAAbbbbCCCCddddEEEE0123")})}
+	for _, s := range texts {
+		values = append(values, slog.StringValue(s))
+	}
+	con := console.New(io.Discard, console.Options{Color: true, Level: slog.LevelInfo, TimeFormat: console.TimeFormat,
+		Width: console.ValueWidth, LineWidth: console.LineWidth})
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, o := range []Options{{}, {MaxValue: 32}, {MaxValue: -1}, {Redact: &Redaction{Off: true}},
+		{Redact: &Redaction{Keys: []string{"session_token", "ſid"}}},
+		{Redact: &Redaction{Patterns: []*regexp.Regexp{regexp.MustCompile(`ab`), regexp.MustCompile(`xyz[0-9]+`)}}},
+		{Redact: &Redaction{NoDefaultPatterns: true, Patterns: []*regexp.Regexp{regexp.MustCompile(`tok_[a-z]+`)}}},
+		{Redact: &Redaction{Patterns: []*regexp.Regexp{regexp.MustCompile(`[0-9]{4}`)}}}} {
+		c := newCleaner(&o)
+		for _, cl := range []*cleaner{c, c.hidingAll()} {
+			for range 3000 {
+				rec := slog.NewRecord(time.Unix(1, 0), slog.LevelInfo, texts[r.IntN(len(texts))], 0)
+				for range r.IntN(8) {
+					rec.AddAttrs(slog.Attr{Key: keys[r.IntN(len(keys))], Value: values[r.IntN(len(values))]})
+				}
+				for _, con := range []*console.Handler{nil, con} {
+					got, want := rec.Clone(), rec.Clone()
+					var gotMeta, wantMeta meta
+					gotLost, gotPlain := cl.record(&got, &gotMeta, con)
+					wantLost, wantPlain, mayChange := fullLook(cl, &want, &wantMeta, con)
+					require.True(t, equalRecords(want, got), "%v: %v, want %v", o, got, want)
+					require.Equal(t, wantLost, gotLost, "%v: %v", o, rec)
+					require.Equal(t, wantMeta, gotMeta, "%v: %v", o, rec)
+					if !mayChange {
+						require.Equal(t, wantPlain, gotPlain, "%v: %v", o, rec)
+					} else {
+						require.False(t, gotPlain, "%v: %v", o, rec)
+					}
+				}
+			}
+		}
+	}
+}
+
+// fullLook cleans r as record does, looking at every attribute in full,
+// and reads m of what the attributes, cleaned, say. It returns what
+// cleaning lost, whether con shows every attribute as tint does, and
+// whether an attribute may change, or the message changed.
+func fullLook(c *cleaner, r *slog.Record, m *meta, con *console.Handler) (l tree.Loss, plain, mayChange bool) {
+	msg, mayChange := c.text(r.Message, &l)
+	out := []slog.Attr{}
+	plain = con != nil
+	r.Attrs(func(a slog.Attr) bool {
+		mayChange = mayChange || c.mayChange(a)
+		a, _ = c.attr(a, 0, &l)
+		m.read(a)
+		plain = plain && con.Plain(a)
+		out = append(out, a)
+		return true
+	})
+	*r = slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	r.AddAttrs(out...)
+	return l, plain, mayChange
+}
+
+// equalRecords reports whether a and b hold the same message and
+// attributes.
+func equalRecords(a, b slog.Record) bool {
+	var as, bs []slog.Attr
+	a.Attrs(func(x slog.Attr) bool { as = append(as, x); return true })
+	b.Attrs(func(x slog.Attr) bool { bs = append(bs, x); return true })
+	return a.Message == b.Message && slices.EqualFunc(as, bs, func(x, y slog.Attr) bool {
+		// Value.Equal panics for values that == cannot compare.
+		return x.Key == y.Key && x.Value.Kind() == y.Value.Kind() && x.Value.String() == y.Value.String()
+	})
+}
+
+type valuer struct{ v slog.Value }
+
+func (v valuer) LogValue() slog.Value { return v.v }

@@ -27,7 +27,8 @@ type cleaner struct {
 	max      int  // bytes of a message or string value; negative: no limit
 	all      bool // hide every attribute: they are in a group with a secret key
 	// notable holds the shapes (see keyShape) of the keys that are secret
-	// or reserved; nil when the shapes do not tell (see redactor.ascii).
+	// or reserved; nil when the shapes do not tell (see redactor.ascii),
+	// or all is set.
 	notable *[keyShapes / 64]uint64
 }
 
@@ -36,6 +37,7 @@ type cleaner struct {
 func (c *cleaner) hidingAll() *cleaner {
 	c2 := *c
 	c2.all = true
+	c2.notable = nil // see record
 	return &c2
 }
 
@@ -61,27 +63,39 @@ func newCleaner(o *Options) *cleaner {
 // cleaning lost. A record that needs no change is left as it is, which
 // costs no allocation.
 func (c *cleaner) record(r *slog.Record, m *meta, con *console.Handler) (l tree.Loss, plain bool) {
-	msg, changed := c.text(r.Message, &l)
-	dirty := false
-	plain = con != nil
+	lk := look{c: c, m: m, con: con, plain: con != nil}
 	r.Attrs(func(a slog.Attr) bool {
-		// mayChange and m.read, in one look at the key for the most.
-		if c.all || c.mayChangeValue(a.Value, 0) || len(a.Key) > tree.MaxName {
-			dirty = true
-			return false
+		// The most common attributes are told here, without a call: a
+		// key neither secret, reserved nor too long, and a value of a
+		// kind that cannot change, or a short string in which no secret
+		// can start.
+		c := lk.c
+		if k := a.Key; len(k) == 0 || len(k) > tree.MaxName || c.notable == nil {
+			return lk.attr(a)
+		} else if v := keyShape(k); c.notable[v/64]&(1<<(v%64)) != 0 {
+			return lk.attr(a)
 		}
-		if c.isNotable(a.Key) {
-			if c.redactor.secretKey(a.Key) {
-				dirty = true
-				return false
+		switch a.Value.Kind() {
+		case slog.KindString:
+			if s := a.Value.String(); c.max >= 0 && len(s) > c.max || c.redactor.mayHold(s) {
+				return lk.attr(a)
 			}
-			m.read(a)
+		case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		default:
+			return lk.attr(a)
 		}
-		plain = plain && con.Plain(a)
+		if lk.plain {
+			lk.plain = lk.con.Plain(a)
+		}
 		return true
 	})
+	msg, changed := r.Message, false
+	if c.max >= 0 && len(msg) > c.max || c.redactor.mayHold(msg) {
+		msg, changed = c.text(msg, &l)
+	}
+	dirty := lk.dirty
 	if !changed && !dirty {
-		return l, plain
+		return l, lk.plain
 	}
 	out := make([]slog.Attr, 0, r.NumAttrs())
 	*m = meta{}
@@ -96,6 +110,28 @@ func (c *cleaner) record(r *slog.Record, m *meta, con *console.Handler) (l tree.
 	*r = slog.NewRecord(r.Time, r.Level, msg, r.PC)
 	r.AddAttrs(out...)
 	return l, false
+}
+
+// look is what record's first pass over the attributes of a record
+// learns.
+type look struct {
+	c     *cleaner
+	m     *meta
+	con   *console.Handler
+	dirty bool // an attribute may change
+	plain bool // con shows every attribute as tint does
+}
+
+// attr looks at a, which is not of the most common attributes, and
+// reports whether to look on.
+func (lk *look) attr(a slog.Attr) bool {
+	if lk.c.mayChange(a) {
+		lk.dirty = true
+		return false
+	}
+	lk.m.read(a)
+	lk.plain = lk.plain && lk.con.Plain(a)
+	return true
 }
 
 // mayChange reports whether attr may change a, cheaply: false only for a
@@ -127,18 +163,6 @@ func (c *cleaner) mayChangeValue(v slog.Value, depth int) bool {
 		return false
 	}
 	return true
-}
-
-// isNotable reports whether key may be secret or reserved.
-func (c *cleaner) isNotable(key string) bool {
-	if c.notable == nil {
-		return true
-	}
-	if key == "" {
-		return false
-	}
-	v := keyShape(key)
-	return c.notable[v/64]&(1<<(v%64)) != 0
 }
 
 // attrs returns attrs cleaned: a new slice if anything changes.
