@@ -343,7 +343,28 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ev != nil {
 		return h.handleScopeEvent(ctx, ev, r, lost)
 	}
-	rt := h.route(sc, &m)
+	var at console.Path
+	if sc != nil || h.sink != nil && (m.routing || !h.ids.none()) {
+		var late bool
+		if at, late = h.add(&r, sc, &m, lost); late {
+			r = r.Clone()
+			r.AddAttrs(slog.Bool("late", true))
+		}
+	}
+	if h.console != nil {
+		if plain {
+			return h.console.HandlePlain(ctx, &r, at)
+		}
+		return h.console.HandleAt(ctx, &r, at, console.ScopeEvent{})
+	}
+	return h.next.Handle(ctx, r)
+}
+
+// add adds r, logged in scope sc, whose own attributes said m, to the
+// tree it goes to, if any, and returns the console path of its node and
+// whether it came late. lost is what cleaning r lost.
+func (h *Handler) add(r *slog.Record, sc *Scope, m *meta, lost tree.Loss) (console.Path, bool) {
+	rt := h.route(sc, m)
 	if rt.flow != nil {
 		if h.lost != (tree.Loss{}) {
 			lost.Add(h.lost)
@@ -351,21 +372,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		lost.Clamped += m.clamped
 		buf := buffer.New()
 		var e tree.Event
-		*buf = appendRecordLine(*buf, &rt, &r, &m, &h.pre, lost, &e)
+		*buf = appendRecordLine(*buf, &rt, r, m, &h.pre, lost, &e)
 		rt.flow.add(*buf, &e, nil)
 		buf.Free()
 	}
-	if rt.late {
-		r = r.Clone()
-		r.AddAttrs(slog.Bool("late", true))
-	}
-	if h.console != nil {
-		if plain {
-			return h.console.HandlePlain(ctx, r, rt.path)
-		}
-		return h.console.HandleAt(ctx, r, rt.path, console.ScopeEvent{})
-	}
-	return h.next.Handle(ctx, r)
+	return rt.path, rt.late
 }
 
 // route returns where a record logged in scope sc goes, whose own
@@ -406,7 +417,7 @@ func (h *Handler) handleScopeEvent(ctx context.Context, ev *scopeEvent, r slog.R
 	}
 	if h.console != nil {
 		sev := console.ScopeEvent{Kind: tree.Kind(ev.scope.kind), End: ev.end, Status: string(ev.status)}
-		return h.console.HandleAt(ctx, r, ev.scope.path, sev)
+		return h.console.HandleAt(ctx, &r, ev.scope.path, sev)
 	}
 	if r.Message == "" {
 		r.Message = ev.message() // left to the Handler by Scope.log

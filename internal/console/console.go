@@ -94,27 +94,37 @@ func (c *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 
 // Handle prints r without a scope path.
 func (c *Handler) Handle(ctx context.Context, r slog.Record) error {
-	return c.HandleAt(ctx, r, Path{}, ScopeEvent{})
+	return c.HandleAt(ctx, &r, Path{}, ScopeEvent{})
 }
 
 // HandleAt prints r, a record in the scope whose path is at, or the record
-// of ev, a scope's start or end.
-func (c *Handler) HandleAt(ctx context.Context, r slog.Record, at Path, ev ScopeEvent) error {
+// of ev, a scope's start or end. It leaves r as it is; r is a pointer only
+// so that the record, hundreds of bytes, is not copied on the way to tint.
+func (c *Handler) HandleAt(ctx context.Context, r *slog.Record, at Path, ev ScopeEvent) error {
 	return c.handle(ctx, r, at, ev, false)
 }
 
 // HandlePlain prints r, a record in the scope whose path is at, whose
 // attributes are all Plain: as HandleAt does, without looking at them.
-func (c *Handler) HandlePlain(ctx context.Context, r slog.Record, at Path) error {
+func (c *Handler) HandlePlain(ctx context.Context, r *slog.Record, at Path) error {
+	if !at.Set && c.tintAlone(r.Level) && jsonenc.Verbatim(r.Message) {
+		return c.fast.Handle(ctx, *r) // nothing to add to the message
+	}
 	return c.handle(ctx, r, at, ScopeEvent{}, true)
+}
+
+// tintAlone reports whether tint by itself, c.fast, shows the level l as
+// replace would: slogwf's levels it names itself.
+func (c *Handler) tintAlone(l slog.Level) bool {
+	return c.fast != nil && (l < tree.LevelNotice || l >= slog.LevelWarn) && l >= slog.LevelDebug
 }
 
 // Plain reports whether the console shows a as tint shows it by itself.
 func (c *Handler) Plain(a slog.Attr) bool { return c.fast != nil && c.plain(a, 0) }
 
-func (c *Handler) handle(ctx context.Context, r slog.Record, at Path, ev ScopeEvent, plain bool) error {
+func (c *Handler) handle(ctx context.Context, r *slog.Record, at Path, ev ScopeEvent, plain bool) error {
 	semantic, rewrite := false, false
-	fast := c.fast != nil && (r.Level < tree.LevelNotice || r.Level >= slog.LevelWarn) && r.Level >= slog.LevelDebug
+	fast := c.tintAlone(r.Level)
 	if !plain {
 		r.Attrs(func(a slog.Attr) bool {
 			semantic = semantic || a.Key == semanticKey && a.Value.Kind() == slog.KindBool && a.Value.Bool()
@@ -151,9 +161,10 @@ func (c *Handler) handle(ctx context.Context, r slog.Record, at Path, ev ScopeEv
 		*buf = append(append(*buf, c.nonce...), badge...)
 	}
 	*buf = append(append(append(append(append(*buf, open...), text...), shut...), mark...), Message(msg)...)
+	defer func(msg string) { r.Message = msg }(r.Message)
 	r.Message = unsafe.String(unsafe.SliceData(*buf), len(*buf))
 	if fast {
-		return c.fast.Handle(ctx, r)
+		return c.fast.Handle(ctx, *r)
 	}
 	if rewrite {
 		r2 := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
@@ -161,9 +172,9 @@ func (c *Handler) handle(ctx context.Context, r slog.Record, at Path, ev ScopeEv
 			r2.AddAttrs(fix(a))
 			return true
 		})
-		r = r2
+		return c.next.Handle(ctx, r2)
 	}
-	return c.next.Handle(ctx, r)
+	return c.next.Handle(ctx, *r)
 }
 
 // eventText returns the mark and the text that stand for the message of a

@@ -63,6 +63,6 @@ func BenchmarkConsoleWithAttrs(b *testing.B) {
 	at := Path{Set: true, Text: "bench it1 planner", Color: 3}
 	ctx := context.Background()
 	for b.Loop() {
-		h.HandlePlain(ctx, r, at)
+		h.HandlePlain(ctx, &r, at)
 	}
 }

@@ -115,7 +115,7 @@ func (p *Printer) Print(ev *Event, show func(*Event) bool) error {
 		if e.Late {
 			r.AddAttrs(slog.Bool("late", true))
 		}
-		return p.console.HandleAt(ctx, r, s.path, ScopeEvent{})
+		return p.console.HandleAt(ctx, &r, s.path, ScopeEvent{})
 	}
 	// The journal keeps input and output apart from the attrs; they come
 	// first, as callers (and Interact) most often put them.
@@ -133,7 +133,7 @@ func (p *Printer) Print(ev *Event, show func(*Event) bool) error {
 	if sev.End {
 		r = EndRecord(r, s.start, EndAttrs(p.b.Tree(e.Workflow).UsageOf(s.id), fresh))
 	}
-	return p.console.HandleAt(ctx, r, s.path, sev)
+	return p.console.HandleAt(ctx, &r, s.path, sev)
 }
 
 // begin returns the scope that the start event e begins at time at.
