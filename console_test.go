@@ -3,7 +3,10 @@ package slogwf_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -203,21 +206,41 @@ func TestConsoleReplaceAttrSeesAllButTheMessage(t *testing.T) {
 }
 
 // The console serializes its writes, whichever way a record goes, so that
-// a plain io.Writer gets whole lines from parallel goroutines.
+// a plain io.Writer gets whole lines from parallel goroutines; an
+// *os.File, which serializes its writes itself, too.
 func TestConsoleWritesWholeLinesFromParallelGoroutines(t *testing.T) {
-	var out bytes.Buffer
-	s := newSetup(t, &slogwf.Options{Console: &out})
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 100 {
-				s.log.Info("plain", "g", g, "i", i)
-				s.log.Info("escaped", "v", "\x1b", "i", i)
-			}
-		})
+	f, err := os.Create(filepath.Join(t.TempDir(), "console"))
+	require.NoError(t, err)
+	defer f.Close()
+	var buf bytes.Buffer
+	long := strings.Repeat("x", 700) // lines of about 5,000 bytes
+	for _, out := range []io.Writer{&buf, f} {
+		s := newSetup(t, &slogwf.Options{Console: out, ValueWidth: -1, LineWidth: -1})
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range 100 {
+					s.log.Info("plain", "g", g, "i", i)
+					s.log.Info("escaped", "v", "\x1b", "i", i)
+					s.log.Info("long", "a", long, "b", long, "c", long, "d", long, "e", long, "f", long, "g", long)
+				}
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
-	assert.Len(t, strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"), 800)
+	data, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	for _, out := range []string{buf.String(), string(data)} {
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		assert.Len(t, lines, 1200)
+		for _, l := range lines {
+			l = sgr.ReplaceAllString(l, "")
+			assert.Regexp(t, `^\S+ INF (plain g=\d i=\d+|escaped v=\S+ i=\d+|long( \w=x+){7})$`, l)
+			if strings.Contains(l, " long ") {
+				assert.Equal(t, 7, strings.Count(l, long))
+			}
+		}
+	}
 }
 
 // The tint console cuts a string value wider than ValueWidth: it shows

@@ -41,7 +41,7 @@ func New(w io.Writer, o Options) *Handler {
 	c := &Handler{color: o.Color, width: o.Width, nonce: rand.Text()}
 	user := o.ReplaceAttr
 	to := tint.Options{Level: o.Level, TimeFormat: o.TimeFormat, NoColor: !c.color}
-	w = &lineWriter{w: w, width: o.LineWidth, color: c.color}
+	w = newLineWriter(w, o.LineWidth, c.color)
 	if user == nil && !o.AddSource {
 		c.fast = tint.NewTextHandler(w, &to)
 	}

@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"io"
+	"os"
 	"sync"
 	"unicode/utf8"
 
@@ -14,10 +15,22 @@ import (
 // columns it cuts (see cutLine), ending it with "…" and, when colored, with
 // a color reset, so that the terminal is not left colored.
 type lineWriter struct {
-	mu    sync.Mutex
+	mu    *sync.Mutex // nil when w writes one Write at a time itself
 	w     io.Writer
 	width int // 0 or less: no limit
 	color bool
+}
+
+// newLineWriter returns a lineWriter of lines to w. An *os.File writes
+// each Write whole under a lock of its own (internal/poll's write lock),
+// and io.Discard keeps nothing: lineWriter takes no lock of its own for
+// them, which saves every line a lock.
+func newLineWriter(w io.Writer, width int, color bool) *lineWriter {
+	l := &lineWriter{w: w, width: width, color: color}
+	if _, ok := w.(*os.File); !ok && w != io.Discard {
+		l.mu = new(sync.Mutex)
+	}
+	return l
 }
 
 // Write writes p, one line of tint's, cut to the width.
@@ -48,6 +61,9 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 }
 
 func (l *lineWriter) write(p []byte) (int, error) {
+	if l.mu == nil {
+		return l.w.Write(p)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)

@@ -46,7 +46,7 @@ func TestColoredLinesAreCutByColumnsNotBytes(t *testing.T) {
 		{39, strings.Repeat("\x1b[92mk=\x1b[0mv ", 9) + "\x1b[92mk=\x1b[0m…\x1b[0m\n"},
 	} {
 		var out bytes.Buffer
-		w := &lineWriter{w: &out, width: tc.width, color: true}
+		w := newLineWriter(&out, tc.width, true)
 		_, err := w.Write([]byte(colored + "\n"))
 		require.NoError(t, err)
 		require.Equal(t, tc.want, out.String(), "width %d", tc.width)
