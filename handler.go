@@ -345,11 +345,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	var at console.Path
 	if sc != nil || h.sink != nil && (m.routing || !h.ids.none()) {
-		var late bool
-		if at, late = h.add(&r, sc, &m, lost); late {
-			r = r.Clone()
-			r.AddAttrs(slog.Bool("late", true))
-		}
+		at = h.add(&r, sc, &m, lost)
 	}
 	if h.console != nil {
 		if plain {
@@ -361,9 +357,10 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 // add adds r, logged in scope sc, whose own attributes said m, to the
-// tree it goes to, if any, and returns the console path of its node and
-// whether it came late. lost is what cleaning r lost.
-func (h *Handler) add(r *slog.Record, sc *Scope, m *meta, lost tree.Loss) (console.Path, bool) {
+// tree it goes to, if any, and returns the console path of its node; a
+// record that came late it marks so for the console. lost is what
+// cleaning r lost.
+func (h *Handler) add(r *slog.Record, sc *Scope, m *meta, lost tree.Loss) console.Path {
 	rt := h.route(sc, m)
 	if rt.flow != nil {
 		if h.lost != (tree.Loss{}) {
@@ -376,7 +373,11 @@ func (h *Handler) add(r *slog.Record, sc *Scope, m *meta, lost tree.Loss) (conso
 		rt.flow.add(*buf, &e, nil)
 		buf.Free()
 	}
-	return rt.path, rt.late
+	if rt.late {
+		*r = r.Clone()
+		r.AddAttrs(slog.Bool("late", true))
+	}
+	return rt.path
 }
 
 // route returns where a record logged in scope sc goes, whose own

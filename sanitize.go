@@ -89,13 +89,19 @@ func (c *cleaner) record(r *slog.Record, m *meta, con *console.Handler) (l tree.
 		}
 		return true
 	})
-	msg, changed := r.Message, false
-	if c.max >= 0 && len(msg) > c.max || c.redactor.mayHold(msg) {
-		msg, changed = c.text(msg, &l)
-	}
-	dirty := lk.dirty
-	if !changed && !dirty {
+	if !lk.dirty && (c.max < 0 || len(r.Message) <= c.max) && !c.redactor.mayHold(r.Message) {
 		return l, lk.plain
+	}
+	l, changed := c.rewrite(r, m, lk.dirty)
+	return l, lk.plain && !changed
+}
+
+// rewrite is record for a record that may change, dirty if an attribute
+// may: it reports whether it changed r.
+func (c *cleaner) rewrite(r *slog.Record, m *meta, dirty bool) (l tree.Loss, changed bool) {
+	msg, changed := c.text(r.Message, &l)
+	if !changed && !dirty {
+		return l, false
 	}
 	out := make([]slog.Attr, 0, r.NumAttrs())
 	*m = meta{}
@@ -109,7 +115,7 @@ func (c *cleaner) record(r *slog.Record, m *meta, con *console.Handler) (l tree.
 	})
 	*r = slog.NewRecord(r.Time, r.Level, msg, r.PC)
 	r.AddAttrs(out...)
-	return l, false
+	return l, true
 }
 
 // look is what record's first pass over the attributes of a record

@@ -107,10 +107,30 @@ func (c *Handler) HandleAt(ctx context.Context, r *slog.Record, at Path, ev Scop
 // HandlePlain prints r, a record in the scope whose path is at, whose
 // attributes are all Plain: as HandleAt does, without looking at them.
 func (c *Handler) HandlePlain(ctx context.Context, r *slog.Record, at Path) error {
-	if !at.Set && c.tintAlone(r.Level) && jsonenc.Verbatim(r.Message) {
+	if !c.tintAlone(r.Level) {
+		return c.handle(ctx, r, at, ScopeEvent{}, true)
+	}
+	if !at.Set && jsonenc.Verbatim(r.Message) {
 		return c.fast.Handle(ctx, *r) // nothing to add to the message
 	}
-	return c.handle(ctx, r, at, ScopeEvent{}, true)
+	// As handle does, for a record that has only its path to add.
+	buf := buffer.New()
+	defer buf.Free()
+	*buf = append(c.appendPath(*buf, at), Message(r.Message)...)
+	defer func(msg string) { r.Message = msg }(r.Message)
+	r.Message = unsafe.String(unsafe.SliceData(*buf), len(*buf))
+	return c.fast.Handle(ctx, *r)
+}
+
+// appendPath appends the path at, if set, colored when c is, and a space.
+func (c *Handler) appendPath(b []byte, at Path) []byte {
+	switch {
+	case !at.Set:
+		return b
+	case c.color:
+		return append(append(append(b, palette[at.Color]...), at.Text...), "]\x1b[0m "...)
+	}
+	return append(append(append(b, '['), at.Text...), "] "...)
 }
 
 // tintAlone reports whether tint by itself, c.fast, shows the level l as
@@ -133,7 +153,7 @@ func (c *Handler) handle(ctx context.Context, r *slog.Record, at Path, ev ScopeE
 			return true
 		})
 	}
-	var badge, open, text, shut, mark string
+	var badge, mark string
 	msg := r.Message
 	if ev.Kind != 0 {
 		mark, msg = c.eventText(ev)
@@ -142,12 +162,6 @@ func (c *Handler) handle(ctx context.Context, r *slog.Record, at Path, ev ScopeE
 		badge = "SEMANTIC "
 		if c.color {
 			badge = "\x1b[1;35mSEMANTIC\x1b[0m "
-		}
-	}
-	if at.Set {
-		open, text, shut = "[", at.Text, "] "
-		if c.color {
-			open, shut = palette[at.Color], "]\x1b[0m "
 		}
 	}
 	// The message is built in a pooled buffer, not a new string: tint
@@ -160,7 +174,7 @@ func (c *Handler) handle(ctx context.Context, r *slog.Record, at Path, ev ScopeE
 	if !fast {
 		*buf = append(append(*buf, c.nonce...), badge...)
 	}
-	*buf = append(append(append(append(append(*buf, open...), text...), shut...), mark...), Message(msg)...)
+	*buf = append(append(c.appendPath(*buf, at), mark...), Message(msg)...)
 	defer func(msg string) { r.Message = msg }(r.Message)
 	r.Message = unsafe.String(unsafe.SliceData(*buf), len(*buf))
 	if fast {
