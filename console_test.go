@@ -2,6 +2,7 @@ package slogwf_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -102,7 +103,7 @@ func TestConsoleEscapesUntrustedText(t *testing.T) {
 }
 
 // A record that needs nothing of the console's ReplaceAttr skips it; its
-// line is the same as with it.
+// line is the same as with it, in a scope or in none.
 func TestConsolePlainRecordsLookTheSameWithoutReplaceAttr(t *testing.T) {
 	keep := func(_ []string, a slog.Attr) slog.Attr { return a }
 	at := time.Date(2026, 11, 29, 2, 12, 52, 592_000_000, time.UTC)
@@ -123,6 +124,13 @@ func TestConsolePlainRecordsLookTheSameWithoutReplaceAttr(t *testing.T) {
 					slog.String("fits", strings.Repeat("x", 80)), slog.String("cut", strings.Repeat("x", 81)))
 				_ = l.Handler().Handle(ctx, r)
 				logCall(ctx, s.log.With("user", "ana"))
+				// In no scope, a message that needs no escape goes to
+				// tint as it is.
+				for _, msg := range []string{"calling model", "calling \x1b[31mmodel\u202e", `say "hi"`} {
+					r := slog.NewRecord(at, level, msg, 0)
+					r.AddAttrs(slog.Int("attempt", 3))
+					_ = s.log.Handler().Handle(context.Background(), r)
+				}
 			}
 			ia.End(slogwf.OutputKey, "out")
 			wf.End()
