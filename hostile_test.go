@@ -528,7 +528,7 @@ func TestUsageOutOfBoundsIsClampedPerRecordAndCounted(t *testing.T) {
 		clamped int64
 	}{
 		{"two records of the most tokens an int holds", nil,
-			[][]any{{slogwf.Tokens(math.MaxInt64, 0)}, {slogwf.Tokens(math.MaxInt64, 0)}},
+			[][]any{{slogwf.Tokens(math.MaxInt, 0)}, {slogwf.Tokens(math.MaxInt, 0)}},
 			usage{calls: 2, in: 2e12}, 2},
 		{"negative counts", nil, [][]any{{slogwf.Tokens(-5, 3), slogwf.CachedTokens(-1)}},
 			usage{calls: 1, out: 3}, 2},
@@ -541,7 +541,7 @@ func TestUsageOutOfBoundsIsClampedPerRecordAndCounted(t *testing.T) {
 		{"NaN and huge costs", nil, [][]any{{slogwf.Cost(math.NaN())}, {slogwf.Cost(1e300)}, {slogwf.Cost(-1e300)}, {slogwf.Cost(0.25)}},
 			usage{cost: 0.25}, 3},
 		{"a cost from prices past the bound", slogwf.Prices{"m": {Input: 1e6}},
-			[][]any{{slogwf.Model("m"), slogwf.Tokens(math.MaxInt64, 0)}},
+			[][]any{{slogwf.Model("m"), slogwf.Tokens(math.MaxInt, 0)}},
 			usage{calls: 1, in: 1e12, cost: 1e6}, 2},
 	}
 	for _, tt := range tests {

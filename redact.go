@@ -138,8 +138,8 @@ func (red *redactor) mayHold(s string) bool {
 	if red.stride == 2 {
 		// Eight bytes at once: the pairs at 0, 2, 4 and 6.
 		for ; len(s) >= 8; s = s[8:] {
-			w := uint(s[0]) | uint(s[1])<<8 | uint(s[2])<<16 | uint(s[3])<<24 |
-				uint(s[4])<<32 | uint(s[5])<<40 | uint(s[6])<<48 | uint(s[7])<<56
+			w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+				uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 			if starts[w>>6&0x3ff]&(1<<(w&63)) != 0 || starts[w>>22&0x3ff]&(1<<(w>>16&63)) != 0 ||
 				starts[w>>38&0x3ff]&(1<<(w>>32&63)) != 0 || starts[w>>54]&(1<<(w>>48&63)) != 0 {
 				return true
