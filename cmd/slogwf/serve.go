@@ -35,7 +35,8 @@ html does, live: a list of the workflows (running first, then newest),
 and the one picked, which updates as its journals grow, without a reload
 (server-sent events). Journals that appear in DIR later show up too. Tree
 files of workflows that have no journal in DIR show as they are when
-serve starts.
+serve starts, but a running snapshot: no process writes it, so it shows
+incomplete, as slogwf build makes it.
 
 Serve listens on the loopback interface unless -addr says otherwise, and
 warns when it does not. It only reads: it serves the page and the events,
@@ -182,13 +183,23 @@ func (s *server) start() error {
 			continue
 		}
 		data, err := s.root.ReadFile(e.Name())
-		var head struct{ Schema, ID string }
+		var head struct{ Schema, ID, Status string }
 		switch {
 		case err != nil:
 			s.warn(err)
 		case json.Unmarshal(data, &head) != nil || head.Schema != slogwf.Schema:
 			s.warn(fmt.Errorf("%s: not a %s tree file, skipped", e.Name(), slogwf.Schema))
 		case !s.dirty[head.ID]: // else its journals are here
+			if head.Status == tree.StatusRunning {
+				// No line of it in a journal here: no process writes it
+				// (its start comes before its first snapshot, and
+				// retention keeps the segments of a running workflow),
+				// so its process died and its journals went.
+				if data, err = finalTree(data); err != nil {
+					s.warn(fmt.Errorf("%s: %w, skipped", e.Name(), err))
+					continue
+				}
+			}
 			s.trees[head.ID] = data
 			s.dirty[head.ID] = true
 		}
@@ -197,6 +208,33 @@ func (s *server) start() error {
 	s.checkWriters(time.Now())
 	s.publish(true)
 	return nil
+}
+
+// finalTree returns the running snapshot data as build makes the tree of
+// a workflow whose process died: its scopes still running incomplete.
+func finalTree(data []byte) ([]byte, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber() // numbers as written
+	var root map[string]any
+	if err := d.Decode(&root); err != nil {
+		return nil, err
+	}
+	var final func(scope map[string]any)
+	final = func(scope map[string]any) {
+		if scope["status"] == tree.StatusRunning {
+			scope["status"] = tree.StatusIncomplete
+		}
+		for _, key := range []string{"iterations", "interactions", "actions"} {
+			children, _ := scope[key].([]any)
+			for _, c := range children {
+				if c, ok := c.(map[string]any); ok {
+					final(c)
+				}
+			}
+		}
+	}
+	final(root)
+	return json.Marshal(root)
 }
 
 // line takes a line of a journal into the builder, as build does.

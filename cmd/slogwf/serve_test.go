@@ -618,3 +618,70 @@ func TestServeTellsThePagesWhenAWorkflowsProcessDies(t *testing.T) {
 	assert.Equal(t, "incomplete", listed(t, next(t, ev, "list"))[0].Status)
 	assert.Equal(t, 0, s.stop())
 }
+
+// A workflow runs only while a live process writes it. A running snapshot
+// whose journal segments are gone (removed by hand, say) has no process
+// to ask: it is incomplete, as slogwf build makes the snapshot a crash
+// left, whatever other process writes the directory; a snapshot beside
+// the journal of the live process that writes it runs.
+func TestServeShowsARunningSnapshotWithoutJournalsIncomplete(t *testing.T) {
+	for _, tt := range []struct {
+		name, want  string
+		keepJournal bool                               // the snapshot's own journal stays
+		other       func(t *testing.T, journal string) // the writer of another workflow's journal, if any
+	}{
+		{"no journal in the directory", "incomplete", false, nil},
+		{"beside a live process's journal of another workflow", "incomplete", false, liveWriter},
+		{"beside the journal of its live process", "running", true, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, id, journal := unendedJournal(t)
+			data, err := os.ReadFile(journal)
+			require.NoError(t, err)
+			b := tree.NewBuilder()
+			var started []string // no end: its interaction runs too
+			for line := range strings.Lines(string(data)) {
+				if !strings.Contains(line, `"ev":"end"`) {
+					_, err := b.AddLine([]byte(line), journal, false)
+					require.NoError(t, err)
+					started = append(started, line)
+				}
+			}
+			require.NoError(t, os.WriteFile(journal, []byte(strings.Join(started, "")), 0o600))
+			ageJournals(t, dir)
+			snapshot := b.LiveJSON(id)
+			require.Equal(t, 2, strings.Count(string(snapshot), `"status":"running"`), "%s", snapshot)
+			tailWrite(t, filepath.Join(dir, b.FileName(id)), string(snapshot))
+			if tt.keepJournal {
+				liveWriter(t, journal)
+			} else {
+				require.NoError(t, os.Remove(journal))
+			}
+			if tt.other != nil {
+				_, _, other := unendedJournal(t)
+				moved := filepath.Join(dir, tree.JournalDir, filepath.Base(other))
+				require.NoError(t, os.Rename(other, moved))
+				tt.other(t, moved)
+			}
+
+			s := startServe(t, dir)
+			ch := events(t, s.url+"events?wf="+id)
+			list := listed(t, next(t, ch, "list"))
+			var status string
+			for _, w := range list {
+				if w.ID == id {
+					status = w.Status
+				}
+			}
+			assert.Equal(t, tt.want, status, "%+v", list)
+			var doc struct{ Tree json.RawMessage }
+			require.NoError(t, json.Unmarshal([]byte(next(t, ch, "workflow")), &doc))
+			want := b.LiveJSON(id)
+			if tt.want == "incomplete" {
+				want = b.JSON(id)
+			}
+			assert.JSONEq(t, string(want), string(doc.Tree), "the page shows the tree as build makes it")
+			assert.Equal(t, 0, s.stop())
+		})
+	}
+}
