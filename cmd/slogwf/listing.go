@@ -34,9 +34,9 @@ type dirWorkflow struct {
 // listWorkflows returns the workflows of the directory dir: one per tree
 // file, of which it reads only the head, and one per workflow that only
 // journals (in dir and in its journal directory) hold, rebuilt as build
-// would (a workflow that did not end is incomplete, unless the process that
-// wrote its lines is live, or, with a tree file, any process that wrote a
-// journal of dir: see retention.Live).
+// would. A workflow that did not end (its tree file says running) is
+// incomplete, unless a process that wrote a journal holding a line of it is
+// live (see retention.Live).
 // Files that it cannot read it reports to warn, and skips.
 func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	d, err := os.Open(dir)
@@ -95,33 +95,32 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 			list[i].treeHead, errs[i] = readTreeHead(treeFiles[i], buf)
 		}
 	})
-	withTree := make(map[string]bool, len(list))
+	// A tree file says running until its final tree replaces it: when no
+	// process that wrote a line of its workflow writes any more, its
+	// process ended without one (it crashed), and the workflow is
+	// incomplete, as build makes it. Where files are not locked, that
+	// cannot be told: it stays running.
+	withTree := make(map[string]bool, len(list)) // by ID: whether it says running, to be told
 	kept := list[:0]
 	for i, l := range list {
-		switch {
+		switch _, dup := withTree[l.ID]; {
 		case errs[i] != nil:
 			warn(fmt.Errorf("%s: %w, skipped", l.File, errs[i]))
-		case withTree[l.ID]:
+		case dup:
 			// Two tree files of one workflow: a copy; the first stands.
 		default:
-			withTree[l.ID] = true
+			withTree[l.ID] = flock.Supported && l.Status == tree.StatusRunning
 			kept = append(kept, l)
 		}
 	}
-	// A tree file says running until its final tree replaces it: when no
-	// process writes the journals any more, its process ended without
-	// one (it crashed), and the workflow is incomplete, as build makes it.
-	// Where files are not locked, that cannot be told.
 	writers := retention.NewWriters(journals, os.Open, os.Stat, time.Now())
-	if flock.Supported && slices.ContainsFunc(kept, func(w dirWorkflow) bool { return w.Status == "running" }) &&
-		!slices.ContainsFunc(journals, writers.Live) {
-		for i := range kept {
-			if kept[i].Status == "running" {
-				kept[i].Status = "incomplete"
-			}
+	fromJournals, busy := journalsOnly(journals, withTree, writers.Live, warn)
+	for i, l := range kept {
+		if withTree[l.ID] && !busy[l.ID] {
+			kept[i].Status = tree.StatusIncomplete
 		}
 	}
-	return append(kept, journalsOnly(journals, withTree, writers.Live, warn)...), nil
+	return append(kept, fromJournals...), nil
 }
 
 // readTreeHead reads the head of the tree file name, in one read into buf
@@ -207,11 +206,12 @@ func unmarshalHead(head []byte) (treeHead, error) {
 // journalsOnly returns the workflows of the journals that have no tree
 // file, those in withTree, rebuilt from the journals; running while the
 // process that wrote one of a workflow's lines is live, as inUse says of
-// the journal that holds it.
-func journalsOnly(journals []string, withTree map[string]bool, inUse func(journal string) bool, warn func(error)) []dirWorkflow {
+// the journal that holds it. busy says which workflows such a process
+// writes: those without tree file, and those true in withTree.
+func journalsOnly(journals []string, withTree map[string]bool, inUse func(journal string) bool, warn func(error)) (list []dirWorkflow, busy map[string]bool) {
 	b := tree.NewBuilder()
 	b.Counting = true
-	busy := map[string]bool{} // workflows a process still writes
+	busy = map[string]bool{}
 	apply := func(name string, line []byte, inUse bool) {
 		e, err := tree.Decode(line)
 		if err != nil {
@@ -230,6 +230,7 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 	for at := 0; at < len(journals); at += batch {
 		names := journals[at:min(at+batch, len(journals))]
 		lines := make([][][]byte, len(names))
+		held := make([][]string, len(names)) // the workflows true in withTree of each
 		large := make([]bool, len(names))
 		errs := make([]error, len(names))
 		parallel(len(names), func(next func() (int, bool)) {
@@ -243,8 +244,12 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 					large[i] = true
 				default:
 					for line := range bytes.Lines(buf[:n]) {
-						if wf := tree.WorkflowOf(line); wf == "" || !withTree[wf] {
+						wf := tree.WorkflowOf(line)
+						switch tell, ok := withTree[wf]; {
+						case !ok:
 							lines[i] = append(lines[i], bytes.Clone(line))
+						case tell && !slices.Contains(held[i], wf):
+							held[i] = append(held[i], wf)
 						}
 					}
 				}
@@ -253,19 +258,28 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 		for i, name := range names {
 			if large[i] {
 				live := inUse(name)
-				errs[i] = eachLineWithout(name, bufSize, withTree, func(line []byte) { apply(name, line, live) })
+				errs[i] = eachLine(name, bufSize, func(wf string, line []byte) {
+					switch tell, ok := withTree[wf]; {
+					case !ok:
+						apply(name, line, live)
+					case tell:
+						busy[wf] = busy[wf] || live
+					}
+				})
 			}
 			if errs[i] != nil {
 				warn(fmt.Errorf("%s: %w, skipped", name, errs[i]))
 				continue
 			}
-			live := len(lines[i]) > 0 && inUse(name)
+			live := (len(lines[i]) > 0 || len(held[i]) > 0) && inUse(name)
 			for _, line := range lines[i] {
 				apply(name, line, live)
 			}
+			for _, wf := range held[i] {
+				busy[wf] = busy[wf] || live
+			}
 		}
 	}
-	var list []dirWorkflow
 	for _, id := range b.Workflows() {
 		data := b.JSON(id)
 		if busy[id] {
@@ -278,13 +292,13 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 		}
 		list = append(list, dirWorkflow{treeHead: h})
 	}
-	return list
+	return list, busy
 }
 
-// eachLineWithout passes each line of the journal name, read through a
-// buffer of size bytes, of the workflows not in skip, to take. A line is
-// only valid during the call.
-func eachLineWithout(name string, size int, skip map[string]bool, take func(line []byte)) error {
+// eachLine passes each line of the journal name, read through a buffer of
+// size bytes, to take, with its workflow as tree.WorkflowOf tells it. A
+// line is only valid during the call.
+func eachLine(name string, size int, take func(wf string, line []byte)) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -298,8 +312,8 @@ func eachLineWithout(name string, size int, skip map[string]bool, take func(line
 			rest, rerr := br.ReadBytes('\n')
 			line, err = append(bytes.Clone(line), rest...), rerr
 		}
-		if wf := tree.WorkflowOf(line); len(line) > 0 && (wf == "" || !skip[wf]) {
-			take(line)
+		if len(line) > 0 {
+			take(tree.WorkflowOf(line), line)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil

@@ -243,28 +243,62 @@ func TestATreeFileOfAHeadOver16MiBIsRead(t *testing.T) {
 }
 
 // A tree file that says running, left by a process that crashed, is
-// incomplete once no process writes the directory's journals.
+// incomplete unless a live process writes a journal that holds a line of
+// its workflow, as serve shows it: a workflow's start is journalled before
+// its first snapshot, so a process that writes it wrote its journal.
 func TestLsSaysIncompleteForARunningTreeFileThatNoProcessWrites(t *testing.T) {
-	d := writeLsDir(t)
-	id := "7ffffffe-0000-7000-8000-00000000c0de"
-	require.NoError(t, os.WriteFile(filepath.Join(d.dir, "left-"+id+".json"), []byte(`{"schema":"`+slogwf.Schema+
-		`","kind":"workflow","id":"`+id+`","name":"left","status":"running","start":"2098-01-01T00:00:00.000000000Z","records":[]}`), 0o600))
-	status := func() string {
-		for _, row := range lsRows(t, d.dir) {
-			if row[0] == "left" {
-				return row[2]
+	const id = "7ffffffe-0000-7000-8000-00000000c0de"
+	own := `{"ev":"start","wf":"` + id + `","id":"` + id + `","kind":"workflow","time":"2098-01-01T00:00:00.000000000Z","name":"left"}` + "\n"
+	for _, tt := range []struct {
+		name string
+		// dir returns a directory of journals, and the one of them that a
+		// live process writes, "" for none.
+		dir  func(t *testing.T) (dir, live string)
+		want string
+	}{
+		{"no journal", func(t *testing.T) (string, string) { return t.TempDir(), "" }, "incomplete"},
+		{"beside a live journal of another workflow", func(t *testing.T) (string, string) {
+			d := writeLsDir(t)
+			return d.dir, d.crashedJournal
+		}, "incomplete"},
+		{"beside a live journal holding its lines", func(t *testing.T) (string, string) {
+			d := writeLsDir(t)
+			name := filepath.Join(d.dir, "left-0000c0de.1.jsonl")
+			tailWrite(t, name, own)
+			ageJournals(t, d.dir)
+			return d.dir, name
+		}, "running"},
+		{"beside a live journal holding its lines, read a line at a time", func(t *testing.T) (string, string) {
+			d := writeLsDir(t)
+			name := filepath.Join(d.dir, "left-0000c0de.1.jsonl")
+			pad := `{"ev":"record","wf":"` + id + `","scope":"` + id + `","time":"2098-01-01T00:00:01.000000000Z","level":"INFO","msg":"` + strings.Repeat("x", 1000) + `"}` + "\n"
+			tailWrite(t, name, own+strings.Repeat(pad, 100)) // over the 64 KiB read at once
+			ageJournals(t, d.dir)
+			return d.dir, name
+		}, "running"},
+		{"beside its journal that no process writes", func(t *testing.T) (string, string) {
+			d := writeLsDir(t)
+			tailWrite(t, filepath.Join(d.dir, "left-0000c0de.1.jsonl"), own)
+			ageJournals(t, d.dir)
+			return d.dir, ""
+		}, "incomplete"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, live := tt.dir(t)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "left-"+id+".json"), []byte(`{"schema":"`+slogwf.Schema+
+				`","kind":"workflow","id":"`+id+`","name":"left","status":"running","start":"2098-01-01T00:00:00.000000000Z","records":[]}`), 0o600))
+			if live != "" {
+				lockJournal(t, live)
 			}
-		}
-		return ""
+			var status []string
+			for _, row := range lsRows(t, dir) {
+				if row[0] == "left" {
+					status = append(status, row[2])
+				}
+			}
+			assert.Equal(t, []string{tt.want}, status)
+		})
 	}
-	f, err := os.Open(d.crashedJournal)
-	require.NoError(t, err)
-	ok, err := flock.TryLock(f)
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, "running", status(), "while a process writes a journal")
-	require.NoError(t, f.Close())
-	assert.Equal(t, "incomplete", status())
 }
 
 // A container's process is pid 1 at each start: the workflow of a run
@@ -280,12 +314,7 @@ func TestLsTellsACrashedProcessFromALiveOneOfTheSamePid(t *testing.T) {
 	live := filepath.Join(jd, "20261129T110000.000Z-1-ffffff.jsonl")
 	require.NoError(t, os.WriteFile(live, nil, 0o600))
 	ageJournals(t, dir) // the crash was long ago
-	f, err := os.Open(live)
-	require.NoError(t, err)
-	defer f.Close()
-	ok, err := flock.TryLock(f)
-	require.NoError(t, err)
-	require.True(t, ok)
+	lockJournal(t, live)
 
 	rows := lsRows(t, dir)
 	require.Len(t, rows, 2)

@@ -147,8 +147,7 @@ func journalRefs(names []string) ([]workflowRef, error) {
 	fromFile := map[string]string{} // by the journals' names
 	var ids []string
 	for _, name := range names {
-		err := eachLineWithout(name, 64<<10, nil, func(line []byte) {
-			wf := tree.WorkflowOf(line)
+		err := eachLine(name, 64<<10, func(wf string, line []byte) {
 			var start *tree.Event // the line, when it may start a workflow
 			if isStart := bytes.HasPrefix(line, []byte(`{"ev":"start"`)); wf == "" || isStart {
 				if e, err := tree.Decode(line); err == nil {
