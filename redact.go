@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/slogwf/slogwf/internal/jsonenc"
 )
 
 // Redaction says which secrets slogwf hides, in the console, the journal
@@ -138,8 +140,7 @@ func (red *redactor) mayHold(s string) bool {
 	if red.stride == 2 {
 		// Eight bytes at once: the pairs at 0, 2, 4 and 6.
 		for ; len(s) >= 8; s = s[8:] {
-			w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-				uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+			w := jsonenc.Load64(s)
 			if starts[w>>6&0x3ff]&(1<<(w&63)) != 0 || starts[w>>22&0x3ff]&(1<<(w>>16&63)) != 0 ||
 				starts[w>>38&0x3ff]&(1<<(w>>32&63)) != 0 || starts[w>>54]&(1<<(w>>48&63)) != 0 {
 				return true

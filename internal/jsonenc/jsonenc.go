@@ -65,12 +65,7 @@ func Verbatim(s string) bool {
 	n := len(s)
 	switch {
 	case n >= 8:
-		for i := 0; i+8 < n; i += 8 {
-			if !verbatimWord(load64(s[i : i+8])) {
-				return false
-			}
-		}
-		return verbatimWord(load64(s[n-8:]))
+		return verbatimPrefix(s) == n
 	case n >= 4: // two words of four, which may overlap
 		return verbatimWord(uint64(load32(s[:4])) | uint64(load32(s[n-4:]))<<32)
 	case n > 0: // the first, the middle and the last byte, and verbatim ones
@@ -84,18 +79,19 @@ func Verbatim(s string) bool {
 func verbatimPrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if !verbatimWord(load64(s[i : i+8])) {
+		if !verbatimWord(Load64(s[i : i+8])) {
 			return i + bytePrefix(s[i:i+8])
 		}
 	}
-	if i < len(s) && i >= 8 && verbatimWord(load64(s[len(s)-8:])) {
+	if i < len(s) && i >= 8 && verbatimWord(Load64(s[len(s)-8:])) {
 		return len(s)
 	}
 	return i + bytePrefix(s[i:])
 }
 
-// load64 returns the eight bytes of w as one word.
-func load64(w string) uint64 {
+// Load64 returns the first eight bytes of w as one word, the first byte
+// lowest: a uint64 on every platform, where a uint has 32 bits on some.
+func Load64(w string) uint64 {
 	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
