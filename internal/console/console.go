@@ -107,19 +107,10 @@ func (c *Handler) HandleAt(ctx context.Context, r *slog.Record, at Path, ev Scop
 // HandlePlain prints r, a record in the scope whose path is at, whose
 // attributes are all Plain: as HandleAt does, without looking at them.
 func (c *Handler) HandlePlain(ctx context.Context, r *slog.Record, at Path) error {
-	if !c.tintAlone(r.Level) {
-		return c.handle(ctx, r, at, ScopeEvent{}, true)
-	}
-	if !at.Set && jsonenc.Verbatim(r.Message) {
+	if !at.Set && c.tintAlone(r.Level) && jsonenc.Verbatim(r.Message) {
 		return c.fast.Handle(ctx, *r) // nothing to add to the message
 	}
-	// As handle does, for a record that has only its path to add.
-	buf := buffer.New()
-	defer buf.Free()
-	*buf = append(c.appendPath(*buf, at), Message(r.Message)...)
-	defer func(msg string) { r.Message = msg }(r.Message)
-	r.Message = unsafe.String(unsafe.SliceData(*buf), len(*buf))
-	return c.fast.Handle(ctx, *r)
+	return c.handle(ctx, r, at, ScopeEvent{}, true)
 }
 
 // appendPath appends the path at, if set, colored when c is, and a space.
