@@ -344,7 +344,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		return h.handleScopeEvent(ctx, ev, r, lost)
 	}
 	var at console.Path
-	if sc != nil || h.sink != nil && (m.routing || !h.ids.none()) {
+	if sc != nil || h.sink != nil && !(m.ids.none() && h.ids.none()) {
+		// Else route has nowhere to send it: most records of a program
+		// that logs outside its workflows.
 		at = h.add(&r, sc, &m, lost)
 	}
 	if h.console != nil {
