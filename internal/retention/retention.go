@@ -242,9 +242,8 @@ func (p *Pruner) read(root *os.Root, f file, whole bool) (segment, error) {
 // liveness is what the segments of live processes say of the workflows
 // that have no tree file.
 type liveness struct {
-	open   map[string]bool // started in one
-	closed map[string]bool // ended in one
-	ended  map[string]bool // started and ended in one
+	started  map[string]bool // its start is in one
+	finished map[string]bool // its end is in one
 	// unread are the segments that may not go, read only when a workflow
 	// is asked of that the others do not tell: they are most of a journal
 	// that MaxAge keeps.
@@ -255,13 +254,13 @@ type liveness struct {
 // add takes in what segment s says.
 func (l *liveness) add(s segment) {
 	for _, wf := range s.open {
-		l.open[wf] = true
+		l.started[wf] = true
 	}
 	for _, wf := range s.closed {
-		l.closed[wf] = true
+		l.finished[wf] = true
 	}
 	for _, wf := range s.ended {
-		l.ended[wf] = true
+		l.started[wf], l.finished[wf] = true, true
 	}
 }
 
@@ -274,7 +273,7 @@ func (l *liveness) add(s segment) {
 // first: its start may be in a younger one (its lines here are a child
 // process's), or its end.
 func (l *liveness) runs(id string) bool {
-	if len(l.unread) > 0 && !l.ended[id] && !(l.open[id] && l.closed[id]) {
+	if len(l.unread) > 0 && !(l.started[id] && l.finished[id]) {
 		for _, f := range l.unread {
 			if s, err := l.read(f); err == nil {
 				l.add(s)
@@ -282,14 +281,14 @@ func (l *liveness) runs(id string) bool {
 		}
 		l.unread = nil
 	}
-	return l.open[id] && !l.closed[id] && !l.ended[id]
+	return l.started[id] && !l.finished[id]
 }
 
 // readLive reads the segments of the live processes (see Live) that may
 // go, leaves the others for when they are needed (see liveness.runs), and
 // forgets the segments that are gone. files are sorted by time.
 func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func(file) bool) *liveness {
-	l := &liveness{open: map[string]bool{}, closed: map[string]bool{}, ended: map[string]bool{},
+	l := &liveness{started: map[string]bool{}, finished: map[string]bool{},
 		read: func(f file) (segment, error) { return p.read(root, f, false) }}
 	byProcess := map[string][]file{}
 	listed := map[string]bool{}
@@ -298,7 +297,8 @@ func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func
 			continue
 		}
 		listed[f.name] = true
-		byProcess[Writer(f.name)] = append(byProcess[Writer(f.name)], f)
+		w := Writer(f.name)
+		byProcess[w] = append(byProcess[w], f)
 	}
 	maps.DeleteFunc(p.segments, func(name string, _ segment) bool { return !listed[name] })
 	for _, segs := range byProcess {
