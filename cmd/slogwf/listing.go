@@ -281,11 +281,11 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 		}
 	}
 	for _, id := range b.Workflows() {
-		data := b.JSON(id)
+		render := b.JSON
 		if busy[id] {
-			data = b.LiveJSON(id)
+			render = b.LiveJSON
 		}
-		h, err := headOf(bufio.NewReader(bytes.NewReader(data)))
+		h, err := headOf(bufio.NewReader(bytes.NewReader(render(id))))
 		if err != nil {
 			warn(fmt.Errorf("the journals of workflow %s: %w", id, err))
 			continue
