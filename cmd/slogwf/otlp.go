@@ -238,7 +238,7 @@ func (s *shipper) checkWriters(journals []string, now time.Time) {
 	}
 	var w *retention.Writers
 	for _, id := range s.b.Workflows() {
-		if s.dead[id] || s.only != "" && id != s.only && s.b.Name(id) != s.only {
+		if s.dead[id] || s.leavesOut(id) {
 			continue // -workflow leaves it out
 		}
 		if w == nil {
@@ -259,7 +259,7 @@ func (s *shipper) take(final bool) {
 		if t == nil {
 			continue // forgotten since
 		}
-		if s.only != "" && id != s.only && s.b.Name(id) != s.only {
+		if s.leavesOut(id) {
 			if _, known := t.Name(); known {
 				s.b.Forget(id) // -workflow leaves it out
 				delete(s.writers, id)
@@ -321,9 +321,15 @@ func (s *shipper) send(ctx context.Context) error {
 			s.state.markDone(id)
 		}
 		delete(s.writers, id)
-		delete(s.dead, id)
 	}
+	clear(s.dead)
 	return s.state.save()
+}
+
+// leavesOut reports whether -workflow leaves workflow id out, as far as is
+// known yet.
+func (s *shipper) leavesOut(id string) bool {
+	return s.only != "" && id != s.only && s.b.Name(id) != s.only
 }
 
 // done notes that the span of workflow wf was sent, and with it every
