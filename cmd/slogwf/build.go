@@ -189,13 +189,13 @@ func replaceFile(path string, data []byte) error { return replaceFileFrom(path, 
 
 // replaceFileFrom is replaceFile of what write writes.
 func replaceFileFrom(path string, write func(io.Writer) error) error {
-	_, err := replaceFileUnless(path, write, func(string) string { return "" })
+	_, err := replaceFileUnless(path, write, nil)
 	return err
 }
 
 // replaceFileUnless is replaceFileFrom, unless keep, given the name of the
 // file written, says why the file at path stays: then it returns why, and
-// leaves path as it was.
+// leaves path as it was. A nil keep keeps nothing.
 func replaceFileUnless(path string, write func(io.Writer) error, keep func(written string) string) (why string, err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err == nil {
@@ -206,7 +206,7 @@ func replaceFileUnless(path string, write func(io.Writer) error, keep func(writt
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-		if err == nil {
+		if err == nil && keep != nil {
 			why = keep(f.Name())
 		}
 		if err == nil && why == "" {
