@@ -103,13 +103,16 @@ func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error 
 // A workflow whose start no line holds has the name in the journal's file
 // name (see NameIn).
 func (b *Builder) AddLine(line []byte, journal string, torn bool) (wf string, err error) {
-	j := b.followed[journal]
-	if j == nil {
-		j = &journalLines{}
+	if j := b.followed[journal]; j != nil {
+		return b.addLine(j, line, journal, torn)
 	}
-	wf, err = b.addLine(j, line, journal, torn)
-	if len(j.wfs) > 0 || j.unknown > 0 { // else it holds nothing to keep
-		b.followed[journal] = j
+	// On the stack until it holds something to keep: the lines of a
+	// journal of forgotten or other workflows cost nothing.
+	var j journalLines
+	wf, err = b.addLine(&j, line, journal, torn)
+	if len(j.wfs) > 0 || j.unknown > 0 {
+		kept := j
+		b.followed[journal] = &kept
 	}
 	return wf, err
 }

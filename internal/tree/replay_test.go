@@ -63,3 +63,13 @@ func TestAForgottenWorkflowTakesNoMoreLines(t *testing.T) {
 	require.NoError(t, b.ReadJournal(bytes.NewReader(line), "k.jsonl", func(err error) { t.Error(err) }))
 	assert.Empty(t, b.Workflows())
 }
+
+func TestTheLinesOfAForgottenWorkflowCostNoAllocation(t *testing.T) {
+	b := NewBuilder()
+	line := []byte(`{"ev":"start","wf":"a","id":"a","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}`)
+	_, err := b.AddLine(line, "j.jsonl", false)
+	require.NoError(t, err)
+	b.Forget("a")
+	allocs := testing.AllocsPerRun(100, func() { _, _ = b.AddLine(line, "j.jsonl", false) })
+	assert.Zero(t, allocs, "a follower keeps reading the journals of the workflows it is done with")
+}
