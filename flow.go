@@ -46,7 +46,7 @@ type flow struct {
 	writeMu sync.Mutex  // one tree file write at a time, in order
 	over    atomic.Bool // ended: a snapshot being written gives way
 	written bool        // an owner's final tree is, under sink.finals' lock
-	onDisk  bool        // its final tree, or a rebuilt one, is in its tree file (not to be made again once gone)
+	onDisk  bool        // its final tree, or a rebuilt one, is in its tree file (not to be made again once gone); under writeMu
 }
 
 // newFlow returns the state of workflow id, whose first line goes to the

@@ -98,22 +98,23 @@ func (f *flow) rebuild() {
 	s := f.sink
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
-	written := false
 	defer func() { // retention keeps its files until it is written
 		f.mu.Lock()
-		f.rebuilding, f.onDisk = false, f.onDisk || written
+		f.rebuilding = false
 		f.mu.Unlock()
 	}()
 	f.mu.Lock()
 	f.late, f.rebuilding = false, true
 	parts := f.extents()
-	spawned, gaps, pending, onDisk := f.spawned, f.gaps, f.unwritten, f.onDisk
+	spawned, gaps, pending := f.spawned, f.gaps, f.unwritten
 	f.mu.Unlock()
 
 	// A tree file written, then gone, retention removed; one that could
 	// not be written the rebuild writes.
-	if _, err := s.dir.current().lstat(tree.TreeFileName(f.name, f.id)); onDisk && errors.Is(err, fs.ErrNotExist) {
-		return
+	if f.onDisk {
+		if _, err := s.dir.current().lstat(tree.TreeFileName(f.name, f.id)); errors.Is(err, fs.ErrNotExist) {
+			return
+		}
 	}
 	b := tree.NewBuilder()
 	b.Workflow = f.id
@@ -139,7 +140,7 @@ func (f *flow) rebuild() {
 		s.faults.report("late record after a journal fault", fmt.Errorf(
 			"slogwf: late records rebuilt the tree of workflow %s from a journal that missed %d of its lines: its loss counts them", f.id, gaps))
 	}
-	written = s.writeTree(f, t, true)
+	s.writeTree(f, t, true)
 }
 
 // extents returns the parts of the journal of this process that hold the

@@ -71,16 +71,12 @@ func (f *flow) writeFinal() {
 	t := f.tree
 	f.tree = nil
 	f.mu.Unlock()
-	ok := f.sink.writeTree(f, t, true)
-	f.mu.Lock()
-	f.onDisk = ok
-	f.mu.Unlock()
+	f.sink.writeTree(f, t, true)
 }
 
-// writeTree writes t, the tree of f, to its tree file, and reports whether
-// it did. A snapshot gives way to the final tree: it stops when the
-// workflow ends.
-func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) bool {
+// writeTree writes t, the tree of f, to its tree file; f.writeMu is held.
+// A snapshot gives way to the final tree: it stops when the workflow ends.
+func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) {
 	s.checkDir()
 	name := tree.TreeFileName(f.name, f.id)
 	write := func(w io.Writer) error {
@@ -93,7 +89,9 @@ func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) bool {
 	if err != nil && !errors.Is(err, errOver) {
 		s.faults.report("write tree", fmt.Errorf("slogwf: write tree %s: %w", name, err))
 	}
-	return err == nil
+	if final && err == nil {
+		f.onDisk = true
+	}
 }
 
 // writeFile writes the file name atomically, with write: to a new
