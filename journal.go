@@ -40,11 +40,11 @@ type journal struct {
 	// container's first process is pid 1), which another process's
 	// retention and ls need to tell which segments a live process wrote.
 	token uint32
-	named time.Time // the time in the name of its last segment
 
 	mu       sync.Mutex
 	file     journalFile // nil when none could be opened, or closed
 	segments []string    // of this process, in order: names in Dir; "" once gone
+	named    time.Time   // the time in the name of its last segment
 	size     int64       // of the segment being written
 	torn     bool        // it ends in a partial line
 	retry    time.Time   // when to try again to open a segment, without one

@@ -94,7 +94,7 @@ func JournalName(t time.Time, pid int, token uint32) string {
 	b = append(b, '-')
 	b = strconv.AppendInt(b, int64(pid), 10)
 	b = append(b, '-')
-	b = append(b, hex.EncodeToString([]byte{byte(token >> 16), byte(token >> 8), byte(token)})...)
+	b = hex.AppendEncode(b, []byte{byte(token >> 16), byte(token >> 8), byte(token)})
 	return string(append(b, ".jsonl"...))
 }
 
