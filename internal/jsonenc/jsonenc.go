@@ -64,8 +64,13 @@ var verbatim = func() (t [256]bool) {
 func Verbatim(s string) bool {
 	n := len(s)
 	switch {
-	case n >= 8:
-		return verbatimPrefix(s) == n
+	case n >= 8: // verbatimPrefix's loop, inlined: Verbatim is called for most keys and values
+		for i := 0; i+8 < n; i += 8 {
+			if !verbatimWord(Load64(s[i : i+8])) {
+				return false
+			}
+		}
+		return verbatimWord(Load64(s[n-8:]))
 	case n >= 4: // two words of four, which may overlap
 		return verbatimWord(uint64(load32(s[:4])) | uint64(load32(s[n-4:]))<<32)
 	case n > 0: // the first, the middle and the last byte, and verbatim ones
