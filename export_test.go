@@ -1,5 +1,13 @@
 package slogwf
 
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/slogwf/slogwf/internal/console"
+)
+
 // WaitTrees waits until the final trees of the workflows that ended are
 // written, and the trees that late records wait for are rebuilt.
 func (h *Handler) WaitTrees() {
@@ -15,4 +23,19 @@ func (h *Handler) Snapshot(wf *Scope) {
 		h.sink.snaps.remove(f)
 		f.snapshot()
 	}
+}
+
+// LogRacingEnd logs a record of msg and args in ctx, as Handle does, but
+// for end, called once the record is routed and before it is added: the
+// record loses the race with the End that end calls.
+func (h *Handler) LogRacingEnd(ctx context.Context, end func(), msg string, args ...any) {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, msg, 0)
+	r.Add(args...)
+	var m meta
+	lost, _ := h.clean.record(&r, &m, h.console)
+	sc, _ := fromContext(ctx)
+	rt := h.route(sc, &m)
+	end()
+	at := h.addBy(&rt, &r, &m, lost)
+	_ = h.console.HandleAt(ctx, &r, at, console.ScopeEvent{})
 }

@@ -132,8 +132,17 @@ func TestTheExporterGetsTheScopesThatTheJournalsGive(t *testing.T) {
 	live := rec.byID(t)
 	assert.Len(t, live, 1+2+2*(1+3*3)-1, "every scope: the worker whose call failed runs no tool")
 
+	assertExportedAsReplayed(t, live, s.dir, wf)
+	assert.Equal(t, int64(2*(1+3)-1), live[wf.ID()].Total.Calls)
+}
+
+// assertExportedAsReplayed asserts that live, the scopes of workflow wf
+// that the exporter got, are those that `slogwf export` takes of the
+// journals in dir.
+func assertExportedAsReplayed(t *testing.T, live map[string]*tree.Ended, dir string, wf *slogwf.Scope) {
+	t.Helper()
 	replayed := map[string]*tree.Ended{}
-	readJournals(t, s.dir).Tree(wf.ID()).Take(wf.ID(), true, func(s *tree.Ended) { replayed[s.ID] = s })
+	readJournals(t, dir).Tree(wf.ID()).Take(wf.ID(), true, func(s *tree.Ended) { replayed[s.ID] = s })
 	require.Len(t, replayed, len(live))
 	for id, want := range live {
 		got := replayed[id]
@@ -143,5 +152,4 @@ func TestTheExporterGetsTheScopesThatTheJournalsGive(t *testing.T) {
 		w.Records, g.Records = nil, nil
 		assert.Equal(t, w, g, id)
 	}
-	assert.Equal(t, int64(2*(1+3)-1), live[wf.ID()].Total.Calls)
 }

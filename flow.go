@@ -68,10 +68,10 @@ func (s *sink) newFlow(id, name string, path console.Path, owner bool) *flow {
 func (f *flow) routeTo(id string, sc *Scope, late bool) route {
 	for p := sc; p != nil; p = p.parent {
 		if p.id == id && p.wf.id == f.id {
-			return route{flow: f, scope: id, in: p, path: p.path, late: late}
+			return route{flow: f, scope: id, in: p, path: p.path, late: late, named: true}
 		}
 	}
-	rt := route{flow: f, scope: id, late: late, path: f.path}
+	rt := route{flow: f, scope: id, late: late, path: f.path, named: true}
 	f.mu.Lock()
 	if p, ok := f.paths[id]; ok {
 		rt.path = p
@@ -104,16 +104,19 @@ func (f *flow) start(sc *Scope, line []byte, e *tree.Event) {
 }
 
 // add applies e to the tree, then calls after, if any, with the tree and
-// whether e changed it, and writes line to the journal. It reports false
-// and does nothing when the workflow has ended, but for a record of an
-// owner's: a late record, which goes to the journal, and to the tree in
-// time (see late.go).
+// whether e changed it, and writes line to the journal. When the workflow
+// has ended, it does nothing but for a record of an owner's: a late
+// record, which goes to the journal, and to the tree in time (see
+// late.go). A record goes by rt, which route decided before f.mu was
+// taken: if it lost the race with an End since (see moved), add sets rt
+// to its new route and reports false, doing nothing: its line is made
+// again for it.
 //
 // The tree takes e first, and the journal is taken before the flow is let
 // go: the journal has the flow's lines in the order the tree took them,
 // and the next line of the flow goes to the tree during this one's write,
 // as parallel agents of one workflow log.
-func (f *flow) add(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bool)) bool {
+func (f *flow) add(line []byte, e *tree.Event, rt *route, after func(t *tree.Tree, fresh bool)) bool {
 	f.mu.Lock()
 	held := true
 	defer func() {
@@ -121,8 +124,12 @@ func (f *flow) add(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bo
 			f.mu.Unlock()
 		}
 	}()
+	if rt != nil && f.moved(rt) {
+		return false
+	}
 	if f.ended {
-		return f.lateLocked(line, e)
+		f.lateLocked(line, e)
+		return true
 	}
 	f.apply(e, after)
 	j := f.sink.journal
@@ -131,6 +138,28 @@ func (f *flow) add(line []byte, e *tree.Event, after func(t *tree.Tree, fresh bo
 	f.mu.Unlock()
 	defer j.mu.Unlock()
 	f.writeLocked(line, e.Type == tree.End)
+	return true
+}
+
+// moved reports whether a record going by rt lost the race with an End:
+// a scope of its context, or its workflow, ended after route decided rt.
+// It then sets rt to the route of a record logged now: late, to the
+// nearest open scope above, or to the workflow; named by its IDs, to the
+// scope they name. A Scope is marked ended before its end reaches f, so
+// that the ends f applied are among those Scope.open sees. f.mu is held.
+func (f *flow) moved(rt *route) bool {
+	if rt.named {
+		if !f.ended || rt.late {
+			return false // the IDs win over the ends of a live workflow
+		}
+		rt.late = true
+		return true
+	}
+	in, late := rt.in.open()
+	if !late || in == rt.in && rt.late {
+		return false
+	}
+	rt.scope, rt.in, rt.path, rt.late = in.id, in, in.path, true
 	return true
 }
 
@@ -234,7 +263,7 @@ func (f *flow) close(now time.Time) {
 	slices.Sort(open)
 	for _, id := range open {
 		if line, e := f.incomplete(id, now); e != nil {
-			f.add(line, e, nil)
+			f.add(line, e, nil, nil)
 		}
 	}
 	f.finish(nil, nil)

@@ -364,6 +364,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // cleaning r lost.
 func (h *Handler) add(r *slog.Record, sc *Scope, m *meta, lost tree.Loss) console.Path {
 	rt := h.route(sc, m)
+	return h.addBy(&rt, r, m, lost)
+}
+
+// addBy is add going by rt, which route decided.
+func (h *Handler) addBy(rt *route, r *slog.Record, m *meta, lost tree.Loss) console.Path {
 	if rt.flow != nil {
 		if h.lost != (tree.Loss{}) {
 			lost.Add(h.lost)
@@ -371,8 +376,11 @@ func (h *Handler) add(r *slog.Record, sc *Scope, m *meta, lost tree.Loss) consol
 		lost.Clamped += m.clamped
 		buf := buffer.New()
 		var e tree.Event
-		*buf = appendRecordLine(*buf, &rt, r, m, &h.pre, lost, &e)
-		rt.flow.add(*buf, &e, nil)
+		*buf = appendRecordLine(*buf, rt, r, m, &h.pre, lost, &e)
+		for !rt.flow.add(*buf, &e, rt, nil) {
+			// It lost the race with an End, which moved it.
+			*buf = appendRecordLine((*buf)[:0], rt, r, m, &h.pre, lost, &e)
+		}
 		buf.Free()
 	}
 	if rt.late {

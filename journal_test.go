@@ -373,7 +373,7 @@ func TestAPanicInTheTreeLeavesTheWorkflowUnlocked(t *testing.T) {
 	func() {
 		defer func() { require.NotNil(t, recover()) }()
 		e := tree.Event{Type: tree.Record, Workflow: wf.ID(), Scope: wf.ID(), Time: "2026-01-01T00:00:00.000000000Z"}
-		f.add([]byte("{}\n"), &e, func(*tree.Tree, bool) { panic("in the tree") })
+		f.add([]byte("{}\n"), &e, nil, func(*tree.Tree, bool) { panic("in the tree") })
 	}()
 	done := make(chan struct{})
 	go func() {

@@ -55,18 +55,17 @@ func (r *recent) get(id string) *flow {
 
 // lateLocked adds a record logged after the workflow ended: to the
 // journal, and to the tree, if its final tree is yet to be written, or
-// else to a rebuild. It reports false, and does nothing, for other events,
-// in another process's workflow, or once the handler is closing. f.mu is
-// held.
-func (f *flow) lateLocked(line []byte, e *tree.Event) bool {
+// else to a rebuild. It does nothing for other events, in another
+// process's workflow, or once the handler is closing. f.mu is held.
+func (f *flow) lateLocked(line []byte, e *tree.Event) {
 	s := f.sink
 	if e.Type != tree.Record || !f.owner {
-		return false
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return
 	}
 	at, ok := f.write(line, false)
 	switch {
@@ -82,7 +81,6 @@ func (f *flow) lateLocked(line []byte, e *tree.Event) bool {
 		f.late = true
 		s.rebuilds.add(f)
 	}
-	return true
 }
 
 // maxLates is how many late lines of a workflow a rebuild reads one by

@@ -206,6 +206,7 @@ type route struct {
 	in    *Scope       // the node, when this process holds it; else nil
 	path  console.Path // of the node on the console
 	late  bool         // logged after the node or a scope above it had ended
+	named bool         // by the IDs of the record, not by its context
 }
 
 // route returns where a record logged in scope sc (or none) goes that
@@ -279,7 +280,7 @@ func (s *sink) scopeEvent(ev *scopeEvent, r slog.Record, lost tree.Loss) (extra 
 		f.start(sc, *buf, &e)
 		return nil
 	}
-	f.add(*buf, &e, func(t *tree.Tree, fresh bool) { extra = console.EndAttrs(t.UsageOf(sc.id), fresh) })
+	f.add(*buf, &e, nil, func(t *tree.Tree, fresh bool) { extra = console.EndAttrs(t.UsageOf(sc.id), fresh) })
 	return extra
 }
 
@@ -292,7 +293,7 @@ func (s *sink) startFlow(sc *Scope, line []byte, e *tree.Event) {
 	}
 	f := s.newFlow(sc.id, sc.name, sc.path, true)
 	f.wf, sc.flow = sc, f
-	f.add(line, e, nil)
+	f.add(line, e, nil, nil)
 	s.flows.Store(f.id, f)
 }
 
