@@ -254,6 +254,9 @@ func (w *treeWriter) rollup(n *node, closeAt string) rolled {
 }
 
 func (w *treeWriter) node(n *node) {
+	if w.err != nil {
+		return // out failed, as a snapshot's that gives way to the final tree: nothing more goes out
+	}
 	b := append(w.b, '{')
 	if n.id == w.t.id {
 		b = append(b, `"schema":"`+Schema+`",`...)
@@ -336,7 +339,9 @@ func (w *treeWriter) node(n *node) {
 			b = append(b, '}')
 			if len(b) >= 32<<10 {
 				w.b = b
-				w.flush(false)
+				if w.flush(false); w.err != nil {
+					return
+				}
 				b = w.b
 			}
 		}

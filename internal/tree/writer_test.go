@@ -1,0 +1,46 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// failing is a writer that fails every write, as a snapshot's writer does
+// once its workflow has ended (slogwf's giveWay).
+type failing struct{ writes int }
+
+func (f *failing) Write([]byte) (int, error) {
+	f.writes++
+	return 0, errors.New("over")
+}
+
+// A snapshot gives way to the final tree by failing its writes: the
+// writer stops at the first failed write, rather than go on through the
+// tree building in memory what it can no longer write.
+func TestWriteJSONStopsAtTheFirstFailedWrite(t *testing.T) {
+	const n = 1 << 15 // about 3 MB of tree file
+	tr := NewTree("w")
+	apply := func(line string) {
+		e, err := Decode([]byte(line))
+		require.NoError(t, err, line)
+		tr.Apply(e)
+	}
+	apply(`{"ev":"start","wf":"w","id":"w","kind":"workflow","seq":1,"time":"2026-01-01T00:00:00.000000000Z","name":"x"}`)
+	for i := range n {
+		apply(fmt.Sprintf(`{"ev":"record","wf":"w","scope":"w","seq":%d,"time":"2026-01-01T00:00:01.%09dZ","level":"INFO","msg":"a message of some length, as agents log"}`, i+2, i))
+	}
+	out := &failing{}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err := tr.WriteJSON(out, false)
+	runtime.ReadMemStats(&after)
+	require.EqualError(t, err, "over")
+	assert.Equal(t, 1, out.writes)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<10), "bytes WriteJSON allocated for a tree of %d records", n)
+}
