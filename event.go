@@ -80,11 +80,15 @@ func appendRecordLine(b []byte, rt *route, r *slog.Record, m *meta, pre *preform
 // validTime returns t, or now when t is zero or has no place in a
 // fixed-width RFC 3339 time.
 func validTime(t time.Time) time.Time {
-	if y := t.UTC().Year(); t.IsZero() || y < 1 || y > 9999 {
+	// Compared as instants, not by Year, which works out the date: the
+	// journal's time encoding works it out once more.
+	if !t.After(time.Time{}) || !t.Before(year10000) {
 		return time.Now()
 	}
 	return t
 }
+
+var year10000 = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // appendScopeLine appends the journal line of ev, a scope's start or end,
 // with the attributes of its record r, the cost of its usage at prices,

@@ -443,3 +443,33 @@ func TestSegmentNamesGoForwardWithoutWaiting(t *testing.T) {
 		assert.Equal(t, tt.want, nameTime(tt.now, tt.last), tt.name)
 	}
 }
+
+// A record's time is kept when it is after the zero time and has a place
+// in a fixed-width RFC 3339 time, in UTC, whatever its location says.
+func TestRecordTimesWithoutAFixedWidthPlaceBecomeNow(t *testing.T) {
+	east := time.FixedZone("east", 3600)
+	for _, tc := range []struct {
+		name string
+		t    time.Time
+		kept bool
+	}{
+		{"zero", time.Time{}, false},
+		{"just after zero", time.Time{}.Add(time.Nanosecond), true},
+		{"year 0", time.Date(0, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{"a negative year", time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"now", time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC), true},
+		{"the last nanosecond of 9999", time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), true},
+		{"year 10000", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"year 10000 east, 9999 in UTC", time.Date(10000, 1, 1, 0, 30, 0, 0, east), true},
+		{"year 1 east, zero in UTC", time.Date(1, 1, 1, 1, 0, 0, 0, east), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := validTime(tc.t)
+			if tc.kept {
+				assert.True(t, got.Equal(tc.t), "%v became %v", tc.t, got)
+			} else {
+				assert.WithinDuration(t, time.Now(), got, time.Minute)
+			}
+		})
+	}
+}
