@@ -85,7 +85,10 @@ func colorBytes(line []byte) int {
 			// elsewhere: the rest counts as columns.
 			return n
 		}
-		size, _ := unit(line[i:])
+		size := 4 // tint's ESC [ digit m, most of a line's, without unit's loop
+		if i+3 >= len(line) || line[i+1] != '[' || line[i+3] != 'm' || line[i+2] < '0' || line[i+2] > '9' {
+			size, _ = unit(line[i:])
+		}
 		n += size
 		i += size - 1
 	}
