@@ -34,9 +34,10 @@ type dirWorkflow struct {
 // listWorkflows returns the workflows of the directory dir: one per tree
 // file, of which it reads only the head, and one per workflow that only
 // journals (in dir and in its journal directory) hold, rebuilt as build
-// would. A workflow that did not end (its tree file says running) is
-// incomplete, unless a process that wrote a journal holding a line of it is
-// live (see retention.Live).
+// would. A workflow whose tree file says running is rebuilt so too when
+// the journals hold its end (its process died between its end and its
+// final tree), as serve shows it; else it is incomplete, unless a process
+// that wrote a journal holding a line of it is live (see retention.Live).
 // Files that it cannot read it reports to warn, and skips.
 func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	d, err := os.Open(dir)
@@ -100,7 +101,7 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	// process ended without one (it crashed), and the workflow is
 	// incomplete, as build makes it. Where files are not locked, that
 	// cannot be told: it stays running.
-	withTree := make(map[string]bool, len(list)) // by ID: whether it says running, to be told
+	withTree := make(map[string]bool, len(list)) // by ID: whether it says running
 	kept := list[:0]
 	for i, l := range list {
 		switch _, dup := withTree[l.ID]; {
@@ -109,18 +110,29 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 		case dup:
 			// Two tree files of one workflow: a copy; the first stands.
 		default:
-			withTree[l.ID] = flock.Supported && l.Status == tree.StatusRunning
+			withTree[l.ID] = l.Status == tree.StatusRunning
 			kept = append(kept, l)
 		}
 	}
 	writers := retention.NewWriters(journals, os.Open, os.Stat, time.Now())
-	fromJournals, busy := journalsOnly(journals, withTree, writers.Live, warn)
+	rebuilt, busy := journalsOnly(journals, withTree, writers.Live, warn)
+	ended := map[string]treeHead{}
+	for _, w := range rebuilt {
+		if _, ok := withTree[w.ID]; ok {
+			ended[w.ID] = w.treeHead
+		} else {
+			kept = append(kept, w)
+		}
+	}
 	for i, l := range kept {
-		if withTree[l.ID] && !busy[l.ID] {
+		switch h, ok := ended[l.ID]; {
+		case ok:
+			kept[i].treeHead = h
+		case flock.Supported && withTree[l.ID] && !busy[l.ID]:
 			kept[i].Status = tree.StatusIncomplete
 		}
 	}
-	return append(kept, fromJournals...), nil
+	return kept, nil
 }
 
 // readTreeHead reads the head of the tree file name, in one read into buf
@@ -203,11 +215,15 @@ func unmarshalHead(head []byte) (treeHead, error) {
 	return h, err
 }
 
-// journalsOnly returns the workflows of the journals that have no tree
-// file, those in withTree, rebuilt from the journals; running while the
-// process that wrote one of a workflow's lines is live, as inUse says of
-// the journal that holds it. busy says which workflows such a process
-// writes: those without tree file, and those true in withTree.
+// journalsOnly returns the workflows of the journals rebuilt from them:
+// those that have no tree file (not in withTree), and those whose tree
+// file says running (true in withTree) and whose start and end the
+// journals hold; running while the process that wrote one of a workflow's
+// lines is live, as inUse says of the journal that holds it. busy says
+// which workflows such a process writes: those without tree file, and
+// those true in withTree. The lines of a workflow with a tree file it
+// decodes only once it has seen its end, reading again the journals that
+// hold them.
 func journalsOnly(journals []string, withTree map[string]bool, inUse func(journal string) bool, warn func(error)) (list []dirWorkflow, busy map[string]bool) {
 	b := tree.NewBuilder()
 	b.Counting = true
@@ -227,10 +243,19 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 	// the longest line, whatever it lists.
 	const batch = 1024
 	bufSize := 64 << 10
+	var br *bufio.Reader // of the journals read a line at a time, made once one is
+	lineReader := func() *bufio.Reader {
+		if br == nil {
+			br = bufio.NewReaderSize(nil, bufSize)
+		}
+		return br
+	}
+	ended := map[string]bool{} // true in withTree, whose end was seen
+	var told []*runningLines   // of the journals that hold lines of those true in withTree
 	for at := 0; at < len(journals); at += batch {
 		names := journals[at:min(at+batch, len(journals))]
 		lines := make([][][]byte, len(names))
-		held := make([][]string, len(names)) // the workflows true in withTree of each
+		held := make([]*runningLines, len(names))
 		large := make([]bool, len(names))
 		errs := make([]error, len(names))
 		parallel(len(names), func(next func() (int, bool)) {
@@ -248,8 +273,8 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 						switch tell, ok := withTree[wf]; {
 						case !ok:
 							lines[i] = append(lines[i], bytes.Clone(line))
-						case tell && !slices.Contains(held[i], wf):
-							held[i] = append(held[i], wf)
+						case tell:
+							held[i] = held[i].add(names[i], wf, line)
 						}
 					}
 				}
@@ -258,12 +283,12 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 		for i, name := range names {
 			if large[i] {
 				live := inUse(name)
-				errs[i] = eachLine(name, bufSize, func(wf string, line []byte) {
+				errs[i] = eachLine(name, lineReader(), func(wf string, line []byte) {
 					switch tell, ok := withTree[wf]; {
 					case !ok:
 						apply(name, line, live)
 					case tell:
-						busy[wf] = busy[wf] || live
+						held[i] = held[i].add(name, wf, line)
 					}
 				})
 			}
@@ -271,16 +296,44 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 				warn(fmt.Errorf("%s: %w, skipped", name, errs[i]))
 				continue
 			}
-			live := (len(lines[i]) > 0 || len(held[i]) > 0) && inUse(name)
+			live := (len(lines[i]) > 0 || held[i] != nil) && inUse(name)
 			for _, line := range lines[i] {
 				apply(name, line, live)
 			}
-			for _, wf := range held[i] {
-				busy[wf] = busy[wf] || live
+			if r := held[i]; r != nil {
+				for _, wf := range r.wfs {
+					busy[wf] = busy[wf] || live
+				}
+				for _, wf := range r.ends {
+					ended[wf] = true
+				}
+				told = append(told, r)
 			}
 		}
 	}
+	for _, r := range told {
+		if !slices.ContainsFunc(r.wfs, func(wf string) bool { return ended[wf] }) {
+			continue
+		}
+		live := inUse(r.journal)
+		err := eachLine(r.journal, lineReader(), func(wf string, line []byte) {
+			if ended[wf] {
+				apply(r.journal, line, live)
+			}
+		})
+		if err != nil {
+			warn(fmt.Errorf("%s: %w, skipped", r.journal, err))
+		}
+	}
 	for _, id := range b.Workflows() {
+		if _, hasTree := withTree[id]; hasTree {
+			// Its tree file stands, as build keeps it, unless the journals
+			// hold the start and end of its workflow: else they hold
+			// less, or lines whose workflow tree.WorkflowOf cannot tell.
+			if _, started := b.Tree(id).Name(); !started || !ended[id] {
+				continue
+			}
+		}
 		render := b.JSON
 		if busy[id] {
 			render = b.LiveJSON
@@ -295,16 +348,49 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 	return list, busy
 }
 
-// eachLine passes each line of the journal name, read through a buffer of
-// size bytes, to take, with its workflow as tree.WorkflowOf tells it. A
-// line is only valid during the call.
-func eachLine(name string, size int, take func(wf string, line []byte)) error {
+// runningLines are the workflows whose tree files say running that a
+// journal holds lines of, and those of them whose end it holds.
+type runningLines struct {
+	journal   string
+	wfs, ends []string
+}
+
+// add notes line, of workflow wf, in r, or in the runningLines of journal
+// that it makes when r is nil, and returns them.
+func (r *runningLines) add(journal, wf string, line []byte) *runningLines {
+	if r == nil {
+		r = &runningLines{journal: journal}
+	}
+	if !slices.Contains(r.wfs, wf) {
+		r.wfs = append(r.wfs, wf)
+	}
+	if endsWorkflow(line, wf) {
+		r.ends = append(r.ends, wf)
+	}
+	return r
+}
+
+// endsWorkflow reports whether line, a journal line of workflow wf, is
+// the end of wf itself, not of one of its scopes, as the handler writes it
+// (see tree.AppendEndHead): it decodes nothing.
+func endsWorkflow(line []byte, wf string) bool {
+	if !bytes.HasPrefix(line, []byte(`{"ev":"end",`)) {
+		return false
+	}
+	_, id, ok := bytes.Cut(line, []byte(`"id":"`))
+	return ok && len(id) > len(wf) && string(id[:len(wf)]) == wf && id[len(wf)] == '"'
+}
+
+// eachLine passes each line of the journal name, read through br, to
+// take, with its workflow as tree.WorkflowOf tells it. A line is only
+// valid during the call.
+func eachLine(name string, br *bufio.Reader, take func(wf string, line []byte)) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, size)
+	br.Reset(f)
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {

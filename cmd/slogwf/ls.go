@@ -25,7 +25,9 @@ answers fast among many thousands. A workflow that has journals in DIR but
 no tree file (its process crashed, or it has not written its first tree
 yet) is listed from its journals, as "slogwf build" would make it: one
 that did not end is incomplete, or running if a process still writes its
-journal. Give the ID, or its first characters, to -workflow of the other
+journal. So is a workflow whose tree file says running while the journals
+hold its start and its end (its process died before its final tree).
+Give the ID, or its first characters, to -workflow of the other
 commands.
 
 Example:

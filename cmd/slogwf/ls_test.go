@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -344,4 +347,140 @@ func TestLsSaysRunningWhileTheWorkflowsProcessWritesItsJournal(t *testing.T) {
 	wf.End()
 	require.NoError(t, h.Close())
 	assert.Equal(t, []string{"long", wf.ID(), "completed"}, lsRows(t, dir)[2][:3])
+}
+
+// A tree file that says running whose journals hold the end of its
+// workflow (its process died between its end and its final tree) is
+// listed as serve shows it and build makes it: rebuilt from the journals,
+// with the status, end, duration, usage and counts they say. Without its
+// end, or without its start (the journals do not hold all of it: build
+// keeps the tree file), the tree file's head stands: running while a live
+// journal holds a line of it.
+func TestLsShowsTheEndThatTheJournalsOfARunningTreeFileHold(t *testing.T) {
+	whole := func(l []string) []string { return []string{strings.Join(l, "")} }
+	for _, tt := range []struct {
+		name       string
+		fail, live bool
+		pad        int                           // records after the snapshot, of 1,000 bytes each
+		journals   func(lines []string) []string // the journals' texts, oldest first
+		want       string                        // the status
+		rebuilt    bool                          // the row is as the journals make it
+	}{
+		{name: "its end", journals: whole, want: "completed", rebuilt: true},
+		{name: "its failed end", fail: true, journals: whole, want: "failed", rebuilt: true},
+		{name: "its end after the segment of its start", journals: func(l []string) []string {
+			return []string{strings.Join(l[:2], ""), strings.Join(l[2:], "")}
+		}, want: "completed", rebuilt: true},
+		{name: "its end, read a line at a time", pad: 100, journals: whole, want: "completed", rebuilt: true},
+		{name: "its end, in the journal of a live process", live: true, journals: whole, want: "completed", rebuilt: true},
+		{name: "no end, in the journal of a live process", live: true, journals: func(l []string) []string {
+			return whole(l[:len(l)-1])
+		}, want: "running"},
+		{name: "its end without its start", journals: func(l []string) []string {
+			return whole(l[1:])
+		}, want: "incomplete"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, id, lines := endedJournal(t, tt.fail, tt.pad)
+			jd := filepath.Join(dir, tree.JournalDir)
+			require.NoError(t, os.Mkdir(jd, 0o700))
+			all := tree.NewBuilder()
+			var journal string
+			for i, text := range tt.journals(lines) {
+				journal = filepath.Join(jd, tree.JournalName(time.Now().Add(time.Duration(i)*time.Second), 4242, 1))
+				tailWrite(t, journal, text)
+				for line := range strings.Lines(text) {
+					_, err := all.AddLine([]byte(line), journal, false)
+					require.NoError(t, err)
+				}
+			}
+			ageJournals(t, dir)
+			if tt.live {
+				lockJournal(t, journal)
+			}
+			// The snapshot holds its start and its first record.
+			snap := tree.NewBuilder()
+			for _, line := range lines[:2] {
+				_, err := snap.AddLine([]byte(line), journal, false)
+				require.NoError(t, err)
+			}
+			tailWrite(t, filepath.Join(dir, snap.FileName(id)), string(snap.LiveJSON(id)))
+			want := snap.LiveJSON(id) // the tree file's head
+			switch {
+			case tt.rebuilt && tt.live:
+				want = all.LiveJSON(id) // as serve shows it
+			case tt.rebuilt:
+				want = all.JSON(id)
+			}
+			wantHead, err := headOf(bufio.NewReader(bytes.NewReader(want)))
+			require.NoError(t, err)
+			if tt.rebuilt {
+				require.Equal(t, tt.want, wantHead.Status, "as the journals make it")
+			} else {
+				wantHead.Status = tt.want
+			}
+
+			code, stdout, stderr := runCLI(t, "ls", "-json", dir)
+			require.Equal(t, 0, code, stderr)
+			assert.Empty(t, stderr)
+			var doc struct{ Workflows []dirWorkflow }
+			require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+			require.Len(t, doc.Workflows, 1, stdout)
+			got := doc.Workflows[0]
+			assert.Equal(t, filepath.Join(dir, snap.FileName(id)), got.File)
+			assert.Equal(t, wantHead, got.treeHead)
+		})
+	}
+}
+
+// A line that names its workflow late (its members in another order than
+// the handler's) is of the workflow of its tree file, which stands, as
+// build keeps it: the journals do not hold the workflow's start.
+func TestLsKeepsATreeFileBesideALineOfItsWorkflowInAnotherOrder(t *testing.T) {
+	dir, id, lines := endedJournal(t, false, 0)
+	jd := filepath.Join(dir, tree.JournalDir)
+	require.NoError(t, os.Mkdir(jd, 0o700))
+	tailWrite(t, filepath.Join(jd, tree.JournalName(time.Now(), 4242, 1)),
+		`{"time":"2099-01-01T00:00:00.000000000Z","ev":"record","scope":"`+id+`","level":"INFO","msg":"late","wf":"`+id+`"}`+"\n")
+	ageJournals(t, dir)
+	b := tree.NewBuilder()
+	for _, line := range lines {
+		_, err := b.AddLine([]byte(line), "", false)
+		require.NoError(t, err)
+	}
+	tailWrite(t, filepath.Join(dir, b.FileName(id)), string(b.JSON(id)))
+	rows := lsRows(t, dir)
+	require.Len(t, rows, 2)
+	assert.Equal(t, []string{"left", id, "completed"}, rows[1][:3])
+}
+
+// endedJournal returns an empty directory, and the journal lines of a
+// workflow that logged two records (one with usage) and pad more, then
+// ended or failed, its end last, as the handler wrote them.
+func endedJournal(t *testing.T, fail bool, pad int) (dir, id string, lines []string) {
+	t.Helper()
+	logged := t.TempDir()
+	logInto(t, logged, func(ctx context.Context, l *slog.Logger) {
+		ctx, wf := slogwf.StartWorkflow(ctx, "left")
+		id = wf.ID()
+		l.InfoContext(ctx, "first")
+		l.InfoContext(ctx, "calling", slogwf.Model("m"), slogwf.Tokens(100, 20))
+		for range pad {
+			l.InfoContext(ctx, strings.Repeat("x", 1000))
+		}
+		if fail {
+			l.ErrorContext(ctx, "no model")
+			wf.Fail(errors.New("gave up"))
+			return
+		}
+		wf.End()
+	})
+	journals, err := filepath.Glob(filepath.Join(logged, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 1)
+	data, err := os.ReadFile(journals[0])
+	require.NoError(t, err)
+	lines = slices.Collect(strings.Lines(string(data)))
+	require.Contains(t, lines[len(lines)-1], `{"ev":"end","wf":"`+id+`","id":"`+id+`"`)
+	return t.TempDir(), id, lines
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -146,8 +147,9 @@ func journalRefs(names []string) ([]workflowRef, error) {
 	named := map[string]string{}    // by the start lines
 	fromFile := map[string]string{} // by the journals' names
 	var ids []string
+	br := bufio.NewReaderSize(nil, 64<<10)
 	for _, name := range names {
-		err := eachLine(name, 64<<10, func(wf string, line []byte) {
+		err := eachLine(name, br, func(wf string, line []byte) {
 			var start *tree.Event // the line, when it may start a workflow
 			if isStart := bytes.HasPrefix(line, []byte(`{"ev":"start"`)); wf == "" || isStart {
 				if e, err := tree.Decode(line); err == nil {
