@@ -207,6 +207,18 @@ func (f *flow) schedule() {
 // writers. It returns the workflow's usage. From then on the flow keeps
 // neither the caller's context nor, once written, the tree.
 func (f *flow) finish(line []byte, e *tree.Event) tree.Usage {
+	return f.end(func() {
+		if e != nil {
+			f.write(line, true)
+			f.tree.Apply(e)
+		}
+	})
+}
+
+// end is finish, with last adding the flow's last lines: under the lock
+// that marks the flow ended, so that a record logged meanwhile comes
+// before them, or after them late (see add).
+func (f *flow) end(last func()) tree.Usage {
 	s := f.sink
 	f.mu.Lock()
 	if f.ended {
@@ -215,10 +227,7 @@ func (f *flow) finish(line []byte, e *tree.Event) tree.Usage {
 	}
 	f.ended = true
 	f.over.Store(true)
-	if e != nil {
-		f.write(line, true)
-		f.tree.Apply(e)
-	}
+	last()
 	f.export(f.id, true)
 	f.until = s.journal.at()
 	u := f.tree.UsageOf(f.id)
@@ -254,19 +263,16 @@ func (f *flow) close(now time.Time) {
 		f.finish(f.incomplete(f.id, now))
 		return
 	}
-	f.mu.Lock()
-	var open []string
-	if f.tree != nil {
-		open = f.tree.Open()
-	}
-	f.mu.Unlock()
-	slices.Sort(open)
-	for _, id := range open {
-		if line, e := f.incomplete(id, now); e != nil {
-			f.add(line, e, nil, nil)
+	f.end(func() {
+		open := f.tree.Open()
+		slices.Sort(open)
+		for _, id := range open {
+			if line, e := f.incomplete(id, now); e != nil {
+				f.apply(e, nil)
+				f.write(line, false)
+			}
 		}
-	}
-	f.finish(nil, nil)
+	})
 }
 
 // incomplete returns the journal line, and its event, that ends scope id

@@ -133,3 +133,44 @@ func TestNoRecordFollowsTheEndOfItsScopeInTheJournalButALateOne(t *testing.T) {
 		require.Equal(t, string(buildTree(t, s.dir, wf.ID())), string(live))
 	}
 }
+
+// In a child process, Close ends the scopes that started there as
+// incomplete and the workflow's flow with them, at once: a record logged
+// meanwhile comes before those ends in the journal, or after them only
+// late, or reaches the console alone, as one logged after Close.
+func TestARecordRacingTheCloseOfAChildProcessNeverFollowsItsScopesEnd(t *testing.T) {
+	parent := newSetup(t, &slogwf.Options{Console: io.Discard})
+	_, wf := slogwf.StartWorkflow(parent.ctx, "parent")
+	t.Setenv(slogwf.EnvParent, wf.ID()+"/"+wf.ID())
+	rounds := 200
+	if raceDetector {
+		rounds = 50
+	}
+	for range rounds {
+		s := newSetup(t, &slogwf.Options{Console: io.Discard})
+		ctx, _ := slogwf.StartInteraction(slogwf.ContextFromEnv(s.ctx), "child")
+		var wg sync.WaitGroup
+		started := make(chan struct{})
+		wg.Go(func() {
+			close(started)
+			for i := range 2000 {
+				s.log.InfoContext(ctx, "record", "i", i)
+			}
+		})
+		<-started
+		require.NoError(t, s.h.Close())
+		wg.Wait()
+
+		ended := map[string]bool{}
+		for _, line := range journalLines(t, s.dir) {
+			e, err := tree.Decode([]byte(line))
+			require.NoError(t, err)
+			switch e.Type {
+			case tree.End:
+				ended[e.ID] = true
+			case tree.Record:
+				require.False(t, ended[e.Scope] && !e.Late, "a record of %s after its end, not late", e.Scope)
+			}
+		}
+	}
+}
