@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"maps"
@@ -69,25 +68,24 @@ func (b *Builder) tree(id string) *Tree {
 }
 
 // ReadJournal adds the lines of the journal r, whose file is named name,
-// as AddLine does, the last one torn if it has no newline; a line that
-// names no workflow counts in those of this read alone. It reports each
-// line skipped to warn, with its number, and returns only an error
+// as AddLine does, each one torn that has no newline: its last one, or
+// one that padding cut short (see LineReader); padding is skipped. A line
+// that names no workflow counts in those of this read alone. It reports
+// each line skipped to warn, with its number, and returns only an error
 // reading r.
 func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error {
-	br := bufio.NewReader(r)
+	lr := NewLineReader(r, 64<<10)
 	j := &journalLines{}
 	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			if _, lerr := b.addLine(j, line, name, err == io.EOF); lerr != nil {
-				warn(fmt.Errorf("%s:%d: %w", name, n, lerr))
-			}
-		}
+		line, err := lr.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("slogwf: read journal %s: %w", name, err)
+		}
+		if _, lerr := b.addLine(j, line, name, line[len(line)-1] != '\n'); lerr != nil {
+			warn(fmt.Errorf("%s:%d: %w", name, n, lerr))
 		}
 	}
 }

@@ -1,0 +1,84 @@
+package tree
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pad is the NUL padding a mapped segment holds past its last line.
+func pad(n int) string { return strings.Repeat("\x00", n) }
+
+// A journal segment's NUL padding (a live or crashed writer's tail, a
+// power loss's hole) is no line: the journal replays to the tree it would
+// without it, with nothing lost, but a line the padding cut short, which
+// is torn as a last line without its newline is.
+func TestReplaySkipsTheNULPaddingOfASegment(t *testing.T) {
+	start := `{"ev":"start","wf":"a","id":"a","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}` + "\n"
+	rec := `{"ev":"record","wf":"a","scope":"a","time":"2026-01-01T00:00:00.5Z","level":"INFO","msg":"m"}` + "\n"
+	end := `{"ev":"end","wf":"a","id":"a","time":"2026-01-01T00:00:01Z","status":"completed"}` + "\n"
+	half := end[:30]
+	tests := []struct {
+		name, journal, without string
+		torn                   int64
+	}{
+		{"a NUL tail after the last line", start + rec + end + pad(1<<20), start + rec + end, 0},
+		{"a NUL tail after a line of another size than a read", start + rec + end + pad(65<<10+3), start + rec + end, 0},
+		{"a half line, then NULs", start + rec + half + pad(1<<20), start + rec + half, 1},
+		{"a NUL hole between lines", start + pad(4096) + rec + end, start + rec + end, 0},
+		{"NULs before the first line", pad(100) + start + rec + end, start + rec + end, 0},
+		{"a half line, a NUL hole, then lines: one broken line", start + half + pad(100) + rec + end, start + half + "\n" + end, 1},
+		{"only NULs: a process that crashed before its first line", pad(1 << 20), "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			read := func(r io.Reader) (*Builder, []string) {
+				b := NewBuilder()
+				var warned []string
+				require.NoError(t, b.ReadJournal(r, "j.jsonl", func(err error) { warned = append(warned, err.Error()) }))
+				return b, warned
+			}
+			want, _ := read(strings.NewReader(tt.without))
+			// One byte at a time too: padding and lines fall across reads.
+			for _, r := range []io.Reader{strings.NewReader(tt.journal), iotest.OneByteReader(strings.NewReader(tt.journal))} {
+				got, warned := read(r)
+				require.Equal(t, want.Workflows(), got.Workflows())
+				for _, wf := range got.Workflows() {
+					assert.Equal(t, string(want.JSON(wf)), string(got.JSON(wf)))
+					assert.Equal(t, tt.torn, got.Tree(wf).loss.Dropped, "lines counted as lost")
+				}
+				assert.Len(t, warned, int(tt.torn), "lines skipped: %q", warned)
+			}
+		})
+	}
+}
+
+// LineReader hands on the same lines whatever the size of its reads: each
+// line whole, padding skipped where a line starts, and the incomplete last
+// line without the padding after it.
+func TestLineReaderReturnsTheSameLinesWhateverItsReads(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	data := "a\n" + long + "\n" + pad(50) + "b\n" + long + pad(7) + "c\n" + pad(9) + "d" + pad(70)
+	want := []string{"a\n", long + "\n", "b\n", long + pad(7) + "c\n", "d"}
+	for _, size := range []int{16, 64, 4096} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			lr := NewLineReader(iotest.HalfReader(strings.NewReader(data)), size)
+			var got []string
+			for {
+				line, err := lr.Next()
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+				got = append(got, string(line))
+			}
+			assert.Equal(t, want, got)
+			assert.Equal(t, int64(len(data)), lr.Offset())
+		})
+	}
+}
