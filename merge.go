@@ -1,7 +1,6 @@
 package slogwf
 
 import (
-	"bytes"
 	"io"
 	"path"
 	"sync"
@@ -24,6 +23,7 @@ type others struct {
 	mu    sync.Mutex
 	since time.Time        // journals created before are not read
 	read  map[string]int64 // journal → bytes taken in
+	lines *tree.LineReader // reads them, a chunk at a time
 }
 
 // look takes into the live workflows of this process the lines that
@@ -41,13 +41,30 @@ func (o *others) look(s *sink, final *flow, spawned time.Time) {
 		o.since = spawned
 	}
 	seen := map[string]bool{}
-	o.each(s, o.since, func(name string, from func(off int64) []byte) {
+	o.each(s, o.since, func(name string, file io.ReaderAt) {
 		seen[name] = true
 		off := o.read[name]
-		data := from(off)
-		end := bytes.LastIndexByte(data, '\n') + 1
-		o.read[name] = off + int64(end)
-		for line := range bytes.Lines(data[:end]) {
+		if o.lines == nil {
+			o.lines = tree.NewLineReader(nil, 64<<10)
+		}
+		lr := o.lines
+		lr.Reset(io.NewSectionReader(file, off, 1<<62))
+		// A live journal's padding is where its next line goes: what
+		// follows it is not read.
+		for !lr.AtPadding() {
+			line, err := lr.Next()
+			if err != nil {
+				break
+			}
+			if line[len(line)-1] != '\n' {
+				if final != nil && tree.WorkflowOf(line) == final.id {
+					final.mu.Lock()
+					final.tree.Drop(1)
+					final.mu.Unlock()
+				}
+				break
+			}
+			o.read[name] = off + lr.Offset()
 			// A workflow that ended takes them until its final tree is
 			// written.
 			wf := tree.WorkflowOf(line)
@@ -58,11 +75,6 @@ func (o *others) look(s *sink, final *flow, spawned time.Time) {
 			if f != nil && f.owner {
 				f.merge(line)
 			}
-		}
-		if tail := data[end:]; final != nil && len(tail) > 0 && tree.WorkflowOf(tail) == final.id {
-			final.mu.Lock()
-			final.tree.Drop(1)
-			final.mu.Unlock()
 		}
 	})
 	for name := range o.read {
@@ -75,14 +87,14 @@ func (o *others) look(s *sink, final *flow, spawned time.Time) {
 // readAll adds to b the lines of other processes' journals created since
 // spawned, whole: for the rebuild of a workflow passed on then.
 func (o *others) readAll(s *sink, b *tree.Builder, spawned time.Time) {
-	o.each(s, spawned, func(name string, from func(off int64) []byte) {
-		_ = b.ReadJournal(bytes.NewReader(from(0)), name, func(error) {})
+	o.each(s, spawned, func(name string, file io.ReaderAt) {
+		_ = b.ReadJournal(io.NewSectionReader(file, 0, 1<<62), name, func(error) {})
 	})
 }
 
 // each calls f with each journal of another process created since since,
-// and a function that reads it from an offset.
-func (o *others) each(s *sink, since time.Time, f func(name string, data func(off int64) []byte)) {
+// open.
+func (o *others) each(s *sink, since time.Time, f func(name string, file io.ReaderAt)) {
 	d := s.dir.current()
 	dir, err := d.open(tree.JournalDir)
 	if err != nil {
@@ -98,17 +110,20 @@ func (o *others) each(s *sink, since time.Time, f func(name string, data func(of
 		if t, ok := tree.JournalTime(name); ok && t.Before(since.Add(-2*time.Second)) {
 			continue // older than the workflow passed on: no child's
 		}
-		f(name, func(off int64) []byte {
-			file, err := d.open(name)
-			if err != nil {
-				return nil
-			}
-			defer file.Close()
-			data, _ := io.ReadAll(io.NewSectionReader(file, off, 1<<62))
-			return data
-		})
+		file, err := d.open(name)
+		if err != nil {
+			f(name, eofReader{}) // gone, or not readable for now
+			continue
+		}
+		f(name, file)
+		file.Close()
 	}
 }
+
+// eofReader is an empty file.
+type eofReader struct{}
+
+func (eofReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
 
 // merge applies a line of another process's journal to the tree: the tree
 // file shows it, the exporter does not take it (see tree.Tree.Merge).

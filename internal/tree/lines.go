@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"iter"
 )
 
 // Padding: on Linux a journal segment is grown a MiB at a time and its
@@ -89,6 +90,28 @@ func (l *LineReader) Next() ([]byte, error) {
 		}
 		l.long = append(l.long, buf[:i]...)
 		l.discard(i)
+	}
+}
+
+// Lines returns the lines of data, the start of a journal segment read
+// whole, as a LineReader reads them.
+func Lines(data []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for len(data) > 0 {
+			if data[0] == 0 {
+				data = data[nuls(data):]
+				continue
+			}
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				yield(bytes.TrimRight(data, "\x00"))
+				return
+			}
+			if !yield(data[:i+1]) {
+				return
+			}
+			data = data[i+1:]
+		}
 	}
 }
 

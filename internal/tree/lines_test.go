@@ -61,7 +61,7 @@ func TestReplaySkipsTheNULPaddingOfASegment(t *testing.T) {
 // LineReader hands on the same lines whatever the size of its reads: each
 // line whole, padding skipped where a line starts, and the incomplete last
 // line without the padding after it.
-func TestLineReaderReturnsTheSameLinesWhateverItsReads(t *testing.T) {
+func TestSegmentLinesAreTheSameWhateverTheReads(t *testing.T) {
 	long := strings.Repeat("x", 100)
 	data := "a\n" + long + "\n" + pad(50) + "b\n" + long + pad(7) + "c\n" + pad(9) + "d" + pad(70)
 	want := []string{"a\n", long + "\n", "b\n", long + pad(7) + "c\n", "d"}
@@ -81,4 +81,9 @@ func TestLineReaderReturnsTheSameLinesWhateverItsReads(t *testing.T) {
 			assert.Equal(t, int64(len(data)), lr.Offset())
 		})
 	}
+	var whole []string
+	for line := range Lines([]byte(data)) {
+		whole = append(whole, string(line))
+	}
+	assert.Equal(t, want, whole, "Lines of the data read whole")
 }
