@@ -32,8 +32,12 @@ import (
 
 // Policy says what may go.
 type Policy struct {
-	MaxAge   time.Duration // files last written longer ago go; 0: no limit
-	MaxBytes int64         // the oldest files go while the directory holds more; 0: no limit
+	// Files last written longer ago go; 0: no limit.
+	MaxAge time.Duration
+	// The oldest files go while the directory holds more; 0: no limit. The
+	// size of a segment that a process writes counts the NUL padding that
+	// it grows by (up to 1 MiB, see tree.LineReader): what it takes on disk.
+	MaxBytes int64
 }
 
 // Grace is how long a file is kept after it was last written, whatever the
@@ -368,11 +372,15 @@ func list(root *os.Root) ([]file, error) {
 }
 
 // scan reads the journal r for the workflows with a line in it, and
-// those it holds the start or end of.
+// those it holds the start or end of; its NUL padding is no line (see
+// tree.LineReader).
 func scan(r io.Reader) segment {
 	seen := map[string]string{} // workflow → tree.Start, tree.End, both or none
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
+		if _, err := tree.SkipPadding(br); err != nil {
+			break
+		}
 		line, err := br.ReadSlice('\n')
 		if wf := tree.WorkflowOf(line); wf != "" {
 			seen[wf] += bound(line, wf)

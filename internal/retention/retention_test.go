@@ -341,3 +341,33 @@ func TestDryRunRemovesNothing(t *testing.T) {
 	assert.Equal(t, dry, d.prune(&Pruner{}, Policy{MaxAge: day}))
 	assert.ElementsMatch(t, names, dry.Removed)
 }
+
+// A journal segment's NUL padding (a live or crashed writer's tail, a
+// power loss's hole) is no line: the lines around it are read as without
+// it, and a crashed process's padded segment goes as any other.
+func TestTheNULPaddingOfASegmentIsNoLine(t *testing.T) {
+	pad := func(n int) string { return strings.Repeat("\x00", n) }
+	t.Run("a child's line after a hole stays", func(t *testing.T) {
+		d := newDir(t)
+		child := d.journal("20261129T115000.000Z-8-888888.jsonl", 5*time.Minute, pad(100)+record(1), pad(1<<20))
+		parent := d.journal("20261129T114000.000Z-7-777777.jsonl", 2*time.Minute, start(1), record(2))
+		d.lock(parent)
+		st, err := os.Stat(filepath.Join(d.path, parent))
+		require.NoError(t, err)
+		assert.NotContains(t, d.prune(&Pruner{}, Policy{MaxBytes: st.Size()}).Removed, child, "1 runs in process 7")
+	})
+	t.Run("an end after a hole ends its workflow", func(t *testing.T) {
+		d := newDir(t)
+		old := d.journal("20261127T120000.000Z-7-777777.jsonl", 48*time.Hour, start(1), pad(4096)+end(1, id(1)), start(2)+pad(1<<20))
+		d.journal("20261129T100000.000Z-7-777777.jsonl", 2*time.Hour, record(2), end(2, id(2)))
+		d.lock(d.journal("20261129T110000.000Z-7-777777.jsonl", time.Hour, start(3)))
+		d.tree(2, tree.StatusCompleted, 2*time.Hour)
+		assert.Equal(t, []string{old}, d.prune(&Pruner{}, Policy{MaxAge: 24 * time.Hour}).Removed, "1 ended there, 2's tree says it ended")
+	})
+	t.Run("a crashed process's padded segment goes", func(t *testing.T) {
+		d := newDir(t)
+		seg := d.journal("20261127T120000.000Z-7-777777.jsonl", 48*time.Hour, start(1), end(1, id(1))+pad(1<<20))
+		empty := d.write(filepath.Join(tree.JournalDir, "20261127T130000.000Z-7-777777.jsonl"), pad(1<<20), 48*time.Hour)
+		assert.ElementsMatch(t, []string{seg, empty}, d.prune(&Pruner{}, Policy{MaxAge: 24 * time.Hour}).Removed)
+	})
+}
