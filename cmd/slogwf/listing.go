@@ -243,12 +243,12 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 	// the longest line, whatever it lists.
 	const batch = 1024
 	bufSize := 64 << 10
-	var br *bufio.Reader // of the journals read a line at a time, made once one is
-	lineReader := func() *bufio.Reader {
-		if br == nil {
-			br = bufio.NewReaderSize(nil, bufSize)
+	var lr *tree.LineReader // of the journals read a line at a time, made once one is
+	lineReader := func() *tree.LineReader {
+		if lr == nil {
+			lr = tree.NewLineReader(nil, bufSize)
 		}
-		return br
+		return lr
 	}
 	ended := map[string]bool{} // true in withTree, whose end was seen
 	var told []*runningLines   // of the journals that hold lines of those true in withTree
@@ -268,7 +268,7 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 				case n == len(buf):
 					large[i] = true
 				default:
-					for line := range bytes.Lines(buf[:n]) {
+					for line := range tree.Lines(buf[:n]) {
 						wf := tree.WorkflowOf(line)
 						switch tell, ok := withTree[wf]; {
 						case !ok:
@@ -381,32 +381,25 @@ func endsWorkflow(line []byte, wf string) bool {
 	return ok && len(id) > len(wf) && string(id[:len(wf)]) == wf && id[len(wf)] == '"'
 }
 
-// eachLine passes each line of the journal name, read through br, to
+// eachLine passes each line of the journal name, read through lr, to
 // take, with its workflow as tree.WorkflowOf tells it. A line is only
 // valid during the call.
-func eachLine(name string, br *bufio.Reader, take func(wf string, line []byte)) error {
+func eachLine(name string, lr *tree.LineReader, take func(wf string, line []byte)) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	br.Reset(f)
+	lr.Reset(f)
 	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A long line: whole, then as any other.
-			rest, rerr := br.ReadBytes('\n')
-			line, err = append(bytes.Clone(line), rest...), rerr
-		}
-		if len(line) > 0 {
-			take(tree.WorkflowOf(line), line)
-		}
+		line, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
+		take(tree.WorkflowOf(line), line)
 	}
 }
 

@@ -484,3 +484,39 @@ func endedJournal(t *testing.T, fail bool, pad int) (dir, id string, lines []str
 	require.Contains(t, lines[len(lines)-1], `{"ev":"end","wf":"`+id+`","id":"`+id+`"`)
 	return t.TempDir(), id, lines
 }
+
+// A journal segment's NUL padding (a live or crashed writer's tail, a
+// power loss's hole) is no line: ls lists the workflows as without it.
+func TestLsListsAPaddedJournalAsWithoutItsPadding(t *testing.T) {
+	pad := func(n int) string { return strings.Repeat("\x00", n) }
+	d := writeLsDir(t)
+	lines, err := os.ReadFile(d.crashedJournal)
+	require.NoError(t, err)
+	first, second, _ := strings.Cut(string(lines), "\n")
+	first += "\n"
+	half := `{"ev":"record","wf":"` + d.crashed + `","scope":"`
+	want := lsRows(t, d.dir)
+	tailWrite(t, d.crashedJournal, first+second+half)
+	ageJournals(t, d.dir)
+	withHalf := lsRows(t, d.dir)
+	tests := []struct {
+		name, journal string
+		want          [][]string
+	}{
+		{"a NUL tail after the last line", first + second + pad(1<<20), want},
+		{"a short NUL tail", first + second + pad(100), want},
+		{"a NUL hole between lines", first + pad(4096) + second, want},
+		{"a short NUL hole between lines", first + pad(100) + second + pad(100), want},
+		{"a half line, then NULs", first + second + half + pad(1<<20), withHalf},
+		{"a half line, then a few NULs", first + second + half + pad(100), withHalf},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tailWrite(t, d.crashedJournal, tt.journal)
+			only := filepath.Join(d.dir, "other-0000c0df.98.jsonl") // a process that crashed before its first line
+			tailWrite(t, only, pad(1<<20))
+			ageJournals(t, d.dir)
+			assert.Equal(t, tt.want, lsRows(t, d.dir))
+		})
+	}
+}

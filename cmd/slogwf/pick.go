@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -147,9 +146,9 @@ func journalRefs(names []string) ([]workflowRef, error) {
 	named := map[string]string{}    // by the start lines
 	fromFile := map[string]string{} // by the journals' names
 	var ids []string
-	br := bufio.NewReaderSize(nil, 64<<10)
+	lr := tree.NewLineReader(nil, 64<<10)
 	for _, name := range names {
-		err := eachLine(name, br, func(wf string, line []byte) {
+		err := eachLine(name, lr, func(wf string, line []byte) {
 			var start *tree.Event // the line, when it may start a workflow
 			if isStart := bytes.HasPrefix(line, []byte(`{"ev":"start"`)); wf == "" || isStart {
 				if e, err := tree.Decode(line); err == nil {
