@@ -636,3 +636,51 @@ func TestBuildMakesARunningSnapshotFinalThoughItHoldsMore(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(got), `"status":"incomplete"`, stderr)
 }
+
+// A journal segment's NUL padding (a live or crashed writer's tail, a
+// power loss's hole) is no line: build makes the tree it makes without
+// it, counting nothing lost but a line the padding cut short, torn as a
+// last line without its newline is; a segment of NULs alone (a process
+// that crashed before its first line) holds nothing.
+func TestBuildSkipsTheNULPaddingOfAJournal(t *testing.T) {
+	pad := func(n int) string { return strings.Repeat("\x00", n) }
+	dir := t.TempDir()
+	live, err := os.ReadFile(journalRun(t, dir, "padded"))
+	require.NoError(t, err)
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 1)
+	data, err := os.ReadFile(journals[0])
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(data), "\n")
+	head, rest := lines[0]+lines[1], strings.Join(lines[2:], "")
+	half := `{"ev":"record","wf":"`
+	torn := strings.Replace(string(live), `"loss":{"dropped":0,`, `"loss":{"dropped":1,`, 1)
+	tests := []struct {
+		name, journal string
+		want          string
+		warnings      int
+	}{
+		{"a NUL tail after the last line", string(data) + pad(1<<20), string(live), 0},
+		{"a NUL hole between lines", head + pad(4096) + rest, string(live), 0},
+		{"NULs before the first line", pad(100) + string(data), string(live), 0},
+		{"a half line, then NULs", string(data) + half + pad(1<<20), torn, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(journals[0], []byte(tt.journal), 0o600))
+			only := filepath.Join(dir, tree.JournalDir, "20260101T000000.000Z-98-ffffff.jsonl")
+			require.NoError(t, os.WriteFile(only, []byte(pad(1<<20)), 0o600))
+			for _, args := range [][]string{{dir}, {journals[0], only}, {"-"}} {
+				code, stdout, stderr := runCLIStdin(t, strings.NewReader(tt.journal), append([]string{"build", "-o", "-"}, args...)...)
+				require.Equal(t, 0, code, stderr)
+				assert.Equal(t, tt.want, stdout, args)
+				assert.Equal(t, tt.warnings, strings.Count(stderr, "torn last line skipped"), stderr)
+				assert.Equal(t, tt.warnings, strings.Count(stderr, "\n"), stderr)
+			}
+		})
+	}
+	code, stdout, stderr := runCLIStdin(t, strings.NewReader(pad(1<<20)), "build", "-")
+	emptyCode, emptyStdout, emptyStderr := runCLIStdin(t, strings.NewReader(""), "build", "-")
+	assert.Equal(t, []any{emptyCode, emptyStdout, emptyStderr}, []any{code, stdout, stderr}, "NULs alone are an empty journal")
+}

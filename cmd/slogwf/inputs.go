@@ -192,6 +192,9 @@ func (in *inputs) readFile(name string) error {
 // returns no tree; of a tree file it returns the tree, and a reader of
 // the whole content again.
 func (in *inputs) sniff(name string, br *bufio.Reader) (*treeDoc, io.Reader, error) {
+	if n, _ := tree.SkipPadding(br); n > 0 {
+		return nil, nil, in.journal(name, br) // only a journal segment has NUL padding
+	}
 	headJSON, read, err := readHead(br)
 	r := io.MultiReader(bytes.NewReader(read), br)
 	if errors.Is(err, errNoHead) {
