@@ -27,9 +27,12 @@ const followChunk = 64 << 10
 // follower reads journals as they grow: the files named to it, and the
 // journals (*.jsonl) that are in, or come to be in, the directories named
 // to it. It hands each whole line to its line func, once, in the order of
-// each file; an incomplete last line waits for its newline. While it
-// follows, it reads only the files that the system (inotify, through
-// fsnotify) says changed, and polls what it cannot watch.
+// each file; an incomplete last line waits for its newline, and the NUL
+// padding that ends a live journal for the lines copied over it (see
+// tree.LineReader). While it follows, it reads only the files that the
+// system (inotify, through fsnotify) says changed, and polls what it
+// cannot watch, and the journals that end in padding: a line copied into
+// a mapping raises no event.
 type follower struct {
 	// open opens a file or directory by name: os.Open, or the Open of an
 	// os.Root that confines the follower to a directory.
@@ -73,6 +76,7 @@ type followedFile struct {
 	cut    bool        // the line being handed on was longer than maxLine
 	skip   bool        // the rest of a cut line is being skipped
 	polled bool        // read at every tick: its changes are not watched
+	padded bool        // its last read stopped at padding: read at every tick (see feed)
 	info   os.FileInfo // as of the last read, to see a file replaced
 	errMsg string      // the last error reported while following
 }
@@ -359,19 +363,28 @@ func (fl *follower) readBuf() []byte {
 	return fl.buf
 }
 
-// readFrom reads r, the rest of f, as read says.
+// readFrom reads r, the rest of f, as read says. It stops at the padding
+// that ends a file (see feed).
 func (fl *follower) readFrom(f *followedFile, r io.Reader, limit int) (int, error) {
 	fl.readBuf()
 	total := 0
+	f.padded = false
 	for limit <= 0 || total < limit {
 		buf := fl.buf
 		if limit > 0 {
 			buf = buf[:min(len(buf), limit-total)]
 		}
 		n, err := r.Read(buf)
-		f.off += int64(n)
-		total += n
-		fl.feed(f, fl.buf[:n])
+		took := fl.feed(f, fl.buf[:n])
+		if f.r != nil {
+			took = n // a stream is not read again: its padding is skipped
+		}
+		f.off += int64(took)
+		total += took
+		if took < n {
+			f.padded = true
+			return total, nil
+		}
 		if errors.Is(err, io.EOF) {
 			return total, nil
 		}
@@ -383,25 +396,40 @@ func (fl *follower) readFrom(f *followedFile, r io.Reader, limit int) (int, erro
 }
 
 // feed passes the whole lines of data, after the fragment that f kept, to
-// the line func, and keeps the incomplete rest.
-func (fl *follower) feed(f *followedFile, data []byte) {
+// the line func, and keeps the incomplete rest. It returns how many bytes
+// of data it took: all, but for the NUL padding that ends data (see
+// tree.LineReader), which a live journal's next lines are copied over.
+// Padding where a line starts that more follows is skipped.
+func (fl *follower) feed(f *followedFile, data []byte) int {
+	n := len(data)
 	for len(data) > 0 {
+		if data[0] == 0 {
+			pad := len(data) - len(bytes.TrimLeft(data, "\x00"))
+			if pad == len(data) {
+				return n - pad
+			}
+			if len(f.frag) == 0 && !f.skip {
+				data = data[pad:]
+				continue
+			}
+		}
 		i := bytes.IndexByte(data, '\n')
 		if f.skip {
 			if i < 0 {
-				return
+				return n - padding(data)
 			}
 			f.skip = false
 			data = data[i+1:]
 			continue
 		}
 		if i < 0 {
-			f.frag = append(f.frag, data...)
+			pad := padding(data)
+			f.frag = append(f.frag, data[:len(data)-pad]...)
 			if fl.maxLine > 0 && len(f.frag) > fl.maxLine {
 				fl.take(f, f.frag[:fl.maxLine], false, true)
 				f.frag, f.skip = f.frag[:0], true
 			}
-			return
+			return n - pad
 		}
 		line := data[:i+1]
 		if len(f.frag) > 0 {
@@ -418,7 +446,11 @@ func (fl *follower) feed(f *followedFile, data []byte) {
 			f.frag = nil // a long line is rare: do not keep its room
 		}
 	}
+	return n
 }
+
+// padding returns how many NUL bytes data, with no newline, ends in.
+func padding(data []byte) int { return len(data) - len(bytes.TrimRight(data, "\x00")) }
 
 // take hands line, the next line of f, to the line func.
 func (fl *follower) take(f *followedFile, line []byte, torn, cut bool) {

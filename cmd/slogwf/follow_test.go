@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -282,4 +283,65 @@ func lineFollower(t *testing.T) (fl *follower, got *[]string) {
 		*got = append(*got, strings.TrimSuffix(string(line), "\n"))
 	}, func(err error) { t.Errorf("fault: %v", err) })
 	return fl, got
+}
+
+// A live journal written through a mapping ends in NUL padding that its
+// next lines are copied over, and is cut to its lines when it closes: a
+// follower hands on each line once, never the padding, waits for a line
+// half copied, skips a NUL hole between lines, and does not take the cut
+// for a truncation.
+func TestFollowerStopsAtTheNULPaddingOfALiveJournal(t *testing.T) {
+	pad := strings.Repeat("\x00", 1<<20)
+	tests := []struct {
+		name  string
+		start string
+		first []string                 // before the steps
+		steps []func(f *os.File) error // each raises an event
+		want  []string                 // after the steps
+	}{
+		{"a line copied over the padding", "a\n" + pad, []string{"a"}, []func(*os.File) error{
+			func(f *os.File) error { _, err := f.WriteAt([]byte("b\n"), 2); return err },
+		}, []string{"a", "b"}},
+		{"a line half copied, then the rest", "a\nb1" + pad, []string{"a"}, []func(*os.File) error{
+			func(f *os.File) error { _, err := f.WriteAt([]byte("23\n"), 4); return err },
+		}, []string{"a", "b123"}},
+		{"a NUL hole between lines", "a\n" + pad[:4096] + "b\n", []string{"a", "b"}, nil, []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			name := filepath.Join(dir, "live.jsonl")
+			tailWrite(t, name, tt.start)
+			lines, _, rounds := followed(t, dir, nil)
+			waitRounds(t, rounds, 2)
+			assert.Equal(t, liveLines(tt.first...), lines(), "the padding is no line, nor a half line")
+			f, err := os.OpenFile(name, os.O_RDWR, 0)
+			require.NoError(t, err)
+			defer f.Close()
+			for _, step := range tt.steps {
+				require.NoError(t, step(f))
+			}
+			want := liveLines(tt.want...)
+			require.Eventually(t, func() bool { return len(lines()) >= len(want) }, tailWait, tailTick)
+			data, err := os.ReadFile(name)
+			require.NoError(t, err)
+			require.NoError(t, f.Truncate(int64(len(bytes.TrimRight(data, "\x00"))))) // closed: cut to its lines
+			waitRounds(t, rounds, 3)
+			_, err = f.WriteAt([]byte("c\n"), int64(len(bytes.TrimRight(data, "\x00"))))
+			require.NoError(t, err)
+			want = append(want, liveLines("c")...)
+			require.Eventually(t, func() bool { return len(lines()) >= len(want) }, tailWait, tailTick)
+			waitRounds(t, rounds, 2)
+			assert.Equal(t, want, lines(), "each line once, and no fault: the cut is no truncation")
+		})
+	}
+}
+
+// liveLines returns lines as a follower of live.jsonl takes them.
+func liveLines(lines ...string) []string {
+	var named []string
+	for _, l := range lines {
+		named = append(named, "live.jsonl: "+l)
+	}
+	return named
 }

@@ -223,8 +223,10 @@ func (fl *follower) next(ctx context.Context) ([]*followedFile, bool) {
 		}
 		fl.scanFollowed(d) // after the watch, so that nothing falls between
 	}
+	// Lines copied into a live journal's mapping over its padding raise no
+	// event.
 	for _, f := range fl.files {
-		if f.polled || ws.unwatched[f.dir] {
+		if f.polled || f.padded || ws.unwatched[f.dir] {
 			pick[f] = true
 		}
 	}
