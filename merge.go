@@ -31,6 +31,10 @@ type others struct {
 // workflow passed on at spawned. Partial last lines wait for the next
 // look, but for those of final, a workflow whose final tree is next:
 // they count as dropped, as for build.
+//
+// A child's journal may be live: a look takes its whole lines up to its
+// first NUL. A crashed child's journal is read no further than its first
+// NUL.
 func (o *others) look(s *sink, final *flow, spawned time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -45,19 +49,14 @@ func (o *others) look(s *sink, final *flow, spawned time.Time) {
 		seen[name] = true
 		off := o.read[name]
 		if o.lines == nil {
-			o.lines = tree.NewLineReader(nil, 64<<10)
+			o.lines = tree.NewLiveLineReader(nil, 64<<10)
 		}
 		lr := o.lines
 		lr.Reset(io.NewSectionReader(file, off, 1<<62))
-		// A live journal's padding is where its next line goes: what
-		// follows it is not read.
-		for !lr.AtPadding() {
+		for {
 			line, err := lr.Next()
 			if err != nil {
-				break
-			}
-			if line[len(line)-1] != '\n' {
-				if final != nil && tree.WorkflowOf(line) == final.id {
+				if len(line) > 0 && final != nil && tree.WorkflowOf(line) == final.id {
 					final.mu.Lock()
 					final.tree.Drop(1)
 					final.mu.Unlock()
@@ -85,10 +84,11 @@ func (o *others) look(s *sink, final *flow, spawned time.Time) {
 }
 
 // readAll adds to b the lines of other processes' journals created since
-// spawned, whole: for the rebuild of a workflow passed on then.
+// spawned, whole, up to their first NUL as look reads them: for the
+// rebuild of a workflow passed on then.
 func (o *others) readAll(s *sink, b *tree.Builder, spawned time.Time) {
 	o.each(s, spawned, func(name string, file io.ReaderAt) {
-		_ = b.ReadJournal(io.NewSectionReader(file, 0, 1<<62), name, func(error) {})
+		_ = b.ReadLiveJournal(io.NewSectionReader(file, 0, 1<<62), name, func(error) {})
 	})
 }
 

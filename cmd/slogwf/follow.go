@@ -27,12 +27,12 @@ const followChunk = 64 << 10
 // follower reads journals as they grow: the files named to it, and the
 // journals (*.jsonl) that are in, or come to be in, the directories named
 // to it. It hands each whole line to its line func, once, in the order of
-// each file; an incomplete last line waits for its newline, and the NUL
-// padding that ends a live journal for the lines copied over it (see
+// each file; an incomplete last line waits for its newline, and the first
+// NUL of a live journal for the bytes copied over it (see
 // tree.LineReader). While it follows, it reads only the files that the
 // system (inotify, through fsnotify) says changed, and polls what it
-// cannot watch, and the journals that end in padding: a line copied into
-// a mapping raises no event.
+// cannot watch, and the journals it stopped at a NUL of: a line copied
+// into a mapping raises no event.
 type follower struct {
 	// open opens a file or directory by name: os.Open, or the Open of an
 	// os.Root that confines the follower to a directory.
@@ -76,7 +76,7 @@ type followedFile struct {
 	cut    bool        // the line being handed on was longer than maxLine
 	skip   bool        // the rest of a cut line is being skipped
 	polled bool        // read at every tick: its changes are not watched
-	padded bool        // its last read stopped at padding: read at every tick (see feed)
+	padded bool        // its last read stopped at a NUL: looked at every tick (see feed)
 	info   os.FileInfo // as of the last read, to see a file replaced
 	errMsg string      // the last error reported while following
 }
@@ -363,8 +363,8 @@ func (fl *follower) readBuf() []byte {
 	return fl.buf
 }
 
-// readFrom reads r, the rest of f, as read says. It stops at the padding
-// that ends a file (see feed).
+// readFrom reads r, the rest of f, as read says. It stops at the first
+// NUL of a file (see feed).
 func (fl *follower) readFrom(f *followedFile, r io.Reader, limit int) (int, error) {
 	fl.readBuf()
 	total := 0
@@ -397,11 +397,17 @@ func (fl *follower) readFrom(f *followedFile, r io.Reader, limit int) (int, erro
 
 // feed passes the whole lines of data, after the fragment that f kept, to
 // the line func, and keeps the incomplete rest. It returns how many bytes
-// of data it took: all, but for the NUL padding that ends data (see
-// tree.LineReader), which a live journal's next lines are copied over.
-// Padding where a line starts that more follows is skipped.
+// of data it took. Of a file, which may be a live journal, it takes data
+// up to its first NUL (see tree.LineReader): a line being copied there
+// may show NULs with its bytes after them, and is read again from there
+// later; so a journal whose writer died is followed up to its first NUL.
+// Of a stream, which is not read again, it skips NUL padding where a line
+// starts and at the end of data.
 func (fl *follower) feed(f *followedFile, data []byte) int {
 	n := len(data)
+	if z := bytes.IndexByte(data, 0); z >= 0 && f.r == nil {
+		data, n = data[:z], z
+	}
 	for len(data) > 0 {
 		if data[0] == 0 {
 			pad := len(data) - len(bytes.TrimLeft(data, "\x00"))

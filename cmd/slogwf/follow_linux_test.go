@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -35,4 +37,57 @@ func TestFollowerTakesALineCopiedIntoAMappingThatRaisesNoEvent(t *testing.T) {
 	require.Eventually(t, func() bool { return len(lines()) >= 2 }, tailWait, tailTick)
 	waitRounds(t, rounds, 2)
 	assert.Equal(t, liveLines("a", "b12"), lines())
+}
+
+// A follower of a journal whose lines are being copied into its mapping
+// (a copy writes a line's first bytes last, and a read sees what is
+// copied so far) hands on each line once and whole, in order, reading it
+// as often as it can meanwhile.
+func TestFollowerHandsOnEachLineOfAMappingBeingCopiedIntoWhole(t *testing.T) {
+	for _, lineLen := range []int{300, 1000, 5000} {
+		t.Run(fmt.Sprint(lineLen), func(t *testing.T) {
+			n := min(20000, (16<<20)/lineLen)
+			name := filepath.Join(t.TempDir(), "live.jsonl")
+			f, err := os.Create(name)
+			require.NoError(t, err)
+			defer f.Close()
+			size := (n + 1) * lineLen
+			require.NoError(t, f.Truncate(int64(size)))
+			m, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+			require.NoError(t, err)
+			line := func(i int) string {
+				line := fmt.Sprintf(`{"n":%08d,"p":"`, i)
+				return line + strings.Repeat("x", lineLen-len(line)-3) + "\"}\n"
+			}
+			var got, bad []string
+			fl := newFollower(os.Open, func(_ *followedFile, l []byte, _ bool) {
+				if string(l) != line(len(got)) && len(bad) < 3 {
+					bad = append(bad, fmt.Sprintf("line %d: %d bytes %.40q…", len(got), len(l), l))
+				}
+				got = append(got, "")
+			}, func(err error) { t.Errorf("fault: %v", err) })
+			require.NoError(t, fl.add(name))
+			var stop, done atomic.Bool
+			finished := make(chan struct{})
+			go func() {
+				defer close(finished)
+				off := 0
+				for i := 0; i < n && !stop.Load(); i++ {
+					off += copy(m[off:], line(i))
+				}
+				done.Store(true)
+			}()
+			defer func() {
+				stop.Store(true) // unmapped under no copy
+				<-finished
+				require.NoError(t, syscall.Munmap(m))
+			}()
+			for !done.Load() {
+				require.NoError(t, fl.readAll())
+			}
+			require.NoError(t, fl.readAll())
+			assert.Empty(t, bad, "lines not handed on whole")
+			assert.Len(t, got, n, "lines handed on")
+		})
+	}
 }

@@ -12,36 +12,63 @@ import (
 // is writing it ends in NUL bytes after its last line (later lines
 // overwrite them), and that of a process that died keeps them; a power
 // loss can leave NUL holes inside a segment. A journal line never holds a
-// NUL byte (JSON escapes it), so the rule every reader of segments keeps
-// is:
+// NUL byte (JSON escapes it). There are two rules, one for each kind of
+// reader.
+//
+// A batch reader reads a finished segment (build, ls, retention's scan, a
+// segment whose writer closed it or died):
 //
 //   - NUL bytes where a line would start are padding: skipped, never a
 //     line, never counted as lost; the lines after them are read.
-//   - A last line that padding follows to the segment's end (the copy of
-//     a line under way, or cut by a crash) is an incomplete line, without
-//     the padding: torn, as a last line without its newline is.
+//   - A last line that padding follows to the segment's end (cut by a
+//     crash) is an incomplete line, without the padding: torn, as a last
+//     line without its newline is.
 //   - NUL bytes inside a line that goes on after them (a power loss's hole
 //     in the middle of a line) are part of it: a line that is no event,
 //     skipped as any such line, with whatever of the next line the hole
 //     left.
-//   - A follower of a live segment stops at its first NUL and reads on
-//     from there: later lines are copied over the padding, and the writer
-//     cuts the segment to its lines when it closes it.
+//
+// A live reader reads a segment that may be live, while its writer copies
+// lines into it (tail -f, serve, export -f, a parent reading its
+// children's journals). A copy does not write a line's bytes in order (a
+// memmove writes its first bytes last) and a read is not atomic against
+// it, so a line being copied may show NUL bytes at its start or in its
+// middle with its bytes after them. But each byte goes from NUL to its
+// final value once, so:
+//
+//   - The first NUL byte of what is unread ends what can be read now: the
+//     whole lines before it are read, and the reader reads again later
+//     from the start of the first incomplete line (or the NUL).
+//   - The bytes before that NUL are exact.
+//
+// A live reader of a segment whose writer died stops at its first NUL
+// for good: at its padding, or at a power loss's hole, the lines after
+// which a batch reader reads.
 //
 // NUL bytes are looked for only where a line starts and in the tail of a
-// read that holds no newline, so a line is read as fast as without
-// padding, and the lines are the same whatever the size of the reads.
+// read that holds no newline (batch), or with the newline (live), so a
+// line is read about as fast as without padding, and the lines are the
+// same whatever the size of the reads.
 
-// LineReader reads the lines of a journal segment, skipping its padding.
+// LineReader reads the lines of a journal segment by one of the padding
+// rules.
 type LineReader struct {
 	br   *bufio.Reader
 	long []byte // the line being returned, when it spans reads
 	off  int64
+	live bool
 }
 
-// NewLineReader returns a LineReader of r that reads size bytes at a time.
+// NewLineReader returns a LineReader of r, a finished segment, that
+// reads size bytes at a time and skips its padding.
 func NewLineReader(r io.Reader, size int) *LineReader {
 	return &LineReader{br: bufio.NewReaderSize(r, size)}
+}
+
+// NewLiveLineReader returns a LineReader of r, a segment that may be
+// live, that reads size bytes at a time and stops at its first NUL.
+func NewLiveLineReader(r io.Reader, size int) *LineReader {
+	return &LineReader{br: bufio.NewReaderSize(r, size), live: true}
 }
 
 // Reset makes l read r from its start, with the buffer it has.
@@ -50,14 +77,23 @@ func (l *LineReader) Reset(r io.Reader) {
 	l.off = 0
 }
 
-// Next returns the next line, with its newline; or, at the end of r, an
-// incomplete line, without its newline and the padding after it. It skips
-// the padding where a line starts. At the end of r it returns io.EOF, or
-// the error reading r. The line is valid until the next call.
+// Next returns the next line, with its newline. The line is valid until
+// the next call.
+//
+// Of a finished segment, it skips the padding where a line starts, and at
+// the end of r returns an incomplete line, without its newline and the
+// padding after it; then io.EOF, or the error reading r.
+//
+// Of a live segment, at its first NUL or the end of r, it returns the
+// incomplete line before them, if any (exact, but for its end), with
+// io.EOF, or the error reading r.
 func (l *LineReader) Next() ([]byte, error) {
 	l.long = l.long[:0]
+	if l.live {
+		return l.nextLive()
+	}
 	for {
-		buf, err := l.br.Peek(max(1, l.br.Buffered()))
+		buf, err := l.peek()
 		if len(buf) == 0 {
 			if len(l.long) > 0 {
 				return l.long, nil
@@ -93,6 +129,36 @@ func (l *LineReader) Next() ([]byte, error) {
 	}
 }
 
+// nextLive is Next of a live segment.
+func (l *LineReader) nextLive() ([]byte, error) {
+	for {
+		buf, err := l.peek()
+		if len(buf) == 0 {
+			l.off -= int64(len(l.long)) // read again from its start
+			return l.long, err
+		}
+		i := bytes.IndexByte(buf, '\n')
+		end := i + 1
+		if i < 0 {
+			end = len(buf)
+		}
+		if z := bytes.IndexByte(buf[:end], 0); z >= 0 {
+			l.long = append(l.long, buf[:z]...)
+			l.discard(z)
+			l.off -= int64(len(l.long)) // read again from its start
+			return l.long, io.EOF
+		}
+		l.discard(end)
+		if i >= 0 && len(l.long) == 0 {
+			return buf[:end], nil
+		}
+		l.long = append(l.long, buf[:end]...)
+		if i >= 0 {
+			return l.long, nil
+		}
+	}
+}
+
 // Lines returns the lines of data, the start of a journal segment read
 // whole, as a LineReader reads them.
 func Lines(data []byte) iter.Seq[[]byte] {
@@ -115,15 +181,9 @@ func Lines(data []byte) iter.Seq[[]byte] {
 	}
 }
 
-// AtPadding reports whether l stands at padding: for a reader that stops
-// there, since a live segment's next lines are copied over it.
-func (l *LineReader) AtPadding() bool {
-	b, err := l.br.Peek(1)
-	return err == nil && b[0] == 0
-}
-
 // Offset returns how many bytes of r l took: the lines it returned and
-// the padding it skipped.
+// the padding it skipped; of a live segment, but for the incomplete line
+// it returned last, which is read again.
 func (l *LineReader) Offset() int64 { return l.off }
 
 func (l *LineReader) discard(n int) {
@@ -131,30 +191,35 @@ func (l *LineReader) discard(n int) {
 	l.off += int64(n)
 }
 
-// skip discards the padding at the read position; see SkipPadding.
-func (l *LineReader) skip() (int64, error) {
-	n, err := SkipPadding(l.br)
-	l.off += n
-	return n, err
+// peek returns what is buffered, or reads more: none with the error that
+// ended r.
+func (l *LineReader) peek() ([]byte, error) {
+	return l.br.Peek(max(1, l.br.Buffered()))
 }
 
-// SkipPadding discards the padding at br's read position, for a reader
-// that reads a segment's lines with br itself. It returns how many bytes
-// it discarded, and the error that ended br (io.EOF) if it did.
-func SkipPadding(br *bufio.Reader) (int64, error) {
+// skip discards the padding at the read position; see SkipPadding.
+func (l *LineReader) skip() (int64, error) {
 	var n int64
 	for {
-		buf, err := br.Peek(max(1, br.Buffered()))
+		buf, err := l.peek()
 		if len(buf) == 0 {
 			return n, err
 		}
 		z := nuls(buf)
-		_, _ = br.Discard(z)
+		l.discard(z)
 		n += int64(z)
 		if z < len(buf) {
 			return n, nil
 		}
 	}
+}
+
+// SkipPadding discards the padding at br's read position, for a reader
+// that reads a finished segment's lines with br itself. It returns how
+// many bytes it discarded, and the error that ended br (io.EOF) if it did.
+func SkipPadding(br *bufio.Reader) (int64, error) {
+	l := LineReader{br: br}
+	return l.skip()
 }
 
 // nuls returns how many NUL bytes b starts with.

@@ -87,3 +87,41 @@ func TestSegmentLinesAreTheSameWhateverTheReads(t *testing.T) {
 	}
 	assert.Equal(t, want, whole, "Lines of the data read whole")
 }
+
+// A live reader of a segment takes the whole lines before its first NUL,
+// wherever it is (a line being copied may show NULs at its start or in
+// its middle, its bytes after them), and stops there: it returns the
+// exact bytes before the NUL, and its offset is where to read again.
+func TestALiveReaderTakesTheWholeLinesBeforeTheFirstNUL(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	tests := []struct {
+		name, data string
+		lines      []string
+		rest       string // the incomplete line before the first NUL
+	}{
+		{"padding after the last line", "a\n" + long + "\n" + pad(70), []string{"a\n", long + "\n"}, ""},
+		{"NULs at a line's start, its bytes after", "a\n" + pad(32) + long + "\nb\n", []string{"a\n"}, ""},
+		{"NULs in a line's middle", "a\n" + long + pad(7) + "c\nb\n", []string{"a\n"}, long},
+		{"a NUL hole between lines: a crashed writer's, read no further", "a\n" + pad(50) + "b\n", []string{"a\n"}, ""},
+		{"no newline yet, no NUL", "a\n" + long, []string{"a\n"}, long},
+	}
+	for _, tt := range tests {
+		for _, size := range []int{16, 64, 4096} {
+			t.Run(fmt.Sprint(tt.name, "/", size), func(t *testing.T) {
+				lr := NewLiveLineReader(iotest.HalfReader(strings.NewReader(tt.data)), size)
+				var got []string
+				for {
+					line, err := lr.Next()
+					if err != nil {
+						require.ErrorIs(t, err, io.EOF)
+						assert.Equal(t, tt.rest, string(line), "the bytes before the NUL")
+						break
+					}
+					got = append(got, string(line))
+				}
+				assert.Equal(t, tt.lines, got)
+				assert.Equal(t, int64(len(strings.Join(tt.lines, ""))), lr.Offset(), "where to read again")
+			})
+		}
+	}
+}

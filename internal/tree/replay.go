@@ -74,7 +74,17 @@ func (b *Builder) tree(id string) *Tree {
 // each line skipped to warn, with its number, and returns only an error
 // reading r.
 func (b *Builder) ReadJournal(r io.Reader, name string, warn func(error)) error {
-	lr := NewLineReader(r, 64<<10)
+	return b.readJournal(NewLineReader(r, 64<<10), name, warn)
+}
+
+// ReadLiveJournal adds the lines of the journal r, a segment that may be
+// live, as ReadJournal does, up to its first NUL (see LineReader): the
+// line being copied there is not read.
+func (b *Builder) ReadLiveJournal(r io.Reader, name string, warn func(error)) error {
+	return b.readJournal(NewLiveLineReader(r, 64<<10), name, warn)
+}
+
+func (b *Builder) readJournal(lr *LineReader, name string, warn func(error)) error {
 	j := &journalLines{}
 	for n := 1; ; n++ {
 		line, err := lr.Next()
