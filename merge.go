@@ -21,10 +21,15 @@ import (
 // others are the journals of other processes, as far as they were read.
 type others struct {
 	mu    sync.Mutex
-	since time.Time        // journals created before are not read
-	read  map[string]int64 // journal → bytes taken in
-	lines *tree.LineReader // reads them, a chunk at a time
+	since time.Time         // journals created before are not read
+	read  map[string]readTo // journal → how far it was read
+	lines *tree.LineReader  // reads them, a chunk at a time
 }
+
+// readTo is how far a journal was read: to the end of the lines taken in,
+// and to where the last look stopped: its first NUL (see tree.LineReader)
+// or its end.
+type readTo struct{ lines, stop int64 }
 
 // look takes into the live workflows of this process the lines that
 // other processes added to their journals since the last look, for a
@@ -33,13 +38,13 @@ type others struct {
 // they count as dropped, as for build.
 //
 // A child's journal may be live: a look takes its whole lines up to its
-// first NUL. A crashed child's journal is read no further than its first
-// NUL.
+// first NUL, and reads it again only once a byte was copied there. A
+// crashed child's journal is read no further than its first NUL.
 func (o *others) look(s *sink, final *flow, spawned time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.read == nil {
-		o.read = map[string]int64{}
+		o.read = map[string]readTo{}
 	}
 	if o.since.IsZero() || spawned.Before(o.since) {
 		o.since = spawned
@@ -47,12 +52,16 @@ func (o *others) look(s *sink, final *flow, spawned time.Time) {
 	seen := map[string]bool{}
 	o.each(s, o.since, func(name string, file io.ReaderAt) {
 		seen[name] = true
-		off := o.read[name]
+		at, ok := o.read[name]
+		if ok && final == nil && !tree.Copied(file, at.stop) {
+			return // nothing copied where the last look stopped
+		}
 		if o.lines == nil {
 			o.lines = tree.NewLiveLineReader(nil, 64<<10)
 		}
 		lr := o.lines
-		lr.Reset(io.NewSectionReader(file, off, 1<<62))
+		from := at.lines
+		lr.Reset(io.NewSectionReader(file, from, 1<<62))
 		for {
 			line, err := lr.Next()
 			if err != nil {
@@ -61,9 +70,10 @@ func (o *others) look(s *sink, final *flow, spawned time.Time) {
 					final.tree.Drop(1)
 					final.mu.Unlock()
 				}
+				at.stop = from + lr.Offset() + int64(len(line))
 				break
 			}
-			o.read[name] = off + lr.Offset()
+			at.lines = from + lr.Offset()
 			// A workflow that ended takes them until its final tree is
 			// written.
 			wf := tree.WorkflowOf(line)
@@ -75,6 +85,7 @@ func (o *others) look(s *sink, final *flow, spawned time.Time) {
 				f.merge(line)
 			}
 		}
+		o.read[name] = at
 	})
 	for name := range o.read {
 		if !seen[name] {

@@ -324,6 +324,12 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	}
 	f.info = st
 	if regular && st.Size() == f.off && f.off > 0 {
+		f.padded = false // cut to its lines: closed
+		return 0, nil
+	}
+	// The last read stopped at a NUL: read on only once a byte was copied
+	// there, not a chunk of padding at every tick.
+	if regular && f.padded && st.Size() > f.off && !tree.Copied(file, f.off) {
 		return 0, nil
 	}
 	// A journal's writer takes back the start of a line it could not

@@ -91,3 +91,44 @@ func TestFollowerHandsOnEachLineOfAMappingBeingCopiedIntoWhole(t *testing.T) {
 		})
 	}
 }
+
+// readBytes returns how many bytes this process has read from files so
+// far (rchar of /proc/self/io).
+func readBytes(t *testing.T) int64 {
+	data, err := os.ReadFile("/proc/self/io")
+	require.NoError(t, err)
+	var n int64
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "rchar: "); ok {
+			_, err := fmt.Sscan(v, &n)
+			require.NoError(t, err)
+		}
+	}
+	return n
+}
+
+// A follower looks at the journals of crashed writers, which end in NUL
+// padding, at every tick (a line copied into a mapping raises no event),
+// but reads a byte of each, not a chunk of its padding.
+func TestAFollowerReadsAByteOfEachPaddedJournalATick(t *testing.T) {
+	const segments, ticks = 100, 10
+	dir := t.TempDir()
+	for i := range segments {
+		data := `{"ev":"record"}` + "\n" + strings.Repeat("\x00", 1<<20)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("seg-%04d.jsonl", i)), []byte(data), 0o600))
+	}
+	fl, got := lineFollower(t)
+	require.NoError(t, fl.add(dir))
+	require.NoError(t, fl.readAll())
+	require.Len(t, *got, segments)
+	before := readBytes(t)
+	for range ticks {
+		for _, f := range fl.files {
+			require.True(t, f.padded, "looked at every tick")
+			fl.readFollowed(f, 0)
+		}
+	}
+	read := readBytes(t) - before
+	assert.LessOrEqual(t, read, int64(segments*ticks*16), "bytes read in %d ticks of %d padded journals", ticks, segments)
+	assert.Len(t, *got, segments)
+}

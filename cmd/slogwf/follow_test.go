@@ -353,3 +353,19 @@ func liveLines(lines ...string) []string {
 	}
 	return named
 }
+
+// A live journal, looked at every tick while it ends in padding, is cut
+// to its lines when its writer closes it: from then on only a change the
+// system reports makes the follower read it.
+func TestAFollowerStopsPollingAJournalCutToItsLines(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "live.jsonl")
+	require.NoError(t, os.WriteFile(name, []byte("a\n"+strings.Repeat("\x00", 1<<20)), 0o600))
+	fl, got := lineFollower(t)
+	require.NoError(t, fl.add(name))
+	require.NoError(t, fl.readAll())
+	require.True(t, fl.files[0].padded, "polled while live")
+	require.NoError(t, os.Truncate(name, 2)) // closed: cut to its lines
+	require.NoError(t, fl.readAll())
+	assert.False(t, fl.files[0].padded, "polled once closed")
+	assert.Equal(t, []string{"a"}, *got)
+}

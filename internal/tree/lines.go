@@ -191,6 +191,15 @@ func (l *LineReader) discard(n int) {
 	l.off += int64(n)
 }
 
+// Copied reports whether r holds a byte other than NUL at off: whether a
+// live reader that stopped there has more to read. A reader of many
+// padded segments asks it before it reads a chunk of each again.
+func Copied(r io.ReaderAt, off int64) bool {
+	var b [1]byte
+	n, _ := r.ReadAt(b[:], off)
+	return n == 1 && b[0] != 0
+}
+
 // peek returns what is buffered, or reads more: none with the error that
 // ended r.
 func (l *LineReader) peek() ([]byte, error) {
