@@ -57,6 +57,7 @@ type LineReader struct {
 	long []byte // the line being returned, when it spans reads
 	off  int64
 	live bool
+	err  error // a read error, kept: a bufio.Reader reports it once
 }
 
 // NewLineReader returns a LineReader of r, a finished segment, that
@@ -74,7 +75,7 @@ func NewLiveLineReader(r io.Reader, size int) *LineReader {
 // Reset makes l read r from its start, with the buffer it has.
 func (l *LineReader) Reset(r io.Reader) {
 	l.br.Reset(r)
-	l.off = 0
+	l.off, l.err = 0, nil
 }
 
 // Next returns the next line, with its newline. The line is valid until
@@ -95,7 +96,7 @@ func (l *LineReader) Next() ([]byte, error) {
 	for {
 		buf, err := l.peek()
 		if len(buf) == 0 {
-			if len(l.long) > 0 {
+			if err == io.EOF && len(l.long) > 0 {
 				return l.long, nil
 			}
 			return nil, err
@@ -103,7 +104,7 @@ func (l *LineReader) Next() ([]byte, error) {
 		if buf[0] == 0 {
 			n, err := l.skip()
 			if len(l.long) > 0 {
-				if err != nil {
+				if err == io.EOF {
 					return l.long, nil // cut short: the padding runs to the end
 				}
 				// More of the line after the NULs: all of it is the line.
@@ -201,9 +202,16 @@ func Copied(r io.ReaderAt, off int64) bool {
 }
 
 // peek returns what is buffered, or reads more: none with the error that
-// ended r.
+// ended r, which it keeps.
 func (l *LineReader) peek() ([]byte, error) {
-	return l.br.Peek(max(1, l.br.Buffered()))
+	if l.err != nil {
+		return nil, l.err
+	}
+	buf, err := l.br.Peek(max(1, l.br.Buffered()))
+	if len(buf) == 0 {
+		l.err = err
+	}
+	return buf, err
 }
 
 // skip discards the padding at the read position; see SkipPadding.

@@ -1,8 +1,10 @@
 package tree
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -123,5 +125,57 @@ func TestALiveReaderTakesTheWholeLinesBeforeTheFirstNUL(t *testing.T) {
 				assert.Equal(t, int64(len(strings.Join(tt.lines, ""))), lr.Offset(), "where to read again")
 			})
 		}
+	}
+}
+
+// steps is a reader that hands on its steps one a read: a string, or an
+// error.
+type steps []any
+
+func (s *steps) Read(p []byte) (int, error) {
+	if len(*s) == 0 {
+		return 0, io.EOF
+	}
+	step := (*s)[0]
+	*s = (*s)[1:]
+	if err, ok := step.(error); ok {
+		return 0, err
+	}
+	return copy(p, step.(string)), nil
+}
+
+// An error reading a journal ends it, and is reported, even where a read
+// after it would go on: in the middle of a line, in padding; but a live
+// reader stops at the NUL before it.
+func TestAReadErrorEndsAJournal(t *testing.T) {
+	errEIO := errors.New("input/output error")
+	tests := []struct {
+		name    string
+		steps   steps
+		liveErr error
+	}{
+		{"in the middle of a line", steps{"{\"a\":1}\nabc", errEIO, "def\n"}, errEIO},
+		{"in padding", steps{"{\"a\":1}\n\x00\x00", errEIO, "def\n"}, io.EOF},
+		{"in padding after half a line", steps{"{\"a\":1}\nab\x00\x00", errEIO, "def\n"}, io.EOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, live := range []bool{false, true} {
+				r := slices.Clone(tt.steps)
+				lr, want := NewLineReader(&r, 16), errEIO
+				if live {
+					lr, want = NewLiveLineReader(&r, 16), tt.liveErr
+				}
+				line, err := lr.Next()
+				require.NoError(t, err)
+				assert.Equal(t, "{\"a\":1}\n", string(line))
+				_, err = lr.Next()
+				require.ErrorIs(t, err, want, "live: %v", live)
+				_, err = lr.Next()
+				require.ErrorIs(t, err, want, "live: %v: and it stays", live)
+			}
+			r := slices.Clone(tt.steps)
+			require.ErrorIs(t, NewBuilder().ReadJournal(&r, "j.jsonl", func(error) {}), errEIO)
+		})
 	}
 }
