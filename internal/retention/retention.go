@@ -62,11 +62,11 @@ type Pruner struct {
 // segment is a journal segment as read: its size and time then, the
 // workflows with a line in it (when whole), and those it holds the start
 // of and not the end (open), the end and not the start (closed), or both
-// (ended).
+// (ended); padded when it holds NUL padding.
 type segment struct {
 	size                int64
 	mod                 time.Time
-	whole               bool
+	whole, padded       bool
 	workflows           []string
 	open, closed, ended []string
 }
@@ -235,6 +235,12 @@ func (p *Pruner) read(root *os.Root, f file, whole bool) (segment, error) {
 		if !whole {
 			s.workflows = nil
 		}
+		if s.padded {
+			// A line copied into its mapping changes neither its size
+			// nor its time: it is read again.
+			delete(p.segments, f.name)
+			return s, nil
+		}
 		if p.segments == nil {
 			p.segments = map[string]segment{}
 		}
@@ -376,12 +382,16 @@ func list(root *os.Root) ([]file, error) {
 // tree.LineReader).
 func scan(r io.Reader) segment {
 	seen := map[string]string{} // workflow → tree.Start, tree.End, both or none
+	var s segment
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
-		if _, err := tree.SkipPadding(br); err != nil {
+		n, err := tree.SkipPadding(br)
+		s.padded = s.padded || n > 0
+		if err != nil {
 			break
 		}
 		line, err := br.ReadSlice('\n')
+		s.padded = s.padded || bytes.IndexByte(line, 0) >= 0
 		if wf := tree.WorkflowOf(line); wf != "" {
 			seen[wf] += bound(line, wf)
 		}
@@ -395,7 +405,6 @@ func scan(r io.Reader) segment {
 			break
 		}
 	}
-	var s segment
 	for _, wf := range slices.Sorted(maps.Keys(seen)) {
 		s.workflows = append(s.workflows, wf)
 		switch seen[wf] {

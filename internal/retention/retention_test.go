@@ -371,3 +371,28 @@ func TestTheNULPaddingOfASegmentIsNoLine(t *testing.T) {
 		assert.ElementsMatch(t, []string{seg, empty}, d.prune(&Pruner{}, Policy{MaxAge: 24 * time.Hour}).Removed)
 	})
 }
+
+// A line copied into the padding of a live process's segment changes
+// neither its size nor its time: a segment that ends in padding is read
+// again at each prune, so that a workflow that started there since the
+// last keeps its lines in a child's segment.
+func TestASegmentThatEndsInPaddingIsReadAgainAtEachPrune(t *testing.T) {
+	d := newDir(t)
+	child := d.journal("20261129T115000.000Z-8-888888.jsonl", 5*time.Minute, record(1)) // the child exited
+	parent := d.journal("20261129T114000.000Z-7-777777.jsonl", 2*time.Minute, start(2)+"\n"+strings.Repeat("\x00", 1<<20))
+	d.lock(parent)
+	st, err := os.Stat(filepath.Join(d.path, parent))
+	require.NoError(t, err)
+	p := &Pruner{DryRun: true}
+	require.Contains(t, d.prune(p, Policy{MaxBytes: st.Size()}).Removed, child, "1 runs nowhere yet")
+
+	f, err := os.OpenFile(filepath.Join(d.path, parent), os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte(start(1)+"\n"), int64(len(start(2))+1))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.NoError(t, os.Chtimes(filepath.Join(d.path, parent), st.ModTime(), st.ModTime()))
+
+	p.DryRun = false
+	assert.NotContains(t, d.prune(p, Policy{MaxBytes: st.Size()}).Removed, child, "1 runs in process 7")
+}
