@@ -89,6 +89,9 @@ func (l *LineReader) Reset(r io.Reader) {
 // incomplete line before them, if any (exact, but for its end), with
 // io.EOF, or the error reading r.
 func (l *LineReader) Next() ([]byte, error) {
+	if cap(l.long) > l.br.Size() {
+		l.long = nil // a long line is rare: do not keep its room
+	}
 	l.long = l.long[:0]
 	if l.live {
 		return l.nextLive()

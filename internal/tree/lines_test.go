@@ -179,3 +179,21 @@ func TestAReadErrorEndsAJournal(t *testing.T) {
 		})
 	}
 }
+
+// A LineReader, which a parent keeps to read its children's journals,
+// does not keep the room of the longest line it read.
+func TestALineReaderKeepsNoRoomOfALongLine(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		data := strings.Repeat("x", 1<<20) + "\nshort\n"
+		lr := NewLineReader(strings.NewReader(data), 4096)
+		if live {
+			lr = NewLiveLineReader(strings.NewReader(data), 4096)
+		}
+		for _, want := range []int{1<<20 + 1, 6} {
+			line, err := lr.Next()
+			require.NoError(t, err)
+			require.Len(t, line, want)
+		}
+		assert.LessOrEqual(t, cap(lr.long), 4096, "live: %v", live)
+	}
+}
