@@ -66,8 +66,9 @@ type Options struct {
 
 	// Remove the oldest of those files, at New and then periodically,
 	// while Dir holds more than this many bytes of tree files and journals
-	// (Default: 0, no limit). A journal segment being written counts with
-	// the NUL padding it grows by, up to 1 MiB: what it takes on disk.
+	// (Default: 0, no limit). A journal segment being written, or left by
+	// a process that crashed, counts with the NUL padding it grows by, up
+	// to 1 MiB: what it takes on disk.
 	MaxBytes int64
 
 	// Where faults of the journal and tree files are reported, each cause
