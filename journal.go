@@ -21,7 +21,8 @@ import (
 // lines (see tree.Event) to one file, a segment in Dir/journal, which the
 // process alone creates and writes, locked (flock) while it does. A
 // segment that reaches its size, or whose Dir moved, gives way to a new
-// one. A line is written whole before Handle returns; a line a fault cut
+// one. A line is copied whole into the segment's mapping (Linux, see
+// mappedFile), or written, before Handle returns; a line a fault cut
 // short is taken back or ended, so that it never runs into the next, and
 // the lines a fault lost are counted on the next line of their workflow.
 
@@ -88,7 +89,7 @@ func (j *journal) openSegment() error {
 		j.named = nameTime(time.Now(), j.named)
 		name := path.Join(tree.JournalDir, tree.JournalName(j.named, os.Getpid(), j.token))
 		var f journalFile
-		f, err = d.openFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL)
+		f, err = d.openFile(name, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL)
 		if errors.Is(err, fs.ErrExist) {
 			continue // another's of the same pid and token, as unlikely: the next millisecond's
 		}
@@ -101,7 +102,7 @@ func (j *journal) openSegment() error {
 				return fmt.Errorf("lock %s: %w", name, err)
 			}
 		}
-		j.file, j.size, j.torn = f, 0, false
+		j.file, j.size, j.torn = mapSegment(f, j.limit), 0, false
 		j.segments = append(j.segments, name)
 		return nil
 	}
@@ -238,15 +239,17 @@ func (j *journal) moved() {
 	j.next()
 }
 
-// closeSegment closes the segment being written, synced first if
-// syncing; the lock is held.
+// closeSegment closes the segment being written, cut to its lines and
+// synced first if syncing; the lock is held.
 func (j *journal) closeSegment() {
 	if j.file == nil {
 		return
 	}
-	var err error
+	err := unmapSegment(j.file)
 	if j.sync != SyncNone {
-		err = j.file.Sync()
+		if serr := j.file.Sync(); err == nil {
+			err = serr
+		}
 	}
 	if cerr := j.file.Close(); err == nil {
 		err = cerr

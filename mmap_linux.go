@@ -1,0 +1,140 @@
+package slogwf
+
+import (
+	"errors"
+	"os"
+	"runtime/debug"
+	"syscall"
+)
+
+// growStep is how much a mapped segment's file grows at a time: what a
+// process that dies leaves of NUL padding at most, and what one that
+// logs a few lines reserves.
+const growStep = 1 << 20
+
+// mappedFile is a segment written through a shared mapping of its file:
+// a line costs a copy, and a new page a minor fault, not a write(2). The
+// copied lines are in the page cache as written ones are, so a process
+// that dies loses none, and Sync (fsync) writes them. The file grows
+// growStep at a time (fallocate) ahead of the lines; a line that does not
+// fit the mapping, a file that cannot grow, and a mapping that faults
+// (the file was cut by another process) unmap it, cut the file to its
+// lines, and the segment goes on with write(2).
+type mappedFile struct {
+	f     *os.File
+	m     []byte // the segment's size of address space; nil once unmapped
+	size  int64  // of the lines copied: where the next goes
+	grown int64  // the file's size: m is never touched past it (SIGBUS)
+	// allocate is syscall.Fallocate; tests make it fail.
+	allocate func(fd int, mode uint32, off, len int64) error
+}
+
+// errMappingFault is the fault of a copy into a segment's mapping.
+var errMappingFault = errors.New("the mapping faulted: was the file cut short by another process?")
+
+// mapSegment returns f, a new empty segment of at most limit bytes,
+// written through a mapping when it is a file that can be mapped, else f
+// itself.
+func mapSegment(f journalFile, limit int64) journalFile {
+	file, ok := f.(*os.File)
+	if !ok || limit <= 0 || int64(int(limit)) != limit {
+		return f
+	}
+	m, err := syscall.Mmap(int(file.Fd()), 0, int(limit), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return f
+	}
+	return &mappedFile{f: file, m: m, allocate: syscall.Fallocate}
+}
+
+// Write copies p whole into the mapping, or writes it with write(2) once
+// unmapped. A copy that faults takes p back and returns an error.
+func (m *mappedFile) Write(p []byte) (int, error) {
+	end := m.size + int64(len(p))
+	if m.m != nil && end > m.grown && !m.grow(end) {
+		if err := m.unmap(); err != nil {
+			return 0, err
+		}
+	}
+	if m.m == nil {
+		n, err := m.f.Write(p)
+		m.size += int64(n)
+		return n, err
+	}
+	if !copyGuarded(m.m[m.size:end], p) {
+		return 0, errors.Join(errMappingFault, m.unmap())
+	}
+	m.size = end
+	return len(p), nil
+}
+
+// grow grows the file to the step that holds end, and reports whether
+// it did: false when end is past the mapping.
+func (m *mappedFile) grow(end int64) bool {
+	if end > int64(len(m.m)) {
+		return false
+	}
+	to := min((end+growStep-1)/growStep*growStep, int64(len(m.m)))
+	if m.allocate(int(m.f.Fd()), 0, m.grown, to-m.grown) != nil {
+		return false // ENOSPC, or EOPNOTSUPP where the file system has no fallocate
+	}
+	m.grown = to
+	return true
+}
+
+// copyGuarded copies src to dst, a part of a mapping, and reports whether
+// it could: a fault (SIGBUS, the file cut short under the mapping)
+// panics, recovered, rather than crashing the program.
+func copyGuarded(dst, src []byte) (ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	copy(dst, src)
+	return true
+}
+
+// unmap ends the mapping, if any, and cuts the file to its lines: the
+// segment is written with write(2) from then on.
+func (m *mappedFile) unmap() error {
+	if m.m == nil {
+		return nil
+	}
+	err := syscall.Munmap(m.m)
+	m.m = nil
+	if terr := m.f.Truncate(m.size); err == nil {
+		err = terr
+	}
+	return err
+}
+
+// Truncate cuts the file to size, unmapped first.
+func (m *mappedFile) Truncate(size int64) error {
+	if m.m != nil {
+		m.size = size
+		return m.unmap()
+	}
+	return m.f.Truncate(size)
+}
+
+func (m *mappedFile) Sync() error { return m.f.Sync() }
+
+// Close unmaps the file, cut to its lines, and closes it.
+func (m *mappedFile) Close() error {
+	err := m.unmap()
+	if cerr := m.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// unmapSegment ends the mapping of f, a segment, if it has one, and cuts
+// it to its lines.
+func unmapSegment(f journalFile) error {
+	if m, ok := f.(*mappedFile); ok {
+		return m.unmap()
+	}
+	return nil
+}
