@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -198,7 +197,11 @@ func journal(t *testing.T, dir string) []string {
 	require.Len(t, paths, 1)
 	b, err := os.ReadFile(paths[0])
 	require.NoError(t, err)
-	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	var lines []string
+	for line := range tree.Lines(b) { // a live segment ends in NUL padding
+		lines = append(lines, strings.TrimSuffix(string(line), "\n"))
+	}
+	return lines
 }
 
 // journalLines returns the lines of all journals in dir.
@@ -210,9 +213,11 @@ func journalLines(t *testing.T, dir string) []string {
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		require.NoError(t, err)
-		lines = append(lines, strings.SplitAfter(string(b), "\n")...)
+		for line := range tree.Lines(b) {
+			lines = append(lines, string(line))
+		}
 	}
-	return slices.DeleteFunc(lines, func(l string) bool { return l == "" })
+	return lines
 }
 
 // buildTree rebuilds the workflow wf from every journal in dir, as

@@ -36,7 +36,7 @@ func printJournalsTo(t *testing.T, dir string, p *console.Printer, show func(*co
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
-		for line := range bytes.Lines(data) {
+		for line := range tree.Lines(data) {
 			ev, err := p.Decode(line, path)
 			require.NoError(t, err)
 			evs = append(evs, ev)
