@@ -294,15 +294,18 @@ func TestKilledProcessLosesNothing(t *testing.T) {
 
 		lns := journal(t, dir)
 		seen := map[float64]bool{}
+		var wf string
 		for i, line := range lns {
 			var e struct {
 				Ev    string         `json:"ev"`
+				WF    string         `json:"wf"`
 				Attrs map[string]any `json:"attrs"`
 			}
 			if err := json.Unmarshal([]byte(line), &e); err != nil {
 				require.Equal(t, len(lns)-1, i, "trial %d: only the last line may be torn: %q", trial, line)
 				continue
 			}
+			wf = e.WF
 			if e.Ev == "record" {
 				seen[e.Attrs["i"].(float64)] = true
 			}
@@ -310,6 +313,9 @@ func TestKilledProcessLosesNothing(t *testing.T) {
 		for i := 0; i <= logged; i++ {
 			require.True(t, seen[float64(i)], "trial %d: record %d was logged before the kill", trial, i)
 		}
+		var built countsNode
+		require.NoError(t, json.Unmarshal(buildTree(t, dir, wf), &built))
+		require.GreaterOrEqual(t, built.records(), logged+1, "trial %d: build gives every record", trial)
 		for _, f := range files(t, dir) {
 			if strings.HasSuffix(f, ".json") {
 				b, err := os.ReadFile(filepath.Join(dir, f))
