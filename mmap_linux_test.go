@@ -27,6 +27,28 @@ func mapped(j *journal) (*mappedFile, bool) {
 	return m, ok && m.m != nil
 }
 
+// mappedWorkflow starts a workflow in a new handler of o (a new Dir
+// unless o names one; no console, no periodic snapshot), and requires
+// that its journal be written through a mapping.
+func mappedWorkflow(t *testing.T, o Options) (*Handler, *slog.Logger, context.Context, *Scope) {
+	t.Helper()
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	if o.ErrorOutput == nil {
+		o.ErrorOutput = io.Discard
+	}
+	o.Console, o.SnapshotInterval = io.Discard, time.Hour
+	h, err := New(&o)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close() })
+	l := slog.New(h)
+	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "mapped")
+	_, ok := mapped(h.sink.journal)
+	require.True(t, ok, "the segment is written through its mapping")
+	return h, l, ctx, wf
+}
+
 // wholeLines requires that data be JSON lines and nothing else (no NUL
 // padding), and returns how many.
 func wholeLines(t *testing.T, data []byte) int {
@@ -115,16 +137,10 @@ func TestASegmentIsCutToItsLinesWhenItEnds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "logs")
-			h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: io.Discard, SegmentSize: 1 << 18, SnapshotInterval: time.Hour})
-			require.NoError(t, err)
-			defer h.Close()
-			l := slog.New(h)
-			ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "cut")
+			h, l, ctx, wf := mappedWorkflow(t, Options{Dir: dir, SegmentSize: 1 << 18})
 			for i := range 10 {
 				l.InfoContext(ctx, "record", "i", i)
 			}
-			_, ok := mapped(h.sink.journal)
-			require.True(t, ok, "the segment is written through its mapping")
 			wf.End()
 			h.WaitTrees()
 
@@ -141,11 +157,7 @@ func TestASegmentIsCutToItsLinesWhenItEnds(t *testing.T) {
 // dies leaves less than 1 MiB of padding.
 func TestASegmentGrowsAMebibyteAtATime(t *testing.T) {
 	dir := t.TempDir()
-	h, err := New(&Options{Dir: dir, Console: io.Discard, SnapshotInterval: time.Hour})
-	require.NoError(t, err)
-	defer h.Close()
-	l := slog.New(h)
-	ctx, _ := StartWorkflow(ContextWithLogger(context.Background(), l), "grow")
+	h, l, ctx, _ := mappedWorkflow(t, Options{Dir: dir})
 	j := h.sink.journal
 	path := filepath.Join(dir, j.segments[0])
 	sizes := map[int64]bool{}
@@ -169,13 +181,9 @@ func TestASegmentThatCannotGrowIsWrittenWithWrite(t *testing.T) {
 		t.Run(errno.Error(), func(t *testing.T) {
 			dir := t.TempDir()
 			var errs lockedWriter
-			h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, SnapshotInterval: time.Hour})
-			require.NoError(t, err)
-			l := slog.New(h)
-			ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "grow")
-			m, ok := mapped(h.sink.journal)
-			require.True(t, ok)
+			h, l, ctx, wf := mappedWorkflow(t, Options{Dir: dir, ErrorOutput: &errs})
 			j := h.sink.journal
+			m, _ := mapped(j)
 			j.mu.Lock()
 			m.allocate = func(int, uint32, int64, int64) error { return errno }
 			j.mu.Unlock()
@@ -183,7 +191,7 @@ func TestASegmentThatCannotGrowIsWrittenWithWrite(t *testing.T) {
 			for i := range records {
 				l.InfoContext(ctx, "record", "i", i, "pad", strings.Repeat("z", 3000))
 			}
-			_, ok = mapped(j)
+			_, ok := mapped(j)
 			assert.False(t, ok, "unmapped")
 			wf.End()
 			segments := slices.Clone(j.segments)
@@ -209,10 +217,7 @@ func TestASegmentThatCannotGrowIsWrittenWithWrite(t *testing.T) {
 func TestASegmentCutFromOutsideIsReportedOnceAndLoggingGoesOn(t *testing.T) {
 	dir := t.TempDir()
 	var errs lockedWriter
-	h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, SnapshotInterval: time.Hour})
-	require.NoError(t, err)
-	l := slog.New(h)
-	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "cut")
+	h, l, ctx, wf := mappedWorkflow(t, Options{Dir: dir, ErrorOutput: &errs})
 	l.InfoContext(ctx, "before")
 	j := h.sink.journal
 	segment := j.segments[0]
@@ -226,7 +231,7 @@ func TestASegmentCutFromOutsideIsReportedOnceAndLoggingGoesOn(t *testing.T) {
 	_, ok := mapped(j)
 	assert.False(t, ok, "unmapped")
 	wf.End()
-	err = h.Close()
+	err := h.Close()
 	require.ErrorIs(t, err, errMappingFault)
 	assert.Contains(t, err.Error(), "slogwf: write journal "+segment)
 	assert.Equal(t, 1, strings.Count(errs.String(), "write journal"), "reported once: %s", errs.String())
