@@ -37,7 +37,7 @@ var errMappingFault = errors.New("the mapping faulted: was the file cut short by
 // itself.
 func mapSegment(f journalFile, limit int64) journalFile {
 	file, ok := f.(*os.File)
-	if !ok || limit <= 0 || int64(int(limit)) != limit {
+	if !ok || int64(int(limit)) != limit {
 		return f
 	}
 	m, err := syscall.Mmap(int(file.Fd()), 0, int(limit), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
