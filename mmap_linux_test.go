@@ -76,6 +76,7 @@ func TestLinesCopiedIntoTheMappingReadBackByteForByte(t *testing.T) {
 		{"a line across a growth step", []int{growStep - 10, 20, 30}},
 		{"a line larger than a step", []int{10, 2*growStep + 5, 10}},
 		{"a line past the mapping's end", []int{limit - 10, 20}},
+		{"a line past the mapping's end from a step before", []int{10, limit}},
 		{"a line ending at the mapping's end", []int{limit - 10, 10}},
 	}
 	for _, tt := range tests {
