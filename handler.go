@@ -55,7 +55,8 @@ type Options struct {
 	SnapshotInterval time.Duration
 
 	// The size at which the journal of the process gives way to a new
-	// segment (Default: 16 MiB).
+	// segment (Default: 16 MiB). On Linux the segment being written is
+	// mapped: this much address space, and the pages written so far.
 	SegmentSize int64
 
 	// Remove the tree files and journal segments last written longer ago
