@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 )
 
@@ -29,6 +30,17 @@ type mappedFile struct {
 	allocate func(fd int, mode uint32, off, len int64) error
 }
 
+// mappedSize returns how much of a segment of limit bytes is mapped: all
+// of it on 64 bits; on 32 bits, where the heap needs the address space a
+// few handlers' large segments would take, 16 MiB at most, the rest being
+// written with write(2).
+func mappedSize(limit int64) int {
+	if strconv.IntSize == 32 {
+		return int(min(limit, 16<<20))
+	}
+	return int(limit)
+}
+
 // errMappingFault is the fault of a copy into a segment's mapping.
 var errMappingFault = errors.New("the mapping faulted: was the file cut short by another process?")
 
@@ -37,10 +49,10 @@ var errMappingFault = errors.New("the mapping faulted: was the file cut short by
 // itself.
 func mapSegment(f journalFile, limit int64) journalFile {
 	file, ok := f.(*os.File)
-	if !ok || int64(int(limit)) != limit {
+	if !ok {
 		return f
 	}
-	m, err := syscall.Mmap(int(file.Fd()), 0, int(limit), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	m, err := syscall.Mmap(int(file.Fd()), 0, mappedSize(limit), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
 		return f
 	}

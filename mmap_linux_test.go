@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -244,4 +245,17 @@ func TestASegmentCutFromOutsideIsReportedOnceAndLoggingGoesOn(t *testing.T) {
 	assert.Contains(t, string(lines[0]), `"msg":"after"`)
 	assert.Contains(t, string(lines[0]), `"unwritten":1`, "the line that faulted is counted")
 	assert.Contains(t, string(lines[9]), `"ev":"end"`)
+}
+
+// A segment is mapped whole on 64 bits; on 32 bits, 16 MiB of it at most,
+// so that a few handlers with large segments leave the heap its address
+// space.
+func TestASegmentIsMappedWholeOn64BitsAnd16MiBOn32(t *testing.T) {
+	for _, limit := range []int64{1 << 20, 16 << 20, 1 << 30} {
+		want := limit
+		if strconv.IntSize == 32 {
+			want = min(limit, 16<<20)
+		}
+		assert.Equal(t, int(want), mappedSize(limit), "segment of %d bytes", limit)
+	}
 }
