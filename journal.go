@@ -51,6 +51,11 @@ type journal struct {
 	retry    time.Time   // when to try again to open a segment, without one
 }
 
+// errNotCut is the failure to cut a mapped segment to its lines (see
+// mappedFile): write(2) would append its next lines after its padding, so
+// the journal gives it up for a new one.
+var errNotCut = errors.New("cannot cut the segment to its lines")
+
 // position is a place in the journal of a process: the index of a
 // segment, and an offset in it.
 type position struct {
@@ -173,6 +178,9 @@ func (j *journal) writeLocked(line []byte, end bool, pending *int64) (at positio
 		}
 	}
 	j.report("write journal", fmt.Errorf("slogwf: write journal %s: %w", j.segments[len(j.segments)-1], err))
+	if errors.Is(err, errNotCut) {
+		j.rotate()
+	}
 	return position{}, 0, false
 }
 

@@ -2,6 +2,7 @@ package slogwf
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -26,8 +27,10 @@ type mappedFile struct {
 	m     []byte // the segment's size of address space; nil once unmapped
 	size  int64  // of the lines copied: where the next goes
 	grown int64  // the file's size: m is never touched past it (SIGBUS)
-	// allocate is syscall.Fallocate; tests make it fail.
+	// allocate is syscall.Fallocate, and cut the file's Truncate; tests
+	// make them fail.
 	allocate func(fd int, mode uint32, off, len int64) error
+	cut      func(size int64) error
 }
 
 // mappedSize returns how much of a segment of limit bytes is mapped: all
@@ -56,7 +59,7 @@ func mapSegment(f journalFile, limit int64) journalFile {
 	if err != nil {
 		return f
 	}
-	return &mappedFile{f: file, m: m, allocate: syscall.Fallocate}
+	return &mappedFile{f: file, m: m, allocate: syscall.Fallocate, cut: file.Truncate}
 }
 
 // Write copies p whole into the mapping, or writes it with write(2) once
@@ -116,8 +119,8 @@ func (m *mappedFile) unmap() error {
 	}
 	err := syscall.Munmap(m.m)
 	m.m = nil
-	if terr := m.f.Truncate(m.size); err == nil {
-		err = terr
+	if terr := m.cut(m.size); terr != nil {
+		err = errors.Join(err, fmt.Errorf("%w: %w", errNotCut, terr))
 	}
 	return err
 }

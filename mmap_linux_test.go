@@ -247,6 +247,42 @@ func TestASegmentCutFromOutsideIsReportedOnceAndLoggingGoesOn(t *testing.T) {
 	assert.Contains(t, string(lines[9]), `"ev":"end"`)
 }
 
+// A segment that cannot grow, and then cannot be cut to its lines, gives
+// way to a new one: the line that found it out is counted as unwritten,
+// and no line goes after its padding, where write(2) would append it and
+// where the journal would not know it is.
+func TestASegmentThatCannotBeCutGivesWayToANewOne(t *testing.T) {
+	dir := t.TempDir()
+	var errs lockedWriter
+	h, l, ctx, wf := mappedWorkflow(t, Options{Dir: dir, ErrorOutput: &errs})
+	j := h.sink.journal
+	m, _ := mapped(j)
+	j.mu.Lock()
+	m.allocate = func(int, uint32, int64, int64) error { return syscall.ENOSPC }
+	m.cut = func(int64) error { return syscall.EIO }
+	j.mu.Unlock()
+	const records = 1000 // 3 MiB: past the first step
+	for i := range records {
+		l.InfoContext(ctx, "record", "i", i, "pad", strings.Repeat("z", 3000))
+	}
+	wf.End()
+	segments := slices.Clone(j.segments)
+	require.ErrorIs(t, h.Close(), errNotCut)
+
+	require.Len(t, segments, 2)
+	assert.Equal(t, 1, strings.Count(errs.String(), "cannot cut the segment to its lines"), errs.String())
+	var all []byte
+	for i, name := range segments {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		lines := bytes.TrimRight(data, "\x00")
+		assert.NotContains(t, string(lines), "\x00", "segment %d: padding at its end only", i)
+		all = append(all, lines...)
+	}
+	assert.Equal(t, records-1, bytes.Count(all, []byte(`"ev":"record"`)))
+	assert.Contains(t, string(all), `"unwritten":1`, "the line lost is counted")
+}
+
 // A segment is mapped whole on 64 bits; on 32 bits, 16 MiB of it at most,
 // so that a few handlers with large segments leave the heap its address
 // space.
