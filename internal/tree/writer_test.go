@@ -2,7 +2,6 @@ package tree
 
 import (
 	"errors"
-	"fmt"
 	"runtime"
 	"testing"
 
@@ -24,16 +23,7 @@ func (f *failing) Write([]byte) (int, error) {
 // tree building in memory what it can no longer write.
 func TestWriteJSONStopsAtTheFirstFailedWrite(t *testing.T) {
 	const n = 1 << 15 // about 3 MB of tree file
-	tr := NewTree("w")
-	apply := func(line string) {
-		e, err := Decode([]byte(line))
-		require.NoError(t, err, line)
-		tr.Apply(e)
-	}
-	apply(`{"ev":"start","wf":"w","id":"w","kind":"workflow","seq":1,"time":"2026-01-01T00:00:00.000000000Z","name":"x"}`)
-	for i := range n {
-		apply(fmt.Sprintf(`{"ev":"record","wf":"w","scope":"w","seq":%d,"time":"2026-01-01T00:00:01.%09dZ","level":"INFO","msg":"a message of some length, as agents log"}`, i+2, i))
-	}
+	tr := recordsTree(t, n, "a message of some length, as agents log")
 	out := &failing{}
 	var before, after runtime.MemStats
 	runtime.GC()
