@@ -364,21 +364,10 @@ func (r *runningLines) add(journal, wf string, line []byte) *runningLines {
 	if !slices.Contains(r.wfs, wf) {
 		r.wfs = append(r.wfs, wf)
 	}
-	if endsWorkflow(line, wf) {
+	if tree.BoundOf(line, wf) == tree.End {
 		r.ends = append(r.ends, wf)
 	}
 	return r
-}
-
-// endsWorkflow reports whether line, a journal line of workflow wf, is
-// the end of wf itself, not of one of its scopes, as the handler writes it
-// (see tree.AppendEndHead): it decodes nothing.
-func endsWorkflow(line []byte, wf string) bool {
-	if !bytes.HasPrefix(line, []byte(`{"ev":"end",`)) {
-		return false
-	}
-	_, id, ok := bytes.Cut(line, []byte(`"id":"`))
-	return ok && len(id) > len(wf) && string(id[:len(wf)]) == wf && id[len(wf)] == '"'
 }
 
 // eachLine passes each line of the journal name, read through lr, to

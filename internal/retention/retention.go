@@ -394,7 +394,7 @@ func scan(r io.Reader) segment {
 		line, err := br.ReadSlice('\n')
 		s.padded = s.padded || bytes.IndexByte(line, 0) >= 0
 		if wf := tree.WorkflowOf(line); wf != "" {
-			seen[wf] += bound(line, wf)
+			seen[wf] += tree.BoundOf(line, wf)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// A line longer than the buffer: its start is read; skip the rest.
@@ -418,33 +418,6 @@ func scan(r io.Reader) segment {
 		}
 	}
 	return s
-}
-
-// The heads of the start and end lines of a workflow (not of a scope):
-// {"ev":"start","wf":W,"id":W,…}.
-var (
-	startHead = []byte(`{"ev":"start","wf":"`)
-	endHead   = []byte(`{"ev":"end","wf":"`)
-	idKey     = []byte(`","id":"`)
-)
-
-// bound returns tree.Start or tree.End when line is the start or end of
-// workflow wf, and "" otherwise.
-func bound(line []byte, wf string) string {
-	ev := tree.Start
-	rest, ok := bytes.CutPrefix(line, startHead)
-	if !ok {
-		ev = tree.End
-		if rest, ok = bytes.CutPrefix(line, endHead); !ok {
-			return ""
-		}
-	}
-	n, k := len(wf), len(idKey)
-	if len(rest) <= 2*n+k || string(rest[:n]) != wf || !bytes.Equal(rest[n:n+k], idKey) ||
-		string(rest[n+k:2*n+k]) != wf || rest[2*n+k] != '"' {
-		return ""
-	}
-	return ev
 }
 
 // head is the start of a tree file: what says which workflow it is, and

@@ -322,6 +322,35 @@ func AppendStartHead(b []byte, wf, id, parent string, k Kind, seq uint64, t time
 	return jsonenc.AppendTime(b, t), at
 }
 
+// The heads of the start and end lines of a workflow (not of a scope):
+// {"ev":"start","wf":W,"id":W,…}, as AppendStartHead and AppendEndHead
+// write them.
+var (
+	startHead = []byte(`{"ev":"start","wf":"`)
+	endHead   = []byte(`{"ev":"end","wf":"`)
+	idKey     = []byte(`","id":"`)
+)
+
+// BoundOf returns Start or End when line, a journal line of workflow wf,
+// is the start or end of wf itself, not of one of its scopes, and ""
+// otherwise, without decoding it.
+func BoundOf(line []byte, wf string) string {
+	ev := Start
+	rest, ok := bytes.CutPrefix(line, startHead)
+	if !ok {
+		ev = End
+		if rest, ok = bytes.CutPrefix(line, endHead); !ok {
+			return ""
+		}
+	}
+	n, k := len(wf), len(idKey)
+	if len(rest) <= 2*n+k || string(rest[:n]) != wf || !bytes.Equal(rest[n:n+k], idKey) ||
+		string(rest[n+k:2*n+k]) != wf || rest[2*n+k] != '"' {
+		return ""
+	}
+	return ev
+}
+
 // WorkflowOf returns the workflow of a journal line without decoding it,
 // or "" when its start does not say it plainly.
 func WorkflowOf(line []byte) string {
