@@ -19,7 +19,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -360,42 +359,6 @@ func TestPlantedSymlinksAreNotFollowed(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, st.IsDir())
 	assert.Len(t, files(t, other), 2, "the tree, and the journal in a directory of its own")
-}
-
-// logWithUmask0 logs a workflow into a new directory under umask 000.
-func logWithUmask0(dir string) {
-	syscall.Umask(0)
-	h, err := slogwf.New(&slogwf.Options{Dir: filepath.Join(dir, "a", "logs"), Console: io.Discard, Sync: slogwf.SyncEnd})
-	if err != nil {
-		panic(err)
-	}
-	_, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "perm")
-	wf.End()
-	if err := h.Close(); err != nil {
-		panic(err)
-	}
-}
-
-// Under umask 000, files are 0600 and directories 0700.
-func TestPermissionsUnderUmask0(t *testing.T) {
-	dir := t.TempDir()
-	cmd := child(dir, "umask")
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Run())
-	n := 0
-	require.NoError(t, filepath.WalkDir(filepath.Join(dir, "a"), func(path string, d os.DirEntry, err error) error {
-		require.NoError(t, err)
-		st, err := d.Info()
-		require.NoError(t, err)
-		want := os.FileMode(0o600)
-		if d.IsDir() {
-			want = 0o700
-		}
-		assert.Equal(t, want, st.Mode().Perm(), path)
-		n++
-		return nil
-	}))
-	assert.Equal(t, 5, n, "a, logs, a tree, the journal directory and a segment")
 }
 
 // asJSON returns s as JSON gives it back: each byte of invalid UTF-8 is

@@ -31,26 +31,23 @@ const (
 
 // TestMain runs a child process when the test binary is started as one.
 func TestMain(m *testing.M) {
-	dir := os.Getenv(childDirEnv)
-	switch os.Getenv(childEnv) {
-	case "kill":
-		logUntilKilled(dir)
-	case "records":
-		logUnderParent(dir)
-	case "padded":
-		logPaddedRecords(dir)
-	case "big":
-		logBig(dir)
-	case "umask":
-		logWithUmask0(dir)
-	case "descriptors":
-		logWorkflowsWithFewDescriptors(dir)
-	default:
-		goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-			removeBenchDirs()
-			os.Exit(code)
-		}))
+	if run, ok := children[os.Getenv(childEnv)]; ok {
+		run(os.Getenv(childDirEnv))
+		return
 	}
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		removeBenchDirs()
+		os.Exit(code)
+	}))
+}
+
+// children are what a child process can be started to do, by name, with
+// the directory to log in; limits_unix_test.go adds its own.
+var children = map[string]func(dir string){
+	"kill":    logUntilKilled,
+	"records": logUnderParent,
+	"padded":  logPaddedRecords,
+	"big":     logBig,
 }
 
 // child starts the test binary as a child process that does what.

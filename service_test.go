@@ -5,19 +5,13 @@ package slogwf_test
 // share a file, and old files go.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -255,87 +249,4 @@ func TestJournalSegmentsRotateAtTheirSize(t *testing.T) {
 	live, err := os.ReadFile(s.h.TreeFile(wf))
 	require.NoError(t, err)
 	assert.Equal(t, string(live), string(buildTree(t, s.dir, wf.ID())))
-}
-
-// openWorkflows is how many workflows the child of
-// TestTenThousandOpenWorkflowsNeedFewDescriptors keeps open at once, each
-// logging from its own goroutine; under the race detector, which allows
-// 8,128 goroutines, at most 4,000 of them log at once.
-const openWorkflows, recordsEach = 10000, 10
-
-// logWorkflowsWithFewDescriptors is the child of
-// TestTenThousandOpenWorkflowsNeedFewDescriptors: with at most 256 open
-// files, it starts openWorkflows workflows, logs recordsEach records in
-// each from a goroutine of its own, ends them, and prints what Close
-// returned, the faults reported and the files it had open.
-func logWorkflowsWithFewDescriptors(dir string) {
-	limit := syscall.Rlimit{Cur: 256, Max: 256}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &limit); err != nil {
-		panic(err)
-	}
-	var faults bytes.Buffer
-	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, ErrorOutput: &faults, SnapshotInterval: 10 * time.Millisecond})
-	if err != nil {
-		panic(err)
-	}
-	l := slog.New(h)
-	base := slogwf.ContextWithLogger(context.Background(), l)
-	ctxs := make([]context.Context, openWorkflows)
-	wfs := make([]*slogwf.Scope, openWorkflows)
-	for i := range ctxs {
-		ctxs[i], wfs[i] = slogwf.StartWorkflow(base, "open")
-	}
-	running := make(chan struct{}, openWorkflows)
-	if raceDetector {
-		running = make(chan struct{}, 4000)
-	}
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, ctx := range ctxs {
-		running <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-running }()
-			<-start
-			for j := range recordsEach {
-				l.InfoContext(ctx, "r", "i", i, "j", j)
-			}
-		})
-		if i == cap(running)-1 {
-			close(start) // all of them at once, as many as the race detector allows
-		}
-	}
-	wg.Wait()
-	fds, _ := os.ReadDir("/proc/self/fd")
-	for _, wf := range wfs {
-		wf.End()
-	}
-	fmt.Printf("close: %v\nfaults: %q\nopen files: %d\n", h.Close(), faults.String(), len(fds))
-}
-
-// With at most 256 open files, 10,000 workflows open at once, each
-// logging 10 records from its own goroutine: every record is in the
-// journal, no fault, Close returns nil, and the journal gives 10,000
-// whole trees.
-func TestTenThousandOpenWorkflowsNeedFewDescriptors(t *testing.T) {
-	dir := t.TempDir()
-	cmd := child(dir, "descriptors")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	require.NoError(t, err)
-	t.Logf("child: %s", out)
-	assert.Contains(t, string(out), "close: <nil>\nfaults: \"\"\n")
-
-	b := readJournals(t, dir)
-	ids := b.Workflows()
-	require.Len(t, ids, openWorkflows)
-	for _, id := range ids {
-		var root node
-		require.NoError(t, json.Unmarshal(b.JSON(id), &root))
-		if root.Status != slogwf.StatusCompleted || len(root.Records) != recordsEach {
-			t.Fatalf("workflow %s: %s with %d records", id, root.Status, len(root.Records))
-		}
-	}
-	trees, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	require.NoError(t, err)
-	assert.Len(t, trees, openWorkflows, "and a tree file each")
 }
