@@ -116,12 +116,22 @@ func holdsLess(path, rebuilt, id string) string {
 		return ""
 	}
 	h, err := readTreeHead(rebuilt, buf)
+	if err != nil {
+		return ""
+	}
+	return lessThan(old, h, id)
+}
+
+// lessThan says why the tree of workflow id that journals make, whose
+// head is h (final, or live as serve shows it), holds less of it than the
+// tree file whose head is old, as holdsLess does.
+func lessThan(old, h treeHead, id string) string {
 	switch {
-	case err != nil, old.Status == tree.StatusRunning: // a snapshot a crash left: made final
+	case old.Status == tree.StatusRunning: // a snapshot a crash left: made final
 		return ""
 	case h.Counts.Records < old.Counts.Records:
 		return fmt.Sprintf("it holds %d records of workflow %s, the journals %d", old.Counts.Records, id, h.Counts.Records)
-	case h.Status == tree.StatusIncomplete && (old.Status == tree.StatusCompleted || old.Status == tree.StatusFailed):
+	case (h.Status == tree.StatusIncomplete || h.Status == tree.StatusRunning) && (old.Status == tree.StatusCompleted || old.Status == tree.StatusFailed):
 		return fmt.Sprintf("it holds the end of workflow %s, the journals do not", id)
 	}
 	return ""

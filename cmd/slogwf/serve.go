@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -117,7 +118,7 @@ type server struct {
 
 	mu        sync.Mutex
 	b         *tree.Builder              // the journals
-	trees     map[string][]byte          // tree files of workflows without journals, by ID
+	files     map[string]servedFile      // the tree files, by ID (see tree)
 	workflows map[string]*servedWorkflow // by ID
 	dirty     map[string]bool            // workflows whose journals grew
 	writers   workflowWriters            // of the workflows of the journals
@@ -151,7 +152,7 @@ func newServer(root *os.Root, warn func(error)) *server {
 		root:      root,
 		warn:      warn,
 		b:         tree.NewBuilder(),
-		trees:     map[string][]byte{},
+		files:     map[string]servedFile{},
 		workflows: map[string]*servedWorkflow{},
 		dirty:     map[string]bool{},
 		writers:   workflowWriters{},
@@ -189,18 +190,22 @@ func (s *server) start() error {
 			s.warn(err)
 		case json.Unmarshal(data, &head) != nil || head.Schema != slogwf.Schema:
 			s.warn(fmt.Errorf("%s: not a %s tree file, skipped", e.Name(), slogwf.Schema))
-		case !s.dirty[head.ID]: // else its journals are here
-			if head.Status == tree.StatusRunning {
+		default:
+			// A head it cannot read (not as slogwf writes it) is empty:
+			// the journals, when here, show the workflow.
+			f := servedFile{data: data}
+			f.head, _ = headOf(bufio.NewReader(bytes.NewReader(data)))
+			if head.Status == tree.StatusRunning && s.writers[head.ID] == nil {
 				// No line of it in a journal here: no process writes it
 				// (its start comes before its first snapshot, and
 				// retention keeps the segments of a running workflow),
 				// so its process died and its journals went.
-				if data, err = finalTree(data); err != nil {
+				if f.data, err = finalTree(data); err != nil {
 					s.warn(fmt.Errorf("%s: %w, skipped", e.Name(), err))
 					continue
 				}
 			}
-			s.trees[head.ID] = data
+			s.files[head.ID] = f
 			s.dirty[head.ID] = true
 		}
 	}
@@ -242,7 +247,6 @@ func (s *server) line(f *followedFile, line []byte, torn bool) {
 	s.mu.Lock()
 	wf, err := s.b.AddLine(line, f.name, torn)
 	if wf != "" {
-		delete(s.trees, wf) // the journals hold it
 		s.dirty[wf] = true
 		s.writers.add(wf, f.name)
 		delete(s.dead, wf) // a process writes it: looked at again
@@ -297,17 +301,37 @@ func (s *server) publish(now bool) {
 	s.last, s.cost = time.Now(), time.Since(start)
 }
 
+// servedFile is a tree file that serve read at its start.
+type servedFile struct {
+	data []byte   // made final when no journal here held its workflow
+	head treeHead // as read
+}
+
 // tree returns the tree of workflow id: running while it has no end and
-// a process that wrote it lives, else as build makes it. Call it with s.mu
-// held.
+// a process that wrote it lives, else as build makes it; but its tree
+// file while no journal here holds the workflow, or the journals hold
+// less of it, as build keeps the tree file then (retention removed some
+// of a finished workflow's segments, say). Call it with s.mu held.
 func (s *server) tree(id string) []byte {
-	if data, ok := s.trees[id]; ok {
-		return data
+	f, ok := s.files[id]
+	if ok && s.writers[id] == nil {
+		return f.data
 	}
+	built := s.b.LiveJSON(id)
 	if s.dead[id] {
-		return s.b.JSON(id)
+		built = s.b.JSON(id)
 	}
-	return s.b.LiveJSON(id)
+	if ok {
+		started := false
+		if t := s.b.Tree(id); t != nil {
+			_, started = t.Name()
+		}
+		h, err := headOf(bufio.NewReader(bytes.NewReader(built)))
+		if !started || err == nil && lessThan(f.head, h, id) != "" {
+			return f.data
+		}
+	}
+	return built
 }
 
 // checkWriters looks whether the processes that wrote the running

@@ -521,6 +521,36 @@ func TestServeNamesAWorkflowWithoutItsStartAfterItsJournals(t *testing.T) {
 	assert.Equal(t, 0, s.stop())
 }
 
+// serve shows a tree file, not its journals, when they hold less of its
+// workflow than it does, as build keeps it: its start, its end or records
+// gone with the segments that held them.
+func TestServeShowsATreeFileThatHoldsMoreThanItsJournals(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cut  func(t *testing.T, dir string, s spread)
+	}{
+		{"retention removed the segments before its late record's", func(t *testing.T, dir string, s spread) { pruneBeforeLate(t, dir, s) }},
+		{"the segment with its end was removed", func(t *testing.T, _ string, s spread) { require.NoError(t, os.Remove(s.end)) }},
+		{"the segment with its start was removed", func(t *testing.T, _ string, s spread) { require.NoError(t, os.Remove(s.start)) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := logSpread(t, dir, "old")
+			tt.cut(t, dir, s)
+			root := decodeBuilt(t, string(s.final))
+
+			srv := startServe(t, dir)
+			ch := events(t, srv.url+"events?wf="+s.id)
+			assert.Contains(t, listed(t, next(t, ch, "list")),
+				workflowSummary{ID: s.id, Name: "old", Status: "completed", Start: root.Start})
+			var doc struct{ Tree json.RawMessage }
+			require.NoError(t, json.Unmarshal([]byte(next(t, ch, "workflow")), &doc))
+			assert.JSONEq(t, string(s.final), string(doc.Tree))
+			assert.Equal(t, 0, srv.stop())
+		})
+	}
+}
+
 // A line of a journal that is not an event counts in the loss of the
 // workflow that serve shows, as in the tree that slogwf build writes.
 func TestServeCountsTheLinesItSkipsAsBuildDoes(t *testing.T) {
