@@ -56,7 +56,8 @@ type Options struct {
 
 	// The size at which the journal of the process gives way to a new
 	// segment (Default: 16 MiB). On Linux the segment being written is
-	// mapped: this much address space, and the pages written so far.
+	// mapped: this much address space, and the pages written so far and
+	// up to 2 MiB ahead of them.
 	SegmentSize int64
 
 	// Remove the tree files and journal segments last written longer ago
@@ -69,7 +70,7 @@ type Options struct {
 	// while Dir holds more than this many bytes of tree files and journals
 	// (Default: 0, no limit). A journal segment being written, or left by
 	// a process that crashed, counts with the NUL padding it grows by, up
-	// to 1 MiB: what it takes on disk.
+	// to 2 MiB: what it takes on disk.
 	MaxBytes int64
 
 	// Where faults of the journal and tree files are reported, each cause

@@ -9,24 +9,28 @@ import (
 	"syscall"
 )
 
-// growStep is how much a mapped segment's file grows at a time: what a
-// process that dies leaves of NUL padding at most, and what one that
-// logs a few lines reserves.
+// growStep is how much a mapped segment's file grows at a time. It is
+// grown a step ahead of its lines, whose pages a prefaulter faults in
+// meanwhile: a process that dies leaves less than 2 steps of NUL padding,
+// and one that logs a few lines reserves 2 steps.
 const growStep = 1 << 20
 
 // mappedFile is a segment written through a shared mapping of its file:
-// a line costs a copy, and a new page a minor fault, not a write(2). The
-// copied lines are in the page cache as written ones are, so a process
-// that dies loses none, and Sync (fsync) writes them. The file grows
-// growStep at a time (fallocate) ahead of the lines; a line that does not
-// fit the mapping, a file that cannot grow, and a mapping that faults
-// (the file was cut by another process) unmap it, cut the file to its
-// lines, and the segment goes on with write(2).
+// a line costs a copy, not a write(2), and no fault of a new page when the
+// prefaulter ran ahead of it. The copied lines are in the page cache as
+// written ones are, so a process that dies loses none, and Sync (fsync)
+// writes them. The file grows growStep at a time (fallocate) a step ahead
+// of the lines; a line that does not fit the mapping, a file that cannot
+// grow, and a mapping that faults (the file was cut by another process)
+// unmap it, cut the file to its lines, and the segment goes on with
+// write(2).
 type mappedFile struct {
 	f     *os.File
 	m     []byte // the segment's size of address space; nil once unmapped
 	size  int64  // of the lines copied: where the next goes
 	grown int64  // the file's size: m is never touched past it (SIGBUS)
+	next  int64  // the size of lines past which the file grows
+	pre   prefaulter
 	// allocate is syscall.Fallocate, and cut the file's Truncate; tests
 	// make them fail.
 	allocate func(fd int, mode uint32, off, len int64) error
@@ -59,14 +63,14 @@ func mapSegment(f journalFile, limit int64) journalFile {
 	if err != nil {
 		return f
 	}
-	return &mappedFile{f: file, m: m, allocate: syscall.Fallocate, cut: file.Truncate}
+	return &mappedFile{f: file, m: m, pre: prefaulter{populate: populateWrite}, allocate: syscall.Fallocate, cut: file.Truncate}
 }
 
 // Write copies p whole into the mapping, or writes it with write(2) once
 // unmapped. A copy that faults takes p back and returns an error.
 func (m *mappedFile) Write(p []byte) (int, error) {
 	end := m.size + int64(len(p))
-	if m.m != nil && end > m.grown && !m.grow(end) {
+	if m.m != nil && end > m.next && !m.grow(end) {
 		if err := m.unmap(); err != nil {
 			return 0, err
 		}
@@ -83,17 +87,30 @@ func (m *mappedFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// grow grows the file to the step that holds end, and reports whether
-// it did: false when end is past the mapping.
+// grow grows the file to the step that holds end, and one step more while
+// the prefaulter populates it, within the mapping; it reports whether it
+// could: false when end is past the mapping.
 func (m *mappedFile) grow(end int64) bool {
 	if end > int64(len(m.m)) {
 		return false
 	}
-	to := min((end+growStep-1)/growStep*growStep, int64(len(m.m)))
-	if m.allocate(int(m.f.Fd()), 0, m.grown, to-m.grown) != nil {
-		return false // ENOSPC, or EOPNOTSUPP where the file system has no fallocate
+	var ahead int64
+	if !m.pre.stop.Load() {
+		ahead = growStep
 	}
-	m.grown = to
+	if to := min((end+ahead+growStep-1)/growStep*growStep, int64(len(m.m))); to > m.grown {
+		if m.allocate(int(m.f.Fd()), 0, m.grown, to-m.grown) != nil {
+			return false // ENOSPC, or EOPNOTSUPP where the file system has no fallocate
+		}
+		if ahead > 0 {
+			m.pre.start(m.m[m.grown:to])
+		}
+		m.grown = to
+	}
+	m.next = m.grown
+	if m.grown < int64(len(m.m)) {
+		m.next -= ahead
+	}
 	return true
 }
 
@@ -117,6 +134,7 @@ func (m *mappedFile) unmap() error {
 	if m.m == nil {
 		return nil
 	}
+	m.pre.halt() // before the pages it populates are unmapped, and maybe mapped again by another
 	err := syscall.Munmap(m.m)
 	m.m = nil
 	if terr := m.cut(m.size); terr != nil {

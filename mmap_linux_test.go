@@ -154,10 +154,10 @@ func TestASegmentIsCutToItsLinesWhenItEnds(t *testing.T) {
 	}
 }
 
-// A segment's file grows 1 MiB at a time, ahead of its lines: a process
-// that logs a few lines reserves 1 MiB, not SegmentSize, and one that
-// dies leaves less than 1 MiB of padding.
-func TestASegmentGrowsAMebibyteAtATime(t *testing.T) {
+// A segment's file grows 1 MiB at a time, a MiB ahead of its lines: a
+// process that logs a few lines reserves 2 MiB, not SegmentSize, and one
+// that dies leaves less than 2 MiB of padding.
+func TestASegmentGrowsAMebibyteAtATimeAMebibyteAhead(t *testing.T) {
 	dir := t.TempDir()
 	h, l, ctx, _ := mappedWorkflow(t, Options{Dir: dir})
 	j := h.sink.journal
@@ -168,12 +168,12 @@ func TestASegmentGrowsAMebibyteAtATime(t *testing.T) {
 		fi, err := os.Stat(path)
 		require.NoError(t, err)
 		lines := j.at().off
-		require.Equal(t, (lines+growStep-1)/growStep*growStep, fi.Size(), "%d bytes of lines", lines)
+		require.Equal(t, (lines+2*growStep-1)/growStep*growStep, fi.Size(), "%d bytes of lines", lines)
 		sizes[fi.Size()] = true
 	}
 	_, ok := mapped(j)
 	assert.True(t, ok, "still written through its mapping")
-	assert.Equal(t, map[int64]bool{1 << 20: true, 2 << 20: true, 3 << 20: true, 4 << 20: true}, sizes)
+	assert.Equal(t, map[int64]bool{2 << 20: true, 3 << 20: true, 4 << 20: true, 5 << 20: true}, sizes)
 }
 
 // A file that cannot grow (a full disk, a file system without fallocate)

@@ -36,7 +36,7 @@ type Policy struct {
 	MaxAge time.Duration
 	// The oldest files go while the directory holds more; 0: no limit. The
 	// size of a segment that a process writes, or left when it crashed,
-	// counts the NUL padding that it grows by (up to 1 MiB, see
+	// counts the NUL padding that it grows by (up to 2 MiB, see
 	// tree.LineReader): what it takes on disk.
 	MaxBytes int64
 }
