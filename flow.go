@@ -42,6 +42,7 @@ type flow struct {
 	last       time.Time               // of its last snapshot, or its start
 	late       bool                    // late records wait for a rebuild of its tree
 	rebuilding bool                    // and one is under way
+	sparing    bool                    // a spare slab for its tree is being made (see spare)
 
 	writeMu sync.Mutex  // one tree file write at a time, in order
 	over    atomic.Bool // ended: a snapshot being written gives way
@@ -132,10 +133,14 @@ func (f *flow) add(line []byte, e *tree.Event, rt *route, after func(t *tree.Tre
 		return true
 	}
 	f.apply(e, after)
+	size := f.wantSpare()
 	j := f.sink.journal
 	j.mu.Lock()
 	held = false
 	f.mu.Unlock()
+	if size > 0 {
+		defer f.spare(size) // after the journal's lock is let go
+	}
 	defer j.mu.Unlock()
 	f.writeLocked(line, e.Type == tree.End)
 	return true
@@ -174,6 +179,29 @@ func (f *flow) apply(e *tree.Event, after func(t *tree.Tree, fresh bool)) {
 		after(f.tree, fresh)
 	}
 	f.schedule()
+}
+
+// wantSpare returns the size of the spare slab that the tree wants, or 0
+// when it wants none or one is being made; f.mu is held.
+func (f *flow) wantSpare() int {
+	if f.sparing {
+		return 0
+	}
+	size := f.tree.SpareWanted()
+	f.sparing = size > 0
+	return size
+}
+
+// spare makes the tree a spare slab of size bytes (see tree.Spare), with
+// no lock held, where its pages' first faults keep no one waiting.
+func (f *flow) spare(size int) {
+	slab := tree.NewSlab(size)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tree != nil && !f.ended {
+		f.tree.Spare(slab)
+	}
+	f.sparing = false
 }
 
 // write writes line to the journal, and counts the workflow's lines that

@@ -18,6 +18,7 @@ type Tree struct {
 	nodes     map[string]*node
 	last      []byte // time of the latest event
 	slab      []byte // record bodies are copied into it, to keep few blocks
+	spare     []byte // the next slab, if its caller gave one (see Spare)
 	scratch   []byte // the body of a decoded record, before it is kept
 	kept      int    // bytes of the bodies kept
 	unstarted int    // nodes referenced by records or children but not started
@@ -333,12 +334,48 @@ func (t *Tree) record(e *Event, merged bool) {
 // one, so that a small tree stays small and a large one is a few blocks.
 func (t *Tree) keep(b []byte) []byte {
 	if len(b) > cap(t.slab)-len(t.slab) {
-		t.slab = make([]byte, 0, max(min(2*cap(t.slab), 64<<10), len(b), 512))
+		if len(b) <= cap(t.spare) {
+			t.slab, t.spare = t.spare, nil
+		} else {
+			t.slab = make([]byte, 0, max(t.nextSlab(), len(b)))
+		}
 	}
 	n := len(t.slab)
 	t.slab = append(t.slab, b...)
 	t.kept += len(b)
 	return t.slab[n:len(t.slab):len(t.slab)]
+}
+
+// nextSlab returns the size of the slab after the one being filled.
+func (t *Tree) nextSlab() int { return max(min(2*cap(t.slab), 64<<10), 512) }
+
+// SpareWanted returns the size of a slab for Spare, when the slab being
+// filled is three quarters full and t has no spare; else 0.
+func (t *Tree) SpareWanted() int {
+	if t.spare != nil || t.counting || 4*len(t.slab) < 3*cap(t.slab) {
+		return 0
+	}
+	return t.nextSlab()
+}
+
+// Spare gives t slab, a NewSlab of the size SpareWanted returned, for the
+// bodies of the records it keeps next. Its caller makes it with no lock
+// held: the first faults of a new slab's pages, taken in keep, would make
+// the goroutines waiting for the lock that t is used under wait longer.
+func (t *Tree) Spare(slab []byte) {
+	if t.spare == nil {
+		t.spare = slab[:0]
+	}
+}
+
+// NewSlab returns an empty slab of size bytes for Spare, its pages
+// touched.
+func NewSlab(size int) []byte {
+	b := make([]byte, size)
+	for i := 0; i < size; i += 4096 {
+		b[i] = 0
+	}
+	return b[:0]
 }
 
 // Clone returns a copy of t that a snapshot writes while t goes on. They
