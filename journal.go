@@ -107,7 +107,7 @@ func (j *journal) openSegment() error {
 				return fmt.Errorf("lock %s: %w", name, err)
 			}
 		}
-		j.file, j.size, j.torn = mapSegment(f, j.limit), 0, false
+		j.file, j.size, j.torn = mapSegment(f, j.limit, j.sync == SyncNone), 0, false
 		j.segments = append(j.segments, name)
 		return nil
 	}

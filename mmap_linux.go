@@ -9,10 +9,11 @@ import (
 	"syscall"
 )
 
-// growStep is how much a mapped segment's file grows at a time. It is
-// grown a step ahead of its lines, whose pages a prefaulter faults in
-// meanwhile: a process that dies leaves less than 2 steps of NUL padding,
-// and one that logs a few lines reserves 2 steps.
+// growStep is how much a mapped segment's file grows at a time. Past half
+// of its first step, it is grown a step ahead of its lines, whose pages a
+// prefaulter faults in meanwhile (see grow): a process that dies leaves
+// less than 2 steps of NUL padding, and one that logs a few lines
+// reserves 1.
 const growStep = 1 << 20
 
 // mappedFile is a segment written through a shared mapping of its file:
@@ -53,8 +54,10 @@ var errMappingFault = errors.New("the mapping faulted: was the file cut short by
 
 // mapSegment returns f, a new empty segment of at most limit bytes,
 // written through a mapping when it is a file that can be mapped, else f
-// itself.
-func mapSegment(f journalFile, limit int64) journalFile {
+// itself. Its pages are faulted in ahead of its lines when prefault says
+// so: not where every line or workflow is synced, as fsync makes the pages
+// clean, to be faulted again, and would write the zeros ahead.
+func mapSegment(f journalFile, limit int64, prefault bool) journalFile {
 	file, ok := f.(*os.File)
 	if !ok {
 		return f
@@ -63,7 +66,9 @@ func mapSegment(f journalFile, limit int64) journalFile {
 	if err != nil {
 		return f
 	}
-	return &mappedFile{f: file, m: m, pre: prefaulter{populate: populateWrite}, allocate: syscall.Fallocate, cut: file.Truncate}
+	seg := &mappedFile{f: file, m: m, pre: prefaulter{populate: populateWrite}, allocate: syscall.Fallocate, cut: file.Truncate}
+	seg.pre.stop.Store(!prefault)
+	return seg
 }
 
 // Write copies p whole into the mapping, or writes it with write(2) once
@@ -87,29 +92,41 @@ func (m *mappedFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// grow grows the file to the step that holds end, and one step more while
-// the prefaulter populates it, within the mapping; it reports whether it
-// could: false when end is past the mapping.
+// grow grows the file to the step that holds end and, while the
+// prefaulter populates it, one step more, within the mapping; it reports
+// whether it could: false when end is past the mapping. The first step is
+// neither grown ahead nor populated: a handler that logs a few lines and
+// closes (a command, a test) pays for no page it never writes; from half
+// of it on, the next is grown ahead.
 func (m *mappedFile) grow(end int64) bool {
 	if end > int64(len(m.m)) {
 		return false
 	}
+	prefault, first := !m.pre.stop.Load(), m.grown == 0
 	var ahead int64
-	if !m.pre.stop.Load() {
+	if prefault && !first {
 		ahead = growStep
 	}
-	if to := min((end+ahead+growStep-1)/growStep*growStep, int64(len(m.m))); to > m.grown {
-		if m.allocate(int(m.f.Fd()), 0, m.grown, to-m.grown) != nil {
+	step := func(end int64) int64 { return min((end+growStep-1)/growStep*growStep, int64(len(m.m))) }
+	to := step(end + ahead)
+	if to > m.grown && m.allocate(int(m.f.Fd()), 0, m.grown, to-m.grown) != nil {
+		// A disk nearly full may hold the step the lines need, not the
+		// one ahead.
+		if ahead, to = 0, step(end); to > m.grown && m.allocate(int(m.f.Fd()), 0, m.grown, to-m.grown) != nil {
 			return false // ENOSPC, or EOPNOTSUPP where the file system has no fallocate
 		}
-		if ahead > 0 {
-			m.pre.start(m.m[m.grown:to])
-		}
-		m.grown = to
 	}
+	if ahead > 0 && to > m.grown {
+		m.pre.start(m.m[m.grown:to])
+	}
+	m.grown = max(m.grown, to)
 	m.next = m.grown
-	if m.grown < int64(len(m.m)) {
+	switch {
+	case m.grown == int64(len(m.m)):
+	case ahead > 0:
 		m.next -= ahead
+	case prefault && first:
+		m.next -= growStep / 2
 	}
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,10 +26,54 @@ func newMappedSegment(t *testing.T, limit int64) *mappedFile {
 	t.Helper()
 	f, err := os.OpenFile(filepath.Join(t.TempDir(), "segment"), os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
 	require.NoError(t, err)
-	seg := mapSegment(f, limit)
+	seg := mapSegment(f, limit, true)
 	require.IsType(t, &mappedFile{}, seg)
 	t.Cleanup(func() { _ = seg.Close() })
 	return seg.(*mappedFile)
+}
+
+// writeTillPopulating writes line to m until the lines are past half its
+// first step, where the next is grown ahead and populated, and returns
+// what it wrote.
+func writeTillPopulating(t *testing.T, m *mappedFile, line []byte) []byte {
+	t.Helper()
+	var written []byte
+	for m.pre.done == nil {
+		_, err := m.Write(line)
+		require.NoError(t, err)
+		written = append(written, line...)
+	}
+	return written
+}
+
+// A segment's first step is neither grown ahead nor populated: a handler
+// that logs a few lines and closes pays for no page it does not write.
+// Past half of it, the next step is grown ahead and populated.
+func TestASegmentsFirstStepIsNotPopulated(t *testing.T) {
+	m := newMappedSegment(t, 8<<20)
+	var chunks [][]byte
+	m.pre.populate = func(b []byte) error {
+		chunks = append(chunks, b)
+		return nil
+	}
+	line := append(bytes.Repeat([]byte{'f'}, 1023), '\n')
+	for m.size+int64(len(line)) <= growStep/2 {
+		_, err := m.Write(line)
+		require.NoError(t, err)
+	}
+	fi, err := m.f.Stat()
+	require.NoError(t, err)
+	assert.Equal(t, int64(growStep), fi.Size(), "the first step, no step ahead")
+	assert.Nil(t, m.pre.done, "nothing populated")
+
+	_, err = m.Write(line)
+	require.NoError(t, err)
+	<-m.pre.done
+	fi, err = m.f.Stat()
+	require.NoError(t, err)
+	assert.Equal(t, int64(2*growStep), fi.Size(), "the next step, ahead")
+	require.Len(t, chunks, growStep/populateChunk, "the next step populated whole")
+	assert.Same(t, &m.m[growStep], &chunks[0][0], "from its start, not the first step's")
 }
 
 // However a mapping ends (the segment closed, as at a rotation or the
@@ -79,8 +124,7 @@ func TestAPopulateNeverTouchesTheMappingAfterItIsUnmapped(t *testing.T) {
 				io.WriteString(&log, "unmapped")
 				return cut(size)
 			}
-			_, err := m.Write(line)
-			require.NoError(t, err)
+			writeTillPopulating(t, m, line)
 			<-entered
 
 			ended := make(chan error, 1)
@@ -117,7 +161,9 @@ func TestPopulatingStopsAtTheFirstErrorAndTheLinesGoOn(t *testing.T) {
 				require.Equal(t, len(line), n)
 				want = append(want, line...)
 			}
-			write()
+			for m.pre.done == nil {
+				write()
+			}
 			<-m.pre.done // the first window's populate failed
 			for m.size < 5<<20 {
 				write()
@@ -210,3 +256,94 @@ func TestAHandlersCloseLeavesNoPopulateRunning(t *testing.T) {
 	assert.Zero(t, running.Load(), "a populate runs after Close")
 	goleak.VerifyNone(t, before)
 }
+
+// Unmapping waits for the populate of every window started, not only the
+// last one's: an earlier window whose populate is slow holds the unmap.
+func TestUnmappingWaitsForThePopulateOfEveryWindow(t *testing.T) {
+	m := newMappedSegment(t, 8<<20)
+	var calls, running atomic.Int32
+	entered, release := make(chan struct{}), make(chan struct{})
+	m.pre.populate = func([]byte) error {
+		running.Add(1)
+		defer running.Add(-1)
+		if calls.Add(1) == 1 { // the first window's first chunk
+			close(entered)
+			<-release
+		}
+		return nil
+	}
+	line := append(bytes.Repeat([]byte{'x'}, 4095), '\n')
+	for m.size <= growStep { // into the second step: a second window is started
+		_, err := m.Write(line)
+		require.NoError(t, err)
+	}
+	<-entered
+	time.Sleep(10 * time.Millisecond) // a later window, unchained, would be done by now
+	ended := make(chan error, 1)
+	go func() { ended <- m.Close() }()
+	assert.Never(t, func() bool { return len(ended) > 0 }, 50*time.Millisecond, time.Millisecond, "unmapped while the first window's populate runs")
+	close(release)
+	require.NoError(t, <-ended)
+	assert.Zero(t, running.Load(), "a populate runs after the unmap")
+}
+
+// Where every line or every workflow's end is synced, a segment is not
+// populated ahead: fsync would write the zeros ahead and make the pages
+// clean, to be faulted again by the copies.
+func TestOnlyASegmentThatIsNotSyncedIsPopulatedAhead(t *testing.T) {
+	for _, tt := range []struct {
+		sync      SyncMode
+		populated bool
+	}{{SyncNone, true}, {SyncEnd, false}, {SyncAlways, false}} {
+		t.Run(fmt.Sprint(tt.sync), func(t *testing.T) {
+			h, l, ctx, _ := mappedWorkflow(t, Options{Sync: tt.sync})
+			j := h.sink.journal
+			for j.at().off <= growStep {
+				l.InfoContext(ctx, "record", "pad", strings.Repeat("s", 3000))
+			}
+			m, ok := mapped(j)
+			require.True(t, ok)
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			assert.Equal(t, tt.populated, m.pre.done != nil, "populated")
+			ahead := int64(0)
+			if tt.populated {
+				ahead = growStep
+			}
+			assert.Equal(t, step(m.size+ahead), m.grown, "grown ahead or not")
+		})
+	}
+}
+
+// A disk that holds the step the lines need, but not the one ahead, keeps
+// the segment mapped: it grows to the lines' step, with no step ahead.
+func TestASegmentThatCannotGrowAheadGrowsToItsLines(t *testing.T) {
+	m := newMappedSegment(t, 8<<20)
+	line := append(bytes.Repeat([]byte{'n'}, 3000), '\n')
+	m.allocate = func(fd int, mode uint32, off, n int64) error {
+		if off+n > step(m.size+int64(len(line))) { // ahead of the lines
+			return syscall.ENOSPC
+		}
+		return syscall.Fallocate(fd, mode, off, n)
+	}
+	m.pre.populate = func([]byte) error { panic("populated") }
+	var want []byte
+	for m.size < 3<<20 {
+		_, err := m.Write(line)
+		require.NoError(t, err)
+		want = append(want, line...)
+		require.NotNil(t, m.m, "still mapped at %d bytes of lines", m.size)
+		fi, err := m.f.Stat()
+		require.NoError(t, err)
+		require.Equal(t, step(m.size), fi.Size(), "%d bytes of lines", m.size)
+	}
+	name := m.f.Name()
+	require.NoError(t, m.Close())
+	got, err := os.ReadFile(name)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(want, got), "%d bytes written, %d read back", len(want), len(got))
+}
+
+// step returns the size of a segment's file that holds size bytes of
+// lines, and no step ahead.
+func step(size int64) int64 { return (size + growStep - 1) / growStep * growStep }

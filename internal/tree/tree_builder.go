@@ -384,6 +384,7 @@ func NewSlab(size int) []byte {
 func (t *Tree) Clone() *Tree {
 	c := *t
 	c.recent = nil // of t
+	c.spare = nil  // of t: a clone keeps no records
 	c.last = slices.Clone(t.last)
 	c.nodes = make(map[string]*node, len(t.nodes))
 	for id, n := range t.nodes {
