@@ -32,10 +32,11 @@ type mappedFile struct {
 	grown int64  // the file's size: m is never touched past it (SIGBUS)
 	next  int64  // the size of lines past which the file grows
 	pre   prefaulter
-	// allocate is syscall.Fallocate, and cut the file's Truncate; tests
-	// make them fail.
+	// allocate is syscall.Fallocate, cut the file's Truncate and sync
+	// its Sync; tests make them fail, or see their order.
 	allocate func(fd int, mode uint32, off, len int64) error
 	cut      func(size int64) error
+	sync     func() error
 }
 
 // mappedSize returns how much of a segment of limit bytes is mapped: all
@@ -66,7 +67,7 @@ func mapSegment(f journalFile, limit int64, prefault bool) journalFile {
 	if err != nil {
 		return f
 	}
-	seg := &mappedFile{f: file, m: m, pre: prefaulter{populate: populateWrite}, allocate: syscall.Fallocate, cut: file.Truncate}
+	seg := &mappedFile{f: file, m: m, pre: prefaulter{populate: populateWrite}, allocate: syscall.Fallocate, cut: file.Truncate, sync: file.Sync}
 	seg.pre.stop.Store(!prefault)
 	return seg
 }
@@ -169,7 +170,9 @@ func (m *mappedFile) Truncate(size int64) error {
 	return m.f.Truncate(size)
 }
 
-func (m *mappedFile) Sync() error { return m.f.Sync() }
+// Sync writes the copied lines to stable storage: fsync writes the
+// mapping's dirty pages as it does written ones.
+func (m *mappedFile) Sync() error { return m.sync() }
 
 // Close unmaps the file, cut to its lines, and closes it.
 func (m *mappedFile) Close() error {

@@ -102,6 +102,44 @@ func TestLinesCopiedIntoTheMappingReadBackByteForByte(t *testing.T) {
 	}
 }
 
+// A synced segment's lines reach stable storage through fsync of its
+// mapped file, and when it ends it is cut to its lines before the last
+// fsync, which then holds its size: a crash after Close finds no padding.
+func TestASyncedSegmentIsSyncedAndCutBeforeItsLastSync(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		sync SyncMode
+		want string // what the segment saw, in order: a record, the workflow's end, then Close
+	}{
+		{"SyncNone", SyncNone, "cut "},
+		{"SyncEnd", SyncEnd, "sync cut sync "},
+		{"SyncAlways", SyncAlways, "sync sync cut sync "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h, l, ctx, wf := mappedWorkflow(t, Options{Sync: tt.sync})
+			j := h.sink.journal
+			m, ok := mapped(j)
+			require.True(t, ok)
+			var seen strings.Builder // under the journal's lock
+			j.mu.Lock()
+			cut, sync := m.cut, m.sync
+			m.cut = func(size int64) error {
+				seen.WriteString("cut ")
+				return cut(size)
+			}
+			m.sync = func() error {
+				seen.WriteString("sync ")
+				return sync()
+			}
+			j.mu.Unlock()
+			l.InfoContext(ctx, "record")
+			wf.End()
+			require.NoError(t, h.Close())
+			assert.Equal(t, tt.want, seen.String())
+		})
+	}
+}
+
 // A segment is cut to its lines when it gives way to the next (at its
 // size, or when Dir moved) and when the handler closes: no NUL padding is
 // left in a segment no process writes.
