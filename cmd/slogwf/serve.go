@@ -184,17 +184,14 @@ func (s *server) start() error {
 			continue
 		}
 		data, err := s.root.ReadFile(e.Name())
-		var head struct{ Schema, ID, Status string }
+		var head treeHead // read whole: its members in any order, as build reads it
 		switch {
 		case err != nil:
 			s.warn(err)
 		case json.Unmarshal(data, &head) != nil || head.Schema != slogwf.Schema:
 			s.warn(fmt.Errorf("%s: not a %s tree file, skipped", e.Name(), slogwf.Schema))
 		default:
-			// A head it cannot read (not as slogwf writes it) is empty:
-			// the journals, when here, show the workflow.
-			f := servedFile{data: data}
-			f.head, _ = headOf(bufio.NewReader(bytes.NewReader(data)))
+			f := servedFile{data: data, head: head}
 			if head.Status == tree.StatusRunning && s.writers[head.ID] == nil {
 				// No line of it in a journal here: no process writes it
 				// (its start comes before its first snapshot, and
@@ -317,10 +314,11 @@ func (s *server) tree(id string) []byte {
 	if ok && s.writers[id] == nil {
 		return f.data
 	}
-	built := s.b.LiveJSON(id)
+	render := s.b.LiveJSON
 	if s.dead[id] {
-		built = s.b.JSON(id)
+		render = s.b.JSON
 	}
+	built := render(id)
 	if ok {
 		started := false
 		if t := s.b.Tree(id); t != nil {
