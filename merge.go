@@ -1,6 +1,7 @@
 package slogwf
 
 import (
+	"bytes"
 	"io"
 	"path"
 	"sync"
@@ -123,18 +124,13 @@ func (o *others) each(s *sink, since time.Time, f func(name string, file io.Read
 		}
 		file, err := d.open(name)
 		if err != nil {
-			f(name, eofReader{}) // gone, or not readable for now
+			f(name, bytes.NewReader(nil)) // gone, or not readable for now: empty
 			continue
 		}
 		f(name, file)
 		file.Close()
 	}
 }
-
-// eofReader is an empty file.
-type eofReader struct{}
-
-func (eofReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
 
 // merge applies a line of another process's journal to the tree: the tree
 // file shows it, the exporter does not take it (see tree.Tree.Merge).
