@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slogwf/slogwf/internal/console"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // WaitTrees waits until the final trees of the workflows that ended are
@@ -32,7 +33,8 @@ func (h *Handler) LogRacingEnd(ctx context.Context, end func(), msg string, args
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, msg, 0)
 	r.Add(args...)
 	var m meta
-	lost, _ := h.clean.record(&r, &m, h.console)
+	var lost tree.Loss
+	h.clean.record(&r, &m, &lost, h.console)
 	sc, _ := fromContext(ctx)
 	rt := h.route(sc, &m)
 	end()

@@ -342,7 +342,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		ctx = context.Background()
 	}
 	var m meta
-	lost, plain := h.clean.record(&r, &m, h.console)
+	var lost tree.Loss
+	plain := h.clean.record(&r, &m, &lost, h.console)
 	sc, ev := fromContext(ctx)
 	if ev != nil {
 		return h.handleScopeEvent(ctx, ev, r, lost)

@@ -126,7 +126,8 @@ func TestTheQuickLookOfRecordIsTheFullLook(t *testing.T) {
 				for _, con := range []*console.Handler{nil, con} {
 					got, want := rec.Clone(), rec.Clone()
 					var gotMeta, wantMeta meta
-					gotLost, gotPlain := cl.record(&got, &gotMeta, con)
+					var gotLost tree.Loss
+					gotPlain := cl.record(&got, &gotMeta, &gotLost, con)
 					wantLost, wantPlain, mayChange := fullLook(cl, &want, &wantMeta, con)
 					require.True(t, equalRecords(want, got), "%v: %v, want %v", o, got, want)
 					require.Equal(t, wantLost, gotLost, "%v: %v", o, rec)

@@ -59,55 +59,33 @@ func newCleaner(o *Options) *cleaner {
 
 // record cleans r in place, and reads into m what its attributes, as
 // cleaned, say to slogwf (see meta.read): one pass over them for both, and
-// for con, if any, whose Plain it reports of them all. It returns what
+// for con, if any, whose Plain it reports of them all. It adds to l what
 // cleaning lost. A record that needs no change is left as it is, which
 // costs no allocation.
-func (c *cleaner) record(r *slog.Record, m *meta, con *console.Handler) (l tree.Loss, plain bool) {
+func (c *cleaner) record(r *slog.Record, m *meta, l *tree.Loss, con *console.Handler) (plain bool) {
 	lk := look{c: c, m: m, con: con, plain: con != nil}
-	r.Attrs(func(a slog.Attr) bool {
-		// The most common attributes are told here, without a call: a
-		// key neither secret, reserved nor too long, and a value of a
-		// kind that cannot change, or a short string in which no secret
-		// can start.
-		c := lk.c
-		if k := a.Key; len(k) == 0 || len(k) > tree.MaxName || c.notable == nil {
-			return lk.attr(a)
-		} else if v := keyShape(k); c.notable[v/64]&(1<<(v%64)) != 0 {
-			return lk.attr(a)
-		}
-		switch a.Value.Kind() {
-		case slog.KindString:
-			if s := a.Value.String(); c.max >= 0 && len(s) > c.max || c.redactor.mayHold(s) {
-				return lk.attr(a)
-			}
-		case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
-		default:
-			return lk.attr(a)
-		}
-		if lk.plain {
-			lk.plain = lk.con.Plain(a)
-		}
-		return true
-	})
+	// A closure this small is inlined into Attrs, which then passes each
+	// attribute to attr without copying it first.
+	r.Attrs(func(a slog.Attr) bool { return lk.attr(a) })
 	if !lk.dirty && (c.max < 0 || len(r.Message) <= c.max) && !c.redactor.mayHold(r.Message) {
-		return l, lk.plain
+		return lk.plain
 	}
-	l, changed := c.rewrite(r, m, lk.dirty)
-	return l, lk.plain && !changed
+	changed := c.rewrite(r, m, l, lk.dirty)
+	return lk.plain && !changed
 }
 
 // rewrite is record for a record that may change, dirty if an attribute
 // may: it reports whether it changed r.
-func (c *cleaner) rewrite(r *slog.Record, m *meta, dirty bool) (l tree.Loss, changed bool) {
-	msg, changed := c.text(r.Message, &l)
+func (c *cleaner) rewrite(r *slog.Record, m *meta, l *tree.Loss, dirty bool) (changed bool) {
+	msg, changed := c.text(r.Message, l)
 	if !changed && !dirty {
-		return l, false
+		return false
 	}
 	out := make([]slog.Attr, 0, r.NumAttrs())
 	*m = meta{}
 	r.Attrs(func(a slog.Attr) bool {
 		if dirty && c.mayChange(a) {
-			a, _ = c.attr(a, 0, &l)
+			a, _ = c.attr(a, 0, l)
 		}
 		m.read(a)
 		out = append(out, a)
@@ -115,7 +93,7 @@ func (c *cleaner) rewrite(r *slog.Record, m *meta, dirty bool) (l tree.Loss, cha
 	})
 	*r = slog.NewRecord(r.Time, r.Level, msg, r.PC)
 	r.AddAttrs(out...)
-	return l, true
+	return true
 }
 
 // look is what record's first pass over the attributes of a record
@@ -128,14 +106,30 @@ type look struct {
 	plain bool // con shows every attribute as tint does
 }
 
-// attr looks at a, which is not of the most common attributes, and
-// reports whether to look on.
+// attr looks at a and reports whether to look on.
 func (lk *look) attr(a slog.Attr) bool {
-	if lk.c.mayChange(a) {
-		lk.dirty = true
-		return false
+	// The most common attributes are told first, without a call: a key
+	// neither secret, reserved nor too long, and a value of a kind that
+	// cannot change, or a short string in which no secret can start.
+	c, ordinary := lk.c, false
+	if k := a.Key; len(k) == 0 || len(k) > tree.MaxName || c.notable == nil {
+	} else if v := keyShape(k); c.notable[v/64]&(1<<(v%64)) != 0 {
+	} else {
+		switch a.Value.Kind() {
+		case slog.KindString:
+			s := a.Value.String()
+			ordinary = (c.max < 0 || len(s) <= c.max) && !c.redactor.mayHold(s)
+		case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+			ordinary = true
+		}
 	}
-	lk.m.read(a)
+	if !ordinary {
+		if c.mayChange(a) {
+			lk.dirty = true
+			return false
+		}
+		lk.m.read(a)
+	}
 	lk.plain = lk.plain && lk.con.Plain(a)
 	return true
 }
