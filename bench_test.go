@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,6 +144,36 @@ func BenchmarkPassthrough(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		logCall(ctx, l)
+	}
+}
+
+// proseCall logs what an agent logs of a model call: prose, a message
+// and a prompt of 1 KiB, whose pairs of letters are those of any text.
+func proseCall(ctx context.Context, l *slog.Logger) {
+	l.InfoContext(ctx, "waiting for the model to write its answer", "prompt", prosePrompt, "attempt", 3)
+}
+
+var prosePrompt = strings.Repeat("Read the notes of each meeting, then write a short list of what was agreed. ", 14)[:1024]
+
+// BenchmarkSlogJSONProse is BenchmarkSlogJSON of proseCall.
+func BenchmarkSlogJSONProse(b *testing.B) {
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		proseCall(ctx, l)
+	}
+}
+
+// BenchmarkPassthroughProse is BenchmarkPassthrough of proseCall.
+func BenchmarkPassthroughProse(b *testing.B) {
+	h := slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: b.TempDir()})
+	defer h.Close()
+	l := slog.New(h)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		proseCall(ctx, l)
 	}
 }
 

@@ -45,21 +45,32 @@ var defaultRedactKeys = [...]string{
 }
 
 // pattern is a regexp of a secret and a literal that every match holds:
-// text without it is not searched, which keeps the common case to a few
-// fast substring scans.
+// text without it is not searched, which keeps the common case to a look
+// at pairs of its bytes.
 type pattern struct {
 	literal string
+	word    bool // every match starts at a word boundary (\b)
 	re      *regexp.Regexp
+}
+
+// at reports whether a match of p may start at s[i:].
+func (p *pattern) at(s string, i int) bool {
+	return strings.HasPrefix(s[i:], p.literal) && (!p.word || i == 0 || !isWordByte(s[i-1]))
+}
+
+// isWordByte reports whether \b sees c as a word's.
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'z'
 }
 
 // builtinPatterns never change; each literal is the start of its matches.
 var builtinPatterns = []pattern{
-	{"sk-", regexp.MustCompile(`\bsk-(?:ant-)?[A-Za-z0-9_-]{20,}`)},
-	{"AKIA", regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)},
-	{"ghp_", regexp.MustCompile(`\bghp_[A-Za-z0-9]{20,}`)},
-	{"github_pat_", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{20,}`)},
-	{"Bearer ", regexp.MustCompile(`\bBearer +([A-Za-z0-9._~+/=-]+)`)},
-	{"-----BEGIN", regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----|[\s\S]*)`)},
+	{"sk-", true, regexp.MustCompile(`\bsk-(?:ant-)?[A-Za-z0-9_-]{20,}`)},
+	{"AKIA", true, regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)},
+	{"ghp_", true, regexp.MustCompile(`\bghp_[A-Za-z0-9]{20,}`)},
+	{"github_pat_", true, regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{20,}`)},
+	{"Bearer ", true, regexp.MustCompile(`\bBearer +([A-Za-z0-9._~+/=-]+)`)},
+	{"-----BEGIN", false, regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----|[\s\S]*)`)},
 }
 
 // redactor applies a Redaction.
@@ -70,13 +81,25 @@ type redactor struct {
 	// matches a key, when ascii: most keys have none of them.
 	shapes   [keyShapes / 64]uint64
 	patterns []pattern
-	// starts holds the pairs of bytes at offsets 0 to stride-1 of every
-	// literal, when every pattern has a literal longer than stride: each
-	// literal in a text covers one of them at an offset that stride
-	// divides, so a short text with none there holds no secret. A pair
-	// is indexed as a little-endian load reads it, its first byte low.
+	// starts holds, for every literal and each offset modulo stride, the
+	// pair of bytes of the literal at that offset that text holds least
+	// often, when every literal is longer than stride: each literal in a
+	// text covers one of its pairs at an offset that stride divides, so a
+	// text with none there holds no literal. A pair is indexed as a
+	// little-endian load reads it, its first byte low.
 	starts *[1 << 16 / 64]uint64
-	stride uint // 1 or 2
+	stride int // 1 or 2
+	// in says where in its literal each pair of starts is: a text that
+	// holds the pair holds the literal only if the literal is there whole.
+	in []pairIn
+}
+
+// pairIn is a pair of bytes at offset off of the literal of
+// patterns[pattern].
+type pairIn struct {
+	pair    uint16
+	off     int
+	pattern int
 }
 
 func newRedactor(r *Redaction) *redactor {
@@ -107,7 +130,7 @@ func newRedactor(r *Redaction) *redactor {
 	}
 	for _, re := range o.Patterns {
 		lit, _ := re.LiteralPrefix()
-		red.patterns = append(red.patterns, pattern{lit, re})
+		red.patterns = append(red.patterns, pattern{literal: lit, re: re})
 	}
 	stride := 2
 	for _, p := range red.patterns {
@@ -116,41 +139,83 @@ func newRedactor(r *Redaction) *redactor {
 	if stride < 1 {
 		return red
 	}
-	red.starts, red.stride = new([1 << 16 / 64]uint64), uint(stride)
-	for _, p := range red.patterns {
-		for i := range stride {
-			v := uint16(p.literal[i]) | uint16(p.literal[i+1])<<8
+	red.starts, red.stride = new([1 << 16 / 64]uint64), stride
+	for i, p := range red.patterns {
+		for r := range stride {
+			off := rarestPair(p.literal, r, stride)
+			v := uint16(p.literal[off]) | uint16(p.literal[off+1])<<8
 			red.starts[v/64] |= 1 << (v % 64)
+			red.in = append(red.in, pairIn{v, off, i})
 		}
 	}
 	return red
 }
 
-// mayHold reports whether s may hold a literal of the patterns. For a
-// short s it looks at a pair of bytes every stride bytes; a long one the
-// literals' own searches scan faster.
+// common holds the bytes that text holds most often, most often first.
+const common = " etaoinsrhldcumfpgwybvkxjqz"
+
+// rarestPair returns the offset, r modulo stride, of the pair of bytes of
+// lit that text holds least often, as far as common tells: a pair is
+// looked at further wherever a text holds it.
+func rarestPair(lit string, r, stride int) int {
+	often := func(c byte) int {
+		if i := strings.IndexByte(common, c); i >= 0 {
+			return len(common) + 2 - i
+		}
+		if 'A' <= c && c <= 'Z' {
+			return 1
+		}
+		return 2
+	}
+	best, bestOften := r, 0
+	for off := r; off+1 < len(lit); off += stride {
+		if n := often(lit[off]) * often(lit[off+1]); bestOften == 0 || n < bestOften {
+			best, bestOften = off, n
+		}
+	}
+	return best
+}
+
+// mayHold reports whether s holds the literal of a pattern where a match
+// of it may start. It looks at a pair of bytes of s every stride bytes,
+// and further only where one is in starts.
 func (red *redactor) mayHold(s string) bool {
 	starts := red.starts
 	if starts == nil {
 		return len(red.patterns) > 0
 	}
-	if len(s) > 256 {
-		return true
-	}
+	t := s // what is left to look at
 	if red.stride == 2 {
 		// Eight bytes at once: the pairs at 0, 2, 4 and 6.
-		for ; len(s) >= 8; s = s[8:] {
-			w := jsonenc.Load64(s)
-			if starts[w>>6&0x3ff]&(1<<(w&63)) != 0 || starts[w>>22&0x3ff]&(1<<(w>>16&63)) != 0 ||
-				starts[w>>38&0x3ff]&(1<<(w>>32&63)) != 0 || starts[w>>54]&(1<<(w>>48&63)) != 0 {
+		for ; len(t) >= 8; t = t[8:] {
+			w := jsonenc.Load64(t)
+			if (starts[w>>6&0x3ff]&(1<<(w&63)) != 0 || starts[w>>22&0x3ff]&(1<<(w>>16&63)) != 0 ||
+				starts[w>>38&0x3ff]&(1<<(w>>32&63)) != 0 || starts[w>>54]&(1<<(w>>48&63)) != 0) &&
+				red.holdsAt(s, len(s)-len(t), 8) {
 				return true
 			}
 		}
 	}
-	for i, k := uint(1), red.stride; i < uint(len(s)); i += k {
-		v := uint(s[i-1]) | uint(s[i])<<8
-		if starts[v/64]&(1<<(v%64)) != 0 {
+	for i, k := 1, red.stride; i < len(t); i += k {
+		v := uint(t[i-1]) | uint(t[i])<<8
+		if starts[v/64]&(1<<(v%64)) != 0 && red.holdsAt(s, len(s)-len(t)+i-1, 1) {
 			return true
+		}
+	}
+	return false
+}
+
+// holdsAt is mayHold for the pairs of s at the n bytes from from.
+func (red *redactor) holdsAt(s string, from, n int) bool {
+	for p := from; p < from+n && p+1 < len(s); p += red.stride {
+		v := uint16(s[p]) | uint16(s[p+1])<<8
+		if red.starts[v/64]&(1<<(v%64)) == 0 {
+			continue
+		}
+		for _, in := range red.in {
+			if in.pair == v && p >= in.off && red.patterns[in.pattern].at(s, p-in.off) {
+				return true
+			}
 		}
 	}
 	return false

@@ -77,6 +77,59 @@ func TestTextsWithALiteralAreSearched(t *testing.T) {
 	}
 }
 
+// Everyday text is not searched, long or short: the pairs of bytes looked
+// for are the rarest of each literal, and a pair found is looked at
+// further. Before, each of these texts was searched with every pattern,
+// and a record that held one was copied.
+func TestEverydayTextIsNotSearched(t *testing.T) {
+	red := newRedactor(nil)
+	for _, s := range []string{
+		"waiting for the model", "the weather is great", "ghost in the machine", "give it a try",
+		"summarize the notes", "they agreed on a price", "task-1234 is done", "risk-free", "use --verbose",
+		"a ghp-like name", "Be there", "PEM -----END", strings.Repeat("read the notes and write them down. ", 40),
+	} {
+		assert.False(t, red.mayHold(s), "%q", s)
+	}
+}
+
+// mayHold is true of a text exactly when it holds the literal of a
+// pattern where a match may start: at a word boundary, when the pattern
+// starts with one. So it is true of every text a pattern matches. Texts
+// are made of literals, their pieces, word bytes and other bytes.
+func TestMayHoldFindsTheLiteralsWhereAMatchMayStart(t *testing.T) {
+	word := regexp.MustCompile(`^\w$`)
+	for _, extra := range [][]*regexp.Regexp{nil, {regexp.MustCompile(`ab`)}, {regexp.MustCompile(`xyz[0-9]+`)}} {
+		red := newRedactor(&Redaction{Patterns: extra})
+		var pieces []string
+		for _, p := range red.patterns {
+			pieces = append(pieces, p.literal, p.literal[:len(p.literal)/2], p.literal[len(p.literal)/2:])
+		}
+		pieces = append(pieces, "a", "k", "_", "0", " ", "-", ".", "\n", "é", "0123456789abcdefghijKLMN")
+		r := rand.New(rand.NewPCG(1, 2))
+		for range 20000 {
+			var b strings.Builder
+			for range r.IntN(12) {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+			s := b.String()
+			want := false
+			for _, p := range red.patterns {
+				for i := 0; i+len(p.literal) <= len(s); i++ {
+					if strings.HasPrefix(s[i:], p.literal) && (!p.word || i == 0 || !word.MatchString(s[i-1:i])) {
+						want = true
+					}
+				}
+			}
+			require.Equal(t, want, red.mayHold(s), "%q under %v", s, extra)
+			for _, p := range red.patterns {
+				if p.re.MatchString(s) {
+					require.True(t, red.mayHold(s), "%q, which %v matches", s, p.re)
+				}
+			}
+		}
+	}
+}
+
 // record's quick look at the most common attributes changes nothing of
 // what it makes of a record: the record, what cleaning lost, what the
 // attributes say to slogwf and the console's Plain are what looking at

@@ -110,7 +110,8 @@ type look struct {
 func (lk *look) attr(a slog.Attr) bool {
 	// The most common attributes are told first, without a call: a key
 	// neither secret, reserved nor too long, and a value of a kind that
-	// cannot change, or a short string in which no secret can start.
+	// cannot change, or a string, not too long, in which no secret can
+	// start.
 	c, ordinary := lk.c, false
 	if k := a.Key; len(k) == 0 || len(k) > tree.MaxName || c.notable == nil {
 	} else if v := keyShape(k); c.notable[v/64]&(1<<(v%64)) != 0 {
@@ -135,8 +136,8 @@ func (lk *look) attr(a slog.Attr) bool {
 }
 
 // mayChange reports whether attr may change a, cheaply: false only for a
-// plain value or a group of them under keys that are no secrets, and short
-// strings in which no secret can start.
+// plain value or a group of them under keys that are no secrets, and
+// strings, not too long, in which no secret can start.
 func (c *cleaner) mayChange(a slog.Attr) bool { return c.mayChangeAt(a, 0) }
 
 func (c *cleaner) mayChangeAt(a slog.Attr, depth int) bool {

@@ -43,6 +43,8 @@ function max1(x) { return x == 0 ? 1e-9 : x }
 END {
 	check("Passthrough / SlogJSON (ns/op), goal 1.05", ratio("BenchmarkPassthrough", "BenchmarkSlogJSON", "ns/op"), "<=", 1.10)
 	check("Passthrough - SlogJSON (allocs/op)", median("BenchmarkPassthrough", "allocs/op") - median("BenchmarkSlogJSON", "allocs/op"), "<=", 0)
+	check("PassthroughProse / SlogJSONProse (ns/op)", ratio("BenchmarkPassthroughProse", "BenchmarkSlogJSONProse", "ns/op"), "<=", 1.5)
+	check("PassthroughProse - SlogJSONProse (allocs/op)", median("BenchmarkPassthroughProse", "allocs/op") - median("BenchmarkSlogJSONProse", "allocs/op"), "<=", 0)
 	check("InScope / Fanout (ns/op), goal 1.0", ratio("BenchmarkInScope", "BenchmarkFanout", "ns/op"), "<=", 1.05)
 	check("InScopeWith / Fanout (ns/op)", ratio("BenchmarkInScopeWith", "BenchmarkFanout", "ns/op"), "<=", 1.05)
 	check("InScope - Fanout (allocs/op)", median("BenchmarkInScope", "allocs/op") - median("BenchmarkFanout", "allocs/op"), "<=", 0)
