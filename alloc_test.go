@@ -25,6 +25,7 @@ func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
 	ctx := context.Background()
 	base := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	slogJSON := testing.AllocsPerRun(1000, func() { logCall(ctx, base) })
+	slogJSONProse := testing.AllocsPerRun(1000, func() { proseCall(ctx, base) })
 	plain := fanout(t)
 	fanout := testing.AllocsPerRun(1000, func() { logCall(ctx, plain) })
 
@@ -47,6 +48,7 @@ func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
 		max  float64
 	}{
 		{"passthrough", func() { logCall(ctx, passthrough) }, slogJSON},
+		{"passthrough of prose", func() { proseCall(ctx, passthrough) }, slogJSONProse},
 		{"in scope", func() { logCall(inScope, l) }, fanout},
 		{"in scope with attrs", func() { logCall(inScope, with) }, fanout},
 		{"scope", func() { _, ia := slogwf.StartInteraction(iteration, "worker"); ia.End() }, fanout + 7},
