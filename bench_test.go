@@ -136,10 +136,15 @@ func BenchmarkConsole(b *testing.B) {
 	}
 }
 
-func BenchmarkPassthrough(b *testing.B) {
+// passthrough returns slogwf in front of slog's JSON handler to io.Discard.
+func passthrough(b *testing.B) *slog.Logger {
 	h := slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: b.TempDir()})
-	defer h.Close()
-	l := slog.New(h)
+	b.Cleanup(func() { _ = h.Close() })
+	return slog.New(h)
+}
+
+func BenchmarkPassthrough(b *testing.B) {
+	l := passthrough(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -167,9 +172,7 @@ func BenchmarkSlogJSONProse(b *testing.B) {
 
 // BenchmarkPassthroughProse is BenchmarkPassthrough of proseCall.
 func BenchmarkPassthroughProse(b *testing.B) {
-	h := slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: b.TempDir()})
-	defer h.Close()
-	l := slog.New(h)
+	l := passthrough(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
