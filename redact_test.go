@@ -232,3 +232,89 @@ func equalRecords(a, b slog.Record) bool {
 type valuer struct{ v slog.Value }
 
 func (v valuer) LogValue() slog.Value { return v.v }
+
+// searchAll is redact without its quick look: every pattern searches s.
+func (red *redactor) searchAll(s string) (string, int) {
+	n := 0
+	for _, p := range red.patterns {
+		var hid int
+		s, hid = p.replace(s)
+		n += hid
+	}
+	return s, n
+}
+
+// The quick look that spares a text the search never spares one that a
+// pattern finds a secret in: whatever byte is before a secret, at any
+// offset of a text of any length, redact hides what searching with every
+// pattern hides.
+func TestRedactHidesWhatEveryPatternFinds(t *testing.T) {
+	secrets := []string{
+		"sk-0123456789abcdefghijKLMN", "sk-ant-0123456789abcdefghij_-", "AKIA0123456789ABCDEF",
+		"ghp_0123456789abcdefghijKLMN", "github_pat_0123456789abcdefghij_K", "Bearer abc.def~x",
+		"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----x",
+	}
+	red := newRedactor(nil)
+	for _, secret := range secrets {
+		for before := range 10 {
+			for c := range 256 {
+				for _, after := range []string{"", "x"} {
+					s := strings.Repeat(".", before) + string([]byte{byte(c)}) + secret + after
+					want, wantN := red.searchAll(s)
+					got, gotN := red.redact(s)
+					require.Equal(t, want, got, "%q", s)
+					require.Equal(t, wantN, gotN, "%q", s)
+				}
+			}
+		}
+	}
+}
+
+// So does it for texts made of secrets, literals, their pieces, word
+// bytes, other bytes and invalid UTF-8, under patterns of the user's
+// too: with a literal of two bytes, of one, none, not ASCII, anchored,
+// in any case, a built-in's literal at no word boundary.
+func TestRedactHidesWhatEveryPatternFindsInAnyText(t *testing.T) {
+	pieces := []string{
+		"sk-0123456789abcdefghijKLMN", "AKIA0123456789ABCDEF", "ghp_0123456789abcdefghijKLMN",
+		"github_pat_0123456789abcdefghij_K", "Bearer abc", "Bearer  x.y", "-----BEGIN RSA PRIVATE KEY-----",
+		"-----END RSA PRIVATE KEY-----", "sk-", "AKIA", "ghp_", "github_pat_", "Bearer ", "-----BEGIN", "sk", "k-",
+		"AK", "IA", "gh", "p_", "github", "_pat_", "Bear", "er ", "-----", "BEGIN", "ab", "xyz", "tok_", "TOK_",
+		"é", "éx", "\xc3", "\xe2\x82", "\xff", "\x80", "日", "\u212a", "ſ", "\ufffd", "\ufffdz", "\xffz",
+		"ta", "task-abc", "a", "Z", "_", "0", "9", " ", "-", ".", "\n", "\t", "0123456789abcdefghijKLMN", "0123456789ABCDEF",
+	}
+	for _, extra := range [][]*regexp.Regexp{
+		nil, {regexp.MustCompile(`ab`)}, {regexp.MustCompile(`xyz[0-9]+`)}, {regexp.MustCompile(`(?i)tok_\w+`)},
+		{regexp.MustCompile(`^ab[a-z]*`)}, {regexp.MustCompile(`é+x`)}, {regexp.MustCompile(`abc|abd|ab9`)},
+		{regexp.MustCompile(`a\d`)}, {regexp.MustCompile(`\bxyz\w*`)}, {regexp.MustCompile(`\x{FFFD}z`)},
+		{regexp.MustCompile(`(tok_)[a-z]+`)}, {regexp.MustCompile(`xyz\b`)}, {regexp.MustCompile(`sk-[a-z]+`)},
+	} {
+		for _, noDefault := range []bool{false, true} {
+			if noDefault && extra == nil {
+				continue
+			}
+			red := newRedactor(&Redaction{Patterns: extra, NoDefaultPatterns: noDefault})
+			r := rand.New(rand.NewPCG(3, 4))
+			for range 600 {
+				var b strings.Builder
+				for range r.IntN(20) {
+					if r.IntN(8) == 0 {
+						b.WriteString(strings.Repeat("q", r.IntN(300)))
+					} else {
+						b.WriteString(pieces[r.IntN(len(pieces))])
+					}
+				}
+				s := b.String()
+				want, wantN := red.searchAll(s)
+				got, gotN := red.redact(s)
+				require.Equal(t, want, got, "%q under %v", s, extra)
+				require.Equal(t, wantN, gotN, "%q under %v", s, extra)
+				for _, p := range red.patterns {
+					if p.re.MatchString(s) {
+						require.True(t, red.mayHold(s), "%q, which %v matches", s, p.re)
+					}
+				}
+			}
+		}
+	}
+}
