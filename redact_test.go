@@ -318,3 +318,16 @@ func TestRedactHidesWhatEveryPatternFindsInAnyText(t *testing.T) {
 		}
 	}
 }
+
+// Each built-in pattern says of its matches what its regexp does: they
+// start with its literal, at a word boundary when the regexp starts with
+// one, which is all mayHold trusts of them.
+func TestBuiltinPatternsSayWhereTheirMatchesStart(t *testing.T) {
+	for _, p := range builtinPatterns {
+		src := p.re.String()
+		rest, word := strings.CutPrefix(src, `\b`)
+		assert.Equal(t, word, p.word, "%s", src)
+		prefix, _ := regexp.MustCompile(rest).LiteralPrefix()
+		assert.True(t, strings.HasPrefix(prefix, p.literal) && p.literal != "", "%s: %q", src, p.literal)
+	}
+}
