@@ -2,6 +2,7 @@ package slogwf
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 
@@ -28,7 +29,10 @@ type Redaction struct {
 	NoDefaultKeys bool
 
 	// More patterns of secrets. A match is hidden; when the pattern has a
-	// group, only the first group's part of it is.
+	// group, only the first group's part of it is. Only texts that hold a
+	// pattern's literal prefix, after its leading \b if any, are searched
+	// with it: a pattern without one of two bytes or more has every text
+	// searched.
 	Patterns []*regexp.Regexp
 
 	// Leave out the built-in patterns.
@@ -44,13 +48,33 @@ var defaultRedactKeys = [...]string{
 	"secret", "cookie", "set-cookie", "private_key",
 }
 
-// pattern is a regexp of a secret and a literal that every match holds:
-// text without it is not searched, which keeps the common case to a look
-// at pairs of its bytes.
+// pattern is a regexp of a secret and a literal that every match starts
+// with: text without it is not searched, which keeps the common case to a
+// look at pairs of its bytes.
 type pattern struct {
 	literal string
 	word    bool // every match starts at a word boundary (\b)
 	re      *regexp.Regexp
+}
+
+// newPattern returns the pattern of re. A regexp that starts with \b, as
+// the built-in ones do, has no literal prefix of its own: what follows the
+// \b has one that serves as well, at a word boundary.
+func newPattern(re *regexp.Regexp) pattern {
+	if lit, _ := re.LiteralPrefix(); lit != "" {
+		return pattern{literal: lit, re: re}
+	}
+	// \b must start every match, so not only the first of alternatives.
+	syn, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil || syn.Op != syntax.OpConcat || syn.Sub[0].Op != syntax.OpWordBoundary {
+		return pattern{re: re}
+	}
+	rest, err := regexp.Compile((&syntax.Regexp{Op: syntax.OpConcat, Sub: syn.Sub[1:]}).String())
+	if err != nil {
+		return pattern{re: re}
+	}
+	lit, _ := rest.LiteralPrefix()
+	return pattern{literal: lit, word: lit != "", re: re}
 }
 
 // at reports whether a match of p may start at s[i:].
@@ -63,14 +87,14 @@ func isWordByte(c byte) bool {
 	return c == '_' || '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'z'
 }
 
-// builtinPatterns never change; each literal is the start of its matches.
+// builtinPatterns never change.
 var builtinPatterns = []pattern{
-	{"sk-", true, regexp.MustCompile(`\bsk-(?:ant-)?[A-Za-z0-9_-]{20,}`)},
-	{"AKIA", true, regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)},
-	{"ghp_", true, regexp.MustCompile(`\bghp_[A-Za-z0-9]{20,}`)},
-	{"github_pat_", true, regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{20,}`)},
-	{"Bearer ", true, regexp.MustCompile(`\bBearer +([A-Za-z0-9._~+/=-]+)`)},
-	{"-----BEGIN", false, regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----|[\s\S]*)`)},
+	newPattern(regexp.MustCompile(`\bsk-(?:ant-)?[A-Za-z0-9_-]{20,}`)),
+	newPattern(regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)),
+	newPattern(regexp.MustCompile(`\bghp_[A-Za-z0-9]{20,}`)),
+	newPattern(regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{20,}`)),
+	newPattern(regexp.MustCompile(`\bBearer +([A-Za-z0-9._~+/=-]+)`)),
+	newPattern(regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----|[\s\S]*)`)),
 }
 
 // redactor applies a Redaction.
@@ -94,12 +118,11 @@ type redactor struct {
 	in []pairIn
 }
 
-// pairIn is a pair of bytes at offset off of the literal of
-// patterns[pattern].
+// pairIn is a pair of bytes at offset off of the literal of patterns[of].
 type pairIn struct {
-	pair    uint16
-	off     int
-	pattern int
+	pair uint16
+	off  int
+	of   int
 }
 
 func newRedactor(r *Redaction) *redactor {
@@ -129,14 +152,13 @@ func newRedactor(r *Redaction) *redactor {
 		red.patterns = append(red.patterns, builtinPatterns...)
 	}
 	for _, re := range o.Patterns {
-		lit, _ := re.LiteralPrefix()
-		red.patterns = append(red.patterns, pattern{literal: lit, re: re})
+		red.patterns = append(red.patterns, newPattern(re))
 	}
 	stride := 2
 	for _, p := range red.patterns {
 		stride = min(stride, len(p.literal)-1)
 	}
-	if stride < 1 {
+	if stride < 1 || len(red.patterns) == 0 {
 		return red
 	}
 	red.starts, red.stride = new([1 << 16 / 64]uint64), stride
@@ -151,16 +173,16 @@ func newRedactor(r *Redaction) *redactor {
 	return red
 }
 
-// common holds the bytes that text holds most often, most often first.
-const common = " etaoinsrhldcumfpgwybvkxjqz"
+// commonBytes are the bytes that text holds most often, most often first.
+const commonBytes = " etaoinsrhldcumfpgwybvkxjqz"
 
 // rarestPair returns the offset, r modulo stride, of the pair of bytes of
-// lit that text holds least often, as far as common tells: a pair is
+// lit that text holds least often, as far as commonBytes tells: a pair is
 // looked at further wherever a text holds it.
 func rarestPair(lit string, r, stride int) int {
 	often := func(c byte) int {
-		if i := strings.IndexByte(common, c); i >= 0 {
-			return len(common) + 2 - i
+		if i := strings.IndexByte(commonBytes, c); i >= 0 {
+			return len(commonBytes) + 2 - i
 		}
 		if 'A' <= c && c <= 'Z' {
 			return 1
@@ -213,7 +235,7 @@ func (red *redactor) holdsAt(s string, from, n int) bool {
 			continue
 		}
 		for _, in := range red.in {
-			if in.pair == v && p >= in.off && red.patterns[in.pattern].at(s, p-in.off) {
+			if in.pair == v && p >= in.off && red.patterns[in.of].at(s, p-in.off) {
 				return true
 			}
 		}

@@ -113,9 +113,7 @@ func (lk *look) attr(a slog.Attr) bool {
 	// cannot change, or a string, not too long, in which no secret can
 	// start.
 	c, ordinary := lk.c, false
-	if k := a.Key; len(k) == 0 || len(k) > tree.MaxName || c.notable == nil {
-	} else if v := keyShape(k); c.notable[v/64]&(1<<(v%64)) != 0 {
-	} else {
+	if k := a.Key; len(k) > 0 && len(k) <= tree.MaxName && c.notable != nil && !c.notableKey(k) {
 		switch a.Value.Kind() {
 		case slog.KindString:
 			s := a.Value.String()
@@ -133,6 +131,13 @@ func (lk *look) attr(a slog.Attr) bool {
 	}
 	lk.plain = lk.plain && lk.con.Plain(a)
 	return true
+}
+
+// notableKey reports whether k, not empty, has the shape of a key that is
+// secret or reserved.
+func (c *cleaner) notableKey(k string) bool {
+	v := keyShape(k)
+	return c.notable[v/64]&(1<<(v%64)) != 0
 }
 
 // mayChange reports whether attr may change a, cheaply: false only for a
