@@ -137,6 +137,15 @@ func lessThan(old, h treeHead, id string) string {
 	return ""
 }
 
+// treeFileStands reports whether the tree file of workflow id, whose head
+// is old, stands over the tree that journals make of it, whose head is h:
+// when they lack its start (started is false), which names the workflow
+// and its tree file, or hold less of it (see lessThan). build keeps such
+// a tree file, serve shows it and ls lists it.
+func treeFileStands(old, h treeHead, started bool, id string) bool {
+	return !started || lessThan(old, h, id) != ""
+}
+
 // treeFiles are the tree files of directories, by directory and by the
 // FileID in their names, read once a directory is asked for.
 type treeFiles map[string]map[string]string

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -34,11 +35,12 @@ type dirWorkflow struct {
 // listWorkflows returns the workflows of the directory dir: one per tree
 // file, of which it reads only the head, and one per workflow that only
 // journals (in dir and in its journal directory) hold, rebuilt as build
-// would. A workflow whose tree file says running is rebuilt so too when
-// the journals hold its end (its process died between its end and its
-// final tree), as serve shows it; else it is incomplete, unless a process
-// that wrote a journal holding a line of it is live (see retention.Live).
-// Files that it cannot read it reports to warn, and skips.
+// would. A workflow with a tree file is rebuilt so too where build
+// replaces its tree file and serve shows its journals (see
+// treeFileStands); a tree file that says running and stands is
+// incomplete, unless a process that wrote a journal holding a line of it
+// is live (see retention.Live). Files that it cannot read it reports to
+// warn, and skips.
 func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -101,7 +103,7 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	// process ended without one (it crashed), and the workflow is
 	// incomplete, as build makes it. Where files are not locked, that
 	// cannot be told: it stays running.
-	withTree := make(map[string]bool, len(list)) // by ID: whether it says running
+	withTree := make(map[string]int32, len(list)) // by ID: its index in kept
 	kept := list[:0]
 	for i, l := range list {
 		switch _, dup := withTree[l.ID]; {
@@ -110,25 +112,25 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 		case dup:
 			// Two tree files of one workflow: a copy; the first stands.
 		default:
-			withTree[l.ID] = l.Status == tree.StatusRunning
+			withTree[l.ID] = int32(len(kept))
 			kept = append(kept, l)
 		}
 	}
 	writers := retention.NewWriters(journals, os.Open, os.Stat, time.Now())
-	rebuilt, busy := journalsOnly(journals, withTree, writers.Live, warn)
-	ended := map[string]treeHead{}
+	rebuilt, busy := journalsOnly(journals, kept, withTree, writers.Live, warn)
+	replaced := map[string]treeHead{}
 	for _, w := range rebuilt {
 		if _, ok := withTree[w.ID]; ok {
-			ended[w.ID] = w.treeHead
+			replaced[w.ID] = w.treeHead
 		} else {
 			kept = append(kept, w)
 		}
 	}
 	for i, l := range kept {
-		switch h, ok := ended[l.ID]; {
+		switch h, ok := replaced[l.ID]; {
 		case ok:
 			kept[i].treeHead = h
-		case flock.Supported && withTree[l.ID] && !busy[l.ID]:
+		case flock.Supported && l.File != "" && l.Status == tree.StatusRunning && !busy[l.ID]:
 			kept[i].Status = tree.StatusIncomplete
 		}
 	}
@@ -216,15 +218,22 @@ func unmarshalHead(head []byte) (treeHead, error) {
 }
 
 // journalsOnly returns the workflows of the journals rebuilt from them:
-// those that have no tree file (not in withTree), and those whose tree
-// file says running (true in withTree) and whose start and end the
-// journals hold; running while the process that wrote one of a workflow's
-// lines is live, as inUse says of the journal that holds it. busy says
-// which workflows such a process writes: those without tree file, and
-// those true in withTree. The lines of a workflow with a tree file it
-// decodes only once it has seen its end, reading again the journals that
-// hold them.
-func journalsOnly(journals []string, withTree map[string]bool, inUse func(journal string) bool, warn func(error)) (list []dirWorkflow, busy map[string]bool) {
+// those that have no tree file (not in withTree, which gives the index in
+// files of those that have one), and those whose tree file the tree that
+// the journals make replaces, as build replaces it (see
+// treeFileStands); running while the process that wrote one of a
+// workflow's lines is live, as inUse says of the journal that holds it.
+// busy says which workflows such a process writes: those without tree
+// file, those whose tree file says running, and those rebuilt.
+//
+// The lines of a workflow with a tree file it counts without decoding
+// them, and decodes them, reading again the journals that hold them, only
+// when they hold its start and may make another tree than its tree file:
+// a running one, or one that holds another number of records, or whose end
+// they hold where it has none, or the reverse. Else they make the tree of
+// the tree file, which a directory of finished workflows holds of each: ls
+// reads none of their lines twice.
+func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]int32, inUse func(journal string) bool, warn func(error)) (list []dirWorkflow, busy map[string]bool) {
 	b := tree.NewBuilder()
 	b.Counting = true
 	busy = map[string]bool{}
@@ -250,12 +259,13 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 		}
 		return lr
 	}
-	ended := map[string]bool{} // true in withTree, whose end was seen
-	var told []*runningLines   // of the journals that hold lines of those true in withTree
+	counted := make([]lineCounts, len(files)) // in all the journals
+	var told []heldLines                      // the journals that hold lines of files
+	running := func(k int32) bool { return files[k].Status == tree.StatusRunning }
 	for at := 0; at < len(journals); at += batch {
 		names := journals[at:min(at+batch, len(journals))]
 		lines := make([][][]byte, len(names))
-		held := make([]*runningLines, len(names))
+		held := make([]map[int32]lineCounts, len(names)) // by index in files
 		large := make([]bool, len(names))
 		errs := make([]error, len(names))
 		parallel(len(names), func(next func() (int, bool)) {
@@ -270,11 +280,10 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 				default:
 					for line := range tree.Lines(buf[:n]) {
 						wf := tree.WorkflowOf(line)
-						switch tell, ok := withTree[wf]; {
-						case !ok:
+						if k, ok := withTree[wf]; ok {
+							held[i] = countLine(held[i], k, wf, line)
+						} else {
 							lines[i] = append(lines[i], bytes.Clone(line))
-						case tell:
-							held[i] = held[i].add(names[i], wf, line)
 						}
 					}
 				}
@@ -284,11 +293,10 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 			if large[i] {
 				live := inUse(name)
 				errs[i] = eachLine(name, lineReader(), func(wf string, line []byte) {
-					switch tell, ok := withTree[wf]; {
-					case !ok:
+					if k, ok := withTree[wf]; ok {
+						held[i] = countLine(held[i], k, wf, line)
+					} else {
 						apply(name, line, live)
-					case tell:
-						held[i] = held[i].add(name, wf, line)
 					}
 				})
 			}
@@ -296,28 +304,40 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 				warn(fmt.Errorf("%s: %w, skipped", name, errs[i]))
 				continue
 			}
-			live := (len(lines[i]) > 0 || held[i] != nil) && inUse(name)
+			r := heldLines{journal: name, files: slices.Collect(maps.Keys(held[i]))}
+			// Whether a live process writes a finished workflow matters only
+			// once it is rebuilt: inUse is asked then.
+			live := (len(lines[i]) > 0 || slices.ContainsFunc(r.files, running)) && inUse(name)
 			for _, line := range lines[i] {
 				apply(name, line, live)
 			}
-			if r := held[i]; r != nil {
-				for _, wf := range r.wfs {
-					busy[wf] = busy[wf] || live
-				}
-				for _, wf := range r.ends {
-					ended[wf] = true
-				}
-				told = append(told, r)
+			if r.files == nil {
+				continue
 			}
+			for _, k := range r.files {
+				counted[k] = counted[k].add(held[i][k])
+				if running(k) {
+					busy[files[k].ID] = busy[files[k].ID] || live
+				}
+			}
+			told = append(told, r)
+		}
+	}
+	rebuild := map[string]bool{} // by ID
+	for k, c := range counted {
+		t := files[k]
+		ended := t.Status == tree.StatusCompleted || t.Status == tree.StatusFailed
+		if c.start && (t.Status == tree.StatusRunning || c.records != t.Counts.Records || c.end != ended) {
+			rebuild[t.ID] = true
 		}
 	}
 	for _, r := range told {
-		if !slices.ContainsFunc(r.wfs, func(wf string) bool { return ended[wf] }) {
+		if !slices.ContainsFunc(r.files, func(k int32) bool { return rebuild[files[k].ID] }) {
 			continue
 		}
 		live := inUse(r.journal)
 		err := eachLine(r.journal, lineReader(), func(wf string, line []byte) {
-			if ended[wf] {
+			if rebuild[wf] {
 				apply(r.journal, line, live)
 			}
 		})
@@ -326,13 +346,9 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 		}
 	}
 	for _, id := range b.Workflows() {
-		if _, hasTree := withTree[id]; hasTree {
-			// Its tree file stands, as build keeps it, unless the journals
-			// hold the start and end of its workflow: else they hold
-			// less, or lines whose workflow tree.WorkflowOf cannot tell.
-			if _, started := b.Tree(id).Name(); !started || !ended[id] {
-				continue
-			}
+		k, hasTree := withTree[id]
+		if hasTree && !rebuild[id] {
+			continue // its tree file stands, or is what the journals make
 		}
 		render := b.JSON
 		if busy[id] {
@@ -343,31 +359,55 @@ func journalsOnly(journals []string, withTree map[string]bool, inUse func(journa
 			warn(fmt.Errorf("the journals of workflow %s: %w", id, err))
 			continue
 		}
+		if _, started := b.Tree(id).Name(); hasTree && treeFileStands(files[k].treeHead, h, started, id) {
+			continue
+		}
 		list = append(list, dirWorkflow{treeHead: h})
 	}
 	return list, busy
 }
 
-// runningLines are the workflows whose tree files say running that a
-// journal holds lines of, and those of them whose end it holds.
-type runningLines struct {
-	journal   string
-	wfs, ends []string
+// heldLines are a journal, and the workflows with tree files that it
+// holds lines of, by index in the files of journalsOnly.
+type heldLines struct {
+	journal string
+	files   []int32
 }
 
-// add notes line, of workflow wf, in r, or in the runningLines of journal
-// that it makes when r is nil, and returns them.
-func (r *runningLines) add(journal, wf string, line []byte) *runningLines {
-	if r == nil {
-		r = &runningLines{journal: journal}
+// lineCounts are the lines of a workflow: whether its start and its end
+// are among them, and how many records.
+type lineCounts struct {
+	start, end bool
+	records    int64
+}
+
+// countLine counts line, of workflow wf, which has index k, in counts, or
+// in the counts that it makes when counts is nil, and returns them.
+func countLine(counts map[int32]lineCounts, k int32, wf string, line []byte) map[int32]lineCounts {
+	if counts == nil {
+		counts = map[int32]lineCounts{}
 	}
-	if !slices.Contains(r.wfs, wf) {
-		r.wfs = append(r.wfs, wf)
+	c := counts[k]
+	switch tree.BoundOf(line, wf) {
+	case tree.Start:
+		c.start = true
+	case tree.End:
+		c.end = true
+	default:
+		if bytes.HasPrefix(line, recordHead) {
+			c.records++
+		}
 	}
-	if tree.BoundOf(line, wf) == tree.End {
-		r.ends = append(r.ends, wf)
-	}
-	return r
+	counts[k] = c
+	return counts
+}
+
+// recordHead is how a record line starts, as the handler writes it.
+var recordHead = []byte(`{"ev":"` + tree.Record + `",`)
+
+// add returns the counts of c's lines and o's.
+func (c lineCounts) add(o lineCounts) lineCounts {
+	return lineCounts{c.start || o.start, c.end || o.end, c.records + o.records}
 }
 
 // eachLine passes each line of the journal name, read through lr, to

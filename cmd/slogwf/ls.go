@@ -25,8 +25,9 @@ answers fast among many thousands. A workflow that has journals in DIR but
 no tree file (its process crashed, or it has not written its first tree
 yet) is listed from its journals, as "slogwf build" would make it: one
 that did not end is incomplete, or running if a process still writes its
-journal. So is a workflow whose tree file says running while the journals
-hold its start and its end (its process died before its final tree).
+journal. A workflow that has both is listed as build keeps it and serve
+shows it: from its tree file when the journals lack its start or hold
+less of it, else from its journals (a running snapshot a crash left).
 Give the ID, or its first characters, to -workflow of the other
 commands.
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -349,13 +350,13 @@ func TestLsSaysRunningWhileTheWorkflowsProcessWritesItsJournal(t *testing.T) {
 	assert.Equal(t, []string{"long", wf.ID(), "completed"}, lsRows(t, dir)[2][:3])
 }
 
-// A tree file that says running whose journals hold the end of its
-// workflow (its process died between its end and its final tree) is
-// listed as serve shows it and build makes it: rebuilt from the journals,
-// with the status, end, duration, usage and counts they say. Without its
-// end, or without its start (the journals do not hold all of it: build
-// keeps the tree file), the tree file's head stands: running while a live
-// journal holds a line of it.
+// A tree file that says running whose journals hold the start of its
+// workflow (its process died between its end and its final tree, or it
+// still runs) is listed as serve shows it and build makes it: rebuilt from
+// the journals, with the status, end, duration, usage and counts they say.
+// Without its start (the journals do not hold all of it: build keeps the
+// tree file), the tree file's head stands: running while a live journal
+// holds a line of it.
 func TestLsShowsTheEndThatTheJournalsOfARunningTreeFileHold(t *testing.T) {
 	whole := func(l []string) []string { return []string{strings.Join(l, "")} }
 	for _, tt := range []struct {
@@ -375,7 +376,7 @@ func TestLsShowsTheEndThatTheJournalsOfARunningTreeFileHold(t *testing.T) {
 		{name: "its end, in the journal of a live process", live: true, journals: whole, want: "completed", rebuilt: true},
 		{name: "no end, in the journal of a live process", live: true, journals: func(l []string) []string {
 			return whole(l[:len(l)-1])
-		}, want: "running"},
+		}, want: "running", rebuilt: true},
 		{name: "its end without its start", journals: func(l []string) []string {
 			return whole(l[1:])
 		}, want: "incomplete"},
@@ -517,6 +518,95 @@ func TestLsListsAPaddedJournalAsWithoutItsPadding(t *testing.T) {
 			tailWrite(t, only, pad(1<<20))
 			ageJournals(t, d.dir)
 			assert.Equal(t, tt.want, lsRows(t, d.dir))
+		})
+	}
+}
+
+// ls lists each workflow as the tree that slogwf build keeps of it (and
+// serve shows): its tree file where the journals lack the workflow's start
+// or hold less of it (retention removed segments, or some were removed by
+// hand), else the tree its journals make (a running snapshot a crash left,
+// a tree file written before the workflow's last lines).
+func TestLsShowsTheWorkflowThatBuildKeeps(t *testing.T) {
+	running := func(t *testing.T, s spread) {
+		snap := strings.Replace(string(s.final), `"status":"completed"`, `"status":"running"`, 1)
+		require.NotEqual(t, string(s.final), snap)
+		require.NoError(t, os.WriteFile(s.path, []byte(snap), 0o600))
+	}
+	allBut := func(t *testing.T, s spread, kept ...string) {
+		for _, name := range s.journals {
+			if !slices.Contains(kept, name) {
+				require.NoError(t, os.Remove(name))
+			}
+		}
+	}
+	for _, tt := range []struct {
+		name, workflow string
+		cut            func(t *testing.T, dir string, s spread)
+	}{
+		{"retention removed the segments before its late record's", "old", func(t *testing.T, dir string, s spread) { pruneBeforeLate(t, dir, s) }},
+		{"of a workflow with no name", "", func(t *testing.T, dir string, s spread) { pruneBeforeLate(t, dir, s) }},
+		{"the journals hold its start and records, not its end", "old", func(t *testing.T, _ string, s spread) { allBut(t, s, s.start) }},
+		{"the segment with its end was removed", "old", func(t *testing.T, _ string, s spread) { require.NoError(t, os.Remove(s.end)) }},
+		{"the segment with its start was removed", "old", func(t *testing.T, _ string, s spread) { require.NoError(t, os.Remove(s.start)) }},
+		{"its end removed, its tree file's members sorted by another tool", "old", func(t *testing.T, _ string, s spread) {
+			require.NoError(t, os.Remove(s.end))
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(s.final, &m))
+			sorted, err := json.Marshal(m)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(s.path, sorted, 0o600))
+		}},
+		{"its tree file rebuilt from the segment of its start", "old", func(t *testing.T, _ string, s spread) {
+			code, _, stderr := runCLI(t, "build", "-o", s.path, s.start)
+			require.Equal(t, 0, code, stderr)
+		}},
+		{"its tree file written before its late record", "old", func(t *testing.T, _ string, s spread) {
+			early := slices.DeleteFunc(slices.Clone(s.journals), func(name string) bool { return name == s.late })
+			code, _, stderr := runCLI(t, append([]string{"build", "-workflow", s.id, "-o", s.path}, early...)...)
+			require.Equal(t, 0, code, stderr)
+		}},
+		{"a running snapshot beside the segment of its start", "old", func(t *testing.T, _ string, s spread) {
+			running(t, s)
+			allBut(t, s, s.start)
+		}},
+		{"a running snapshot beside all its segments but its end's", "old", func(t *testing.T, _ string, s spread) {
+			running(t, s)
+			require.NoError(t, os.Remove(s.end))
+		}},
+		{"a running snapshot beside all its segments", "old", func(t *testing.T, _ string, s spread) { running(t, s) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := logSpread(t, dir, tt.workflow)
+			tt.cut(t, dir, s)
+			ageJournals(t, dir) // its process died long ago
+
+			code, stdout, stderr := runCLI(t, "ls", "-json", dir)
+			require.Equal(t, 0, code, stderr)
+			assert.Empty(t, stderr)
+			var doc struct{ Workflows []dirWorkflow }
+			require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+			listed := map[string]dirWorkflow{}
+			for _, w := range doc.Workflows {
+				listed[w.ID] = w
+			}
+			require.Contains(t, listed, s.id)
+
+			code, _, stderr = runCLI(t, "build", dir)
+			require.Equal(t, 0, code, stderr)
+			files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+			require.NoError(t, err)
+			kept := map[string]dirWorkflow{}
+			for _, name := range files {
+				h, err := readTreeHead(name, make([]byte, 16<<10))
+				require.NoError(t, err)
+				kept[h.ID] = dirWorkflow{treeHead: h, File: name}
+			}
+			assert.ElementsMatch(t, slices.Collect(maps.Keys(kept)), slices.Collect(maps.Keys(listed)))
+			for id, w := range kept {
+				assert.Equal(t, w, listed[id], "workflow %s %s", w.Name, id)
+			}
 		})
 	}
 }
