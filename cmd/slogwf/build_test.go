@@ -599,6 +599,18 @@ func pruneBeforeLate(t *testing.T, dir string, s spread) []string {
 	return []string{dir}
 }
 
+// sortAfterEndRemoved removes the segment with the end of s, and writes its
+// tree file with its members sorted, as another tool would: its head does
+// not come first.
+func sortAfterEndRemoved(t *testing.T, _ string, s spread) {
+	require.NoError(t, os.Remove(s.end))
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(s.final, &m))
+	sorted, err := json.Marshal(m)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(s.path, sorted, 0o600))
+}
+
 // A tree file that holds less than the journals, a snapshot or a tree
 // rebuilt from some of them, build replaces with the whole tree.
 func TestBuildReplacesATreeFileThatHoldsLessThanTheJournals(t *testing.T) {
