@@ -603,3 +603,44 @@ func TestLsShowsTheWorkflowThatBuildKeeps(t *testing.T) {
 		})
 	}
 }
+
+// A record line of a finished workflow not as the handler writes it
+// (another tool wrote it) is one more record of it: ls lists the workflow
+// as build then keeps it, the tree its journals make.
+func TestLsCountsARecordLineInAnotherOrderAsBuildDoes(t *testing.T) {
+	for _, tt := range []struct{ name, line string }{
+		{"its workflow first", `{"wf":"ID","ev":"record","scope":"ID","time":"T","level":"INFO","msg":"another tool"}`},
+		{"with spaces", `{"ev": "record", "wf": "ID", "scope": "ID", "time": "T", "level": "INFO", "msg": "another tool"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, id, lines := endedJournal(t, false, 0)
+			jd := filepath.Join(dir, tree.JournalDir)
+			require.NoError(t, os.Mkdir(jd, 0o700))
+			var start struct{ Time string }
+			require.NoError(t, json.Unmarshal([]byte(lines[0]), &start))
+			other := strings.NewReplacer(`"ID"`, `"`+id+`"`, `"T"`, `"`+start.Time+`"`).Replace(tt.line) + "\n"
+			tailWrite(t, filepath.Join(jd, tree.JournalName(time.Now(), 4242, 1)), strings.Join(lines, "")+other)
+			b := tree.NewBuilder()
+			for _, line := range lines {
+				_, err := b.AddLine([]byte(line), "", false)
+				require.NoError(t, err)
+			}
+			treeFile := filepath.Join(dir, b.FileName(id))
+			tailWrite(t, treeFile, string(b.JSON(id)))
+			ageJournals(t, dir)
+
+			code, stdout, stderr := runCLI(t, "ls", "-json", dir)
+			require.Equal(t, 0, code, stderr)
+			var doc struct{ Workflows []dirWorkflow }
+			require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+			require.Len(t, doc.Workflows, 1, stdout)
+
+			code, _, stderr = runCLI(t, "build", dir)
+			require.Equal(t, 0, code, stderr)
+			kept, err := readTreeHead(treeFile, make([]byte, 16<<10))
+			require.NoError(t, err)
+			require.Equal(t, int64(3), kept.Counts.Records, "build keeps the tree the journals make")
+			assert.Equal(t, kept, doc.Workflows[0].treeHead)
+		})
+	}
+}
