@@ -230,17 +230,22 @@ func unmarshalHead(head []byte) (treeHead, error) {
 // them, and decodes them, reading again the journals that hold them, only
 // when they hold its start and may make another tree than its tree file:
 // a running one, or one that holds another number of records, or whose end
-// they hold where it has none, or the reverse. Else they make the tree of
+// they hold where it has none, or the reverse, or where a line is not as
+// the handler writes it, which they cannot count. Else they make the tree of
 // the tree file, which a directory of finished workflows holds of each: ls
 // reads none of their lines twice.
 func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]int32, inUse func(journal string) bool, warn func(error)) (list []dirWorkflow, busy map[string]bool) {
 	b := tree.NewBuilder()
 	b.Counting = true
 	busy = map[string]bool{}
+	unsaid := map[string]bool{} // by ID, of those with tree files
 	apply := func(name string, line []byte, inUse bool) {
 		e, err := tree.Decode(line)
 		if err != nil {
 			return // build says which, and counts them
+		}
+		if _, ok := withTree[e.Workflow]; ok {
+			unsaid[e.Workflow] = true // a line whose workflow WorkflowOf cannot tell
 		}
 		b.Apply(e)
 		b.NameFrom(e.Workflow, name)
@@ -327,7 +332,7 @@ func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]in
 	for k, c := range counted {
 		t := files[k]
 		ended := t.Status == tree.StatusCompleted || t.Status == tree.StatusFailed
-		if c.start && (t.Status == tree.StatusRunning || c.records != t.Counts.Records || c.end != ended) {
+		if unsaid[t.ID] || c.start && (t.Status == tree.StatusRunning || c.other || c.records != t.Counts.Records || c.end != ended) {
 			rebuild[t.ID] = true
 		}
 	}
@@ -375,10 +380,11 @@ type heldLines struct {
 }
 
 // lineCounts are the lines of a workflow: whether its start and its end
-// are among them, and how many records.
+// are among them, how many records, and whether a line is not as the
+// handler writes it (another tool wrote it): then they are decoded.
 type lineCounts struct {
-	start, end bool
-	records    int64
+	start, end, other bool
+	records           int64
 }
 
 // countLine counts line, of workflow wf, which has index k, in counts, or
@@ -394,20 +400,28 @@ func countLine(counts map[int32]lineCounts, k int32, wf string, line []byte) map
 	case tree.End:
 		c.end = true
 	default:
-		if bytes.HasPrefix(line, recordHead) {
+		switch {
+		case bytes.HasPrefix(line, recordHead):
 			c.records++
+		case !bytes.HasPrefix(line, scopeStartHead) && !bytes.HasPrefix(line, scopeEndHead):
+			c.other = true
 		}
 	}
 	counts[k] = c
 	return counts
 }
 
-// recordHead is how a record line starts, as the handler writes it.
-var recordHead = []byte(`{"ev":"` + tree.Record + `",`)
+// How the handler starts a line of a record, and of a scope's start and
+// end.
+var (
+	recordHead     = []byte(`{"ev":"` + tree.Record + `","wf":`)
+	scopeStartHead = []byte(`{"ev":"` + tree.Start + `","wf":`)
+	scopeEndHead   = []byte(`{"ev":"` + tree.End + `","wf":`)
+)
 
 // add returns the counts of c's lines and o's.
 func (c lineCounts) add(o lineCounts) lineCounts {
-	return lineCounts{c.start || o.start, c.end || o.end, c.records + o.records}
+	return lineCounts{c.start || o.start, c.end || o.end, c.other || o.other, c.records + o.records}
 }
 
 // eachLine passes each line of the journal name, read through lr, to
