@@ -356,7 +356,9 @@ func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]in
 			continue // its tree file stands, or is what the journals make
 		}
 		render := b.JSON
-		if busy[id] {
+		if busy[id] || hasTree && !flock.Supported && running(k) {
+			// Where files are not locked, a running tree file's workflow
+			// stays running, as serve shows it (see listWorkflows).
 			render = b.LiveJSON
 		}
 		h, err := headOf(bufio.NewReader(bytes.NewReader(render(id))))
