@@ -396,30 +396,19 @@ func countLine(counts map[int32]lineCounts, k int32, wf string, line []byte) map
 		counts = map[int32]lineCounts{}
 	}
 	c := counts[k]
-	switch tree.BoundOf(line, wf) {
+	switch tree.KindOf(line, wf) {
 	case tree.Start:
 		c.start = true
 	case tree.End:
 		c.end = true
-	default:
-		switch {
-		case bytes.HasPrefix(line, recordHead):
-			c.records++
-		case !bytes.HasPrefix(line, scopeStartHead) && !bytes.HasPrefix(line, scopeEndHead):
-			c.other = true
-		}
+	case tree.Record:
+		c.records++
+	case "":
+		c.other = true
 	}
 	counts[k] = c
 	return counts
 }
-
-// How the handler starts a line of a record, and of a scope's start and
-// end.
-var (
-	recordHead     = []byte(`{"ev":"` + tree.Record + `","wf":`)
-	scopeStartHead = []byte(`{"ev":"` + tree.Start + `","wf":`)
-	scopeEndHead   = []byte(`{"ev":"` + tree.End + `","wf":`)
-)
 
 // add returns the counts of c's lines and o's.
 func (c lineCounts) add(o lineCounts) lineCounts {

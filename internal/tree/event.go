@@ -322,13 +322,15 @@ func AppendStartHead(b []byte, wf, id, parent string, k Kind, seq uint64, t time
 	return jsonenc.AppendTime(b, t), at
 }
 
-// The heads of the start and end lines of a workflow (not of a scope):
-// {"ev":"start","wf":W,"id":W,…}, as AppendStartHead and AppendEndHead
-// write them.
+// The heads of the start and end lines of a workflow or a scope, as
+// AppendStartHead and AppendEndHead write them: {"ev":"start","wf":W,
+// "id":W,…} for a workflow's own; and of a record, as AppendRecordHead
+// writes it.
 var (
-	startHead = []byte(`{"ev":"start","wf":"`)
-	endHead   = []byte(`{"ev":"end","wf":"`)
-	idKey     = []byte(`","id":"`)
+	startHead  = []byte(`{"ev":"start","wf":"`)
+	endHead    = []byte(`{"ev":"end","wf":"`)
+	idKey      = []byte(`","id":"`)
+	recordHead = []byte(`{"ev":"record","wf":"`)
 )
 
 // BoundOf returns Start or End when line, a journal line of workflow wf,
@@ -349,6 +351,27 @@ func BoundOf(line []byte, wf string) string {
 		return ""
 	}
 	return ev
+}
+
+// ScopeBound is what KindOf says of the start or end of one of a
+// workflow's scopes.
+const ScopeBound = "scope bound"
+
+// KindOf returns what line, a journal line of workflow wf, is, by how the
+// handler starts it, without decoding it: Start or End of wf itself,
+// ScopeBound, Record, or "" for a line that the handler does not start so
+// (another tool wrote it).
+func KindOf(line []byte, wf string) string {
+	if b := BoundOf(line, wf); b != "" {
+		return b
+	}
+	switch {
+	case bytes.HasPrefix(line, recordHead):
+		return Record
+	case bytes.HasPrefix(line, startHead), bytes.HasPrefix(line, endHead):
+		return ScopeBound
+	}
+	return ""
 }
 
 // WorkflowOf returns the workflow of a journal line without decoding it,
