@@ -82,10 +82,7 @@ func TestLinesCopiedIntoTheMappingReadBackByteForByte(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := os.OpenFile(filepath.Join(t.TempDir(), "segment"), os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
-			require.NoError(t, err)
-			seg := mapSegment(f, limit, true)
-			require.IsType(t, &mappedFile{}, seg)
+			seg := newMappedSegment(t, limit)
 			var want []byte
 			for i, size := range tt.sizes {
 				line := append(bytes.Repeat([]byte{'a' + byte(i)}, size-1), '\n')
@@ -95,7 +92,7 @@ func TestLinesCopiedIntoTheMappingReadBackByteForByte(t *testing.T) {
 				want = append(want, line...)
 			}
 			require.NoError(t, seg.Close())
-			got, err := os.ReadFile(f.Name())
+			got, err := os.ReadFile(seg.f.Name())
 			require.NoError(t, err)
 			assert.True(t, bytes.Equal(want, got), "%d bytes written, %d read back", len(want), len(got))
 		})
