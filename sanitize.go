@@ -154,7 +154,7 @@ func (c *cleaner) mayChangeValue(v slog.Value, depth int) bool {
 	switch v.Kind() {
 	case slog.KindString:
 		s := v.String()
-		return c.max >= 0 && len(s) > c.max || len(c.redactor.patterns) > 0 && c.redactor.mayHold(s)
+		return c.max >= 0 && len(s) > c.max || c.redactor.mayHold(s)
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
 		return false
 	case slog.KindGroup:
