@@ -103,7 +103,7 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	// process ended without one (it crashed), and the workflow is
 	// incomplete, as build makes it. Where files are not locked, that
 	// cannot be told: it stays running.
-	withTree := make(map[string]int32, len(list)) // by ID: its index in kept
+	withTree := make(map[string]int, len(list)) // by ID: its index in kept
 	kept := list[:0]
 	for i, l := range list {
 		switch _, dup := withTree[l.ID]; {
@@ -112,7 +112,7 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 		case dup:
 			// Two tree files of one workflow: a copy; the first stands.
 		default:
-			withTree[l.ID] = int32(len(kept))
+			withTree[l.ID] = len(kept)
 			kept = append(kept, l)
 		}
 	}
@@ -234,7 +234,7 @@ func unmarshalHead(head []byte) (treeHead, error) {
 // the handler writes it, which they cannot count. Else they make the tree of
 // the tree file, which a directory of finished workflows holds of each: ls
 // reads none of their lines twice.
-func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]int32, inUse func(journal string) bool, warn func(error)) (list []dirWorkflow, busy map[string]bool) {
+func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]int, inUse func(journal string) bool, warn func(error)) (list []dirWorkflow, busy map[string]bool) {
 	b := tree.NewBuilder()
 	b.Counting = true
 	busy = map[string]bool{}
@@ -266,11 +266,11 @@ func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]in
 	}
 	counted := make([]lineCounts, len(files)) // in all the journals
 	var told []heldLines                      // the journals that hold lines of files
-	running := func(k int32) bool { return files[k].Status == tree.StatusRunning }
+	running := func(k int) bool { return files[k].Status == tree.StatusRunning }
 	for at := 0; at < len(journals); at += batch {
 		names := journals[at:min(at+batch, len(journals))]
 		lines := make([][][]byte, len(names))
-		held := make([]map[int32]lineCounts, len(names)) // by index in files
+		held := make([]map[int]lineCounts, len(names)) // by index in files
 		large := make([]bool, len(names))
 		errs := make([]error, len(names))
 		parallel(len(names), func(next func() (int, bool)) {
@@ -337,7 +337,7 @@ func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]in
 		}
 	}
 	for _, r := range told {
-		if !slices.ContainsFunc(r.files, func(k int32) bool { return rebuild[files[k].ID] }) {
+		if !slices.ContainsFunc(r.files, func(k int) bool { return rebuild[files[k].ID] }) {
 			continue
 		}
 		live := inUse(r.journal)
@@ -378,7 +378,7 @@ func journalsOnly(journals []string, files []dirWorkflow, withTree map[string]in
 // holds lines of, by index in the files of journalsOnly.
 type heldLines struct {
 	journal string
-	files   []int32
+	files   []int
 }
 
 // lineCounts are the lines of a workflow: whether its start and its end
@@ -391,9 +391,9 @@ type lineCounts struct {
 
 // countLine counts line, of workflow wf, which has index k, in counts, or
 // in the counts that it makes when counts is nil, and returns them.
-func countLine(counts map[int32]lineCounts, k int32, wf string, line []byte) map[int32]lineCounts {
+func countLine(counts map[int]lineCounts, k int, wf string, line []byte) map[int]lineCounts {
 	if counts == nil {
-		counts = map[int32]lineCounts{}
+		counts = map[int]lineCounts{}
 	}
 	c := counts[k]
 	switch tree.KindOf(line, wf) {
