@@ -102,9 +102,9 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 }
 
 // holdsLess says why the tree file rebuilt, of workflow id, holds less of
-// it than the tree file at path: fewer records, or no end where path has
-// one (the journals read are not all of the workflow's: retention removed
-// some, or they were not all named). It returns "" when it does not, as
+// it than the tree file at path: fewer records, no end where path has one,
+// or less usage, fewer warnings or errors (the journals read are not all of
+// the workflow's: retention removed some, or they were not all named). It returns "" when it does not, as
 // for the snapshot a crash left, and when path is no tree file it can read.
 func holdsLess(path, rebuilt, id string) string {
 	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
@@ -133,6 +133,25 @@ func lessThan(old, h treeHead, id string) string {
 		return fmt.Sprintf("it holds %d records of workflow %s, the journals %d", old.Counts.Records, id, h.Counts.Records)
 	case (h.Status == tree.StatusIncomplete || h.Status == tree.StatusRunning) && (old.Status == tree.StatusCompleted || old.Status == tree.StatusFailed):
 		return fmt.Sprintf("it holds the end of workflow %s, the journals do not", id)
+	}
+	// With all the records and the end, the journals may still lack a
+	// scope's start or end, which carry usage and may count a warning or
+	// an error: a segment that held only those lines went.
+	for _, c := range []struct {
+		what     string
+		old, new int64
+	}{
+		{"input tokens", old.Usage.In, h.Usage.In},
+		{"cached input tokens", old.Usage.Cached, h.Usage.Cached},
+		{"output tokens", old.Usage.Out, h.Usage.Out},
+		{"LLM calls", old.Usage.Calls, h.Usage.Calls},
+		{"warnings", old.Counts.Warnings, h.Counts.Warnings},
+		{"semantic warnings", old.Counts.Semantic, h.Counts.Semantic},
+		{"errors", old.Counts.Errors, h.Counts.Errors},
+	} {
+		if c.new < c.old {
+			return fmt.Sprintf("%s of workflow %s: %d in it, %d in the journals", c.what, id, c.old, c.new)
+		}
 	}
 	return ""
 }

@@ -481,12 +481,14 @@ type spread struct {
 	final      []byte   // its tree file, as the handler left it
 	start, end string   // the segments with its start and its end
 	late       string   // the segment with its late record
+	tokens     string   // the segment with its interaction's end, which says its tokens
 	journals   []string // all the segments, its own and others'
 }
 
 // logSpread logs workflow name in dir across segments: its start and
-// records, its end, and a record logged after its end, each in its own
-// segment, others' workflows between them.
+// records, the end of an interaction with its tokens, its end, and a
+// record logged after its end, each in its own segment, others' workflows
+// between them.
 func logSpread(t *testing.T, dir, name string) spread {
 	t.Helper()
 	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 512})
@@ -504,6 +506,9 @@ func logSpread(t *testing.T, dir, name string) spread {
 	for i := range 3 {
 		l.InfoContext(ctx, "on time", "i", i)
 	}
+	_, ia := slogwf.StartInteraction(ctx, "planner")
+	pad()
+	ia.End(slogwf.Tokens(100, 20))
 	pad()
 	wf.End()
 	pad()
@@ -526,6 +531,8 @@ func logSpread(t *testing.T, dir, name string) spread {
 				s.start = name
 			case strings.HasPrefix(line, `{"ev":"end"`) && strings.Contains(line, `"id":"`+s.id+`"`):
 				s.end = name
+			case strings.HasPrefix(line, `{"ev":"end"`) && strings.Contains(line, `"id":"`+ia.ID()+`"`):
+				s.tokens = name
 			case strings.Contains(line, `"msg":"late"`):
 				s.late = name
 			}
@@ -534,6 +541,7 @@ func logSpread(t *testing.T, dir, name string) spread {
 	require.NotEmpty(t, s.start)
 	require.NotEqual(t, s.start, s.end)
 	require.NotEqual(t, s.end, s.late)
+	require.NotContains(t, []string{s.start, s.end, ""}, s.tokens)
 	return s
 }
 
@@ -556,6 +564,11 @@ func TestBuildKeepsATreeFileThatHoldsMoreThanTheJournals(t *testing.T) {
 				require.NoError(t, os.Remove(s.end))
 				return []string{dir}
 			}, "it holds the end of workflow"},
+		{"the segment with an interaction's end and its tokens was removed by hand", "old",
+			func(t *testing.T, dir string, s spread) []string {
+				require.NoError(t, os.Remove(s.tokens))
+				return []string{dir}
+			}, "input tokens of workflow"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -549,6 +549,7 @@ func TestLsShowsTheWorkflowThatBuildKeeps(t *testing.T) {
 		{"the journals hold its start and records, not its end", "old", func(t *testing.T, _ string, s spread) { onlyStart(t, s) }},
 		{"the segment with its end was removed", "old", func(t *testing.T, _ string, s spread) { require.NoError(t, os.Remove(s.end)) }},
 		{"the segment with its start was removed", "old", func(t *testing.T, _ string, s spread) { require.NoError(t, os.Remove(s.start)) }},
+		{"the segment with an interaction's end and its tokens was removed", "old", func(t *testing.T, _ string, s spread) { require.NoError(t, os.Remove(s.tokens)) }},
 		{"its end removed, its tree file's members sorted by another tool", "old", sortAfterEndRemoved},
 		{"its tree file rebuilt from the segment of its start", "old", func(t *testing.T, _ string, s spread) {
 			code, _, stderr := runCLI(t, "build", "-o", s.path, s.start)
