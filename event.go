@@ -170,6 +170,14 @@ func appendScopeLine(b []byte, ev *scopeEvent, r *slog.Record, prices Prices, l 
 		b = jsonenc.AppendValue(b, *output)
 		e.Output = bytes.Clone(b[n:])
 	}
+	if ev.end && s.call {
+		// Its start counted the call; the end's tokens cost what the
+		// start's model costs.
+		m.usage.Calls = 0
+		if m.usage.Model == "" && m.usage != (tree.Usage{}) {
+			m.usage.Model = s.model
+		}
+	}
 	m.settle(prices)
 	l.Clamped += m.clamped
 	e.Usage, e.Loss = m.usage, l

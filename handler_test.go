@@ -565,6 +565,49 @@ func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
 	}
 }
 
+// A scope is one LLM call, whether its start or its end names the model
+// and the tokens: the end's tokens cost what the model its start named
+// costs.
+func TestAScopeIsOneCallThoughItsStartAndEndSayPartsOfIt(t *testing.T) {
+	prices := slogwf.Prices{"gpt-4o": {Input: 2.5, Output: 10}, "o3": {Input: 2, Output: 8}}
+	tests := []struct {
+		name       string
+		start, end []any
+		calls      int64
+		in         int64
+		cost       float64
+	}{
+		{"model at the start, tokens at the end", []any{slogwf.Model("gpt-4o")}, []any{slogwf.Tokens(1000, 100)},
+			1, 1000, (1000*2.5 + 100*10) / 1e6},
+		{"both at the end", nil, []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100)},
+			1, 1000, (1000*2.5 + 100*10) / 1e6},
+		{"both at the start", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100)}, nil,
+			1, 1000, (1000*2.5 + 100*10) / 1e6},
+		{"tokens at both", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(100, 0)}, []any{slogwf.Tokens(1000, 100)},
+			1, 1100, (1100*2.5 + 100*10) / 1e6},
+		{"the model that answered, at the end", []any{slogwf.Model("gpt-4o")}, []any{slogwf.Model("o3"), slogwf.Tokens(1000, 100)},
+			1, 1000, (1000*2 + 100*8) / 1e6},
+		{"an explicit cost at the end", []any{slogwf.Model("gpt-4o")}, []any{slogwf.Tokens(1000, 100), slogwf.Cost(0.5)},
+			1, 1000, 0.5},
+		{"the model alone", []any{slogwf.Model("gpt-4o")}, nil, 1, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, &slogwf.Options{Prices: prices})
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+			_, a := slogwf.StartAction(ctx, "call", tt.start...)
+			a.End(tt.end...)
+			wf.End()
+			tree := s.tree(t, wf)
+			for _, n := range []*node{tree, tree.Actions[0]} {
+				assert.Equal(t, tt.calls, n.Usage.LLMCalls)
+				assert.Equal(t, tt.in, n.Usage.InputTokens)
+				assert.InDelta(t, tt.cost, n.Usage.CostUSD, 1e-12)
+			}
+		})
+	}
+}
+
 // A record that a scope ID alone places is found again without a search,
 // and after its workflow ended no longer is.
 func TestScopeIDsAlonePlaceRecordsAgain(t *testing.T) {

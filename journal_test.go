@@ -60,7 +60,7 @@ func replay(t *testing.T, dir string, shuffle ...func([][]byte)) []byte {
 
 func TestReplayingTheJournalGivesTheLiveTreeByteForByte(t *testing.T) {
 	dir := t.TempDir()
-	h, err := New(&Options{Dir: dir, Console: io.Discard, SnapshotInterval: time.Millisecond})
+	h, err := New(&Options{Dir: dir, Console: io.Discard, SnapshotInterval: time.Millisecond, Prices: Prices{"m": {Input: 1, Output: 2}}})
 	require.NoError(t, err)
 	l := slog.New(h)
 	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "replay\x1b\xff", "user", "ana")
@@ -76,6 +76,8 @@ func TestReplayingTheJournalGivesTheLiveTreeByteForByte(t *testing.T) {
 				}
 				l.InfoContext(ctx, "call", Model("m"), Tokens(10, 2), CachedTokens(4), Cost(0.001))
 				Semantic(ctx, "odd", "why", "because")
+				_, llm := StartAction(ctx, "llm", Model("m"))
+				llm.End(Tokens(7, 3))
 				_, act := StartAction(ctx, "tool")
 				if a == 2 {
 					act.Fail(errors.New("tool broke"))

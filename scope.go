@@ -79,6 +79,12 @@ type Scope struct {
 	path      console.Path // on the console
 	startTime string       // start, as its journal line has it; "" for a scope of another process
 
+	// call says whether its start named a model or tokens, model which
+	// model: a scope is one LLM call, though its start names the model and
+	// its end the tokens.
+	call  bool
+	model string
+
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
 	spawned       atomic.Int64 // workflow only: when Environ first passed it on, in Unix nanoseconds
@@ -359,6 +365,13 @@ func (s *Scope) log(now time.Time, end bool, status Status, level slog.Level, ar
 	}
 	r := slog.NewRecord(now, level, msg, pc)
 	r.Add(args...)
+	if !end {
+		// Read here, before Start returns, so that its End sees it
+		// whichever goroutine ends it.
+		var m meta
+		r.Attrs(func(a slog.Attr) bool { m.read(a); return true })
+		s.call, s.model = m.usage.Calls > 0, m.usage.Model
+	}
 	if err != nil {
 		r.AddAttrs(slog.Any(ErrorKey, err))
 	}
