@@ -204,6 +204,7 @@ func StartWorkflow(ctx context.Context, name string, args ...any) (context.Conte
 
 // StartIteration starts the next iteration of the context's workflow,
 // numbered 1, 2, … per workflow, even when started from parallel goroutines.
+// It is a child of the workflow, whichever scope of it ctx is in.
 func StartIteration(ctx context.Context, args ...any) (context.Context, *Scope) {
 	return start(ctx, KindIteration, "", args, caller())
 }
@@ -246,6 +247,8 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 		}
 		s.parent = p
 		if kind == KindIteration {
+			// An iteration is the workflow's, wherever in it it starts.
+			s.parent = p.wf
 			s.number = p.wf.iterations.Add(1)
 		}
 	}

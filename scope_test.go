@@ -99,6 +99,38 @@ func TestIterationsAreNumberedPerWorkflowFromParallelGoroutines(t *testing.T) {
 	assert.Equal(t, want, got)
 }
 
+// An iteration is the workflow's, numbered among its iterations, wherever
+// in the workflow it starts: the data contract has iterations only there.
+func TestAnIterationStartedInsideAScopeIsTheWorkflows(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+	itCtx, it := slogwf.StartIteration(ctx)
+	iaCtx, ia := slogwf.StartInteraction(itCtx, "planner")
+	actCtx, act := slogwf.StartAction(iaCtx, "tool")
+	for _, c := range []context.Context{itCtx, iaCtx, actCtx} {
+		c, inner := slogwf.StartIteration(c)
+		s.log.InfoContext(c, "in it")
+		inner.End()
+	}
+	act.End()
+	ia.End()
+	it.End()
+	wf.End()
+
+	tree := s.tree(t, wf)
+	require.Len(t, tree.Iterations, 4)
+	for i, n := range tree.Iterations {
+		assert.Equal(t, i+1, n.Number)
+		assert.Equal(t, slogwf.StatusCompleted, n.Status)
+		assert.Empty(t, n.Iterations)
+		if i > 0 {
+			assert.Equal(t, []string{"in it"}, n.msgs())
+		}
+	}
+	assert.Empty(t, tree.Iterations[0].Interactions[0].Iterations)
+	assert.Empty(t, tree.Iterations[0].Interactions[0].Actions[0].Iterations)
+}
+
 func TestEndingAParentClosesOpenChildrenAsIncomplete(t *testing.T) {
 	s := newSetup(t, nil)
 	ctx, wf := slogwf.StartWorkflow(s.ctx, "parent")
