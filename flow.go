@@ -271,6 +271,9 @@ func (f *flow) end(last func()) tree.Usage {
 		s.snaps.remove(f)
 	}
 	s.flows.Delete(f.id)
+	if f.owner {
+		s.live.Add(-1)
+	}
 	for _, id := range routed {
 		s.routes.CompareAndDelete(id, f)
 	}

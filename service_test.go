@@ -49,6 +49,28 @@ func TestAnOpenWorkflowOfOneSmallRecordTakesUnder4KiB(t *testing.T) {
 	runtime.KeepAlive(wfs)
 }
 
+// A workflow never ended grows memory and disk without another sign, so
+// the handler says how many run at once when they reach 1,024 (and at
+// each doubling); Close does not return it, as it is no fault. Workflows
+// that end do not add up.
+func TestManyRunningWorkflowsAreSaidOnErrorOutput(t *testing.T) {
+	var out lockedBuffer
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, ErrorOutput: &out})
+	for range 3000 {
+		_, wf := slogwf.StartWorkflow(s.ctx, "request")
+		wf.End()
+	}
+	assert.Empty(t, out.String(), "workflows that ended")
+	for range 1100 {
+		slogwf.StartWorkflow(s.ctx, "forgotten")
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 1, out.String())
+	assert.True(t, strings.HasPrefix(lines[0], "slogwf: 1024 workflows are running at once: "), lines[0])
+	assert.Contains(t, lines[0], "defer wf.End()")
+	require.NoError(t, s.h.Close(), "no fault")
+}
+
 // openFiles returns the number of files this process has open.
 func openFiles(t *testing.T) int {
 	t.Helper()

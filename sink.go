@@ -28,9 +28,10 @@ type sink struct {
 	exporter ScopeExporter
 	faults   faults
 
-	flows    sync.Map // workflow ID → *flow that runs here
-	routes   sync.Map // scope ID → *flow, of the records a scope ID alone named
-	recent   recent   // the workflows that ended last
+	flows    sync.Map     // workflow ID → *flow that runs here
+	live     atomic.Int64 // workflows started here that have not ended
+	routes   sync.Map     // scope ID → *flow, of the records a scope ID alone named
+	recent   recent       // the workflows that ended last
 	snaps    snapshots
 	finals   writers
 	rebuilds rebuilds
@@ -99,6 +100,13 @@ type faults struct {
 	causes map[string]bool
 	errs   []error
 	more   int
+}
+
+// note says msg, which is no fault: Close does not return it.
+func (f *faults) note(msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fmt.Fprintln(f.out, msg)
 }
 
 // report reports err, a fault of operation op, unless a fault of the same
@@ -295,7 +303,16 @@ func (s *sink) startFlow(sc *Scope, line []byte, e *tree.Event) {
 	f.wf, sc.flow = sc, f
 	f.add(line, e, nil, nil)
 	s.flows.Store(f.id, f)
+	if n := s.live.Add(1); n >= manyRunning && n&(n-1) == 0 {
+		s.faults.note(fmt.Sprintf("slogwf: %d workflows are running at once: one never ended keeps its tree in memory, "+
+			"and the journal segments with its lines from retention (end each one: defer wf.End())", n))
+	}
 }
+
+// manyRunning is the number of running workflows, and its doublings, at
+// which the handler says so once: workflows whose End was forgotten grow
+// memory and disk without another sign.
+const manyRunning = 1024
 
 // flowFor returns the live workflow of sc. The workflow of a parent
 // process (see ContextFromEnv) goes live here with its first event.
