@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -118,7 +119,14 @@ func logWorkflowsWithFewDescriptors(dir string) {
 	for _, wf := range wfs {
 		wf.End()
 	}
-	fmt.Printf("close: %v\nfaults: %q\nopen files: %d\n", h.Close(), faults.String(), len(fds))
+	err = h.Close()
+	var said strings.Builder // but how many workflows run, which is no fault
+	for line := range strings.Lines(faults.String()) {
+		if !strings.Contains(line, " workflows are running at once: ") {
+			said.WriteString(line)
+		}
+	}
+	fmt.Printf("close: %v\nfaults: %q\nopen files: %d\n", err, said.String(), len(fds))
 }
 
 // With at most 256 open files, 10,000 workflows open at once, each

@@ -30,6 +30,7 @@ type sink struct {
 
 	flows    sync.Map     // workflow ID → *flow that runs here
 	live     atomic.Int64 // workflows started here that have not ended
+	saidLive atomic.Int64 // the most live workflows said; see newMost
 	routes   sync.Map     // scope ID → *flow, of the records a scope ID alone named
 	recent   recent       // the workflows that ended last
 	snaps    snapshots
@@ -303,15 +304,29 @@ func (s *sink) startFlow(sc *Scope, line []byte, e *tree.Event) {
 	f.wf, sc.flow = sc, f
 	f.add(line, e, nil, nil)
 	s.flows.Store(f.id, f)
-	if n := s.live.Add(1); n >= manyRunning && n&(n-1) == 0 {
+	if n := s.live.Add(1); s.newMost(n) {
 		s.faults.note(fmt.Sprintf("slogwf: %d workflows are running at once: one never ended keeps its tree in memory, "+
 			"and the journal segments with its lines from retention (end each one: defer wf.End())", n))
 	}
 }
 
+// newMost reports whether n workflows running at once are to be said:
+// manyRunning, or a doubling of it, that was not said before.
+func (s *sink) newMost(n int64) bool {
+	if n < manyRunning || n&(n-1) != 0 {
+		return false
+	}
+	for said := s.saidLive.Load(); said < n; said = s.saidLive.Load() {
+		if s.saidLive.CompareAndSwap(said, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // manyRunning is the number of running workflows, and its doublings, at
-// which the handler says so once: workflows whose End was forgotten grow
-// memory and disk without another sign.
+// which the handler says so, once each: workflows whose End was forgotten
+// grow memory and disk without another sign.
 const manyRunning = 1024
 
 // flowFor returns the live workflow of sc. The workflow of a parent
