@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
+	case "version", "-version", "--version":
+		return exitCode(runVersion(rest, stdout), "version", stderr)
 	case "help":
 		if len(rest) == 0 {
 			usage(stdout)
@@ -124,7 +126,8 @@ Commands:
 		fmt.Fprintf(w, "\t%-6s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run "slogwf <command> -h" for the flags of a command and an example.
+Run "slogwf <command> -h" for the flags of a command and an example,
+and "slogwf version" for the version of slogwf.
 `)
 }
 

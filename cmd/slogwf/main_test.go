@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -104,5 +105,38 @@ func TestPrintable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, printable(tt.in), "%q", tt.in)
+	}
+}
+
+// slogwf version says the module's version, the commit and the Go that
+// built it, as the build recorded them; -version and --version are it too.
+func TestVersionSaysWhatTheBuildRecorded(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"-version"}, {"--version"}} {
+		code, stdout, stderr := runCLI(t, args...)
+		require.Equal(t, 0, code, stderr)
+		assert.Regexp(t, `^slogwf \S+ (\S+ )?go1\.\S+\n$`, stdout, args)
+	}
+	code, _, stderr := runCLI(t, "version", "extra")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "slogwf version: no arguments")
+	code, stdout, stderr := runCLI(t, "version", "-h")
+	assert.Equal(t, 0, code, stderr)
+	assert.True(t, strings.HasPrefix(stdout, "usage: slogwf version\n"), stdout)
+
+	tests := []struct {
+		name     string
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{"a module version", nil, "slogwf v1.2.3 go1.26.0"},
+		{"a commit", []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}}, "slogwf v1.2.3 0123456789ab go1.26.0"},
+		{"a commit with changes", []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}},
+			"slogwf v1.2.3 0123456789ab+modified go1.26.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: tt.settings}
+			assert.Equal(t, tt.want, version(info))
+		})
 	}
 }
