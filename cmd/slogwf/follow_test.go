@@ -5,15 +5,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // followed runs a follower of dir until the test ends. It returns the
@@ -368,4 +375,111 @@ func TestAFollowerStopsPollingAJournalCutToItsLines(t *testing.T) {
 	require.NoError(t, fl.readAll())
 	assert.False(t, fl.files[0].padded, "polled once closed")
 	assert.Equal(t, []string{"a"}, *got)
+}
+
+// liveWorkflow starts a handler writing into dir, and a workflow with it,
+// until the test ends; it returns a func that logs a record of msg in the
+// workflow, which the handler copies into its journal's mapping.
+func liveWorkflow(t *testing.T, dir string) (log func(msg string)) {
+	t.Helper()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, h.Close()) })
+	l := slog.New(h)
+	ctx, _ := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "late")
+	return func(msg string) { l.InfoContext(ctx, msg) }
+}
+
+// holding returns whether a line of lines holds each of the messages.
+func holding(lines []string, msgs ...string) bool {
+	for _, msg := range msgs {
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, `"msg":"`+msg+`"`) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// A follower of a directory that has no journal directory yet (tail -f,
+// serve and export -f started before the first program) follows the
+// journal that a program makes there later, live: the lines it finds in
+// the segments when it first looks into the journal directory, and those
+// copied into their mappings afterwards, which raise no event.
+func TestAFollowerFollowsTheJournalOfAJournalDirectoryMadeAfterItStarted(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		before bool // lines are written before the follower looks into the journal directory
+	}{
+		{"lines written before it looks into the journal directory", true},
+		{"lines written after it looked into the journal directory", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			written, looked := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			lines, _, rounds := followed(t, dir, func(fl *follower) {
+				open := fl.open
+				fl.open = func(name string) (*os.File, error) {
+					if filepath.Base(name) == tree.JournalDir {
+						if tt.before {
+							<-written
+						}
+						once.Do(func() { close(looked) })
+					}
+					return open(name)
+				}
+			})
+			write := sync.OnceFunc(func() { close(written) })
+			t.Cleanup(write) // before the follower stops, should the test fail first
+			waitRounds(t, rounds, 2)
+			log := liveWorkflow(t, dir) // makes the journal directory
+			if tt.before {
+				log("first")
+				write()
+			}
+			select {
+			case <-looked:
+			case <-time.After(tailWait):
+				require.FailNow(t, "the follower did not look into the journal directory")
+			}
+			waitRounds(t, rounds, 1)
+			log("second")
+			want := []string{"second"}
+			if tt.before {
+				want = append(want, "first")
+			}
+			require.Eventually(t, func() bool { return holding(lines(), want...) }, tailWait, tailTick, "lines taken: %q", lines())
+		})
+	}
+}
+
+// A follower whose journal directory is removed, then made again by the
+// next program, follows the journal made there, live, as it followed the
+// first.
+func TestAFollowerFollowsTheJournalOfAJournalDirectoryMadeAgain(t *testing.T) {
+	dir := t.TempDir()
+	liveWorkflow(t, dir)("first")
+	var mu sync.Mutex
+	var warned []string
+	lines, _, rounds := followed(t, dir, func(fl *follower) {
+		fl.warn = func(err error) {
+			mu.Lock()
+			warned = append(warned, err.Error())
+			mu.Unlock()
+		}
+	})
+	require.Eventually(t, func() bool { return holding(lines(), "first") }, tailWait, tailTick, "lines taken: %q", lines())
+
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, tree.JournalDir)))
+	waitRounds(t, rounds, 2)
+	log := liveWorkflow(t, dir)
+	log("second")
+	waitRounds(t, rounds, 2)
+	log("third")
+	require.Eventually(t, func() bool { return holding(lines(), "second", "third") }, tailWait, tailTick, "lines taken: %q", lines())
+	mu.Lock()
+	defer mu.Unlock()
+	for _, w := range warned {
+		assert.Contains(t, w, tree.JournalDir+": no such file or directory", "the only fault: the journal directory missing")
+	}
 }

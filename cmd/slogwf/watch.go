@@ -199,6 +199,9 @@ func (fl *follower) next(ctx context.Context) ([]*followedFile, bool) {
 		return slices.Clone(fl.files), true
 	}
 
+	// The files found in this round are read: what was written to them
+	// before their directory was watched is in no event.
+	known := fl.order
 	pick := map[*followedFile]bool{}
 	for p := range changed {
 		if d, ok := ws.dirAt[p]; ok {
@@ -226,7 +229,7 @@ func (fl *follower) next(ctx context.Context) ([]*followedFile, bool) {
 	// Lines copied into a live journal's mapping over its padding raise no
 	// event.
 	for _, f := range fl.files {
-		if f.polled || f.padded || ws.unwatched[f.dir] {
+		if f.order > known || f.polled || f.padded || ws.unwatched[f.dir] {
 			pick[f] = true
 		}
 	}
