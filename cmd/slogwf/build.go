@@ -24,8 +24,10 @@ ended are incomplete, open until the last event seen. Lines that cannot be
 read, and a torn last line, are skipped with a warning. A tree file that
 holds more of a workflow than the journals (its start, its end, or more
 records: retention removed segments, or not all were named) stays, with a
-warning, unless it is a running snapshot and the journals hold the start;
--o writes the rebuilt tree whatever it holds.
+warning, unless it is a running snapshot and the journals hold the start.
+A workflow without an end whose process still runs (it holds its journal
+locked) is left to that process, with a warning; -o writes the rebuilt
+tree whatever it holds.
 
 Example:
 	slogwf build logs/
@@ -77,8 +79,17 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return writeFileFrom(*out, func(w io.Writer) error { return in.b.WriteJSON(w, ids[0]) })
 	}
 	found := treeFiles{}
+	running := runningIn(in.b)
 	for _, id := range ids {
 		dir := treeDir(in.b.Journal(id))
+		path := filepath.Join(dir, in.b.FileName(id))
+		if !in.b.Tree(id).Ended(id) && running(id) {
+			// Its process snapshots it, and writes it final at its end:
+			// made final now, it would say incomplete while it runs, and
+			// retention could take its files.
+			in.warn(fmt.Errorf("left %s to the live process that runs workflow %s", path, id))
+			continue
+		}
 		if _, started := in.b.Tree(id).Name(); !started {
 			// Its name, and so its tree file's, is in the start.
 			if old := found.of(dir, id); old != "" {
@@ -86,7 +97,6 @@ func runBuild(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 				continue
 			}
 		}
-		path := filepath.Join(dir, in.b.FileName(id))
 		why, err := replaceFileUnless(path, func(w io.Writer) error { return in.b.WriteJSON(w, id) },
 			func(rebuilt string) string { return holdsLess(path, rebuilt, id) })
 		if err != nil {

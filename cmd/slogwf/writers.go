@@ -1,10 +1,17 @@
 package main
 
-import "github.com/slogwf/slogwf/internal/retention"
+import (
+	"os"
+	"time"
+
+	"github.com/slogwf/slogwf/internal/flock"
+	"github.com/slogwf/slogwf/internal/retention"
+	"github.com/slogwf/slogwf/internal/tree"
+)
 
 // workflowWriters are the processes that wrote each workflow's lines, as
-// serve and export -f follow the journals: a journal of each process, by
-// process (see retention.Writer), by workflow.
+// serve and export -f follow the journals, and build reads them: a journal
+// of each process, by process (see retention.Writer), by workflow.
 type workflowWriters map[string]map[string]string
 
 // add notes that the journal named journal holds a line of workflow wf.
@@ -24,4 +31,42 @@ func (w workflowWriters) live(wf string, live func(journal string) bool) bool {
 		}
 	}
 	return false
+}
+
+// runningIn returns a func that reports whether a process that wrote a
+// line of workflow id, in the journals that b read, writes now: it holds
+// the newest of them locked (see retention.Live). Unlike ls, build does
+// not take a process that wrote in the last minute for live: build is
+// what is run after a crash, and the lock tells. Where files are not
+// locked, that minute is all there is.
+func runningIn(b *tree.Builder) func(id string) bool {
+	w := workflowWriters{}
+	segments := map[string][]retention.Segment{} // by process
+	seen := map[string]bool{}
+	for _, id := range b.Workflows() {
+		for _, journal := range b.Journals(id) {
+			w.add(id, journal)
+			if seen[journal] {
+				continue
+			}
+			seen[journal] = true
+			if st, err := os.Stat(journal); err == nil {
+				p := retention.Writer(journal)
+				segments[p] = append(segments[p], retention.Segment{Name: journal, Mod: st.ModTime()})
+			}
+		}
+	}
+	now := time.Now()
+	told := map[string]bool{} // by process
+	live := func(journal string) bool {
+		p := retention.Writer(journal)
+		l, ok := told[p]
+		if !ok {
+			writing, lately := retention.Live(os.Open, segments[p], now)
+			l = writing != "" || !flock.Supported && lately
+			told[p] = l
+		}
+		return l
+	}
+	return func(id string) bool { return w.live(id, live) }
 }

@@ -23,7 +23,7 @@ type Builder struct {
 	e         Event // the line being added
 	trees     map[string]*Tree
 	names     map[string]string        // workflow ID → name from a journal's file name
-	journals  map[string]string        // workflow ID → the first journal read that holds it
+	journals  map[string][]string      // workflow ID → the journals that hold it, in the order read
 	followed  map[string]*journalLines // journal name → its lines that AddLine added
 	forgotten map[string]bool          // workflow IDs
 }
@@ -37,7 +37,7 @@ type journalLines struct {
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}, journals: map[string]string{},
+	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}, journals: map[string][]string{},
 		followed: map[string]*journalLines{}, forgotten: map[string]bool{}}
 }
 
@@ -159,9 +159,7 @@ func (b *Builder) addLine(j *journalLines, line []byte, journal string, torn boo
 		}
 		j.wfs[wf] = true
 		b.trees[wf].Drop(j.unknown)
-		if _, ok := b.journals[wf]; !ok {
-			b.journals[wf] = journal
-		}
+		b.journals[wf] = append(b.journals[wf], journal)
 	}
 	return wf, nil
 }
@@ -216,9 +214,18 @@ func (b *Builder) FileName(id string) string {
 	return TreeFileName(b.Name(id), id)
 }
 
-// Journal returns the name of the first journal that ReadJournal read
-// holding workflow id, or "".
-func (b *Builder) Journal(id string) string { return b.journals[id] }
+// Journal returns the name of the first journal read that holds
+// workflow id, or "".
+func (b *Builder) Journal(id string) string {
+	if j := b.journals[id]; len(j) > 0 {
+		return j[0]
+	}
+	return ""
+}
+
+// Journals returns the names of the journals read that hold workflow id,
+// in the order read.
+func (b *Builder) Journals(id string) []string { return b.journals[id] }
 
 // Tree returns the tree of workflow id, or nil.
 func (b *Builder) Tree(id string) *Tree { return b.trees[id] }

@@ -411,6 +411,12 @@ func (t *Tree) Started(id string) bool {
 	return n != nil && n.started
 }
 
+// Ended reports whether scope id has ended.
+func (t *Tree) Ended(id string) bool {
+	n := t.nodes[id]
+	return n != nil && n.ended
+}
+
 // Name returns the name of the workflow, and whether its start said it.
 func (t *Tree) Name() (string, bool) {
 	n := t.nodes[t.id]
