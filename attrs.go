@@ -12,10 +12,11 @@ import (
 const (
 	// Usage: a record that carries a model or tokens counts as one LLM call,
 	// and its tokens and cost roll up into every node above it.
-	ModelKey        = "model"
-	TokensKey       = "tokens" // a group: input, output
-	CachedTokensKey = "cached_tokens"
-	CostKey         = "cost_usd"
+	ModelKey            = "model"
+	TokensKey           = "tokens" // a group: input, output
+	CachedTokensKey     = "cached_tokens"
+	CacheWriteTokensKey = "cache_write_tokens"
+	CostKey             = "cost_usd"
 
 	// OriginKey says who wrote a record's text: see [Origin].
 	OriginKey = "origin"
@@ -46,7 +47,8 @@ const (
 )
 
 // Tokens returns the token usage of one LLM call. Following the OpenTelemetry
-// GenAI rule, in counts every input token, cached ones included.
+// GenAI rule, in counts every input token, those read from and written to
+// the prompt cache included.
 func Tokens(in, out int) slog.Attr {
 	return slog.Group(TokensKey, slog.Int("input", in), slog.Int("output", out))
 }
@@ -54,6 +56,11 @@ func Tokens(in, out int) slog.Attr {
 // CachedTokens returns how many of an LLM call's input tokens were read from
 // the provider's prompt cache. They are part of the input count of [Tokens].
 func CachedTokens(n int) slog.Attr { return slog.Int(CachedTokensKey, n) }
+
+// CacheWriteTokens returns how many of an LLM call's input tokens were
+// written to the provider's prompt cache, which may cost more than other
+// input (see [Price]). They are part of the input count of [Tokens].
+func CacheWriteTokens(n int) slog.Attr { return slog.Int(CacheWriteTokensKey, n) }
 
 // Model returns the model an LLM call used.
 func Model(name string) slog.Attr { return slog.String(ModelKey, name) }
@@ -114,12 +121,13 @@ func (x *ids) merge(y *ids) {
 type reserved uint8
 
 const (
-	isSemantic   reserved = iota + 1 // a semantic warning
-	model                            // usage: the model of an LLM call
-	tokens                           // usage: a group of input and output tokens
-	cachedTokens                     // usage: cached input tokens
-	cost                             // usage: the cost in US dollars
-	scopeID                          // scopeID+k: the ID of a scope of kind k
+	isSemantic       reserved = iota + 1 // a semantic warning
+	model                                // usage: the model of an LLM call
+	tokens                               // usage: a group of input and output tokens
+	cachedTokens                         // usage: input tokens read from the cache
+	cacheWriteTokens                     // usage: input tokens written to the cache
+	cost                                 // usage: the cost in US dollars
+	scopeID                              // scopeID+k: the ID of a scope of kind k
 )
 
 // reservedKeys is the one table of the reserved keys, and of what each
@@ -136,12 +144,14 @@ var reservedKeys = [...]struct {
 	{ModelKey, model},
 	{TokensKey, tokens},
 	{CachedTokensKey, cachedTokens},
+	{CacheWriteTokensKey, cacheWriteTokens},
 	{CostKey, cost},
 }
 
 // reservedShapes holds, by length, the first bytes of the reserved keys
-// that long: most keys are none, and are told so without a comparison.
-var reservedShapes = func() (shapes [16][256 / 64]uint64) {
+// that long: most keys are none, and are told so without a comparison. It
+// has room for keys up to 19 bytes long.
+var reservedShapes = func() (shapes [20][256 / 64]uint64) {
 	for _, r := range reservedKeys {
 		shapes[len(r.key)][r.key[0]/64] |= 1 << (r.key[0] % 64)
 	}
@@ -209,6 +219,8 @@ func (m *meta) readValue(what reserved, v slog.Value) (routes bool) {
 		}
 	case cachedTokens:
 		m.usage.Cached = count(v)
+	case cacheWriteTokens:
+		m.usage.CacheWrite = count(v)
 	case cost:
 		var usd float64
 		if v.Kind() == slog.KindFloat64 {

@@ -100,12 +100,13 @@ type node struct {
 	Output     any            `json:"output"`
 	Error      string         `json:"error"`
 	Usage      struct {
-		LLMCalls     int64   `json:"llm_calls"`
-		InputTokens  int64   `json:"input_tokens"`
-		CachedTokens int64   `json:"cached_input_tokens"`
-		OutputTokens int64   `json:"output_tokens"`
-		TotalTokens  int64   `json:"total_tokens"`
-		CostUSD      float64 `json:"cost_usd"`
+		LLMCalls         int64   `json:"llm_calls"`
+		InputTokens      int64   `json:"input_tokens"`
+		CachedTokens     int64   `json:"cached_input_tokens"`
+		CacheWriteTokens int64   `json:"cache_write_input_tokens"`
+		OutputTokens     int64   `json:"output_tokens"`
+		TotalTokens      int64   `json:"total_tokens"`
+		CostUSD          float64 `json:"cost_usd"`
 	} `json:"usage"`
 	Counts struct {
 		Records  int64 `json:"records"`

@@ -480,8 +480,8 @@ func TestAJournalOfAMillionNestedScopesBuildsATree(t *testing.T) {
 // wraps.
 func TestUsageOutOfBoundsIsClampedPerRecordAndCounted(t *testing.T) {
 	type usage struct {
-		calls, in, cached, out int64
-		cost                   float64
+		calls, in, cached, cacheWrite, out int64
+		cost                               float64
 	}
 	// What a record of math.MaxInt tokens counts for, and is clamped for:
 	// on 32 bits, an int is within the bound.
@@ -499,8 +499,11 @@ func TestUsageOutOfBoundsIsClampedPerRecordAndCounted(t *testing.T) {
 		{"two records of the most tokens an int holds", nil,
 			[][]any{{slogwf.Tokens(math.MaxInt, 0)}, {slogwf.Tokens(math.MaxInt, 0)}},
 			usage{calls: 2, in: 2 * maxInt}, 2 * maxIntClamped},
-		{"negative counts", nil, [][]any{{slogwf.Tokens(-5, 3), slogwf.CachedTokens(-1)}},
-			usage{calls: 1, out: 3}, 2},
+		{"negative counts", nil, [][]any{{slogwf.Tokens(-5, 3), slogwf.CachedTokens(-1), slogwf.CacheWriteTokens(-1)}},
+			usage{calls: 1, out: 3}, 3},
+		{"two records of the most cache writes an int holds", nil,
+			[][]any{{slogwf.CacheWriteTokens(math.MaxInt)}, {slogwf.CacheWriteTokens(math.MaxInt)}},
+			usage{cacheWrite: 2 * maxInt}, 2 * maxIntClamped},
 		{"NaN and infinite counts", nil,
 			[][]any{{slog.Group(slogwf.TokensKey, slog.Float64("input", math.NaN()), slog.Float64("output", math.Inf(1)))}},
 			usage{calls: 1, out: 1e12}, 2},
@@ -523,7 +526,7 @@ func TestUsageOutOfBoundsIsClampedPerRecordAndCounted(t *testing.T) {
 			wf.End()
 			tree := s.tree(t, wf)
 			u := tree.Usage
-			assert.Equal(t, tt.want, usage{u.LLMCalls, u.InputTokens, u.CachedTokens, u.OutputTokens, u.CostUSD})
+			assert.Equal(t, tt.want, usage{u.LLMCalls, u.InputTokens, u.CachedTokens, u.CacheWriteTokens, u.OutputTokens, u.CostUSD})
 			assert.Equal(t, tt.want.in+tt.want.out, u.TotalTokens)
 			assert.Equal(t, &loss{Clamped: tt.clamped}, tree.Loss)
 			live, err := os.ReadFile(s.h.TreeFile(wf))

@@ -74,7 +74,7 @@ func TestReplayingTheJournalGivesTheLiveTreeByteForByte(t *testing.T) {
 				for j := range 20 {
 					g.InfoContext(ctx, "step\n\xff\u2028", "j", j, slog.Group("nested", "x", 1.5, "e", errors.New("e")))
 				}
-				l.InfoContext(ctx, "call", Model("m"), Tokens(10, 2), CachedTokens(4), Cost(0.001))
+				l.InfoContext(ctx, "call", Model("m"), Tokens(10, 2), CachedTokens(4), CacheWriteTokens(3), Cost(0.001))
 				Semantic(ctx, "odd", "why", "because")
 				_, llm := StartAction(ctx, "llm", Model("m"))
 				llm.End(Tokens(7, 3))
@@ -119,8 +119,8 @@ func TestLiveJSONOfAJournalIsTheRunningHandlersTreeFile(t *testing.T) {
 	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "live")
 	ctx, ia := StartInteraction(ctx, "planner")
 	_, act := StartAction(ctx, "search")
-	act.End()
-	l.InfoContext(ctx, "thinking", Tokens(10, 2))
+	act.End(CacheWriteTokens(3))
+	l.InfoContext(ctx, "thinking", Tokens(10, 2), CacheWriteTokens(4))
 
 	var live, replayed string
 	require.Eventually(t, func() bool {

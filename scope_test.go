@@ -240,13 +240,13 @@ func TestUsageRollsUpAtEveryLevel(t *testing.T) {
 	itCtx, it := slogwf.StartIteration(ctx)
 	for _, agent := range []string{"a", "b"} {
 		iaCtx, ia := slogwf.StartInteraction(itCtx, agent)
-		s.log.InfoContext(iaCtx, "call", slogwf.Model("m"), slogwf.Tokens(100, 10), slogwf.CachedTokens(40), slogwf.Cost(0.25))
+		s.log.InfoContext(iaCtx, "call", slogwf.Model("m"), slogwf.Tokens(100, 10), slogwf.CachedTokens(40), slogwf.CacheWriteTokens(30), slogwf.Cost(0.25))
 		s.log.InfoContext(iaCtx, "model only", slogwf.Model("m"))
 		s.log.InfoContext(iaCtx, "nested tokens do not count", slog.Group("g", slogwf.Tokens(1000, 1000)))
 		ia.End()
 	}
 	_, act := slogwf.StartAction(itCtx, "llm.chat")
-	act.End(slogwf.Tokens(5, 5), slogwf.Cost(0.5))
+	act.End(slogwf.Tokens(5, 5), slogwf.CacheWriteTokens(3), slogwf.Cost(0.5))
 	it.End()
 	wf.End()
 
@@ -255,6 +255,7 @@ func TestUsageRollsUpAtEveryLevel(t *testing.T) {
 		assert.EqualValues(t, 5, n.Usage.LLMCalls)
 		assert.EqualValues(t, 205, n.Usage.InputTokens)
 		assert.EqualValues(t, 80, n.Usage.CachedTokens)
+		assert.EqualValues(t, 63, n.Usage.CacheWriteTokens)
 		assert.EqualValues(t, 25, n.Usage.OutputTokens)
 		assert.EqualValues(t, 230, n.Usage.TotalTokens)
 		assert.InDelta(t, 1.0, n.Usage.CostUSD, 1e-9)
@@ -263,7 +264,7 @@ func TestUsageRollsUpAtEveryLevel(t *testing.T) {
 	ia := tree.Iterations[0].Interactions[0]
 	assert.EqualValues(t, 2, ia.Usage.LLMCalls)
 	assert.EqualValues(t, 110, ia.Usage.TotalTokens)
-	assert.Equal(t, map[string]any{"llm_calls": 1.0, "input_tokens": 100.0, "cached_input_tokens": 40.0, "output_tokens": 10.0,
+	assert.Equal(t, map[string]any{"llm_calls": 1.0, "input_tokens": 100.0, "cached_input_tokens": 40.0, "cache_write_input_tokens": 30.0, "output_tokens": 10.0,
 		"total_tokens": 110.0, "cost_usd": 0.25, "model": "m"}, ia.Records[0].Usage, "a record says what it counted")
 	assert.Nil(t, ia.Records[2].Usage, "usage inside a group is not counted")
 	assert.Contains(t, s.console.String(), "✔ iteration dur=")

@@ -171,7 +171,7 @@ func journalRun(t *testing.T, dir, name string) string {
 	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), name, "user", "ana")
 	itCtx, it := slogwf.StartIteration(ctx)
 	iaCtx, ia := slogwf.StartInteraction(itCtx, "planner", slogwf.InputKey, "plan")
-	l.InfoContext(iaCtx, "call", slogwf.Model("m"), slogwf.Tokens(100, 20), slogwf.Cost(0.01))
+	l.InfoContext(iaCtx, "call", slogwf.Model("m"), slogwf.Tokens(100, 20), slogwf.CachedTokens(30), slogwf.CacheWriteTokens(40), slogwf.Cost(0.01))
 	slogwf.Semantic(iaCtx, "odd")
 	_, act := slogwf.StartAction(iaCtx, "search")
 	act.Fail(errors.New("timeout"))

@@ -95,6 +95,8 @@ func (d *headDecoder) object(h *treeHead) bool {
 					return d.int(&u.In)
 				case "cached_input_tokens":
 					return d.int(&u.Cached)
+				case "cache_write_input_tokens":
+					return d.int(&u.CacheWrite)
 				case "output_tokens":
 					return d.int(&u.Out)
 				case "total_tokens":
@@ -104,7 +106,7 @@ func (d *headDecoder) object(h *treeHead) bool {
 					u.CostUSD = f
 					return ok
 				}
-				return d.skipOther(name, "llm_calls", "input_tokens", "cached_input_tokens", "output_tokens", "total_tokens", "cost_usd")
+				return d.skipOther(name, "llm_calls", "input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens", "total_tokens", "cost_usd")
 			})
 		case "counts":
 			c := &h.Counts

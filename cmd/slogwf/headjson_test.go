@@ -10,7 +10,7 @@ import (
 
 // heads are heads of tree files, as slogwf writes them and otherwise.
 var heads = []string{
-	`{"schema":"slogwf.tree/v1","kind":"workflow","id":"0190a0b0-0000-7000-8000-000000000001","name":"svc","status":"completed","start":"2026-01-01T00:00:00.000000000Z","end":"2026-01-01T00:00:00.300000000Z","duration_ms":300.5,"attrs":{"req":1,"q":"a\"b","n":[1,{"x":null}]},"usage":{"llm_calls":1,"input_tokens":100,"cached_input_tokens":0,"output_tokens":20,"total_tokens":120,"cost_usd":0.0123},"counts":{"records":2,"warnings":0,"semantic":0,"errors":1},"loss":{"dropped":0,"truncated":3,"redacted":0,"unwritten":5}}`,
+	`{"schema":"slogwf.tree/v1","kind":"workflow","id":"0190a0b0-0000-7000-8000-000000000001","name":"svc","status":"completed","start":"2026-01-01T00:00:00.000000000Z","end":"2026-01-01T00:00:00.300000000Z","duration_ms":300.5,"attrs":{"req":1,"q":"a\"b","n":[1,{"x":null}]},"usage":{"llm_calls":1,"input_tokens":100,"cached_input_tokens":0,"cache_write_input_tokens":7,"output_tokens":20,"total_tokens":120,"cost_usd":0.0123},"counts":{"records":2,"warnings":0,"semantic":0,"errors":1},"loss":{"dropped":0,"truncated":3,"redacted":0,"unwritten":5}}`,
 	`{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"caf\u00e9","status":"running","usage":{"llm_calls":0}}`,
 	`{"schema":"slogwf.tree/v1","ID":"upper","Name":"x"}`,
 	`{"schema":"slogwf.tree/v1","id":"w","duration_ms":null,"counts":null}`,

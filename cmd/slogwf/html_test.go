@@ -665,6 +665,24 @@ func TestReportShowsEveryLossOfTheTree(t *testing.T) {
 	p.noConsoleErrors()
 }
 
+// Tokens written to the prompt cache show beside those read from it, on
+// the header and on a scope's details, when there are any.
+func TestReportShowsTheTokensWrittenToTheCache(t *testing.T) {
+	usage := `{"llm_calls":1,"input_tokens":1600,"cached_input_tokens":100,"cache_write_input_tokens":1400,"output_tokens":3,"total_tokens":1603,"cost_usd":0.1}`
+	path := filepath.Join(t.TempDir(), "w.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
+"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","duration_ms":1000,"usage":`+usage+`,
+"actions":[{"kind":"action","id":"a","name":"llm.messages","status":"completed","start":"2026-01-01T00:00:00Z","duration_ms":500,"usage":`+usage+`}]}`), 0o600))
+	p := openReport(t, path)
+	var facts map[string]string
+	p.eval(`Object.fromEntries([...document.querySelectorAll('#wf-facts div')].map((d) => [d.children[0].textContent, d.children[1].textContent]))`, &facts)
+	assert.Equal(t, "100", facts["cached"])
+	assert.Equal(t, "1,400", facts["cache writes"])
+	p.clickRow("a")
+	assert.Contains(t, p.str(jsDetails), "tokens1,600 in (100 cached, 1,400 written to the cache), 3 out, 1,603 total")
+	p.noConsoleErrors()
+}
+
 // The page writes times, tokens and costs as tree and stats do.
 func TestReportFormatsNumbersAsTheCommandsDo(t *testing.T) {
 	type action struct {

@@ -66,6 +66,7 @@ type treeUsage struct {
 	Calls       int64   `json:"llm_calls"`
 	In          int64   `json:"input_tokens"`
 	Cached      int64   `json:"cached_input_tokens"`
+	CacheWrite  int64   `json:"cache_write_input_tokens"`
 	Out         int64   `json:"output_tokens"`
 	TotalTokens int64   `json:"total_tokens"`
 	CostUSD     float64 `json:"cost_usd"`

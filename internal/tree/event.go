@@ -144,12 +144,13 @@ func (e *Event) ScopeKind() Kind {
 
 // usageMember is the "usage" of a journal line.
 type usageMember struct {
-	Calls  int64   `json:"llm_calls"`
-	In     int64   `json:"input_tokens"`
-	Cached int64   `json:"cached_input_tokens"`
-	Out    int64   `json:"output_tokens"`
-	Cost   float64 `json:"cost_usd"`
-	Model  string  `json:"model"`
+	Calls      int64   `json:"llm_calls"`
+	In         int64   `json:"input_tokens"`
+	Cached     int64   `json:"cached_input_tokens"`
+	CacheWrite int64   `json:"cache_write_input_tokens"`
+	Out        int64   `json:"output_tokens"`
+	Cost       float64 `json:"cost_usd"`
+	Model      string  `json:"model"`
 }
 
 // UnmarshalJSON decodes the "usage" of a journal line.
@@ -158,7 +159,7 @@ func (u *Usage) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	*u = Usage{Calls: m.Calls, In: m.In, Cached: m.Cached, Out: m.Out, Cost: ToNano(m.Cost), Model: m.Model}
+	*u = Usage{Calls: m.Calls, In: m.In, Cached: m.Cached, CacheWrite: m.CacheWrite, Out: m.Out, Cost: ToNano(m.Cost), Model: m.Model}
 	return nil
 }
 

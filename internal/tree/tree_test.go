@@ -278,12 +278,13 @@ func TestUsageOfAnyJournalIsBoundedAndItsTotalsNeverWrap(t *testing.T) {
 	}
 	repeat := func(n int, line string) []string { return slices.Repeat([]string{line}, n) }
 	type usage struct {
-		Calls  int64   `json:"llm_calls"`
-		In     int64   `json:"input_tokens"`
-		Cached int64   `json:"cached_input_tokens"`
-		Out    int64   `json:"output_tokens"`
-		Total  int64   `json:"total_tokens"`
-		Cost   float64 `json:"cost_usd"`
+		Calls      int64   `json:"llm_calls"`
+		In         int64   `json:"input_tokens"`
+		Cached     int64   `json:"cached_input_tokens"`
+		CacheWrite int64   `json:"cache_write_input_tokens"`
+		Out        int64   `json:"output_tokens"`
+		Total      int64   `json:"total_tokens"`
+		Cost       float64 `json:"cost_usd"`
 	}
 	tests := []struct {
 		name    string
@@ -294,8 +295,11 @@ func TestUsageOfAnyJournalIsBoundedAndItsTotalsNeverWrap(t *testing.T) {
 		{"two records of the most input tokens an int64 holds",
 			repeat(2, record(`{"llm_calls":1,"input_tokens":9223372036854775807}`, `{}`)),
 			usage{Calls: 2, In: 2e12, Total: 2e12}, 2},
-		{"negative counts", []string{record(`{"llm_calls":-2,"input_tokens":-5,"cached_input_tokens":-1,"output_tokens":-1}`, `{}`)},
-			usage{}, 4},
+		{"two records of the most cache writes an int64 holds",
+			repeat(2, record(`{"cache_write_input_tokens":9223372036854775807}`, `{}`)),
+			usage{CacheWrite: 2e12}, 2},
+		{"negative counts", []string{record(`{"llm_calls":-2,"input_tokens":-5,"cached_input_tokens":-1,"cache_write_input_tokens":-1,"output_tokens":-1}`, `{}`)},
+			usage{}, 5},
 		{"calls past one", []string{record(`{"llm_calls":5,"output_tokens":3}`, `{}`)},
 			usage{Calls: 1, Out: 3, Total: 3}, 1},
 		{"a cost past the bound", []string{record(`{"cost_usd":1e300}`, `{}`), record(`{"cost_usd":-1e300}`, `{}`), record(`{"cost_usd":0.5}`, `{}`)},

@@ -7,9 +7,11 @@ import (
 
 // Usage is token, cost and call usage, of one record or rolled up.
 type Usage struct {
-	Calls, In, Out, Cached int64
-	Cost                   NanoUSD
-	Model                  string // of one record or scope event; sums have none
+	Calls, In, Out int64
+	Cached         int64 // input tokens read from the prompt cache, part of In
+	CacheWrite     int64 // input tokens written to the prompt cache, part of In
+	Cost           NanoUSD
+	Model          string // of one record or scope event; sums have none
 }
 
 // NanoUSD is an amount in 1e-9 US dollars. Integers sum exactly in any
@@ -49,6 +51,7 @@ func (u *Usage) Clamp() (clamped int64) {
 	bound(&u.In, MaxTokens)
 	bound(&u.Out, MaxTokens)
 	bound(&u.Cached, MaxTokens)
+	bound(&u.CacheWrite, MaxTokens)
 	if c := min(max(u.Cost, -MaxCost*1e9), MaxCost*1e9); c != u.Cost {
 		u.Cost = c
 		clamped++
@@ -64,9 +67,9 @@ func (u Usage) Total() int64 { return addCount(u.In, u.Out) }
 // calls and tokens, never negative once clamped, saturate; costs, which
 // may be negative, add exactly in 128 bits.
 type sum struct {
-	calls, in, out, cached int64
-	costHi                 int64 // the cost is costHi·2⁶⁴ + costLo
-	costLo                 uint64
+	calls, in, out, cached, cacheWrite int64
+	costHi                             int64 // the cost is costHi·2⁶⁴ + costLo
+	costLo                             uint64
 }
 
 // add adds u, clamped, to s.
@@ -75,6 +78,7 @@ func (s *sum) add(u Usage) {
 	s.in = addCount(s.in, u.In)
 	s.out = addCount(s.out, u.Out)
 	s.cached = addCount(s.cached, u.Cached)
+	s.cacheWrite = addCount(s.cacheWrite, u.CacheWrite)
 	hi := int64(0)
 	if u.Cost < 0 {
 		hi = -1
@@ -88,6 +92,7 @@ func (s *sum) addSum(t sum) {
 	s.in = addCount(s.in, t.in)
 	s.out = addCount(s.out, t.out)
 	s.cached = addCount(s.cached, t.cached)
+	s.cacheWrite = addCount(s.cacheWrite, t.cacheWrite)
 	s.addCost(t.costHi, t.costLo)
 }
 
@@ -99,7 +104,7 @@ func (s *sum) addCost(hi int64, lo uint64) {
 
 // usage returns s as a Usage, its cost bounded to what NanoUSD holds.
 func (s sum) usage() Usage {
-	u := Usage{Calls: s.calls, In: s.in, Out: s.out, Cached: s.cached}
+	u := Usage{Calls: s.calls, In: s.in, Out: s.out, Cached: s.cached, CacheWrite: s.cacheWrite}
 	switch {
 	case s.costHi == 0 && s.costLo <= math.MaxInt64, s.costHi == -1 && s.costLo > math.MaxInt64:
 		u.Cost = NanoUSD(s.costLo)

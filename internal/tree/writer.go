@@ -400,6 +400,8 @@ func AppendUsage(b []byte, u Usage) []byte {
 	b = strconv.AppendInt(b, u.In, 10)
 	b = append(b, `,"cached_input_tokens":`...)
 	b = strconv.AppendInt(b, u.Cached, 10)
+	b = append(b, `,"cache_write_input_tokens":`...)
+	b = strconv.AppendInt(b, u.CacheWrite, 10)
 	b = append(b, `,"output_tokens":`...)
 	b = strconv.AppendInt(b, u.Out, 10)
 	b = append(b, `,"total_tokens":`...)

@@ -268,6 +268,7 @@
     fact('duration', fmtDur(t.duration_ms));
     fact('tokens in', fmtInt(u.input_tokens || 0));
     fact('cached', fmtInt(u.cached_input_tokens || 0));
+    if (u.cache_write_input_tokens) fact('cache writes', fmtInt(u.cache_write_input_tokens));
     fact('out', fmtInt(u.output_tokens || 0));
     fact('cost', fmtCost(u.cost_usd || 0));
     fact('LLM calls', fmtInt(u.llm_calls || 0));
@@ -505,7 +506,8 @@
     const u = n.usage || {};
     if (u.llm_calls || u.total_tokens || u.cost_usd) {
       fact('LLM calls', fmtInt(u.llm_calls || 0));
-      fact('tokens', fmtInt(u.input_tokens || 0) + ' in (' + fmtInt(u.cached_input_tokens || 0) + ' cached), ' +
+      const writes = u.cache_write_input_tokens ? ', ' + fmtInt(u.cache_write_input_tokens) + ' written to the cache' : '';
+      fact('tokens', fmtInt(u.input_tokens || 0) + ' in (' + fmtInt(u.cached_input_tokens || 0) + ' cached' + writes + '), ' +
         fmtInt(u.output_tokens || 0) + ' out, ' + fmtInt(u.total_tokens || 0) + ' total');
       fact('cost', fmtCost(u.cost_usd || 0));
     }
