@@ -532,6 +532,7 @@ func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
 	prices := slogwf.Prices{
 		"gpt-4o":          {Input: 2.5, Output: 10, CachedInput: 1.25},
 		"claude-sonnet-4": {Input: 3, Output: 15},
+		"claude-opus-4":   {Input: 15, Output: 75, CachedInput: 1.5, CacheWrite: 18.75},
 	}
 	tests := []struct {
 		name  string
@@ -544,6 +545,10 @@ func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
 		{"dated name after @", []any{slogwf.Model("claude-sonnet-4@20250514"), slogwf.Tokens(1000, 100)}, (1000*3 + 100*15) / 1e6},
 		{"cached input", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100), slogwf.CachedTokens(800)}, (200*2.5 + 800*1.25 + 100*10) / 1e6},
 		{"cached input without its own price", []any{slogwf.Model("claude-sonnet-4"), slogwf.Tokens(1000, 0), slogwf.CachedTokens(800)}, 1000 * 3 / 1e6},
+		{"cache writes", []any{slogwf.Model("claude-opus-4"), slogwf.Tokens(1000, 100), slogwf.CacheWriteTokens(600)}, (400*15 + 600*18.75 + 100*75) / 1e6},
+		{"cache writes without their own price", []any{slogwf.Model("claude-sonnet-4"), slogwf.Tokens(1000, 0), slogwf.CacheWriteTokens(600)}, 1000 * 3 / 1e6},
+		{"cache reads and writes", []any{slogwf.Model("claude-opus-4"), slogwf.Tokens(1000, 100), slogwf.CachedTokens(300), slogwf.CacheWriteTokens(600)}, (100*15 + 300*1.5 + 600*18.75 + 100*75) / 1e6},
+		{"reads and writes beyond the input are priced, plain input is none", []any{slogwf.Model("claude-opus-4"), slogwf.Tokens(500, 0), slogwf.CachedTokens(300), slogwf.CacheWriteTokens(600)}, (300*1.5 + 600*18.75) / 1e6},
 		{"an explicit cost wins", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100), slogwf.Cost(0.5)}, 0.5},
 		{"unknown model", []any{slogwf.Model("gpt-4o-mini"), slogwf.Tokens(1000, 100)}, 0},
 		{"a longer name is another model", []any{slogwf.Model("gpt-4o-2024-08-06-x"), slogwf.Tokens(1000, 100)}, 0},
@@ -569,7 +574,7 @@ func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
 // and the tokens: the end's tokens cost what the model its start named
 // costs.
 func TestAScopeIsOneCallThoughItsStartAndEndSayPartsOfIt(t *testing.T) {
-	prices := slogwf.Prices{"gpt-4o": {Input: 2.5, Output: 10}, "o3": {Input: 2, Output: 8}}
+	prices := slogwf.Prices{"gpt-4o": {Input: 2.5, Output: 10}, "o3": {Input: 2, Output: 8}, "claude-opus-4": {Input: 15, Output: 75, CacheWrite: 18.75}}
 	tests := []struct {
 		name       string
 		start, end []any
@@ -589,6 +594,8 @@ func TestAScopeIsOneCallThoughItsStartAndEndSayPartsOfIt(t *testing.T) {
 			1, 1000, (1000*2 + 100*8) / 1e6},
 		{"an explicit cost at the end", []any{slogwf.Model("gpt-4o")}, []any{slogwf.Tokens(1000, 100), slogwf.Cost(0.5)},
 			1, 1000, 0.5},
+		{"cache writes at the end", []any{slogwf.Model("claude-opus-4")}, []any{slogwf.Tokens(1000, 100), slogwf.CacheWriteTokens(600)},
+			1, 1000, (400*15 + 600*18.75 + 100*75) / 1e6},
 		{"the model alone", []any{slogwf.Model("gpt-4o")}, nil, 1, 0, 0},
 	}
 	for _, tt := range tests {

@@ -1,12 +1,22 @@
 package slogwf
 
-import "github.com/slogwf/slogwf/internal/tree"
+import (
+	"cmp"
 
-// Price is the price of a model in US dollars per million tokens.
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// Price is the price of a model in US dollars per million tokens. Input
+// prices the input tokens neither read from nor written to the prompt
+// cache: those a call counts beyond its [CachedTokens] and
+// [CacheWriteTokens], or none when these two say more than its input.
+// Anthropic charges 1.25 times Input for writes to its 5-minute cache and
+// twice Input for its 1-hour cache: CacheWrite is the one the calls use.
 type Price struct {
-	Input       float64 // uncached input tokens
+	Input       float64
 	Output      float64
 	CachedInput float64 // input tokens read from the prompt cache (Default: Input)
+	CacheWrite  float64 // input tokens written to the prompt cache (Default: Input)
 }
 
 // Prices are the prices of models, by model name.
@@ -21,12 +31,10 @@ func (p Prices) fill(u *tree.Usage) {
 	if !ok {
 		return
 	}
-	cached := price.CachedInput
-	if cached == 0 {
-		cached = price.Input
-	}
-	in := max(u.In-u.Cached, 0)
-	u.Cost = tree.ToNano((float64(in)*price.Input + float64(u.Cached)*cached + float64(u.Out)*price.Output) / 1e6)
+	cached := cmp.Or(price.CachedInput, price.Input)
+	written := cmp.Or(price.CacheWrite, price.Input)
+	in := max(u.In-u.Cached-u.CacheWrite, 0) // settle bounded each: no overflow
+	u.Cost = tree.ToNano((float64(in)*price.Input + float64(u.Cached)*cached + float64(u.CacheWrite)*written + float64(u.Out)*price.Output) / 1e6)
 }
 
 // of returns the price of model, or of model without a date or version at
