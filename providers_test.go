@@ -23,7 +23,7 @@ import (
 // testPrices are the prices the transport tests cost calls at.
 var testPrices = slogwf.Prices{
 	"gpt-4o":               {Input: 2.5, Output: 10, CachedInput: 1.25},
-	"claude-sonnet-4":      {Input: 3, Output: 15, CachedInput: 0.3},
+	"claude-sonnet-4":      {Input: 3, Output: 15, CachedInput: 0.3, CacheWrite: 3.75},
 	"llama3.2":             {Input: 1, Output: 1},
 	"gemini-2.0-flash-001": {Input: 0.1, Output: 0.4, CachedInput: 0.025},
 }
@@ -34,7 +34,8 @@ var testPrices = slogwf.Prices{
 type provider struct {
 	name, path, request string
 	op, model           string
-	in, out, cached     int64
+	in, out             int64
+	cached, cacheWrite  int64
 	cost                float64
 }
 
@@ -71,7 +72,7 @@ var providers = []provider{{
 }, {
 	name: "anthropic", path: "/v1/messages", op: "llm.messages", model: "claude-sonnet-4-20250514",
 	request: `{"model":"claude-sonnet-4-20250514","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"text","text":"Capital of France?"}]}]}`,
-	in:      120, out: 3, cached: 100, cost: (20*3 + 100*0.3 + 3*15) / 1e6,
+	in:      160, out: 3, cached: 100, cacheWrite: 40, cost: (20*3 + 100*0.3 + 40*3.75 + 3*15) / 1e6,
 }, {
 	name: "ollama", path: "/api/chat", op: "llm.chat", model: "llama3.2",
 	request: `{"model":"llama3.2","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Capital of France?"}],"stream":false}`,
@@ -132,6 +133,7 @@ func TestTransportReadsEachProvider(t *testing.T) {
 				assert.Equal(t, p.in, a.Usage.InputTokens)
 				assert.Equal(t, p.out, a.Usage.OutputTokens)
 				assert.Equal(t, p.cached, a.Usage.CachedTokens)
+				assert.Equal(t, p.cacheWrite, a.Usage.CacheWriteTokens)
 				assert.InDelta(t, p.cost, a.Usage.CostUSD, 1e-12)
 				assert.Positive(t, a.DurationMS)
 			})

@@ -152,7 +152,7 @@ type call struct {
 	usage        bool
 	in, out      int64
 	cached       int64
-	written      int64  // input tokens written to the cache, when in counts neither (Anthropic)
+	written      int64  // input tokens written to the cache (Anthropic)
 	apart        bool   // in counts neither cached nor written tokens
 	errText      string // of an error the server sent
 }
@@ -350,6 +350,9 @@ func (c *call) result() []slog.Attr {
 		as = append(as, Tokens(int(in), int(c.out)))
 		if c.cached > 0 {
 			as = append(as, CachedTokens(int(c.cached)))
+		}
+		if c.written > 0 {
+			as = append(as, CacheWriteTokens(int(c.written)))
 		}
 	}
 	if c.ttfb > 0 {

@@ -65,7 +65,7 @@ func run(t *testing.T, call func(ctx context.Context, client *http.Client)) (act
 	dir := t.TempDir()
 	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: &console, Prices: slogwf.Prices{
 		"gpt-4o":          {Input: 2.5, Output: 10, CachedInput: 1.25},
-		"claude-sonnet-4": {Input: 3, Output: 15, CachedInput: 0.3},
+		"claude-sonnet-4": {Input: 3, Output: 15, CachedInput: 0.3, CacheWrite: 3.75},
 	}})
 	require.NoError(t, err)
 	ctx := slogwf.ContextWithLogger(context.Background(), slog.New(h))
@@ -94,18 +94,20 @@ func run(t *testing.T, call func(ctx context.Context, client *http.Client)) (act
 }
 
 // assertCall checks what every call of the tests logs: the action op,
-// completed, with the prompt input, "Paris.", 120 (100 cached) and 3
-// tokens costing cost, and no secret in what was written. It returns the
+// completed, with the prompt input, "Paris.", 120 input tokens (100 read
+// from the cache) and cacheWrites more written to it, 3 output tokens,
+// costing cost, and no secret in what was written. It returns the
 // action's attrs.
-func assertCall(t *testing.T, a map[string]any, written, op, input string, cost float64) map[string]any {
+func assertCall(t *testing.T, a map[string]any, written, op, input string, cacheWrites int64, cost float64) map[string]any {
 	t.Helper()
 	assert.Equal(t, op, a["name"])
 	assert.Equal(t, "completed", a["status"])
 	assert.Equal(t, input, a["input"])
 	assert.Equal(t, "Paris.", a["output"])
 	usage := a["usage"].(map[string]any)
-	assert.EqualValues(t, 120, usage["input_tokens"])
+	assert.EqualValues(t, 120+cacheWrites, usage["input_tokens"])
 	assert.EqualValues(t, 100, usage["cached_input_tokens"])
+	assert.EqualValues(t, cacheWrites, usage["cache_write_input_tokens"])
 	assert.EqualValues(t, 3, usage["output_tokens"])
 	assert.InDelta(t, cost, usage["cost_usd"], 1e-12)
 	assert.NotContains(t, written, "SECRET")
@@ -177,7 +179,7 @@ func TestOpenAISDK(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, "Paris.", out, "the SDK reads the answer as without slogwf")
 			})
-			attrs := assertCall(t, a, written, tt.op, tt.input, (20*2.5+100*1.25+3*10)/1e6)
+			attrs := assertCall(t, a, written, tt.op, tt.input, 0, (20*2.5+100*1.25+3*10)/1e6)
 			assert.Equal(t, "gpt-4o-2024-08-06", attrs["model"])
 			assert.Equal(t, "gpt-4o", attrs["request_model"])
 			assert.EqualValues(t, 200, attrs["http_status"])
@@ -214,7 +216,7 @@ func TestAnthropicSDK(t *testing.T) {
 				require.NotEmpty(t, m.Content)
 				assert.Equal(t, "Paris.", m.Content[0].Text)
 			})
-			attrs := assertCall(t, a, written, "llm.messages", "system: Be brief.\nuser: Capital of France?", (20*3+100*0.3+3*15)/1e6)
+			attrs := assertCall(t, a, written, "llm.messages", "system: Be brief.\nuser: Capital of France?", 40, (20*3+100*0.3+40*3.75+3*15)/1e6)
 			assert.Equal(t, "claude-sonnet-4-20250514", attrs["model"])
 			assert.Equal(t, "anthropic", attrs["provider"])
 		})
