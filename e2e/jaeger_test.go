@@ -380,6 +380,7 @@ func TestAWorkflowOfTwoProcessesIsOneTraceInJaeger(t *testing.T) {
 			assert.Equal(t, 3, s.Kind)
 			assert.Equal(t, "1200", a["gen_ai.usage.input_tokens"])
 			assert.Equal(t, "300", a["gen_ai.usage.cache_read.input_tokens"])
+			assert.Equal(t, "200", a["gen_ai.usage.cache_creation.input_tokens"])
 		case "invoke_workflow two-processes":
 			a := values(s.Attributes)
 			assert.Equal(t, "1", a["slogwf.usage.llm_calls"], "the child's call counts in the parent's workflow")
@@ -406,7 +407,7 @@ func logChild(dir string) error {
 	}
 	_, err = slogwf.Interact(ctx, "worker", func(ctx context.Context) (string, error) {
 		_, _ = slogwf.Act(ctx, "llm.chat", func(ctx context.Context) (string, error) {
-			l.InfoContext(ctx, "answer", slogwf.Model("gpt-4o"), slogwf.Tokens(1200, 80), slogwf.CachedTokens(300))
+			l.InfoContext(ctx, "answer", slogwf.Model("gpt-4o"), slogwf.Tokens(1200, 80), slogwf.CachedTokens(300), slogwf.CacheWriteTokens(200))
 			return "search the web", nil
 		})
 		return slogwf.Act(ctx, "search_web", func(ctx context.Context) (string, error) {

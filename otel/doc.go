@@ -36,8 +36,9 @@
 //
 // Token usage and cost go on the spans of the LLM calls alone
 // (gen_ai.usage.input_tokens, gen_ai.usage.output_tokens,
-// gen_ai.usage.cache_read.input_tokens, and gen_ai.usage.cost in US dollars,
-// which Langfuse reads; cost has no convention yet). Every other span holds
+// gen_ai.usage.cache_read.input_tokens,
+// gen_ai.usage.cache_creation.input_tokens, and gen_ai.usage.cost in US
+// dollars, which Langfuse reads; cost has no convention yet). Every other span holds
 // its subtree's totals as slogwf.usage.*, so a backend that sums gen_ai.usage
 // over a trace counts each call once.
 //

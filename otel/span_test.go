@@ -142,12 +142,35 @@ func TestUsageSitsOnTheCallsAndTotalsOnTheOtherSpans(t *testing.T) {
 	wf := attrs(spans["invoke_workflow research"].Attributes)
 	assert.Equal(t, map[string]any{
 		"slogwf.usage.llm_calls": int64(2), "slogwf.usage.input_tokens": int64(1063),
-		"slogwf.usage.cached_input_tokens": int64(256), "slogwf.usage.output_tokens": int64(206),
-		"slogwf.usage.cost_usd": 0.00028305,
+		"slogwf.usage.cached_input_tokens": int64(256), "slogwf.usage.cache_write_input_tokens": int64(0),
+		"slogwf.usage.output_tokens": int64(206), "slogwf.usage.cost_usd": 0.00028305,
 		"slogwf.counts.records": int64(2), "slogwf.counts.warnings": int64(1),
 		"slogwf.counts.semantic": int64(1), "slogwf.counts.errors": int64(2),
 	}, pick(wf, "slogwf."))
 	assert.Empty(t, keysWithPrefix(attrs(spans["execute_tool read_file"].Attributes), "slogwf."), "nothing to count")
+}
+
+// Tokens written to the prompt cache go to the convention's attribute on
+// the call, apart from those read, and into the totals of the scopes above.
+func TestCacheWritesGoToTheirConventionOnTheCall(t *testing.T) {
+	own := tree.Usage{Calls: 1, In: 160, Cached: 100, CacheWrite: 40, Out: 3, Model: "claude-sonnet-4"}
+	total := own
+	total.Model = ""
+	spans := exportAll(t, nil, []*tree.Ended{
+		{Workflow: wfID, Kind: tree.Action, ID: chatID, Parent: wfID, Name: "llm.messages",
+			Start: ts(10), End: ts(20), Status: "completed",
+			StartAttrs: []byte(`{"provider":"anthropic","model":"claude-sonnet-4","tokens":{"input":160,"output":3},"cached_tokens":100,"cache_write_tokens":40}`),
+			Own:        own, Total: total},
+		{Workflow: wfID, Kind: tree.Workflow, ID: wfID, Name: "cached", Start: ts(0), End: ts(30), Status: "completed", Total: total},
+	})
+	call := attrs(spans["chat claude-sonnet-4"].Attributes)
+	assert.Equal(t, map[string]any{
+		"gen_ai.usage.input_tokens": int64(160), "gen_ai.usage.output_tokens": int64(3),
+		"gen_ai.usage.cache_read.input_tokens": int64(100), "gen_ai.usage.cache_creation.input_tokens": int64(40),
+	}, pick(call, "gen_ai.usage."))
+	assert.NotContains(t, call, "cache_write_tokens", "mapped to the convention, not repeated raw")
+	wf := attrs(spans["invoke_workflow cached"].Attributes)
+	assert.Equal(t, int64(40), wf["slogwf.usage.cache_write_input_tokens"])
 }
 
 func pick(m map[string]any, prefix string) map[string]any {

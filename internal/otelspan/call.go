@@ -70,6 +70,9 @@ func (m *mapper) callSpan() string {
 	if u.Cached != 0 {
 		m.add(attribute.Int64("gen_ai.usage.cache_read.input_tokens", u.Cached))
 	}
+	if u.CacheWrite != 0 {
+		m.add(attribute.Int64("gen_ai.usage.cache_creation.input_tokens", u.CacheWrite))
+	}
 	if u.Cost != 0 {
 		m.add(attribute.Float64("gen_ai.usage.cost", u.Cost.USD())) // what Langfuse reads; no convention yet
 	}

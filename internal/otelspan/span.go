@@ -162,6 +162,7 @@ func (m *mapper) totals() {
 			attribute.Int64("slogwf.usage.llm_calls", u.Calls),
 			attribute.Int64("slogwf.usage.input_tokens", u.In),
 			attribute.Int64("slogwf.usage.cached_input_tokens", u.Cached),
+			attribute.Int64("slogwf.usage.cache_write_input_tokens", u.CacheWrite),
 			attribute.Int64("slogwf.usage.output_tokens", u.Out),
 			attribute.Float64("slogwf.usage.cost_usd", u.Cost.USD()),
 		)
@@ -210,7 +211,7 @@ func (m *mapper) status() sdktrace.Status {
 // a plain model attribute would make Langfuse take any span for a call.
 func skipUsage(key string) bool {
 	switch key {
-	case "model", "tokens", "cached_tokens", "cost_usd":
+	case "model", "tokens", "cached_tokens", "cache_write_tokens", "cost_usd":
 		return true
 	}
 	return false
