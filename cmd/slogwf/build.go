@@ -153,6 +153,7 @@ func lessThan(old, h treeHead, id string) string {
 	}{
 		{"input tokens", old.Usage.In, h.Usage.In},
 		{"cached input tokens", old.Usage.Cached, h.Usage.Cached},
+		{"input tokens written to the cache", old.Usage.CacheWrite, h.Usage.CacheWrite},
 		{"output tokens", old.Usage.Out, h.Usage.Out},
 		{"LLM calls", old.Usage.Calls, h.Usage.Calls},
 		{"warnings", old.Counts.Warnings, h.Counts.Warnings},

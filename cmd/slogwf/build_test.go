@@ -549,6 +549,30 @@ func logSpread(t *testing.T, dir, name string) spread {
 // workflow: when the journals it reads lack the workflow's start (retention
 // removed the segments before a late record's), its end, or records, the
 // tree file stays, and build says so in one line.
+// Each count of usage the journals hold less of than the tree file keeps
+// the tree file, whatever the others hold.
+func TestBuildKeepsATreeFileThatHoldsMoreOfAnyUsage(t *testing.T) {
+	full := treeHead{Status: tree.StatusCompleted, Usage: treeUsage{Calls: 2, In: 100, Cached: 30, CacheWrite: 40, Out: 20}}
+	tests := []struct {
+		less func(u *treeUsage)
+		want string
+	}{
+		{func(u *treeUsage) { u.In-- }, "input tokens of workflow w: 100 in it, 99 in the journals"},
+		{func(u *treeUsage) { u.Cached-- }, "cached input tokens of workflow w: 30 in it, 29 in the journals"},
+		{func(u *treeUsage) { u.CacheWrite-- }, "input tokens written to the cache of workflow w: 40 in it, 39 in the journals"},
+		{func(u *treeUsage) { u.Out-- }, "output tokens of workflow w: 20 in it, 19 in the journals"},
+		{func(u *treeUsage) { u.Calls-- }, "LLM calls of workflow w: 2 in it, 1 in the journals"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			h := full
+			tt.less(&h.Usage)
+			assert.Equal(t, tt.want, lessThan(full, h, "w"))
+			assert.Empty(t, lessThan(h, full, "w"), "the journals hold more")
+		})
+	}
+}
+
 func TestBuildKeepsATreeFileThatHoldsMoreThanTheJournals(t *testing.T) {
 	tests := []struct {
 		name, workflow string
