@@ -2,6 +2,8 @@ package slogwf_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,4 +70,36 @@ func TestAWorkflowHasNoTwoIterationsOfOneNumberWhenAChildStartsOne(t *testing.T)
 		assert.Equal(t, 1, times, "iteration %d", n)
 	}
 	assert.EqualValues(t, 10, tr.Iterations[0].Usage.InputTokens, "the child's call, in the iteration it ran in")
+}
+
+// What the journal and the tree file say of a scope's model is the model
+// as its start's record said it once cleaned: redacted and cut at
+// MaxValue, also on the end that takes it from the start.
+func TestTheModelAScopesEndTakesFromItsStartIsCleaned(t *testing.T) {
+	for _, tt := range []struct {
+		name, model, gone string
+		opts              slogwf.Options
+	}{
+		{"a secret", "sk-0123456789abcdefghijKLMN", "sk-0123456789abcdefghijKLMN", slogwf.Options{}},
+		{"longer than MaxValue", "gpt-4o-" + strings.Repeat("x", 100), strings.Repeat("x", 100), slogwf.Options{MaxValue: 16}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, &tt.opts)
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+			_, a := slogwf.StartAction(ctx, "call", slogwf.Model(tt.model))
+			a.End(slogwf.Tokens(10, 1))
+			wf.End()
+			require.NoError(t, s.h.Close())
+			tree, err := os.ReadFile(s.h.TreeFile(wf))
+			require.NoError(t, err)
+			assert.NotContains(t, string(tree), tt.gone)
+			journals, err := filepath.Glob(filepath.Join(s.dir, "journal", "*.jsonl"))
+			require.NoError(t, err)
+			for _, j := range journals {
+				b, err := os.ReadFile(j)
+				require.NoError(t, err)
+				assert.NotContains(t, string(b), tt.gone)
+			}
+		})
+	}
 }
