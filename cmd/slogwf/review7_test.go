@@ -50,3 +50,11 @@ func TestBuildLeavesALiveWorkflowToItsProcessWhenNamedOnlyItsOlderSegments(t *te
 	assert.Equal(t, []string{wf.ID(), "running"}, lsRow(t, dir, "idle"))
 	wf.End()
 }
+
+// "slogwf help version" is "slogwf version -h", as for every command the
+// usage names.
+func TestHelpVersionIsVersionH(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "help", "version")
+	assert.Equal(t, 0, code, stderr)
+	assert.True(t, strings.HasPrefix(stdout, "usage: slogwf version\n"), stdout)
+}
