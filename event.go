@@ -170,6 +170,11 @@ func appendScopeLine(b []byte, ev *scopeEvent, r *slog.Record, prices Prices, l 
 		b = jsonenc.AppendValue(b, *output)
 		e.Output = bytes.Clone(b[n:])
 	}
+	if !ev.end {
+		// As cleaned; set before Start returns, so that its End sees it
+		// whichever goroutine ends it.
+		s.call, s.model = m.usage.Calls > 0, m.usage.Model
+	}
 	if ev.end && s.call {
 		// Its start counted the call; the end's tokens cost what the
 		// start's model costs.

@@ -368,13 +368,6 @@ func (s *Scope) log(now time.Time, end bool, status Status, level slog.Level, ar
 	}
 	r := slog.NewRecord(now, level, msg, pc)
 	r.Add(args...)
-	if !end {
-		// Read here, before Start returns, so that its End sees it
-		// whichever goroutine ends it.
-		var m meta
-		r.Attrs(func(a slog.Attr) bool { m.read(a); return true })
-		s.call, s.model = m.usage.Calls > 0, m.usage.Model
-	}
 	if err != nil {
 		r.AddAttrs(slog.Any(ErrorKey, err))
 	}
