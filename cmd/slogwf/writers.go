@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/slogwf/slogwf/internal/flock"
@@ -42,17 +43,32 @@ func (w workflowWriters) live(wf string, live func(journal string) bool) bool {
 func runningIn(b *tree.Builder) func(id string) bool {
 	w := workflowWriters{}
 	segments := map[string][]retention.Segment{} // by process
-	seen := map[string]bool{}
+	seen, dirs := map[string]bool{}, map[string]bool{}
+	note := func(journal string) {
+		if seen[journal] {
+			return
+		}
+		seen[journal] = true
+		if st, err := os.Stat(journal); err == nil {
+			p := retention.Writer(journal)
+			segments[p] = append(segments[p], retention.Segment{Name: journal, Mod: st.ModTime()})
+		}
+	}
 	for _, id := range b.Workflows() {
 		for _, journal := range b.Journals(id) {
 			w.add(id, journal)
-			if seen[journal] {
+			note(journal)
+			// Its process's newer segments, which build may not have
+			// been named, tell whether it still writes.
+			if _, layout := tree.JournalProcess(journal); !layout {
 				continue
 			}
-			seen[journal] = true
-			if st, err := os.Stat(journal); err == nil {
-				p := retention.Writer(journal)
-				segments[p] = append(segments[p], retention.Segment{Name: journal, Mod: st.ModTime()})
+			if dir := filepath.Dir(journal); !dirs[dir] {
+				dirs[dir] = true
+				others, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+				for _, other := range others {
+					note(other)
+				}
 			}
 		}
 	}
