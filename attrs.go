@@ -1,6 +1,7 @@
 package slogwf
 
 import (
+	"cmp"
 	"log/slog"
 	"math"
 
@@ -255,6 +256,31 @@ func routes(a slog.Attr) bool {
 func (m *meta) settle(prices Prices) {
 	m.clamped += m.usage.Clamp() // before the price takes the tokens
 	prices.fill(&m.usage)
+	m.clamped += m.usage.Clamp()
+}
+
+// settleEnd is settle for the end of a scope whose start counted the LLM
+// call, with usage begun (settled) and a cost of its own if given: the call
+// costs what a cost given on either half says, or else its tokens, of both
+// halves, at the model the end names, or the start; the end adds what the
+// start did not.
+func (m *meta) settleEnd(prices Prices, begun *tree.Usage, given bool) {
+	m.usage.Calls = 0
+	m.clamped += m.usage.Clamp()
+	if m.usage.Model == "" && m.usage != (tree.Usage{}) {
+		m.usage.Model = begun.Model
+	}
+	switch {
+	case m.usage.Cost != 0:
+		if !given {
+			m.usage.Cost -= begun.Cost
+		}
+	case !given:
+		all := tree.Usage{In: begun.In + m.usage.In, Out: begun.Out + m.usage.Out, Cached: begun.Cached + m.usage.Cached,
+			CacheWrite: begun.CacheWrite + m.usage.CacheWrite, Model: cmp.Or(m.usage.Model, begun.Model)}
+		prices.fill(&all)
+		m.usage.Cost = all.Cost - begun.Cost
+	}
 	m.clamped += m.usage.Clamp()
 }
 

@@ -170,20 +170,18 @@ func appendScopeLine(b []byte, ev *scopeEvent, r *slog.Record, prices Prices, l 
 		b = jsonenc.AppendValue(b, *output)
 		e.Output = bytes.Clone(b[n:])
 	}
-	if !ev.end {
-		// As cleaned; set before Start returns, so that its End sees it
-		// whichever goroutine ends it.
-		s.call, s.model = m.usage.Calls > 0, m.usage.Model
+	switch {
+	case !ev.end:
+		// As cleaned, and set before Start returns, so that its End sees
+		// it whichever goroutine ends it.
+		s.costGiven = m.usage.Cost != 0
+		m.settle(prices)
+		s.call, s.begun = m.usage.Calls > 0, m.usage
+	case s.call:
+		m.settleEnd(prices, &s.begun, s.costGiven)
+	default:
+		m.settle(prices)
 	}
-	if ev.end && s.call {
-		// Its start counted the call; the end's tokens cost what the
-		// start's model costs.
-		m.usage.Calls = 0
-		if m.usage.Model == "" && m.usage != (tree.Usage{}) {
-			m.usage.Model = s.model
-		}
-	}
-	m.settle(prices)
 	l.Clamped += m.clamped
 	e.Usage, e.Loss = m.usage, l
 	b = tree.AppendUsageMember(b, m.usage)

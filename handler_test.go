@@ -571,8 +571,9 @@ func TestPricesCostTheCallsLoggedWithoutACost(t *testing.T) {
 }
 
 // A scope is one LLM call, whether its start or its end names the model
-// and the tokens: the end's tokens cost what the model its start named
-// costs.
+// and the tokens: its tokens, of both halves, cost what the model the end
+// names costs, or else the start's; a cost given on either half is the
+// call's.
 func TestAScopeIsOneCallThoughItsStartAndEndSayPartsOfIt(t *testing.T) {
 	prices := slogwf.Prices{"gpt-4o": {Input: 2.5, Output: 10}, "o3": {Input: 2, Output: 8}, "claude-opus-4": {Input: 15, Output: 75, CacheWrite: 18.75}}
 	tests := []struct {
@@ -597,6 +598,14 @@ func TestAScopeIsOneCallThoughItsStartAndEndSayPartsOfIt(t *testing.T) {
 		{"cache writes at the end", []any{slogwf.Model("claude-opus-4")}, []any{slogwf.Tokens(1000, 100), slogwf.CacheWriteTokens(600)},
 			1, 1000, (400*15 + 600*18.75 + 100*75) / 1e6},
 		{"the model alone", []any{slogwf.Model("gpt-4o")}, nil, 1, 0, 0},
+		{"tokens at the start, the model at the end", []any{slogwf.Tokens(1000, 100)}, []any{slogwf.Model("gpt-4o")},
+			1, 1000, (1000*2.5 + 100*10) / 1e6},
+		{"a cost at the start, tokens at the end", []any{slogwf.Model("gpt-4o"), slogwf.Cost(0.5)}, []any{slogwf.Tokens(1000, 100)},
+			1, 1000, 0.5},
+		{"tokens at the start, a cost at the end", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100)}, []any{slogwf.Cost(0.5)},
+			1, 1000, 0.5},
+		{"a cost at each half", []any{slogwf.Model("gpt-4o"), slogwf.Cost(0.5)}, []any{slogwf.Tokens(1000, 100), slogwf.Cost(0.25)},
+			1, 1000, 0.75},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -209,3 +209,30 @@ func TestEachProcessExportsOnlyTheScopesItStarted(t *testing.T) {
 		})
 	}
 }
+
+func TestAWorkflowHasNoTwoIterationsOfOneNumberWhenAChildStartsOne(t *testing.T) {
+	parent := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(parent.ctx, "w")
+	itCtx, it := slogwf.StartIteration(ctx)
+	iaCtx, ia := slogwf.StartInteraction(itCtx, "worker")
+	t.Setenv(slogwf.EnvParent, strings.TrimPrefix(slogwf.Environ(iaCtx)[0], slogwf.EnvParent+"="))
+	child := newSetup(t, &slogwf.Options{Dir: parent.dir}) // as a child process would
+	_, childIt := slogwf.StartIteration(slogwf.ContextFromEnv(child.ctx))
+	childIt.End(slogwf.Model("m"), slogwf.Tokens(10, 1))
+	require.NoError(t, child.h.Close())
+	ia.End()
+	it.End()
+	wf.End()
+	require.NoError(t, parent.h.Close())
+
+	var tr node
+	require.NoError(t, json.Unmarshal(buildTree(t, parent.dir, wf.ID()), &tr))
+	numbers := map[int]int{}
+	for _, n := range tr.Iterations {
+		numbers[n.Number]++
+	}
+	for n, times := range numbers {
+		assert.Equal(t, 1, times, "iteration %d", n)
+	}
+	assert.EqualValues(t, 10, tr.Iterations[0].Usage.InputTokens, "the child's call, in the iteration it ran in")
+}

@@ -79,11 +79,12 @@ type Scope struct {
 	path      console.Path // on the console
 	startTime string       // start, as its journal line has it; "" for a scope of another process
 
-	// call says whether its start named a model or tokens, model which
-	// model: a scope is one LLM call, though its start names the model and
-	// its end the tokens.
-	call  bool
-	model string
+	// call says whether its start named a model or tokens, begun its usage
+	// and costGiven whether it gave a cost: a scope is one LLM call, though
+	// its start and its end each say part of it (see meta.settleEnd).
+	call      bool
+	begun     tree.Usage
+	costGiven bool
 
 	ended, warned atomic.Bool
 	iterations    atomic.Int64 // workflow only
@@ -204,7 +205,9 @@ func StartWorkflow(ctx context.Context, name string, args ...any) (context.Conte
 
 // StartIteration starts the next iteration of the context's workflow,
 // numbered 1, 2, … per workflow, even when started from parallel goroutines.
-// It is a child of the workflow, whichever scope of it ctx is in.
+// It is a child of the workflow, whichever scope of it ctx is in, but in a
+// child process (see [ContextFromEnv]), where it is a child of the scope
+// its parent passed it.
 func StartIteration(ctx context.Context, args ...any) (context.Context, *Scope) {
 	return start(ctx, KindIteration, "", args, caller())
 }
@@ -247,8 +250,12 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 		}
 		s.parent = p
 		if kind == KindIteration {
-			// An iteration is the workflow's, wherever in it it starts.
-			s.parent = p.wf
+			// An iteration is the workflow's, wherever in it it starts; in
+			// a child process, under the scope its parent passed it, which
+			// numbers its own.
+			if !p.wf.remote {
+				s.parent = p.wf
+			}
 			s.number = p.wf.iterations.Add(1)
 		}
 	}

@@ -213,3 +213,32 @@ func TestWithGroupOfASecretKeyHidesItsAttributes(t *testing.T) {
 	tree := s.tree(t, wf)
 	assert.Equal(t, map[string]any{"Password": map[string]any{"before": slogwf.Redacted, "v": slogwf.Redacted, "n": slogwf.Redacted}}, tree.Records[0].Attrs)
 }
+
+func TestTheModelAScopesEndTakesFromItsStartIsCleaned(t *testing.T) {
+	for _, tt := range []struct {
+		name, model, gone string
+		opts              slogwf.Options
+	}{
+		{"a secret", "sk-0123456789abcdefghijKLMN", "sk-0123456789abcdefghijKLMN", slogwf.Options{}},
+		{"longer than MaxValue", "gpt-4o-" + strings.Repeat("x", 100), strings.Repeat("x", 100), slogwf.Options{MaxValue: 16}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, &tt.opts)
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+			_, a := slogwf.StartAction(ctx, "call", slogwf.Model(tt.model))
+			a.End(slogwf.Tokens(10, 1))
+			wf.End()
+			require.NoError(t, s.h.Close())
+			tree, err := os.ReadFile(s.h.TreeFile(wf))
+			require.NoError(t, err)
+			assert.NotContains(t, string(tree), tt.gone)
+			journals, err := filepath.Glob(filepath.Join(s.dir, "journal", "*.jsonl"))
+			require.NoError(t, err)
+			for _, j := range journals {
+				b, err := os.ReadFile(j)
+				require.NoError(t, err)
+				assert.NotContains(t, string(b), tt.gone)
+			}
+		})
+	}
+}

@@ -160,3 +160,34 @@ func lsRow(t *testing.T, dir, name string) []string {
 	require.Len(t, rows, 1)
 	return rows[0]
 }
+
+func TestBuildLeavesALiveWorkflowToItsProcessWhenNamedOnlyItsOlderSegments(t *testing.T) {
+	dir := t.TempDir()
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 4096, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	defer h.Close()
+	l := slog.New(h)
+	base := slogwf.ContextWithLogger(context.Background(), l)
+	ctx, wf := slogwf.StartWorkflow(base, "idle")
+	for range 20 {
+		l.InfoContext(ctx, "calling", "pad", strings.Repeat("x", 500))
+	}
+	own, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl")) // the segments with its lines
+	require.NoError(t, err)
+	octx, other := slogwf.StartWorkflow(base, "other") // into newer segments
+	for range 20 {
+		l.InfoContext(octx, "calling", "pad", strings.Repeat("y", 500))
+	}
+	other.End()
+	all, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Greater(t, len(all), len(own), "the process writes a newer segment")
+
+	code, stdout, stderr := runCLI(t, append([]string{"build"}, own...)...)
+	require.Equal(t, 0, code, stderr)
+	path := h.TreeFile(wf)
+	assert.NotContains(t, stdout, path)
+	assert.Contains(t, stderr, "left "+path+" to the live process that runs workflow "+wf.ID())
+	assert.Equal(t, []string{wf.ID(), "running"}, lsRow(t, dir, "idle"))
+	wf.End()
+}

@@ -83,6 +83,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		// "slogwf help tree" is "slogwf tree -h".
 		name, rest = rest[0], []string{"-h"}
+		if name == "version" {
+			return exitCode(runVersion(rest, stdout), name, stderr)
+		}
 	}
 	for _, c := range commands() {
 		if c.name == name {

@@ -140,3 +140,9 @@ func TestVersionSaysWhatTheBuildRecorded(t *testing.T) {
 		})
 	}
 }
+
+func TestHelpVersionIsVersionH(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "help", "version")
+	assert.Equal(t, 0, code, stderr)
+	assert.True(t, strings.HasPrefix(stdout, "usage: slogwf version\n"), stdout)
+}
