@@ -132,10 +132,16 @@ func TestVersionSaysWhatTheBuildRecorded(t *testing.T) {
 		{"a commit", []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}}, "slogwf v1.2.3 0123456789ab go1.26.0"},
 		{"a commit with changes", []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}},
 			"slogwf v1.2.3 0123456789ab+modified go1.26.0"},
+		{"a pseudo-version that says the commit", []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}},
+			"slogwf v0.0.0-20261130120000-0123456789ab+dirty go1.26.0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			info := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: tt.settings}
+			mod := "v1.2.3"
+			if strings.HasPrefix(tt.want, "slogwf v0.0.0-") {
+				mod = strings.Fields(tt.want)[1]
+			}
+			info := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: mod}, Settings: tt.settings}
 			assert.Equal(t, tt.want, version(info))
 		})
 	}

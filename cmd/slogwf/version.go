@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 )
 
 // runVersion prints the version of slogwf: as the Go module it was built
@@ -41,7 +42,7 @@ func version(info *debug.BuildInfo) string {
 			}
 		}
 	}
-	if rev != "" {
+	if rev != "" && !strings.Contains(info.Main.Version, rev) { // Go 1.24 puts it in a pseudo-version
 		v += " " + rev + modified
 	}
 	return v + " " + info.GoVersion
