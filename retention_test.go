@@ -190,3 +190,21 @@ func TestALateRecordAfterRetentionStaysInTheJournalAlone(t *testing.T) {
 		})
 	}
 }
+
+// Retention at New removes only slogwf's own files: another program's
+// files in Dir stay, however old, whatever their names end in.
+func TestRetentionLeavesTheFilesItDidNotWrite(t *testing.T) {
+	dir := t.TempDir()
+	foreign := []string{"eval-set.jsonl", "session.tmp", "notes.json.tmp", filepath.Join("journal", "data.jsonl")}
+	for _, name := range foreign {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(`{"a":1}`+"\n"), 0o600))
+	}
+	ageFiles(t, dir, 10*24*time.Hour)
+	h, err := New(&Options{Dir: dir, Console: io.Discard, MaxAge: 24 * time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, h.Close())
+	for _, name := range foreign {
+		assert.FileExists(t, filepath.Join(dir, name))
+	}
+}

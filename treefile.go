@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,7 +98,7 @@ func (s *sink) writeTree(f *flow, t *tree.Tree, final bool) {
 // returns. size is about the size of the file, more rather than less.
 func (s *sink) writeFile(name string, size int64, write func(io.Writer) error) error {
 	d := s.dir.current()
-	tmp := name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+	tmp := tree.TempName(name)
 	file, err := d.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err

@@ -246,7 +246,7 @@ func replaceFileFrom(path string, write func(io.Writer) error) error {
 // file written, says why the file at path stays: then it returns why, and
 // leaves path as it was. A nil keep keeps nothing.
 func replaceFileUnless(path string, write func(io.Writer) error, keep func(written string) string) (why string, err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	f, err := os.OpenFile(tree.TempName(path), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
 		err = write(f)
 		if err == nil {

@@ -85,6 +85,7 @@ type file struct {
 	size    int64
 	mod     time.Time
 	journal bool
+	temp    bool   // a tree file being written, or that a crash left
 	fileID  string // of a tree file
 }
 
@@ -151,7 +152,7 @@ func (p *Pruner) Prune(root *os.Root, pol Policy, now time.Time) (Result, error)
 		var err error
 		removed := false
 		switch {
-		case strings.HasSuffix(f.name, ".tmp"):
+		case f.temp:
 			removed, err = true, remove(f.name)
 		case f.journal:
 			removed, err = p.removeSegment(root, f, running, remove)
@@ -334,8 +335,9 @@ func (p *Pruner) readLive(root *os.Root, files []file, now time.Time, mayGo func
 	return l
 }
 
-// list returns the tree files, journals and temporary files of the
-// directory root, and of its journal directory.
+// list returns the tree files, journals and temporary tree files of the
+// directory root, and the journals of its journal directory: the files
+// named as slogwf names them (see tree.IsJournal and tree.TempName).
 func list(root *os.Root) ([]file, error) {
 	var files []file
 	for _, dir := range []string{".", tree.JournalDir} {
@@ -355,17 +357,22 @@ func list(root *os.Root) ([]file, error) {
 			if !e.Type().IsRegular() {
 				continue
 			}
+			// Only the files named as slogwf names its own: another
+			// program's files may share the directory.
 			f := file{name: path.Join(dir, e.Name())}
+			_, fid, isTree := tree.ParseTreeFile(e.Name())
 			switch {
-			case strings.HasSuffix(f.name, ".jsonl"):
+			case tree.IsJournal(e.Name()):
 				f.journal = true
-			case strings.HasSuffix(f.name, ".tmp") && dir == ".":
+			case dir != ".":
+				continue
+			case isTree:
+				f.fileID = fid
 			default:
-				_, fid, ok := tree.ParseTreeFile(f.name)
-				if !ok || dir != "." {
+				target, _ := tree.TempOf(e.Name())
+				if _, _, f.temp = tree.ParseTreeFile(target); !f.temp {
 					continue
 				}
-				f.fileID = fid
 			}
 			info, err := e.Info()
 			if err != nil {

@@ -140,6 +140,41 @@ func TestMaxAgeRemovesTheOldFilesOfEndedWorkflowsOnly(t *testing.T) {
 	}
 }
 
+// Retention removes only the files named as slogwf names its own: a
+// directory of workflows may hold another program's files, however old,
+// and whatever their names end in.
+func TestOnlyTheFilesSlogwfNamesGo(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		name string
+		gone bool
+	}{
+		{tree.TreeFileName("w", id(1)) + ".x1.tmp", true}, // the handler's or build's leftover
+		{"w-00000001.4242.jsonl", true},                   // an earlier layout's journal
+		{filepath.Join(tree.JournalDir, "20261127T120000.000Z-1-aaaaaa.jsonl"), true},
+		{"data.jsonl", false},
+		{"eval-set.jsonl", false},
+		{"session.tmp", false},
+		{"notes.json.tmp", false},
+		{tree.TreeFileName("w", id(2)) + ".tmp", false},
+		{filepath.Join(tree.JournalDir, "data.jsonl"), false},
+		{filepath.Join(tree.JournalDir, tree.TreeFileName("w", id(1))+".x1.tmp"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDir(t)
+			d.write(tt.name, `{"a":1}`+"\n", 10*day)
+			res := d.prune(&Pruner{}, Policy{MaxAge: day})
+			if tt.gone {
+				assert.Equal(t, []string{filepath.ToSlash(tt.name)}, res.Removed)
+			} else {
+				assert.Empty(t, res.Removed)
+				assert.True(t, d.exists(tt.name))
+			}
+		})
+	}
+}
+
 // A workflow that has no tree file yet (its first snapshot is to come)
 // runs while the process that writes its lines lives, from its start in
 // the journal until its end is there too: the segments with its lines

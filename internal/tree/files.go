@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -119,8 +120,41 @@ func JournalProcess(file string) (string, bool) {
 	}
 	process, ok := strings.CutSuffix(base[len(journalTime)+1:], ".jsonl")
 	pid, token, dash := strings.Cut(process, "-")
-	return process, ok && dash && pid != "" && strings.Trim(pid, "0123456789") == "" && token != "" && !strings.Contains(token, "-")
+	return process, ok && dash && isDigits(pid) && token != "" && !strings.Contains(token, "-")
 }
+
+// IsJournal reports whether file is named as slogwf names a journal: a
+// segment (see JournalName), or a journal of the earlier layout,
+// <name>-<id suffix>.<pid>.jsonl. Another *.jsonl file in a directory of
+// workflows is not one.
+func IsJournal(file string) bool {
+	if _, ok := JournalProcess(file); ok {
+		return true
+	}
+	base, ok := strings.CutSuffix(filepath.Base(file), ".jsonl")
+	i := strings.LastIndexByte(base, '.')
+	return ok && i > 0 && isDigits(base[i+1:]) && strings.LastIndexByte(base[:i], '-') > 0
+}
+
+// TempName returns a new name for a temporary file that becomes the file
+// name when renamed: name, a random part and ".tmp" (see TempOf).
+func TempName(name string) string {
+	return name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+}
+
+// TempOf returns the name of the file that tmp, named by TempName,
+// becomes, and false when tmp is not named so.
+func TempOf(tmp string) (string, bool) {
+	base, ok := strings.CutSuffix(tmp, ".tmp")
+	i := strings.LastIndexByte(base, '.')
+	if !ok || i <= 0 || i == len(base)-1 || strings.Trim(base[i+1:], "0123456789abcdefghijklmnopqrstuvwxyz") != "" {
+		return "", false
+	}
+	return base[:i], true
+}
+
+// isDigits reports whether s is one or more decimal digits.
+func isDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
 // safeName keeps the bytes of s that are safe in a file name anywhere,
 // replaces the others with '_' and cuts the result at n bytes. The result
