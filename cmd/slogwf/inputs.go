@@ -75,7 +75,10 @@ func (in *inputs) read(name string) error {
 	if !st.IsDir() {
 		return in.readFile(name)
 	}
-	files, err := dirJournals(name)
+	files, others, err := dirJournals(name)
+	for _, f := range others {
+		in.warn(notJournal{f})
+	}
 	if err == nil && len(files) == 0 {
 		files, err = filepath.Glob(filepath.Join(name, "*.json"))
 	}
@@ -152,19 +155,32 @@ type notRegular struct{ name string }
 func (e notRegular) Error() string      { return e.name + ": not a regular file, skipped" }
 func (notRegular) Is(target error) bool { return target == fs.ErrNotExist }
 
-// dirJournals returns the journals of the directory dir: in it and in
-// its journal directory.
-func dirJournals(dir string) ([]string, error) {
-	var files []string
+// dirJournals returns the journals of the directory dir, in it and in its
+// journal directory, and the other *.jsonl files there: not named as
+// slogwf names its journals (see tree.IsJournal), they are another
+// program's, which only a command line that names them reads.
+func dirJournals(dir string) (journals, others []string, err error) {
 	for _, pattern := range []string{"*.jsonl", filepath.Join(tree.JournalDir, "*.jsonl")} {
 		found, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		files = append(files, found...)
+		for _, f := range found {
+			if tree.IsJournal(f) {
+				journals = append(journals, f)
+			} else {
+				others = append(others, f)
+			}
+		}
 	}
-	return files, nil
+	return journals, others, nil
 }
+
+// notJournal is the warning of a *.jsonl file of a directory that is not
+// named as a journal (see dirJournals).
+type notJournal struct{ name string }
+
+func (e notJournal) Error() string { return e.name + ": not named as a slogwf journal, skipped" }
 
 // readFile reads the file name: a journal, by its *.jsonl name or its
 // first line, into the Builder; or the head of a tree file.

@@ -70,7 +70,14 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 	for _, e := range entries {
 		name, path := e.Name(), filepath.Join(dir, e.Name())
 		ext := filepath.Ext(name)
-		if e.IsDir() || strings.HasPrefix(name, ".") || ext != ".json" && ext != ".jsonl" || !regular(path, e.Type()) {
+		if e.IsDir() || strings.HasPrefix(name, ".") || ext != ".json" && ext != ".jsonl" {
+			continue
+		}
+		if ext == ".jsonl" && !tree.IsJournal(name) {
+			warn(notJournal{path})
+			continue
+		}
+		if !regular(path, e.Type()) {
 			continue
 		}
 		if ext == ".json" {
@@ -84,7 +91,9 @@ func listWorkflows(dir string, warn func(error)) ([]dirWorkflow, error) {
 		return nil, err
 	}
 	for _, path := range inner {
-		if st, err := os.Lstat(path); err == nil && regular(path, st.Mode()) {
+		if !tree.IsJournal(path) {
+			warn(notJournal{path})
+		} else if st, err := os.Lstat(path); err == nil && regular(path, st.Mode()) {
 			journals = append(journals, path)
 		}
 	}

@@ -82,7 +82,7 @@ const memWorkflow = "0190a0b0-0000-7000-8000-00000000abcd"
 // longLine bytes if longLine is above 0. It returns its path.
 func writeBigJournal(t *testing.T, size, longLine int) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "big.jsonl")
+	path := filepath.Join(t.TempDir(), "big-0000abcd.1.jsonl")
 	f, err := os.Create(path)
 	require.NoError(t, err)
 	w := bufio.NewWriter(f)

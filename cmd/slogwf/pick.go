@@ -92,10 +92,11 @@ func pickInJournals(want string, names []string, follow bool, where string) (id 
 		case !st.IsDir():
 			return "", false, nil // a pipe, say: it can be read only once, by what follows
 		}
-		found, err := dirJournals(name)
+		found, others, err := dirJournals(name)
 		if err != nil {
 			return "", false, err
 		}
+		found = append(found, others...) // as a follower reads a directory
 		for _, f := range found {
 			// A pipe there could keep the read waiting for ever.
 			if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {

@@ -14,19 +14,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A pipe named as a journal or a tree file in a directory, or a link to
-// one, keeps no command waiting: each passes it by with a warning, once,
-// and reads the rest.
+// A pipe named as a journal (of the earlier layout) or a tree file in a
+// directory, or a link to one, keeps no command waiting: each passes it by
+// with a warning, once, and reads the rest.
 func TestNoCommandWaitsOnAPipeInItsDirectory(t *testing.T) {
 	dir := t.TempDir()
 	journalRun(t, dir, "research")
 	var pipes []string
-	for _, name := range []string{"stray.jsonl", "stray.json", "fifo"} {
+	for _, name := range []string{"stray-0000beef.1.jsonl", "stray.json", "fifo"} {
 		path := filepath.Join(dir, name)
 		require.NoError(t, syscall.Mkfifo(path, 0o600))
 		pipes = append(pipes, path)
 	}
-	require.NoError(t, os.Symlink("fifo", filepath.Join(dir, "link.jsonl")))
+	require.NoError(t, os.Symlink("fifo", filepath.Join(dir, "link-0000beef.2.jsonl")))
 	t.Cleanup(func() {
 		// Lets a reader that waits at its open go, if a command waited.
 		for _, p := range pipes {
@@ -70,7 +70,7 @@ func TestNoCommandWaitsOnAPipeInItsDirectory(t *testing.T) {
 			select {
 			case r := <-done:
 				require.Equal(t, 0, r.code, r.stderr)
-				skipped(t, r.stderr, filepath.Join(dir, "stray.jsonl"), filepath.Join(dir, "link.jsonl"))
+				skipped(t, r.stderr, filepath.Join(dir, "stray-0000beef.1.jsonl"), filepath.Join(dir, "link-0000beef.2.jsonl"))
 			case <-time.After(30 * time.Second):
 				t.Fatalf("slogwf %s waits on a pipe", tt.name)
 			}
@@ -82,7 +82,7 @@ func TestNoCommandWaitsOnAPipeInItsDirectory(t *testing.T) {
 		require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "research") }, tailWait, tailTick)
 		time.Sleep(3 * followPoll) // polls, which could wait on a pipe, or warn again
 		assert.Equal(t, 0, stop())
-		skipped(t, stderr.String(), filepath.Join(dir, "stray.jsonl"), filepath.Join(dir, "link.jsonl"))
+		skipped(t, stderr.String(), filepath.Join(dir, "stray-0000beef.1.jsonl"), filepath.Join(dir, "link-0000beef.2.jsonl"))
 	})
 	t.Run("serve", func(t *testing.T) {
 		s := startServe(t, dir)
@@ -91,6 +91,6 @@ func TestNoCommandWaitsOnAPipeInItsDirectory(t *testing.T) {
 		assert.Equal(t, "research", list[0].Name)
 		time.Sleep(3 * followPoll)
 		assert.Equal(t, 0, s.stop())
-		skipped(t, s.stderr.String(), "stray.jsonl", "link.jsonl", "stray.json")
+		skipped(t, s.stderr.String(), "stray-0000beef.1.jsonl", "link-0000beef.2.jsonl", "stray.json")
 	})
 }

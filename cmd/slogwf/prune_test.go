@@ -30,13 +30,7 @@ func TestPruneRemovesTheOldFilesOfEndedWorkflows(t *testing.T) {
 	slog.New(h).InfoContext(rctx, "r")
 	require.Eventually(t, func() bool { _, err := os.Stat(h.TreeFile(running)); return err == nil }, 10*time.Second, time.Millisecond)
 	endedTree := h.TreeFile(ended)
-	past := time.Now().Add(-30 * 24 * time.Hour)
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			err = os.Chtimes(p, past, past)
-		}
-		return err
-	}))
+	ageFiles(t, dir, 30*24*time.Hour)
 
 	code, stdout, stderr := runCLI(t, "prune", "-n", "-max-age", "7d", dir)
 	require.Equal(t, 0, code, stderr)
@@ -88,4 +82,16 @@ func TestPruneFlags(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %s", stderr)
 		}
 	}
+}
+
+// ageFiles makes every file in dir last written age ago.
+func ageFiles(t *testing.T, dir string, age time.Duration) {
+	t.Helper()
+	past := time.Now().Add(-age)
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			err = os.Chtimes(p, past, past)
+		}
+		return err
+	}))
 }
