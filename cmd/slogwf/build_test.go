@@ -733,3 +733,49 @@ func TestBuildSkipsTheNULPaddingOfAJournal(t *testing.T) {
 	emptyCode, emptyStdout, emptyStderr := runCLIStdin(t, strings.NewReader(""), "build", "-")
 	assert.Equal(t, []any{emptyCode, emptyStdout, emptyStderr}, []any{code, stdout, stderr}, "NULs alone are an empty journal")
 }
+
+// The torn start of a workflow of which no other line is read (its
+// process died writing it) is a line lost: a warning, and a loss of the
+// journal's workflows; it makes no workflow of its own, whose tree would
+// go where the command runs: what build and html write goes beside the
+// journals.
+func TestATornStartMakesNoWorkflowAndNothingIsWrittenOutsideTheInputs(t *testing.T) {
+	dir := t.TempDir()
+	treeFile := journalRun(t, dir, "research")
+	require.NoError(t, os.Remove(treeFile))
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 1)
+	const torn = `{"ev":"start","wf":"01a22c7a-5555-7000-8000-000000000001","id":"01a22c7a-5555-7000-8000-000000000001","kind":"workflow","seq":99,"ti`
+	f, err := os.OpenFile(journals[0], os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(torn)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+
+	tests := []struct {
+		name string
+		args []string
+		out  string // in stdout
+	}{
+		{name: "build", args: []string{"build", dir}, out: "tree: " + treeFile + "\n"},
+		{name: "build -o -", args: []string{"build", "-o", "-", dir}, out: `"loss":{"dropped":1,`},
+		{name: "tree", args: []string{"tree", dir}, out: "workflow research"},
+		{name: "stats", args: []string{"stats", dir}, out: "workflow research"},
+		{name: "html", args: []string{"html", dir}, out: "html: " + strings.TrimSuffix(treeFile, ".json") + ".html\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stdout, tt.out)
+			assert.NotContains(t, stdout, `""`, "a workflow with no name")
+			assert.Equal(t, 1, strings.Count(stderr, ": torn last line skipped"), stderr)
+			entries, err := os.ReadDir(cwd)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "written where the command runs")
+		})
+	}
+}

@@ -107,7 +107,8 @@ func (b *Builder) readJournal(lr *LineReader, name string, warn func(error)) err
 // other than Workflow, or forgotten, are skipped with no error.
 //
 // A line skipped counts as dropped in the loss of its workflow, when its
-// start names one; otherwise in the loss of every workflow of the journal.
+// start names one read before; otherwise in the loss of every workflow of
+// the journal.
 // A workflow whose start no line holds has the name in the journal's file
 // name (see NameIn).
 func (b *Builder) AddLine(line []byte, journal string, torn bool) (wf string, err error) {
@@ -133,13 +134,15 @@ func (b *Builder) addLine(j *journalLines, line []byte, journal string, torn boo
 		return wf, nil
 	}
 	if err := b.e.decode(line); err != nil {
-		if wf == "" {
+		if t := b.trees[wf]; t != nil {
+			t.Drop(1)
+		} else {
+			// Of no workflow read yet (its start torn, say): it makes
+			// none of its own, and counts as a line that names none.
 			j.unknown++
 			for w := range j.wfs {
 				b.trees[w].Drop(1)
 			}
-		} else {
-			b.tree(wf).Drop(1)
 		}
 		what := "line skipped"
 		if torn {

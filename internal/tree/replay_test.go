@@ -2,6 +2,8 @@ package tree
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// A line skipped counts as lost in its workflow, when a line read before
+// names it, and otherwise in every workflow of its journal; it makes no
+// workflow of its own. Lines added one by one count as the journal read
+// whole.
 func TestLinesAddedOneByOneGiveTheTreesOfTheJournalReadWhole(t *testing.T) {
 	start := func(wf string) string {
 		return `{"ev":"start","wf":"` + wf + `","id":"` + wf + `","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}` + "\n"
@@ -25,9 +31,13 @@ func TestLinesAddedOneByOneGiveTheTreesOfTheJournalReadWhole(t *testing.T) {
 			map[string]int64{"a": 1, "b": 1}},
 		{"a line that names no workflow, between them", start("a") + "{not json}\n" + start("b") + end("a") + end("b"),
 			map[string]int64{"a": 1, "b": 1}},
-		{"a line of one workflow that is not an event", start("a") + `{"ev":"end","wf":"b",}` + "\n" + start("b") + end("a"),
+		{"a line of a workflow read that is not an event", start("a") + start("b") + `{"ev":"end","wf":"b",}` + "\n" + end("a"),
 			map[string]int64{"a": 0, "b": 1}},
+		{"a line of a workflow not read yet, before it", start("a") + `{"ev":"end","wf":"b",}` + "\n" + start("b") + end("a"),
+			map[string]int64{"a": 1, "b": 1}},
 		{"a torn last line", start("a") + end("a") + `{"ev":"rec`, map[string]int64{"a": 1}},
+		{"the torn start of a workflow not read", start("a") + end("a") + `{"ev":"start","wf":"c","id":"c","kind":"workflow","ti`,
+			map[string]int64{"a": 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,6 +47,7 @@ func TestLinesAddedOneByOneGiveTheTreesOfTheJournalReadWhole(t *testing.T) {
 			for l := range strings.Lines(tt.journal) {
 				_, _ = lines.AddLine([]byte(l), "j.jsonl", !strings.HasSuffix(l, "\n"))
 			}
+			require.Equal(t, slices.Sorted(maps.Keys(tt.dropped)), whole.Workflows(), "a line skipped makes no workflow")
 			require.Equal(t, whole.Workflows(), lines.Workflows())
 			for wf, n := range tt.dropped {
 				assert.Equal(t, n, whole.Tree(wf).loss.Dropped, wf)
