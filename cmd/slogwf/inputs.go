@@ -27,6 +27,7 @@ type inputs struct {
 	journalAt int       // where the trees built from the journals go among them
 	b         *tree.Builder
 	warn      func(error)
+	files     []os.FileInfo // the files read, each once (see readFile)
 }
 
 // readInputs reads each name: a tree file, a journal, a directory of
@@ -182,14 +183,25 @@ type notJournal struct{ name string }
 
 func (e notJournal) Error() string { return e.name + ": not named as a slogwf journal, skipped" }
 
-// readFile reads the file name: a journal, by its *.jsonl name or its
-// first line, into the Builder; or the head of a tree file.
+// readFile reads the file name, unless it read it already: a journal, by
+// its *.jsonl name or its first line, into the Builder; or the head of a
+// tree file.
 func (in *inputs) readFile(name string) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	// A file named twice (in a directory and by itself, by two globs, or
+	// through a link) is read once: its lines count once.
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(in.files, func(read os.FileInfo) bool { return os.SameFile(read, st) }) {
+		return nil
+	}
+	in.files = append(in.files, st)
 	if strings.HasSuffix(name, ".jsonl") {
 		return in.journal(name, f)
 	}

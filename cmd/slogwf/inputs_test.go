@@ -74,3 +74,30 @@ func TestADirHoldsTheJournalsOfItsJournalDirectory(t *testing.T) {
 		assert.Equal(t, 2, strings.Count(stdout, "svc"), "%v: %s", args, stdout)
 	}
 }
+
+// A journal is read once, whatever the number of ways it is named: in its
+// directory and by itself, by two globs, or through a link. Its records,
+// warnings and usage count once.
+func TestAJournalNamedTwiceIsReadOnce(t *testing.T) {
+	dir := t.TempDir()
+	journalRun(t, dir, "research")
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 1)
+	link := filepath.Join(t.TempDir(), "20260101T000000.000Z-1-aaaaaa.jsonl")
+	require.NoError(t, os.Symlink(journals[0], link))
+	for _, cmd := range [][]string{{"build", "-o", "-"}, {"stats"}, {"tree"}} {
+		_, once, stderr := runCLI(t, append(cmd, dir)...)
+		require.NotEmpty(t, once, stderr)
+		for _, args := range [][]string{
+			{dir, journals[0]},
+			{journals[0], journals[0]},
+			{dir, filepath.Join(dir, tree.JournalDir)},
+			{dir, link},
+		} {
+			code, stdout, stderr := runCLI(t, append(cmd, args...)...)
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, once, stdout, "%s %s", cmd[0], args)
+		}
+	}
+}
