@@ -105,7 +105,8 @@ func (o *others) readAll(s *sink, b *tree.Builder, spawned time.Time) {
 }
 
 // each calls f with each journal of another process created since since,
-// open.
+// open: each file named as a journal (see tree.IsJournal), not any other
+// that shares the directory.
 func (o *others) each(s *sink, since time.Time, f func(name string, file io.ReaderAt)) {
 	d := s.dir.current()
 	dir, err := d.open(tree.JournalDir)
@@ -116,7 +117,7 @@ func (o *others) each(s *sink, since time.Time, f func(name string, file io.Read
 	dir.Close()
 	for _, e := range entries {
 		name := path.Join(tree.JournalDir, e.Name())
-		if !e.Type().IsRegular() || path.Ext(name) != ".jsonl" || s.journal.own(name) {
+		if !e.Type().IsRegular() || !tree.IsJournal(name) || s.journal.own(name) {
 			continue
 		}
 		if t, ok := tree.JournalTime(name); ok && t.Before(since.Add(-2*time.Second)) {

@@ -210,6 +210,9 @@ func TestEachProcessExportsOnlyTheScopesItStarted(t *testing.T) {
 	}
 }
 
+// The iterations of a workflow are numbered 1, 2, … without two of one
+// number, also when a child process (ContextFromEnv) starts one in the
+// scope its parent passed it: the child numbers its own from 1.
 func TestAWorkflowHasNoTwoIterationsOfOneNumberWhenAChildStartsOne(t *testing.T) {
 	parent := newSetup(t, nil)
 	ctx, wf := slogwf.StartWorkflow(parent.ctx, "w")
@@ -235,4 +238,23 @@ func TestAWorkflowHasNoTwoIterationsOfOneNumberWhenAChildStartsOne(t *testing.T)
 		assert.Equal(t, 1, times, "iteration %d", n)
 	}
 	assert.EqualValues(t, 10, tr.Iterations[0].Usage.InputTokens, "the child's call, in the iteration it ran in")
+}
+
+// A workflow passed on to other processes takes the lines of their
+// journals, and of no other file in the journal directory: a *.jsonl file
+// that slogwf did not name is not a journal, whatever it holds.
+func TestAWorkflowPassedOnTakesLinesOfJournalsOnly(t *testing.T) {
+	s := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "parent")
+	slogwf.Environ(ctx)
+	line := func(msg string) string {
+		return fmt.Sprintf(`{"ev":"record","wf":%q,"scope":%q,"seq":1,"time":%q,"level":"INFO","msg":%q}`+"\n",
+			wf.ID(), wf.ID(), time.Now().UTC().Format(time.RFC3339Nano), msg)
+	}
+	dir := filepath.Join(s.dir, tree.JournalDir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "data.jsonl"), []byte(line("not a journal's")), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, tree.JournalName(time.Now(), 1, 0xabcdef)), []byte(line("a child's")), 0o600))
+	wf.End()
+	require.NoError(t, s.h.Close())
+	assert.Equal(t, []string{"a child's"}, readTree(t, s.h.TreeFile(wf)).msgs())
 }
