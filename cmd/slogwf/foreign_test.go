@@ -76,3 +76,30 @@ func TestADirectorysOtherJSONLFilesAreNoJournals(t *testing.T) {
 		}
 	})
 }
+
+// A directory of tree files (its journals gone) may hold another
+// program's *.json: a command that reads the directory passes it by with
+// one line, and reads the tree files; named on the command line, it is an
+// error.
+func TestADirectorysOtherJSONFilesAreNoTreeFiles(t *testing.T) {
+	dir := t.TempDir()
+	journalRun(t, dir, "research")
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, tree.JournalDir)))
+	other := filepath.Join(dir, "package.json")
+	require.NoError(t, os.WriteFile(other, []byte(`{"name":"x"}`), 0o600))
+	for _, args := range [][]string{
+		{"tree", dir},
+		{"stats", dir},
+		{"html", "-o", filepath.Join(t.TempDir(), "page.html"), dir},
+		{"export", "-format", "chrome", "-o", filepath.Join(t.TempDir(), "trace.json"), dir},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			code, _, stderr := runCLI(t, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, "slogwf "+args[0]+": "+other+": not a tree file or journal, skipped\n", stderr)
+		})
+	}
+	code, _, stderr := runCLI(t, "tree", other)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "slogwf tree: "+other+": not a tree file or journal\n", stderr)
+}

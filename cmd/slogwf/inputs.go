@@ -96,7 +96,11 @@ func (in *inputs) read(name string) error {
 			in.warn(notRegular{f})
 			continue
 		}
-		if err := in.readFile(f); err != nil {
+		// Another program's *.json there is passed by; named, it is an
+		// error.
+		if err := in.readFile(f); errors.As(err, new(notOurs)) {
+			in.warn(fmt.Errorf("%w, skipped", err))
+		} else if err != nil {
 			return err
 		}
 	}
@@ -177,6 +181,11 @@ func dirJournals(dir string) (journals, others []string, err error) {
 	return journals, others, nil
 }
 
+// notOurs is the error of a file that holds no tree file or journal.
+type notOurs struct{ name, why string }
+
+func (e notOurs) Error() string { return e.name + ": " + e.why }
+
 // notJournal is the warning of a *.jsonl file of a directory that is not
 // named as a journal (see dirJournals).
 type notJournal struct{ name string }
@@ -236,19 +245,19 @@ func (in *inputs) sniff(name string, br *bufio.Reader) (*treeDoc, io.Reader, err
 		if len(bytes.TrimSpace(read)) == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, nil, nil // empty: a journal of no lines
 		}
-		return nil, nil, fmt.Errorf("%s: not a tree file or journal", name)
+		return nil, nil, notOurs{name, "not a tree file or journal"}
 	}
 	var head treeHead
 	if err := decodeHead(headJSON, &head); err != nil {
-		return nil, nil, fmt.Errorf("%s: not a tree file or journal", name)
+		return nil, nil, notOurs{name, "not a tree file or journal"}
 	}
 	switch {
 	case head.Schema == slogwf.Schema:
 		return &treeDoc{from: name, base: treeBase(name), id: head.ID, name: head.Name}, r, nil
 	case head.Schema != "":
-		return nil, nil, fmt.Errorf("%s: not a %s tree file (schema %s)", name, slogwf.Schema, printable(head.Schema))
+		return nil, nil, notOurs{name, fmt.Sprintf("not a %s tree file (schema %s)", slogwf.Schema, printable(head.Schema))}
 	case head.Ev == "":
-		return nil, nil, fmt.Errorf("%s: not a tree file or journal", name)
+		return nil, nil, notOurs{name, "not a tree file or journal"}
 	}
 	return nil, nil, in.journal(name, r)
 }

@@ -99,7 +99,12 @@ func TestTreeErrors(t *testing.T) {
 	missing := filepath.Join(dir, "missing.json")
 	invalid := write("invalid.json", `{"schema":"slogwf.tree/v1",`)
 	notTree := write("other.json", `{"schema":"other/v2","kind":"workflow"}`)
-	badType := write("type.json", `{"schema":"slogwf.tree/v1","iterations":[{"number":"one"}]}`)
+	// Of a directory, a file that holds no tree is passed by (see
+	// TestADirectorysOtherJSONFilesAreNoTreeFiles); a tree it cannot read
+	// is an error.
+	badDir := t.TempDir()
+	badType := filepath.Join(badDir, "type.json")
+	require.NoError(t, os.WriteFile(badType, []byte(`{"schema":"slogwf.tree/v1","iterations":[{"number":"one"}]}`), 0o600))
 	tests := []struct {
 		name string
 		args []string
@@ -110,7 +115,7 @@ func TestTreeErrors(t *testing.T) {
 		{"invalid JSON", []string{invalid}, 1, invalid},
 		{"other schema", []string{notTree}, 1, notTree},
 		{"wrong type", []string{badType}, 1, badType},
-		{"directory", []string{dir}, 1, dir},
+		{"directory", []string{badDir}, 1, badType},
 		{"no file", nil, 2, "no tree file"},
 		{"bad color", []string{"-color=sometimes", treeFile}, 2, `"sometimes"`},
 	}
