@@ -214,6 +214,9 @@ func TestWithGroupOfASecretKeyHidesItsAttributes(t *testing.T) {
 	assert.Equal(t, map[string]any{"Password": map[string]any{"before": slogwf.Redacted, "v": slogwf.Redacted, "n": slogwf.Redacted}}, tree.Records[0].Attrs)
 }
 
+// What the journal and the tree file say of a scope's model is the model
+// as its start's record said it once cleaned: redacted and cut at
+// MaxValue, also on the end that takes it from the start.
 func TestTheModelAScopesEndTakesFromItsStartIsCleaned(t *testing.T) {
 	for _, tt := range []struct {
 		name, model, gone string

@@ -161,6 +161,10 @@ func lsRow(t *testing.T, dir, name string) []string {
 	return rows[0]
 }
 
+// A workflow that a live process runs is left to it also when build is
+// named only the journal segments that hold the workflow's lines, not the
+// newer one the process holds locked now: the process is live all the
+// same, and a tree made final now would say incomplete while it runs.
 func TestBuildLeavesALiveWorkflowToItsProcessWhenNamedOnlyItsOlderSegments(t *testing.T) {
 	dir := t.TempDir()
 	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 4096, SnapshotInterval: time.Hour})

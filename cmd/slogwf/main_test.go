@@ -147,6 +147,8 @@ func TestVersionSaysWhatTheBuildRecorded(t *testing.T) {
 	}
 }
 
+// "slogwf help version" is "slogwf version -h", as for every command the
+// usage names.
 func TestHelpVersionIsVersionH(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "help", "version")
 	assert.Equal(t, 0, code, stderr)
