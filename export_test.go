@@ -13,7 +13,7 @@ import (
 // written, and the trees that late records wait for are rebuilt.
 func (h *Handler) WaitTrees() {
 	h.sink.owners.Wait()
-	h.sink.rebuilds.drain()
+	h.sink.rebuilds.drain(false)
 }
 
 // Snapshot writes the tree file of the running workflow wf now, taking in
@@ -40,4 +40,18 @@ func (h *Handler) LogRacingEnd(ctx context.Context, end func(), msg string, args
 	end()
 	at := h.addBy(&rt, &r, &m, lost)
 	_ = h.console.HandleAt(ctx, &r, at, console.ScopeEvent{})
+}
+
+// KeptTrees returns how many of the workflows wfs, which ended, keep a
+// tree for their late records now.
+func (h *Handler) KeptTrees(wfs ...*Scope) int {
+	n := 0
+	for _, wf := range wfs {
+		wf.flow.mu.Lock()
+		defer wf.flow.mu.Unlock()
+		if wf.flow.kept != nil {
+			n++
+		}
+	}
+	return n
 }

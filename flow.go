@@ -33,6 +33,8 @@ type flow struct {
 	until      position                // past its last line, once it ended
 	lates      []extent                // its late records' lines, up to maxLates
 	lateTail   bool                    // more: they are after until
+	lateEnd    position                // past its last late line
+	kept       *tree.Tree              // its tree, kept for more late records (see late.go)
 	unwritten  int64                   // its lines the journal missed since it wrote one; changed under the journal's lock
 	gaps       int64                   // all its lines the journal missed; changed under the journal's lock
 	paths      map[string]console.Path // of the scopes started here, until the end

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 )
 
 // A workflow that ended keeps nothing here but a small flow without its
-// tree or context: the last recentMax of them, for the records that name
+// tree (but see below) or context: the last recentMax of them, for the records that name
 // one by its ID after its end, and the one a Scope still holds. A late
 // record goes to the journal before Handle returns, and to the tree file
 // when the tree is rebuilt from the journal: a SnapshotInterval after the
@@ -20,6 +21,15 @@ import (
 // Once retention removed the tree file or a journal segment of the
 // workflow, the late record stays in the journal alone: its tree is not
 // made again, nor rebuilt from what is left.
+//
+// A workflow with more than maxLates late lines keeps the tree its rebuild
+// made, and its next late records go to that tree as they come: its next
+// rebuilds write it, and read no journal, which otherwise they would read
+// all of since the workflow ended (a poller that outlives its request logs
+// late records for as long as the service runs). Such trees are kept for
+// the keptMax workflows last rebuilt, and as long as they hold keptBytes
+// in all; a workflow past these rebuilds its tree from the journal again,
+// and keeps it in place of the one rebuilt least recently.
 
 // recentMax is how many ended workflows a record can name by its ID: a
 // record naming one that ended before them reaches the console alone.
@@ -70,28 +80,47 @@ func (f *flow) lateLocked(line []byte, e *tree.Event) {
 	at, ok := f.write(line, false)
 	switch {
 	case !ok:
+		f.kept = nil // the journal missed it: a rebuild counts it lost
 	case len(f.lates) < maxLates && !f.lateTail:
 		f.lates = append(f.lates, at)
 	default:
 		f.lates, f.lateTail = nil, true
 	}
+	if ok {
+		f.lateEnd = position{at.seg, at.end}
+	}
 	if f.tree != nil {
 		f.tree.Apply(e)
-	} else if !f.late {
+		return
+	}
+	if f.kept != nil {
+		f.kept.Apply(e)
+	}
+	if !f.late {
 		f.late = true
 		s.rebuilds.add(f)
 	}
 }
 
 // maxLates is how many late lines of a workflow a rebuild reads one by
-// one; after more, it reads all the journal after the workflow's end.
+// one; after more, it reads all the journal after the workflow's end,
+// once: the workflow then keeps its tree (see above).
 const maxLates = 16
 
+// keptMax is how many workflows keep the tree of their late records, and
+// keptBytes how large those trees are at most, all together: about 8 MiB
+// of memory.
+const (
+	keptMax   = 8
+	keptBytes = 8 << 20
+)
+
 // rebuild writes the tree of a workflow that got late records after its
-// final tree was written: rebuilt from its lines in the journal (from its
-// first to its last before it ended, then its late ones), and from the
-// journals of other processes if it was passed on, as `slogwf build`
-// rebuilds it. Lines the journal missed count in its loss.
+// final tree was written: the tree it kept, or else rebuilt from its lines
+// in the journal (from its first to its last before it ended, then its
+// late ones), and from the journals of other processes if it was passed
+// on, as `slogwf build` rebuilds it. Lines the journal missed count in its
+// loss.
 func (f *flow) rebuild() {
 	s := f.sink
 	f.writeMu.Lock()
@@ -103,7 +132,11 @@ func (f *flow) rebuild() {
 	}()
 	f.mu.Lock()
 	f.late, f.rebuilding = false, true
-	parts := f.extents()
+	kept, upTo := f.kept, s.journal.at()
+	if kept != nil {
+		kept = kept.Clone() // more late records may come while it is written
+	}
+	parts, tail := f.extents(upTo), f.lateTail
 	spawned, gaps, pending := f.spawned, f.gaps, f.unwritten
 	f.mu.Unlock()
 
@@ -111,20 +144,23 @@ func (f *flow) rebuild() {
 	// not be written the rebuild writes.
 	if f.onDisk {
 		if _, err := s.dir.current().lstat(tree.TreeFileName(f.name, f.id)); errors.Is(err, fs.ErrNotExist) {
+			s.rebuilds.keep(f, 0)
 			return
 		}
 	}
-	b := tree.NewBuilder()
-	b.Workflow = f.id
-	for _, x := range parts {
-		err := s.readExtent(b, x)
-		if errors.Is(err, errGone) || errors.Is(err, fs.ErrNotExist) {
-			return // retention removed it: the tree file stays as it is
-		}
-		if err != nil {
-			s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: %w", f.id, err))
+	if kept != nil {
+		if !s.journalHolds(f.from) {
+			s.rebuilds.keep(f, 0) // retention removed it: the tree file stays as it is
 			return
 		}
+		s.writeTree(f, kept, true)
+		s.rebuilds.keep(f, kept.Size())
+		return
+	}
+	b := tree.NewBuilder()
+	b.Workflow = f.id
+	if !f.read(b, parts) {
+		return
 	}
 	if !spawned.IsZero() {
 		s.others.readAll(s, b, spawned)
@@ -139,29 +175,107 @@ func (f *flow) rebuild() {
 			"slogwf: late records rebuilt the tree of workflow %s from a journal that missed %d of its lines: its loss counts them", f.id, gaps))
 	}
 	s.writeTree(f, t, true)
+	// A child process may add to the tree of a workflow it passed on: such
+	// a tree is rebuilt from the journals each time.
+	if tail && spawned.IsZero() && s.rebuilds.keep(f, t.Size()) && !f.catchUp(b, upTo, gaps) {
+		s.rebuilds.keep(f, 0)
+	}
+}
+
+// read adds the lines of parts to b, and reports whether it could: a part
+// that retention removed leaves the tree file as it is.
+func (f *flow) read(b *tree.Builder, parts []extent) bool {
+	s := f.sink
+	for _, x := range parts {
+		err := s.readExtent(b, x)
+		if errors.Is(err, errGone) || errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+		if err != nil {
+			s.faults.report("late record", fmt.Errorf("slogwf: late records of workflow %s are not in its tree: %w", f.id, err))
+			return false
+		}
+	}
+	return true
+}
+
+// catchUp makes the tree b rebuilt from the journal up to upTo f's kept
+// tree, and reports whether it did: the late lines written since are added
+// first without f.mu, then with it, so that none comes between them and
+// the tree. A line the journal missed since (more than gaps) leaves the
+// tree to the next rebuild, which counts it lost.
+func (f *flow) catchUp(b *tree.Builder, upTo position, gaps int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for try := 0; f.gaps == gaps; try++ {
+		if !upTo.before(f.lateEnd) {
+			f.kept = b.Tree(f.id)
+			return true
+		}
+		now := f.sink.journal.at()
+		parts := span(upTo, now)
+		upTo = now
+		if try == 0 { // the lines written during the rebuild: many
+			f.mu.Unlock()
+		}
+		ok := f.read(b, parts)
+		if try == 0 {
+			f.mu.Lock()
+		}
+		if !ok {
+			return false
+		}
+	}
+	return false
+}
+
+// drop lets f's tree of late records go.
+func (f *flow) drop() {
+	f.mu.Lock()
+	f.kept = nil
+	f.mu.Unlock()
+}
+
+// journalHolds reports whether the segment of this process at p is still
+// there.
+func (s *sink) journalHolds(p position) bool {
+	name, _, ok := s.journal.segment(p.seg)
+	if !ok {
+		return false
+	}
+	_, err := s.dir.current().lstat(name)
+	return err == nil
 }
 
 // extents returns the parts of the journal of this process that hold the
-// lines of f, which ended; f.mu is held.
-func (f *flow) extents() []extent {
-	var parts []extent
-	add := func(from, until position) {
-		for seg := from.seg; seg <= until.seg; seg++ {
-			x := extent{seg, 0, 1 << 62}
-			if seg == from.seg {
-				x.off = from.off
-			}
-			if seg == until.seg {
-				x.end = until.off
-			}
-			parts = append(parts, x)
-		}
-	}
-	add(f.from, f.until)
+// lines of f, which ended, up to now; f.mu is held.
+func (f *flow) extents(now position) []extent {
+	parts := span(f.from, f.until)
 	if f.lateTail {
-		add(f.until, f.sink.journal.at())
+		parts = append(parts, span(f.until, now)...)
 	}
 	return append(parts, f.lates...)
+}
+
+// span returns the parts of the journal from one position until another.
+func span(from, until position) []extent {
+	var parts []extent
+	for seg := from.seg; seg <= until.seg; seg++ {
+		x := extent{seg, 0, 1 << 62}
+		if seg == from.seg {
+			x.off = from.off
+		}
+		if seg == until.seg {
+			x.end = until.off
+		}
+		parts = append(parts, x)
+	}
+	return parts
+}
+
+// before reports whether p comes before q in the journal.
+func (p position) before(q position) bool {
+	return p.seg < q.seg || p.seg == q.seg && p.off < q.off
 }
 
 // errGone is the error of a segment of this process that is gone: retention
@@ -193,6 +307,43 @@ type rebuilds struct {
 	timer   *time.Timer
 	stopped bool
 	idle    sync.WaitGroup // the timer's goroutine
+	kept    []keptTree     // the last rebuilt last
+}
+
+// keptTree is a workflow that keeps the tree of its late records, and
+// the size of that tree at its last rebuild.
+type keptTree struct {
+	f    *flow
+	size int
+}
+
+// keep notes that f keeps a tree of size bytes after its rebuild, or lets
+// it go if 0, and makes the workflows rebuilt least recently let theirs go
+// while the trees kept are more than keptMax or keptBytes, first; it
+// reports whether f may keep its tree.
+func (r *rebuilds) keep(f *flow, size int) bool {
+	r.mu.Lock()
+	r.kept = slices.DeleteFunc(r.kept, func(k keptTree) bool { return k.f == f })
+	var gone []*flow
+	if size > 0 && !r.stopped {
+		r.kept = append(r.kept, keptTree{f, size})
+	} else {
+		gone = append(gone, f)
+	}
+	total := 0
+	for _, k := range r.kept {
+		total += k.size
+	}
+	for len(r.kept) > keptMax || total > keptBytes {
+		total -= r.kept[0].size
+		gone = append(gone, r.kept[0].f)
+		r.kept = slices.Delete(r.kept, 0, 1)
+	}
+	r.mu.Unlock()
+	for _, g := range gone {
+		g.drop()
+	}
+	return !slices.Contains(gone, f)
 }
 
 // add queues a rebuild of f's tree.
@@ -204,17 +355,20 @@ func (r *rebuilds) add(f *flow) {
 		r.idle.Add(1)
 		r.timer = time.AfterFunc(r.delay, func() {
 			defer r.idle.Done()
-			r.drain()
+			r.drain(true)
 		})
 	}
 }
 
-// drain rebuilds the queued trees, one at a time.
-func (r *rebuilds) drain() {
+// drain rebuilds the queued trees, one at a time: in the timer's
+// goroutine, or in another, which leaves the timer to run.
+func (r *rebuilds) drain(timer bool) {
 	for {
 		r.mu.Lock()
 		if len(r.queue) == 0 {
-			r.timer = nil
+			if timer {
+				r.timer = nil
+			}
 			r.mu.Unlock()
 			return
 		}
@@ -232,6 +386,13 @@ func (r *rebuilds) stop() {
 		r.idle.Done()
 	}
 	r.mu.Unlock()
-	r.drain()
+	r.drain(false)
 	r.idle.Wait()
+	r.mu.Lock()
+	kept := r.kept
+	r.kept = nil
+	r.mu.Unlock()
+	for _, k := range kept {
+		k.f.drop()
+	}
 }

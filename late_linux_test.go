@@ -1,0 +1,92 @@
+package slogwf_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
+)
+
+// threadRead returns the bytes this thread read from files so far.
+func threadRead(t *testing.T) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/thread-self/io")
+	require.NoError(t, err)
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatal("no rchar in /proc/thread-self/io")
+	return 0
+}
+
+// A poller that outlives its request logs late records for as long as the
+// service runs, among the lines of the workflows that run meanwhile. Once
+// the rebuild has found more late lines than it reads one by one, the
+// next rebuilds read no more than the workflow's own lines, rather than
+// all the journal written since it ended, each time; its tree file is the
+// one build makes of the journal.
+func TestTheRebuildsOfAStreamOfLateRecordsReadNoMoreThanItsLines(t *testing.T) {
+	runtime.LockOSThread() // the rebuilds WaitTrees runs read on this thread
+	defer runtime.UnlockOSThread()
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Hour, SegmentSize: 64 << 10})
+	ctx, poller := slogwf.StartWorkflow(s.ctx, "poller")
+	s.log.InfoContext(ctx, "on time")
+	poller.End()
+	s.h.WaitTrees()
+
+	const first, n = 30, 200 // rebuilds after 10, 20, 30 late records, then each 10 more
+	pad := strings.Repeat("x", 400)
+	var read int64
+	for i := range n {
+		other, wf := slogwf.StartWorkflow(s.ctx, "request")
+		for range 5 {
+			s.log.InfoContext(other, "r", "pad", pad)
+		}
+		wf.End()
+		s.log.InfoContext(ctx, "late poll", "i", i)
+		if i%10 == 9 {
+			before := threadRead(t)
+			s.h.WaitTrees()
+			if i >= first {
+				read += threadRead(t) - before
+			}
+		}
+	}
+	require.NoError(t, s.h.Close())
+
+	var own, all int64
+	paths, err := filepath.Glob(filepath.Join(s.dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		all += int64(len(data))
+		for line := range bytes.Lines(data) {
+			if tree.WorkflowOf(line) == poller.ID() {
+				own += int64(len(line))
+			}
+		}
+	}
+	t.Logf("the last %d rebuilds read %d bytes; the poller's lines are %d bytes, the journal %d", (n-first)/10, read, own, all)
+	assert.LessOrEqual(t, read, own, "the rebuilds read no more than the workflow's lines")
+
+	require.Len(t, s.tree(t, poller).Records, n+1)
+	live, err := os.ReadFile(s.h.TreeFile(poller))
+	require.NoError(t, err)
+	assert.Equal(t, string(buildTree(t, s.dir, poller.ID())), string(live))
+}
