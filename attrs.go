@@ -259,26 +259,33 @@ func (m *meta) settle(prices Prices) {
 	m.clamped += m.usage.Clamp()
 }
 
-// settleEnd is settle for the end of a scope whose start counted the LLM
-// call, with usage begun (settled) and a cost of its own if given: the call
-// costs what a cost given on either half says, or else its tokens, of both
-// halves, at the model the end names, or the start; the end adds what the
-// start did not.
-func (m *meta) settleEnd(prices Prices, begun *tree.Usage, given bool) {
-	m.usage.Calls = 0
-	m.clamped += m.usage.Clamp()
-	if m.usage.Model == "" && m.usage != (tree.Usage{}) {
-		m.usage.Model = begun.Model
+// settleEnd is settle for the end of a scope whose start said usage
+// begun, as given, and a cost if given: a scope is one LLM call, whose cost
+// is what a cost given on either half says, or else its tokens, of both
+// halves, at the model the end names, or the start. The end adds what the
+// start's line did not say; the start's model is only looked up, never
+// written here, since it is not cleaned.
+func (m *meta) settleEnd(prices Prices, begun tree.Usage, given bool) {
+	begun.Clamp() // as the start's line has it
+	prices.fill(&begun)
+	begun.Clamp()
+	if begun.Calls > 0 {
+		m.usage.Calls = 0
 	}
-	switch {
+	m.clamped += m.usage.Clamp()
+	switch model := cmp.Or(m.usage.Model, begun.Model); {
 	case m.usage.Cost != 0:
 		if !given {
 			m.usage.Cost -= begun.Cost
 		}
-	case !given:
+	case !given && model != "":
+		if _, ok := prices.of(model); !ok {
+			break // the start's cost stands; the end's tokens have no price
+		}
 		all := tree.Usage{In: begun.In + m.usage.In, Out: begun.Out + m.usage.Out, Cached: begun.Cached + m.usage.Cached,
-			CacheWrite: begun.CacheWrite + m.usage.CacheWrite, Model: cmp.Or(m.usage.Model, begun.Model)}
+			CacheWrite: begun.CacheWrite + m.usage.CacheWrite, Model: model}
 		prices.fill(&all)
+		all.Clamp() // the call's bound, which the start's may have taken already
 		m.usage.Cost = all.Cost - begun.Cost
 	}
 	m.clamped += m.usage.Clamp()

@@ -170,16 +170,9 @@ func appendScopeLine(b []byte, ev *scopeEvent, r *slog.Record, prices Prices, l 
 		b = jsonenc.AppendValue(b, *output)
 		e.Output = bytes.Clone(b[n:])
 	}
-	switch {
-	case !ev.end:
-		// As cleaned, and set before Start returns, so that its End sees
-		// it whichever goroutine ends it.
-		s.costGiven = m.usage.Cost != 0
-		m.settle(prices)
-		s.call, s.begun = m.usage.Calls > 0, m.usage
-	case s.call:
-		m.settleEnd(prices, &s.begun, s.costGiven)
-	default:
+	if ev.end && (s.begun.Calls > 0 || s.costGiven) {
+		m.settleEnd(prices, s.begun, s.costGiven)
+	} else {
 		m.settle(prices)
 	}
 	l.Clamped += m.clamped

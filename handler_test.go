@@ -604,6 +604,8 @@ func TestAScopeIsOneCallThoughItsStartAndEndSayPartsOfIt(t *testing.T) {
 			1, 1000, 0.5},
 		{"tokens at the start, a cost at the end", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100)}, []any{slogwf.Cost(0.5)},
 			1, 1000, 0.5},
+		{"the end names a model without a price", []any{slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100)}, []any{slogwf.Model("llama")},
+			1, 1000, (1000*2.5 + 100*10) / 1e6},
 		{"a cost at each half", []any{slogwf.Model("gpt-4o"), slogwf.Cost(0.5)}, []any{slogwf.Tokens(1000, 100), slogwf.Cost(0.25)},
 			1, 1000, 0.75},
 	}
@@ -637,4 +639,71 @@ func TestScopeIDsAlonePlaceRecordsAgain(t *testing.T) {
 	wf.End()
 	l.Info("after the end")
 	assert.Equal(t, []string{"first", "second"}, s.tree(t, wf).Interactions[0].msgs())
+}
+
+// A Cost given on a scope's start is the call's cost also when the start
+// names no model or tokens: the tokens its end names add nothing to it.
+func TestACostAloneOnAScopesStartIsTheCallsCost(t *testing.T) {
+	s := newSetup(t, &slogwf.Options{Prices: slogwf.Prices{"gpt-4o": {Input: 2.5, Output: 10}}})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+	_, a := slogwf.StartAction(ctx, "call", slogwf.Cost(0.5))
+	a.End(slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100))
+	wf.End()
+	tree := s.tree(t, wf)
+	assert.EqualValues(t, 1, tree.Usage.LLMCalls)
+	assert.InDelta(t, 0.5, tree.Usage.CostUSD, 1e-12)
+}
+
+// Two slogwf handlers behind one MultiHandler, one with prices and one
+// without, each cost a scope as it alone would: what one saw of the start
+// does not change what the other writes of the end.
+func TestTwoTreeHandlersEachCostAScopeAsItAloneWould(t *testing.T) {
+	const cost = (1000*2.5 + 100*10) / 1e6
+	for _, pricedFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "priced first", false: "priced second"}[pricedFirst], func(t *testing.T) {
+			priced, err := slogwf.New(&slogwf.Options{Dir: t.TempDir(), Prices: slogwf.Prices{"gpt-4o": {Input: 2.5, Output: 10}},
+				Console: &lockedBuffer{}, Color: slogwf.ColorNever})
+			require.NoError(t, err)
+			plain, err := slogwf.New(&slogwf.Options{Dir: t.TempDir(), Console: &lockedBuffer{}, Color: slogwf.ColorNever})
+			require.NoError(t, err)
+			hs := []slog.Handler{priced, plain}
+			if !pricedFirst {
+				hs = []slog.Handler{plain, priced}
+			}
+			ctx := slogwf.ContextWithLogger(context.Background(), slog.New(slog.NewMultiHandler(hs...)))
+			ctx, wf := slogwf.StartWorkflow(ctx, "w")
+			_, a := slogwf.StartAction(ctx, "call", slogwf.Model("gpt-4o"), slogwf.Tokens(1000, 100))
+			a.End()
+			wf.End()
+			require.NoError(t, priced.Close())
+			require.NoError(t, plain.Close())
+			assert.InDelta(t, cost, readTree(t, priced.TreeFile(wf)).Usage.CostUSD, 1e-12, "priced")
+			assert.InDelta(t, 0, readTree(t, plain.TreeFile(wf)).Usage.CostUSD, 1e-12, "without prices")
+		})
+	}
+}
+
+// A call's cost is bounded (±$1,000,000) whichever half of its scope
+// says its usage, as a record's is: the end does not add back what the
+// start's bound took.
+func TestACallsCostIsBoundedWhicheverHalfSaysIt(t *testing.T) {
+	usage := []any{slogwf.Model("m"), slogwf.Tokens(0, 150_000_000_000)} // $1.5 million
+	for _, tt := range []struct {
+		name       string
+		start, end []any
+	}{
+		{"at the start", usage, nil},
+		{"at the end", nil, usage},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, &slogwf.Options{Prices: slogwf.Prices{"m": {Input: 1, Output: 10}}})
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+			_, a := slogwf.StartAction(ctx, "call", tt.start...)
+			a.End(tt.end...)
+			wf.End()
+			tree := s.tree(t, wf)
+			assert.InDelta(t, 1e6, tree.Usage.CostUSD, 1e-3)
+			assert.EqualValues(t, 1, tree.Loss.Clamped)
+		})
+	}
 }

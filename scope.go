@@ -79,10 +79,9 @@ type Scope struct {
 	path      console.Path // on the console
 	startTime string       // start, as its journal line has it; "" for a scope of another process
 
-	// call says whether its start named a model or tokens, begun its usage
-	// and costGiven whether it gave a cost: a scope is one LLM call, though
+	// begun is the usage its start's attributes say, as given, and
+	// costGiven whether they give a cost: a scope is one LLM call, though
 	// its start and its end each say part of it (see meta.settleEnd).
-	call      bool
 	begun     tree.Usage
 	costGiven bool
 
@@ -375,6 +374,14 @@ func (s *Scope) log(now time.Time, end bool, status Status, level slog.Level, ar
 	}
 	r := slog.NewRecord(now, level, msg, pc)
 	r.Add(args...)
+	if !end {
+		// Read once, before any handler and before Start returns: each
+		// handler's End settles it as its start's line did, whichever
+		// goroutine ends it.
+		var m meta
+		r.Attrs(func(a slog.Attr) bool { m.read(a); return true })
+		s.begun, s.costGiven = m.usage, m.usage.Cost != 0
+	}
 	if err != nil {
 		r.AddAttrs(slog.Any(ErrorKey, err))
 	}
