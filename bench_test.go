@@ -229,6 +229,24 @@ func BenchmarkRouteByScopeID(b *testing.B) {
 	}
 }
 
+// BenchmarkRouteByGoneScopeID is BenchmarkRouteByScopeID naming an
+// interaction whose workflow ended: a miss, which the console alone takes.
+func BenchmarkRouteByGoneScopeID(b *testing.B) {
+	h := newBenchHandler(b, b.TempDir(), 0)
+	for i := range 1000 {
+		slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), fmt.Sprint("w", i))
+	}
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "gone")
+	_, ia := slogwf.StartInteraction(ctx, "routed")
+	ia.End()
+	wf.End()
+	l := slog.New(h).With(slogwf.InteractionID(ia.ID()))
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(context.Background(), l)
+	}
+}
+
 func BenchmarkInScopeParallel(b *testing.B) {
 	h := newBenchHandler(b, b.TempDir(), 0)
 	ctx, _ := benchIteration(h)

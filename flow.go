@@ -38,7 +38,8 @@ type flow struct {
 	unwritten  int64                   // its lines the journal missed since it wrote one; changed under the journal's lock
 	gaps       int64                   // all its lines the journal missed; changed under the journal's lock
 	paths      map[string]console.Path // of the scopes started here, until the end
-	routed     []string                // scope IDs sink.routes maps to it
+	indexed    []string                // scope IDs sink.scopes maps to it
+	asked      int                     // times sink.lookup asked whether a scope started here: the work routing by ID does (tests count it)
 	queued     bool                    // a snapshot is queued
 	queuedAt   int                     // its place in the snapshots' queue, under its lock
 	last       time.Time               // of its last snapshot, or its start
@@ -87,7 +88,15 @@ func (f *flow) routeTo(id string, sc *Scope, late bool) route {
 func (f *flow) started(id string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.asked++
 	return !f.ended && f.tree.Started(id)
+}
+
+// index maps scope id, which the tree just started, to f in sink.scopes,
+// until f ends; f.mu is held.
+func (f *flow) index(id string) {
+	f.sink.scopes.put(id, f)
+	f.indexed = append(f.indexed, id)
 }
 
 // start adds the start of scope sc, and keeps its path for the records
@@ -174,6 +183,9 @@ func (f *flow) moved(rt *route) bool {
 // any, as add says; f.mu is held.
 func (f *flow) apply(e *tree.Event, after func(t *tree.Tree, fresh bool)) {
 	fresh := f.tree.Apply(e)
+	if e.Type == tree.Start && fresh {
+		f.index(e.ID)
+	}
 	if e.Type == tree.End {
 		f.export(e.ID, false)
 	}
@@ -265,8 +277,8 @@ func (f *flow) end(last func()) tree.Usage {
 		f.spawned = f.wf.spawnedAt()
 	}
 	f.wf, f.paths = nil, nil
-	routed, queued := f.routed, f.queued
-	f.routed = nil
+	indexed, queued := f.indexed, f.queued
+	f.indexed = nil
 	f.mu.Unlock()
 
 	if queued {
@@ -276,8 +288,8 @@ func (f *flow) end(last func()) tree.Usage {
 	if f.owner {
 		s.live.Add(-1)
 	}
-	for _, id := range routed {
-		s.routes.CompareAndDelete(id, f)
+	for _, id := range indexed {
+		s.scopes.remove(id, f)
 	}
 	if f.owner {
 		s.recent.add(f)

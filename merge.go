@@ -143,7 +143,7 @@ func (f *flow) merge(line []byte) {
 	case f.tree == nil:
 	case err != nil:
 		f.tree.Drop(1)
-	default:
-		f.tree.Merge(e)
+	case f.tree.Merge(e) && e.Type == tree.Start && !f.ended:
+		f.index(e.ID)
 	}
 }

@@ -3,6 +3,7 @@ package slogwf
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"maps"
@@ -31,7 +32,7 @@ type sink struct {
 	flows    sync.Map     // workflow ID → *flow that runs here
 	live     atomic.Int64 // workflows started here that have not ended
 	saidLive atomic.Int64 // the most live workflows said; see newMost
-	routes   sync.Map     // scope ID → *flow, of the records a scope ID alone named
+	scopes   scopeIndex   // of the scopes the live workflows started: for the records a scope ID alone names
 	recent   recent       // the workflows that ended last
 	snaps    snapshots
 	finals   writers
@@ -64,6 +65,7 @@ func openSink(o *Options) (*sink, error) {
 		exporter: o.Exporter,
 		faults:   faults{out: o.ErrorOutput},
 		rebuilds: rebuilds{delay: o.SnapshotInterval},
+		scopes:   newScopeIndex(),
 	}
 	s.finals.written.L = &s.finals.mu
 	if s.journal, err = openJournal(dir, o.SegmentSize, o.Sync, s.faults.report); err != nil {
@@ -183,28 +185,60 @@ func (s *sink) lookup(wf, scope string) *flow {
 	if wf != "" {
 		return s.flow(wf)
 	}
-	// Found once by a search of all live workflows, then remembered.
-	if v, ok := s.routes.Load(scope); ok {
-		if f := v.(*flow); s.flow(f.id) == f {
-			return f
-		}
+	// The index of the scopes the live workflows started, rather than a
+	// search of them: naming a scope that ended, or one of another
+	// process, costs no more than naming a live one, however many run.
+	if f := s.scopes.get(scope); f != nil && f.started(scope) {
+		return f
 	}
-	var found *flow
-	s.flows.Range(func(_, v any) bool {
-		if f := v.(*flow); f.started(scope) {
-			found = f
-		}
-		return found == nil
-	})
-	if found != nil {
-		found.mu.Lock()
-		if !found.ended {
-			s.routes.Store(scope, found)
-			found.routed = append(found.routed, scope)
-		}
-		found.mu.Unlock()
+	return nil
+}
+
+// scopeIndex maps the ID of each scope that a live workflow's tree
+// started to the workflow. It is in shards, each a map under its own
+// lock: a start stores its ID without an allocation (sync.Map boxes each
+// key), and starts in parallel seldom wait for each other.
+type scopeIndex struct {
+	seed   maphash.Seed
+	shards [64]scopeShard
+}
+
+type scopeShard struct {
+	mu sync.Mutex
+	m  map[string]*flow
+}
+
+func newScopeIndex() scopeIndex { return scopeIndex{seed: maphash.MakeSeed()} }
+
+// shard returns the shard of id, locked.
+func (x *scopeIndex) shard(id string) *scopeShard {
+	sh := &x.shards[maphash.String(x.seed, id)%uint64(len(x.shards))]
+	sh.mu.Lock()
+	return sh
+}
+
+func (x *scopeIndex) get(id string) *flow {
+	sh := x.shard(id)
+	defer sh.mu.Unlock()
+	return sh.m[id]
+}
+
+func (x *scopeIndex) put(id string, f *flow) {
+	sh := x.shard(id)
+	defer sh.mu.Unlock()
+	if sh.m == nil {
+		sh.m = map[string]*flow{}
 	}
-	return found
+	sh.m[id] = f
+}
+
+// remove removes id, if it maps to f.
+func (x *scopeIndex) remove(id string, f *flow) {
+	sh := x.shard(id)
+	defer sh.mu.Unlock()
+	if sh.m[id] == f {
+		delete(sh.m, id)
+	}
 }
 
 // route is where a record goes. It is decided once, by sink.route, and
