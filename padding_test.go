@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/flock"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -42,6 +43,13 @@ func TestAParentReadsAChildJournalUpToItsPadding(t *testing.T) {
 	require.NotEmpty(t, name, "the child's journal")
 	const padding = 8 << 20
 	require.NoError(t, os.Truncate(name, int64(len(lines)+padding)))
+	// Locked, as by a child that writes it still.
+	lock, err := os.Open(name)
+	require.NoError(t, err)
+	defer lock.Close()
+	locked, err := flock.TryLock(lock)
+	require.NoError(t, err)
+	require.True(t, locked)
 
 	var before, after runtime.MemStats
 	runtime.GC()

@@ -34,7 +34,7 @@ func (f *flow) snapshot() {
 	}
 	f.mu.Unlock()
 	if !spawned.IsZero() {
-		f.sink.others.look(f.sink, nil, spawned)
+		f.sink.others.look(f.sink, f, spawned, false)
 	}
 	f.mu.Lock()
 	f.queued, f.last = false, time.Now()
@@ -63,7 +63,7 @@ func (f *flow) writeFinal() {
 	defer f.sink.owners.Done()
 	defer f.sink.finals.done(f)
 	if !f.spawned.IsZero() {
-		f.sink.others.look(f.sink, f, f.spawned)
+		f.sink.others.look(f.sink, f, f.spawned, true)
 	}
 	f.mu.Lock()
 	t := f.tree

@@ -1,0 +1,143 @@
+package slogwf
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// spawner is a parent process whose workflows pass themselves on to
+// child processes: Handlers of their own on the same Dir, each with its
+// own journal, as a child's.
+type spawner struct {
+	t   *testing.T
+	dir string
+	h   *Handler
+	ctx context.Context
+}
+
+func newSpawner(t *testing.T) *spawner {
+	dir := t.TempDir()
+	h, err := New(&Options{Dir: dir, Console: io.Discard, SnapshotInterval: time.Hour})
+	require.NoError(t, err)
+	t.Cleanup(func() { h.Close() })
+	return &spawner{t: t, dir: dir, h: h, ctx: ContextWithLogger(context.Background(), slog.New(h))}
+}
+
+// child starts a child process of the workflow of ctx, and returns its
+// Handler and the context it logs in.
+func (p *spawner) child(ctx context.Context, opts Options) (*Handler, context.Context) {
+	p.t.Setenv(EnvParent, strings.TrimPrefix(Environ(ctx)[0], EnvParent+"="))
+	opts.Dir, opts.Console = p.dir, io.Discard
+	h, err := New(&opts)
+	require.NoError(p.t, err)
+	p.t.Cleanup(func() { h.Close() })
+	return h, ContextFromEnv(ContextWithLogger(context.Background(), slog.New(h)))
+}
+
+// look snapshots wf, and returns how many journals its look opened.
+func (p *spawner) look(wf *Scope) int {
+	o := &p.h.sink.others
+	o.mu.Lock()
+	before := o.opened
+	o.mu.Unlock()
+	p.h.sink.flow(wf.ID()).snapshot()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.opened - before
+}
+
+// A look of a workflow passed on opens the journals that may still hold
+// lines of the workflows still looking, not every journal of a child
+// since: a journal that its process let go, and that a look read to its
+// end, is not opened again, however many workflows ran a child before.
+func TestALookOpensNoJournalThatItsProcessLetGoAndWasRead(t *testing.T) {
+	p := newSpawner(t)
+	for _, before := range []int{0, 10, 30} {
+		t.Run("", func(t *testing.T) {
+			for range before {
+				ctx, wf := StartWorkflow(p.ctx, "short")
+				child, cctx := p.child(ctx, Options{})
+				slog.New(child).InfoContext(cctx, "done")
+				require.NoError(t, child.Close())
+				wf.End()
+			}
+			p.h.WaitTrees()
+
+			ctx, wf := StartWorkflow(p.ctx, "long")
+			child, cctx := p.child(ctx, Options{})
+			slog.New(child).InfoContext(cctx, "working")
+			assert.Equal(t, 1, p.look(wf), "journals opened with %d children before: the live child's", before)
+			slog.New(child).InfoContext(cctx, "still working")
+			assert.Equal(t, 1, p.look(wf), "journals opened at the next look")
+			require.NoError(t, child.Close())
+			wf.End()
+			p.h.WaitTrees()
+			assert.Equal(t, []string{"working", "still working"}, treeMsgs(t, p.h, wf))
+		})
+	}
+}
+
+// A workflow passed on takes in every line of its children, though other
+// workflows passed on start and end meanwhile, and its children start
+// late, write late, and write more than one segment.
+func TestAWorkflowPassedOnTakesInItsChildrenAsOthersComeAndGo(t *testing.T) {
+	p := newSpawner(t)
+	ctx, long := StartWorkflow(p.ctx, "long")
+	early, ectx := p.child(ctx, Options{SegmentSize: 1024})
+	slog.New(early).InfoContext(ectx, "early 1")
+	p.look(long)
+	var want []string
+	want = append(want, "early 1")
+	for i := range 5 {
+		octx, wf := StartWorkflow(p.ctx, "short")
+		child, cctx := p.child(octx, Options{})
+		slog.New(child).InfoContext(cctx, "short")
+		require.NoError(t, child.Close())
+		wf.End()
+		p.h.sink.finals.wait(p.h.sink.recent.get(wf.ID()))
+
+		msg := "early " + strings.Repeat("+", i+2) // long enough to fill segments
+		slog.New(early).InfoContext(ectx, msg, "pad", strings.Repeat("x", 600))
+		want = append(want, msg)
+		if i%2 == 1 {
+			p.look(long)
+		}
+	}
+	late, lctx := p.child(ctx, Options{})
+	slog.New(late).InfoContext(lctx, "late")
+	want = append(want, "late")
+	assert.Greater(t, len(early.sink.journal.segments), 2, "segments the early child wrote")
+	require.NoError(t, early.Close())
+	require.NoError(t, late.Close())
+	long.End()
+	p.h.WaitTrees()
+	assert.ElementsMatch(t, want, treeMsgs(t, p.h, long))
+}
+
+// treeMsgs returns the messages of the records of wf's final tree, in
+// the tree file of h.
+func treeMsgs(t *testing.T, h *Handler, wf *Scope) []string {
+	t.Helper()
+	b, err := os.ReadFile(h.TreeFile(wf))
+	require.NoError(t, err)
+	var tr struct {
+		Records []struct {
+			Msg string `json:"msg"`
+		} `json:"records"`
+	}
+	require.NoError(t, json.Unmarshal(b, &tr))
+	var msgs []string
+	for _, r := range tr.Records {
+		msgs = append(msgs, r.Msg)
+	}
+	return msgs
+}
