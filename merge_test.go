@@ -6,12 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // spawner is a parent process whose workflows pass themselves on to
@@ -84,6 +87,29 @@ func TestALookOpensNoJournalThatItsProcessLetGoAndWasRead(t *testing.T) {
 			assert.Equal(t, []string{"working", "still working"}, treeMsgs(t, p.h, wf))
 		})
 	}
+}
+
+// A look opens no journal created before the earliest of the workflows
+// still looking was passed on: once the workflow passed on before it
+// made its final look, a journal no process will finish (a child that
+// died in the middle of a line) is not opened again.
+func TestALookOpensNoJournalMadeBeforeTheWorkflowsStillLookingWerePassedOn(t *testing.T) {
+	p := newSpawner(t)
+	actx, a := StartWorkflow(p.ctx, "early")
+	Environ(actx)
+	a.spawned.Store(time.Now().Add(-time.Hour).UnixNano()) // passed on an hour ago
+	torn := filepath.Join(p.dir, tree.JournalDir, tree.JournalName(time.Now().Add(-30*time.Minute), 1, 1))
+	require.NoError(t, os.WriteFile(torn, []byte(`{"wf":"`+a.ID()+`","t":"rec`), 0o600))
+
+	assert.Equal(t, 1, p.look(a), "journals opened by the early workflow's look")
+
+	bctx, b := StartWorkflow(p.ctx, "late")
+	Environ(bctx)
+	assert.Equal(t, 1, p.look(b), "journals opened while the early workflow looks")
+	a.End()
+	p.h.sink.finals.wait(p.h.sink.recent.get(a.ID()))
+	assert.Equal(t, 0, p.look(b), "journals opened once it made its final look")
+	b.End()
 }
 
 // A workflow passed on takes in every line of its children, though other
