@@ -1,7 +1,10 @@
 package slogwf
 
 import (
+	"cmp"
 	"io"
+	"io/fs"
+	"os"
 	"path"
 	"sync"
 	"time"
@@ -91,7 +94,7 @@ func (o *others) look(s *sink, f *flow, spawned time.Time, final bool) {
 // if seen, and returns how far it read.
 func (o *others) take(s *sink, d dirFS, name string, at readTo, seen bool, f *flow, final bool) readTo {
 	o.opened++
-	file, err := d.open(name)
+	file, err := openRegular(d, name)
 	if err != nil {
 		return at // gone, or not readable for now
 	}
@@ -151,7 +154,7 @@ func (o *others) readAll(s *sink, b *tree.Builder, spawned time.Time) {
 		if !childOf(name, spawned) {
 			continue
 		}
-		file, err := d.open(name)
+		file, err := openRegular(d, name)
 		if err != nil {
 			continue // gone, or not readable for now: empty
 		}
@@ -161,24 +164,36 @@ func (o *others) readAll(s *sink, b *tree.Builder, spawned time.Time) {
 }
 
 // list returns the directory now at Dir's path, and the names of the
-// journals of other processes in it: each file named as a journal (see
-// tree.IsJournal), not any other that shares the directory.
+// journals of other processes in it, unchecked: each file named as a
+// journal (see tree.IsJournal), not any other that shares the directory,
+// but maybe not a regular file, which openRegular tells of the few that
+// are read. (A listing with types makes an lstat(2) of each name where the
+// file system does not say: every journal, every look.)
 func (o *others) list(s *sink) (dirFS, []string) {
 	d := s.dir.current()
 	dir, err := d.open(tree.JournalDir)
 	if err != nil {
 		return d, nil
 	}
-	entries, _ := dir.ReadDir(-1)
+	names, _ := dir.Readdirnames(-1)
 	dir.Close()
-	var names []string
-	for _, e := range entries {
-		name := path.Join(tree.JournalDir, e.Name())
-		if e.Type().IsRegular() && tree.IsJournal(name) && !s.journal.own(name) {
-			names = append(names, name)
+	kept := names[:0]
+	for _, name := range names {
+		name = path.Join(tree.JournalDir, name)
+		if tree.IsJournal(name) && !s.journal.own(name) {
+			kept = append(kept, name)
 		}
 	}
-	return d, names
+	return d, kept
+}
+
+// openRegular opens journal name of d if it is a regular file: a link planted
+// there is not followed.
+func openRegular(d dirFS, name string) (*os.File, error) {
+	if fi, err := d.lstat(name); err != nil || !fi.Mode().IsRegular() {
+		return nil, cmp.Or(err, fs.ErrInvalid)
+	}
+	return d.open(name)
 }
 
 // childOf reports whether journal name may be of a child process of a

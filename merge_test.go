@@ -167,3 +167,19 @@ func treeMsgs(t *testing.T, h *Handler, wf *Scope) []string {
 	}
 	return msgs
 }
+
+// A link planted among the journals is not followed: the journal it
+// names is read once, under its own name.
+func TestALookFollowsNoLinkPlantedAmongTheJournals(t *testing.T) {
+	p := newSpawner(t)
+	ctx, wf := StartWorkflow(p.ctx, "linked")
+	child, cctx := p.child(ctx, Options{})
+	slog.New(child).InfoContext(cctx, "once")
+	name := child.sink.journal.segments[0]
+	require.NoError(t, child.Close())
+	link := tree.JournalName(time.Now().Add(time.Second), 1, 1)
+	require.NoError(t, os.Symlink(filepath.Base(name), filepath.Join(p.dir, tree.JournalDir, link)))
+	wf.End()
+	p.h.WaitTrees()
+	assert.Equal(t, []string{"once"}, treeMsgs(t, p.h, wf))
+}
