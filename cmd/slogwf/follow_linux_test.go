@@ -18,7 +18,7 @@ import (
 // journals that end in padding.
 func TestFollowerTakesALineCopiedIntoAMappingThatRaisesNoEvent(t *testing.T) {
 	dir := t.TempDir()
-	name := filepath.Join(dir, "live.jsonl")
+	name := filepath.Join(dir, segment(0))
 	tailWrite(t, name, "a\n"+strings.Repeat("\x00", 1<<20))
 	lines, _, rounds := followed(t, dir, nil)
 	waitRounds(t, rounds, 2)
@@ -115,7 +115,7 @@ func TestAFollowerReadsAByteOfEachPaddedJournalATick(t *testing.T) {
 	dir := t.TempDir()
 	for i := range segments {
 		data := `{"ev":"record"}` + "\n" + strings.Repeat("\x00", 1<<20)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("seg-%04d.jsonl", i)), []byte(data), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, segment(i)), []byte(data), 0o600))
 	}
 	fl, got := lineFollower(t)
 	require.NoError(t, fl.add(dir))

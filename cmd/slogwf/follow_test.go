@@ -61,6 +61,13 @@ func followed(t *testing.T, dir string, setup func(*follower)) (lines func() []s
 	}, opens, rounds
 }
 
+// segment returns the name of the i-th journal segment of a test's
+// process, as the handler names it: a follower of a directory follows no
+// other *.jsonl file there.
+func segment(i int) string {
+	return tree.JournalName(time.Date(2026, 11, 29, 3, 33, 30, 0, time.UTC).Add(time.Duration(i)*time.Millisecond), 4242, 0x3f9a1c)
+}
+
 // waitRounds waits until the follower made n more rounds.
 func waitRounds(t *testing.T, rounds *atomic.Int64, n int64) {
 	t.Helper()
@@ -74,7 +81,7 @@ func TestFollowerOpensOnlyWhatChanged(t *testing.T) {
 	dir := t.TempDir()
 	const idle = 200
 	for i := range idle {
-		tailWrite(t, filepath.Join(dir, fmt.Sprintf("idle-%03d.jsonl", i)), "old\n")
+		tailWrite(t, filepath.Join(dir, segment(i)), "old\n")
 	}
 	lines, opens, rounds := followed(t, dir, nil)
 	waitRounds(t, rounds, 2) // the first round reads everything once
@@ -82,10 +89,10 @@ func TestFollowerOpensOnlyWhatChanged(t *testing.T) {
 	waitRounds(t, rounds, 5)
 	assert.Zero(t, opens.Load()-before, "files opened in 5 idle rounds")
 
-	tailAppend(t, filepath.Join(dir, "idle-007.jsonl"), "new\n")
-	tailWrite(t, filepath.Join(dir, "fresh.jsonl"), "first\n")
+	tailAppend(t, filepath.Join(dir, segment(7)), "new\n")
+	tailWrite(t, filepath.Join(dir, segment(idle)), "first\n")
 	require.Eventually(t, func() bool { return len(lines()) == idle+2 }, tailWait, tailTick)
-	assert.Equal(t, []string{"idle-007.jsonl: new", "fresh.jsonl: first"}, lines()[idle:])
+	assert.Equal(t, []string{segment(7) + ": new", segment(idle) + ": first"}, lines()[idle:])
 	assert.Less(t, opens.Load()-before, int64(10), "files opened for two changes")
 }
 
@@ -93,31 +100,33 @@ func TestFollowerOpensOnlyWhatChanged(t *testing.T) {
 // not again from its start.
 func TestFollowerGoesOnWithARenamedJournal(t *testing.T) {
 	dir := t.TempDir()
-	tailWrite(t, filepath.Join(dir, "a.jsonl"), "1\n2\n")
+	a, b := segment(0), segment(1)
+	tailWrite(t, filepath.Join(dir, a), "1\n2\n")
 	lines, _, rounds := followed(t, dir, nil)
 	waitRounds(t, rounds, 2)
-	require.NoError(t, os.Rename(filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")))
-	tailAppend(t, filepath.Join(dir, "b.jsonl"), "3\n")
+	require.NoError(t, os.Rename(filepath.Join(dir, a), filepath.Join(dir, b)))
+	tailAppend(t, filepath.Join(dir, b), "3\n")
 	require.Eventually(t, func() bool { return len(lines()) >= 3 }, tailWait, tailTick)
 	waitRounds(t, rounds, 3)
-	assert.Equal(t, []string{"a.jsonl: 1", "a.jsonl: 2", "b.jsonl: 3"}, lines())
+	assert.Equal(t, []string{a + ": 1", a + ": 2", b + ": 3"}, lines())
 }
 
 // A follower that cannot watch looks at every journal at each round
 // instead, and misses nothing.
 func TestFollowerPollsWhatItCannotWatch(t *testing.T) {
 	dir := t.TempDir()
-	tailWrite(t, filepath.Join(dir, "a.jsonl"), "1\n")
+	a, b := segment(0), segment(1)
+	tailWrite(t, filepath.Join(dir, a), "1\n")
 	var warned []string
 	lines, _, rounds := followed(t, dir, func(fl *follower) {
 		fl.newWatch = func() (*watcher, error) { return nil, errors.New("too many open files") }
 		fl.warn = func(err error) { warned = append(warned, err.Error()) }
 	})
 	waitRounds(t, rounds, 2)
-	tailAppend(t, filepath.Join(dir, "a.jsonl"), "2\n")
-	tailWrite(t, filepath.Join(dir, "b.jsonl"), "3\n")
+	tailAppend(t, filepath.Join(dir, a), "2\n")
+	tailWrite(t, filepath.Join(dir, b), "3\n")
 	require.Eventually(t, func() bool { return len(lines()) == 3 }, tailWait, tailTick)
-	assert.Equal(t, []string{"a.jsonl: 1", "a.jsonl: 2", "b.jsonl: 3"}, lines())
+	assert.Equal(t, []string{a + ": 1", a + ": 2", b + ": 3"}, lines())
 	assert.Equal(t, []string{"cannot watch for changes (too many open files): looking every 100ms instead"}, warned)
 }
 
@@ -263,7 +272,7 @@ func TestFollowerTakesBackALineStartAReadStoppedIn(t *testing.T) {
 // was: a line start its writer then takes back is not joined to the next.
 func TestFollowerTakesBackALineStartOfARenamedJournal(t *testing.T) {
 	dir := t.TempDir()
-	name := filepath.Join(dir, "a.jsonl")
+	name := filepath.Join(dir, segment(0))
 	f, err := os.Create(name)
 	require.NoError(t, err)
 	defer f.Close()
@@ -272,8 +281,8 @@ func TestFollowerTakesBackALineStartOfARenamedJournal(t *testing.T) {
 	fl, got := lineFollower(t)
 	require.NoError(t, fl.add(dir))
 	require.NoError(t, fl.readAll())
-	require.NoError(t, os.Rename(name, filepath.Join(dir, "b.jsonl")))
-	fl.poll() // a.jsonl gone, b.jsonl found: it, read on
+	require.NoError(t, os.Rename(name, filepath.Join(dir, segment(1))))
+	fl.poll() // the first gone, the second found: it, read on
 	require.NoError(t, f.Truncate(2))
 	_, err = f.WriteAt([]byte("cccccccc\n"), 2)
 	require.NoError(t, err)
@@ -325,7 +334,7 @@ func TestFollowerStopsAtTheNULPaddingOfALiveJournal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			name := filepath.Join(dir, "live.jsonl")
+			name := filepath.Join(dir, segment(0))
 			tailWrite(t, name, tt.start)
 			lines, _, rounds := followed(t, dir, nil)
 			waitRounds(t, rounds, 2)
@@ -352,11 +361,12 @@ func TestFollowerStopsAtTheNULPaddingOfALiveJournal(t *testing.T) {
 	}
 }
 
-// liveLines returns lines as a follower of live.jsonl takes them.
+// liveLines returns lines as a follower of the journal segment(0) takes
+// them.
 func liveLines(lines ...string) []string {
 	var named []string
 	for _, l := range lines {
-		named = append(named, "live.jsonl: "+l)
+		named = append(named, segment(0)+": "+l)
 	}
 	return named
 }

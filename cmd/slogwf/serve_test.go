@@ -155,9 +155,9 @@ func TestServeSendsTheWorkflowsAndTheirChangesAsEvents(t *testing.T) {
 	journals := journalsOf(t, r)
 	research, other := journals["research"], journals["other"]
 	dir := t.TempDir()
-	live := filepath.Join(dir, "research.1.jsonl")
+	live := filepath.Join(dir, segment(0))
 	tailWrite(t, live, strings.Join(research[:3], ""))
-	tailWrite(t, filepath.Join(dir, "other.1.jsonl"), strings.Join(other, ""))
+	tailWrite(t, filepath.Join(dir, segment(1)), strings.Join(other, ""))
 	s := startServe(t, dir)
 
 	ch := events(t, s.url+"events?wf="+r.wf)
@@ -230,7 +230,7 @@ func TestServeIsReadOnlyAndSendsItsPolicy(t *testing.T) {
 		{"PUT", "/events", "", http.StatusMethodNotAllowed},
 		{"DELETE", "/", "", http.StatusMethodNotAllowed},
 		{"GET", "/index.html", "", http.StatusNotFound},
-		{"GET", "/research.1.jsonl", "", http.StatusNotFound},
+		{"GET", "/" + segment(0), "", http.StatusNotFound},
 		{"GET", "/%2e%2e/%2e%2e/etc/passwd", "", http.StatusNotFound},
 		{"GET", "/", "evil.example:" + port, http.StatusMisdirectedRequest},
 		{"GET", "/events", "evil.example", http.StatusMisdirectedRequest},
@@ -268,17 +268,18 @@ func TestServeReadsNothingOutsideItsDirectory(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "secret.jsonl")
 	tailWrite(t, outside, strings.Join(journals["research"], ""))
 	dir := t.TempDir()
-	tailWrite(t, filepath.Join(dir, "other.1.jsonl"), strings.Join(journals["other"], ""))
-	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "link.jsonl")))
-	require.NoError(t, os.Symlink("../"+filepath.Base(filepath.Dir(outside))+"/secret.jsonl", filepath.Join(dir, "relative.jsonl")))
+	tailWrite(t, filepath.Join(dir, segment(0)), strings.Join(journals["other"], ""))
+	link, relative := segment(1), segment(2)
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, link)))
+	require.NoError(t, os.Symlink("../"+filepath.Base(filepath.Dir(outside))+"/secret.jsonl", filepath.Join(dir, relative)))
 
 	s := startServe(t, dir)
 	list := listed(t, next(t, events(t, s.url+"events?wf="+r.wf), "list"))
 	require.Len(t, list, 1)
 	assert.Equal(t, "other", list[0].Name)
 	assert.Contains(t, s.stderr.String(), "slogwf serve: ")
-	assert.Contains(t, s.stderr.String(), "link.jsonl")
-	assert.Contains(t, s.stderr.String(), "relative.jsonl")
+	assert.Contains(t, s.stderr.String(), link)
+	assert.Contains(t, s.stderr.String(), relative)
 	assert.Equal(t, 0, s.stop())
 }
 
@@ -445,7 +446,7 @@ func TestServeUpdatesThePageAsTheJournalGrows(t *testing.T) {
 	r := writeTailJournals(t, slogwf.ColorNever, false)
 	research := journalsOf(t, r)["research"]
 	dir := t.TempDir()
-	live := filepath.Join(dir, "research.1.jsonl")
+	live := filepath.Join(dir, segment(0))
 	tailWrite(t, live, strings.Join(research[:3], ""))
 	s := startServe(t, dir)
 
@@ -557,7 +558,7 @@ func TestServeShowsATreeFileThatHoldsMoreThanItsJournals(t *testing.T) {
 func TestServeCountsTheLinesItSkipsAsBuildDoes(t *testing.T) {
 	_, id, lines := journalOf(t)
 	dir := t.TempDir()
-	journal := filepath.Join(dir, "damaged.jsonl")
+	journal := filepath.Join(dir, segment(0))
 	tailWrite(t, journal, lines[0]+"{not json}\n"+strings.Join(lines[1:], ""))
 	code, built, stderr := runCLI(t, "build", "-o", "-", journal)
 	require.Equal(t, 0, code, stderr)
@@ -569,7 +570,7 @@ func TestServeCountsTheLinesItSkipsAsBuildDoes(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(next(t, events(t, s.url+"events?wf="+id), "workflow")), &doc))
 	assert.JSONEq(t, `{"dropped":1,"truncated":0,"redacted":0,"clamped":0,"unwritten":0}`, string(doc.Tree.Loss))
-	assert.Contains(t, s.stderr.String(), "damaged.jsonl:2: line skipped")
+	assert.Contains(t, s.stderr.String(), segment(0)+":2: line skipped")
 	assert.Equal(t, 0, s.stop())
 }
 

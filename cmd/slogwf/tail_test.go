@@ -550,7 +550,7 @@ func TestTailMergesManyJournalsInTimeOrder(t *testing.T) {
 			fmt.Fprintf(&j, `{"ev":"record","wf":%q,"scope":%q,"time":%q,"level":"INFO","msg":"at %05d"}`+"\n",
 				wf, wf, at.Format("2006-01-02T15:04:05.000000000Z"), (files-f)+k*files)
 		}
-		tailWrite(t, filepath.Join(dir, fmt.Sprintf("j%03d.jsonl", f)), j.String())
+		tailWrite(t, filepath.Join(dir, segment(f)), j.String())
 	}
 	code, stdout, stderr := runCLI(t, "tail", "-color=never", dir)
 	require.Equal(t, 0, code, stderr)
