@@ -25,10 +25,10 @@ const followPoll = 100 * time.Millisecond
 const followChunk = 64 << 10
 
 // follower reads journals as they grow: the files named to it, and the
-// journals (*.jsonl) that are in, or come to be in, the directories named
-// to it. It hands each whole line to its line func, once, in the order of
-// each file; an incomplete last line waits for its newline, and the first
-// NUL of a live journal for the bytes copied over it (see
+// journals that are in, or come to be in, the directories named to it
+// (see journalIn). It hands each whole line to its line func, once, in
+// the order of each file; an incomplete last line waits for its newline,
+// and the first NUL of a live journal for the bytes copied over it (see
 // tree.LineReader). While it follows, it reads only the files that the
 // system (inotify, through fsnotify) says changed, and polls what it
 // cannot watch, and the journals it stopped at a NUL of: a line copied
@@ -53,15 +53,16 @@ type follower struct {
 	// newWatch starts watching for changes: newWatcher, but in tests.
 	newWatch func() (*watcher, error)
 
-	dirs   []string
-	inner  map[string]bool          // the journal directories of dirs
-	dirErr map[string]string        // the last error reported for a directory
-	files  []*followedFile          // in the order found
-	seen   map[string]*followedFile // files by cleaned name
-	gone   []*followedFile          // files forgotten lately, to go on with one renamed
-	order  int                      // files added
-	buf    []byte                   // what a read reads into
-	watch  *watching                // while following
+	dirs    []string
+	inner   map[string]bool          // the journal directories of dirs
+	dirErr  map[string]string        // the last error reported for a directory
+	files   []*followedFile          // in the order found
+	seen    map[string]*followedFile // files by cleaned name
+	skipped map[string]bool          // the other *.jsonl files of dirs, reported
+	gone    []*followedFile          // files forgotten lately, to go on with one renamed
+	order   int                      // files added
+	buf     []byte                   // what a read reads into
+	watch   *watching                // while following
 }
 
 // followedFile is a file that a follower reads, and how far.
@@ -83,7 +84,7 @@ type followedFile struct {
 
 func newFollower(open func(string) (*os.File, error), line func(*followedFile, []byte, bool), warn func(error)) *follower {
 	return &follower{open: open, line: line, warn: warn, newWatch: newWatcher,
-		inner: map[string]bool{}, dirErr: map[string]string{}, seen: map[string]*followedFile{}}
+		inner: map[string]bool{}, skipped: map[string]bool{}, dirErr: map[string]string{}, seen: map[string]*followedFile{}}
 }
 
 // add follows name: the journals in it if it is a directory, else the file.
@@ -235,15 +236,30 @@ func (fl *follower) scan(dir string) error {
 			fl.addDir(filepath.Join(dir, e.Name()))
 		}
 		if strings.HasSuffix(e.Name(), ".jsonl") && !e.IsDir() {
-			f := fl.addFile(filepath.Join(dir, e.Name()), dir)
 			// A link's target changes where no watch of dir sees it.
-			if e.Type()&fs.ModeSymlink != 0 {
+			if f := fl.journalIn(dir, e.Name()); f != nil && e.Type()&fs.ModeSymlink != 0 {
 				f.polled = true
 			}
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
+	}
+	return nil
+}
+
+// journalIn follows base, a *.jsonl file found in dir, and returns it if
+// it is named as a journal (see tree.IsJournal); another *.jsonl file
+// there is another program's, reported once and passed by, as a command
+// that reads a directory passes it by.
+func (fl *follower) journalIn(dir, base string) *followedFile {
+	name := filepath.Join(dir, base)
+	if tree.IsJournal(base) {
+		return fl.addFile(name, dir)
+	}
+	if !fl.skipped[name] {
+		fl.skipped[name] = true
+		fl.warn(notJournal{name})
 	}
 	return nil
 }

@@ -92,11 +92,10 @@ func pickInJournals(want string, names []string, follow bool, where string) (id 
 		case !st.IsDir():
 			return "", false, nil // a pipe, say: it can be read only once, by what follows
 		}
-		found, others, err := dirJournals(name)
+		found, _, err := dirJournals(name)
 		if err != nil {
 			return "", false, err
 		}
-		found = append(found, others...) // as a follower reads a directory
 		for _, f := range found {
 			// A pipe there could keep the read waiting for ever.
 			if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {

@@ -215,7 +215,9 @@ func (fl *follower) next(ctx context.Context) ([]*followedFile, bool) {
 		d, ok := ws.dirAt[filepath.Dir(p)]
 		switch base := filepath.Base(p); {
 		case ok && filepath.Ext(base) == ".jsonl":
-			pick[fl.addFile(filepath.Join(d, base), d)] = true
+			if f := fl.journalIn(d, base); f != nil {
+				pick[f] = true
+			}
 		case ok && base == tree.JournalDir && !fl.inner[d]:
 			fl.scanFollowed(d) // the handler made its journal directory
 		}
