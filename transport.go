@@ -358,7 +358,7 @@ func (c *call) result() []slog.Attr {
 	if c.ttfb > 0 {
 		as = append(as, slog.Duration("ttfb", console.RoundDuration(c.ttfb)))
 	}
-	if c.mode != modeJSON {
+	if c.mode == modeSSE || c.mode == modeNDJSON {
 		as = append(as, slog.Bool("stream", true))
 	}
 	if len(c.output) > 0 {

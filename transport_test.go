@@ -425,3 +425,60 @@ func TestTransportReturnsAnErrorForARequestWithoutURL(t *testing.T) {
 	_, err := slogwf.Transport(nil).RoundTrip(&http.Request{Method: http.MethodGet, Header: http.Header{}})
 	assert.Error(t, err)
 }
+
+// Only a streamed answer, server-sent events or NDJSON, says stream=true:
+// not a whole JSON answer, nor an error page, nor a web page.
+func TestTransportSaysStreamOnlyOfAStreamedAnswer(t *testing.T) {
+	recorded := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", "llm", name))
+		require.NoError(t, err)
+		return string(b)
+	}
+	tests := []struct {
+		name        string
+		method      string
+		status      int
+		contentType string
+		body        string
+		stream      bool
+	}{
+		{"server-sent events", http.MethodPost, 200, "text/event-stream", recorded("openai-chat.sse"), true},
+		{"NDJSON", http.MethodPost, 200, "application/x-ndjson", recorded("ollama.ndjson"), true},
+		{"a whole JSON answer", http.MethodPost, 200, "application/json", recorded("openai-chat.json"), false},
+		{"an HTML error page of a proxy", http.MethodPost, 502, "text/html",
+			"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n", false},
+		{"a plain-text rate limit", http.MethodPost, 429, "text/plain; charset=utf-8", "Too Many Requests\n", false},
+		{"a web page", http.MethodGet, 200, "text/html; charset=utf-8", "<!doctype html><title>Docs</title><p>Hello.</p>\n", false},
+		{"no content type", http.MethodPost, 200, "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header()["Content-Type"] = []string{tt.contentType}
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			s, ctx, wf, client := transportSetup(t, nil)
+			var body io.Reader
+			if tt.method == http.MethodPost {
+				body = strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"Capital of France?"}]}`)
+			}
+			req, err := http.NewRequestWithContext(ctx, tt.method, srv.URL+"/v1/chat/completions", body)
+			require.NoError(t, err)
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			_, err = io.Copy(io.Discard, resp.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+
+			a := action(t, s, wf)
+			assert.EqualValues(t, tt.status, a.Attrs["http_status"])
+			if tt.stream {
+				assert.Equal(t, true, a.Attrs["stream"])
+			} else {
+				assert.NotContains(t, a.Attrs, "stream")
+			}
+		})
+	}
+}

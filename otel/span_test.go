@@ -122,6 +122,7 @@ func TestAttributesMappedToConventionsAreNotRepeatedRaw(t *testing.T) {
 	assert.NotContains(t, attrs(spans["invoke_workflow research"].Attributes), "model")
 	// Not streamed, the time to the headers is not a first chunk: it stays as logged.
 	failed := attrs(spans["chat gpt-4o-mini #2"].Attributes)
+	assert.NotContains(t, failed, "gen_ai.request.stream")
 	assert.NotContains(t, failed, "gen_ai.response.time_to_first_chunk")
 	assert.Equal(t, int64(169900000), failed["ttfb"])
 }
