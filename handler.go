@@ -3,11 +3,16 @@ package slogwf
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,9 +60,10 @@ type Options struct {
 	SnapshotInterval time.Duration
 
 	// The size at which the journal of the process gives way to a new
-	// segment (Default: 16 MiB). On Linux the segment being written is
-	// mapped: this much address space, and the pages written so far and
-	// up to 2 MiB ahead of them.
+	// segment: 1 MiB at least, the step by which a segment's file grows
+	// (Default: 16 MiB). On Linux the segment being written is mapped:
+	// this much address space, and the pages written so far and up to
+	// 2 MiB ahead of them.
 	SegmentSize int64
 
 	// Remove the tree files and journal segments last written longer ago
@@ -145,6 +151,62 @@ type Options struct {
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 }
 
+// minSegmentSize is the least Options.SegmentSize: the step by which a
+// segment's file grows. A smaller one is a mistake (16 for 16 MiB), which
+// would make a segment of every line or two.
+const minSegmentSize = 1 << 20
+
+// fix returns an error naming each option of the tree whose value cannot
+// be meant, and puts its default in its place. Zero values, which stand
+// for the defaults, and the negative values documented pass.
+func (o *Options) fix() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("slogwf: Options."+format, args...))
+	}
+	if o.SnapshotInterval < 0 {
+		bad("SnapshotInterval %v: want 0 (1s) or more", o.SnapshotInterval)
+		o.SnapshotInterval = 0
+	}
+	if o.SegmentSize != 0 && o.SegmentSize < minSegmentSize {
+		bad("SegmentSize %d: want 0 (16 MiB) or %d (1 MiB) or more", o.SegmentSize, minSegmentSize)
+		o.SegmentSize = 0
+	}
+	if o.MaxAge < 0 {
+		bad("MaxAge %v: want 0 (keep all) or more", o.MaxAge)
+		o.MaxAge = 0
+	}
+	if o.MaxBytes < 0 {
+		bad("MaxBytes %d: want 0 (no limit) or more", o.MaxBytes)
+		o.MaxBytes = 0
+	}
+	if o.Sync > SyncAlways {
+		bad("Sync %d: want SyncNone, SyncEnd or SyncAlways", o.Sync)
+		o.Sync = SyncNone
+	}
+	if r := o.Redact; r != nil && slices.Contains(r.Patterns, nil) {
+		bad("Redact.Patterns[%d] nil: want a pattern", slices.Index(r.Patterns, nil))
+		fixed := *r // the caller's stays as it is
+		fixed.Patterns = slices.DeleteFunc(slices.Clone(r.Patterns), func(re *regexp.Regexp) bool { return re == nil })
+		o.Redact = &fixed
+	}
+	for _, model := range slices.Sorted(maps.Keys(o.Prices)) { // in the same order every time
+		p := o.Prices[model]
+		for _, f := range [...]struct {
+			name  string
+			price float64
+		}{{"Input", p.Input}, {"Output", p.Output}, {"CachedInput", p.CachedInput}, {"CacheWrite", p.CacheWrite}} {
+			if !(f.price >= 0) || math.IsInf(f.price, 1) { // NaN too
+				bad("Prices[%q].%s %v: want 0 or more dollars per million tokens", model, f.name, f.price)
+				o.Prices = maps.Clone(o.Prices) // the caller's stays as it is
+				delete(o.Prices, model)
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // treeDefaults fills in the defaults and environment of the tree options.
 func (o *Options) treeDefaults() error {
 	if o.ErrorOutput == nil {
@@ -165,7 +227,7 @@ func (o *Options) treeDefaults() error {
 		o.Disabled = true
 	case "", "0", "f", "false", "no", "off":
 	default:
-		return fmt.Errorf("slogwf: SLOGWF_DISABLE=%q: want 1 or 0", v)
+		return fmt.Errorf("slogwf: SLOGWF_DISABLE=%q: want 1, t, true, yes or on; or 0, f, false, no, off or nothing", v)
 	}
 	return nil
 }
@@ -181,7 +243,10 @@ func (o *Options) consoleDefaults() error {
 		o.Format = FormatTint
 	case FormatTint, FormatText, FormatJSON:
 	default:
-		return fmt.Errorf("slogwf: unknown console format %q", o.Format)
+		return fmt.Errorf("slogwf: Options.Format %q: want FormatTint, FormatText or FormatJSON", o.Format)
+	}
+	if o.Color > ColorNever || o.Color < ColorAuto {
+		return fmt.Errorf("slogwf: Options.Color %d: want ColorAuto, ColorAlways or ColorNever", o.Color)
 	}
 	if o.TimeFormat == "" {
 		o.TimeFormat = console.TimeFormat
@@ -197,7 +262,7 @@ func (o *Options) consoleDefaults() error {
 		if v := os.Getenv("SLOGWF_LEVEL"); v != "" {
 			l, err := ParseLevel(v)
 			if err != nil {
-				return fmt.Errorf("slogwf: SLOGWF_LEVEL: %w", err)
+				return fmt.Errorf("slogwf: SLOGWF_LEVEL=%q: want TRACE, DEBUG, INFO, NOTICE, WARN or ERROR, in any case, with an offset such as INFO+2, or a number", v)
 			}
 			o.Level = l
 		}
@@ -258,7 +323,7 @@ var _ slog.Handler = (*Handler)(nil)
 // opts.Dir. Close it when the program is done.
 func New(opts *Options) (*Handler, error) {
 	o := copyOf(opts)
-	if err := cmp.Or(o.treeDefaults(), o.consoleDefaults()); err != nil {
+	if err := errors.Join(o.fix(), o.treeDefaults(), o.consoleDefaults()); err != nil {
 		return nil, err
 	}
 	h := &Handler{next: newConsole(&o), level: o.Level, clean: newCleaner(&o)}
@@ -274,16 +339,17 @@ func New(opts *Options) (*Handler, error) {
 
 // NewHandler returns a Handler that passes every record on to next and
 // writes the trees and journals of workflows under opts.Dir. What New would
-// return as an error it says on opts.ErrorOutput; when the directory cannot
-// be used, the tree is off.
+// return as an error it says on opts.ErrorOutput: a bad option, or
+// environment variable, has its default; when the directory cannot be
+// used, the tree is off.
 func NewHandler(next slog.Handler, opts *Options) *Handler {
 	o := copyOf(opts)
-	err := o.treeDefaults()
-	if err != nil {
+	if err := errors.Join(o.fix(), o.treeDefaults()); err != nil {
 		fmt.Fprintln(o.ErrorOutput, err)
 	}
 	h := &Handler{next: next, clean: newCleaner(&o)}
 	if !o.Disabled {
+		var err error
 		if h.sink, err = openSink(&o); err != nil {
 			fmt.Fprintln(o.ErrorOutput, err)
 		}

@@ -500,11 +500,6 @@ func TestBadEnvironment(t *testing.T) {
 	assert.Nil(t, wf)
 }
 
-func TestUnknownConsoleFormat(t *testing.T) {
-	_, err := slogwf.New(&slogwf.Options{Dir: t.TempDir(), Format: "yaml"})
-	assert.ErrorContains(t, err, `unknown console format "yaml"`)
-}
-
 func TestStaleAttributeIDsFallBackToTheContext(t *testing.T) {
 	s := newSetup(t, nil)
 	_, old := slogwf.StartWorkflow(s.ctx, "old")

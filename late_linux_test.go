@@ -43,15 +43,15 @@ func threadRead(t *testing.T) int64 {
 func TestTheRebuildsOfAStreamOfLateRecordsReadNoMoreThanItsLines(t *testing.T) {
 	runtime.LockOSThread() // the rebuilds WaitTrees runs read on this thread
 	defer runtime.UnlockOSThread()
-	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Hour, SegmentSize: 64 << 10})
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Hour, SegmentSize: 1 << 20}) // the least segment
 	ctx, poller := slogwf.StartWorkflow(s.ctx, "poller")
 	s.log.InfoContext(ctx, "on time")
 	poller.End()
 	s.h.WaitTrees()
 
 	const first, n = 30, 200 // rebuilds after 10, 20, 30 late records, then each 10 more
-	pad := strings.Repeat("x", 400)
 	var read int64
+	pad := strings.Repeat("x", 6<<10) // others' lines fill several segments
 	for i := range n {
 		other, wf := slogwf.StartWorkflow(s.ctx, "request")
 		for range 5 {

@@ -118,7 +118,7 @@ func TestALookOpensNoJournalMadeBeforeTheWorkflowsStillLookingWerePassedOn(t *te
 func TestAWorkflowPassedOnTakesInItsChildrenAsOthersComeAndGo(t *testing.T) {
 	p := newSpawner(t)
 	ctx, long := StartWorkflow(p.ctx, "long")
-	early, ectx := p.child(ctx, Options{SegmentSize: 1024})
+	early, ectx := p.child(ctx, Options{SegmentSize: minSegmentSize, MaxValue: -1})
 	slog.New(early).InfoContext(ectx, "early 1")
 	p.look(long)
 	var want []string
@@ -132,7 +132,7 @@ func TestAWorkflowPassedOnTakesInItsChildrenAsOthersComeAndGo(t *testing.T) {
 		p.h.sink.finals.wait(p.h.sink.recent.get(wf.ID()))
 
 		msg := "early " + strings.Repeat("+", i+2) // long enough to fill segments
-		slog.New(early).InfoContext(ectx, msg, "pad", strings.Repeat("x", 600))
+		slog.New(early).InfoContext(ectx, msg, "pad", strings.Repeat("x", minSegmentSize))
 		want = append(want, msg)
 		if i%2 == 1 {
 			p.look(long)

@@ -174,7 +174,7 @@ func TestASegmentIsCutToItsLinesWhenItEnds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "logs")
-			h, l, ctx, wf := mappedWorkflow(t, Options{Dir: dir, SegmentSize: 1 << 18})
+			h, l, ctx, wf := mappedWorkflow(t, Options{Dir: dir, SegmentSize: minSegmentSize})
 			for i := range 10 {
 				l.InfoContext(ctx, "record", "i", i)
 			}

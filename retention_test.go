@@ -23,7 +23,7 @@ import (
 // journal this process writes.
 func TestMaxAgeIsAppliedPeriodically(t *testing.T) {
 	dir := t.TempDir()
-	h, err := New(&Options{Dir: dir, Console: io.Discard, MaxAge: time.Hour, SegmentSize: 512})
+	h, err := New(&Options{Dir: dir, Console: io.Discard, MaxAge: time.Hour, SegmentSize: minSegmentSize, MaxValue: -1})
 	require.NoError(t, err)
 	r := h.sink.retain
 	r.stop()
@@ -35,8 +35,8 @@ func TestMaxAgeIsAppliedPeriodically(t *testing.T) {
 	_, ended := StartWorkflow(ctx, "ended")
 	ended.End()
 	h.TreeFile(ended)
-	for i := range 10 {
-		l.InfoContext(rctx, "more", "i", i) // rotates segments
+	for i := range 3 {
+		l.InfoContext(rctx, "more", "i", i, "pad", strings.Repeat("x", minSegmentSize)) // rotates segments
 	}
 	ageFiles(t, dir, 2*time.Hour)
 	segments, err := filepath.Glob(filepath.Join(dir, "journal", "*.jsonl"))
@@ -50,7 +50,7 @@ func TestMaxAgeIsAppliedPeriodically(t *testing.T) {
 
 	running.End()
 	require.NoError(t, h.Close())
-	assert.Len(t, readTreeFile(t, h.TreeFile(running)), 1+10)
+	assert.Len(t, readTreeFile(t, h.TreeFile(running)), 1+3)
 }
 
 // readTreeFile returns the records of the tree file path.
@@ -68,12 +68,12 @@ func readTreeFile(t *testing.T, path string) []any {
 // file yet, though this process no longer writes them.
 func TestAnotherProcesssRetentionKeepsTheSegmentsOfAWorkflowRunningHere(t *testing.T) {
 	dir := t.TempDir()
-	h, err := New(&Options{Dir: dir, Console: io.Discard, SegmentSize: 512, SnapshotInterval: time.Hour})
+	h, err := New(&Options{Dir: dir, Console: io.Discard, SegmentSize: minSegmentSize, MaxValue: -1, SnapshotInterval: time.Hour})
 	require.NoError(t, err)
 	l := slog.New(h)
 	ctx, wf := StartWorkflow(ContextWithLogger(context.Background(), l), "long")
-	for i := range 10 {
-		l.InfoContext(ctx, "r", "i", i, "pad", strings.Repeat("x", 200))
+	for i := range 3 {
+		l.InfoContext(ctx, "r", "i", i, "pad", strings.Repeat("x", minSegmentSize)) // fills a segment
 	}
 	_, err = os.Stat(h.TreeFile(wf))
 	require.ErrorIs(t, err, fs.ErrNotExist, "no snapshot yet")
@@ -91,7 +91,7 @@ func TestAnotherProcesssRetentionKeepsTheSegmentsOfAWorkflowRunningHere(t *testi
 
 	wf.End()
 	require.NoError(t, h.Close())
-	assert.Len(t, readTreeFile(t, h.TreeFile(wf)), 10)
+	assert.Len(t, readTreeFile(t, h.TreeFile(wf)), 3)
 }
 
 // ageFiles sets the time of every file in dir to age ago.
@@ -117,15 +117,15 @@ func TestALateRecordAfterRetentionStaysInTheJournalAlone(t *testing.T) {
 		here        bool // this handler's MaxAge prunes, or another process
 		treeStays   bool
 	}{
-		{"its tree and segments went here", 512, false, true, false},
-		{"another process removed its segments, not its newer tree", 512, true, false, true},
+		{"its tree and segments went here", minSegmentSize, false, true, false},
+		{"another process removed its segments, not its newer tree", minSegmentSize, true, false, true},
 		{"another process removed its tree, not the segment still written", 0, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			var errs lockedWriter
-			h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, MaxAge: time.Hour, SegmentSize: tt.segmentSize})
+			h, err := New(&Options{Dir: dir, Console: io.Discard, ErrorOutput: &errs, MaxAge: time.Hour, SegmentSize: tt.segmentSize, MaxValue: -1})
 			require.NoError(t, err)
 			h.sink.retain.stop() // pruned below, when the files are old
 			l := slog.New(h)
@@ -135,7 +135,7 @@ func TestALateRecordAfterRetentionStaysInTheJournalAlone(t *testing.T) {
 			wf.End()
 			for range 10 { // others' lines fill the segment old wrote in
 				c, o := StartWorkflow(base, "other")
-				l.InfoContext(c, "r", "pad", strings.Repeat("y", 300))
+				l.InfoContext(c, "r", "pad", strings.Repeat("y", minSegmentSize/4))
 				o.End()
 			}
 			h.WaitTrees()

@@ -260,20 +260,21 @@ func TestMaxBytesAtNewRemovesTheOldestFiles(t *testing.T) {
 // The journal gives way to a new segment at SegmentSize; a workflow's
 // lines across segments build its tree.
 func TestJournalSegmentsRotateAtTheirSize(t *testing.T) {
-	s := newSetup(t, &slogwf.Options{Console: io.Discard, SegmentSize: 4 << 10})
+	const size, pad = 1 << 20, 60 << 10 // the least segment; lines within MaxValue
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, SegmentSize: size})
 	ctx, wf := slogwf.StartWorkflow(s.ctx, "long")
-	for i := range 200 {
-		s.log.InfoContext(ctx, "r", "i", i, "pad", strings.Repeat("x", 100))
+	for i := range 50 {
+		s.log.InfoContext(ctx, "r", "i", i, "pad", strings.Repeat("x", pad))
 	}
 	wf.End()
 	require.NoError(t, s.h.Close())
 	segments, err := filepath.Glob(filepath.Join(s.dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
-	assert.Greater(t, len(segments), 200*150/(4<<10)-1)
+	assert.Greater(t, len(segments), 50*pad/size-1)
 	for _, seg := range segments {
 		st, err := os.Stat(seg)
 		require.NoError(t, err)
-		assert.Less(t, st.Size(), int64(4<<10+1024), "a segment ends after the line that fills it")
+		assert.Less(t, st.Size(), int64(size+pad+1024), "a segment ends after the line that fills it")
 	}
 	live, err := os.ReadFile(s.h.TreeFile(wf))
 	require.NoError(t, err)

@@ -39,7 +39,8 @@ func TestBuildLeavesTheTreeOfAWorkflowThatALiveProcessRunsToIt(t *testing.T) {
 			if tt.snapshot {
 				every = time.Millisecond
 			}
-			h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 4096, SnapshotInterval: every})
+			const size = 1 << 20 // the least segment
+			h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: size, MaxValue: -1, SnapshotInterval: every})
 			require.NoError(t, err)
 			defer h.Close()
 			l := slog.New(h)
@@ -47,7 +48,7 @@ func TestBuildLeavesTheTreeOfAWorkflowThatALiveProcessRunsToIt(t *testing.T) {
 			ctx, wf := slogwf.StartWorkflow(base, "idle")
 			const records = 20
 			for range records {
-				l.InfoContext(ctx, "calling", "pad", strings.Repeat("x", 500)) // over several segments
+				l.InfoContext(ctx, "calling", "pad", strings.Repeat("x", size/16)) // over several segments
 			}
 			path := h.TreeFile(wf)
 			var before []byte
@@ -66,7 +67,7 @@ func TestBuildLeavesTheTreeOfAWorkflowThatALiveProcessRunsToIt(t *testing.T) {
 			if tt.other {
 				octx, other := slogwf.StartWorkflow(base, "other")
 				for range records {
-					l.InfoContext(octx, "calling", "pad", strings.Repeat("y", 500))
+					l.InfoContext(octx, "calling", "pad", strings.Repeat("y", size/16))
 				}
 				other.End()
 				built = "tree: " + h.TreeFile(other) + "\n"
@@ -167,20 +168,21 @@ func lsRow(t *testing.T, dir, name string) []string {
 // same, and a tree made final now would say incomplete while it runs.
 func TestBuildLeavesALiveWorkflowToItsProcessWhenNamedOnlyItsOlderSegments(t *testing.T) {
 	dir := t.TempDir()
-	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 4096, SnapshotInterval: time.Hour})
+	const size = 1 << 20 // the least segment
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: size, MaxValue: -1, SnapshotInterval: time.Hour})
 	require.NoError(t, err)
 	defer h.Close()
 	l := slog.New(h)
 	base := slogwf.ContextWithLogger(context.Background(), l)
 	ctx, wf := slogwf.StartWorkflow(base, "idle")
 	for range 20 {
-		l.InfoContext(ctx, "calling", "pad", strings.Repeat("x", 500))
+		l.InfoContext(ctx, "calling", "pad", strings.Repeat("x", size/16))
 	}
 	own, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl")) // the segments with its lines
 	require.NoError(t, err)
 	octx, other := slogwf.StartWorkflow(base, "other") // into newer segments
 	for range 20 {
-		l.InfoContext(octx, "calling", "pad", strings.Repeat("y", 500))
+		l.InfoContext(octx, "calling", "pad", strings.Repeat("y", size/16))
 	}
 	other.End()
 	all, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))

@@ -491,20 +491,22 @@ type spread struct {
 // between them.
 func logSpread(t *testing.T, dir, name string) spread {
 	t.Helper()
-	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 512})
+	const size = 1 << 20 // the least segment
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: size, MaxValue: -1})
 	require.NoError(t, err)
 	l := slog.New(h)
 	base := slogwf.ContextWithLogger(context.Background(), l)
 	pad := func() { // others' lines fill the segment
 		for range 2 {
 			c, o := slogwf.StartWorkflow(base, "other")
-			l.InfoContext(c, "r", "pad", strings.Repeat("y", 300))
+			l.InfoContext(c, "r", "pad", strings.Repeat("y", size/2))
 			o.End()
 		}
 	}
 	ctx, wf := slogwf.StartWorkflow(base, name)
-	for i := range 3 {
-		l.InfoContext(ctx, "on time", "i", i)
+	l.InfoContext(ctx, "on time", "i", 0, "pad", strings.Repeat("x", size)) // its start's segment is its own
+	for i := range 2 {
+		l.InfoContext(ctx, "on time", "i", i+1)
 	}
 	_, ia := slogwf.StartInteraction(ctx, "planner")
 	pad()

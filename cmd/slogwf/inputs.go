@@ -38,7 +38,7 @@ type inputs struct {
 func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer, counting bool) (*inputs, error) {
 	in := &inputs{stdin: stdin, b: tree.NewBuilder(), journalAt: -1}
 	in.b.Counting = counting
-	in.warn = func(err error) { fmt.Fprintf(stderr, "slogwf %s: %s\n", cmd, printable(err.Error())) }
+	in.warn = func(err error) { fmt.Fprintf(stderr, "slogwf %s: %s\n", cmd, message(err)) }
 	if i := slices.Index(names, "-"); i >= 0 && slices.Contains(names[i+1:], "-") {
 		return nil, usageError{errors.New(`"-" (standard input) given more than once`)}
 	}

@@ -62,7 +62,7 @@ func runLs(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return usageError{fmt.Errorf("one DIR only, not %s", printable(strings.Join(fs.Args(), " ")))}
 	}
 	all, err := listWorkflows(fs.Arg(0), func(err error) {
-		fmt.Fprintf(stderr, "slogwf ls: %s\n", printable(err.Error()))
+		fmt.Fprintf(stderr, "slogwf ls: %s\n", message(err))
 	})
 	if err != nil {
 		return err

@@ -330,14 +330,15 @@ func TestLsTellsACrashedProcessFromALiveOneOfTheSamePid(t *testing.T) {
 // tree file before its first snapshot.
 func TestLsSaysRunningWhileTheWorkflowsProcessWritesItsJournal(t *testing.T) {
 	dir := t.TempDir()
-	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: 512, SnapshotInterval: time.Hour})
+	const size = 1 << 20 // the least segment
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, SegmentSize: size, MaxValue: -1, SnapshotInterval: time.Hour})
 	require.NoError(t, err)
 	l := slog.New(h)
 	base := slogwf.ContextWithLogger(context.Background(), l)
 	ctx, wf := slogwf.StartWorkflow(base, "long")
-	l.InfoContext(ctx, "r", "pad", strings.Repeat("x", 600))
+	l.InfoContext(ctx, "r", "pad", strings.Repeat("x", size))
 	octx, other := slogwf.StartWorkflow(base, "other")
-	l.InfoContext(octx, "r", "pad", strings.Repeat("y", 600)) // the next segment
+	l.InfoContext(octx, "r", "pad", strings.Repeat("y", size)) // the next segment
 	other.End()
 	h.TreeFile(other)
 	require.NoFileExists(t, h.TreeFile(wf))

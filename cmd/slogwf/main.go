@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"unicode/utf8"
 )
@@ -110,10 +111,10 @@ func exitCode(err error, name string, stderr io.Writer) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "slogwf %s: %s (see \"slogwf %s -h\")\n", name, printable(err.Error()), name)
+		fmt.Fprintf(stderr, "slogwf %s: %s (see \"slogwf %s -h\")\n", name, message(err), name)
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "slogwf %s: %s\n", name, printable(err.Error()))
+	fmt.Fprintf(stderr, "slogwf %s: %s\n", name, message(err))
 	return exitError
 }
 
@@ -166,6 +167,12 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return usageError{err}
 	}
 	return nil
+}
+
+// message returns err's text for a line that begins "slogwf <command>:",
+// printable, without the "slogwf: " that the library's errors begin with.
+func message(err error) string {
+	return printable(strings.TrimPrefix(err.Error(), "slogwf: "))
 }
 
 // printable returns s if it is valid UTF-8 made of printable runes, and s

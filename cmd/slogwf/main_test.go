@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -153,4 +155,32 @@ func TestHelpVersionIsVersionH(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "help", "version")
 	assert.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "usage: slogwf version\n"), stdout)
+}
+
+// An error of a command says "slogwf <command>:" once, not again the
+// "slogwf:" that the library's errors begin with.
+func TestACommandsErrorSaysItsPrefixOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"a directory that cannot be made", []string{"demo", "-fast", "-dir", filepath.Join(file, "logs")}, nil,
+			"slogwf demo: create dir: "},
+		{"a bad environment variable", []string{"demo", "-fast", "-dir", t.TempDir()}, map[string]string{"SLOGWF_DISABLE": "maybe"},
+			`slogwf demo: SLOGWF_DISABLE="maybe": want 1, t, true, yes or on; or 0, f, false, no, off or nothing`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, _, stderr := runCLI(t, tt.args...)
+			assert.Equal(t, 1, code)
+			assert.True(t, strings.HasPrefix(stderr, tt.want), stderr)
+			assert.Equal(t, 1, strings.Count(stderr, "slogwf"), stderr)
+		})
+	}
 }

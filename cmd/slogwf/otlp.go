@@ -53,7 +53,7 @@ func exportOTLP(ctx context.Context, o otlpOptions, names []string, stdout, stde
 // ship sends the workflows of the journals named to exp, whose traces URL
 // is traces.
 func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpOptions, names []string, stdout, stderr io.Writer) error {
-	warn := func(err error) { fmt.Fprintf(stderr, "slogwf export: %s\n", printable(err.Error())) }
+	warn := func(err error) { fmt.Fprintf(stderr, "slogwf export: %s\n", message(err)) }
 	if o.workflow != "" { // the start of an ID becomes the ID
 		id, _, err := pickInJournals(o.workflow, names, o.follow, strings.Join(names, " "))
 		if err != nil {

@@ -91,7 +91,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err // it names dir
 	}
 	defer root.Close()
-	s := newServer(root, func(err error) { fmt.Fprintf(stderr, "slogwf serve: %s\n", printable(err.Error())) })
+	s := newServer(root, func(err error) { fmt.Fprintf(stderr, "slogwf serve: %s\n", message(err)) })
 	if err := s.start(); err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				(!*semantic || ev.Semantic)
 		},
 	}
-	warn := func(err error) { fmt.Fprintf(stderr, "slogwf tail: %s\n", printable(err.Error())) }
+	warn := func(err error) { fmt.Fprintf(stderr, "slogwf tail: %s\n", message(err)) }
 	t.fl = newFollower(openFound(os.OpenFile, fs.Args(), warn), t.decode, warn)
 	t.fl.maxLine = tailMaxLine
 	for _, name := range fs.Args() {
@@ -410,7 +410,7 @@ func (t *tailer) decode(f *followedFile, line []byte, torn bool) {
 	if torn {
 		what = "torn last line (no newline at its end)"
 	}
-	fmt.Fprintf(t.stderr, "slogwf tail: %s:%d: %s, skipped: %s\n", printable(f.name), f.lines, what, printable(err.Error()))
+	fmt.Fprintf(t.stderr, "slogwf tail: %s:%d: %s, skipped: %s\n", printable(f.name), f.lines, what, message(err))
 }
 
 // tailChunk is what one read of standard input gave.
