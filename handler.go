@@ -359,8 +359,9 @@ func NewHandler(next slog.Handler, opts *Options) *Handler {
 
 // Close ends the workflows still running as incomplete, closes their
 // journals and writes their final trees. It returns the faults met on the
-// way, each file's first. It is idempotent; records logged after Close
-// still reach the console.
+// way, each file's first. It is idempotent. After Close the Handler is as
+// one whose tree is off: records still reach the console; a workflow
+// started then has no tree (its Start function returns a nil *Scope).
 func (h *Handler) Close() error {
 	if h.sink == nil {
 		return nil
@@ -369,11 +370,11 @@ func (h *Handler) Close() error {
 }
 
 // TreeFile returns the path of the tree file of the workflow of s, or ""
-// when the tree is off. The final tree of a workflow is written off the
-// goroutine that ends it: once the workflow has ended, TreeFile returns
-// when it is written.
+// when it has none: the tree is off, or the workflow started after Close.
+// The final tree of a workflow is written off the goroutine that ends it:
+// once the workflow has ended, TreeFile returns when it is written.
 func (h *Handler) TreeFile(s *Scope) string {
-	if h.sink == nil || s == nil || s.wf == nil {
+	if h.sink == nil || s == nil || s.wf == nil || !s.wf.remote && s.wf.flow == nil {
 		return ""
 	}
 	if f := s.wf.flow; f != nil && f.sink == h.sink && f.over.Load() {

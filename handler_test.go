@@ -215,6 +215,37 @@ func TestCloseEndsOpenScopesAsIncomplete(t *testing.T) {
 	assert.Len(t, files(t, s.dir), 2, "one tree, one journal: nothing after Close")
 }
 
+// After Close the Handler is as one whose tree is off: records still reach
+// the console, but a workflow started then has no tree file, promised by
+// TreeFile or not, and nothing of it is said to come late.
+func TestAfterCloseRecordsReachTheConsoleAndNoTreeIsPromised(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		wrap     func(slog.Handler) slog.Handler
+		nilScope bool // the Handler itself makes no scope, as with the tree off
+	}{
+		{"the Handler", func(h slog.Handler) slog.Handler { return h }, true},
+		{"a handler that wraps it", func(h slog.Handler) slog.Handler { return wrapper{h} }, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, nil)
+			require.NoError(t, s.h.Close())
+			l := slog.New(tt.wrap(s.h))
+			ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), l), "after")
+			assert.Equal(t, tt.nilScope, wf == nil)
+			ctx, ia := slogwf.StartInteraction(ctx, "a")
+			l.InfoContext(ctx, "after close")
+			ia.End()
+			wf.End()
+
+			assert.Empty(t, s.h.TreeFile(wf), "no tree file")
+			assert.Empty(t, files(t, s.dir), "no file at all")
+			assert.Contains(t, s.console.String(), "after close")
+			assert.NotContains(t, s.console.String(), "late")
+		})
+	}
+}
+
 func TestEndingAWorkflowWritesItsFinalTree(t *testing.T) {
 	s := newSetup(t, &slogwf.Options{SnapshotInterval: time.Hour})
 	ctx, wf := slogwf.StartWorkflow(s.ctx, "final")

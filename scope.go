@@ -53,7 +53,8 @@ const (
 // land in it. A Scope is safe for use by many goroutines.
 //
 // Start functions return a nil *Scope when there is nothing to record (the
-// tree is off, or there is no workflow around); its methods are then no-ops.
+// tree is off, the Handler is closed, or there is no workflow around); its
+// methods are then no-ops.
 type Scope struct {
 	kind    Kind
 	id      string
@@ -237,8 +238,8 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 		ctx = context.Background()
 	}
 	l := loggerFrom(ctx)
-	if h, ok := l.Handler().(*Handler); ok && h.sink == nil {
-		return ctx, nil // the tree is off: nothing to record
+	if h, ok := l.Handler().(*Handler); ok && (h.sink == nil || h.sink.closing.Load()) {
+		return ctx, nil // the tree is off, or closed: nothing to record
 	}
 	s := &Scope{kind: kind, logger: l, start: time.Now()}
 	s.name, s.nameCut = tree.CutName(name)

@@ -313,6 +313,8 @@ func (s *sink) scopeEvent(ev *scopeEvent, r slog.Record, lost tree.Loss) (extra 
 	}
 	f := s.flowFor(sc)
 	switch {
+	case f == nil && !sc.wf.remote && sc.wf.flow == nil:
+		return nil // started after Close (through a handler that wraps this one, or as Close ran): it has no tree
 	case f == nil && ev.end:
 		return console.EndAttrs(tree.Usage{}, false) // the workflow is over
 	case f == nil:
