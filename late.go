@@ -95,6 +95,9 @@ func (f *flow) lateLocked(line []byte, e *tree.Event) {
 	}
 	if f.kept != nil {
 		f.kept.Apply(e)
+		if !s.rebuilds.grew(f, f.kept.Size()) {
+			f.kept = nil // the next rebuild reads the journal
+		}
 	}
 	if !f.late {
 		f.late = true
@@ -132,7 +135,7 @@ func (f *flow) rebuild() {
 	}()
 	f.mu.Lock()
 	f.late, f.rebuilding = false, true
-	kept, upTo := f.kept, s.journal.at()
+	kept, upTo, lateEnd := f.kept, s.journal.at(), f.lateEnd
 	if kept != nil {
 		kept = kept.Clone() // more late records may come while it is written
 	}
@@ -149,7 +152,7 @@ func (f *flow) rebuild() {
 		}
 	}
 	if kept != nil {
-		if !s.journalHolds(f.from) {
+		if !s.journalHolds(f.from, lateEnd) {
 			s.rebuilds.keep(f, 0) // retention removed it: the tree file stays as it is
 			return
 		}
@@ -177,7 +180,7 @@ func (f *flow) rebuild() {
 	s.writeTree(f, t, true)
 	// A child process may add to the tree of a workflow it passed on: such
 	// a tree is rebuilt from the journals each time.
-	if tail && spawned.IsZero() && s.rebuilds.keep(f, t.Size()) && !f.catchUp(b, upTo, gaps) {
+	if tail && spawned.IsZero() && pending == 0 && s.rebuilds.keep(f, t.Size()) && !f.catchUp(b, upTo, gaps) {
 		s.rebuilds.keep(f, 0)
 	}
 }
@@ -209,7 +212,11 @@ func (f *flow) catchUp(b *tree.Builder, upTo position, gaps int64) bool {
 	defer f.mu.Unlock()
 	for try := 0; f.gaps == gaps; try++ {
 		if !upTo.before(f.lateEnd) {
-			f.kept = b.Tree(f.id)
+			t := b.Tree(f.id)
+			if !f.sink.rebuilds.grew(f, t.Size()) {
+				return false
+			}
+			f.kept = t
 			return true
 		}
 		now := f.sink.journal.at()
@@ -236,9 +243,15 @@ func (f *flow) drop() {
 	f.mu.Unlock()
 }
 
-// journalHolds reports whether the segment of this process at p is still
-// there.
-func (s *sink) journalHolds(p position) bool {
+// journalHolds reports whether the segments of this process from p to
+// end are all still there: retention removes the first of them first in
+// another process, which only the file tells.
+func (s *sink) journalHolds(p, end position) bool {
+	for seg := p.seg + 1; seg <= end.seg; seg++ {
+		if _, _, ok := s.journal.segment(seg); !ok {
+			return false
+		}
+	}
 	name, _, ok := s.journal.segment(p.seg)
 	if !ok {
 		return false
@@ -315,6 +328,7 @@ type rebuilds struct {
 type keptTree struct {
 	f    *flow
 	size int
+	at   time.Time // of its last rebuild
 }
 
 // keep notes that f keeps a tree of size bytes after its rebuild, or lets
@@ -323,16 +337,28 @@ type keptTree struct {
 // reports whether f may keep its tree.
 func (r *rebuilds) keep(f *flow, size int) bool {
 	r.mu.Lock()
+	now := time.Now()
+	was := len(r.kept)
 	r.kept = slices.DeleteFunc(r.kept, func(k keptTree) bool { return k.f == f })
+	incumbent := len(r.kept) < was
 	var gone []*flow
-	if size > 0 && !r.stopped {
-		r.kept = append(r.kept, keptTree{f, size})
-	} else {
-		gone = append(gone, f)
-	}
 	total := 0
 	for _, k := range r.kept {
 		total += k.size
+	}
+	// A newcomer takes the place of a tree whose workflow logged nothing
+	// late for two rebuild delays, not of one whose rebuilds go on: else
+	// one workflow more than keptMax makes every rebuild read the journal.
+	for !incumbent && len(r.kept) > 0 && (len(r.kept) >= keptMax || total+size > keptBytes) && now.Sub(r.kept[0].at) > 2*r.delay {
+		total -= r.kept[0].size
+		gone = append(gone, r.kept[0].f)
+		r.kept = slices.Delete(r.kept, 0, 1)
+	}
+	if size > 0 && !r.stopped && (incumbent || len(r.kept) < keptMax && total+size <= keptBytes) {
+		r.kept = append(r.kept, keptTree{f, size, now})
+		total += size
+	} else {
+		gone = append(gone, f)
 	}
 	for len(r.kept) > keptMax || total > keptBytes {
 		total -= r.kept[0].size
@@ -344,6 +370,21 @@ func (r *rebuilds) keep(f *flow, size int) bool {
 		g.drop()
 	}
 	return !slices.Contains(gone, f)
+}
+
+// grew notes that the tree f keeps is of size bytes now, and reports
+// whether the trees kept still hold keptBytes at most; f.mu is held.
+func (r *rebuilds) grew(f *flow, size int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	total, in := 0, false
+	for i := range r.kept {
+		if r.kept[i].f == f {
+			r.kept[i].size, in = size, true
+		}
+		total += r.kept[i].size
+	}
+	return in && total <= keptBytes
 }
 
 // add queues a rebuild of f's tree.

@@ -2,6 +2,7 @@ package slogwf_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -89,4 +90,68 @@ func TestTheRebuildsOfAStreamOfLateRecordsReadNoMoreThanItsLines(t *testing.T) {
 	live, err := os.ReadFile(s.h.TreeFile(poller))
 	require.NoError(t, err)
 	assert.Equal(t, string(buildTree(t, s.dir, poller.ID())), string(live))
+}
+
+// More pollers than keep their trees (keptMax) log late records, round
+// after round: the trees kept go to some of them, not from one to the
+// next, so that the rebuilds still read no more than the pollers' lines
+// but for those of the pollers left without a tree.
+func TestTheRebuildsOfOnePollerMoreThanKeepTheirTreesReadLittleOfTheJournal(t *testing.T) {
+	runtime.LockOSThread() // the rebuilds WaitTrees runs read on this thread
+	defer runtime.UnlockOSThread()
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Hour, SegmentSize: 1 << 20})
+	const pollers = 9 // one more than keep their trees
+	ctxs := make([]context.Context, pollers)
+	wfs := make([]*slogwf.Scope, pollers)
+	for i := range pollers {
+		ctxs[i], wfs[i] = slogwf.StartWorkflow(s.ctx, "poller")
+		s.log.InfoContext(ctxs[i], "on time")
+		wfs[i].End()
+	}
+	s.h.WaitTrees()
+
+	const first, n = 30, 100
+	pad := strings.Repeat("x", 400)
+	var read int64
+	for i := range n {
+		other, wf := slogwf.StartWorkflow(s.ctx, "request")
+		for range 5 {
+			s.log.InfoContext(other, "r", "pad", pad)
+		}
+		wf.End()
+		for _, ctx := range ctxs {
+			s.log.InfoContext(ctx, "late poll", "i", i)
+		}
+		if i%10 == 9 {
+			before := threadRead(t)
+			s.h.WaitTrees()
+			if i >= first {
+				read += threadRead(t) - before
+			}
+		}
+	}
+	require.NoError(t, s.h.Close())
+
+	ids := map[string]bool{}
+	for _, wf := range wfs {
+		ids[wf.ID()] = true
+	}
+	var own, all int64
+	paths, err := filepath.Glob(filepath.Join(s.dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		all += int64(len(data))
+		for line := range bytes.Lines(data) {
+			if ids[tree.WorkflowOf(line)] {
+				own += int64(len(line))
+			}
+		}
+	}
+	// One poller left without a tree reads all the journal since its end
+	// at each rebuild: the journal, (n-first)/10 times, at most.
+	bound := own + all*(n-first)/10
+	t.Logf("the last %d rounds of rebuilds read %d bytes; the pollers' lines are %d bytes, the journal %d", (n-first)/10, read, own, all)
+	assert.LessOrEqual(t, read, bound, "the rebuilds read the journal since its end for one poller only")
 }
