@@ -82,11 +82,7 @@ func TestADirectorysOtherJSONLFilesAreNoJournals(t *testing.T) {
 // one line, and reads the tree files; named on the command line, it is an
 // error.
 func TestADirectorysOtherJSONFilesAreNoTreeFiles(t *testing.T) {
-	dir := t.TempDir()
-	journalRun(t, dir, "research")
-	require.NoError(t, os.RemoveAll(filepath.Join(dir, tree.JournalDir)))
-	other := filepath.Join(dir, "package.json")
-	require.NoError(t, os.WriteFile(other, []byte(`{"name":"x"}`), 0o600))
+	dir, other := treeDirWithPackageJSON(t)
 	for _, args := range [][]string{
 		{"tree", dir},
 		{"stats", dir},
@@ -102,4 +98,15 @@ func TestADirectorysOtherJSONFilesAreNoTreeFiles(t *testing.T) {
 	code, _, stderr := runCLI(t, "tree", other)
 	assert.Equal(t, 1, code)
 	assert.Equal(t, "slogwf tree: "+other+": not a tree file or journal\n", stderr)
+}
+
+// treeDirWithPackageJSON returns a directory of tree files (its journals
+// gone) that holds another program's package.json, and that file.
+func treeDirWithPackageJSON(t *testing.T) (dir, other string) {
+	dir = t.TempDir()
+	journalRun(t, dir, "research")
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, tree.JournalDir)))
+	other = filepath.Join(dir, "package.json")
+	require.NoError(t, os.WriteFile(other, []byte(`{"name":"x"}`), 0o600))
+	return dir, other
 }

@@ -27,7 +27,8 @@ type inputs struct {
 	journalAt int       // where the trees built from the journals go among them
 	b         *tree.Builder
 	warn      func(error)
-	files     []os.FileInfo // the files read, each once (see readFile)
+	files     fileSet // the files read, each once (see readFile)
+	skipped   fileSet // the files passed by with a line, each once (see skip)
 }
 
 // readInputs reads each name: a tree file, a journal, a directory of
@@ -36,7 +37,7 @@ type inputs struct {
 // stderr, one line each, as command cmd's. With counting, the trees built
 // from journals keep the counts and usage of records, not the records.
 func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer, counting bool) (*inputs, error) {
-	in := &inputs{stdin: stdin, b: tree.NewBuilder(), journalAt: -1}
+	in := &inputs{stdin: stdin, b: tree.NewBuilder(), journalAt: -1, files: fileSet{}, skipped: fileSet{}}
 	in.b.Counting = counting
 	in.warn = func(err error) { fmt.Fprintf(stderr, "slogwf %s: %s\n", cmd, message(err)) }
 	if i := slices.Index(names, "-"); i >= 0 && slices.Contains(names[i+1:], "-") {
@@ -52,8 +53,21 @@ func readInputs(cmd string, names []string, stdin io.Reader, stderr io.Writer, c
 
 func (in *inputs) read(name string) error {
 	if name == "-" {
+		// Standard input redirected from a file named too is read once.
+		var st os.FileInfo
+		if f, ok := in.stdin.(*os.File); ok {
+			if fst, err := f.Stat(); err == nil && fst.Mode().IsRegular() {
+				if in.files.has(fst) {
+					return nil
+				}
+				st = fst
+			}
+		}
 		br := bufio.NewReaderSize(in.stdin, 64<<10)
 		doc, r, err := in.sniff(stdinName, br)
+		if err == nil && st != nil {
+			in.files.add(st)
+		}
 		if err != nil || doc == nil {
 			return err
 		}
@@ -78,7 +92,7 @@ func (in *inputs) read(name string) error {
 	}
 	files, others, err := dirJournals(name)
 	for _, f := range others {
-		in.warn(notJournal{f})
+		in.skip(f, notJournal{f})
 	}
 	if err == nil && len(files) == 0 {
 		files, err = filepath.Glob(filepath.Join(name, "*.json"))
@@ -93,18 +107,27 @@ func (in *inputs) read(name string) error {
 		// A pipe, a device or a socket could keep the read waiting for
 		// ever: what a directory holds is read only if it is a file.
 		if st, err := os.Stat(f); err == nil && !st.Mode().IsRegular() {
-			in.warn(notRegular{f})
+			in.skip(f, notRegular{f})
 			continue
 		}
 		// Another program's *.json there is passed by; named, it is an
 		// error.
 		if err := in.readFile(f); errors.As(err, new(notOurs)) {
-			in.warn(fmt.Errorf("%w, skipped", err))
+			in.skip(f, fmt.Errorf("%w, skipped", err))
 		} else if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// skip reports the file name passed by, for why, once however often it
+// is named.
+func (in *inputs) skip(name string, why error) {
+	if st, err := os.Stat(name); err == nil && !in.skipped.add(st) {
+		return
+	}
+	in.warn(why)
 }
 
 // treeDir returns the directory where the handler puts the tree of a
@@ -194,8 +217,9 @@ func (e notJournal) Error() string { return e.name + ": not named as a slogwf jo
 
 // readFile reads the file name, unless it read it already: a journal, by
 // its *.jsonl name or its first line, into the Builder; or the head of a
-// tree file.
-func (in *inputs) readFile(name string) error {
+// tree file. A file that is neither it does not count as read: named
+// after its directory passed it by, it is still an error.
+func (in *inputs) readFile(name string) (err error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -207,10 +231,14 @@ func (in *inputs) readFile(name string) error {
 	if err != nil {
 		return err
 	}
-	if slices.ContainsFunc(in.files, func(read os.FileInfo) bool { return os.SameFile(read, st) }) {
+	if in.files.has(st) {
 		return nil
 	}
-	in.files = append(in.files, st)
+	defer func() {
+		if err == nil {
+			in.files.add(st)
+		}
+	}()
 	if strings.HasSuffix(name, ".jsonl") {
 		return in.journal(name, f)
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,18 +81,15 @@ func TestADirHoldsTheJournalsOfItsJournalDirectory(t *testing.T) {
 // warnings and usage count once.
 func TestAJournalNamedTwiceIsReadOnce(t *testing.T) {
 	dir := t.TempDir()
-	journalRun(t, dir, "research")
-	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
-	require.NoError(t, err)
-	require.Len(t, journals, 1)
+	journal := oneJournal(t, dir)
 	link := filepath.Join(t.TempDir(), "20260101T000000.000Z-1-aaaaaa.jsonl")
-	require.NoError(t, os.Symlink(journals[0], link))
+	require.NoError(t, os.Symlink(journal, link))
 	for _, cmd := range [][]string{{"build", "-o", "-"}, {"stats"}, {"tree"}} {
 		_, once, stderr := runCLI(t, append(cmd, dir)...)
 		require.NotEmpty(t, once, stderr)
 		for _, args := range [][]string{
-			{dir, journals[0]},
-			{journals[0], journals[0]},
+			{dir, journal},
+			{journal, journal},
 			{dir, filepath.Join(dir, tree.JournalDir)},
 			{dir, link},
 		} {
@@ -100,4 +98,103 @@ func TestAJournalNamedTwiceIsReadOnce(t *testing.T) {
 			assert.Equal(t, once, stdout, "%s %s", cmd[0], args)
 		}
 	}
+}
+
+// A journal of the earlier layout is a journal whatever name that layout
+// gave it: <name>-<id suffix>.<pid>.jsonl, or <name>-<id suffix>.<pid>-<n>.jsonl
+// when another process of the same pid (a container's pid 1) had taken
+// the first. Commands given the directory read both.
+func TestEveryJournalOfTheEarlierLayoutIsReadFromADirectory(t *testing.T) {
+	const wf = "019ad3a1-0000-7000-8000-0000000000a1"
+	journal := `{"ev":"start","wf":"` + wf + `","id":"` + wf + `","kind":"workflow","time":"2026-11-29T02:00:00.000000000Z","name":"research"}` + "\n" +
+		`{"ev":"end","wf":"` + wf + `","id":"` + wf + `","time":"2026-11-29T02:00:01.000000000Z","status":"completed"}` + "\n"
+	for _, name := range []string{"research-000000a1.1.jsonl", "research-000000a1.1-2.jsonl"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(journal), 0o600))
+			code, stdout, stderr := runCLI(t, "build", "-o", "-", dir)
+			require.Equal(t, 0, code, stderr)
+			assert.Empty(t, stderr)
+			assert.Contains(t, stdout, `"name":"research"`)
+		})
+	}
+}
+
+// A file is passed by with one line however often it is named: a
+// directory given twice, or with its journal directory, warns once of
+// each *.jsonl file there that is no journal.
+func TestAFileNamedTwiceIsPassedByWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	journalRun(t, dir, "research")
+	other := filepath.Join(dir, tree.JournalDir, "data.jsonl")
+	require.NoError(t, os.WriteFile(other, []byte(`{"i":1}`+"\n"), 0o600))
+	for _, args := range [][]string{{"tree", dir, dir}, {"tree", dir, filepath.Join(dir, tree.JournalDir)}} {
+		code, _, stderr := runCLI(t, args...)
+		require.Equal(t, 0, code, stderr)
+		assert.Equal(t, 1, strings.Count(stderr, other+": not named as a slogwf journal, skipped\n"), stderr)
+	}
+}
+
+// A *.json file that holds no tree is an error when named on the command
+// line, also when a directory named before it holds it too.
+func TestANamedJSONFileThatIsNoTreeIsAnErrorAfterItsDirectory(t *testing.T) {
+	dir, other := treeDirWithPackageJSON(t)
+	for _, args := range [][]string{{"tree", other, dir}, {"tree", dir, other}} {
+		code, _, stderr := runCLI(t, args...)
+		assert.Equal(t, 1, code, "%v: %s", args, stderr)
+		assert.Contains(t, stderr, "slogwf tree: "+other+": not a tree file or journal\n", args)
+	}
+}
+
+// Standard input redirected from a file that is named too (stats - FILE
+// < FILE) is that file: it is read once, in either order.
+func TestStandardInputFromAFileNamedTooIsReadOnce(t *testing.T) {
+	dir := t.TempDir()
+	journal := oneJournal(t, dir)
+	for _, cmd := range []string{"stats", "tree"} {
+		_, once, stderr := runCLI(t, cmd, journal)
+		require.NotEmpty(t, once, stderr)
+		for _, args := range [][]string{{"-", journal}, {journal, "-"}, {"-", dir}} {
+			f, err := os.Open(journal)
+			require.NoError(t, err)
+			code, stdout, stderr := runCLIStdin(t, f, append([]string{cmd}, args...)...)
+			f.Close()
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, once, stdout, "%s %s", cmd, args)
+		}
+	}
+}
+
+// A file is one file by whatever path or link it is reached: the set of
+// files read holds it once, and holds two files apart however alike.
+func TestAFileSetTellsFilesApartByWhatTheyAreNotByTheirNames(t *testing.T) {
+	dir := t.TempDir()
+	a, b, link := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "link")
+	require.NoError(t, os.WriteFile(a, []byte("x"), 0o600))
+	require.NoError(t, os.WriteFile(b, []byte("x"), 0o600))
+	mod := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	require.NoError(t, os.Chtimes(a, mod, mod))
+	require.NoError(t, os.Chtimes(b, mod, mod))
+	require.NoError(t, os.Symlink(a, link))
+	stat := func(name string) os.FileInfo {
+		st, err := os.Stat(name)
+		require.NoError(t, err)
+		return st
+	}
+	s := fileSet{}
+	assert.True(t, s.add(stat(a)))
+	assert.True(t, s.add(stat(b)), "alike, but another file")
+	assert.False(t, s.add(stat(link)), "a through a link")
+	assert.True(t, s.has(stat(filepath.Join(dir, ".", "a"))))
+}
+
+// oneJournal runs a workflow research that logs to dir, and returns its
+// journal.
+func oneJournal(t *testing.T, dir string) string {
+	t.Helper()
+	journalRun(t, dir, "research")
+	journals, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, journals, 1)
+	return journals[0]
 }

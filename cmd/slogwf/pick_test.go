@@ -28,7 +28,7 @@ func writePickDir(t *testing.T) string {
 			name = "beta"
 		}
 		n := i + 1
-		tailWrite(t, filepath.Join(dir, fmt.Sprintf("w-%d.1.jsonl", n)), fmt.Sprintf(
+		tailWrite(t, filepath.Join(dir, fmt.Sprintf("w-%08d.1.jsonl", n)), fmt.Sprintf(
 			`{"ev":"start","wf":"%[1]s","id":"%[1]s","kind":"workflow","time":"2026-01-01T00:00:0%[2]d.000000000Z","name":"%[3]s"}`+"\n"+
 				`{"ev":"record","wf":"%[1]s","scope":"%[1]s","time":"2026-01-01T00:00:0%[2]d.500000000Z","level":"INFO","msg":"record %[2]d"}`+"\n"+
 				`{"ev":"end","wf":"%[1]s","id":"%[1]s","time":"2026-01-01T00:00:0%[4]d.000000000Z","status":"completed"}`+"\n",
@@ -104,7 +104,7 @@ func TestTailFollowPicksAWorkflowThatStartsLater(t *testing.T) {
 	dir := writePickDir(t)
 	stdout, stderr, stop := tailStart(t, "-f", "-color=never", "-workflow", "gamma", dir)
 	const id = "0190cccc-0000-7000-8000-000000000004"
-	tailWrite(t, filepath.Join(dir, "w-4.1.jsonl"),
+	tailWrite(t, filepath.Join(dir, "w-00000004.1.jsonl"),
 		`{"ev":"start","wf":"`+id+`","id":"`+id+`","kind":"workflow","time":"2026-01-01T00:00:09.000000000Z","name":"gamma"}`+"\n"+
 			`{"ev":"record","wf":"`+id+`","scope":"`+id+`","time":"2026-01-01T00:00:09.500000000Z","level":"INFO","msg":"record 4"}`+"\n")
 	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "record 4") }, tailWait, tailTick)

@@ -369,8 +369,8 @@ func list(root *os.Root) ([]file, error) {
 			case isTree:
 				f.fileID = fid
 			default:
-				target, _ := tree.TempOf(e.Name())
-				if _, _, f.temp = tree.ParseTreeFile(target); !f.temp {
+				target, ok := tree.TempOf(e.Name())
+				if f.temp = ok && slogwfWrites(target); !f.temp {
 					continue
 				}
 			}
@@ -383,6 +383,23 @@ func list(root *os.Root) ([]file, error) {
 		}
 	}
 	return files, nil
+}
+
+// slogwfWrites reports whether slogwf writes the file name in Dir, by a
+// temporary file renamed over it: a tree file, the page of slogwf html
+// (<tree file's name>.html, or workflows.html for several), or the state
+// of export -otlp -f (.slogwf-export.<hash>.state).
+func slogwfWrites(name string) bool {
+	if page, ok := strings.CutSuffix(name, ".html"); ok {
+		_, _, ok = tree.ParseTreeFile(page + ".json")
+		return ok || name == "workflows.html"
+	}
+	if hash, ok := strings.CutPrefix(name, ".slogwf-export."); ok {
+		hash, ok = strings.CutSuffix(hash, ".state")
+		return ok && len(hash) == 16 && strings.Trim(hash, "0123456789abcdef") == ""
+	}
+	_, _, ok := tree.ParseTreeFile(name)
+	return ok
 }
 
 // scan reads the journal r for the workflows with a line in it, and

@@ -114,7 +114,7 @@ func TestMaxAgeRemovesTheOldFilesOfEndedWorkflowsOnly(t *testing.T) {
 		d.tree(2, tree.StatusIncomplete, 2*day),
 		d.segment("20261127T120000.000Z-1-aaaaaa.jsonl", 2*day, 1, 2),
 		d.segment("20261127T120000.000Z-1-bbbbbb.jsonl", 2*day, 1, 9), // 9 has no tree, and process 1 is gone
-		d.write("w-"+id(1)+".json.x1.tmp", "{", 2*day),                // a crash's leftover
+		d.write(tree.TempName("w-"+id(1)+".json"), "{", 2*day),        // a crash's leftover
 		d.write("w-00000001.4242.jsonl", "", 2*day),                   // an earlier layout's journal
 	}
 	kept := []string{
@@ -149,8 +149,8 @@ func TestOnlyTheFilesSlogwfNamesGo(t *testing.T) {
 		name string
 		gone bool
 	}{
-		{tree.TreeFileName("w", id(1)) + ".x1.tmp", true}, // the handler's or build's leftover
-		{"w-00000001.4242.jsonl", true},                   // an earlier layout's journal
+		{tree.TempName(tree.TreeFileName("w", id(1))), true}, // the handler's or build's leftover
+		{"w-00000001.4242.jsonl", true},                      // an earlier layout's journal
 		{filepath.Join(tree.JournalDir, "20261127T120000.000Z-1-aaaaaa.jsonl"), true},
 		{"data.jsonl", false},
 		{"eval-set.jsonl", false},
@@ -158,7 +158,8 @@ func TestOnlyTheFilesSlogwfNamesGo(t *testing.T) {
 		{"notes.json.tmp", false},
 		{tree.TreeFileName("w", id(2)) + ".tmp", false},
 		{filepath.Join(tree.JournalDir, "data.jsonl"), false},
-		{filepath.Join(tree.JournalDir, tree.TreeFileName("w", id(1))+".x1.tmp"), false},
+		{filepath.Join(tree.JournalDir, tree.TempName(tree.TreeFileName("w", id(1)))), false},
+		{tree.TreeFileName("w", id(1)) + ".bak.tmp", false}, // a user's copy
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -366,7 +367,7 @@ func TestDryRunRemovesNothing(t *testing.T) {
 	names := []string{
 		d.tree(1, tree.StatusCompleted, 2*day),
 		d.segment("20261127T120000.000Z-1-aaaaaa.jsonl", 2*day, 1),
-		d.write("w-"+id(1)+".json.x1.tmp", "{", 2*day),
+		d.write(tree.TempName("w-"+id(1)+".json"), "{", 2*day),
 	}
 	d.tree(2, tree.StatusRunning, 2*day)
 	dry := d.prune(&Pruner{DryRun: true}, Policy{MaxAge: day})
@@ -430,4 +431,42 @@ func TestASegmentThatEndsInPaddingIsReadAgainAtEachPrune(t *testing.T) {
 
 	p.DryRun = false
 	assert.NotContains(t, d.prune(p, Policy{MaxBytes: st.Size()}).Removed, child, "1 runs in process 7")
+}
+
+// Retention removes, once old, every file slogwf itself writes in a
+// directory of workflows: the journals of the earlier layout however
+// that layout named them, and the temporary files that a crashed slogwf
+// command left beside its inputs (html's page, export -otlp -f's state
+// file), as it removed every *.tmp there before.
+func TestTheOldFilesEverySlogwfWriterLeavesGo(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, name := range []string{
+		"w-00000001.1-2.jsonl",                                 // the earlier layout, when pid 1 had its journal already
+		tree.TempName(tree.FileBase("w", id(1)) + ".html"),     // slogwf html's page, being written
+		tree.TempName("workflows.html"),                        // slogwf html of several workflows
+		tree.TempName(".slogwf-export.0123456789abcdef.state"), // slogwf export -otlp -f's state
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := newDir(t)
+			d.write(name, `{"a":1}`+"\n", 10*day)
+			res := d.prune(&Pruner{}, Policy{MaxAge: day})
+			assert.Equal(t, []string{filepath.ToSlash(name)}, res.Removed)
+		})
+	}
+}
+
+// Another program's *.jsonl files stay, however old, also when their
+// names have a dash and end in a number, as the earlier layout's
+// <name>-<id suffix>.<pid>.jsonl does: the id suffix is 8 characters.
+func TestOtherJSONLFilesWithANumberInTheirNameStay(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, name := range []string{"gpt-4.1.jsonl", "dataset-v1.2.jsonl", "eval-set.2.jsonl"} {
+		t.Run(name, func(t *testing.T) {
+			d := newDir(t)
+			d.write(name, `{"a":1}`+"\n", 10*day)
+			res := d.prune(&Pruner{}, Policy{MaxAge: day})
+			assert.Empty(t, res.Removed)
+			assert.True(t, d.exists(name))
+		})
+	}
 }

@@ -124,30 +124,63 @@ func JournalProcess(file string) (string, bool) {
 }
 
 // IsJournal reports whether file is named as slogwf names a journal: a
-// segment (see JournalName), or a journal of the earlier layout,
-// <name>-<id suffix>.<pid>.jsonl. Another *.jsonl file in a directory of
-// workflows is not one.
+// segment (see JournalName), or a journal of the earlier layout (see
+// isEarlierJournal). Another *.jsonl file in a directory of workflows is
+// not one.
 func IsJournal(file string) bool {
 	if _, ok := JournalProcess(file); ok {
 		return true
 	}
 	base, ok := strings.CutSuffix(filepath.Base(file), ".jsonl")
-	i := strings.LastIndexByte(base, '.')
-	return ok && i > 0 && isDigits(base[i+1:]) && strings.LastIndexByte(base[:i], '-') > 0
+	return ok && isEarlierJournal(base)
 }
+
+// isEarlierJournal reports whether base, a file name without ".jsonl",
+// is named as the earlier layout named a journal:
+// <name>-<id suffix>.<pid>.jsonl, or <name>-<id suffix>.<pid>-<n>.jsonl
+// when another process of the same pid had the first. Its name is made
+// safe (see safeName) and at most 64 bytes; its id suffix is the last 8
+// characters of the workflow ID, which are those of a UUID or of an ID a
+// caller gave ([0-9A-Za-z-]).
+func isEarlierJournal(base string) bool {
+	const idSuffix = 8
+	i := strings.LastIndexByte(base, '.')
+	if i < 0 {
+		return false
+	}
+	pid, n, reused := strings.Cut(base[i+1:], "-")
+	if !isDigits(pid) || reused && !isDigits(n) {
+		return false
+	}
+	named := base[:i]
+	cut := len(named) - idSuffix - 1
+	if cut < 1 || cut > 64 || named[cut] != '-' || named[0] == '.' {
+		return false
+	}
+	return strings.Trim(named[cut+1:], idChars) == "" && strings.Trim(named[:cut], idChars+"_.") == ""
+}
+
+// idChars are the bytes of a workflow ID.
+const idChars = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+
+// tempRandom is the length of the random part of a TempName: a uint64 in
+// base 36, zero-padded, so that a name someone else chose (notes.json.bak.tmp)
+// is not taken for one.
+const tempRandom = 13
 
 // TempName returns a new name for a temporary file that becomes the file
 // name when renamed: name, a random part and ".tmp" (see TempOf).
 func TempName(name string) string {
-	return name + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+	r := strconv.FormatUint(rand.Uint64(), 36)
+	return name + "." + strings.Repeat("0", tempRandom-len(r)) + r + ".tmp"
 }
 
 // TempOf returns the name of the file that tmp, named by TempName,
 // becomes, and false when tmp is not named so.
 func TempOf(tmp string) (string, bool) {
 	base, ok := strings.CutSuffix(tmp, ".tmp")
-	i := strings.LastIndexByte(base, '.')
-	if !ok || i <= 0 || i == len(base)-1 || strings.Trim(base[i+1:], "0123456789abcdefghijklmnopqrstuvwxyz") != "" {
+	i := len(base) - tempRandom - 1
+	if !ok || i <= 0 || base[i] != '.' || strings.Trim(base[i+1:], "0123456789abcdefghijklmnopqrstuvwxyz") != "" {
 		return "", false
 	}
 	return base[:i], true

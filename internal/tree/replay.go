@@ -26,10 +26,15 @@ type Builder struct {
 	journals  map[string][]string      // workflow ID → the journals that hold it, in the order read
 	followed  map[string]*journalLines // journal name → its lines that AddLine added
 	forgotten map[string]bool          // workflow IDs
+	// pending holds, for each workflow with no tree yet, the journals of
+	// its lines skipped, one entry a line: they count in the workflows of
+	// their journal until a line makes its tree, and then in it alone.
+	pending map[string][]*journalLines
 }
 
 // journalLines is what a journal's lines so far count in: the workflows
-// they added to, and how many lines were skipped that name none.
+// they added to, and how many lines were skipped that name none, or a
+// workflow with no tree yet.
 type journalLines struct {
 	wfs     map[string]bool
 	unknown int64
@@ -38,7 +43,7 @@ type journalLines struct {
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
 	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}, journals: map[string][]string{},
-		followed: map[string]*journalLines{}, forgotten: map[string]bool{}}
+		followed: map[string]*journalLines{}, forgotten: map[string]bool{}, pending: map[string][]*journalLines{}}
 }
 
 // Add adds one journal line.
@@ -63,6 +68,17 @@ func (b *Builder) tree(id string) *Tree {
 		t = NewTree(id)
 		t.counting = b.Counting
 		b.trees[id] = t
+		// Its lines skipped before leave the workflows of their
+		// journals for it: the trees do not depend on the order the
+		// journals are read in.
+		for _, j := range b.pending[id] {
+			t.Drop(1)
+			j.unknown--
+			for w := range j.wfs {
+				b.trees[w].Drop(-1)
+			}
+		}
+		delete(b.pending, id)
 	}
 	return t
 }
@@ -107,21 +123,23 @@ func (b *Builder) readJournal(lr *LineReader, name string, warn func(error)) err
 // other than Workflow, or forgotten, are skipped with no error.
 //
 // A line skipped counts as dropped in the loss of its workflow, when its
-// start names one read before; otherwise in the loss of every workflow of
-// the journal.
+// start names one read before or after; otherwise in the loss of every
+// workflow of the journal.
 // A workflow whose start no line holds has the name in the journal's file
 // name (see NameIn).
 func (b *Builder) AddLine(line []byte, journal string, torn bool) (wf string, err error) {
 	if j := b.followed[journal]; j != nil {
 		return b.addLine(j, line, journal, torn)
 	}
-	// On the stack until it holds something to keep: the lines of a
-	// journal of forgotten or other workflows cost nothing.
-	var j journalLines
-	wf, err = b.addLine(&j, line, journal, torn)
+	// The lines of a journal of forgotten or other workflows cost
+	// nothing.
+	if wf := WorkflowOf(line); wf != "" && b.skips(wf) {
+		return wf, nil
+	}
+	j := &journalLines{}
+	wf, err = b.addLine(j, line, journal, torn)
 	if len(j.wfs) > 0 || j.unknown > 0 {
-		kept := j
-		b.followed[journal] = &kept
+		b.followed[journal] = j
 	}
 	return wf, err
 }
@@ -138,10 +156,14 @@ func (b *Builder) addLine(j *journalLines, line []byte, journal string, torn boo
 			t.Drop(1)
 		} else {
 			// Of no workflow read yet (its start torn, say): it makes
-			// none of its own, and counts as a line that names none.
+			// none of its own, and counts as a line that names none
+			// until a line makes its workflow (see tree).
 			j.unknown++
 			for w := range j.wfs {
 				b.trees[w].Drop(1)
+			}
+			if wf != "" {
+				b.pending[wf] = append(b.pending[wf], j)
 			}
 		}
 		what := "line skipped"
@@ -178,6 +200,7 @@ func (b *Builder) Forget(id string) {
 	delete(b.trees, id)
 	delete(b.names, id)
 	delete(b.journals, id)
+	delete(b.pending, id)
 	for name, j := range b.followed {
 		delete(j.wfs, id)
 		if len(j.wfs) == 0 && j.unknown == 0 {

@@ -12,8 +12,8 @@ import (
 )
 
 // A line skipped counts as lost in its workflow, when a line read before
-// names it, and otherwise in every workflow of its journal; it makes no
-// workflow of its own. Lines added one by one count as the journal read
+// or after names it, and otherwise in every workflow of its journal; it
+// makes no workflow of its own. Lines added one by one count as the journal read
 // whole.
 func TestLinesAddedOneByOneGiveTheTreesOfTheJournalReadWhole(t *testing.T) {
 	start := func(wf string) string {
@@ -34,7 +34,7 @@ func TestLinesAddedOneByOneGiveTheTreesOfTheJournalReadWhole(t *testing.T) {
 		{"a line of a workflow read that is not an event", start("a") + start("b") + `{"ev":"end","wf":"b",}` + "\n" + end("a"),
 			map[string]int64{"a": 0, "b": 1}},
 		{"a line of a workflow not read yet, before it", start("a") + `{"ev":"end","wf":"b",}` + "\n" + start("b") + end("a"),
-			map[string]int64{"a": 1, "b": 1}},
+			map[string]int64{"a": 0, "b": 1}},
 		{"a torn last line", start("a") + end("a") + `{"ev":"rec`, map[string]int64{"a": 1}},
 		{"the torn start of a workflow not read", start("a") + end("a") + `{"ev":"start","wf":"c","id":"c","kind":"workflow","ti`,
 			map[string]int64{"a": 1}},
@@ -83,4 +83,29 @@ func TestTheLinesOfAForgottenWorkflowCostNoAllocation(t *testing.T) {
 	b.Forget("a")
 	allocs := testing.AllocsPerRun(100, func() { _, _ = b.AddLine(line, "j.jsonl", false) })
 	assert.Zero(t, allocs, "a follower keeps reading the journals of the workflows it is done with")
+}
+
+// The trees a Builder makes do not depend on the order the journals are
+// read in: a torn line of a workflow whose start another journal holds
+// counts in that workflow's loss, whichever journal is read first, and in
+// no other workflow's.
+func TestATornLineCountsInItsWorkflowWhicheverJournalIsReadFirst(t *testing.T) {
+	start := func(wf string) string {
+		return `{"ev":"start","wf":"` + wf + `","id":"` + wf + `","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}` + "\n"
+	}
+	end := func(wf string) string {
+		return `{"ev":"end","wf":"` + wf + `","id":"` + wf + `","time":"2026-01-01T00:00:01Z","status":"completed"}` + "\n"
+	}
+	journals := map[string]string{
+		"1.jsonl": start("c") + end("c"),
+		"2.jsonl": start("a") + end("a") + `{"ev":"record","wf":"c","scope":"c","time":"2026-01-01T00:0`,
+	}
+	trees := func(order ...string) map[string]string {
+		b := NewBuilder()
+		for _, name := range order {
+			require.NoError(t, b.ReadJournal(strings.NewReader(journals[name]), name, func(error) {}))
+		}
+		return map[string]string{"a": string(b.JSON("a")), "c": string(b.JSON("c"))}
+	}
+	assert.Equal(t, trees("1.jsonl", "2.jsonl"), trees("2.jsonl", "1.jsonl"))
 }
