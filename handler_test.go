@@ -713,7 +713,7 @@ func TestTwoTreeHandlersEachCostAScopeAsItAloneWould(t *testing.T) {
 // says its usage, as a record's is: the end does not add back what the
 // start's bound took.
 func TestACallsCostIsBoundedWhicheverHalfSaysIt(t *testing.T) {
-	usage := []any{slogwf.Model("m"), slogwf.Tokens(0, 150_000_000_000)} // $1.5 million
+	usage := []any{slogwf.Model("m"), slogwf.Tokens(0, 150_000_000)} // $1.5 million, at $10,000 per million
 	for _, tt := range []struct {
 		name       string
 		start, end []any
@@ -722,7 +722,7 @@ func TestACallsCostIsBoundedWhicheverHalfSaysIt(t *testing.T) {
 		{"at the end", nil, usage},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSetup(t, &slogwf.Options{Prices: slogwf.Prices{"m": {Input: 1, Output: 10}}})
+			s := newSetup(t, &slogwf.Options{Prices: slogwf.Prices{"m": {Input: 1, Output: 10_000}}})
 			ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
 			_, a := slogwf.StartAction(ctx, "call", tt.start...)
 			a.End(tt.end...)
