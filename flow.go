@@ -284,18 +284,18 @@ func (f *flow) end(last func()) tree.Usage {
 	if queued {
 		s.snaps.remove(f)
 	}
-	s.flows.Delete(f.id)
 	if f.owner {
+		// Among those that ended before it leaves the live ones, so that
+		// a look or a record naming it finds it at every moment.
+		s.recent.add(f)
 		s.live.Add(-1)
 	}
+	s.flows.Delete(f.id)
 	for _, id := range indexed {
 		s.scopes.remove(id, f)
 	}
-	if f.owner {
-		s.recent.add(f)
-		if !s.finals.push(f) {
-			f.writeFinal()
-		}
+	if f.owner && !s.finals.push(f) {
+		f.writeFinal()
 	}
 	return u
 }

@@ -90,6 +90,7 @@ func (j *journal) openSegment() error {
 		return err
 	}
 	var err error
+	held := 0 // new segments another process held locked
 	for range 100 {
 		j.named = nameTime(time.Now(), j.named)
 		name := path.Join(tree.JournalDir, tree.JournalName(j.named, os.Getpid(), j.token))
@@ -102,7 +103,17 @@ func (j *journal) openSegment() error {
 			return err
 		}
 		if osf, ok := f.(*os.File); ok {
-			if err := lockNew(osf); err != nil {
+			err := lockNew(osf)
+			if errors.Is(err, errLockHeld) && held < 2 {
+				// Written unlocked, it would pass for a segment its
+				// process let go, which a parent's look reads no more
+				// (see others.look): the next name instead.
+				held++
+				f.Close()
+				_ = d.remove(name)
+				continue
+			}
+			if err != nil && !errors.Is(err, errLockHeld) {
 				f.Close()
 				return fmt.Errorf("lock %s: %w", name, err)
 			}
@@ -207,8 +218,8 @@ func (j *journal) next() bool {
 // lockNew locks the segment f that was just created, so that other
 // processes (slogwf ls and prune) tell that it is written. One of them may
 // hold its lock a moment, to look: it is tried again for up to 100 ms,
-// and the segment is written unlocked after that, as where files cannot
-// be locked.
+// and then it returns errLockHeld. After three such segments, one is
+// written unlocked, as where files cannot be locked.
 func lockNew(f *os.File) error {
 	for range 100 {
 		if ok, err := flock.TryLock(f); ok || err != nil {
@@ -216,8 +227,11 @@ func lockNew(f *os.File) error {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	return nil
+	return errLockHeld
 }
+
+// errLockHeld says that another process held a new segment locked.
+var errLockHeld = errors.New("another process holds it locked")
 
 // rotate closes the segment being written and opens the next, in the
 // directory now at Dir's path; the lock is held.

@@ -229,7 +229,9 @@ func (x *scopeIndex) put(id string, f *flow) {
 	if sh.m == nil {
 		sh.m = map[string]*flow{}
 	}
-	sh.m[id] = f
+	if _, ok := sh.m[id]; !ok { // the first start of an ID, as the tree keeps it
+		sh.m[id] = f
+	}
 }
 
 // remove removes id, if it maps to f.

@@ -1,13 +1,19 @@
 package slogwf
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -97,4 +103,97 @@ func TestAScopeOfAChildProcessIsFoundByIDOnceItsStartIsTakenIn(t *testing.T) {
 	assert.Equal(t, h.sink.flow(wf.ID()), h.sink.route(nil, &x).flow, "once it did")
 	ia.End()
 	require.NoError(t, child.Close())
+}
+
+// A scope that a running workflow started is still found by its ID alone
+// once another workflow, whose tree also took in a start of that ID (from
+// a journal of another process), ended.
+func TestAScopeIDThatTwoWorkflowsStartedStaysFoundWhileOneRuns(t *testing.T) {
+	p := newSpawner(t)
+	actx, a := StartWorkflow(p.ctx, "a")
+	defer a.End()
+	_, ia := StartInteraction(actx, "agent")
+	defer ia.End()
+	bctx, b := StartWorkflow(p.ctx, "b")
+	Environ(bctx)
+
+	// A child's journal that starts ia's ID in b.
+	own, err := os.ReadFile(filepath.Join(p.dir, p.h.sink.journal.segments[0]))
+	require.NoError(t, err)
+	var start []byte
+	for _, l := range bytes.SplitAfter(own, []byte("\n")) {
+		if bytes.Contains(l, []byte(`"ev":"start"`)) && bytes.Contains(l, []byte(ia.ID())) {
+			start = bytes.Replace(l, []byte(a.ID()), []byte(b.ID()), -1)
+		}
+	}
+	require.NotNil(t, start)
+	name := filepath.Join(p.dir, tree.JournalDir, tree.JournalName(time.Now(), 1, 1))
+	require.NoError(t, os.WriteFile(name, start, 0o600))
+	p.look(b)
+	require.True(t, p.h.sink.flow(b.ID()).started(ia.ID()), "b took the start in")
+
+	b.End()
+	var x ids
+	x[KindInteraction] = ia.ID()
+	got := p.h.sink.route(nil, &x).flow
+	assert.True(t, got == p.h.sink.flow(a.ID()), "a record naming it goes to a (to a workflow: %v)", got != nil)
+}
+
+// holdIndex holds every shard of s's scope index until the func it
+// returns is called: an End then stops between the workflow leaving the
+// live ones and joining those that ended, as it may be descheduled there.
+func holdIndex(s *sink) func() {
+	for i := range s.scopes.shards {
+		s.scopes.shards[i].mu.Lock()
+	}
+	return func() {
+		for i := range s.scopes.shards {
+			s.scopes.shards[i].mu.Unlock()
+		}
+	}
+}
+
+// endMidway ends wf in another goroutine, and returns once it is no
+// longer live, its End held midway, with the func that lets it finish.
+func endMidway(t *testing.T, s *sink, wf *Scope) func() {
+	let := holdIndex(s)
+	done := make(chan struct{})
+	go func() { wf.End(); close(done) }()
+	for s.flow(wf.ID()) != nil {
+		runtime.Gosched()
+	}
+	return func() { let(); <-done }
+}
+
+// A look that reads a child's lines while their workflow ends takes them
+// into its tree: the workflow is live, or among those that ended, at
+// every moment of its End.
+func TestAChildsLinesReadWhileItsWorkflowEndsReachItsTree(t *testing.T) {
+	p := newSpawner(t)
+	ctx, wf := StartWorkflow(p.ctx, "ending")
+	child, cctx := p.child(ctx, Options{})
+	slog.New(child).InfoContext(cctx, "first")
+	p.look(wf)
+	slog.New(child).InfoContext(cctx, "second")
+	f := p.h.sink.flow(wf.ID())
+
+	finish := endMidway(t, p.h.sink, wf)
+	p.h.sink.others.look(p.h.sink, f, wf.spawnedAt(), false) // a snapshot's, under way
+	finish()
+	require.NoError(t, child.Close())
+	p.h.WaitTrees()
+	assert.Equal(t, []string{"first", "second"}, treeMsgs(t, p.h, wf))
+}
+
+// A record naming its workflow by ID as the workflow ends reaches its
+// tree, late if need be, not the console alone.
+func TestARecordNamingItsWorkflowByIDAsItEndsReachesItsTree(t *testing.T) {
+	p := newSpawner(t)
+	_, wf := StartWorkflow(p.ctx, "ending")
+	finish := endMidway(t, p.h.sink, wf)
+	slog.New(p.h).Info("as it ends", WorkflowID(wf.ID()))
+	finish()
+	p.h.WaitTrees()
+	require.NoError(t, p.h.Close())
+	assert.Equal(t, []string{"as it ends"}, treeMsgs(t, p.h, wf))
 }
