@@ -218,8 +218,10 @@ func (j *journal) next() bool {
 // lockNew locks the segment f that was just created, so that other
 // processes (slogwf ls and prune) tell that it is written. One of them may
 // hold its lock a moment, to look: it is tried again for up to 100 ms,
-// and then it returns errLockHeld. After three such segments, one is
-// written unlocked, as where files cannot be locked.
+// and then it returns errLockHeld. openSegment then takes the next name,
+// twice, and writes the third segment held so unlocked, as where files
+// cannot be locked: a rotation waits 300 ms at most, under the journal's
+// lock.
 func lockNew(f *os.File) error {
 	for range 100 {
 		if ok, err := flock.TryLock(f); ok || err != nil {

@@ -349,7 +349,7 @@ func (r *rebuilds) keep(f *flow, size int) bool {
 	// A newcomer takes the place of a tree whose workflow logged nothing
 	// late for two rebuild delays, not of one whose rebuilds go on: else
 	// one workflow more than keptMax makes every rebuild read the journal.
-	for !incumbent && len(r.kept) > 0 && (len(r.kept) >= keptMax || total+size > keptBytes) && now.Sub(r.kept[0].at) > 2*r.delay {
+	for size > 0 && !r.stopped && !incumbent && len(r.kept) > 0 && (len(r.kept) >= keptMax || total+size > keptBytes) && now.Sub(r.kept[0].at) > 2*r.delay {
 		total -= r.kept[0].size
 		gone = append(gone, r.kept[0].f)
 		r.kept = slices.Delete(r.kept, 0, 1)
@@ -383,6 +383,9 @@ func (r *rebuilds) grew(f *flow, size int) bool {
 			r.kept[i].size, in = size, true
 		}
 		total += r.kept[i].size
+	}
+	if in && total > keptBytes {
+		r.kept = slices.DeleteFunc(r.kept, func(k keptTree) bool { return k.f == f })
 	}
 	return in && total <= keptBytes
 }

@@ -166,3 +166,27 @@ func TestAKeptTreeIsNotWrittenOnceRetentionRemovedASegmentOfItsLateLines(t *test
 	running.End()
 	require.NoError(t, h.Close())
 }
+
+// A kept tree that outgrew the bound is let go (its flow's kept is set to
+// nil by lateLocked): its size no longer counts against the others.
+func TestATreeLetGoForOutgrowingTheBoundNoLongerCountsAgainstTheOthers(t *testing.T) {
+	r := &rebuilds{delay: time.Hour}
+	big, small := &flow{}, &flow{}
+	require.True(t, r.keep(big, keptBytes/2))
+	require.True(t, r.keep(small, keptBytes/4))
+
+	require.False(t, r.grew(big, keptBytes), "big outgrew the bound: let go")
+	assert.True(t, r.grew(small, keptBytes/4+1), "small, alone kept, is within the bound")
+}
+
+// keep(f, 0) lets f's tree go: for a flow that keeps none, it makes no
+// room, so it takes no idle tree's place.
+func TestLettingGoATreeNotKeptTakesNoIdleTreesPlace(t *testing.T) {
+	r := &rebuilds{} // every kept tree is idle at once
+	for range keptMax {
+		require.True(t, r.keep(&flow{}, 1))
+	}
+	time.Sleep(time.Millisecond) // the clock moves past their rebuilds
+	r.keep(&flow{}, 0)
+	assert.Len(t, r.kept, keptMax)
+}
