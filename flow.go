@@ -39,6 +39,7 @@ type flow struct {
 	gaps       int64                   // all its lines the journal missed; changed under the journal's lock
 	paths      map[string]console.Path // of the scopes started here, until the end
 	indexed    []string                // scope IDs sink.scopes maps to it
+	indexedIn  [4]string               // indexed's first, without an allocation
 	asked      int                     // times sink.lookup asked whether a scope started here: the work routing by ID does (tests count it)
 	queued     bool                    // a snapshot is queued
 	queuedAt   int                     // its place in the snapshots' queue, under its lock
@@ -59,6 +60,7 @@ func (s *sink) newFlow(id, name string, path console.Path, owner bool) *flow {
 	now := time.Now()
 	f := &flow{sink: s, id: id, name: name, path: path, owner: owner, born: now, last: now,
 		tree: tree.NewTree(id), from: s.journal.at(), queuedAt: -1}
+	f.indexed = f.indexedIn[:0]
 	if owner {
 		s.owners.Add(1)
 	}
