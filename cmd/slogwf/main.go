@@ -75,8 +75,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
-	case "version", "-version", "--version":
-		return exitCode(runVersion(rest, stdout), "version", stderr)
+	case "-version", "--version":
+		name = "version"
 	case "help":
 		if len(rest) == 0 {
 			usage(stdout)
@@ -84,9 +84,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		// "slogwf help tree" is "slogwf tree -h".
 		name, rest = rest[0], []string{"-h"}
-		if name == "version" {
-			return exitCode(runVersion(rest, stdout), name, stderr)
-		}
+	}
+	if name == "version" {
+		return exitCode(runVersion(rest, stdout), name, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == name {
