@@ -67,7 +67,9 @@ func runningIn(b *tree.Builder) func(id string) bool {
 				dirs[dir] = true
 				others, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 				for _, other := range others {
-					note(other)
+					if tree.IsJournal(other) { // not another program's file there
+						note(other)
+					}
 				}
 			}
 		}
