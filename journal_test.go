@@ -26,36 +26,45 @@ import (
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
+// journalLine is a line of a journal, with the journal's name.
+type journalLine struct {
+	line    []byte
+	journal string
+}
+
 // replay rebuilds the one workflow of the journals in dir through the tree
 // builder, as `slogwf build` does, with their lines in the order shuffle
 // puts them in.
-func replay(t *testing.T, dir string, shuffle ...func([][]byte)) []byte {
+func replay(t *testing.T, dir string, shuffle ...func([]journalLine)) []byte {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
 	require.NoError(t, err)
-	var lines [][]byte
+	var lines []journalLine
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		f, err := os.Open(p)
 		require.NoError(t, err)
-		lines = slices.AppendSeq(lines, bytes.Lines(data))
+		lr := tree.NewLineReader(f, 64<<10)
+		for {
+			line, err := lr.Next()
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+			lines = append(lines, journalLine{slices.Clone(line), p})
+		}
+		f.Close()
 	}
 	for _, f := range shuffle {
 		f(lines)
 	}
-	trees := map[string]*tree.Tree{}
-	for _, line := range lines {
-		e, err := tree.Decode(line)
-		require.NoError(t, err, "%s", line)
-		if trees[e.Workflow] == nil {
-			trees[e.Workflow] = tree.NewTree(e.Workflow)
-		}
-		trees[e.Workflow].Apply(e)
+	b := tree.NewBuilder()
+	for _, l := range lines {
+		_, err := b.AddLine(l.line, l.journal, l.line[len(l.line)-1] != '\n')
+		require.NoError(t, err, "%s", l.line)
 	}
-	require.Len(t, trees, 1)
-	for _, tr := range trees {
-		return tr.AppendJSON(nil, true)
-	}
-	return nil
+	wfs := b.Workflows()
+	require.Len(t, wfs, 1)
+	return b.JSON(wfs[0])
 }
 
 func TestReplayingTheJournalGivesTheLiveTreeByteForByte(t *testing.T) {
@@ -101,7 +110,7 @@ func TestReplayingTheJournalGivesTheLiveTreeByteForByte(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(live), string(replay(t, dir)))
 	for i := range 20 {
-		shuffled := replay(t, dir, func(lines [][]byte) {
+		shuffled := replay(t, dir, func(lines []journalLine) {
 			rand.New(rand.NewPCG(uint64(i), 0)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
 		})
 		require.Equal(t, string(live), string(shuffled), "journal lines in any order build the same tree")
@@ -322,10 +331,10 @@ func TestDeepScopesGiveTheLiveTreeReadLeafFirst(t *testing.T) {
 			live, err := os.ReadFile(h.TreeFile(wf))
 			require.NoError(t, err)
 			require.NoError(t, json.Unmarshal(live, new(any)), "a JSON reader reads it")
-			leafFirst := replay(t, dir, slices.Reverse[[][]byte])
+			leafFirst := replay(t, dir, slices.Reverse[[]journalLine])
 			require.True(t, bytes.Equal(live, leafFirst), "read leaf first, the journal gives the live tree")
 			for i := range 3 {
-				shuffled := replay(t, dir, func(lines [][]byte) {
+				shuffled := replay(t, dir, func(lines []journalLine) {
 					rand.New(rand.NewPCG(uint64(i), 3)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
 				})
 				require.True(t, bytes.Equal(live, shuffled), "in any order, the journal gives the live tree")

@@ -43,22 +43,6 @@ func blockOpen(h *Handler) (opening <-chan struct{}, release func()) {
 	return b.opening, func() { close(b.release) }
 }
 
-// journalTree returns the tree file that build makes of the journals in
-// dir for workflow id.
-func journalTree(t *testing.T, dir, id string) string {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
-	require.NoError(t, err)
-	b := tree.NewBuilder()
-	for _, p := range paths {
-		f, err := os.Open(p)
-		require.NoError(t, err)
-		require.NoError(t, b.ReadJournal(f, p, func(err error) { t.Log(err) }))
-		f.Close()
-	}
-	return string(b.JSON(id))
-}
-
 // A late line the journal missed is counted once: by the next late line,
 // which says so in the journal. When that line is written while the
 // rebuild that keeps the tree reads the journal, the kept tree counts it
@@ -88,7 +72,7 @@ func TestALateLineTheJournalMissedIsCountedOnceByTheKeptTree(t *testing.T) {
 
 	live, err := os.ReadFile(h.TreeFile(wf))
 	require.NoError(t, err)
-	built := journalTree(t, h.sink.dir.given, wf.ID())
+	built := string(replay(t, h.sink.dir.given))
 	assert.Contains(t, built, `"unwritten":1`)
 	assert.Equal(t, built, string(live))
 }
