@@ -35,6 +35,50 @@ func threadRead(t *testing.T) int64 {
 	return 0
 }
 
+// lateRounds runs n rounds: in each, a workflow of five lines of pad runs
+// and each of ctxs logs a late record; every ten rounds, it waits for the
+// rebuilds. It returns the bytes they read from round first on.
+func lateRounds(t *testing.T, s *setup, n, first int, pad string, ctxs ...context.Context) (read int64) {
+	t.Helper()
+	for i := range n {
+		other, wf := slogwf.StartWorkflow(s.ctx, "request")
+		for range 5 {
+			s.log.InfoContext(other, "r", "pad", pad)
+		}
+		wf.End()
+		for _, ctx := range ctxs {
+			s.log.InfoContext(ctx, "late poll", "i", i)
+		}
+		if i%10 == 9 {
+			before := threadRead(t)
+			s.h.WaitTrees()
+			if i >= first {
+				read += threadRead(t) - before
+			}
+		}
+	}
+	return read
+}
+
+// journalBytes returns the bytes of the journals in dir: those of the
+// lines of the workflows in ids, and all.
+func journalBytes(t *testing.T, dir string, ids map[string]bool) (own, all int64) {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, tree.JournalDir, "*.jsonl"))
+	require.NoError(t, err)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		all += int64(len(data))
+		for line := range bytes.Lines(data) {
+			if ids[tree.WorkflowOf(line)] {
+				own += int64(len(line))
+			}
+		}
+	}
+	return own, all
+}
+
 // A poller that outlives its request logs late records for as long as the
 // service runs, among the lines of the workflows that run meanwhile. Once
 // the rebuild has found more late lines than it reads one by one, the
@@ -50,39 +94,13 @@ func TestTheRebuildsOfAStreamOfLateRecordsReadNoMoreThanItsLines(t *testing.T) {
 	poller.End()
 	s.h.WaitTrees()
 
-	const first, n = 30, 200 // rebuilds after 10, 20, 30 late records, then each 10 more
-	var read int64
-	pad := strings.Repeat("x", 6<<10) // others' lines fill several segments
-	for i := range n {
-		other, wf := slogwf.StartWorkflow(s.ctx, "request")
-		for range 5 {
-			s.log.InfoContext(other, "r", "pad", pad)
-		}
-		wf.End()
-		s.log.InfoContext(ctx, "late poll", "i", i)
-		if i%10 == 9 {
-			before := threadRead(t)
-			s.h.WaitTrees()
-			if i >= first {
-				read += threadRead(t) - before
-			}
-		}
-	}
+	// Rebuilds after 10, 20, 30 late records, then each 10 more; others'
+	// lines fill several segments.
+	const first, n = 30, 200
+	read := lateRounds(t, s, n, first, strings.Repeat("x", 6<<10), ctx)
 	require.NoError(t, s.h.Close())
 
-	var own, all int64
-	paths, err := filepath.Glob(filepath.Join(s.dir, tree.JournalDir, "*.jsonl"))
-	require.NoError(t, err)
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		require.NoError(t, err)
-		all += int64(len(data))
-		for line := range bytes.Lines(data) {
-			if tree.WorkflowOf(line) == poller.ID() {
-				own += int64(len(line))
-			}
-		}
-	}
+	own, all := journalBytes(t, s.dir, map[string]bool{poller.ID(): true})
 	t.Logf("the last %d rebuilds read %d bytes; the poller's lines are %d bytes, the journal %d", (n-first)/10, read, own, all)
 	assert.LessOrEqual(t, read, own, "the rebuilds read no more than the workflow's lines")
 
@@ -111,44 +129,14 @@ func TestTheRebuildsOfOnePollerMoreThanKeepTheirTreesReadLittleOfTheJournal(t *t
 	s.h.WaitTrees()
 
 	const first, n = 30, 100
-	pad := strings.Repeat("x", 400)
-	var read int64
-	for i := range n {
-		other, wf := slogwf.StartWorkflow(s.ctx, "request")
-		for range 5 {
-			s.log.InfoContext(other, "r", "pad", pad)
-		}
-		wf.End()
-		for _, ctx := range ctxs {
-			s.log.InfoContext(ctx, "late poll", "i", i)
-		}
-		if i%10 == 9 {
-			before := threadRead(t)
-			s.h.WaitTrees()
-			if i >= first {
-				read += threadRead(t) - before
-			}
-		}
-	}
+	read := lateRounds(t, s, n, first, strings.Repeat("x", 400), ctxs...)
 	require.NoError(t, s.h.Close())
 
 	ids := map[string]bool{}
 	for _, wf := range wfs {
 		ids[wf.ID()] = true
 	}
-	var own, all int64
-	paths, err := filepath.Glob(filepath.Join(s.dir, tree.JournalDir, "*.jsonl"))
-	require.NoError(t, err)
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		require.NoError(t, err)
-		all += int64(len(data))
-		for line := range bytes.Lines(data) {
-			if ids[tree.WorkflowOf(line)] {
-				own += int64(len(line))
-			}
-		}
-	}
+	own, all := journalBytes(t, s.dir, ids)
 	// One poller left without a tree reads all the journal since its end
 	// at each rebuild: the journal, (n-first)/10 times, at most.
 	bound := own + all*(n-first)/10
