@@ -119,13 +119,7 @@ func TestTheRebuildsOfOnePollerMoreThanKeepTheirTreesReadLittleOfTheJournal(t *t
 	defer runtime.UnlockOSThread()
 	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Hour, SegmentSize: 1 << 20})
 	const pollers = 9 // one more than keep their trees
-	ctxs := make([]context.Context, pollers)
-	wfs := make([]*slogwf.Scope, pollers)
-	for i := range pollers {
-		ctxs[i], wfs[i] = slogwf.StartWorkflow(s.ctx, "poller")
-		s.log.InfoContext(ctxs[i], "on time")
-		wfs[i].End()
-	}
+	ctxs, wfs := endedPollers(s, pollers)
 	s.h.WaitTrees()
 
 	const first, n = 30, 100

@@ -27,16 +27,23 @@ func TestTheLateRecordsOfManyPollersAllReachTheirTrees(t *testing.T) {
 	}
 }
 
-func lateRecordsOfPollers(t *testing.T, pollers int) {
-	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Millisecond})
-	const n = 120
-	ctxs := make([]context.Context, pollers)
-	wfs := make([]*slogwf.Scope, pollers)
-	for i := range pollers {
+// endedPollers starts n workflows, "poller", that log a record on time
+// and end: their late records come after.
+func endedPollers(s *setup, n int) ([]context.Context, []*slogwf.Scope) {
+	ctxs := make([]context.Context, n)
+	wfs := make([]*slogwf.Scope, n)
+	for i := range n {
 		ctxs[i], wfs[i] = slogwf.StartWorkflow(s.ctx, "poller")
 		s.log.InfoContext(ctxs[i], "on time")
 		wfs[i].End()
 	}
+	return ctxs, wfs
+}
+
+func lateRecordsOfPollers(t *testing.T, pollers int) {
+	s := newSetup(t, &slogwf.Options{Console: io.Discard, SnapshotInterval: time.Millisecond})
+	const n = 120
+	ctxs, wfs := endedPollers(s, pollers)
 	var wg sync.WaitGroup
 	var logging atomic.Int32
 	logging.Store(int32(pollers))
