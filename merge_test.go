@@ -2,7 +2,6 @@ package slogwf
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -153,17 +152,11 @@ func TestAWorkflowPassedOnTakesInItsChildrenAsOthersComeAndGo(t *testing.T) {
 // the tree file of h.
 func treeMsgs(t *testing.T, h *Handler, wf *Scope) []string {
 	t.Helper()
-	b, err := os.ReadFile(h.TreeFile(wf))
-	require.NoError(t, err)
-	var tr struct {
-		Records []struct {
-			Msg string `json:"msg"`
-		} `json:"records"`
-	}
-	require.NoError(t, json.Unmarshal(b, &tr))
 	var msgs []string
-	for _, r := range tr.Records {
-		msgs = append(msgs, r.Msg)
+	for _, r := range readTreeFile(t, h.TreeFile(wf)) {
+		rec, _ := r.(map[string]any)
+		msg, _ := rec["msg"].(string)
+		msgs = append(msgs, msg)
 	}
 	return msgs
 }
