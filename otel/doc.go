@@ -53,5 +53,6 @@
 // wait in a bounded queue and a goroutine of the Exporter maps and sends
 // them in batches. When the queue is full or the backend is down, spans are
 // dropped, counted ([Exporter.Stats]) and reported once; the journals keep
-// every scope.
+// every scope. [Exporter.ForceFlush] and [Exporter.Shutdown] return the error
+// of an export of theirs that failed.
 package slogwfotel

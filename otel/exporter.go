@@ -1,7 +1,9 @@
 package slogwfotel
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +56,9 @@ type Options struct {
 // ([Exporter.Stats]) and reported once; the journals still hold every scope.
 // After a failed export, the scopes that end within a second are not even
 // tried, then within 2s after a second failure in a row, and so on up to
-// 30s: a backend that is down costs the program no work.
+// 30s: a backend that is down costs the program no work. [Exporter.ForceFlush]
+// and [Exporter.Shutdown] try what is queued all the same, and return the
+// export's error.
 type Exporter struct {
 	exp   sdktrace.SpanExporter
 	spans otelspan.Options
@@ -72,9 +76,10 @@ type Exporter struct {
 	queue     []*tree.Ended
 	queueSize int
 	ready     chan struct{} // a scope came to an empty queue, or a batch is full
-	flush     chan chan struct{}
+	flush     chan flushRequest
 	stop      chan struct{}
 	done      chan struct{}
+	stopErr   error           // of the exports at Shutdown, read once done is closed
 	ctx       context.Context // of every export; canceled when Shutdown gives up
 	cancel    context.CancelFunc
 
@@ -89,6 +94,13 @@ type Exporter struct {
 }
 
 var _ slogwf.ScopeExporter = (*Exporter)(nil)
+
+// flushRequest asks the Exporter's goroutine to send what is queued, its
+// exports bounded by ctx, and to answer on done.
+type flushRequest struct {
+	ctx  context.Context
+	done chan error // buffered: a ForceFlush that gave up does not read it
+}
 
 // maxBackoff bounds the time after a failed export during which ended
 // scopes are not tried.
@@ -135,7 +147,7 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 		errOut:        o.ErrorOutput,
 		queueSize:     o.QueueSize,
 		ready:         make(chan struct{}, 1),
-		flush:         make(chan chan struct{}),
+		flush:         make(chan flushRequest),
 		stop:          make(chan struct{}),
 		now:           time.Now,
 		done:          make(chan struct{}),
@@ -175,29 +187,39 @@ func (e *Exporter) Stats() Stats {
 	return Stats{Exported: e.exported.Load(), Dropped: e.dropped.Load(), Failed: e.failed.Load()}
 }
 
-// ForceFlush sends every scope queued before it, and returns when they are
-// sent or ctx is done.
+// ForceFlush sends every scope queued before it, even while the backoff
+// after a failed export holds the Exporter's own batches back, and returns
+// when they are sent, with the error of the first export that failed; or
+// when ctx is done, which cancels the exports under way. After Shutdown it
+// does nothing.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
-	ack := make(chan struct{})
+	if err := ctx.Err(); err != nil { // before it takes the queue, whose spans would fail
+		return fmt.Errorf("slogwfotel: flush: %w", err)
+	}
+	req := flushRequest{ctx: ctx, done: make(chan error, 1)}
+	var err error
 	select {
-	case e.flush <- ack:
+	case e.flush <- req:
+		select {
+		case err = <-req.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	case <-e.done:
-		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("slogwfotel: flush: %w", ctx.Err())
+		err = ctx.Err()
 	}
-	select {
-	case <-ack:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("slogwfotel: flush: %w", ctx.Err())
+	if err != nil {
+		return fmt.Errorf("slogwfotel: flush: %w", err)
 	}
+	return nil
 }
 
-// Shutdown sends what is queued, stops the Exporter and shuts its span
-// exporter down. When ctx is done first, the exports under way are canceled
-// and what is left counts as failed. Later scopes are dropped. Calling it
-// again does nothing.
+// Shutdown sends what is queued, as ForceFlush does, stops the Exporter and
+// shuts its span exporter down; it returns the error of the first export
+// that failed, if any, and the span exporter's. When ctx is done first, the
+// exports under way are canceled and what is left counts as failed. Later
+// scopes are dropped. Calling it again does nothing.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {
@@ -210,16 +232,17 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	var err error
 	select {
 	case <-e.done:
+		err = e.stopErr
 	case <-ctx.Done():
 		e.cancel()
 		<-e.done
-		err = fmt.Errorf("slogwfotel: shutdown: %w", ctx.Err())
+		err = ctx.Err()
 	}
 	e.cancel()
-	if xerr := e.exp.Shutdown(ctx); xerr != nil && err == nil {
-		err = fmt.Errorf("slogwfotel: shutdown: %w", xerr)
+	if err := errors.Join(err, e.exp.Shutdown(ctx)); err != nil {
+		return fmt.Errorf("slogwfotel: shutdown: %w", err)
 	}
-	return err
+	return nil
 }
 
 // run turns queued scopes into spans and sends them in batches, until
@@ -242,18 +265,23 @@ func (e *Exporter) run() {
 				continue
 			}
 		case <-timer.C:
-		case ack := <-e.flush:
-			spare, batch = e.sendQueued(spare, batch)
-			close(ack)
+		case req := <-e.flush:
+			ctx, cancel := context.WithCancel(req.ctx)
+			stop := context.AfterFunc(e.ctx, cancel) // Shutdown gave up
+			var err error
+			spare, batch, err = e.sendQueued(ctx, true, spare, batch)
+			stop()
+			cancel()
+			req.done <- err
 			continue
 		case <-e.stop:
 			timer.Stop()
-			e.sendQueued(spare, batch)
+			_, _, e.stopErr = e.sendQueued(e.ctx, true, spare, batch)
 			return
 		}
 		timer.Stop()
 		armed = false
-		spare, batch = e.sendQueued(spare, batch)
+		spare, batch, _ = e.sendQueued(e.ctx, false, spare, batch) // its losses are counted and reported
 	}
 }
 
@@ -264,28 +292,33 @@ func (e *Exporter) queued() int {
 }
 
 // sendQueued takes the queue, leaving spare in its place, and sends its
-// scopes in batches. It returns the queue taken, emptied, as the next
-// spare, and the batch emptied.
-func (e *Exporter) sendQueued(spare []*tree.Ended, batch []sdktrace.ReadOnlySpan) ([]*tree.Ended, []sdktrace.ReadOnlySpan) {
+// scopes in batches, each export bounded by ctx; forced (a flush, a
+// shutdown), even in the backoff. It returns the queue taken, emptied, as
+// the next spare, the batch emptied, and the error of the first export
+// that failed.
+func (e *Exporter) sendQueued(ctx context.Context, forced bool, spare []*tree.Ended, batch []sdktrace.ReadOnlySpan) ([]*tree.Ended, []sdktrace.ReadOnlySpan, error) {
 	e.mu.Lock()
 	scopes := e.queue
 	e.queue = spare[:0]
 	e.mu.Unlock()
-	if e.now().Before(e.retryAt) {
+	var err error
+	if !forced && e.now().Before(e.retryAt) {
 		// The backend failed a moment ago: the spans would fail too, and
 		// mapping them would cost the program CPU for nothing.
 		e.failed.Add(int64(len(scopes)))
 	} else {
 		for _, s := range scopes {
-			batch = e.add(batch, s)
+			if batch = e.add(batch, s); len(batch) >= e.batchSize {
+				batch, err = e.send(ctx, batch, err)
+			}
 		}
+		batch, err = e.send(ctx, batch, err)
 	}
-	batch = e.send(batch)
 	clear(scopes) // let the scopes go
-	return scopes[:0], batch
+	return scopes[:0], batch, err
 }
 
-// add adds the span of s to the batch, and sends the batch when it is full.
+// add adds the span of s to the batch.
 func (e *Exporter) add(batch []sdktrace.ReadOnlySpan, s *tree.Ended) []sdktrace.ReadOnlySpan {
 	span, err := e.spans.Span(s)
 	if err != nil {
@@ -293,19 +326,16 @@ func (e *Exporter) add(batch []sdktrace.ReadOnlySpan, s *tree.Ended) []sdktrace.
 		e.invalidOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: a scope gives no span: %v", err)) })
 		return batch
 	}
-	batch = append(batch, span)
-	if len(batch) >= e.batchSize {
-		return e.send(batch)
-	}
-	return batch
+	return append(batch, span)
 }
 
-// send exports the batch and returns it emptied.
-func (e *Exporter) send(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
+// send exports the batch and returns it emptied, with first, the error of
+// an export before it, or else its own.
+func (e *Exporter) send(ctx context.Context, batch []sdktrace.ReadOnlySpan, first error) ([]sdktrace.ReadOnlySpan, error) {
 	if len(batch) == 0 {
-		return batch
+		return batch, first
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, e.exportTimeout)
+	ctx, cancel := context.WithTimeout(ctx, e.exportTimeout)
 	err := e.exp.ExportSpans(ctx, batch)
 	cancel()
 	if err != nil {
@@ -314,11 +344,11 @@ func (e *Exporter) send(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
 		e.backoff = min(max(2*e.backoff, time.Second), maxBackoff)
 		e.retryAt = e.now().Add(e.backoff)
 	} else {
-		e.backoff = 0
+		e.backoff, e.retryAt = 0, time.Time{} // a flush that got through ends the backoff
 		e.exported.Add(int64(len(batch)))
 	}
 	clear(batch) // let the spans go
-	return batch[:0]
+	return batch[:0], cmp.Or(first, err)
 }
 
 // report writes the first loss of a kind to ErrorOutput.

@@ -3,6 +3,7 @@ package slogwfotel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -162,12 +163,12 @@ func TestAFailingBackendIsCountedAndReportedOnce(t *testing.T) {
 				otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
 			require.NoError(t, err)
 			var out strings.Builder
-			e := New(exp, &Options{BatchSize: 2, ErrorOutput: &out})
+			e := New(exp, &Options{BatchSize: 2, BatchTimeout: time.Hour, ErrorOutput: &out})
 			for _, s := range scopes(6) {
 				e.ExportScope(s)
-				require.NoError(t, e.ForceFlush(context.Background()))
+				require.ErrorContains(t, e.ForceFlush(context.Background()), tt.says, "each flush tries")
 			}
-			require.NoError(t, e.Shutdown(context.Background()))
+			require.NoError(t, e.Shutdown(context.Background()), "nothing left to send")
 			assert.Equal(t, Stats{Failed: 6}, e.Stats())
 			assert.Equal(t, 1, strings.Count(out.String(), "\n"), "reported once: %q", out.String())
 			assert.Contains(t, out.String(), tt.says)
@@ -181,15 +182,19 @@ func TestAnExporterErrorIsCountedPerSpan(t *testing.T) {
 	for _, s := range scopes(7) {
 		e.ExportScope(s)
 	}
-	require.NoError(t, e.Shutdown(context.Background()))
+	if err := e.Shutdown(context.Background()); err != nil { // whether it sent the last batch or the Exporter had
+		require.ErrorIs(t, err, errRefused)
+	}
 	assert.Equal(t, Stats{Failed: 7}, e.Stats())
 	assert.Contains(t, out.String(), "slogwfotel: export: refused")
 }
 
 type errExporter struct{}
 
+var errRefused = errors.New("refused")
+
 func (errExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error {
-	return errors.New("refused")
+	return errRefused
 }
 func (errExporter) Shutdown(context.Context) error { return nil }
 
@@ -215,12 +220,14 @@ func (s *switchExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnl
 	defer s.mu.Unlock()
 	s.calls++
 	if !s.up {
-		return errors.New("down")
+		return errDown
 	}
 	s.ok += len(spans)
 	return nil
 }
 func (s *switchExporter) Shutdown(context.Context) error { return nil }
+
+var errDown = errors.New("down")
 
 func (s *switchExporter) set(up bool) {
 	s.mu.Lock()
@@ -234,55 +241,141 @@ func (s *switchExporter) count() int {
 	return s.calls
 }
 
-func TestAfterAFailedExportScopesAreNotTriedForAWhileThatGrows(t *testing.T) {
+// settle waits until the Exporter has counted n scopes in all, then until
+// its goroutine is done with them: a flush of the queue they left empty
+// answers once it is.
+func settle(t *testing.T, e *Exporter, n int64) {
+	t.Helper()
+	require.Eventually(t, func() bool { st := e.Stats(); return st.Exported+st.Failed == n }, 10*time.Second, time.Millisecond)
+	require.NoError(t, e.ForceFlush(context.Background()))
+}
+
+// The Exporter's own batches wait out the backoff; a flush does not, and
+// one that gets through ends it.
+func TestAfterAFailedExportScopesAreNotTriedForAWhileThatGrowsButAFlushTriesThem(t *testing.T) {
 	backend := &switchExporter{}
-	e := New(backend, &Options{ErrorOutput: io.Discard})
+	e := New(backend, &Options{BatchSize: 2, BatchTimeout: time.Hour, ErrorOutput: io.Discard})
 	now := time.Unix(1000, 0)
-	e.now = func() time.Time { return now } // read by e's goroutine after each flush
-	export := func(n int) {
-		for _, s := range scopes(n) {
-			e.ExportScope(s)
-		}
-		require.NoError(t, e.ForceFlush(context.Background()))
-	}
+	e.now = func() time.Time { return now } // read by e's goroutine after each ExportScope
 	tests := []struct {
 		after time.Duration
 		up    bool
-		n     int
-		calls int // in all, so far
+		flush bool // one scope, sent by ForceFlush; else a batch of two, sent by the Exporter
+		calls int  // in all, so far
 	}{
-		{0, false, 1, 1},                      // fails
-		{999 * time.Millisecond, false, 5, 1}, // not tried
-		{time.Millisecond, false, 1, 2},       // tried after 1s: fails again
-		{1999 * time.Millisecond, true, 1, 2}, // not tried for 2s now
-		{time.Millisecond, true, 2, 3},        // tried: sent
-		{0, false, 1, 4},                      // a success tries the next at once
-		{time.Second, false, 1, 5},            // and the backoff starts again at 1s
+		{0, false, false, 1},                      // fails
+		{999 * time.Millisecond, false, false, 1}, // not tried
+		{0, false, true, 2},                       // a flush tries: fails again
+		{1999 * time.Millisecond, true, false, 2}, // not tried for 2s now
+		{0, true, true, 3},                        // a flush tries: sent
+		{0, true, false, 4},                       // which ends the backoff
+		{0, false, false, 5},                      // fails
+		{time.Second, false, false, 6},            // and the backoff starts again at 1s
 	}
+	var n int64
 	for i, tt := range tests {
 		now = now.Add(tt.after)
 		backend.set(tt.up)
-		export(tt.n)
+		batch := 2
+		if tt.flush {
+			batch = 1
+		}
+		for _, s := range scopes(batch) {
+			e.ExportScope(s)
+		}
+		n += int64(batch)
+		if tt.flush {
+			err := e.ForceFlush(context.Background())
+			if tt.up {
+				require.NoError(t, err, "step %d", i)
+			} else {
+				require.ErrorIs(t, err, errDown, "step %d", i)
+			}
+		}
+		settle(t, e, n)
 		require.Equal(t, tt.calls, backend.count(), "step %d", i)
 	}
 	require.NoError(t, e.Shutdown(context.Background()))
-	assert.Equal(t, Stats{Exported: 2, Failed: 1 + 5 + 1 + 1 + 1 + 1}, e.Stats())
+	assert.Equal(t, Stats{Exported: 1 + 2, Failed: 2 + 2 + 1 + 2 + 2 + 2}, e.Stats())
+}
+
+// ForceFlush and Shutdown send what is queued though an export failed a
+// moment ago, and say whether it went out, as the OpenTelemetry SDK's
+// BatchSpanProcessor.ForceFlush and the log SDK's BatchProcessor.Shutdown
+// do: a program that flushes before it exits learns that spans were lost.
+func TestForceFlushAndShutdownTryWhatIsQueuedInTheBackoffAndReturnTheExportsError(t *testing.T) {
+	calls := []struct {
+		name string
+		call func(*Exporter) error
+	}{
+		{"flush", func(e *Exporter) error { return e.ForceFlush(context.Background()) }},
+		{"shutdown", func(e *Exporter) error { return e.Shutdown(context.Background()) }},
+	}
+	for _, c := range calls {
+		for _, up := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s, the backend up %v", c.name, up), func(t *testing.T) {
+				backend := &switchExporter{}
+				e := New(backend, &Options{BatchTimeout: time.Hour, ErrorOutput: io.Discard})
+				defer e.Shutdown(context.Background())
+				e.now = func() time.Time { return time.Unix(1000, 0) } // the backoff never ends by itself
+				e.ExportScope(scopes(1)[0])
+				err := e.ForceFlush(context.Background())
+				require.ErrorIs(t, err, errDown)
+				require.EqualError(t, err, "slogwfotel: flush: down")
+
+				backend.set(up)
+				for _, s := range scopes(2) {
+					e.ExportScope(s)
+				}
+				err = c.call(e)
+				assert.Equal(t, 2, backend.count(), "tried in the backoff")
+				if up {
+					require.NoError(t, err)
+					assert.Equal(t, Stats{Exported: 2, Failed: 1}, e.Stats())
+				} else {
+					require.ErrorIs(t, err, errDown)
+					require.EqualError(t, err, "slogwfotel: "+c.name+": down")
+					assert.Equal(t, Stats{Failed: 3}, e.Stats())
+				}
+			})
+		}
+	}
+}
+
+// A flush whose context ends cancels its export, as Shutdown's does: no
+// export outlives the ForceFlush that waited for it.
+func TestAFlushGivenUpCancelsItsExport(t *testing.T) {
+	blocked := newBlockedExporter()
+	var out strings.Builder
+	e := New(blocked, &Options{BatchTimeout: time.Hour, ExportTimeout: time.Hour, ErrorOutput: &out})
+	e.ExportScope(scopes(1)[0])
+	ctx, cancel := context.WithCancel(context.Background())
+	flushed := make(chan error, 1)
+	go func() { flushed <- e.ForceFlush(ctx) }()
+	<-blocked.entered
+	cancel()
+	require.ErrorIs(t, <-flushed, context.Canceled)
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, e.Shutdown(ctx), "no export hangs on")
+	assert.Equal(t, Stats{Failed: 1}, e.Stats())
+	assert.Contains(t, out.String(), "slogwfotel: export: context canceled")
 }
 
 // A scope not tried in the backoff is let go at once: the queue, taken
 // for the next scopes, keeps no pointer to it.
 func TestScopesNotTriedInTheBackoffAreLetGo(t *testing.T) {
 	backend := &switchExporter{}
-	e := New(backend, &Options{ErrorOutput: io.Discard})
+	e := New(backend, &Options{BatchSize: 8, BatchTimeout: time.Hour, ErrorOutput: io.Discard})
 	defer e.Shutdown(context.Background())
 	e.ExportScope(scopes(1)[0]) // fails: the backoff starts
-	require.NoError(t, e.ForceFlush(context.Background()))
+	require.ErrorIs(t, e.ForceFlush(context.Background()), errDown)
 	var gone []weak.Pointer[tree.Ended]
-	for _, s := range scopes(8) {
+	for _, s := range scopes(8) { // a batch: the Exporter's goroutine takes it
 		gone = append(gone, weak.Make(s))
 		e.ExportScope(s)
 	}
-	require.NoError(t, e.ForceFlush(context.Background()))
+	settle(t, e, 9)
 	require.Equal(t, 1, backend.count(), "not tried")
 	runtime.GC()
 	for i, p := range gone {
