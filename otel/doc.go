@@ -27,7 +27,8 @@
 //	                                                       gen_ai.request.model, gen_ai.response.model, gen_ai.usage.*
 //	other action        execute_tool {name}      INTERNAL  gen_ai.operation.name=execute_tool, gen_ai.tool.name
 //
-// and the scope's attributes, flattened to dotted keys. The IDs derive from
+// and the scope's attributes, flattened to dotted keys; a key slogwf sets
+// on the span keeps slogwf's value. The IDs derive from
 // slogwf's: the trace ID is the workflow's UUID, the span ID the last 8
 // bytes of the scope's UUID. A workflow sent live, or later from its
 // journals, or from the journals of several processes, is one trace with the

@@ -11,6 +11,7 @@ import (
 	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -364,4 +365,79 @@ func TestAttributesAreFlattenedToDottedKeysWithTheirTypes(t *testing.T) {
 	assert.Equal(t, "FLOAT64SLICE", kinds["fs"])
 	assert.Equal(t, "BOOLSLICE", kinds["bs"])
 	assert.Equal(t, "STRING", kinds["mixed"], "an array of mixed values goes as its JSON")
+}
+
+// Each span and each event has one value per attribute key, as OpenTelemetry
+// requires of every attribute collection ("Implementation MUST by default
+// enforce that the exported attribute collections contain only unique
+// keys"). The value slogwf maps from its own fields wins over the scope's
+// attribute of that key, since the span's name and the tree's totals come
+// from those fields; a key slogwf does not map on that span stays the
+// scope's; of a key the scope holds twice, the later value stays.
+func TestEachAttributeKeyOfASpanOrEventHasOneValue(t *testing.T) {
+	scope := func(kind tree.Kind, name string, attrs string) *tree.Ended {
+		return &tree.Ended{Workflow: wfID, Kind: kind, ID: searchID, Parent: wfID, Name: name,
+			Start: ts(0), End: ts(1), Status: "completed", StartAttrs: []byte(attrs)}
+	}
+	call := scope(tree.Action, "llm", `{"model":"gpt-4o","gen_ai.request.model":"gpt-5","gen_ai.provider.name":"openai"}`)
+	call.EndAttrs = []byte(`{"tokens":{"input":10,"output":5},"gen_ai.usage.input_tokens":99}`)
+	call.Own = tree.Usage{Calls: 1, In: 10, Out: 5, Model: "gpt-4o"}
+	tool := scope(tree.Action, "search", `{"gen_ai.tool.name":"grep","slogwf.counts.records":7}`)
+	tool.Counts = tree.Counts{Records: 1}
+	failed := scope(tree.Action, "search", `{"error.type":"mine"}`)
+	failed.Status, failed.Error = "failed", "no"
+	twice := scope(tree.Action, "twice", `{"k":1,"a.b":1,"a":{"b":2}}`)
+	twice.EndAttrs = []byte(`{"k":3,"k":4}`)
+	wide := scope(tree.Action, "wide", `{"gen_ai.tool.name":"grep"`+strings.Repeat(`,"k":1`, 99)+`,"k":2}`) // past a look through them
+	twice.Records = [][]byte{[]byte(`"time":"2026-11-29T03:33:30.001Z","level":"WARN","msg":"m","semantic":true,` +
+		`"attrs":{"level":"mine","semantic":false,"x.y":1,"x":{"y":2}}`)}
+
+	tests := []struct {
+		name  string
+		scope *tree.Ended
+		span  string
+		want  map[string]any // some attributes of the span, or of its event
+	}{
+		{"an agent's name and operation", scope(tree.Interaction, "planner",
+			`{"gen_ai.agent.name":"other","gen_ai.operation.name":"x","gen_ai.request.model":"mine"}`),
+			"invoke_agent planner", map[string]any{"gen_ai.agent.name": "planner", "gen_ai.operation.name": "invoke_agent", "gen_ai.request.model": "mine"}},
+		{"a workflow's name", &tree.Ended{Workflow: wfID, Kind: tree.Workflow, ID: wfID, Name: "research", Start: ts(0), End: ts(1), Status: "completed",
+			StartAttrs: []byte(`{"gen_ai.workflow.name":"other"}`)},
+			"invoke_workflow research", map[string]any{"gen_ai.workflow.name": "research"}},
+		{"a call's model and tokens", call,
+			"chat gpt-4o", map[string]any{"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": int64(10), "gen_ai.provider.name": "openai"}},
+		{"a tool's name and its totals", tool,
+			"execute_tool search", map[string]any{"gen_ai.tool.name": "search", "slogwf.counts.records": int64(1)}},
+		{"a failure's type", failed,
+			"execute_tool search", map[string]any{"error.type": "_OTHER"}},
+		{"the scope's keys twice", twice,
+			"execute_tool twice", map[string]any{"k": int64(4), "a.b": int64(2)}},
+		{"a hundred keys", wide,
+			"execute_tool wide", map[string]any{"gen_ai.tool.name": "wide", "k": int64(2)}},
+		{"an event's level and keys twice", twice,
+			"execute_tool twice event", map[string]any{"level": "WARN", "semantic": true, "x.y": int64(2)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spans := exportAll(t, nil, []*tree.Ended{tt.scope})
+			span, ok := spans[strings.TrimSuffix(tt.span, " event")]
+			require.True(t, ok, "spans: %v", spans)
+			kv := span.Attributes
+			if strings.HasSuffix(tt.span, " event") {
+				require.Len(t, span.Events, 1)
+				kv = span.Events[0].Attributes
+			}
+			seen := map[attribute.Key]int{}
+			for _, a := range kv {
+				seen[a.Key]++
+			}
+			for k, n := range seen {
+				assert.Equal(t, 1, n, "%s is there %d times", k, n)
+			}
+			got := attrs(kv)
+			for k, v := range tt.want {
+				assert.Equal(t, v, got[k], k)
+			}
+		})
+	}
 }

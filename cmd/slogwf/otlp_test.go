@@ -97,6 +97,45 @@ func TestTheDemoLiveAndFromItsJournalsIsTheSameTraceSpanForSpan(t *testing.T) {
 	}
 }
 
+// A key the program logs that slogwf maps too goes out once, with slogwf's
+// value, the same live and from the journals (both map scopes through
+// internal/otelspan).
+func TestAKeyTheProgramSetsAndSlogwfMapsGoesOutOnceLiveAndFromTheJournals(t *testing.T) {
+	dir := t.TempDir()
+	mem := tracetest.NewInMemoryExporter()
+	x := slogwfotel.New(mem, nil)
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, Exporter: x})
+	require.NoError(t, err)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "research")
+	ctx, ia := slogwf.StartInteraction(ctx, "planner", "gen_ai.agent.name", "other", "gen_ai.operation.name", "x")
+	_, a := slogwf.StartAction(ctx, "llm", slogwf.Model("gpt-4o"), "gen_ai.request.model", "gpt-5")
+	a.End(slogwf.Tokens(10, 5), "gen_ai.usage.input_tokens", 99)
+	ia.End()
+	wf.End()
+	require.NoError(t, h.Close())
+	require.NoError(t, x.ForceFlush(context.Background()))
+	live := mem.GetSpans()
+	require.NoError(t, x.Shutdown(context.Background()))
+	shipped, _, stderr := shipTo(t, otlpOptions{}, dir)
+	assert.Empty(t, stderr)
+	require.Len(t, live, 3)
+	require.Len(t, shipped, 3)
+
+	want := map[string]map[attribute.Key]attribute.Value{
+		"invoke_agent planner": {"gen_ai.agent.name": attribute.StringValue("planner"), "gen_ai.operation.name": attribute.StringValue("invoke_agent")},
+		"chat gpt-4o":          {"gen_ai.request.model": attribute.StringValue("gpt-4o"), "gen_ai.usage.input_tokens": attribute.Int64Value(10)},
+	}
+	liveByID := bySpanID(live)
+	for _, s := range shipped {
+		assert.Equal(t, liveByID[s.SpanContext.SpanID()], s, s.Name)
+		got := attrs(s)
+		assert.Len(t, got, len(s.Attributes), "%s: a key twice in %v", s.Name, s.Attributes)
+		for k, v := range want[s.Name] {
+			assert.Equal(t, v, got[k], "%s: %s", s.Name, k)
+		}
+	}
+}
+
 // attrs returns the attributes of s by key.
 func attrs(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
 	m := map[attribute.Key]attribute.Value{}

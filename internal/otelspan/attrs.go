@@ -10,9 +10,14 @@ import (
 )
 
 // flatten appends the members of the JSON object j as attributes, nested
-// objects as dotted keys (tokens.input), in their order. Top-level keys
-// for which skip reports true are left out; so are nulls.
-func flatten(kv []attribute.KeyValue, prefix string, j []byte, skip func(string) bool) []attribute.KeyValue {
+// objects as dotted keys (tokens.input), in their order, each key once
+// (see unique). Top-level keys for which skip reports true are left out;
+// so are nulls.
+func flatten(kv []attribute.KeyValue, j []byte, skip func(string) bool) []attribute.KeyValue {
+	return unique(appendMembers(kv, "", j, skip), len(kv))
+}
+
+func appendMembers(kv []attribute.KeyValue, prefix string, j []byte, skip func(string) bool) []attribute.KeyValue {
 	if len(j) == 0 {
 		return kv
 	}
@@ -22,7 +27,7 @@ func flatten(kv []attribute.KeyValue, prefix string, j []byte, skip func(string)
 		}
 		key := prefix + k
 		if len(v) > 0 && v[0] == '{' {
-			kv = flatten(kv, key+".", v, nil)
+			kv = appendMembers(kv, key+".", v, nil)
 			return
 		}
 		if a, ok := value(key, v); ok {
@@ -30,6 +35,49 @@ func flatten(kv []attribute.KeyValue, prefix string, j []byte, skip func(string)
 		}
 	})
 	return kv
+}
+
+// fewAttrs is how many attributes unique looks through rather than index:
+// a span has a few dozen.
+const fewAttrs = 64
+
+// unique leaves one attribute of each key, as OpenTelemetry requires of a
+// span's and an event's attributes. Those of kv[:mapped], which slogwf
+// mapped from its own fields, stay: the span's name and the tree's totals
+// say the same. Of the scope's, kv[mapped:], an attribute goes when
+// slogwf's have its key or a later one has it ("k" twice, or "a.b" and
+// "a":{"b"}), as encoding/json keeps the last.
+func unique(kv []attribute.KeyValue, mapped int) []attribute.KeyValue {
+	out := kv[:mapped]
+	if len(kv) <= fewAttrs {
+		for i, a := range kv[mapped:] {
+			if !hasKey(kv[:mapped], a.Key) && !hasKey(kv[mapped+i+1:], a.Key) {
+				out = append(out, a) // in a's place at most: those after it are still to look through
+			}
+		}
+		return out
+	}
+	kept := make(map[attribute.Key]int, len(kv)) // the index of each key's attribute that stays
+	for i, a := range kv {
+		if j, ok := kept[a.Key]; !ok || j >= mapped {
+			kept[a.Key] = i
+		}
+	}
+	for i, a := range kv[mapped:] {
+		if kept[a.Key] == mapped+i {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func hasKey(kv []attribute.KeyValue, k attribute.Key) bool {
+	for _, a := range kv {
+		if a.Key == k {
+			return true
+		}
+	}
+	return false
 }
 
 // value returns the attribute of a JSON value that is not an object: an

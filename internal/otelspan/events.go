@@ -45,7 +45,7 @@ func (o *Options) events(records [][]byte) ([]sdktrace.Event, int) {
 		if r.Late {
 			kv = append(kv, attribute.Bool("late", true))
 		}
-		events = append(events, sdktrace.Event{Name: r.Msg, Time: r.Time, Attributes: flatten(kv, "", r.Attrs, nil)})
+		events = append(events, sdktrace.Event{Name: r.Msg, Time: r.Time, Attributes: flatten(kv, r.Attrs, nil)})
 	}
 	return events, len(records) - len(events)
 }

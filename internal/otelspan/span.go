@@ -102,7 +102,7 @@ func (o *Options) Span(s *tree.Ended) (sdktrace.ReadOnlySpan, error) {
 		m.totals()
 	}
 	stub.Status = m.status()
-	m.kv = flatten(m.kv, "", s.Attrs(), m.skip)
+	m.kv = flatten(m.kv, s.Attrs(), m.skip)
 	stub.Attributes = m.kv
 	stub.Events, stub.DroppedEvents = o.events(s.SortedRecords())
 	return stub.Snapshot(), nil
