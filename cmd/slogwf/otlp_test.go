@@ -55,6 +55,12 @@ func runDemoLive(t *testing.T, dir string, opts *slogwfotel.Options) tracetest.S
 	d := demo{seed: 1, fast: true, llm: llm}
 	_, err = d.run(context.Background(), &slogwf.Options{Dir: dir, Console: io.Discard, Prices: demoPrices, Exporter: x})
 	require.NoError(t, err)
+	return sentLive(t, x, mem)
+}
+
+// sentLive shuts x down, and returns the spans it sent to mem.
+func sentLive(t *testing.T, x *slogwfotel.Exporter, mem *tracetest.InMemoryExporter) tracetest.SpanStubs {
+	t.Helper()
 	require.NoError(t, x.ForceFlush(context.Background()))
 	spans := mem.GetSpans() // before Shutdown, which empties mem
 	require.NoError(t, x.Shutdown(context.Background()))
@@ -113,9 +119,7 @@ func TestAKeyTheProgramSetsAndSlogwfMapsGoesOutOnceLiveAndFromTheJournals(t *tes
 	ia.End()
 	wf.End()
 	require.NoError(t, h.Close())
-	require.NoError(t, x.ForceFlush(context.Background()))
-	live := mem.GetSpans()
-	require.NoError(t, x.Shutdown(context.Background()))
+	live := sentLive(t, x, mem)
 	shipped, _, stderr := shipTo(t, otlpOptions{}, dir)
 	assert.Empty(t, stderr)
 	require.Len(t, live, 3)
