@@ -151,14 +151,14 @@ func shutdownLive(x *slogwfotel.Exporter, base string) string {
 
 // tracesURL returns the URL of the traces of the OTLP/HTTP endpoint base:
 // base + /v1/traces, as for OTEL_EXPORTER_OTLP_ENDPOINT, unless it names
-// that path already.
+// that path already, with a trailing slash or not.
 func tracesURL(base string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("-otlp %s: want the URL of an OTLP/HTTP endpoint, such as http://127.0.0.1:4318", printable(base))
 	}
-	if !strings.HasSuffix(u.Path, "/v1/traces") {
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/traces"
+	if u.Path = strings.TrimSuffix(u.Path, "/"); !strings.HasSuffix(u.Path, "/v1/traces") {
+		u.Path += "/v1/traces"
 	}
 	return u.String(), nil
 }

@@ -445,6 +445,23 @@ func TestExportOTLPSendsTheWorkflowsOfTheJournals(t *testing.T) {
 	}
 }
 
+func TestTheTracesURLIsTheEndpointsBaseWithV1TracesOnce(t *testing.T) {
+	for _, tt := range []struct{ base, want string }{
+		{"http://127.0.0.1:4318", "http://127.0.0.1:4318/v1/traces"},
+		{"http://127.0.0.1:4318/", "http://127.0.0.1:4318/v1/traces"},
+		{"http://127.0.0.1:4318/v1/traces", "http://127.0.0.1:4318/v1/traces"},
+		{"http://127.0.0.1:4318/v1/traces/", "http://127.0.0.1:4318/v1/traces"},
+		{"https://cloud.langfuse.com/api/public/otel", "https://cloud.langfuse.com/api/public/otel/v1/traces"},
+		{"https://cloud.langfuse.com/api/public/otel/", "https://cloud.langfuse.com/api/public/otel/v1/traces"},
+	} {
+		t.Run(tt.base, func(t *testing.T) {
+			traces, err := tracesURL(tt.base)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, traces)
+		})
+	}
+}
+
 func TestExportOTLPRejectsWhatItCannotSend(t *testing.T) {
 	dir := t.TempDir()
 	tree := filepath.Join(dir, "w-01234567.json")
