@@ -15,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/backoff"
 	"github.com/slogwf/slogwf/internal/otelspan"
 	"github.com/slogwf/slogwf/internal/tree"
 )
@@ -84,7 +85,7 @@ type Exporter struct {
 	cancel    context.CancelFunc
 
 	// After a failed export, the scopes that end before retryAt fail
-	// without a try; backoff doubles with each failure in a row.
+	// without a try; see backoff.Next.
 	retryAt time.Time
 	backoff time.Duration
 	now     func() time.Time // time.Now, but in tests
@@ -101,10 +102,6 @@ type flushRequest struct {
 	ctx  context.Context
 	done chan error // buffered: a ForceFlush that gave up does not read it
 }
-
-// maxBackoff bounds the time after a failed export during which ended
-// scopes are not tried.
-const maxBackoff = 30 * time.Second
 
 // Stats counts what became of the scopes given to an [Exporter].
 type Stats struct {
@@ -341,7 +338,7 @@ func (e *Exporter) send(ctx context.Context, batch []sdktrace.ReadOnlySpan, firs
 	if err != nil {
 		e.failed.Add(int64(len(batch)))
 		e.failOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: export: %v: spans are dropped", err)) })
-		e.backoff = min(max(2*e.backoff, time.Second), maxBackoff)
+		e.backoff = backoff.Next(e.backoff)
 		e.retryAt = e.now().Add(e.backoff)
 	} else {
 		e.backoff, e.retryAt = 0, time.Time{} // a flush that got through ends the backoff

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/slogwf/slogwf/internal/backoff"
 	"github.com/slogwf/slogwf/internal/flock"
 	"github.com/slogwf/slogwf/internal/otelspan"
 	"github.com/slogwf/slogwf/internal/retention"
@@ -101,13 +102,7 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 	s.state.forgetUnseen(s.seen)
 	s.seen = nil
 	round := func() error {
-		if time.Since(s.checked) >= liveEvery {
-			s.checkWriters(fl.names(), time.Now())
-		}
-		s.take(false)
-		if err := s.send(ctx); err != nil && ctx.Err() == nil {
-			s.fault(err) // sent again next round
-		}
+		s.round(ctx, fl.names)
 		return nil
 	}
 	round()
@@ -194,6 +189,9 @@ type shipper struct {
 	sent    map[string]int  // spans sent, by workflow
 	spans   int             // spans sent in all
 	lastErr string          // the last fault reported
+	now     func() time.Time
+	retryAt time.Time     // after a failed send, none before
+	backoff time.Duration // since the last failed send; 0 after one that went
 }
 
 // pendingSpan is a span and the scope it is of.
@@ -206,7 +204,7 @@ func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdo
 	return &shipper{
 		exp: exp, options: o, only: only, stdout: stdout, warn: warn,
 		b: tree.NewBuilder(), fresh: map[string]bool{}, sent: map[string]int{},
-		writers: workflowWriters{}, dead: map[string]bool{},
+		writers: workflowWriters{}, dead: map[string]bool{}, now: time.Now,
 	}
 }
 
@@ -223,6 +221,27 @@ func (s *shipper) line(f *followedFile, line []byte, torn bool) {
 		s.fresh[wf] = true
 		s.writers.add(wf, f.name)
 	}
+}
+
+// round takes and sends what ended since the last round, as export -f
+// does at each poll of the journals. A failed send is sent again after a
+// backoff (see backoff.Next), its fault reported once.
+func (s *shipper) round(ctx context.Context, journals func() []string) {
+	now := s.now()
+	if now.Sub(s.checked) >= liveEvery {
+		s.checkWriters(journals(), now)
+	}
+	s.take(false)
+	if now.Before(s.retryAt) {
+		return
+	}
+	if err := s.send(ctx); err != nil && ctx.Err() == nil {
+		s.fault(err)
+		s.backoff = backoff.Next(s.backoff)
+		s.retryAt = now.Add(s.backoff)
+		return
+	}
+	s.backoff = 0
 }
 
 // checkWriters looks whether the processes that wrote the workflows not
@@ -342,9 +361,14 @@ func (s *shipper) done(wf *tree.Ended) {
 	s.state.markDone(wf.ID)
 }
 
-// fault reports err, unless it is the fault reported last.
+// fault reports err, unless it is the fault reported last, whatever the
+// count of spans refused, which grows while a backend is down.
 func (s *shipper) fault(err error) {
-	if msg := err.Error(); msg != s.lastErr {
+	msg := err.Error()
+	if cause := errors.Unwrap(err); cause != nil {
+		msg = cause.Error() // not "send n spans: "
+	}
+	if msg != s.lastErr {
 		s.warn(fmt.Errorf("%w; trying again", err))
 		s.lastErr = msg
 	}

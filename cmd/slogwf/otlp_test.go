@@ -341,10 +341,50 @@ func TestAFollowingExportSendsEachScopeAsItEndsAndAfterARestartNoSpanTwice(t *te
 
 func TestAFollowingExportSendsAgainWhatTheBackendRefused(t *testing.T) {
 	dir, _ := endedWorkflow(t)
-	mem := &flakyExporter{InMemoryExporter: tracetest.NewInMemoryExporter(), failures: 3}
+	mem := &flakyExporter{InMemoryExporter: tracetest.NewInMemoryExporter(), failures: 1}
 	stderr := shipUntil(t, mem, dir, func() bool { return len(mem.GetSpans()) > 0 })
 	assert.Len(t, mem.GetSpans(), 1)
 	assert.Equal(t, "slogwf export: send 1 spans: refused; trying again\nslogwf export: sending again\n", stderr, "the fault once, and its end")
+}
+
+// A backend that fails is tried again a second after, then after twice
+// as long at each failure in a row (backoff.Next), and its fault reported
+// once, not once per count of spans that wait.
+func TestAFollowingExportReportsAFailingBackendOnceAndTriesItAgainAfterABackoff(t *testing.T) {
+	dir, _, lines := journalOf(t)
+	journal := filepath.Join(dir, tree.JournalDir, tree.JournalName(time.Now(), 4242, 1))
+	tailWrite(t, journal, "")
+	lockJournal(t, journal) // its process lives: the workflow is not taken whole
+	f := &followedFile{name: journal}
+	end := len(lines) - 2 // the workflow's end; the last is ""
+	exp := &flakyExporter{InMemoryExporter: tracetest.NewInMemoryExporter(), failures: 3}
+	var stderr strings.Builder
+	s := newShipper(exp, otelspan.Options{}, "", io.Discard, func(err error) { fmt.Fprintln(&stderr, err) })
+	start := time.Now()
+	rounds := []struct {
+		at    time.Duration
+		lines []string // read before the round
+		tries int      // in all, after the round
+	}{
+		{0, lines[:end], 1}, // invoke_agent a: fails
+		{500 * time.Millisecond, lines[end : end+1], 1},
+		{time.Second, nil, 2}, // and invoke_workflow w: fails
+		{2 * time.Second, nil, 2},
+		{3 * time.Second, nil, 3}, // fails
+		{6 * time.Second, nil, 3},
+		{7 * time.Second, nil, 4}, // sent
+		{8 * time.Second, nil, 4},
+	}
+	for _, r := range rounds {
+		for _, l := range r.lines {
+			s.line(f, []byte(l), false)
+		}
+		s.now = func() time.Time { return start.Add(r.at) }
+		s.round(context.Background(), func() []string { return []string{journal} })
+		assert.Equal(t, r.tries, exp.tried(), "tries after %v", r.at)
+	}
+	assert.Equal(t, []string{"invoke_agent a", "invoke_workflow w"}, spanNames(exp.GetSpans()))
+	assert.Equal(t, "send 1 spans: refused; trying again\nsending again\n", stderr.String(), "the fault once, and its end")
 }
 
 // flakyExporter refuses its first failures exports.
@@ -352,11 +392,19 @@ type flakyExporter struct {
 	*tracetest.InMemoryExporter
 	mu       sync.Mutex
 	failures int
+	tries    int
+}
+
+func (f *flakyExporter) tried() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tries
 }
 
 func (f *flakyExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.tries++
 	if f.failures > 0 {
 		f.failures--
 		return errors.New("refused")
