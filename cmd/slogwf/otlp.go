@@ -29,6 +29,10 @@ import (
 // otlpBatch is the most spans one export call sends.
 const otlpBatch = 512
 
+// maxLate is how much a workflow's tree may grow after its end, as
+// Tree.Size counts, while export -f keeps it for the lines that come late.
+const maxLate = 8 << 20
+
 // otlpOptions are the flags of export -otlp.
 type otlpOptions struct {
 	endpoint  string // the OTLP/HTTP endpoint's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT
@@ -179,19 +183,21 @@ type shipper struct {
 	warn    func(error)
 	state   *shipState // what was sent before; nil: nothing kept
 
-	b       *tree.Builder   // the workflows not sent whole yet
-	fresh   map[string]bool // workflows that got lines since the last take
-	writers workflowWriters // of the workflows not sent whole
-	dead    map[string]bool // workflows whose processes all died: taken whole
-	checked time.Time       // when the processes were last looked at
-	seen    map[string]bool // with a state: every workflow in the journals, while first read
-	pending []pendingSpan   // mapped, not sent yet
-	sent    map[string]int  // spans sent, by workflow
-	spans   int             // spans sent in all
-	lastErr string          // the last fault reported
-	now     func() time.Time
-	retryAt time.Time     // after a failed send, none before
-	backoff time.Duration // since the last failed send; 0 after one that went
+	b        *tree.Builder        // the workflows not sent whole yet
+	fresh    map[string]bool      // workflows that got lines since the last take
+	writers  workflowWriters      // of the workflows not sent whole
+	lastLine map[string]time.Time // when take last found lines of each workflow not sent whole
+	endSize  map[string]int       // the size of the tree of each that ended, when take first found it so
+	closing  map[string]bool      // workflows to take whole, then forget (see checkWriters)
+	checked  time.Time            // when the processes were last looked at
+	seen     map[string]bool      // with a state: every workflow in the journals, while first read
+	pending  []pendingSpan        // mapped, not sent yet
+	sent     map[string]int       // spans sent, by workflow
+	spans    int                  // spans sent in all
+	lastErr  string               // the last fault reported
+	now      func() time.Time     // time.Now, but in tests
+	retryAt  time.Time            // after a failed send, none before
+	backoff  time.Duration        // since the last failed send; 0 after one that went
 }
 
 // pendingSpan is a span and the scope it is of.
@@ -204,7 +210,8 @@ func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdo
 	return &shipper{
 		exp: exp, options: o, only: only, stdout: stdout, warn: warn,
 		b: tree.NewBuilder(), fresh: map[string]bool{}, sent: map[string]int{},
-		writers: workflowWriters{}, dead: map[string]bool{}, now: time.Now,
+		writers: workflowWriters{}, lastLine: map[string]time.Time{}, endSize: map[string]int{},
+		closing: map[string]bool{}, now: time.Now,
 	}
 }
 
@@ -244,27 +251,42 @@ func (s *shipper) round(ctx context.Context, journals func() []string) {
 	s.backoff = 0
 }
 
-// checkWriters looks whether the processes that wrote the workflows not
-// sent whole live (see retention.Live), one lock taken per process, of
-// the journals followed. A workflow whose processes all died gets no more
-// lines: the next take takes it whole, its open scopes incomplete, as
-// export without -f does. Not while spans wait to be sent again, nor
-// where files are not locked, which cannot be told.
+// checkWriters picks the workflows that the next take takes whole, their
+// open scopes incomplete, as export without -f does, and that send then
+// forgets. A workflow that ended still gets the lines of the processes it
+// passed on to (see slogwf.Environ) and late records: it goes once
+// retention.Grace passed without a line of it, or its tree grew by
+// maxLate since its end. One that did not end goes once the processes that
+// wrote it all died (see retention.Live; one lock taken per process, of
+// the journals followed), where files are locked, which tells. Not while
+// spans wait to be sent again.
 func (s *shipper) checkWriters(journals []string, now time.Time) {
 	s.checked = now
-	if !flock.Supported || len(s.pending) > 0 {
+	if len(s.pending) > 0 {
 		return
 	}
 	var w *retention.Writers
 	for _, id := range s.b.Workflows() {
-		if s.dead[id] || s.leavesOut(id) {
+		if s.closing[id] || s.leavesOut(id) {
 			continue // -workflow leaves it out
+		}
+		if t := s.b.Tree(id); t.Ended(id) {
+			if s.fresh[id] {
+				continue // it got lines lately, which wait for take
+			}
+			if now.Sub(s.lastLine[id]) >= retention.Grace || t.Size()-s.endSize[id] > maxLate {
+				s.closing[id], s.fresh[id] = true, true
+			}
+			continue
+		}
+		if !flock.Supported {
+			continue
 		}
 		if w == nil {
 			w = retention.NewWriters(journals, os.Open, os.Stat, now)
 		}
 		if !s.writers.live(id, w.Live) {
-			s.dead[id], s.fresh[id] = true, true
+			s.closing[id], s.fresh[id] = true, true
 		}
 	}
 }
@@ -273,6 +295,7 @@ func (s *shipper) checkWriters(journals []string, now time.Time) {
 // that got lines; final: every scope, those that never ended as
 // incomplete.
 func (s *shipper) take(final bool) {
+	now := s.now()
 	for _, id := range slices.Sorted(maps.Keys(s.fresh)) { // in the order they started
 		t := s.b.Tree(id)
 		if t == nil {
@@ -280,12 +303,12 @@ func (s *shipper) take(final bool) {
 		}
 		if s.leavesOut(id) {
 			if _, known := t.Name(); known {
-				s.b.Forget(id) // -workflow leaves it out
-				delete(s.writers, id)
+				s.forget(id) // -workflow leaves it out
 			}
 			continue // else its start may come
 		}
-		t.Take(id, final || s.dead[id], func(e *tree.Ended) {
+		s.lastLine[id] = now
+		t.Take(id, final || s.closing[id], func(e *tree.Ended) {
 			if s.state.sent(e.Workflow, e.ID) {
 				return
 			}
@@ -296,6 +319,9 @@ func (s *shipper) take(final bool) {
 			}
 			s.pending = append(s.pending, pendingSpan{e, span})
 		})
+		if _, ended := s.endSize[id]; !ended && t.Ended(id) {
+			s.endSize[id] = t.Size()
+		}
 	}
 	clear(s.fresh)
 }
@@ -331,18 +357,29 @@ func (s *shipper) send(ctx context.Context) error {
 		}
 	}
 	s.pending = nil
-	if len(s.dead) == 0 {
+	if len(s.closing) == 0 {
 		return nil
 	}
-	for id := range s.dead {
-		if s.b.Tree(id) != nil { // sent whole without a span of its own: its start is lost
-			s.b.Forget(id)
+	for id := range s.closing {
+		if t := s.b.Tree(id); t != nil {
+			if n := s.sent[id]; n > 0 && t.Ended(id) {
+				fmt.Fprintf(s.stdout, "sent %s %s: %d spans more, of lines after its end\n", printable(s.b.Name(id)), id, n)
+			}
+			s.forget(id)
 			s.state.markDone(id)
 		}
-		delete(s.writers, id)
 	}
-	clear(s.dead)
+	clear(s.closing)
 	return s.state.save()
+}
+
+// forget forgets workflow id: it gets no more lines.
+func (s *shipper) forget(id string) {
+	s.b.Forget(id)
+	delete(s.writers, id)
+	delete(s.lastLine, id)
+	delete(s.endSize, id)
+	delete(s.sent, id)
 }
 
 // leavesOut reports whether -workflow leaves workflow id out, as far as is
@@ -352,13 +389,11 @@ func (s *shipper) leavesOut(id string) bool {
 }
 
 // done notes that the span of workflow wf was sent, and with it every
-// scope of the workflow: it forgets the workflow's tree.
+// scope of the workflow so far: the spans of scopes that come later are
+// counted anew (see checkWriters).
 func (s *shipper) done(wf *tree.Ended) {
 	fmt.Fprintf(s.stdout, "sent %s %s: %d spans\n", printable(wf.Name), wf.ID, s.sent[wf.ID])
 	delete(s.sent, wf.ID)
-	delete(s.writers, wf.ID)
-	s.b.Forget(wf.ID)
-	s.state.markDone(wf.ID)
 }
 
 // fault reports err, unless it is the fault reported last, whatever the

@@ -32,6 +32,7 @@ import (
 
 	"github.com/slogwf/slogwf"
 	"github.com/slogwf/slogwf/internal/otelspan"
+	"github.com/slogwf/slogwf/internal/retention"
 	"github.com/slogwf/slogwf/internal/tree"
 	slogwfotel "github.com/slogwf/slogwf/otel"
 )
@@ -300,6 +301,15 @@ func endedWorkflow(t *testing.T) (string, *slogwf.Scope) {
 	return dir, wf
 }
 
+// spanContexts returns the trace and span IDs of spans.
+func spanContexts(spans tracetest.SpanStubs) []trace.SpanContext {
+	var ids []trace.SpanContext
+	for _, s := range spans {
+		ids = append(ids, s.SpanContext)
+	}
+	return ids
+}
+
 func spanNames(spans tracetest.SpanStubs) []string {
 	var names []string
 	for _, s := range spans {
@@ -331,12 +341,72 @@ func TestAFollowingExportSendsEachScopeAsItEndsAndAfterARestartNoSpanTwice(t *te
 	require.Len(t, states, 1)
 	data, err := os.ReadFile(states[0])
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"endpoint":"http://127.0.0.1:4318/v1/traces","done":["`+wf.ID()+`"],"sent":{}}`, string(data), "a workflow sent whole is one ID")
+	sent, err := json.Marshal(map[string][]string{wf.ID(): slices.Sorted(slices.Values([]string{wf.ID(), first.ID(), second.ID()}))})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"endpoint":"http://127.0.0.1:4318/v1/traces","done":null,"sent":`+string(sent)+`}`, string(data), "by scope, while lines of it may come late")
 
 	_, other := slogwf.StartWorkflow(ctx, "other")
 	other.End()
 	spans = follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) > 0 })
 	assert.Equal(t, []string{"invoke_workflow other"}, spanNames(spans), "nothing of the workflow sent whole")
+}
+
+// A child process (see slogwf.Environ) may start scopes after its parent
+// ended the workflow: a following export sends their spans too, as export
+// without -f does, each once, whether it follows as they come or restarts
+// (killed in between) after its parent's were sent.
+func TestAFollowingExportSendsTheScopesOfAChildProcessThatOutlivesTheWorkflow(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, parent := newHandler(t, dir)
+			defer parent.Close() // it waits for its child
+			ctx, wf := slogwf.StartWorkflow(ctx, "xproc")
+			ctx, it := slogwf.StartIteration(ctx)
+			iaCtx, ia := slogwf.StartInteraction(ctx, "parent-agent")
+			t.Setenv(slogwf.EnvParent, strings.TrimPrefix(slogwf.Environ(iaCtx)[0], slogwf.EnvParent+"="))
+			ia.End()
+			it.End()
+			wf.End()
+			child := func() {
+				ctx, h := newHandler(t, dir)
+				ctx, ia := slogwf.StartInteraction(slogwf.ContextFromEnv(ctx), "child-agent")
+				_, llm := slogwf.StartAction(ctx, "llm")
+				llm.End()
+				_, grep := slogwf.StartAction(ctx, "grep")
+				grep.Fail(errors.New("tool broke"))
+				ia.End()
+				require.NoError(t, h.Close())
+			}
+			parents := []string{"invoke_agent parent-agent", "invoke_workflow xproc", "iteration 1"}
+			children := []string{"execute_tool grep", "execute_tool llm", "invoke_agent child-agent"}
+
+			mem := tracetest.NewInMemoryExporter()
+			logged := false
+			assert.Empty(t, shipUntil(t, mem, dir, func() bool {
+				if !logged && len(mem.GetSpans()) == len(parents) && !restart {
+					logged = true
+					child()
+				}
+				return len(mem.GetSpans()) >= len(parents)+len(children) || restart && len(mem.GetSpans()) >= len(parents)
+			}))
+			spans := mem.GetSpans()
+			if restart {
+				assert.ElementsMatch(t, parents, spanNames(spans))
+				child()
+				restarted := follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) >= len(children) })
+				assert.Equal(t, children, spanNames(restarted), "the child's, not the parent's again")
+				spans = append(spans, restarted...)
+			}
+			once, _, _ := shipTo(t, otlpOptions{}, dir)
+			assert.ElementsMatch(t, spanContexts(once), spanContexts(spans), "the spans of export without -f, with their IDs")
+
+			_, other := slogwf.StartWorkflow(ctx, "other")
+			other.End()
+			spans = follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) > 0 })
+			assert.Equal(t, []string{"invoke_workflow other"}, spanNames(spans), "nothing of xproc again")
+		})
+	}
 }
 
 func TestAFollowingExportSendsAgainWhatTheBackendRefused(t *testing.T) {
@@ -598,7 +668,7 @@ func TestAFollowingExportStartsAfreshFromAStateFileItCannotRead(t *testing.T) {
 			assert.Regexp(t, `^slogwf export: .*\.state: not a state file of slogwf export \(.*\): starting afresh, spans sent before may be sent again\n$`, stderr)
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			assert.JSONEq(t, `{"endpoint":"http://127.0.0.1:4318/v1/traces","done":["`+wf.ID()+`"],"sent":{}}`, string(data))
+			assert.JSONEq(t, `{"endpoint":"http://127.0.0.1:4318/v1/traces","done":null,"sent":{"`+wf.ID()+`":["`+wf.ID()+`"]}}`, string(data))
 		})
 	}
 }
@@ -697,28 +767,70 @@ func TestAWorkflowWhoseStartIsLostIsPickedByTheNameOfItsJournal(t *testing.T) {
 	assert.Equal(t, "sent "+id+": 1 spans, without the workflow's, whose start no journal holds\n", stdout)
 }
 
-func TestAFollowingExportForgetsAWorkflowOnceItIsSentWhole(t *testing.T) {
-	_, id, lines := journalOf(t)
-	mem := tracetest.NewInMemoryExporter()
-	s := newShipper(mem, otelspan.Options{}, "", io.Discard, func(err error) { t.Error(err) })
-	f := &followedFile{name: "journal.jsonl"}
-	end := len(lines) - 2 // the workflow's end; the last is ""
-	for _, l := range lines[:end] {
-		s.line(f, []byte(l), false)
+// A workflow that ended is kept for the lines that come late (child
+// processes, late records), and the spans of the scopes they start are
+// sent, until a minute (retention.Grace) passes without a line of it, or
+// its tree grew by maxLate since its end: then it is forgotten, sent
+// whole in the state, and a line of it that comes later is not taken up.
+func TestAFollowingExportSendsTheLateScopesOfAWorkflowThatEndedUntilItForgetsIt(t *testing.T) {
+	big := `{"ev":"record","wf":"%s","scope":"%s","seq":%d,"time":"2026-01-01T00:00:00Z","level":"INFO","msg":"late","attrs":{"pad":"` + strings.Repeat("x", 64<<10) + `"}}` + "\n"
+	for _, tt := range []struct {
+		name  string
+		after time.Duration // the last line, when the workflow is let go
+		late  func(id string) []string
+	}{
+		{"a minute without a line", retention.Grace, func(string) []string { return nil }},
+		{"its tree grew past maxLate", 0, func(id string) []string {
+			var lines []string
+			for i := range maxLate/(64<<10) + 1 {
+				lines = append(lines, fmt.Sprintf(big, id, id, 100+i))
+			}
+			return lines
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, id, lines := journalOf(t)
+			mem := tracetest.NewInMemoryExporter()
+			var stdout strings.Builder
+			s := newShipper(mem, otelspan.Options{}, "", &stdout, func(err error) { t.Error(err) })
+			var err error
+			s.state, err = loadShipState(filepath.Join(dir, "state"), "http://127.0.0.1:4318/v1/traces", func(err error) { t.Error(err) })
+			require.NoError(t, err)
+			clock := time.Now()
+			s.now = func() time.Time { return clock }
+			f := &followedFile{name: "journal.jsonl"}
+			read := func(lines ...string) {
+				for _, l := range lines {
+					s.line(f, []byte(l), false)
+				}
+				s.take(false)
+				require.NoError(t, s.send(context.Background()))
+			}
+			read(lines[:len(lines)-1]...) // the last is ""
+			assert.Equal(t, []string{"invoke_agent a", "invoke_workflow w"}, spanNames(mem.GetSpans()))
+			assert.Equal(t, []string{id}, s.b.Workflows(), "kept after its end")
+
+			late := `{"ev":"start","wf":"` + id + `","id":"01a22d0c-b986-766a-9246-9e1a5e142ff6","parent":"` + id + `","kind":"interaction","seq":7,"time":"2026-01-01T00:00:00Z","agent":"late"}` + "\n"
+			read(append([]string{late}, tt.late(id)...)...)
+			assert.Equal(t, []string{"invoke_agent a", "invoke_agent late", "invoke_workflow w"}, spanNames(mem.GetSpans()), "the late scope too")
+			s.checkWriters(nil, clock.Add(tt.after-time.Nanosecond))
+			read()
+			if tt.after > 0 {
+				assert.Equal(t, []string{id}, s.b.Workflows(), "kept a minute after its last line")
+				s.checkWriters(nil, clock.Add(tt.after))
+				read()
+			}
+			assert.Empty(t, s.b.Workflows(), "forgotten")
+			assert.Len(t, mem.GetSpans(), 3, "each span once")
+			assert.Equal(t, "sent w "+id+": 2 spans\nsent w "+id+": 1 spans more, of lines after its end\n", stdout.String())
+			state, err := os.ReadFile(filepath.Join(dir, "state"))
+			require.NoError(t, err)
+			assert.JSONEq(t, `{"endpoint":"http://127.0.0.1:4318/v1/traces","done":["`+id+`"],"sent":{}}`, string(state), "sent whole")
+
+			s.line(f, []byte(lines[0]), false) // a line that comes later, or again
+			assert.Empty(t, s.b.Workflows(), "not taken up again")
+		})
 	}
-	s.take(false)
-	require.NoError(t, s.send(context.Background()))
-	assert.Equal(t, []string{"invoke_agent a"}, spanNames(mem.GetSpans()))
-	assert.Equal(t, []string{id}, s.b.Workflows(), "kept while it runs")
-
-	s.line(f, []byte(lines[end]), false)
-	s.take(false)
-	require.NoError(t, s.send(context.Background()))
-	assert.Equal(t, []string{"invoke_agent a", "invoke_workflow w"}, spanNames(mem.GetSpans()))
-	assert.Empty(t, s.b.Workflows(), "forgotten once sent whole")
-
-	s.line(f, []byte(lines[0]), false) // a line that comes late, or again
-	assert.Empty(t, s.b.Workflows(), "not taken up again")
 }
 
 // A workflow without an end whose process died gets no more lines: a
