@@ -71,6 +71,38 @@ func TestEachScopeGoesToTheExporterOnceWhenItEnds(t *testing.T) {
 	assert.Equal(t, "research", got[wf.ID()].Name)
 }
 
+// A scope started in the context of one that ended (a goroutine that
+// outlives its agent) is not closed by that end: it goes to the exporter
+// as it ended itself, as the tree file and the journal say, and never ends
+// before it starts.
+func TestAScopeStartedUnderOneThatEndedGoesToTheExporterAsItEnded(t *testing.T) {
+	rec := &recorder{}
+	s := newSetup(t, &slogwf.Options{Exporter: rec})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "research")
+	ctx, ia := slogwf.StartInteraction(ctx, "planner")
+	ia.End()
+	_, act := slogwf.StartAction(ctx, "search")
+	act.Fail(errors.New("gave up"))
+	wf.End()
+	require.NoError(t, s.h.Close())
+
+	live := rec.byID(t)[act.ID()]
+	require.NotNil(t, live)
+	assert.Equal(t, "failed", live.Status)
+	assert.Equal(t, "gave up", live.Error)
+	assert.LessOrEqual(t, live.Start, live.End)
+	n := s.tree(t, wf).Interactions[0].Actions[0]
+	assert.Equal(t, []string{live.Status, live.Start, live.End}, []string{string(n.Status), n.Start, n.End}, "the tree file's")
+	var replayed *tree.Ended
+	readJournals(t, s.dir).Tree(wf.ID()).Take(wf.ID(), true, func(e *tree.Ended) {
+		if e.ID == act.ID() {
+			replayed = e
+		}
+	})
+	require.NotNil(t, replayed)
+	assert.Equal(t, []string{live.Status, live.Start, live.End}, []string{replayed.Status, replayed.Start, replayed.End}, "the journal's")
+}
+
 func TestCloseGivesTheExporterTheScopesStillOpen(t *testing.T) {
 	rec := &recorder{}
 	s := newSetup(t, &slogwf.Options{Exporter: rec})

@@ -75,9 +75,9 @@ func (e *Ended) SortedRecords() [][]byte {
 // pass before; when final, with every scope, as the final tree file shows
 // them: those that never ended are incomplete. A scope ends as the tree
 // file says: at its own end, or incomplete at the end of a scope above it
-// that ended first. So the live handler takes each scope as it ends and
-// the rest at the workflow's end, and a replay of the journals takes them
-// all at once, alike.
+// that ended first, while it was open. So the live handler takes each
+// scope as it ends and the rest at the workflow's end, and a replay of the
+// journals takes them all at once, alike.
 //
 // Take shows the tree as if Merge had added nothing: it passes only the
 // scopes that Apply started, with what Apply added to them, and a scope
@@ -92,7 +92,8 @@ func (t *Tree) Take(id string, final bool, f func(*Ended)) {
 	if id == t.id {
 		w.orphans = w.orphansOf()
 		w.place(n)
-		w.rollup(n, "")
+		var above [8]string
+		w.rollup(n, above[:0])
 		return
 	}
 	// The subtree of n as the tree file places it once the parents of n
@@ -104,7 +105,8 @@ func (t *Tree) Take(id string, final bool, f func(*Ended)) {
 		seen = map[*node]bool{n: true} // its parents may loop, in a damaged journal
 	}
 	w.placeBelow(n, jsonenc.MaxDepth-(max(n.depth, 1)-1)%jsonenc.MaxDepth, seen)
-	w.rollup(n, t.closedAt(n, true))
+	var above [8]string // so that trees up to 8 deep allocate nothing for it
+	w.rollup(n, t.endsAbove(above[:0], n, true))
 }
 
 // placeBelow places the scopes below n, levels deep with n, each once if

@@ -49,8 +49,9 @@ type node struct {
 	// else 0. It makes the walks of Apply and UsageOf short.
 	depth int
 
-	// Its own end, the earliest if it has several. A parent that ends
-	// first ends it as incomplete: see treeWriter.rollup.
+	// Its own end, the earliest if it has several. A scope above that
+	// ends first, while it is open, ends it as incomplete: see
+	// treeWriter.rollup.
 	ended            bool
 	end, status, err string
 	endAttrs, output []byte
@@ -261,34 +262,47 @@ func (t *Tree) end(e *Event, merged bool) bool {
 	if !merged {
 		n.model = cmp.Or(e.Usage.Model, n.model)
 	}
-	at := t.closedAt(n, false)
+	var buf [8]string
+	at := closer(t.endsAbove(buf[:0], n, false), n.start)
 	return at == "" || at >= e.Time // else a scope above n ended it first
 }
 
-// closedAt returns the end of the first scope above n in the tree file
-// to end, or "" if none has: n ends there at the latest. Above n are its
-// parents that started (that Apply started, when own: see Take), up to
-// where the tree cuts their chain (see treeWriter.place), and the
-// workflow, above all.
-func (t *Tree) closedAt(n *node, own bool) string {
+// endsAbove appends to ends the ends of the scopes above n in the tree
+// file that ended, as their end lines say. Above n are its parents that
+// started (that Apply started, when own: see Take), up to where the tree
+// cuts their chain (see treeWriter.place), and the workflow, above all.
+func (t *Tree) endsAbove(ends []string, n *node, own bool) []string {
 	root := t.nodes[t.id]
 	if n == root {
-		return ""
+		return ends
 	}
 	steps := jsonenc.MaxDepth
 	if n.depth > 0 {
 		steps = (n.depth - 1) % jsonenc.MaxDepth
 	}
-	at := ""
 	p := t.nodes[n.parent]
 	for ; steps > 0 && p != nil && p.started && !(own && p.merged) && p != root; steps-- {
-		if p.ended && (at == "" || p.end < at) {
-			at = p.end
+		if p.ended {
+			ends = append(ends, p.end)
 		}
 		p = t.nodes[p.parent]
 	}
-	if root.ended && (at == "" || root.end < at) {
-		at = root.end
+	if root.ended {
+		ends = append(ends, root.end)
+	}
+	return ends
+}
+
+// closer returns the end that closes a scope starting at start, of above,
+// the ends of the scopes above it: the earliest at or after start, or "".
+// An end before the scope started leaves it be: a child process may start
+// scopes under the scope its parent passed it after the parent ended it.
+func closer(above []string, start string) string {
+	at := ""
+	for _, end := range above {
+		if end >= start && (at == "" || end < at) {
+			at = end
+		}
 	}
 	return at
 }

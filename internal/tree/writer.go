@@ -44,7 +44,8 @@ func (w *treeWriter) tree() {
 	w.rolled = make(map[*node]rolled, len(t.nodes))
 	w.orphans = w.orphansOf()
 	w.place(root)
-	w.rollup(root, "")
+	var above [8]string // so that trees up to 8 deep allocate nothing for it
+	w.rollup(root, above[:0])
 	w.node(root)
 }
 
@@ -218,19 +219,22 @@ type rolled struct {
 
 // rollup computes how n and the nodes of its subtree ended, and their
 // rolled-up usage and counts. A scope ends when it says so, unless a scope
-// above it ended first, at closeAt: then it ended there, incomplete. Its
-// recursion is as deep as the tree, which place bounds.
-func (w *treeWriter) rollup(n *node, closeAt string) rolled {
+// above it ended first while it was open: then it ended there, incomplete.
+// above holds the ends of the scopes above n that ended, as their end
+// lines say. Its recursion is as deep as the tree, which place bounds.
+func (w *treeWriter) rollup(n *node, above []string) rolled {
 	p := w.partOf(n)
 	s := rolled{status: StatusRunning, u: p.usage, c: p.counts}
-	switch {
+	switch closeAt := closer(above, n.start); {
 	case n.ended && (closeAt == "" || n.end <= closeAt):
 		s.ended, s.end, s.status = true, n.end, n.status
-		closeAt = n.end
 	case closeAt != "":
 		s.ended, s.end, s.status = true, closeAt, StatusIncomplete
 	case w.final:
 		s.status = StatusIncomplete
+	}
+	if n.ended && len(w.kids[n]) > 0 {
+		above = append(above, n.end)
 	}
 	s.u.add(n.endUsage)
 	if s.status == StatusFailed {
@@ -241,7 +245,7 @@ func (w *treeWriter) rollup(n *node, closeAt string) rolled {
 		s.c.add(w.orphans.counts)
 	}
 	for _, c := range w.kids[n] {
-		cs := w.rollup(c, closeAt)
+		cs := w.rollup(c, above)
 		s.u.addSum(cs.u)
 		s.c.add(cs.c)
 	}
