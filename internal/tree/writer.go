@@ -227,7 +227,9 @@ func (w *treeWriter) rollup(n *node, above []string) rolled {
 	s := rolled{status: StatusRunning, u: p.usage, c: p.counts}
 	switch closeAt := closer(above, n.start); {
 	case n.ended && (closeAt == "" || n.end <= closeAt):
-		s.ended, s.end, s.status = true, n.end, n.status
+		// An end line timed before its start (a clock set back) ends it
+		// as it starts.
+		s.ended, s.end, s.status = true, max(n.end, n.start), n.status
 	case closeAt != "":
 		s.ended, s.end, s.status = true, closeAt, StatusIncomplete
 	case w.final:
