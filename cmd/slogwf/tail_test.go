@@ -309,8 +309,11 @@ func tailAppend(t *testing.T, path, data string) {
 	require.NoError(t, errors.Join(err, f.Close()))
 }
 
+// tailWait bounds a wait for what a follower or server prints. Only a
+// failing test waits it out; serve, under -race beside other packages' tests
+// on two cores, took more than 5 s to read a directory and say it serves.
 const (
-	tailWait = 5 * time.Second
+	tailWait = 20 * time.Second
 	tailTick = 10 * time.Millisecond
 )
 
