@@ -783,3 +783,19 @@ func TestReportShowsLargeNumbersWholeInTheirColumns(t *testing.T) {
 	}
 	p.noConsoleErrors()
 }
+
+// An agent's name of 5,000 characters widens neither the Agent filter
+// beyond its bound nor the page, in a window 1,400 px wide.
+func TestReportWithALongAgentNameFitsTheWindow(t *testing.T) {
+	agent := strings.Repeat("x", 5000)
+	path := writeTestFile(t, t.TempDir(), "w.json", `{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
+"start":"2026-01-01T00:00:00Z","duration_ms":1000,"interactions":[{"kind":"interaction","id":"i","agent":"`+agent+`","status":"completed","start":"2026-01-01T00:00:00Z","duration_ms":10}]}`)
+	p := openReport(t, path)
+	require.Equal(t, 1400.0, p.num(`window.innerWidth`))
+	p.choose("agent", agent)
+	assert.Equal(t, []string{"w", "i"}, p.rows(), "the agent is one to choose")
+	assert.LessOrEqual(t, p.num(`document.getElementById('agent').getBoundingClientRect().width`), 16*13.0, "at most 16em")
+	assert.LessOrEqual(t, p.num(`document.getElementById('toolbar').scrollWidth`), p.num(`document.getElementById('toolbar').clientWidth`), "the toolbar")
+	assert.LessOrEqual(t, p.num(`document.documentElement.scrollWidth`), p.num(`document.documentElement.clientWidth`), "the page")
+	p.noConsoleErrors()
+}
