@@ -17,7 +17,7 @@ import (
 )
 
 // traceEvent is one event of Chrome's Trace Event Format. Times are in
-// microseconds since the start of the earliest workflow, written with
+// microseconds since the earliest time of the trace, written with
 // nanosecond digits, so that a reader's ts+dur are exactly ours.
 type traceEvent struct {
 	Name string         `json:"name"`
@@ -42,18 +42,26 @@ func micros(ns int64) json.Number {
 // their own.
 func writeChromeTrace(w io.Writer, trees []treeDoc) error {
 	var roots []*treeNode
+	// The origin is the earliest time of all, that no event comes before:
+	// a start, or else an end or a record, which come first when the
+	// journal of an earlier start is not read (a child process's alone).
 	origin := time.Time{}
+	earliest := func(s string) {
+		if at, err := time.Parse(time.RFC3339Nano, s); err == nil && (origin.IsZero() || at.Before(origin)) {
+			origin = at
+		}
+	}
 	for _, t := range trees {
 		root, err := t.decode(func(r *treeRecord) bool { return r.Usage != nil || chromeCategory(*r) != "" })
 		if err != nil {
 			return err
 		}
 		roots = append(roots, root)
-		// The earliest start of all: a workflow whose start no journal
-		// held has none of its own.
 		statsWalk(root, func(n *treeNode) bool {
-			if at, err := time.Parse(time.RFC3339Nano, n.Start); err == nil && (origin.IsZero() || at.Before(origin)) {
-				origin = at
+			earliest(n.Start)
+			earliest(n.End)
+			for _, r := range n.Records {
+				earliest(r.Time)
 			}
 			return true
 		})
@@ -138,8 +146,14 @@ func chromeProcess(root *treeNode, pid int, origin time.Time) []traceEvent {
 		s.start, s.started = at(n.Start)
 		if end, ok := at(n.End); ok {
 			s.end = end
-		} else if n.DurationMS != nil {
+		} else if s.started && n.DurationMS != nil {
 			s.end = s.start + int64(math.Round(*n.DurationMS*1e6))
+		}
+		if !s.started {
+			// What of the scope has no time of its own (its records
+			// without one, its failure, its usage) goes at its end, or
+			// else at the origin.
+			s.start = s.end
 		}
 		s.end = max(s.end, s.start)
 		spans = append(spans, s)

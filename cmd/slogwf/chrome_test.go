@@ -20,6 +20,9 @@ import (
 
 // chromeTrace is a trace file as a reader of the format sees it.
 type chromeTrace struct {
+	OtherData struct {
+		TimeOrigin string `json:"time_origin"`
+	} `json:"otherData"`
 	DisplayTimeUnit string `json:"displayTimeUnit"`
 	TraceEvents     []struct {
 		Name string         `json:"name"`
@@ -296,7 +299,7 @@ func TestExportErrors(t *testing.T) {
 }
 
 // The journals of a child process alone hold no start of their workflow:
-// times count from the earliest start they hold.
+// times count from the earliest time they hold.
 func TestChromeTraceOfAWorkflowWithoutItsStart(t *testing.T) {
 	r := writeTailJournals(t, slogwf.ColorNever, false)
 	var lines []string
@@ -320,4 +323,43 @@ func TestChromeTraceOfAWorkflowWithoutItsStart(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 4, complete, "the iteration, 2 interactions and an action: the workflow has no start")
+}
+
+// Times count from the earliest time the file holds, its time_origin: a
+// record, or the end of a scope whose start was lost, may come before
+// every start, and no event has a time before 0. A scope without a start
+// puts what has no time of its own at its end, or at the origin.
+func TestChromeTraceTimesCountFromTheEarliestTimeTheFileHolds(t *testing.T) {
+	const (
+		later   = `{"kind":"interaction","id":"i","agent":"a","status":"completed","start":"2026-01-01T00:00:01Z","end":"2026-01-01T00:00:02Z","duration_ms":1000}`
+		warning = `{"time":"2026-01-01T00:00:00.5Z","level":"WARN","msg":"early","usage":{"llm_calls":1,"input_tokens":10,"cost_usd":0.5}}`
+	)
+	tests := []struct {
+		name, tree, origin string
+	}{
+		{"a record before every scope",
+			`"records":[` + warning + `],"interactions":[` + later + `]`,
+			"2026-01-01T00:00:00.5Z"},
+		{"the end of a scope whose start was lost before every start",
+			`"interactions":[` + later + `,{"kind":"interaction","id":"j","agent":"b","status":"failed","error":"gone","end":"2026-01-01T00:00:00.25Z","records":[` + warning + `]}]`,
+			"2026-01-01T00:00:00.25Z"},
+		{"a scope without a start, with a duration and a record without a time",
+			`"status":"failed","duration_ms":5000,"usage":{"input_tokens":7},"records":[{"level":"ERROR","msg":"when?"}],"interactions":[` + later + `]`,
+			"2026-01-01T00:00:01Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeTestFile(t, t.TempDir(), "w.json", `{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",`+tt.tree+`}`)
+			tr := exportChrome(t, path)
+			assert.Equal(t, tt.origin, tr.OtherData.TimeOrigin)
+			first := math.Inf(1)
+			for _, ev := range tr.TraceEvents {
+				if ev.TS != nil {
+					assert.GreaterOrEqual(t, *ev.TS, 0.0, "%s %s", ev.Ph, ev.Name)
+					first = min(first, *ev.TS)
+				}
+			}
+			assert.Equal(t, 0.0, first, "the earliest event is at the origin")
+		})
+	}
 }
