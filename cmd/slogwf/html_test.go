@@ -734,54 +734,64 @@ func TestReportFormatsNumbersAsTheCommandsDo(t *testing.T) {
 	p.noConsoleErrors()
 }
 
-// The columns of numbers show whole the largest numbers a user may meet:
-// a time up to 99h59m59s, 10 digits of tokens, costs like $123456.78 and
-// -$0.000123; every cell of a column lines up with its head, whatever its
-// number.
+// The columns of numbers show whole the longest time, tokens and cost of
+// the workflow: up to 99h59m59s, 10 digits of tokens and costs like
+// $123456.78 in the columns of small numbers, and longer ones in columns
+// that grow for them. Every cell of a column lines up with its head.
 func TestReportShowsLargeNumbersWholeInTheirColumns(t *testing.T) {
-	// Of the workflow, which holds the first numbers, and of its actions.
-	numbers := []struct {
+	type numbers struct {
 		durationMS float64
 		tokens     int64
 		cost       float64
+	}
+	tests := []struct {
+		name    string
+		actions []numbers // the workflow holds the first numbers too
 	}{
-		{359_999_000, 9_999_999_999, 123_456.78},
-		{45_296_000, 5_500_000, 1234.5},
-		{1.5, 12, 0.000123},
-		{0.0123, 1, -0.000123},
+		{"small", []numbers{{1.5, 12, 0.000123}, {999, 999_999, 12.5}, {1.234, 1, 0.5}}},
+		{"up to 10 digits", []numbers{{359_999_000, 9_999_999_999, 123_456.78}, {45_296_000, 5_500_000, 1234.5}, {0.0123, 1, -0.000123}}},
+		{"longer", []numbers{{3_599_999_000, 999_999_999_999_999, 1e9}, {1, 2_000_005_500_000, 1e-9}}},
 	}
-	usage := func(i int) string {
-		return fmt.Sprintf(`"duration_ms":%v,"usage":{"total_tokens":%d,"cost_usd":%v}`, numbers[i].durationMS, numbers[i].tokens, numbers[i].cost)
-	}
-	var actions []string
-	for i := range numbers {
-		actions = append(actions, fmt.Sprintf(`{"kind":"action","id":"a%d","name":"n%d","status":"completed","start":"2026-01-01T00:00:00Z",%s}`, i, i, usage(i)))
-	}
-	path := writeTestFile(t, t.TempDir(), "w.json", `{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
-"start":"2026-01-01T00:00:00Z",`+usage(0)+`,"actions":[`+strings.Join(actions, ",")+`]}`)
-	p := openReport(t, path)
 	type cell struct {
 		Text                     string
 		ScrollWidth, ClientWidth int
 		Left, Width              float64
 	}
-	var head []cell
-	var rows [][]cell
-	const cells = `[...r.querySelectorAll('.num')].map((c) => ({text: c.textContent, scrollWidth: c.scrollWidth, clientWidth: c.clientWidth, left: c.getBoundingClientRect().left, width: c.getBoundingClientRect().width}))`
-	p.eval(`(() => { const r = document.getElementById('list-head'); return `+cells+` })()`, &head)
-	p.eval(`[...document.querySelectorAll('#rows .row:not([hidden])')].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)).map((r) => `+cells+`)`, &rows)
-	require.Len(t, rows, 1+len(numbers))
-	for i, row := range rows {
-		n := numbers[max(i-1, 0)]
-		want := []string{formatDuration(n.durationMS), formatGrouped(n.tokens), formatCost(n.cost)}
-		for k, c := range row {
-			assert.Equal(t, want[k], c.Text)
-			assert.LessOrEqual(t, c.ScrollWidth, c.ClientWidth, "%q is cut", c.Text)
-			assert.Equal(t, head[k].Left, c.Left, "%q lines up with the head %q", c.Text, head[k].Text)
-			assert.Equal(t, head[k].Width, c.Width, "%q is as wide as the head %q", c.Text, head[k].Text)
-		}
+	heads := map[string][]cell{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			usage := func(n numbers) string {
+				return fmt.Sprintf(`"duration_ms":%v,"usage":{"total_tokens":%d,"cost_usd":%v}`, n.durationMS, n.tokens, n.cost)
+			}
+			var actions []string
+			for i, n := range tt.actions {
+				actions = append(actions, fmt.Sprintf(`{"kind":"action","id":"a%d","name":"n%d","status":"completed","start":"2026-01-01T00:00:00Z",%s}`, i, i, usage(n)))
+			}
+			path := writeTestFile(t, t.TempDir(), "w.json", `{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
+"start":"2026-01-01T00:00:00Z",`+usage(tt.actions[0])+`,"actions":[`+strings.Join(actions, ",")+`]}`)
+			p := openReport(t, path)
+			var head []cell
+			var rows [][]cell
+			const cells = `[...r.querySelectorAll('.num')].map((c) => ({text: c.textContent, scrollWidth: c.scrollWidth, clientWidth: c.clientWidth, left: c.getBoundingClientRect().left, width: c.getBoundingClientRect().width}))`
+			p.eval(`(() => { const r = document.getElementById('list-head'); return `+cells+` })()`, &head)
+			p.eval(`[...document.querySelectorAll('#rows .row:not([hidden])')].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)).map((r) => `+cells+`)`, &rows)
+			heads[tt.name] = head
+			require.Len(t, rows, 1+len(tt.actions))
+			for i, row := range rows {
+				n := tt.actions[max(i-1, 0)]
+				want := []string{formatDuration(n.durationMS), formatGrouped(n.tokens), formatCost(n.cost)}
+				for k, c := range row {
+					assert.Equal(t, want[k], c.Text)
+					assert.LessOrEqual(t, c.ScrollWidth, c.ClientWidth, "%q is cut", c.Text)
+					assert.Equal(t, head[k].Left, c.Left, "%q lines up with the head %q", c.Text, head[k].Text)
+					assert.Equal(t, head[k].Width, c.Width, "%q is as wide as the head %q", c.Text, head[k].Text)
+				}
+			}
+			p.noConsoleErrors()
+		})
 	}
-	p.noConsoleErrors()
+	assert.Equal(t, heads["small"], heads["up to 10 digits"], "the columns stay put")
+	assert.Greater(t, heads["longer"][1].Width, heads["small"][1].Width, "the column of tokens grows")
 }
 
 // An agent's name of 5,000 characters widens neither the Agent filter

@@ -196,11 +196,14 @@
       const failed = n.status === 'failed';
       if (failed) level = Math.max(level, 8);
       const start = ms(n.start) - t0;
+      const dur = typeof n.duration_ms === 'number' ? n.duration_ms : 0;
+      const cost = (n.usage && n.usage.cost_usd) || 0;
+      const tokens = (n.usage && n.usage.total_tokens) || 0;
       const d = {
         n, i: nodes.length, parent, depth, agent: agent || '', end: 0,
-        label: label(n), start, dur: typeof n.duration_ms === 'number' ? n.duration_ms : 0,
-        level, semantic, error: failed || level >= 8, records,
-        cost: (n.usage && n.usage.cost_usd) || 0, tokens: (n.usage && n.usage.total_tokens) || 0,
+        label: label(n), start, dur, level, semantic, error: failed || level >= 8, records, cost, tokens,
+        // The texts of its time, tokens and cost, for draw and columns.
+        nums: [n.duration_ms == null ? '' : fmtDur(dur), tokens ? fmtInt(tokens) : '', cost ? fmtCost(cost) : ''],
       };
       nodes.push(d);
       const kids = [].concat(n.iterations || [], n.interactions || [], n.actions || []);
@@ -240,6 +243,7 @@
       state.focusRecord = -1;
     }
     header();
+    columns();
     agents();
     tables();
     filter(false);
@@ -289,6 +293,16 @@
       tick.style.left = k * 25 + '%';
       axis.appendChild(tick);
     }
+  }
+
+  // columns tells the CSS the length of the longest time, tokens and cost
+  // of the workflow, in characters, that their columns fit.
+  function columns() {
+    const longest = [0, 0, 0];
+    for (const d of state.nodes) {
+      for (let k = 0; k < 3; k++) longest[k] = Math.max(longest[k], d.nums[k].length);
+    }
+    ['--time-ch', '--tokens-ch', '--cost-ch'].forEach((name, k) => $('list').style.setProperty(name, longest[k]));
   }
 
   // agents fills the agent filter with the agents of the workflow.
@@ -407,9 +421,7 @@
       if (c.warnings) badge(badges, 'b-warn', fmtInt(c.warnings), plural(c.warnings, 'warning', 'warnings'));
       const hot = hotness(d);
       if (hot) badge(badges, hot >= 0.75 ? 'b-hot2' : 'b-hot', '≥' + (hot >= 0.75 ? 75 : 50) + '%', 'takes ' + Math.round(hot * 100) + '% of the workflow\'s ' + state.hot);
-      dur.textContent = n.duration_ms == null ? '' : fmtDur(d.dur);
-      tok.textContent = d.tokens ? fmtInt(d.tokens) : '';
-      cost.textContent = d.cost ? fmtCost(d.cost) : '';
+      [dur.textContent, tok.textContent, cost.textContent] = d.nums;
       const bar = track.firstChild;
       if (total > 0 && isFinite(d.start)) {
         bar.hidden = false;
