@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -23,6 +24,10 @@ const followPoll = 100 * time.Millisecond
 
 // followChunk is the most that a follower reads of a file at once.
 const followChunk = 64 << 10
+
+// followHead is how much of the start of a file a follower keeps the sum
+// of, to tell the file renamed from another that took its inode.
+const followHead = 64
 
 // follower reads journals as they grow: the files named to it, and the
 // journals that are in, or come to be in, the directories named to it
@@ -79,7 +84,9 @@ type followedFile struct {
 	polled bool        // read at every tick: its changes are not watched
 	padded bool        // its last read stopped at a NUL: looked at every tick (see feed)
 	info   os.FileInfo // as of the last read, to see a file replaced
-	errMsg string      // the last error reported while following
+	head   uint64      // the sum (FNV-1a) of its first headN bytes read
+	headN  int
+	errMsg string // the last error reported while following
 }
 
 func newFollower(open func(string) (*os.File, error), line func(*followedFile, []byte, bool), warn func(error)) *follower {
@@ -294,11 +301,16 @@ func (fl *follower) remember(f *followedFile) {
 	fl.gone = append(fl.gone[max(0, len(fl.gone)-63):], f)
 }
 
-// renamed returns the file forgotten lately that st is, if any, and
-// drops it.
-func (fl *follower) renamed(st os.FileInfo) *followedFile {
+// renamed returns the file forgotten lately that file, whose info is st,
+// is, if any, and drops it. A file is another that was removed, not the
+// same renamed, when it does not start as that did: a file made after
+// one was removed may get its inode.
+func (fl *follower) renamed(file *os.File, st os.FileInfo) *followedFile {
 	for i, g := range fl.gone {
-		if os.SameFile(g.info, st) {
+		if !os.SameFile(g.info, st) {
+			continue
+		}
+		if sum, ok := headSum(file, g.headN, fl.readBuf()); ok && sum == g.head {
 			fl.gone = slices.Delete(fl.gone, i, i+1)
 			return g
 		}
@@ -325,8 +337,8 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	}
 	regular := st.Mode().IsRegular()
 	if f.info == nil {
-		if g := fl.renamed(st); g != nil {
-			f.off, f.frag, f.lines, f.skip = g.off, g.frag, g.lines, g.skip
+		if g := fl.renamed(file, st); g != nil {
+			f.off, f.frag, f.lines, f.skip, f.head, f.headN = g.off, g.frag, g.lines, g.skip, g.head, g.headN
 		}
 	} else if replaced := !os.SameFile(f.info, st); replaced || regular && st.Size() < f.off-int64(len(f.frag)) {
 		if replaced {
@@ -336,7 +348,7 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 			fl.remember(&old)
 		}
 		fl.warn(fmt.Errorf("%s: truncated or replaced, reading it again from the start", f.name))
-		f.off, f.frag, f.lines, f.skip = 0, nil, 0, false
+		f.off, f.frag, f.lines, f.skip, f.head, f.headN = 0, nil, 0, false, 0, 0
 	}
 	f.info = st
 	if regular && st.Size() == f.off && f.off > 0 {
@@ -361,7 +373,27 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 			return 0, err
 		}
 	}
-	return fl.readFrom(f, file, limit)
+	n, err := fl.readFrom(f, file, limit)
+	// Of whole lines: the start of an incomplete one may be written again.
+	if whole := f.off - int64(len(f.frag)); regular && f.headN < followHead && whole > int64(f.headN) {
+		f.headN = int(min(whole, followHead))
+		f.head, _ = headSum(file, f.headN, fl.buf)
+	}
+	return n, err
+}
+
+// headSum returns the sum of the first n bytes of file, read into buf,
+// and whether it could read them.
+func headSum(file *os.File, n int, buf []byte) (uint64, bool) {
+	if n == 0 {
+		return 0, true
+	}
+	if _, err := file.ReadAt(buf[:n], 0); err != nil {
+		return 0, false
+	}
+	h := fnv.New64a()
+	h.Write(buf[:n])
+	return h.Sum64(), true
 }
 
 // endsWith reports whether the first off bytes of file end with frag,

@@ -111,6 +111,34 @@ func TestFollowerGoesOnWithARenamedJournal(t *testing.T) {
 	assert.Equal(t, []string{a + ": 1", a + ": 2", b + ": 3"}, lines())
 }
 
+// A journal made after one was removed may get its inode, as retention
+// removes segments while the handler makes new ones: it is read from its
+// start, not from where the one removed was.
+func TestFollowerReadsAJournalThatTookTheInodeOfOneRemovedFromItsStart(t *testing.T) {
+	dir := t.TempDir()
+	a, b := segment(0), segment(1)
+	tailWrite(t, filepath.Join(dir, a), "a1\na2\n")
+	var got []string
+	fl := newFollower(os.Open, func(f *followedFile, line []byte, _ bool) {
+		got = append(got, filepath.Base(f.name)+": "+strings.TrimSuffix(string(line), "\n"))
+	}, func(err error) { t.Errorf("fault: %v", err) })
+	require.NoError(t, fl.add(dir))
+	fl.poll()
+	// a goes; b, a new file, gets its inode: a's, moved aside and
+	// written anew, stands for it.
+	aside := filepath.Join(dir, "aside")
+	require.NoError(t, os.Rename(filepath.Join(dir, a), aside))
+	fl.poll()
+	f, err := os.OpenFile(aside, os.O_WRONLY|os.O_TRUNC, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("b1\nb2\nb3\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.NoError(t, os.Rename(aside, filepath.Join(dir, b)))
+	fl.poll()
+	assert.Equal(t, []string{a + ": a1", a + ": a2", b + ": b1", b + ": b2", b + ": b3"}, got)
+}
+
 // A follower that cannot watch looks at every journal at each round
 // instead, and misses nothing.
 func TestFollowerPollsWhatItCannotWatch(t *testing.T) {
