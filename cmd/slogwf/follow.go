@@ -65,6 +65,7 @@ type follower struct {
 	seen    map[string]*followedFile // files by cleaned name
 	skipped map[string]bool          // the other *.jsonl files of dirs, reported
 	gone    []*followedFile          // files forgotten lately, to go on with one renamed
+	forgot  int                      // files forgotten, for whoever keeps what they held
 	order   int                      // files added
 	buf     []byte                   // what a read reads into
 	watch   *watching                // while following
@@ -289,6 +290,7 @@ func (fl *follower) addFile(name, dir string) *followedFile {
 // for a while, so that a file found under another name that is f, renamed,
 // is read on from where f was.
 func (fl *follower) forget(f *followedFile) {
+	fl.forgot++
 	delete(fl.seen, filepath.Clean(f.name))
 	fl.files = slices.DeleteFunc(fl.files, func(g *followedFile) bool { return g == f })
 	if f.info != nil {

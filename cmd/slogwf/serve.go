@@ -112,9 +112,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 
 // server holds the workflows of a directory as they grow, and serves them.
 type server struct {
-	root *os.Root
-	warn func(error)
-	fl   *follower
+	root    *os.Root
+	warn    func(error)
+	fl      *follower
+	forgot  int       // the files the follower forgot, as of the last sweep
+	rootMod time.Time // of the directory, as of the last sweep
 
 	mu        sync.Mutex
 	b         *tree.Builder              // the journals
@@ -191,7 +193,7 @@ func (s *server) start() error {
 		case json.Unmarshal(data, &head) != nil || head.Schema != slogwf.Schema:
 			s.warn(fmt.Errorf("%s: not a %s tree file, skipped", e.Name(), slogwf.Schema))
 		default:
-			f := servedFile{data: data, head: head}
+			f := servedFile{name: e.Name(), data: data, head: head}
 			if head.Status == tree.StatusRunning && s.writers[head.ID] == nil {
 				// No line of it in a journal here: no process writes it
 				// (its start comes before its first snapshot, and
@@ -265,8 +267,13 @@ func (s *server) publish(now bool) {
 	}
 	start := time.Now()
 	for id := range s.dirty {
+		tree := s.tree(id)
+		if tree == nil { // its files went (see sweep), or its lines made no tree yet
+			delete(s.workflows, id)
+			continue
+		}
 		var sum workflowSummary
-		if err := json.Unmarshal(s.tree(id), &sum); err != nil {
+		if err := json.Unmarshal(tree, &sum); err != nil {
 			s.warn(fmt.Errorf("workflow %s: %w", id, err))
 			continue
 		}
@@ -300,6 +307,7 @@ func (s *server) publish(now bool) {
 
 // servedFile is a tree file that serve read at its start.
 type servedFile struct {
+	name string   // in the directory
 	data []byte   // made final when no journal here held its workflow
 	head treeHead // as read
 }
@@ -308,7 +316,8 @@ type servedFile struct {
 // a process that wrote it lives, else as build makes it; but its tree
 // file while no journal here holds the workflow, or the journals hold
 // less of it, as build keeps the tree file then (retention removed some
-// of a finished workflow's segments, say). Call it with s.mu held.
+// of a finished workflow's segments, say); nil if none of these holds it.
+// What it returns is not changed later. Call it with s.mu held.
 func (s *server) tree(id string) []byte {
 	f, ok := s.files[id]
 	if ok && s.writers[id] == nil {
@@ -369,6 +378,54 @@ func (s *server) checkWriters(now time.Time) {
 	}
 }
 
+// sweep drops the workflows whose files are all gone, as retention or
+// slogwf prune removes them: those that no journal followed holds a line
+// of, and whose tree file is not in the directory. They leave the list,
+// the builder and the memory at the next publication, so that a serve
+// beside a service stays bounded. It looks again only when the follower
+// forgot a journal or the directory changed (a tree file went) since it
+// last looked. Call it where the follower runs: it alone changes the
+// builder.
+func (s *server) sweep() {
+	st, err := s.root.Stat(".")
+	if err != nil || s.fl.forgot == s.forgot && st.ModTime().Equal(s.rootMod) {
+		return
+	}
+	s.forgot, s.rootMod = s.fl.forgot, st.ModTime()
+	followed := map[string]bool{}
+	for _, name := range s.fl.names() {
+		followed[name] = true
+	}
+	treeFiles := map[string]string{} // of the workflows no journal followed holds, by ID
+	s.mu.Lock()
+	for id := range s.workflows {
+		if !slices.ContainsFunc(s.b.Journals(id), func(j string) bool { return followed[j] }) {
+			treeFiles[id] = s.b.FileName(id)
+			if f, ok := s.files[id]; ok {
+				treeFiles[id] = f.name
+			}
+		}
+	}
+	s.mu.Unlock()
+	for id, name := range treeFiles {
+		if _, err := s.root.Lstat(name); !errors.Is(err, fs.ErrNotExist) {
+			delete(treeFiles, id)
+		}
+	}
+	if len(treeFiles) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range treeFiles {
+		s.b.Remove(id)
+		delete(s.files, id)
+		delete(s.writers, id)
+		delete(s.dead, id)
+		s.dirty[id] = true // publish drops it
+	}
+}
+
 // doc returns the data of the page of workflow id as of now, and its
 // version; nil when there is no such workflow.
 func (s *server) doc(id string) ([]byte, int) {
@@ -411,6 +468,7 @@ func (s *server) serve(ctx context.Context, ln net.Listener, hosts hostCheck) er
 		followed <- s.fl.follow(ctx, func() error {
 			if time.Since(s.checked) >= liveEvery {
 				s.checkWriters(time.Now())
+				s.sweep()
 			}
 			s.publish(false)
 			return nil

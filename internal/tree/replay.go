@@ -197,17 +197,27 @@ func (b *Builder) skips(wf string) bool {
 // Forget drops the tree of workflow id, and the lines of it that come
 // later: for a follower done with the workflow.
 func (b *Builder) Forget(id string) {
+	b.Remove(id)
+	b.forgotten[id] = true
+}
+
+// Remove drops the tree of workflow id, as if no line of it had been
+// read: a line of it that comes later starts it again. Unlike Forget, it
+// keeps nothing of id, for a follower that runs for weeks while the files
+// of workflows go.
+func (b *Builder) Remove(id string) {
+	for _, name := range b.journals[id] { // not every journal: there may be thousands
+		if j := b.followed[name]; j != nil {
+			delete(j.wfs, id)
+			if len(j.wfs) == 0 && j.unknown == 0 {
+				delete(b.followed, name)
+			}
+		}
+	}
 	delete(b.trees, id)
 	delete(b.names, id)
 	delete(b.journals, id)
 	delete(b.pending, id)
-	for name, j := range b.followed {
-		delete(j.wfs, id)
-		if len(j.wfs) == 0 && j.unknown == 0 {
-			delete(b.followed, name)
-		}
-	}
-	b.forgotten[id] = true
 }
 
 // NameFrom keeps the workflow name in a file name of workflow wf (see

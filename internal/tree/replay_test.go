@@ -75,6 +75,30 @@ func TestAForgottenWorkflowTakesNoMoreLines(t *testing.T) {
 	assert.Empty(t, b.Workflows())
 }
 
+// A workflow removed leaves nothing behind, not even its ID: a line of it
+// that comes later starts it again.
+func TestARemovedWorkflowLeavesNothingAndStartsAgainAtItsNextLine(t *testing.T) {
+	b := NewBuilder()
+	line := []byte(`{"ev":"start","wf":"a","id":"a","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}` + "\n")
+	other := []byte(`{"ev":"start","wf":"b","id":"b","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}` + "\n")
+	_, err := b.AddLine(line, "j.jsonl", false)
+	require.NoError(t, err)
+	_, err = b.AddLine(other, "j.jsonl", false)
+	require.NoError(t, err)
+	b.Remove("a")
+	assert.Equal(t, []string{"b"}, b.Workflows())
+	assert.Empty(t, b.forgotten)
+	assert.Equal(t, map[string]bool{"b": true}, b.followed["j.jsonl"].wfs, "its journal's other workflows")
+	b.Remove("b")
+	assert.Empty(t, b.followed, "nothing kept of its journal")
+	assert.Empty(t, b.journals)
+	assert.Empty(t, b.names)
+
+	_, err = b.AddLine(line, "k.jsonl", false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a"}, b.Workflows())
+}
+
 func TestTheLinesOfAForgottenWorkflowCostNoAllocation(t *testing.T) {
 	b := NewBuilder()
 	line := []byte(`{"ev":"start","wf":"a","id":"a","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}`)

@@ -743,14 +743,20 @@
   }
 
   // picker fills the list of workflows to pick from.
+  // A workflow shown whose files went (serve drops it from the list) stays
+  // shown as it was last, marked removed.
   function picker() {
     const sel = $('wf-select');
     sel.textContent = '';
-    for (const w of state.list) {
+    const list = state.list.slice();
+    if (state.doc && !list.some((w) => w.id === state.doc.tree.id)) {
+      list.push({ ...summary(state.doc.tree), status: 'removed' });
+    }
+    for (const w of list) {
       const o = sel.appendChild(el('option', '', vis(w.name, true) + ' · ' + w.status + ' · ' + when(w.start)));
       o.value = w.id;
     }
-    $('picker').hidden = state.list.length < 2;
+    $('picker').hidden = list.length < 2;
     if (state.doc) sel.value = state.doc.tree.id;
   }
 

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slogwf/slogwf"
+)
+
+// newTestServer returns a server of dir that has read it, driven by the
+// test: nothing follows the journals but the test's calls.
+func newTestServer(t *testing.T, dir string) *server {
+	t.Helper()
+	root, err := os.OpenRoot(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { root.Close() })
+	s := newServer(root, func(err error) { t.Log(err) })
+	require.NoError(t, s.start())
+	return s
+}
+
+// look does what the follower does at a look: it reads the journals,
+// drops the workflows whose files went, and publishes.
+func (s *server) look() {
+	s.fl.poll()
+	s.sweep()
+	s.publish(true)
+}
+
+// listedIDs returns the IDs of the list of s.
+func listedIDs(t *testing.T, s *server) []string {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, w := range listed(t, string(s.list)) {
+		ids = append(ids, w.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// twoWorkflows writes the journals of "research" and "other" to dir, a
+// segment each (segment(first) and the next), and their tree files if
+// trees. It returns the IDs and the files of each.
+func twoWorkflows(t *testing.T, dir string, first int, trees bool) (ids map[string]string, files map[string][]string) {
+	t.Helper()
+	r := writeTailJournals(t, slogwf.ColorNever, true)
+	ids, files = map[string]string{}, map[string][]string{}
+	for i, name := range []string{"research", "other"} {
+		lines := journalsOf(t, r)[name]
+		var e struct{ Wf string }
+		require.NoError(t, json.Unmarshal([]byte(lines[0]), &e))
+		ids[name] = e.Wf
+		journal := filepath.Join(dir, segment(first+i))
+		tailWrite(t, journal, strings.Join(lines, ""))
+		files[name] = []string{journal}
+		if trees {
+			found, err := filepath.Glob(filepath.Join(r.dir, name+"-*.json"))
+			require.NoError(t, err)
+			require.Len(t, found, 1)
+			data, err := os.ReadFile(found[0])
+			require.NoError(t, err)
+			tree := filepath.Join(dir, filepath.Base(found[0]))
+			tailWrite(t, tree, string(data))
+			files[name] = append(files[name], tree)
+		}
+	}
+	return ids, files
+}
+
+// A workflow whose files are all gone, as retention or slogwf prune
+// removes them (no journal holds a line of it, no tree file of it is
+// there), leaves the list and the memory at the next look; one that keeps
+// a file stays.
+func TestServeForgetsAWorkflowWhoseFilesAreAllGone(t *testing.T) {
+	const journal, treeFile = 0, 1 // in the files of a workflow
+	for _, tt := range []struct {
+		name          string
+		trees         bool
+		before, after []int // the files of research removed before serve starts, and after
+		gone          bool
+	}{
+		{"its journal removed", false, nil, []int{journal}, true},
+		{"its journal and its tree file removed", true, nil, []int{journal, treeFile}, true},
+		{"its journal removed, its tree file kept", true, nil, []int{journal}, false},
+		{"its tree file removed, its journal kept", true, nil, []int{treeFile}, false},
+		{"the tree file it was shown from removed", true, []int{journal}, []int{treeFile}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ids, files := twoWorkflows(t, dir, 0, tt.trees)
+			for _, i := range tt.before {
+				require.NoError(t, os.Remove(files["research"][i]))
+			}
+			s := newTestServer(t, dir)
+			want := []string{ids["research"], ids["other"]}
+			slices.Sort(want)
+			require.Equal(t, want, listedIDs(t, s))
+
+			for _, i := range tt.after {
+				require.NoError(t, os.Remove(files["research"][i]))
+			}
+			s.look()
+			s.look() // a second look changes nothing
+			if !tt.gone {
+				assert.Equal(t, want, listedIDs(t, s))
+				return
+			}
+			assert.Equal(t, []string{ids["other"]}, listedIDs(t, s), "listed")
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			assert.Len(t, s.workflows, 1, "workflows held")
+			assert.True(t, s.b.Tree(ids["research"]) == nil, "the builder holds its tree")
+			_, file := s.files[ids["research"]]
+			assert.False(t, file, "its tree file is held")
+			assert.NotContains(t, s.writers, ids["research"], "its writers are held")
+		})
+	}
+}
+
+// serve beside a service whose retention removes what it wrote: the
+// workflows listed, and the trees held, stay as many as there are files
+// of, round after round.
+func TestServeHoldsOnlyTheWorkflowsOfTheFilesThere(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestServer(t, dir)
+	for round := range 3 {
+		// Segments named anew, as a service names them.
+		_, files := twoWorkflows(t, dir, 2*round, round%2 == 1)
+		s.look()
+		require.Len(t, listedIDs(t, s), 2, "round %d", round)
+		for _, f := range slices.Concat(files["research"], files["other"]) {
+			require.NoError(t, os.Remove(f))
+		}
+		s.look()
+		assert.Empty(t, listedIDs(t, s), "round %d", round)
+		s.mu.Lock()
+		assert.Empty(t, s.workflows, "round %d", round)
+		assert.Empty(t, s.b.Workflows(), "round %d: the builder holds them", round)
+		s.mu.Unlock()
+	}
+}
+
+// A running serve drops a workflow whose journal went from the list that
+// the pages get, by itself.
+func TestServeTellsThePagesThatAWorkflowsFilesWent(t *testing.T) {
+	dir := t.TempDir()
+	ids, files := twoWorkflows(t, dir, 0, false)
+	s := startServe(t, dir)
+	ch := events(t, s.url+"events?wf="+ids["research"])
+	require.Len(t, listed(t, next(t, ch, "list")), 2)
+	next(t, ch, "workflow")
+
+	require.NoError(t, os.Remove(files["research"][0]))
+	for list := []workflowSummary(nil); len(list) != 1; {
+		list = listed(t, next(t, ch, "list"))
+		if len(list) == 1 {
+			assert.Equal(t, ids["other"], list[0].ID)
+		}
+	}
+	assert.Empty(t, s.stderr.String())
+	assert.Equal(t, 0, s.stop())
+}
+
+// A page that shows a workflow whose files went keeps what it showed, and
+// its picker says the workflow was removed.
+func TestServePageKeepsAWorkflowWhoseFilesWentMarkedRemoved(t *testing.T) {
+	dir := t.TempDir()
+	ids, files := twoWorkflows(t, dir, 0, false)
+	s := startServe(t, dir)
+	p := openPage(t, s.url)
+	p.wait(`document.querySelectorAll('#wf-select option').length === 2`)
+	p.choose("wf-select", ids["other"])
+	p.wait(`document.getElementById('wf-name').textContent === 'other'`)
+	rows := p.rows()
+	require.NotEmpty(t, rows)
+
+	require.NoError(t, os.Remove(files["other"][0]))
+	p.wait(`[...document.querySelectorAll('#wf-select option')].some((o) => o.textContent.includes('removed'))`)
+	assert.Equal(t, ids["other"], p.str(`document.getElementById('wf-select').value`), "the picker shows it")
+	assert.Equal(t, "other", p.str(`document.getElementById('wf-name').textContent`))
+	assert.Equal(t, rows, p.rows(), "the page keeps what it showed")
+	p.noConsoleErrors()
+	assert.Equal(t, 0, s.stop())
+}
