@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -67,6 +68,15 @@ const serveEvery = 250 * time.Millisecond
 // live.
 const liveEvery = 2 * time.Second
 
+// A client of the events gets this long, and the time an event takes at
+// serveWriteRate bytes a second, to take an event; one that does not is
+// dropped (its page reconnects), rather than holding its goroutine and
+// the document it waits on for ever.
+const (
+	serveWriteWait = 10 * time.Second
+	serveWriteRate = 256 << 10
+)
+
 // runServe is the serve command.
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", serveHelp)
@@ -112,11 +122,17 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 
 // server holds the workflows of a directory as they grow, and serves them.
 type server struct {
-	root    *os.Root
-	warn    func(error)
-	fl      *follower
-	forgot  int       // the files the follower forgot, as of the last sweep
-	rootMod time.Time // of the directory, as of the last sweep
+	root *os.Root
+	warn func(error)
+	fl   *follower
+	// encode returns the data of the page of a workflow from its tree:
+	// encodeDoc, but in tests.
+	encode func(tree []byte, id string) ([]byte, error)
+	// writeTime returns how long a client may take to take n bytes.
+	writeTime func(n int) time.Duration
+	forgot    int           // the files the follower forgot, as of the last sweep
+	rootMod   time.Time     // of the directory, as of the last sweep
+	docs      atomic.Uint64 // counts the docs made that differed from the one before
 
 	mu        sync.Mutex
 	b         *tree.Builder              // the journals
@@ -135,10 +151,14 @@ type server struct {
 // servedWorkflow is a workflow as the list shows it, and its page's data
 // as last asked for.
 type servedWorkflow struct {
-	summary    workflowSummary
-	version    int    // counts its changes
-	doc        []byte // the JSON of its reportWorkflow, as of docVersion
-	docVersion int
+	summary workflowSummary // under server.mu
+	version int             // counts its changes; under server.mu
+
+	// Held while the page's data is made, once for all the clients.
+	docMu sync.Mutex
+	doc   []byte // the JSON of its reportWorkflow, as of docOf
+	docOf int    // the version doc was made of
+	docN  uint64 // which of the server's docs doc is
 }
 
 // workflowSummary is a workflow in the list of a page.
@@ -161,6 +181,10 @@ func newServer(root *os.Root, warn func(error)) *server {
 		dead:      map[string]bool{},
 		list:      []byte("[]"),
 		changed:   make(chan struct{}),
+		encode:    encodeDoc,
+		writeTime: func(n int) time.Duration {
+			return serveWriteWait + time.Duration(n)*time.Second/serveWriteRate
+		},
 	}
 	s.fl = newFollower(openFound(root.OpenFile, []string{"."}, warn), s.line, warn)
 	s.fl.path = func(name string) string { return filepath.Join(root.Name(), name) }
@@ -426,27 +450,52 @@ func (s *server) sweep() {
 	}
 }
 
-// doc returns the data of the page of workflow id as of now, and its
-// version; nil when there is no such workflow.
-func (s *server) doc(id string) ([]byte, int) {
+// doc returns the data of the page of workflow id as of now, and which
+// doc it is: the same number while the data stays the same. It
+// returns nil when there is no such workflow. The data is made once per
+// change, for all the clients, and without s.mu held, but for the
+// snapshot of the tree: the follower goes on meanwhile.
+func (s *server) doc(id string) ([]byte, uint64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	w := s.workflows[id]
+	s.mu.Unlock()
 	if w == nil {
 		return nil, 0
 	}
-	if w.doc == nil || w.docVersion != w.version {
-		rw, err := newReportWorkflow(s.tree(id), "workflow "+id)
-		if err == nil {
-			w.doc, err = json.Marshal(rw)
-		}
+	w.docMu.Lock()
+	defer w.docMu.Unlock()
+	s.mu.Lock()
+	if s.workflows[id] != w {
+		s.mu.Unlock()
+		return nil, 0 // gone since
+	}
+	version := w.version
+	var tree []byte
+	if w.doc == nil || w.docOf != version {
+		tree = s.tree(id)
+	}
+	s.mu.Unlock()
+	if tree != nil {
+		doc, err := s.encode(tree, id)
 		if err != nil {
 			s.warn(err)
 			return nil, 0
 		}
-		w.docVersion = w.version
+		if !bytes.Equal(doc, w.doc) {
+			w.doc, w.docN = doc, s.docs.Add(1)
+		}
+		w.docOf = version
 	}
-	return w.doc, w.version
+	return w.doc, w.docN
+}
+
+// encodeDoc returns the data of the page of workflow id from its tree.
+func encodeDoc(tree []byte, id string) ([]byte, error) {
+	rw, err := newReportWorkflow(tree, "workflow "+id)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(rw)
 }
 
 // serve serves the page and its events on ln, to requests that hosts
@@ -575,36 +624,32 @@ func (c hostCheck) allows(host string) bool {
 // ("?wf=ID"), its page's data, as server-sent events: now, then at each
 // change, until the client or the server goes.
 func (s *server) events(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "slogwf serve: streaming unsupported", http.StatusInternalServerError)
-		return
-	}
+	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	id := r.URL.Query().Get("wf")
 	var sentList []byte
-	sentDoc := -1
+	var sentDoc uint64
 	for {
 		s.mu.Lock()
 		changed, list := s.changed, s.list
 		s.mu.Unlock()
-		var err error
-		sent := false
-		if !bytes.Equal(list, sentList) {
-			err = event(w, "list", list)
-			sentList, sent = list, true
+		if bytes.Equal(list, sentList) {
+			list = nil
+		} else {
+			sentList = list
 		}
-		if id != "" && err == nil {
-			if doc, version := s.doc(id); doc != nil && version != sentDoc {
-				err = event(w, "workflow", doc)
-				sentDoc, sent = version, true
+		var doc []byte
+		if id != "" {
+			if d, n := s.doc(id); d != nil && n != sentDoc {
+				doc, sentDoc = d, n
 			}
 		}
-		if err != nil {
-			return // the client went
-		}
-		if sent {
-			flusher.Flush()
+		if list != nil || doc != nil {
+			// Where a deadline cannot be set, the client is not dropped.
+			_ = rc.SetWriteDeadline(time.Now().Add(s.writeTime(len(list) + len(doc))))
+			if event(w, listEvent, list) != nil || event(w, workflowEvent, doc) != nil || rc.Flush() != nil {
+				return // the client went, or took too long
+			}
 		}
 		select {
 		case <-changed:
@@ -614,9 +659,25 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// event writes a server-sent event. JSON has no line breaks outside its
-// strings, and escapes those in them, so data is one line.
-func event(w io.Writer, name string, data []byte) error {
-	_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
-	return err
+// The heads of the events, and their end.
+var (
+	listEvent     = []byte("event: list\ndata: ")
+	workflowEvent = []byte("event: workflow\ndata: ")
+	eventEnd      = []byte("\n\n")
+)
+
+// event writes a server-sent event, head and data, unless data is nil.
+// JSON has no line breaks outside its strings, and escapes those in them,
+// so data is one line. Data, shared by every client, is written as it is,
+// not copied.
+func event(w io.Writer, head, data []byte) error {
+	if data == nil {
+		return nil
+	}
+	for _, b := range [...][]byte{head, data, eventEnd} {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
