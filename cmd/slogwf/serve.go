@@ -422,13 +422,21 @@ func (s *server) sweep() {
 	}
 	treeFiles := map[string]string{} // of the workflows no journal followed holds, by ID
 	s.mu.Lock()
-	for id := range s.workflows {
-		if !slices.ContainsFunc(s.b.Journals(id), func(j string) bool { return followed[j] }) {
-			treeFiles[id] = s.b.FileName(id)
-			if f, ok := s.files[id]; ok {
-				treeFiles[id] = f.name
-			}
+	look := func(id string) {
+		f, file := s.files[id]
+		if !file && s.b.Tree(id) == nil || slices.ContainsFunc(s.b.Journals(id), func(j string) bool { return followed[j] }) {
+			return
 		}
+		treeFiles[id] = s.b.FileName(id)
+		if file {
+			treeFiles[id] = f.name
+		}
+	}
+	for id := range s.workflows {
+		look(id)
+	}
+	for id := range s.dirty { // not listed yet: publish waits
+		look(id)
 	}
 	s.mu.Unlock()
 	for id, name := range treeFiles {

@@ -126,6 +126,21 @@ func TestServeForgetsAWorkflowWhoseFilesAreAllGone(t *testing.T) {
 	}
 }
 
+// A workflow whose files went between the look that read it and the one
+// that would list it is never listed.
+func TestServeNeverListsAWorkflowWhoseFilesWentBeforeItWasListed(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestServer(t, dir)
+	ids, files := twoWorkflows(t, dir, 0, false)
+	s.fl.poll() // read; publish waits
+	require.NoError(t, os.Remove(files["research"][0]))
+	s.look()
+	assert.Equal(t, []string{ids["other"]}, listedIDs(t, s))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.True(t, s.b.Tree(ids["research"]) == nil, "the builder holds its tree")
+}
+
 // serve beside a service whose retention removes what it wrote: the
 // workflows listed, and the trees held, stay as many as there are files
 // of, round after round.
