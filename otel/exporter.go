@@ -90,8 +90,8 @@ type Exporter struct {
 	backoff time.Duration
 	now     func() time.Time // time.Now, but in tests
 
-	exported, dropped, failed       atomic.Int64
-	fullOnce, failOnce, invalidOnce sync.Once
+	exported, dropped, failed                     atomic.Int64
+	fullOnce, failOnce, canceledOnce, invalidOnce sync.Once
 }
 
 var _ slogwf.ScopeExporter = (*Exporter)(nil)
@@ -187,8 +187,8 @@ func (e *Exporter) Stats() Stats {
 // ForceFlush sends every scope queued before it, even while the backoff
 // after a failed export holds the Exporter's own batches back, and returns
 // when they are sent, with the error of the first export that failed; or
-// when ctx is done, which cancels the exports under way. After Shutdown it
-// does nothing.
+// when ctx is done, which cancels the exports under way (no fault of the
+// backend: they start no backoff). After Shutdown it does nothing.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil { // before it takes the queue, whose spans would fail
 		return fmt.Errorf("slogwfotel: flush: %w", err)
@@ -332,15 +332,22 @@ func (e *Exporter) send(ctx context.Context, batch []sdktrace.ReadOnlySpan, firs
 	if len(batch) == 0 {
 		return batch, first
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.exportTimeout)
-	err := e.exp.ExportSpans(ctx, batch)
+	exportCtx, cancel := context.WithTimeout(ctx, e.exportTimeout)
+	err := e.exp.ExportSpans(exportCtx, batch)
 	cancel()
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// The caller of ForceFlush or Shutdown gave up, which says nothing
+		// of the backend: no backoff, and a fault of the backend's that
+		// comes later is still reported.
+		e.failed.Add(int64(len(batch)))
+		e.canceledOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: export: %v: spans are dropped", err)) })
+	case err != nil:
 		e.failed.Add(int64(len(batch)))
 		e.failOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: export: %v: spans are dropped", err)) })
 		e.backoff = backoff.Next(e.backoff)
 		e.retryAt = e.now().Add(e.backoff)
-	} else {
+	default:
 		e.backoff, e.retryAt = 0, time.Time{} // a flush that got through ends the backoff
 		e.exported.Add(int64(len(batch)))
 	}

@@ -398,3 +398,73 @@ func TestLossesAreReportedWholeFromAnyGoroutine(t *testing.T) {
 	assert.Contains(t, out.String(), "from a caller (counted")
 	assert.Contains(t, out.String(), "from the exporter (counted")
 }
+
+// stallingExporter holds its first export until its context ends; the
+// exports after it return then.
+type stallingExporter struct {
+	entered chan struct{}
+	then    error
+	mu      sync.Mutex
+	calls   int
+}
+
+func (s *stallingExporter) ExportSpans(ctx context.Context, _ []sdktrace.ReadOnlySpan) error {
+	s.mu.Lock()
+	s.calls++
+	first := s.calls == 1
+	s.mu.Unlock()
+	if first {
+		close(s.entered)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.then
+}
+func (s *stallingExporter) Shutdown(context.Context) error { return nil }
+
+func (s *stallingExporter) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// A flush whose caller gave up says nothing of the backend: the scopes
+// that end after it are tried at once, not held back by a backoff, and a
+// backend that fails after it is reported, not hidden behind the report of
+// the flush's cancel.
+func TestAFlushGivenUpSaysNothingOfTheBackend(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		then     error
+		stats    Stats
+		reported string
+	}{
+		{"the backend is up", nil, Stats{Exported: 2, Failed: 1}, ""},
+		{"the backend fails later", errDown, Stats{Failed: 3}, "slogwfotel: export: down"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			backend := &stallingExporter{entered: make(chan struct{}), then: tt.then}
+			var out strings.Builder
+			e := New(backend, &Options{BatchSize: 2, BatchTimeout: time.Hour, ExportTimeout: time.Hour, ErrorOutput: &out})
+			e.now = func() time.Time { return time.Unix(1000, 0) } // a backoff would never end by itself
+			e.ExportScope(scopes(1)[0])
+			ctx, cancel := context.WithCancel(context.Background())
+			flushed := make(chan error, 1)
+			go func() { flushed <- e.ForceFlush(ctx) }()
+			<-backend.entered
+			cancel()
+			require.ErrorIs(t, <-flushed, context.Canceled)
+
+			for _, s := range scopes(2) { // a batch: the Exporter's goroutine takes it
+				e.ExportScope(s)
+			}
+			settle(t, e, 3)
+			assert.Equal(t, 2, backend.count(), "the batch after the flush is tried")
+			require.NoError(t, e.Shutdown(context.Background()))
+			assert.Equal(t, tt.stats, e.Stats())
+			if tt.reported != "" {
+				assert.Contains(t, out.String(), tt.reported)
+			}
+		})
+	}
+}
