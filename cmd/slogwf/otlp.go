@@ -357,9 +357,6 @@ func (s *shipper) send(ctx context.Context) error {
 		}
 	}
 	s.pending = nil
-	if len(s.closing) == 0 {
-		return nil
-	}
 	for id := range s.closing {
 		if t := s.b.Tree(id); t != nil {
 			if n := s.sent[id]; n > 0 && t.Ended(id) {
@@ -370,7 +367,7 @@ func (s *shipper) send(ctx context.Context) error {
 		}
 	}
 	clear(s.closing)
-	return s.state.save()
+	return s.state.save() // also one that failed after a batch
 }
 
 // forget forgets workflow id: it gets no more lines.

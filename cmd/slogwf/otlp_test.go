@@ -645,7 +645,7 @@ func TestASpanSentWhoseStateCannotBeWrittenIsNotSentAgain(t *testing.T) {
 	s.take(false)
 	require.Error(t, s.send(context.Background()), "the state is not written")
 	s.take(false)
-	require.NoError(t, s.send(context.Background()))
+	require.Error(t, s.send(context.Background()), "the state is tried again, not forgotten")
 	assert.Len(t, mem.GetSpans(), 1, "sent once")
 }
 
@@ -891,4 +891,40 @@ func TestExportOTLPFollowingSendsWholeTheWorkflowOfADeadProcess(t *testing.T) {
 	dir, _, _ := unendedJournal(t)
 	spans := follow(t, dir, func(s tracetest.SpanStubs) bool { return len(s) >= 2 })
 	assert.Equal(t, []string{"invoke_agent a", "invoke_workflow w"}, spanNames(spans))
+}
+
+// A state that could not be written after a batch (a full disk, say) is
+// written at the next round that can, not only after the next batch: a
+// workflow that runs for hours may end no scope for long, and a restart
+// meanwhile would send again what was sent.
+func TestAFollowingExportWritesAStateItCouldNotWriteOnceItCan(t *testing.T) {
+	dir, id, lines := journalOf(t)
+	journal := filepath.Join(dir, tree.JournalDir, tree.JournalName(time.Now(), 4242, 1))
+	tailWrite(t, journal, "")
+	lockJournal(t, journal) // its process lives: the workflow is not taken whole
+	path := filepath.Join(dir, "state")
+	mem := tracetest.NewInMemoryExporter()
+	var stderr strings.Builder
+	s := newShipper(mem, otelspan.Options{}, "", io.Discard, func(err error) { fmt.Fprintln(&stderr, err) })
+	var err error
+	s.state, err = loadShipState(path, "http://127.0.0.1:4318/v1/traces", func(err error) { t.Error(err) })
+	require.NoError(t, err)
+	require.NoError(t, os.Mkdir(path, 0o700)) // the state cannot be written in its place
+	start := time.Now()
+	f := &followedFile{name: journal}
+	for _, l := range lines[:len(lines)-2] { // up to the workflow's end
+		s.line(f, []byte(l), false)
+	}
+	for i, at := range []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second} {
+		if i == 1 {
+			require.NoError(t, os.Remove(path)) // room again
+		}
+		s.now = func() time.Time { return start.Add(at) }
+		s.round(context.Background(), func() []string { return []string{journal} })
+	}
+	require.Equal(t, []string{"invoke_agent a"}, spanNames(mem.GetSpans()))
+	require.Contains(t, stderr.String(), "trying again", "the fault is reported")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err, "the state is written once it can be")
+	assert.Contains(t, string(data), `"sent":{"`+id+`":[`, "with the scope sent")
 }
