@@ -441,3 +441,14 @@ func TestEachAttributeKeyOfASpanOrEventHasOneValue(t *testing.T) {
 		})
 	}
 }
+
+// A scope that a child process started after the scope above it ended is
+// incomplete, ending where that one ended (see tree.Tree.Take): its span
+// ends as it starts, never before, which no backend could show.
+func TestASpanNeverEndsBeforeItStarts(t *testing.T) {
+	late := &tree.Ended{Workflow: wfID, Kind: tree.Interaction, ID: searchID, Parent: wfID, Name: "late",
+		Start: ts(20), End: ts(1), Status: "incomplete"}
+	span := exportAll(t, nil, []*tree.Ended{late})["invoke_agent late"]
+	assert.Equal(t, at(20), span.StartTime)
+	assert.Equal(t, at(20), span.EndTime)
+}

@@ -56,6 +56,12 @@ func (o *Options) Span(s *tree.Ended) (sdktrace.ReadOnlySpan, error) {
 	if err := cmp.Or(err1, err2); err != nil {
 		return nil, fmt.Errorf("otelspan: scope %s: %w", s.ID, err)
 	}
+	if end.Before(start) {
+		// A scope that started after the scope above it ended ends where
+		// that one did (see tree.Tree.Take); a span cannot end before it
+		// starts.
+		end = start
+	}
 	stub := tracetest.SpanStub{
 		SpanContext:          ids.span,
 		Parent:               ids.parent,
