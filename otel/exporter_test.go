@@ -349,13 +349,8 @@ func TestAFlushGivenUpCancelsItsExport(t *testing.T) {
 	var out strings.Builder
 	e := New(blocked, &Options{BatchTimeout: time.Hour, ExportTimeout: time.Hour, ErrorOutput: &out})
 	e.ExportScope(scopes(1)[0])
-	ctx, cancel := context.WithCancel(context.Background())
-	flushed := make(chan error, 1)
-	go func() { flushed <- e.ForceFlush(ctx) }()
-	<-blocked.entered
-	cancel()
-	require.ErrorIs(t, <-flushed, context.Canceled)
-	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	giveUpFlush(t, e, blocked.entered)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, e.Shutdown(ctx), "no export hangs on")
 	assert.Equal(t, Stats{Failed: 1}, e.Stats())
@@ -397,6 +392,17 @@ func TestLossesAreReportedWholeFromAnyGoroutine(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(out.String(), "\n"))
 	assert.Contains(t, out.String(), "from a caller (counted")
 	assert.Contains(t, out.String(), "from the exporter (counted")
+}
+
+// giveUpFlush calls ForceFlush and cancels it once its export entered.
+func giveUpFlush(t *testing.T, e *Exporter, entered <-chan struct{}) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	flushed := make(chan error, 1)
+	go func() { flushed <- e.ForceFlush(ctx) }()
+	<-entered
+	cancel()
+	require.ErrorIs(t, <-flushed, context.Canceled)
 }
 
 // stallingExporter holds its first export until its context ends; the
@@ -448,12 +454,7 @@ func TestAFlushGivenUpSaysNothingOfTheBackend(t *testing.T) {
 			e := New(backend, &Options{BatchSize: 2, BatchTimeout: time.Hour, ExportTimeout: time.Hour, ErrorOutput: &out})
 			e.now = func() time.Time { return time.Unix(1000, 0) } // a backoff would never end by itself
 			e.ExportScope(scopes(1)[0])
-			ctx, cancel := context.WithCancel(context.Background())
-			flushed := make(chan error, 1)
-			go func() { flushed <- e.ForceFlush(ctx) }()
-			<-backend.entered
-			cancel()
-			require.ErrorIs(t, <-flushed, context.Canceled)
+			giveUpFlush(t, e, backend.entered)
 
 			for _, s := range scopes(2) { // a batch: the Exporter's goroutine takes it
 				e.ExportScope(s)
