@@ -57,8 +57,9 @@ func (o *Options) Span(s *tree.Ended) (sdktrace.ReadOnlySpan, error) {
 		return nil, fmt.Errorf("otelspan: scope %s: %w", s.ID, err)
 	}
 	if end.Before(start) {
-		// A scope that started after the scope above it ended ends where
-		// that one did (see tree.Tree.Take); a span cannot end before it
+		// The builder ends no scope before it starts, but a tree file
+		// written by an earlier slogwf can (a child's scope that started
+		// after the scope above it ended); a span cannot end before it
 		// starts.
 		end = start
 	}
