@@ -109,6 +109,10 @@ func (x *ids) none() bool {
 	return true
 }
 
+// named reports whether the attributes m read name a scope. Reading an ID
+// sets m.routing: most records, which name none, are told by that test.
+func (m *meta) named() bool { return m.routing && !m.ids.none() }
+
 // merge fills the kinds x leaves empty from y.
 func (x *ids) merge(y *ids) {
 	for k := range x {

@@ -311,9 +311,10 @@ type Handler struct {
 
 	console *console.Handler // next, when New built a tint console; else nil
 
-	pre  preformat // by WithAttrs and WithGroup, for the journal and the tree
-	ids  ids       // scope IDs named by WithAttrs
-	lost tree.Loss // in cleaning the attributes from WithAttrs
+	pre   preformat // by WithAttrs and WithGroup, for the journal and the tree
+	ids   ids       // scope IDs named by WithAttrs
+	named bool      // ids names one: told once here, not per record
+	lost  tree.Loss // in cleaning the attributes from WithAttrs
 }
 
 var _ slog.Handler = (*Handler)(nil)
@@ -416,7 +417,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		return h.handleScopeEvent(ctx, ev, r, lost)
 	}
 	var at console.Path
-	if sc != nil || h.sink != nil && !(m.ids.none() && h.ids.none()) {
+	if sc != nil || h.sink != nil && (h.named || m.named()) {
 		// Else route has nowhere to send it: most records of a program
 		// that logs outside its workflows.
 		at = h.add(&r, sc, &m, lost)
@@ -465,7 +466,7 @@ func (h *Handler) addBy(rt *route, r *slog.Record, m *meta, lost tree.Loss) cons
 // route returns where a record logged in scope sc goes, whose own
 // attributes said m.
 func (h *Handler) route(sc *Scope, m *meta) route {
-	if h.sink == nil || sc == nil && m.ids.none() && h.ids.none() {
+	if h.sink == nil || sc == nil && !h.named && !m.named() {
 		in, late := sc.open()
 		if in == nil {
 			return route{}
@@ -517,6 +518,7 @@ func (h *Handler) clone() *Handler {
 		console: h.console,
 		pre:     h.pre.clip(),
 		ids:     h.ids,
+		named:   h.named,
 		lost:    h.lost,
 	}
 }
@@ -544,7 +546,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		if m.read(a) && m.ids != (ids{}) {
 			for k, id := range m.ids {
 				if id != "" {
-					h2.ids[k] = id
+					h2.ids[k], h2.named = id, true
 				}
 			}
 			continue

@@ -66,8 +66,8 @@ func (c *cleaner) record(r *slog.Record, m *meta, l *tree.Loss, con *console.Han
 	lk := look{c: c, m: m, con: con, plain: con != nil}
 	// A closure this small is inlined into Attrs: each attribute goes to
 	// attr in a direct call, not through a function value.
-	r.Attrs(func(a slog.Attr) bool { return lk.attr(a) })
-	if !lk.dirty && (c.max < 0 || len(r.Message) <= c.max) && !c.redactor.mayHold(r.Message) {
+	r.Attrs(func(a slog.Attr) bool { return lk.attr(&a) })
+	if !lk.dirty && c.fits(r.Message) && !c.redactor.mayHold(r.Message) {
 		return lk.plain
 	}
 	changed := c.rewrite(r, m, l, lk.dirty)
@@ -106,32 +106,46 @@ type look struct {
 	plain bool // con shows every attribute as tint does
 }
 
-// attr looks at a and reports whether to look on.
-func (lk *look) attr(a slog.Attr) bool {
-	// The most common attributes are told first, without a call: a key
-	// neither secret, reserved nor too long, and a value of a kind that
-	// cannot change, or a string, not too long, in which no secret can
-	// start.
-	c, ordinary := lk.c, false
-	if k := a.Key; len(k) > 0 && len(k) <= tree.MaxName && c.notable != nil && !c.notableKey(k) {
+// attr looks at a and reports whether to look on. It takes a by pointer:
+// record's closure holds a copy already, and one register spills where
+// five would.
+func (lk *look) attr(a *slog.Attr) bool {
+	// The most common attributes are told first: a key neither secret,
+	// reserved nor too long, and a value of a kind that cannot change,
+	// or a string. Of a string, fits and mayHold tell what mayChange
+	// would, so a is done with before they are called.
+	c := lk.c
+	// uint(len(k)-1) < MaxName: 1 to MaxName bytes, in one comparison.
+	if k := a.Key; uint(len(k)-1) < tree.MaxName && c.notable != nil && !c.notableKey(k) {
 		switch a.Value.Kind() {
 		case slog.KindString:
-			s := a.Value.String()
-			ordinary = (c.max < 0 || len(s) <= c.max) && !c.redactor.mayHold(s)
+			if lk.plain {
+				lk.plain = lk.con.Plain(*a)
+			}
+			if s := a.Value.String(); !c.fits(s) || c.redactor.mayHold(s) {
+				lk.dirty = true
+				return false
+			}
+			return true
 		case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
-			ordinary = true
+			if lk.plain {
+				lk.plain = lk.con.Plain(*a)
+			}
+			return true
 		}
 	}
-	if !ordinary {
-		if c.mayChange(a) {
-			lk.dirty = true
-			return false
-		}
-		lk.m.read(a)
+	if c.mayChange(*a) {
+		lk.dirty = true
+		return false
 	}
-	lk.plain = lk.plain && lk.con.Plain(a)
+	lk.m.read(*a)
+	lk.plain = lk.plain && lk.con.Plain(*a)
 	return true
 }
+
+// fits reports whether s is c.max bytes long at most: one comparison, as
+// a negative max, no limit, is past every length as a uint.
+func (c *cleaner) fits(s string) bool { return uint(len(s)) <= uint(c.max) }
 
 // notableKey reports whether k, not empty, has the shape of a key that is
 // secret or reserved.
@@ -154,7 +168,7 @@ func (c *cleaner) mayChangeValue(v slog.Value, depth int) bool {
 	switch v.Kind() {
 	case slog.KindString:
 		s := v.String()
-		return c.max >= 0 && len(s) > c.max || c.redactor.mayHold(s)
+		return !c.fits(s) || c.redactor.mayHold(s)
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
 		return false
 	case slog.KindGroup:
