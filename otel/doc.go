@@ -54,6 +54,6 @@
 // wait in a bounded queue and a goroutine of the Exporter maps and sends
 // them in batches. When the queue is full or the backend is down, spans are
 // dropped, counted ([Exporter.Stats]) and reported once; the journals keep
-// every scope. [Exporter.ForceFlush] and [Exporter.Shutdown] return the error
-// of an export of theirs that failed.
+// every scope. [Exporter.ForceFlush] and [Exporter.Shutdown] fail when a
+// span was lost since the last of them, saying how many.
 package slogwfotel

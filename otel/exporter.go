@@ -58,8 +58,8 @@ type Options struct {
 // After a failed export, the scopes that end within a second are not even
 // tried, then within 2s after a second failure in a row, and so on up to
 // 30s: a backend that is down costs the program no work. [Exporter.ForceFlush]
-// and [Exporter.Shutdown] try what is queued all the same, and return the
-// export's error.
+// and [Exporter.Shutdown] try what is queued all the same, and fail when a
+// span was lost since the last of them, whoever lost it.
 type Exporter struct {
 	exp   sdktrace.SpanExporter
 	spans otelspan.Options
@@ -80,27 +80,33 @@ type Exporter struct {
 	flush     chan flushRequest
 	stop      chan struct{}
 	done      chan struct{}
-	stopErr   error           // of the exports at Shutdown, read once done is closed
 	ctx       context.Context // of every export; canceled when Shutdown gives up
 	cancel    context.CancelFunc
 
 	// After a failed export, the scopes that end before retryAt fail
-	// without a try; see backoff.Next.
-	retryAt time.Time
-	backoff time.Duration
-	now     func() time.Time // time.Now, but in tests
+	// without a try, for retryErr, the export's error; see backoff.Next.
+	retryAt  time.Time
+	retryErr error
+	backoff  time.Duration
+	now      func() time.Time // time.Now, but in tests
 
 	exported, dropped, failed                     atomic.Int64
 	fullOnce, failOnce, canceledOnce, invalidOnce sync.Once
+
+	// The spans lost since ForceFlush or Shutdown last said how many, and
+	// why the first of them was lost, if known.
+	lossMu  sync.Mutex
+	lost    int64
+	lostErr error
 }
 
 var _ slogwf.ScopeExporter = (*Exporter)(nil)
 
 // flushRequest asks the Exporter's goroutine to send what is queued, its
-// exports bounded by ctx, and to answer on done.
+// exports bounded by ctx, and to close done.
 type flushRequest struct {
 	ctx  context.Context
-	done chan error // buffered: a ForceFlush that gave up does not read it
+	done chan struct{}
 }
 
 // Stats counts what became of the scopes given to an [Exporter].
@@ -173,7 +179,7 @@ func (e *Exporter) ExportScope(s *tree.Ended) {
 	if queued {
 		return
 	}
-	e.dropped.Add(1)
+	e.lose(&e.dropped, 1, nil)
 	e.fullOnce.Do(func() {
 		e.report("slogwfotel: the export queue is full or shut down: spans are dropped")
 	})
@@ -186,60 +192,97 @@ func (e *Exporter) Stats() Stats {
 
 // ForceFlush sends every scope queued before it, even while the backoff
 // after a failed export holds the Exporter's own batches back, and returns
-// when they are sent, with the error of the first export that failed; or
-// when ctx is done, which cancels the exports under way (no fault of the
-// backend: they start no backoff). After Shutdown it does nothing.
+// when they are sent. It returns nil only when every scope handed to the
+// Exporter since the last ForceFlush or Shutdown that did not give up was
+// exported; else an error that says how many were lost, by it or before it
+// (dropped, failed or not tried in the backoff, as Stats counts them), and
+// wraps the error that lost the first of them, if known. When ctx is done
+// first, it returns ctx's error, cancels the exports under way (no fault of
+// the backend: they start no backoff) and leaves what was lost to the next
+// ForceFlush or Shutdown to count. After Shutdown it sends nothing.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil { // before it takes the queue, whose spans would fail
 		return fmt.Errorf("slogwfotel: flush: %w", err)
 	}
-	req := flushRequest{ctx: ctx, done: make(chan error, 1)}
-	var err error
+	req := flushRequest{ctx: ctx, done: make(chan struct{})}
 	select {
 	case e.flush <- req:
 		select {
-		case err = <-req.done:
+		case <-req.done:
 		case <-ctx.Done():
-			err = ctx.Err()
 		}
 	case <-e.done:
 	case <-ctx.Done():
-		err = ctx.Err()
 	}
-	if err != nil {
+	if err := ctx.Err(); err != nil { // its losses, if any, are left to the next
+		return fmt.Errorf("slogwfotel: flush: %w", err)
+	}
+	if err := e.losses(nil); err != nil {
 		return fmt.Errorf("slogwfotel: flush: %w", err)
 	}
 	return nil
 }
 
 // Shutdown sends what is queued, as ForceFlush does, stops the Exporter and
-// shuts its span exporter down; it returns the error of the first export
-// that failed, if any, and the span exporter's. When ctx is done first, the
-// exports under way are canceled and what is left counts as failed. Later
-// scopes are dropped. Calling it again does nothing.
+// shuts its span exporter down. It returns the span exporter's error, and,
+// as ForceFlush does, an error that says how many scopes were lost, if any.
+// When ctx is done first, the exports under way are canceled and their
+// spans are lost, for ctx's reason. Later scopes are dropped; calling it
+// again only says how many.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil
-	}
+	first := !e.closed
 	e.closed = true
 	e.mu.Unlock()
-	close(e.stop)
-	var err error
-	select {
-	case <-e.done:
-		err = e.stopErr
-	case <-ctx.Done():
+	var gaveUp, err error
+	if first {
+		close(e.stop)
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			gaveUp = ctx.Err()
+			e.cancel()
+			<-e.done
+		}
 		e.cancel()
-		<-e.done
-		err = ctx.Err()
+		err = e.exp.Shutdown(ctx)
 	}
-	e.cancel()
-	if err := errors.Join(err, e.exp.Shutdown(ctx)); err != nil {
+	if err := errors.Join(e.losses(gaveUp), err); err != nil {
 		return fmt.Errorf("slogwfotel: shutdown: %w", err)
 	}
 	return nil
+}
+
+// lose counts n spans lost in c, Dropped or Failed, for Stats and for the
+// next ForceFlush or Shutdown; cause is why, if known.
+func (e *Exporter) lose(c *atomic.Int64, n int64, cause error) {
+	c.Add(n)
+	e.lossMu.Lock()
+	defer e.lossMu.Unlock()
+	e.lost += n
+	if e.lostErr == nil {
+		e.lostErr = cause
+	}
+}
+
+// losses returns an error that says how many spans were lost since it was
+// last called, and why the first was, else why any was, or nil if none was.
+func (e *Exporter) losses(why error) error {
+	e.lossMu.Lock()
+	n, cause := e.lost, cmp.Or(e.lostErr, why)
+	e.lost, e.lostErr = 0, nil
+	e.lossMu.Unlock()
+	msg := fmt.Sprintf("%d spans lost", n)
+	if n == 1 {
+		msg = "1 span lost"
+	}
+	switch {
+	case n == 0:
+		return nil
+	case cause == nil:
+		return errors.New(msg)
+	}
+	return fmt.Errorf("%s: %w", msg, cause)
 }
 
 // run turns queued scopes into spans and sends them in batches, until
@@ -265,20 +308,19 @@ func (e *Exporter) run() {
 		case req := <-e.flush:
 			ctx, cancel := context.WithCancel(req.ctx)
 			stop := context.AfterFunc(e.ctx, cancel) // Shutdown gave up
-			var err error
-			spare, batch, err = e.sendQueued(ctx, true, spare, batch)
+			spare, batch = e.sendQueued(ctx, true, spare, batch)
 			stop()
 			cancel()
-			req.done <- err
+			close(req.done)
 			continue
 		case <-e.stop:
 			timer.Stop()
-			_, _, e.stopErr = e.sendQueued(e.ctx, true, spare, batch)
+			e.sendQueued(e.ctx, true, spare, batch)
 			return
 		}
 		timer.Stop()
 		armed = false
-		spare, batch, _ = e.sendQueued(e.ctx, false, spare, batch) // its losses are counted and reported
+		spare, batch = e.sendQueued(e.ctx, false, spare, batch)
 	}
 }
 
@@ -291,46 +333,43 @@ func (e *Exporter) queued() int {
 // sendQueued takes the queue, leaving spare in its place, and sends its
 // scopes in batches, each export bounded by ctx; forced (a flush, a
 // shutdown), even in the backoff. It returns the queue taken, emptied, as
-// the next spare, the batch emptied, and the error of the first export
-// that failed.
-func (e *Exporter) sendQueued(ctx context.Context, forced bool, spare []*tree.Ended, batch []sdktrace.ReadOnlySpan) ([]*tree.Ended, []sdktrace.ReadOnlySpan, error) {
+// the next spare, and the batch emptied.
+func (e *Exporter) sendQueued(ctx context.Context, forced bool, spare []*tree.Ended, batch []sdktrace.ReadOnlySpan) ([]*tree.Ended, []sdktrace.ReadOnlySpan) {
 	e.mu.Lock()
 	scopes := e.queue
 	e.queue = spare[:0]
 	e.mu.Unlock()
-	var err error
 	if !forced && e.now().Before(e.retryAt) {
 		// The backend failed a moment ago: the spans would fail too, and
 		// mapping them would cost the program CPU for nothing.
-		e.failed.Add(int64(len(scopes)))
+		e.lose(&e.failed, int64(len(scopes)), e.retryErr)
 	} else {
 		for _, s := range scopes {
 			if batch = e.add(batch, s); len(batch) >= e.batchSize {
-				batch, err = e.send(ctx, batch, err)
+				batch = e.send(ctx, batch)
 			}
 		}
-		batch, err = e.send(ctx, batch, err)
+		batch = e.send(ctx, batch)
 	}
 	clear(scopes) // let the scopes go
-	return scopes[:0], batch, err
+	return scopes[:0], batch
 }
 
 // add adds the span of s to the batch.
 func (e *Exporter) add(batch []sdktrace.ReadOnlySpan, s *tree.Ended) []sdktrace.ReadOnlySpan {
 	span, err := e.spans.Span(s)
 	if err != nil {
-		e.failed.Add(1)
+		e.lose(&e.failed, 1, err)
 		e.invalidOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: a scope gives no span: %v", err)) })
 		return batch
 	}
 	return append(batch, span)
 }
 
-// send exports the batch and returns it emptied, with first, the error of
-// an export before it, or else its own.
-func (e *Exporter) send(ctx context.Context, batch []sdktrace.ReadOnlySpan, first error) ([]sdktrace.ReadOnlySpan, error) {
+// send exports the batch and returns it emptied.
+func (e *Exporter) send(ctx context.Context, batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
 	if len(batch) == 0 {
-		return batch, first
+		return batch
 	}
 	exportCtx, cancel := context.WithTimeout(ctx, e.exportTimeout)
 	err := e.exp.ExportSpans(exportCtx, batch)
@@ -339,20 +378,21 @@ func (e *Exporter) send(ctx context.Context, batch []sdktrace.ReadOnlySpan, firs
 	case err != nil && ctx.Err() != nil:
 		// The caller of ForceFlush or Shutdown gave up, which says nothing
 		// of the backend: no backoff, and a fault of the backend's that
-		// comes later is still reported.
-		e.failed.Add(int64(len(batch)))
+		// comes later is still reported. Nor is it why they are lost: the
+		// caller has ctx's error.
+		e.lose(&e.failed, int64(len(batch)), nil)
 		e.canceledOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: export: %v: spans are dropped", err)) })
 	case err != nil:
-		e.failed.Add(int64(len(batch)))
+		e.lose(&e.failed, int64(len(batch)), err)
 		e.failOnce.Do(func() { e.report(fmt.Sprintf("slogwfotel: export: %v: spans are dropped", err)) })
 		e.backoff = backoff.Next(e.backoff)
-		e.retryAt = e.now().Add(e.backoff)
+		e.retryAt, e.retryErr = e.now().Add(e.backoff), err
 	default:
-		e.backoff, e.retryAt = 0, time.Time{} // a flush that got through ends the backoff
+		e.backoff, e.retryAt, e.retryErr = 0, time.Time{}, nil // a flush that got through ends the backoff
 		e.exported.Add(int64(len(batch)))
 	}
 	clear(batch) // let the spans go
-	return batch[:0], cmp.Or(first, err)
+	return batch[:0]
 }
 
 // report writes the first loss of a kind to ErrorOutput.

@@ -87,7 +87,7 @@ func TestABlockedExporterMakesTheQueueDropNotTheProducerWait(t *testing.T) {
 	assert.Zero(t, st.Exported)
 
 	close(blocked.release)
-	require.NoError(t, e.Shutdown(context.Background()))
+	require.EqualError(t, e.Shutdown(context.Background()), "slogwfotel: shutdown: 96 spans lost")
 	assert.Equal(t, Stats{Exported: 5, Dropped: 96}, e.Stats(), "what was queued is sent at Shutdown")
 	assert.Equal(t, 5, blocked.spans)
 	assert.Equal(t, 1, strings.Count(out.String(), "\n"), "reported once: %q", out.String())
@@ -101,7 +101,8 @@ func TestScopesAfterShutdownAreDropped(t *testing.T) {
 	require.NoError(t, e.Shutdown(context.Background()), "again: nothing")
 	e.ExportScope(scopes(1)[0])
 	assert.Equal(t, Stats{Dropped: 1}, e.Stats())
-	require.NoError(t, e.ForceFlush(context.Background()))
+	require.EqualError(t, e.ForceFlush(context.Background()), "slogwfotel: flush: 1 span lost", "a flush sends nothing now, but says so")
+	require.NoError(t, e.Shutdown(context.Background()), "said once")
 }
 
 func TestShutdownGivesUpOnAHangingExportWhenItsContextEnds(t *testing.T) {
@@ -182,9 +183,9 @@ func TestAnExporterErrorIsCountedPerSpan(t *testing.T) {
 	for _, s := range scopes(7) {
 		e.ExportScope(s)
 	}
-	if err := e.Shutdown(context.Background()); err != nil { // whether it sent the last batch or the Exporter had
-		require.ErrorIs(t, err, errRefused)
-	}
+	err := e.Shutdown(context.Background()) // whether it sent the last batch or the Exporter had
+	require.EqualError(t, err, "slogwfotel: shutdown: 7 spans lost: refused")
+	require.ErrorIs(t, err, errRefused)
 	assert.Equal(t, Stats{Failed: 7}, e.Stats())
 	assert.Contains(t, out.String(), "slogwfotel: export: refused")
 }
@@ -243,11 +244,12 @@ func (s *switchExporter) count() int {
 
 // settle waits until the Exporter has counted n scopes in all, then until
 // its goroutine is done with them: a flush of the queue they left empty
-// answers once it is.
-func settle(t *testing.T, e *Exporter, n int64) {
+// answers once it is. It returns the flush's error, which says how many of
+// them were lost since the last flush.
+func settle(t *testing.T, e *Exporter, n int64) error {
 	t.Helper()
 	require.Eventually(t, func() bool { st := e.Stats(); return st.Exported+st.Failed == n }, 10*time.Second, time.Millisecond)
-	require.NoError(t, e.ForceFlush(context.Background()))
+	return e.ForceFlush(context.Background())
 }
 
 // The Exporter's own batches wait out the backoff; a flush does not, and
@@ -260,17 +262,18 @@ func TestAfterAFailedExportScopesAreNotTriedForAWhileThatGrowsButAFlushTriesThem
 	tests := []struct {
 		after time.Duration
 		up    bool
-		flush bool // one scope, sent by ForceFlush; else a batch of two, sent by the Exporter
-		calls int  // in all, so far
+		flush bool   // one scope, sent by ForceFlush; else a batch of two, sent by the Exporter
+		calls int    // in all, so far
+		lost  string // what the flush after the step says, "" for nil
 	}{
-		{0, false, false, 1},                      // fails
-		{999 * time.Millisecond, false, false, 1}, // not tried
-		{0, false, true, 2},                       // a flush tries: fails again
-		{1999 * time.Millisecond, true, false, 2}, // not tried for 2s now
-		{0, true, true, 3},                        // a flush tries: sent
-		{0, true, false, 4},                       // which ends the backoff
-		{0, false, false, 5},                      // fails
-		{time.Second, false, false, 6},            // and the backoff starts again at 1s
+		{0, false, false, 1, "2 spans lost: down"},                      // fails
+		{999 * time.Millisecond, false, false, 1, "2 spans lost: down"}, // not tried
+		{0, false, true, 2, "1 span lost: down"},                        // a flush tries: fails again
+		{1999 * time.Millisecond, true, false, 2, "2 spans lost: down"}, // not tried for 2s now
+		{0, true, true, 3, ""},                                          // a flush tries: sent
+		{0, true, false, 4, ""},                                         // which ends the backoff
+		{0, false, false, 5, "2 spans lost: down"},                      // fails
+		{time.Second, false, false, 6, "2 spans lost: down"},            // and the backoff starts again at 1s
 	}
 	var n int64
 	for i, tt := range tests {
@@ -284,15 +287,18 @@ func TestAfterAFailedExportScopesAreNotTriedForAWhileThatGrowsButAFlushTriesThem
 			e.ExportScope(s)
 		}
 		n += int64(batch)
+		var err error
 		if tt.flush {
-			err := e.ForceFlush(context.Background())
-			if tt.up {
-				require.NoError(t, err, "step %d", i)
-			} else {
-				require.ErrorIs(t, err, errDown, "step %d", i)
-			}
+			err = e.ForceFlush(context.Background())
+		} else {
+			err = settle(t, e, n)
 		}
-		settle(t, e, n)
+		if tt.lost == "" {
+			require.NoError(t, err, "step %d", i)
+		} else {
+			require.EqualError(t, err, "slogwfotel: flush: "+tt.lost, "step %d", i)
+			require.ErrorIs(t, err, errDown, "step %d", i)
+		}
 		require.Equal(t, tt.calls, backend.count(), "step %d", i)
 	}
 	require.NoError(t, e.Shutdown(context.Background()))
@@ -304,14 +310,7 @@ func TestAfterAFailedExportScopesAreNotTriedForAWhileThatGrowsButAFlushTriesThem
 // BatchSpanProcessor.ForceFlush and the log SDK's BatchProcessor.Shutdown
 // do: a program that flushes before it exits learns that spans were lost.
 func TestForceFlushAndShutdownTryWhatIsQueuedInTheBackoffAndReturnTheExportsError(t *testing.T) {
-	calls := []struct {
-		name string
-		call func(*Exporter) error
-	}{
-		{"flush", func(e *Exporter) error { return e.ForceFlush(context.Background()) }},
-		{"shutdown", func(e *Exporter) error { return e.Shutdown(context.Background()) }},
-	}
-	for _, c := range calls {
+	for _, c := range flushAndShutdown {
 		for _, up := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s, the backend up %v", c.name, up), func(t *testing.T) {
 				backend := &switchExporter{}
@@ -321,7 +320,7 @@ func TestForceFlushAndShutdownTryWhatIsQueuedInTheBackoffAndReturnTheExportsErro
 				e.ExportScope(scopes(1)[0])
 				err := e.ForceFlush(context.Background())
 				require.ErrorIs(t, err, errDown)
-				require.EqualError(t, err, "slogwfotel: flush: down")
+				require.EqualError(t, err, "slogwfotel: flush: 1 span lost: down")
 
 				backend.set(up)
 				for _, s := range scopes(2) {
@@ -334,9 +333,88 @@ func TestForceFlushAndShutdownTryWhatIsQueuedInTheBackoffAndReturnTheExportsErro
 					assert.Equal(t, Stats{Exported: 2, Failed: 1}, e.Stats())
 				} else {
 					require.ErrorIs(t, err, errDown)
-					require.EqualError(t, err, "slogwfotel: "+c.name+": down")
+					require.EqualError(t, err, "slogwfotel: "+c.name+": 2 spans lost: down")
 					assert.Equal(t, Stats{Failed: 3}, e.Stats())
 				}
+			})
+		}
+	}
+}
+
+// flushAndShutdown are the calls that send what is queued and say what
+// became of it.
+var flushAndShutdown = []struct {
+	name string
+	call func(*Exporter) error
+}{
+	{"flush", func(e *Exporter) error { return e.ForceFlush(context.Background()) }},
+	{"shutdown", func(e *Exporter) error { return e.Shutdown(context.Background()) }},
+}
+
+// ForceFlush and Shutdown fail when a scope handed to the Exporter since
+// the last of them was lost, whoever lost it, saying how many and why: a
+// program that flushes before it exits learns that spans were lost, also
+// those the Exporter's own goroutine lost just before the flush, and finds
+// the queue empty. Each loss is said once.
+func TestForceFlushAndShutdownSayHowManyScopesWereLostSinceTheLastOfThem(t *testing.T) {
+	waitFailed := func(t *testing.T, e *Exporter, n int64) {
+		require.Eventually(t, func() bool { return e.Stats().Failed == n }, 10*time.Second, time.Millisecond)
+	}
+	tests := []struct {
+		name  string
+		lose  func(t *testing.T) *Exporter // loses spans before the call
+		says  string                       // after "slogwfotel: flush: "
+		cause error
+	}{
+		{"dropped untried in the backoff by the Exporter's goroutine", func(t *testing.T) *Exporter {
+			backend := &switchExporter{}
+			e := New(backend, &Options{BatchSize: 2, BatchTimeout: time.Hour, ErrorOutput: io.Discard})
+			e.now = func() time.Time { return time.Unix(1000, 0) } // the backoff never ends by itself
+			e.ExportScope(scopes(1)[0])
+			require.ErrorIs(t, e.ForceFlush(context.Background()), errDown) // the backoff starts
+			for _, s := range scopes(2) {                                   // a batch: the Exporter's goroutine takes it
+				e.ExportScope(s)
+			}
+			waitFailed(t, e, 3)
+			require.Equal(t, 1, backend.count(), "dropped untried")
+			return e
+		}, "2 spans lost: down", errDown},
+		{"failed in an export of the Exporter's goroutine", func(t *testing.T) *Exporter {
+			e := New(&switchExporter{}, &Options{BatchSize: 2, BatchTimeout: time.Hour, ErrorOutput: io.Discard})
+			for _, s := range scopes(2) {
+				e.ExportScope(s)
+			}
+			waitFailed(t, e, 2)
+			return e
+		}, "2 spans lost: down", errDown},
+		{"dropped from a full queue", func(t *testing.T) *Exporter {
+			blocked := newBlockedExporter()
+			e := New(blocked, &Options{QueueSize: 1, BatchSize: 1, ErrorOutput: io.Discard})
+			e.ExportScope(scopes(1)[0])
+			<-blocked.entered
+			for _, s := range scopes(2) { // the second finds the queue full
+				e.ExportScope(s)
+			}
+			close(blocked.release)
+			return e
+		}, "1 span lost", nil},
+		{"a scope that gives no span", func(t *testing.T) *Exporter {
+			e := New(nopExporter{}, &Options{ErrorOutput: io.Discard})
+			e.ExportScope(&tree.Ended{Workflow: "research", ID: chatID})
+			return e
+		}, `1 span lost: otelspan: workflow ID "research" is not a UUID`, nil},
+	}
+	for _, tt := range tests {
+		for _, c := range flushAndShutdown {
+			t.Run(tt.name+", "+c.name, func(t *testing.T) {
+				e := tt.lose(t)
+				defer e.Shutdown(context.Background())
+				err := c.call(e)
+				require.EqualError(t, err, "slogwfotel: "+c.name+": "+tt.says)
+				if tt.cause != nil {
+					require.ErrorIs(t, err, tt.cause)
+				}
+				require.NoError(t, c.call(e), "said once")
 			})
 		}
 	}
@@ -352,7 +430,8 @@ func TestAFlushGivenUpCancelsItsExport(t *testing.T) {
 	giveUpFlush(t, e, blocked.entered)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	require.NoError(t, e.Shutdown(ctx), "no export hangs on")
+	require.EqualError(t, e.Shutdown(ctx), "slogwfotel: shutdown: 1 span lost", "the flush given up left it to Shutdown to say")
+	require.NoError(t, ctx.Err(), "no export hangs on")
 	assert.Equal(t, Stats{Failed: 1}, e.Stats())
 	assert.Contains(t, out.String(), "slogwfotel: export: context canceled")
 }
@@ -370,7 +449,7 @@ func TestScopesNotTriedInTheBackoffAreLetGo(t *testing.T) {
 		gone = append(gone, weak.Make(s))
 		e.ExportScope(s)
 	}
-	settle(t, e, 9)
+	require.EqualError(t, settle(t, e, 9), "slogwfotel: flush: 8 spans lost: down")
 	require.Equal(t, 1, backend.count(), "not tried")
 	runtime.GC()
 	for i, p := range gone {
@@ -443,10 +522,11 @@ func TestAFlushGivenUpSaysNothingOfTheBackend(t *testing.T) {
 		name     string
 		then     error
 		stats    Stats
+		lost     string // what the flush after says
 		reported string
 	}{
-		{"the backend is up", nil, Stats{Exported: 2, Failed: 1}, ""},
-		{"the backend fails later", errDown, Stats{Failed: 3}, "slogwfotel: export: down"},
+		{"the backend is up", nil, Stats{Exported: 2, Failed: 1}, "1 span lost", ""},
+		{"the backend fails later", errDown, Stats{Failed: 3}, "3 spans lost: down", "slogwfotel: export: down"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			backend := &stallingExporter{entered: make(chan struct{}), then: tt.then}
@@ -459,7 +539,7 @@ func TestAFlushGivenUpSaysNothingOfTheBackend(t *testing.T) {
 			for _, s := range scopes(2) { // a batch: the Exporter's goroutine takes it
 				e.ExportScope(s)
 			}
-			settle(t, e, 3)
+			require.EqualError(t, settle(t, e, 3), "slogwfotel: flush: "+tt.lost, "the span of the flush given up, and the batch if it failed")
 			assert.Equal(t, 2, backend.count(), "the batch after the flush is tried")
 			require.NoError(t, e.Shutdown(context.Background()))
 			assert.Equal(t, tt.stats, e.Stats())

@@ -337,7 +337,7 @@ func TestAScopeWithoutAUUIDIsCountedAndReportedOnce(t *testing.T) {
 	bad := &tree.Ended{Workflow: wfID, Kind: tree.Action, ID: "not-a-uuid", Parent: wfID, Name: "x"}
 	e.ExportScope(bad)
 	e.ExportScope(bad)
-	require.NoError(t, e.Shutdown(context.Background()))
+	require.EqualError(t, e.Shutdown(context.Background()), `slogwfotel: shutdown: 2 spans lost: otelspan: scope ID "not-a-uuid" is not a UUID`)
 	assert.Equal(t, Stats{Failed: 2}, e.Stats())
 	assert.Equal(t, 1, strings.Count(out.String(), "\n"), out.String())
 	assert.Contains(t, out.String(), `"not-a-uuid" is not a UUID`)
