@@ -57,6 +57,9 @@ type follower struct {
 	maxLine int
 	// newWatch starts watching for changes: newWatcher, but in tests.
 	newWatch func() (*watcher, error)
+	// renamedTo, when set, is told that the file forgotten as from is
+	// read on as to, renamed.
+	renamedTo func(from, to string)
 
 	dirs    []string
 	inner   map[string]bool          // the journal directories of dirs
@@ -341,6 +344,9 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 	if f.info == nil {
 		if g := fl.renamed(file, st); g != nil {
 			f.off, f.frag, f.lines, f.skip, f.head, f.headN = g.off, g.frag, g.lines, g.skip, g.head, g.headN
+			if fl.renamedTo != nil {
+				fl.renamedTo(g.name, f.name)
+			}
 		}
 	} else if replaced := !os.SameFile(f.info, st); replaced || regular && st.Size() < f.off-int64(len(f.frag)) {
 		if replaced {

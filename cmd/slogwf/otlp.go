@@ -72,18 +72,9 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 		if s.state, err = loadShipState(stateFile(names, traces), traces, warn); err != nil {
 			return err
 		}
-		for wf := range s.state.whole {
-			s.b.Forget(wf) // sent whole before
-		}
-		s.seen = map[string]bool{}
 	}
 	fl := newFollower(openFound(os.OpenFile, names, warn), s.line, warn)
-	for _, name := range names {
-		if err := fl.add(name); err != nil {
-			return err
-		}
-	}
-	if err := fl.readAll(); err != nil {
+	if err := s.read(fl, names); err != nil {
 		return err
 	}
 	if !o.follow {
@@ -103,8 +94,6 @@ func ship(ctx context.Context, exp sdktrace.SpanExporter, traces string, o otlpO
 		}
 		return nil
 	}
-	s.state.forgetUnseen(s.seen)
-	s.seen = nil
 	round := func() error {
 		s.round(ctx, fl.names)
 		return nil
@@ -190,6 +179,7 @@ type shipper struct {
 	endSize  map[string]int       // the size of the tree of each that ended, when take first found it so
 	closing  map[string]bool      // workflows to take whole, then forget (see checkWriters)
 	checked  time.Time            // when the processes were last looked at
+	journals []string             // the journals followed, as of the last release
 	seen     map[string]bool      // with a state: every workflow in the journals, while first read
 	pending  []pendingSpan        // mapped, not sent yet
 	sent     map[string]int       // spans sent, by workflow
@@ -215,6 +205,30 @@ func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdo
 	}
 }
 
+// read reads the journals named with fl, and has fl tell the builder of
+// the journals it finds renamed (see release). With a state, it skips the
+// workflows sent whole, and forgets those that no journal holds any more.
+func (s *shipper) read(fl *follower, names []string) error {
+	if s.state != nil {
+		for wf := range s.state.whole {
+			s.b.Forget(wf) // sent whole before
+		}
+		s.seen = map[string]bool{}
+	}
+	fl.renamedTo = s.b.Renamed
+	for _, name := range names {
+		if err := fl.add(name); err != nil {
+			return err
+		}
+	}
+	if err := fl.readAll(); err != nil {
+		return err
+	}
+	s.state.forgetUnseen(s.seen)
+	s.seen = nil
+	return nil
+}
+
 // line adds one journal line of file f to the tree of its workflow.
 func (s *shipper) line(f *followedFile, line []byte, torn bool) {
 	wf, err := s.b.AddLine(line, f.name, torn)
@@ -236,7 +250,9 @@ func (s *shipper) line(f *followedFile, line []byte, torn bool) {
 func (s *shipper) round(ctx context.Context, journals func() []string) {
 	now := s.now()
 	if now.Sub(s.checked) >= liveEvery {
-		s.checkWriters(journals(), now)
+		names := journals()
+		s.release(names)
+		s.checkWriters(names, now)
 	}
 	s.take(false)
 	if now.Before(s.retryAt) {
@@ -288,6 +304,25 @@ func (s *shipper) checkWriters(journals []string, now time.Time) {
 		if !s.writers.live(id, w.Live) {
 			s.closing[id], s.fresh[id] = true, true
 		}
+	}
+}
+
+// release lets go of the workflows sent whole that no journal followed
+// holds any more, as retention or slogwf prune removes them, when the
+// journals followed changed: their lines cannot be read again, by this
+// export or by one restarted, so neither the builder nor the state need
+// keep them. What -f keeps stays bounded by what is on disk.
+func (s *shipper) release(journals []string) {
+	if s.journals != nil && slices.Equal(journals, s.journals) {
+		return
+	}
+	s.journals = journals
+	followed := make(map[string]bool, len(journals))
+	for _, name := range journals {
+		followed[name] = true
+	}
+	for _, id := range s.b.Release(func(j string) bool { return followed[j] }) {
+		s.state.forgetDone(id)
 	}
 }
 

@@ -90,6 +90,14 @@ func (st *shipState) markDone(wf string) {
 	st.changed = true
 }
 
+// forgetDone forgets workflow wf sent whole: its journals are gone.
+func (st *shipState) forgetDone(wf string) {
+	if st != nil && st.whole[wf] {
+		delete(st.whole, wf)
+		st.changed = true
+	}
+}
+
 // forgetUnseen forgets the workflows not in seen: their journals are gone.
 func (st *shipState) forgetUnseen(seen map[string]bool) {
 	if st == nil {

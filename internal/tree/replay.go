@@ -20,12 +20,14 @@ type Builder struct {
 	// lines of others are skipped undecoded. Set it before the first line.
 	Workflow string
 
-	e         Event // the line being added
-	trees     map[string]*Tree
-	names     map[string]string        // workflow ID → name from a journal's file name
-	journals  map[string][]string      // workflow ID → the journals that hold it, in the order read
-	followed  map[string]*journalLines // journal name → its lines that AddLine added
-	forgotten map[string]bool          // workflow IDs
+	e        Event // the line being added
+	trees    map[string]*Tree
+	names    map[string]string        // workflow ID → name from a journal's file name
+	journals map[string][]string      // workflow ID → the journals that hold it, in the order read
+	followed map[string]*journalLines // journal name → its lines that AddLine added
+	// forgotten holds, for each workflow forgotten, the journals that
+	// held lines of it, before and since: see Release.
+	forgotten map[string][]string
 	// pending holds, for each workflow with no tree yet, the journals of
 	// its lines skipped, one entry a line: they count in the workflows of
 	// their journal until a line makes its tree, and then in it alone.
@@ -43,7 +45,7 @@ type journalLines struct {
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
 	return &Builder{trees: map[string]*Tree{}, names: map[string]string{}, journals: map[string][]string{},
-		followed: map[string]*journalLines{}, forgotten: map[string]bool{}, pending: map[string][]*journalLines{}}
+		followed: map[string]*journalLines{}, forgotten: map[string][]string{}, pending: map[string][]*journalLines{}}
 }
 
 // Add adds one journal line.
@@ -133,7 +135,7 @@ func (b *Builder) AddLine(line []byte, journal string, torn bool) (wf string, er
 	}
 	// The lines of a journal of forgotten or other workflows cost
 	// nothing.
-	if wf := WorkflowOf(line); wf != "" && b.skips(wf) {
+	if wf := WorkflowOf(line); wf != "" && b.skips(wf, journal) {
 		return wf, nil
 	}
 	j := &journalLines{}
@@ -148,7 +150,7 @@ func (b *Builder) AddLine(line []byte, journal string, torn bool) (wf string, er
 // count in j.
 func (b *Builder) addLine(j *journalLines, line []byte, journal string, torn bool) (string, error) {
 	wf := WorkflowOf(line)
-	if wf != "" && b.skips(wf) {
+	if wf != "" && b.skips(wf, journal) {
 		return wf, nil
 	}
 	if err := b.e.decode(line); err != nil {
@@ -173,7 +175,7 @@ func (b *Builder) addLine(j *journalLines, line []byte, journal string, torn boo
 		return wf, fmt.Errorf("%s: %w", what, err)
 	}
 	wf = b.e.Workflow
-	if b.skips(wf) {
+	if b.skips(wf, journal) {
 		return wf, nil
 	}
 	b.Apply(&b.e)
@@ -189,16 +191,70 @@ func (b *Builder) addLine(j *journalLines, line []byte, journal string, torn boo
 	return wf, nil
 }
 
-// skips reports whether the lines of workflow wf are left out.
-func (b *Builder) skips(wf string) bool {
-	return b.forgotten[wf] || b.Workflow != "" && wf != b.Workflow
+// skips reports whether the lines of workflow wf, of the journal named
+// journal, are left out; it notes the journal as holding wf if wf is
+// forgotten.
+func (b *Builder) skips(wf, journal string) bool {
+	if held, ok := b.forgotten[wf]; ok {
+		if !slices.Contains(held, journal) {
+			b.forgotten[wf] = append(held, journal)
+		}
+		return true
+	}
+	return b.Workflow != "" && wf != b.Workflow
 }
 
 // Forget drops the tree of workflow id, and the lines of it that come
-// later: for a follower done with the workflow.
+// later: for a follower done with the workflow. It keeps the names of the
+// journals that hold lines of id, until Release lets go of id.
 func (b *Builder) Forget(id string) {
+	held := b.journals[id]
 	b.Remove(id)
-	b.forgotten[id] = true
+	if _, ok := b.forgotten[id]; !ok {
+		b.forgotten[id] = held
+	}
+}
+
+// Release lets go of the workflows forgotten whose lines no journal
+// still holds, as still reports of each journal name, and returns their
+// IDs: a line of one that comes later starts it again, as after Remove.
+// A follower that runs for weeks while retention removes journals calls
+// it when a journal went, so that what it forgot stays bounded by what is
+// on disk.
+func (b *Builder) Release(still func(journal string) bool) []string {
+	var ids []string
+	for id, held := range b.forgotten {
+		if !slices.ContainsFunc(held, still) {
+			ids = append(ids, id)
+			delete(b.forgotten, id)
+		}
+	}
+	return ids
+}
+
+// Renamed notes that the journal named from is named to now, as a
+// follower finds a journal renamed: the workflows it held, it holds under
+// its new name.
+func (b *Builder) Renamed(from, to string) {
+	if j := b.followed[from]; j != nil && b.followed[to] == nil {
+		delete(b.followed, from)
+		b.followed[to] = j
+	}
+	for _, held := range b.journals {
+		rename(held, from, to)
+	}
+	for _, held := range b.forgotten {
+		rename(held, from, to)
+	}
+}
+
+// rename replaces from with to in names.
+func rename(names []string, from, to string) {
+	for i, name := range names {
+		if name == from {
+			names[i] = to
+		}
+	}
 }
 
 // Remove drops the tree of workflow id, as if no line of it had been

@@ -133,3 +133,40 @@ func TestATornLineCountsInItsWorkflowWhicheverJournalIsReadFirst(t *testing.T) {
 	}
 	assert.Equal(t, trees("1.jsonl", "2.jsonl"), trees("2.jsonl", "1.jsonl"))
 }
+
+// A follower that runs for weeks forgets a workflow for as long as a
+// journal that holds lines of it may still be read, before its Forget or
+// after, under its name or renamed; then it keeps nothing of it.
+func TestAForgottenWorkflowIsLetGoOnceNoJournalStillHoldsALineOfIt(t *testing.T) {
+	start := func(wf string) []byte {
+		return []byte(`{"ev":"start","wf":"` + wf + `","id":"` + wf + `","kind":"workflow","time":"2026-01-01T00:00:00Z","name":"n"}` + "\n")
+	}
+	b := NewBuilder()
+	for _, l := range []struct{ wf, journal string }{{"a", "1.jsonl"}, {"b", "1.jsonl"}, {"b", "2.jsonl"}, {"c", "3.jsonl"}, {"d", "3.jsonl"}} {
+		_, err := b.AddLine(start(l.wf), l.journal, false)
+		require.NoError(t, err)
+	}
+	for _, wf := range []string{"a", "b", "c", "never read"} {
+		b.Forget(wf)
+	}
+	_, err := b.AddLine(start("a"), "4.jsonl", false) // a late line, after its Forget
+	require.NoError(t, err)
+	b.Renamed("3.jsonl", "5.jsonl")
+	b.Forget("d") // after the rename
+
+	still := map[string]bool{"1.jsonl": true, "2.jsonl": true, "4.jsonl": true, "5.jsonl": true}
+	held := func(j string) bool { return still[j] }
+	assert.ElementsMatch(t, []string{"never read"}, b.Release(held))
+	delete(still, "1.jsonl")
+	assert.Empty(t, b.Release(held), "a in 4.jsonl, b in 2.jsonl, c and d in 5.jsonl")
+	delete(still, "2.jsonl")
+	delete(still, "5.jsonl")
+	assert.ElementsMatch(t, []string{"b", "c", "d"}, b.Release(held))
+	delete(still, "4.jsonl")
+	assert.Equal(t, []string{"a"}, b.Release(held))
+	assert.Empty(t, b.forgotten, "nothing kept")
+
+	_, err = b.AddLine(start("a"), "6.jsonl", false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a"}, b.Workflows(), "a line that comes later starts it again")
+}
