@@ -1,7 +1,6 @@
 package slogwfotel
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -217,7 +216,7 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil { // its losses, if any, are left to the next
 		return fmt.Errorf("slogwfotel: flush: %w", err)
 	}
-	if err := e.losses(nil); err != nil {
+	if err := e.losses(); err != nil {
 		return fmt.Errorf("slogwfotel: flush: %w", err)
 	}
 	return nil
@@ -226,8 +225,8 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 // Shutdown sends what is queued, as ForceFlush does, stops the Exporter and
 // shuts its span exporter down. It returns the span exporter's error, and,
 // as ForceFlush does, an error that says how many scopes were lost, if any.
-// When ctx is done first, the exports under way are canceled and their
-// spans are lost, for ctx's reason. Later scopes are dropped; calling it
+// When ctx is done first, it cancels the exports under way, whose spans are
+// lost, and returns ctx's error too. Later scopes are dropped; calling it
 // again only says how many.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
@@ -247,7 +246,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		e.cancel()
 		err = e.exp.Shutdown(ctx)
 	}
-	if err := errors.Join(e.losses(gaveUp), err); err != nil {
+	if err := errors.Join(gaveUp, e.losses(), err); err != nil {
 		return fmt.Errorf("slogwfotel: shutdown: %w", err)
 	}
 	return nil
@@ -266,10 +265,10 @@ func (e *Exporter) lose(c *atomic.Int64, n int64, cause error) {
 }
 
 // losses returns an error that says how many spans were lost since it was
-// last called, and why the first was, else why any was, or nil if none was.
-func (e *Exporter) losses(why error) error {
+// last called, and the first cause known of them, or nil if none was.
+func (e *Exporter) losses() error {
 	e.lossMu.Lock()
-	n, cause := e.lost, cmp.Or(e.lostErr, why)
+	n, cause := e.lost, e.lostErr
 	e.lost, e.lostErr = 0, nil
 	e.lossMu.Unlock()
 	msg := fmt.Sprintf("%d spans lost", n)

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"weak"
@@ -548,4 +549,46 @@ func TestAFlushGivenUpSaysNothingOfTheBackend(t *testing.T) {
 			}
 		})
 	}
+}
+
+// downThenHangingExporter fails its first export, then holds the next one
+// until its context ends.
+type downThenHangingExporter struct {
+	calls   atomic.Int32
+	hanging chan struct{} // closed when the second export starts
+}
+
+func (d *downThenHangingExporter) ExportSpans(ctx context.Context, _ []sdktrace.ReadOnlySpan) error {
+	if d.calls.Add(1) == 1 {
+		return errDown
+	}
+	close(d.hanging)
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (d *downThenHangingExporter) Shutdown(context.Context) error { return nil }
+
+// A Shutdown whose ctx ends before its exports do says so, as ForceFlush
+// does, also when spans lost before it keep another cause: errors.Is finds
+// both.
+func TestAShutdownGivenUpReturnsItsContextsErrorAlsoAfterALossWithAnotherCause(t *testing.T) {
+	backend := &downThenHangingExporter{hanging: make(chan struct{})}
+	e := New(backend, &Options{BatchSize: 2, BatchTimeout: time.Hour, ExportTimeout: time.Hour, ErrorOutput: io.Discard})
+	e.now = func() time.Time { return time.Unix(1000, 0) } // the backoff never ends by itself
+	for _, s := range scopes(2) {                          // a batch: the Exporter's goroutine sends it, and it fails
+		e.ExportScope(s)
+	}
+	require.Eventually(t, func() bool { return e.Stats().Failed == 2 }, 10*time.Second, time.Millisecond)
+	e.ExportScope(scopes(1)[0]) // Shutdown sends it, and its export hangs
+
+	ctx, cancel := context.WithCancel(context.Background())
+	shut := make(chan error, 1)
+	go func() { shut <- e.Shutdown(ctx) }()
+	<-backend.hanging
+	cancel()
+	err := <-shut
+	require.ErrorIs(t, err, context.Canceled, "%v", err)
+	require.ErrorIs(t, err, errDown)
+	require.ErrorContains(t, err, "3 spans lost")
+	assert.Equal(t, Stats{Failed: 3}, e.Stats())
 }
