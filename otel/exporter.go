@@ -255,6 +255,9 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 // lose counts n spans lost in c, Dropped or Failed, for Stats and for the
 // next ForceFlush or Shutdown; cause is why, if known.
 func (e *Exporter) lose(c *atomic.Int64, n int64, cause error) {
+	if n == 0 { // the batch timer found the queue empty: no cause to give
+		return
+	}
 	c.Add(n)
 	e.lossMu.Lock()
 	defer e.lossMu.Unlock()

@@ -592,3 +592,19 @@ func TestAShutdownGivenUpReturnsItsContextsErrorAlsoAfterALossWithAnotherCause(t
 	require.ErrorContains(t, err, "3 spans lost")
 	assert.Equal(t, Stats{Failed: 3}, e.Stats())
 }
+
+// The batch timer may find the queue empty in the backoff, a flush having
+// taken it: that loses no span, so it gives no cause to the next loss. A
+// scope dropped after it is not said lost to the backend's error.
+func TestAnEmptyBatchInTheBackoffGivesNoCauseToALaterLoss(t *testing.T) {
+	now := time.Unix(1000, 0)
+	e := &Exporter{ // no goroutine: the test is it
+		errOut: io.Discard, closed: true,
+		now: func() time.Time { return now }, retryAt: now.Add(time.Second), retryErr: errDown,
+	}
+	e.sendQueued(context.Background(), false, nil, nil) // the timer fires on an empty queue
+	e.ExportScope(scopes(1)[0])                         // dropped: shut down
+	err := e.losses()
+	require.EqualError(t, err, "1 span lost")
+	assert.NotErrorIs(t, err, errDown)
+}
