@@ -42,7 +42,8 @@ type Options struct {
 	// ExportTimeout bounds one export call. (Default: 30s)
 	ExportTimeout time.Duration
 	// ErrorOutput is where the first loss of each kind is reported: a full
-	// queue, a failed export, a scope that gives no span. (Default: os.Stderr)
+	// queue, a failed export, an export canceled by the ctx of ForceFlush or
+	// Shutdown, a scope that gives no span. (Default: os.Stderr)
 	ErrorOutput io.Writer
 	// Resource describes the program to the backend. (Default:
 	// resource.Default(), which reads OTEL_SERVICE_NAME and
@@ -93,7 +94,7 @@ type Exporter struct {
 	fullOnce, failOnce, canceledOnce, invalidOnce sync.Once
 
 	// The spans lost since ForceFlush or Shutdown last said how many, and
-	// why the first of them was lost, if known.
+	// the first cause known of them.
 	lossMu  sync.Mutex
 	lost    int64
 	lostErr error
@@ -195,8 +196,8 @@ func (e *Exporter) Stats() Stats {
 // Exporter since the last ForceFlush or Shutdown that did not give up was
 // exported; else an error that says how many were lost, by it or before it
 // (dropped, failed or not tried in the backoff, as Stats counts them), and
-// wraps the error that lost the first of them, if known. When ctx is done
-// first, it returns ctx's error, cancels the exports under way (no fault of
+// wraps the first error known to have lost one of them. When ctx is done
+// first, it returns ctx's error, cancels its exports under way (no fault of
 // the backend: they start no backoff) and leaves what was lost to the next
 // ForceFlush or Shutdown to count. After Shutdown it sends nothing.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
