@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -607,4 +609,74 @@ func TestAnEmptyBatchInTheBackoffGivesNoCauseToALaterLoss(t *testing.T) {
 	err := e.losses()
 	require.EqualError(t, err, "1 span lost")
 	assert.NotErrorIs(t, err, errDown)
+}
+
+// flakyExporter fails every third export and honors its context.
+type flakyExporter struct{ calls atomic.Int64 }
+
+func (f *flakyExporter) ExportSpans(ctx context.Context, _ []sdktrace.ReadOnlySpan) error {
+	if f.calls.Add(1)%3 == 0 {
+		return errDown
+	}
+	return ctx.Err()
+}
+func (f *flakyExporter) Shutdown(context.Context) error { return nil }
+
+// Whatever the order in which scopes end, flushes give up or not, the
+// queue overflows, exports fail and Shutdown comes, each span lost is said
+// once by a ForceFlush or Shutdown, and Stats counts what they said.
+func TestEachSpanLostIsSaidOnceWhoeverLosesItAndWhenever(t *testing.T) {
+	lostIn := regexp.MustCompile(`(\d+) spans? lost`)
+	for round := range 10 {
+		e := New(&flakyExporter{}, &Options{QueueSize: 64, BatchSize: 3, BatchTimeout: time.Nanosecond, ErrorOutput: io.Discard})
+		var said atomic.Int64
+		say := func(err error) {
+			if m := lostIn.FindStringSubmatch(fmt.Sprint(err)); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				said.Add(int64(n))
+			}
+		}
+		var wg sync.WaitGroup
+		halfway := make(chan struct{})
+		for p := range 3 { // the goroutines that end scopes, some giving no span
+			wg.Go(func() {
+				for i := range 300 {
+					if p == 0 && i == 150 {
+						close(halfway)
+					}
+					s := scopes(1)[0]
+					if i%50 == p {
+						s = &tree.Ended{Workflow: "research", ID: chatID}
+					}
+					e.ExportScope(s)
+				}
+			})
+		}
+		for f := range 3 { // flushes, some given up
+			wg.Go(func() {
+				for i := range 100 {
+					ctx, cancel := context.WithCancel(context.Background())
+					if (i+f)%7 == 0 {
+						cancel()
+					}
+					say(e.ForceFlush(ctx))
+					cancel()
+				}
+			})
+		}
+		wg.Go(func() { // a Shutdown in their midst, given up every other round
+			<-halfway
+			ctx, cancel := context.WithCancel(context.Background())
+			if round%2 == 0 {
+				cancel()
+			}
+			say(e.Shutdown(ctx))
+			cancel()
+		})
+		wg.Wait()
+		say(e.Shutdown(context.Background()))
+		st := e.Stats()
+		require.Equal(t, int64(3*300), st.Exported+st.Dropped+st.Failed, "round %d: each scope counted once", round)
+		require.Equal(t, st.Dropped+st.Failed, said.Load(), "round %d: %+v", round, st)
+	}
 }
