@@ -26,8 +26,12 @@ const followPoll = 100 * time.Millisecond
 const followChunk = 64 << 10
 
 // followHead is how much of the start of a file a follower keeps the sum
-// of, to tell the file renamed from another that took its inode.
-const followHead = 64
+// of, to tell the file renamed from another that took its inode: the
+// first line whole, mostly, whose time tells one segment from another.
+// Less would not do: the first 64 bytes of any two lines of a workflow
+// may be the same (its event, its ID, and a scope's ID, made of the time
+// to the millisecond).
+const followHead = 4 << 10
 
 // follower reads journals as they grow: the files named to it, and the
 // journals that are in, or come to be in, the directories named to it
