@@ -633,6 +633,10 @@ func (c hostCheck) allows(host string) bool {
 // change, until the client or the server goes.
 func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
+	// A write that waits on a client ends when the server stops (or the
+	// client goes): Shutdown waits for the handlers.
+	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetWriteDeadline(time.Now()) })
+	defer stop()
 	w.Header().Set("Content-Type", "text/event-stream")
 	id := r.URL.Query().Get("wf")
 	var sentList []byte
@@ -655,6 +659,9 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		if list != nil || doc != nil {
 			// Where a deadline cannot be set, the client is not dropped.
 			_ = rc.SetWriteDeadline(time.Now().Add(s.writeTime(len(list) + len(doc))))
+			if r.Context().Err() != nil { // the deadline set after stop's
+				return
+			}
 			if event(w, listEvent, list) != nil || event(w, workflowEvent, doc) != nil || rc.Flush() != nil {
 				return // the client went, or took too long
 			}

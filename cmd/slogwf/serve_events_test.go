@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -241,4 +242,44 @@ func TestServeSendsThePageDataOnlyWhenItChanged(t *testing.T) {
 	tailAppend(t, live, strings.Join(research[3:], ""))
 	s.look()
 	assert.NotEqual(t, first, next(t, ch, "workflow"), "sent again as it was")
+}
+
+// A server told to stop returns, without an error, though clients that
+// do not read what they are sent are connected: their writes end with it.
+func TestServeStopsWithClientsThatDoNotRead(t *testing.T) {
+	dir := t.TempDir()
+	ids, _ := twoWorkflows(t, dir, 0, false)
+	s := newTestServer(t, dir)
+	writing := make(chan struct{}, 100)
+	writeTime := s.writeTime
+	s.writeTime = func(n int) time.Duration {
+		writing <- struct{}{}
+		return writeTime(n)
+	}
+	l := newPipeListener()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- s.serve(ctx, l, newHostCheck(l.Addr(), nil)) }()
+	const clients = 4
+	for range clients {
+		c := l.dial()
+		t.Cleanup(func() { c.Close() })
+		_, err := io.WriteString(c, "GET /events?wf="+ids["research"]+" HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		require.NoError(t, err)
+	}
+	for range clients {
+		select {
+		case <-writing:
+		case <-time.After(tailWait):
+			t.Fatal("no client was sent anything")
+		}
+	}
+	cancel()
+	select {
+	case err := <-served:
+		assert.NoError(t, err)
+	case <-time.After(tailWait):
+		t.Fatal("serve did not return")
+	}
 }
