@@ -47,7 +47,7 @@ func writeChromeTrace(w io.Writer, trees []treeDoc) error {
 	// journal of an earlier start is not read (a child process's alone).
 	origin := time.Time{}
 	earliest := func(s string) {
-		if at, err := time.Parse(time.RFC3339Nano, s); err == nil && (origin.IsZero() || at.Before(origin)) {
+		if at, ok := chromeTime(s); ok && (origin.IsZero() || at.Before(origin)) {
 			origin = at
 		}
 	}
@@ -133,8 +133,8 @@ func (l *chromeLane) fits(s *chromeSpan) bool {
 // chromeProcess returns the events of the workflow root, as process pid.
 func chromeProcess(root *treeNode, pid int, origin time.Time) []traceEvent {
 	at := func(s string) (int64, bool) {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		return int64(t.Sub(origin)), err == nil
+		t, ok := chromeTime(s)
+		return int64(t.Sub(origin)), ok
 	}
 	var spans []*chromeSpan
 	var walk func(n *treeNode, parent *chromeSpan, agent string, depth int)
@@ -273,6 +273,14 @@ func chromeProcess(root *treeNode, pid int, origin time.Time) []traceEvent {
 			traceEvent{Name: "cost (USD)", Ph: "C", TS: micros(u.at), PID: pid, Args: map[string]any{"cost_usd": float64(sum.cost) / 1e9}})
 	}
 	return events
+}
+
+// chromeTime returns the time s, and whether it is one: the zero time
+// (year 1) is none, as slog means it, and would put every other time
+// beyond what a time line holds.
+func chromeTime(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil && !t.IsZero()
 }
 
 // chromeCategory returns the category of the instant event of record r:

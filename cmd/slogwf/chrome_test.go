@@ -363,3 +363,24 @@ func TestChromeTraceTimesCountFromTheEarliestTimeTheFileHolds(t *testing.T) {
 		})
 	}
 }
+
+// A record at the zero time (year 1), which slog means as no time, has
+// no time: it goes at its scope's start, and does not move the origin.
+func TestChromeTraceTakesARecordAtTheZeroTimeForOneWithoutATime(t *testing.T) {
+	const tree = `{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",` +
+		`"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:03Z","duration_ms":3000,` +
+		`"records":[{"time":"0001-01-01T00:00:00Z","level":"WARN","msg":"timeless"}],` +
+		`"interactions":[{"kind":"interaction","id":"i","agent":"a","status":"completed","start":"2026-01-01T00:00:01Z","end":"2026-01-01T00:00:02Z","duration_ms":1000}]}`
+	tr := exportChrome(t, writeTestFile(t, t.TempDir(), "w.json", tree))
+	assert.Equal(t, "2026-01-01T00:00:00Z", tr.OtherData.TimeOrigin)
+	for _, ev := range tr.TraceEvents {
+		if ev.TS == nil {
+			continue
+		}
+		assert.GreaterOrEqual(t, *ev.TS, 0.0, "%s %s", ev.Ph, ev.Name)
+		assert.LessOrEqual(t, *ev.TS, 3e6, "%s %s", ev.Ph, ev.Name)
+		if ev.Name == "timeless" {
+			assert.Equal(t, 0.0, *ev.TS, "at the workflow's start")
+		}
+	}
+}
