@@ -68,13 +68,16 @@ const serveEvery = 250 * time.Millisecond
 // live.
 const liveEvery = 2 * time.Second
 
-// A client of the events gets this long, and the time an event takes at
-// serveWriteRate bytes a second, to take an event; one that does not is
-// dropped (its page reconnects), rather than holding its goroutine and
-// the document it waits on for ever.
+// A client of the events gets this long, and the time a piece of an event
+// (at most serveWritePiece bytes) takes at serveWriteRate bytes a second,
+// to take each piece; one that does not is dropped (its page reconnects),
+// rather than holding its goroutine and the document it waits on for
+// ever. A client on a slow link that takes a big document a piece at a
+// time is not: dropped, it would start again, and again.
 const (
-	serveWriteWait = 10 * time.Second
-	serveWriteRate = 256 << 10
+	serveWriteWait  = 10 * time.Second
+	serveWriteRate  = 256 << 10
+	serveWritePiece = 64 << 10
 )
 
 // runServe is the serve command.
@@ -637,6 +640,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	// client goes): Shutdown waits for the handlers.
 	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetWriteDeadline(time.Now()) })
 	defer stop()
+	pw := pacedWriter{w: w, rc: rc, ctx: r.Context(), time: s.writeTime}
 	w.Header().Set("Content-Type", "text/event-stream")
 	id := r.URL.Query().Get("wf")
 	var sentList []byte
@@ -657,12 +661,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if list != nil || doc != nil {
-			// Where a deadline cannot be set, the client is not dropped.
-			_ = rc.SetWriteDeadline(time.Now().Add(s.writeTime(len(list) + len(doc))))
-			if r.Context().Err() != nil { // the deadline set after stop's
-				return
-			}
-			if event(w, listEvent, list) != nil || event(w, workflowEvent, doc) != nil || rc.Flush() != nil {
+			if event(pw, listEvent, list) != nil || event(pw, workflowEvent, doc) != nil || rc.Flush() != nil {
 				return // the client went, or took too long
 			}
 		}
@@ -672,6 +671,33 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// pacedWriter writes to a client a piece of at most serveWritePiece bytes
+// at a time, each in the time that time gives it, until ctx is done.
+// Where a deadline cannot be set, the client is not dropped.
+type pacedWriter struct {
+	w    io.Writer
+	rc   *http.ResponseController
+	ctx  context.Context
+	time func(n int) time.Duration
+}
+
+func (p pacedWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > n {
+		piece := b[n:min(len(b), n+serveWritePiece)]
+		_ = p.rc.SetWriteDeadline(time.Now().Add(p.time(len(piece))))
+		if err := p.ctx.Err(); err != nil { // done before this deadline was set
+			return n, err
+		}
+		k, err := p.w.Write(piece)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // The heads of the events, and their end.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -281,5 +282,60 @@ func TestServeStopsWithClientsThatDoNotRead(t *testing.T) {
 		assert.NoError(t, err)
 	case <-time.After(tailWait):
 		t.Fatal("serve did not return")
+	}
+}
+
+// smallBuffers is a listener whose connections buffer little of what is
+// written to them, so that a write waits on the client.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
+}
+
+// slowReader reads at most 16 KiB at a time, 10 ms apart: a client on a
+// slow link, that takes all it is sent.
+type slowReader struct{ r io.Reader }
+
+func (s slowReader) Read(p []byte) (int, error) {
+	time.Sleep(10 * time.Millisecond)
+	return s.r.Read(p[:min(len(p), 16<<10)])
+}
+
+// A client that takes a big document slower than the time it is given for
+// the whole, but takes each part of it well in time, gets it whole: it
+// is not dropped, to reconnect and start again for ever.
+func TestServeSendsABigDocumentWholeToASlowClientThatReads(t *testing.T) {
+	const size = 4 << 20
+	s := newTestServer(t, bigWorkflow(t, size))
+	s.writeTime = func(int) time.Duration { return time.Second }
+	hs := httptest.NewUnstartedServer(s.handler(hostCheck{names: map[string]bool{"localhost": true}}))
+	hs.Listener = smallBuffers{hs.Listener}
+	hs.Start()
+	t.Cleanup(hs.Close)
+
+	c, err := net.Dial("tcp", hs.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, c.(*net.TCPConn).SetReadBuffer(16<<10))
+	_, err = io.WriteString(c, "GET /events?wf="+memWorkflow+" HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(slowReader{c}), nil)
+	require.NoError(t, err) // its body, which does not end, goes with c
+	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	workflow := false
+	for {
+		line, err := br.ReadString('\n')
+		require.NoError(t, err, "read %d bytes of a line", len(line))
+		if workflow {
+			assert.Greater(t, len(line), size/2)
+			assert.True(t, json.Valid([]byte(strings.TrimPrefix(line, "data: "))), "the document is whole")
+			return
+		}
+		workflow = line == "event: workflow\n"
 	}
 }
