@@ -420,7 +420,7 @@ func (s *server) sweep() {
 	}
 	s.forgot, s.rootMod = s.fl.forgot, st.ModTime()
 	followed := map[string]bool{}
-	for _, name := range s.fl.names() {
+	for _, name := range s.fl.namesRead() {
 		followed[name] = true
 	}
 	treeFiles := map[string]string{} // of the workflows no journal followed holds, by ID
