@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -113,30 +114,50 @@ func TestFollowerGoesOnWithARenamedJournal(t *testing.T) {
 
 // A journal made after one was removed may get its inode, as retention
 // removes segments while the handler makes new ones: it is read from its
-// start, not from where the one removed was.
+// start, not from where the one removed was; though its first 64 bytes
+// are those of the other, as those of two segments of one workflow may be
+// (a line's event, its workflow's ID, and a scope's ID, made of the time).
 func TestFollowerReadsAJournalThatTookTheInodeOfOneRemovedFromItsStart(t *testing.T) {
-	dir := t.TempDir()
-	a, b := segment(0), segment(1)
-	tailWrite(t, filepath.Join(dir, a), "a1\na2\n")
-	var got []string
-	fl := newFollower(os.Open, func(f *followedFile, line []byte, _ bool) {
-		got = append(got, filepath.Base(f.name)+": "+strings.TrimSuffix(string(line), "\n"))
-	}, func(err error) { t.Errorf("fault: %v", err) })
-	require.NoError(t, fl.add(dir))
-	fl.poll()
-	// a goes; b, a new file, gets its inode: a's, moved aside and
-	// written anew, stands for it.
-	aside := filepath.Join(dir, "aside")
-	require.NoError(t, os.Rename(filepath.Join(dir, a), aside))
-	fl.poll()
-	f, err := os.OpenFile(aside, os.O_WRONLY|os.O_TRUNC, 0)
-	require.NoError(t, err)
-	_, err = f.WriteString("b1\nb2\nb3\n")
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
-	require.NoError(t, os.Rename(aside, filepath.Join(dir, b)))
-	fl.poll()
-	assert.Equal(t, []string{a + ": a1", a + ": a2", b + ": b1", b + ": b2", b + ": b3"}, got)
+	const wf = "01a22d43-a422-791d-8977-7b0226e8a9c5"
+	line := func(id, msg string) string {
+		return `{"ev":"end","wf":"` + wf + `","id":"01a22d43-a4` + id + `","time":"2026-11-30T16:22:17.3` + id + `Z","msg":"` + msg + "\"}\n"
+	}
+	for _, tt := range []struct {
+		name  string
+		lines func(id, msg string) string
+	}{
+		{"lines unlike", func(_, msg string) string { return msg + "\n" }},
+		{"lines of one workflow", line},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a, b := segment(0), segment(1)
+			tailWrite(t, filepath.Join(dir, a), tt.lines("22-7f3b", "a1")+tt.lines("23-7181", "a2"))
+			var got []string
+			fl := newFollower(os.Open, func(f *followedFile, line []byte, _ bool) {
+				var e struct{ Msg string }
+				if json.Unmarshal(line, &e) != nil {
+					e.Msg = strings.TrimSuffix(string(line), "\n")
+				}
+				got = append(got, filepath.Base(f.name)+": "+e.Msg)
+			}, func(err error) { t.Errorf("fault: %v", err) })
+			require.NoError(t, fl.add(dir))
+			fl.poll()
+			// a goes; b, a new file, gets its inode: a's, moved aside and
+			// written anew, stands for it.
+			aside := filepath.Join(dir, "aside")
+			require.NoError(t, os.Rename(filepath.Join(dir, a), aside))
+			fl.poll()
+			f, err := os.OpenFile(aside, os.O_WRONLY|os.O_TRUNC, 0)
+			require.NoError(t, err)
+			_, err = f.WriteString(tt.lines("24-7420", "b1") + tt.lines("24-762e", "b2") + tt.lines("24-7a20", "b3"))
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+			require.NoError(t, os.Rename(aside, filepath.Join(dir, b)))
+			fl.poll()
+			assert.Equal(t, []string{a + ": a1", a + ": a2", b + ": b1", b + ": b2", b + ": b3"}, got)
+		})
+	}
 }
 
 // A follower that cannot watch looks at every journal at each round
@@ -520,35 +541,4 @@ func TestAFollowerFollowsTheJournalOfAJournalDirectoryMadeAgain(t *testing.T) {
 	for _, w := range warned {
 		assert.Contains(t, w, tree.JournalDir+": no such file or directory", "the only fault: the journal directory missing")
 	}
-}
-
-// Two segments of one workflow start alike: a line's first 64 bytes are
-// its event, its workflow's ID and the start of a scope's ID, made from
-// the time. A segment that took the inode of another removed is read from
-// its start all the same.
-func TestFollowerReadsASegmentOfTheSameWorkflowThatTookTheInodeOfOneRemovedFromItsStart(t *testing.T) {
-	const wf = "01a22d43-a422-791d-8977-7b0226e8a9c5"
-	line := func(id, msg string) string {
-		return `{"ev":"end","wf":"` + wf + `","id":"01a22d43-a4` + id + `","time":"2026-11-30T16:22:17.3` + id + `Z","msg":"` + msg + "\"}\n"
-	}
-	dir := t.TempDir()
-	a, b := segment(0), segment(1)
-	tailWrite(t, filepath.Join(dir, a), line("22-7f3b", "a1")+line("23-7181", "a2"))
-	var got []string
-	fl := newFollower(os.Open, func(f *followedFile, line []byte, _ bool) {
-		got = append(got, filepath.Base(f.name)+": "+string(line[len(line)-5:len(line)-3]))
-	}, func(err error) { t.Errorf("fault: %v", err) })
-	require.NoError(t, fl.add(dir))
-	fl.poll()
-	aside := filepath.Join(dir, "aside")
-	require.NoError(t, os.Rename(filepath.Join(dir, a), aside))
-	fl.poll()
-	f, err := os.OpenFile(aside, os.O_WRONLY|os.O_TRUNC, 0)
-	require.NoError(t, err)
-	_, err = f.WriteString(line("24-7420", "b1") + line("24-762e", "b2") + line("24-7a20", "b3"))
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
-	require.NoError(t, os.Rename(aside, filepath.Join(dir, b)))
-	fl.poll()
-	assert.Equal(t, []string{a + ": a1", a + ": a2", b + ": b1", b + ": b2", b + ": b3"}, got)
 }
