@@ -223,3 +223,22 @@ func TestServeKeepsTheWorkflowsOfAJournalRenamed(t *testing.T) {
 	s.look()
 	assert.Equal(t, want, listedIDs(t, s))
 }
+
+// A page that shows the last workflow of the list, whose files went too,
+// still says it was removed: its picker shows, though it lists one.
+func TestServePageSaysTheLastWorkflowWasRemoved(t *testing.T) {
+	dir := t.TempDir()
+	ids, files := twoWorkflows(t, dir, 0, false)
+	s := startServe(t, dir)
+	p := openPage(t, s.url)
+	p.wait(`document.querySelectorAll('#wf-select option').length === 2`)
+	p.choose("wf-select", ids["other"])
+	p.wait(`document.getElementById('wf-name').textContent === 'other'`)
+
+	require.NoError(t, os.Remove(files["research"][0]))
+	require.NoError(t, os.Remove(files["other"][0]))
+	p.wait(`[...document.querySelectorAll('#wf-select option')].some((o) => o.textContent.includes('removed'))`)
+	assert.Equal(t, "false", p.str(`String(document.getElementById('picker').hidden)`), "the picker, which says it, shows")
+	p.noConsoleErrors()
+	assert.Equal(t, 0, s.stop())
+}

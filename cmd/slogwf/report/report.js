@@ -756,7 +756,8 @@
       const o = sel.appendChild(el('option', '', vis(w.name, true) + ' · ' + w.status + ' · ' + when(w.start)));
       o.value = w.id;
     }
-    $('picker').hidden = list.length < 2;
+    // Shown for one workflow too when it says that one was removed.
+    $('picker').hidden = list.length < 2 && list.length === state.list.length;
     if (state.doc) sel.value = state.doc.tree.id;
   }
 
