@@ -186,59 +186,37 @@ func TestServeTellsThePagesThatAWorkflowsFilesWent(t *testing.T) {
 }
 
 // A page that shows a workflow whose files went keeps what it showed, and
-// its picker says the workflow was removed.
+// its picker says the workflow was removed: the picker shows, though the
+// workflow was the last of the list.
 func TestServePageKeepsAWorkflowWhoseFilesWentMarkedRemoved(t *testing.T) {
-	dir := t.TempDir()
-	ids, files := twoWorkflows(t, dir, 0, false)
-	s := startServe(t, dir)
-	p := openPage(t, s.url)
-	p.wait(`document.querySelectorAll('#wf-select option').length === 2`)
-	p.choose("wf-select", ids["other"])
-	p.wait(`document.getElementById('wf-name').textContent === 'other'`)
-	rows := p.rows()
-	require.NotEmpty(t, rows)
+	for _, tt := range []struct {
+		name    string
+		removed []string
+	}{
+		{"another listed", []string{"other"}},
+		{"the last", []string{"research", "other"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ids, files := twoWorkflows(t, dir, 0, false)
+			s := startServe(t, dir)
+			p := openPage(t, s.url)
+			p.wait(`document.querySelectorAll('#wf-select option').length === 2`)
+			p.choose("wf-select", ids["other"])
+			p.wait(`document.getElementById('wf-name').textContent === 'other'`)
+			rows := p.rows()
+			require.NotEmpty(t, rows)
 
-	require.NoError(t, os.Remove(files["other"][0]))
-	p.wait(`[...document.querySelectorAll('#wf-select option')].some((o) => o.textContent.includes('removed'))`)
-	assert.Equal(t, ids["other"], p.str(`document.getElementById('wf-select').value`), "the picker shows it")
-	assert.Equal(t, "other", p.str(`document.getElementById('wf-name').textContent`))
-	assert.Equal(t, rows, p.rows(), "the page keeps what it showed")
-	p.noConsoleErrors()
-	assert.Equal(t, 0, s.stop())
-}
-
-// A journal renamed is the same journal, read on from where it was (see
-// follower.renamed): the workflows it holds stay, though none of their
-// lines came under its new name yet.
-func TestServeKeepsTheWorkflowsOfAJournalRenamed(t *testing.T) {
-	dir := t.TempDir()
-	ids, files := twoWorkflows(t, dir, 0, false)
-	s := newTestServer(t, dir)
-	want := []string{ids["research"], ids["other"]}
-	slices.Sort(want)
-	require.Equal(t, want, listedIDs(t, s))
-
-	require.NoError(t, os.Rename(files["research"][0], filepath.Join(dir, segment(5))))
-	s.look()
-	s.look()
-	assert.Equal(t, want, listedIDs(t, s))
-}
-
-// A page that shows the last workflow of the list, whose files went too,
-// still says it was removed: its picker shows, though it lists one.
-func TestServePageSaysTheLastWorkflowWasRemoved(t *testing.T) {
-	dir := t.TempDir()
-	ids, files := twoWorkflows(t, dir, 0, false)
-	s := startServe(t, dir)
-	p := openPage(t, s.url)
-	p.wait(`document.querySelectorAll('#wf-select option').length === 2`)
-	p.choose("wf-select", ids["other"])
-	p.wait(`document.getElementById('wf-name').textContent === 'other'`)
-
-	require.NoError(t, os.Remove(files["research"][0]))
-	require.NoError(t, os.Remove(files["other"][0]))
-	p.wait(`[...document.querySelectorAll('#wf-select option')].some((o) => o.textContent.includes('removed'))`)
-	assert.Equal(t, "false", p.str(`String(document.getElementById('picker').hidden)`), "the picker, which says it, shows")
-	p.noConsoleErrors()
-	assert.Equal(t, 0, s.stop())
+			for _, name := range tt.removed {
+				require.NoError(t, os.Remove(files[name][0]))
+			}
+			p.wait(`[...document.querySelectorAll('#wf-select option')].some((o) => o.textContent.includes('removed'))`)
+			assert.Equal(t, ids["other"], p.str(`document.getElementById('wf-select').value`), "the picker shows it")
+			assert.Equal(t, "false", p.str(`String(document.getElementById('picker').hidden)`), "the picker, which says it, shows")
+			assert.Equal(t, "other", p.str(`document.getElementById('wf-name').textContent`))
+			assert.Equal(t, rows, p.rows(), "the page keeps what it showed")
+			p.noConsoleErrors()
+			assert.Equal(t, 0, s.stop())
+		})
+	}
 }
