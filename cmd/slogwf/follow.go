@@ -94,8 +94,7 @@ type followedFile struct {
 	info   os.FileInfo // as of the last read, to see a file replaced
 	head   uint64      // the sum (FNV-1a) of its first headN bytes read
 	headN  int
-	was    []string // the names it had, renamed: the lines read then are its too
-	errMsg string   // the last error reported while following
+	errMsg string // the last error reported while following
 }
 
 func newFollower(open func(string) (*os.File, error), line func(*followedFile, []byte, bool), warn func(error)) *follower {
@@ -164,18 +163,6 @@ func (fl *follower) names() []string {
 	for _, f := range fl.files {
 		if f.r == nil {
 			names = append(names, f.name)
-		}
-	}
-	return names
-}
-
-// namesRead returns the names that the lines of the files followed were
-// read under: theirs, and those they had before they were renamed.
-func (fl *follower) namesRead() []string {
-	var names []string
-	for _, f := range fl.files {
-		if f.r == nil {
-			names = append(append(names, f.name), f.was...)
 		}
 	}
 	return names
@@ -364,7 +351,6 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 			if fl.renamedTo != nil {
 				fl.renamedTo(g.name, f.name)
 			}
-			f.was = append(g.was, g.name)
 		}
 	} else if replaced := !os.SameFile(f.info, st); replaced || regular && st.Size() < f.off-int64(len(f.frag)) {
 		if replaced {
@@ -374,7 +360,7 @@ func (fl *follower) read(f *followedFile, limit int) (int, error) {
 			fl.remember(&old)
 		}
 		fl.warn(fmt.Errorf("%s: truncated or replaced, reading it again from the start", f.name))
-		f.off, f.frag, f.lines, f.skip, f.head, f.headN, f.was = 0, nil, 0, false, 0, 0, nil
+		f.off, f.frag, f.lines, f.skip, f.head, f.headN = 0, nil, 0, false, 0, 0
 	}
 	f.info = st
 	if regular && st.Size() == f.off && f.off > 0 {

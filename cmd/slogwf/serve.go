@@ -191,6 +191,13 @@ func newServer(root *os.Root, warn func(error)) *server {
 	}
 	s.fl = newFollower(openFound(root.OpenFile, []string{"."}, warn), s.line, warn)
 	s.fl.path = func(name string) string { return filepath.Join(root.Name(), name) }
+	// The builder knows a workflow's lines by the journal they were read
+	// in: sweep must find them under a journal's new name.
+	s.fl.renamedTo = func(from, to string) {
+		s.mu.Lock()
+		s.b.Renamed(from, to)
+		s.mu.Unlock()
+	}
 	return s
 }
 
@@ -420,7 +427,7 @@ func (s *server) sweep() {
 	}
 	s.forgot, s.rootMod = s.fl.forgot, st.ModTime()
 	followed := map[string]bool{}
-	for _, name := range s.fl.namesRead() {
+	for _, name := range s.fl.names() {
 		followed[name] = true
 	}
 	treeFiles := map[string]string{} // of the workflows no journal followed holds, by ID

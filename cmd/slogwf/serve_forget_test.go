@@ -220,3 +220,20 @@ func TestServePageKeepsAWorkflowWhoseFilesWentMarkedRemoved(t *testing.T) {
 		})
 	}
 }
+
+// A journal renamed is the same journal, read on from where it was (see
+// follower.renamed): the workflows it holds stay, though none of their
+// lines came under its new name yet.
+func TestServeKeepsTheWorkflowsOfAJournalRenamed(t *testing.T) {
+	dir := t.TempDir()
+	ids, files := twoWorkflows(t, dir, 0, false)
+	s := newTestServer(t, dir)
+	want := []string{ids["research"], ids["other"]}
+	slices.Sort(want)
+	require.Equal(t, want, listedIDs(t, s))
+
+	require.NoError(t, os.Rename(files["research"][0], filepath.Join(dir, segment(5))))
+	s.look()
+	s.look()
+	assert.Equal(t, want, listedIDs(t, s))
+}
