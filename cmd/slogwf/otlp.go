@@ -180,6 +180,7 @@ type shipper struct {
 	closing  map[string]bool      // workflows to take whole, then forget (see checkWriters)
 	checked  time.Time            // when the processes were last looked at
 	journals []string             // the journals followed, as of the last release
+	settled  bool                 // release let go of all it could as of journals
 	seen     map[string]bool      // with a state: every workflow in the journals, while first read
 	pending  []pendingSpan        // mapped, not sent yet
 	sent     map[string]int       // spans sent, by workflow
@@ -311,16 +312,20 @@ func (s *shipper) checkWriters(journals []string, now time.Time) {
 // holds any more, as retention or slogwf prune removes them, when the
 // journals followed changed: their lines cannot be read again, by this
 // export or by one restarted, so neither the builder nor the state need
-// keep them. What -f keeps stays bounded by what is on disk.
+// keep them. What -f keeps stays bounded by what is on disk. A journal
+// gone counts as followed until the check after: one renamed, the
+// follower may lose under its old name a tick before it finds it under
+// the new one, and read on there.
 func (s *shipper) release(journals []string) {
-	if s.journals != nil && slices.Equal(journals, s.journals) {
+	same := s.journals != nil && slices.Equal(journals, s.journals)
+	if same && s.settled {
 		return
 	}
-	s.journals = journals
-	followed := make(map[string]bool, len(journals))
-	for _, name := range journals {
+	followed := make(map[string]bool, len(journals)+len(s.journals))
+	for _, name := range slices.Concat(journals, s.journals) {
 		followed[name] = true
 	}
+	s.journals, s.settled = journals, same
 	for _, id := range s.b.Release(func(j string) bool { return followed[j] }) {
 		s.state.forgetDone(id)
 	}

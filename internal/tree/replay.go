@@ -234,25 +234,18 @@ func (b *Builder) Release(still func(journal string) bool) []string {
 
 // Renamed notes that the journal named from is named to now, as a
 // follower finds a journal renamed: the workflows it held, it holds under
-// its new name.
+// its new name too. Under the old one still: a file made there since (a
+// journal rotated) has had its lines read under that name already.
 func (b *Builder) Renamed(from, to string) {
 	if j := b.followed[from]; j != nil && b.followed[to] == nil {
 		delete(b.followed, from)
 		b.followed[to] = j
 	}
-	for _, held := range b.journals {
-		rename(held, from, to)
-	}
-	for _, held := range b.forgotten {
-		rename(held, from, to)
-	}
-}
-
-// rename replaces from with to in names.
-func rename(names []string, from, to string) {
-	for i, name := range names {
-		if name == from {
-			names[i] = to
+	for _, m := range []map[string][]string{b.journals, b.forgotten} {
+		for id, held := range m {
+			if slices.Contains(held, from) && !slices.Contains(held, to) {
+				m[id] = append(held, to)
+			}
 		}
 	}
 }
