@@ -80,6 +80,7 @@ type Exporter struct {
 	flush     chan flushRequest
 	stop      chan struct{}
 	done      chan struct{}
+	shut      chan struct{}   // the first Shutdown returns
 	ctx       context.Context // of every export; canceled when Shutdown gives up
 	cancel    context.CancelFunc
 
@@ -154,6 +155,7 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 		stop:          make(chan struct{}),
 		now:           time.Now,
 		done:          make(chan struct{}),
+		shut:          make(chan struct{}),
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	go e.run()
@@ -228,15 +230,16 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 // as ForceFlush does, an error that says how many scopes were lost, if any.
 // When ctx is done first, it cancels the exports under way, whose spans are
 // lost, and returns ctx's error too. Later scopes are dropped; calling it
-// again only says how many.
+// again waits for the first call to return, then only says how many.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
 	first := !e.closed
 	e.closed = true
 	e.mu.Unlock()
-	var gaveUp, err error
+	var err error
 	if first {
 		close(e.stop)
+		var gaveUp error
 		select {
 		case <-e.done:
 		case <-ctx.Done():
@@ -246,8 +249,19 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		}
 		e.cancel()
 		err = e.exp.Shutdown(ctx)
+		err = errors.Join(gaveUp, e.losses(), err)
+		close(e.shut)
+	} else {
+		// As sync.Once does: a program that shuts down from two places
+		// must not go on, from either, while spans are still being sent.
+		select {
+		case <-e.shut:
+			err = e.losses()
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
-	if err := errors.Join(gaveUp, e.losses(), err); err != nil {
+	if err != nil {
 		return fmt.Errorf("slogwfotel: shutdown: %w", err)
 	}
 	return nil
@@ -256,9 +270,6 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 // lose counts n spans lost in c, Dropped or Failed, for Stats and for the
 // next ForceFlush or Shutdown; cause is why, if known.
 func (e *Exporter) lose(c *atomic.Int64, n int64, cause error) {
-	if n == 0 { // the batch timer found the queue empty: no cause to give
-		return
-	}
 	c.Add(n)
 	e.lossMu.Lock()
 	defer e.lossMu.Unlock()
@@ -342,20 +353,26 @@ func (e *Exporter) sendQueued(ctx context.Context, forced bool, spare []*tree.En
 	scopes := e.queue
 	e.queue = spare[:0]
 	e.mu.Unlock()
-	if !forced && e.now().Before(e.retryAt) {
-		// The backend failed a moment ago: the spans would fail too, and
-		// mapping them would cost the program CPU for nothing.
-		e.lose(&e.failed, int64(len(scopes)), e.retryErr)
-	} else {
-		for _, s := range scopes {
-			if batch = e.add(batch, s); len(batch) >= e.batchSize {
-				batch = e.send(ctx, batch)
-			}
-		}
-		batch = e.send(ctx, batch)
-	}
+	batch = e.sendAll(ctx, forced, scopes, batch)
 	clear(scopes) // let the scopes go
 	return scopes[:0], batch
+}
+
+// sendAll is sendQueued for the scopes taken. Unless forced, it stops at a
+// backoff, also one that an export of these scopes starts: the rest would
+// fail too, each after ExportTimeout against a backend that hangs, and
+// mapping them would cost the program CPU for nothing.
+func (e *Exporter) sendAll(ctx context.Context, forced bool, scopes []*tree.Ended, batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
+	for i, s := range scopes {
+		if !forced && e.now().Before(e.retryAt) { // batch is empty: send empties it
+			e.lose(&e.failed, int64(len(scopes)-i), e.retryErr)
+			return batch
+		}
+		if batch = e.add(batch, s); len(batch) >= e.batchSize {
+			batch = e.send(ctx, batch)
+		}
+	}
+	return e.send(ctx, batch)
 }
 
 // add adds the span of s to the batch.

@@ -680,3 +680,68 @@ func TestEachSpanLostIsSaidOnceWhoeverLosesItAndWhenever(t *testing.T) {
 		require.Equal(t, st.Dropped+st.Failed, said.Load(), "round %d: %+v", round, st)
 	}
 }
+
+// An export that fails starts the backoff for the rest of the scopes taken
+// with it: against a backend that hangs, each batch would wait out
+// ExportTimeout in turn, and a program that ends many scopes at once would
+// keep the Exporter busy for minutes.
+func TestTheBatchesTakenWithOneThatFailedAreNotTried(t *testing.T) {
+	blocked := newBlockedExporter()
+	e := New(blocked, &Options{BatchSize: 2, BatchTimeout: time.Hour, ExportTimeout: 10 * time.Millisecond, ErrorOutput: io.Discard})
+	e.mu.Lock() // six scopes in the queue before the Exporter takes any: one take
+	e.queue = append(e.queue, scopes(6)...)
+	e.mu.Unlock()
+	e.ready <- struct{}{}
+	require.EqualError(t, settle(t, e, 6), "slogwfotel: flush: 6 spans lost: context deadline exceeded")
+	require.NoError(t, e.Shutdown(context.Background()))
+	assert.Equal(t, 1, len(blocked.entered), "exports tried")
+	assert.Equal(t, Stats{Failed: 6}, e.Stats())
+}
+
+// A second Shutdown, from another goroutine while the first sends what is
+// queued, returns once the first has, as sync.Once does: a program that
+// shuts down from two places (a signal handler and main) does not exit
+// from either while spans are still being sent.
+func TestASecondShutdownReturnsOnceTheFirstHas(t *testing.T) {
+	blocked := newBlockedExporter()
+	e := New(blocked, &Options{BatchSize: 1, ErrorOutput: io.Discard})
+	e.ExportScope(scopes(1)[0])
+	<-blocked.entered
+	first := make(chan error, 1)
+	go func() { first <- e.Shutdown(context.Background()) }()
+	require.Eventually(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.closed }, 10*time.Second, time.Millisecond)
+	type result struct {
+		err  error
+		sent int
+	}
+	second := make(chan result, 1)
+	go func() {
+		err := e.Shutdown(context.Background())
+		blocked.mu.Lock()
+		defer blocked.mu.Unlock()
+		second <- result{err, blocked.spans}
+	}()
+	time.Sleep(50 * time.Millisecond) // a second Shutdown that does not wait has returned by now
+	close(blocked.release)
+	require.NoError(t, <-first)
+	r := <-second
+	require.NoError(t, r.err)
+	assert.Equal(t, 1, r.sent, "spans sent when the second Shutdown returned")
+}
+
+// A second Shutdown gives up when its context ends before the first
+// returns.
+func TestASecondShutdownGivesUpWhenItsContextEnds(t *testing.T) {
+	blocked := newBlockedExporter()
+	e := New(blocked, &Options{BatchSize: 1, ErrorOutput: io.Discard})
+	e.ExportScope(scopes(1)[0])
+	<-blocked.entered
+	first := make(chan error, 1)
+	go func() { first <- e.Shutdown(context.Background()) }()
+	require.Eventually(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.closed }, 10*time.Second, time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, e.Shutdown(ctx), context.Canceled)
+	close(blocked.release)
+	require.NoError(t, <-first)
+}
