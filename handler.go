@@ -342,11 +342,16 @@ func New(opts *Options) (*Handler, error) {
 // writes the trees and journals of workflows under opts.Dir. What New would
 // return as an error it says on opts.ErrorOutput: a bad option, or
 // environment variable, has its default; when the directory cannot be
-// used, the tree is off.
+// used, the tree is off; a nil next is taken for a handler that shows
+// nothing, enabled at INFO and above.
 func NewHandler(next slog.Handler, opts *Options) *Handler {
 	o := copyOf(opts)
 	if err := errors.Join(o.fix(), o.treeDefaults()); err != nil {
 		fmt.Fprintln(o.ErrorOutput, err)
+	}
+	if next == nil {
+		fmt.Fprintln(o.ErrorOutput, "slogwf: NewHandler: next is nil: records reach no console, and the tree takes them at INFO and above")
+		next = slog.NewTextHandler(io.Discard, nil)
 	}
 	h := &Handler{next: next, clean: newCleaner(&o)}
 	if !o.Disabled {

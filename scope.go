@@ -185,8 +185,12 @@ func FromContext(ctx context.Context) *Scope {
 }
 
 // ContextWithLogger returns a context whose scope starts and ends, and
-// semantic warnings, are logged through l instead of [slog.Default].
+// semantic warnings, are logged through l instead of [slog.Default]. A nil
+// ctx is [context.Background].
 func ContextWithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return context.WithValue(ctx, loggerKey{}, l)
 }
 
@@ -322,7 +326,8 @@ func (s *Scope) End(args ...any) {
 	s.end(StatusCompleted, nil, args, caller())
 }
 
-// Fail ends the scope as failed with err.
+// Fail ends the scope as failed with err, or with the error "failed" when
+// err is nil; else it is as End.
 func (s *Scope) Fail(err error, args ...any) {
 	s.fail(err, args, caller())
 }
