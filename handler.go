@@ -80,7 +80,8 @@ type Options struct {
 	MaxBytes int64
 
 	// Where faults of the journal and tree files are reported, each cause
-	// once (Default: os.Stderr).
+	// once, and what a program should know: how many workflows run at once,
+	// past 1,024, and the first that logs after Close (Default: os.Stderr).
 	ErrorOutput io.Writer
 
 	// Prices of models, to cost the LLM calls logged without a [Cost]
@@ -367,7 +368,10 @@ func NewHandler(next slog.Handler, opts *Options) *Handler {
 // journals and writes their final trees. It returns the faults met on the
 // way, each file's first. It is idempotent. After Close the Handler is as
 // one whose tree is off: records still reach the console; a workflow
-// started then has no tree (its Start function returns a nil *Scope).
+// started then has no tree (its Start function returns a nil *Scope). The
+// first workflow that logs after Close, a record or a scope's end, is
+// named once on Options.ErrorOutput: close the Handler once the work that
+// logs is done (an HTTP server's Shutdown has returned).
 func (h *Handler) Close() error {
 	if h.sink == nil {
 		return nil

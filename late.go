@@ -67,7 +67,8 @@ func (r *recent) get(id string) *flow {
 // lateLocked adds a record logged after the workflow ended: to the
 // journal, and to the tree, if its final tree is yet to be written, or
 // else to a rebuild. It does nothing for other events, in another
-// process's workflow, or once the handler is closing. f.mu is held.
+// process's workflow, or once the handler is closing (but say so once).
+// f.mu is held.
 func (f *flow) lateLocked(line []byte, e *tree.Event) {
 	s := f.sink
 	if e.Type != tree.Record || !f.owner {
@@ -76,6 +77,7 @@ func (f *flow) lateLocked(line []byte, e *tree.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
+		s.afterClose(f.name, f.id)
 		return
 	}
 	at, ok := f.write(line, false)

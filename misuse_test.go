@@ -3,7 +3,9 @@ package slogwf_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,4 +70,74 @@ func TestEveryFunctionTakesANilContextAsBackground(t *testing.T) {
 			assert.NotPanics(t, tt.call)
 		})
 	}
+}
+
+// What a workflow logs after Close reaches the console only: the first
+// time, in whichever way, ErrorOutput says so, once, so that a service
+// that closes its handler before its work is done learns of it.
+func TestAWorkflowThatLogsAfterCloseIsSaidOnceOnErrorOutput(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// before runs before Close, and returns what logs after it.
+		before func(l *slog.Logger, ctx context.Context) func()
+		shows  string // on the console
+	}{
+		{"a record in a scope that Close ended", func(l *slog.Logger, ctx context.Context) func() {
+			ctx, _ = slogwf.StartWorkflow(ctx, "w")
+			ctx, _ = slogwf.StartInteraction(ctx, "a")
+			return func() { l.InfoContext(ctx, "after") }
+		}, "after"},
+		{"the end of a scope that Close ended", func(l *slog.Logger, ctx context.Context) func() {
+			ctx, _ = slogwf.StartWorkflow(ctx, "w")
+			_, ia := slogwf.StartInteraction(ctx, "a")
+			return func() { ia.End() }
+		}, "✔ interaction"},
+		{"a late record of a workflow that ended before Close", func(l *slog.Logger, ctx context.Context) func() {
+			ctx, wf := slogwf.StartWorkflow(ctx, "w")
+			wf.End()
+			return func() { l.InfoContext(ctx, "after") }
+		}, "after"},
+		{"a record naming by its ID a workflow that ended before Close", func(l *slog.Logger, ctx context.Context) func() {
+			_, wf := slogwf.StartWorkflow(ctx, "w")
+			wf.End()
+			return func() { l.Info("after", slogwf.WorkflowID(wf.ID())) }
+		}, "after"},
+		{"a workflow started after Close through a handler that wraps it", func(l *slog.Logger, ctx context.Context) func() {
+			wrapped := slog.New(slog.NewMultiHandler(l.Handler()))
+			return func() {
+				ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(ctx, wrapped), "w")
+				wrapped.InfoContext(ctx, "after")
+				wf.End()
+			}
+		}, "after"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var errOut bytes.Buffer
+			s := newSetup(t, &slogwf.Options{ErrorOutput: &errOut})
+			after := tt.before(s.log, s.ctx)
+			require.NoError(t, s.h.Close())
+			require.Empty(t, errOut.String(), "nothing to say at Close")
+			after()
+			after()
+
+			assert.Equal(t, 1, strings.Count(errOut.String(), "\n"), "said once: %s", errOut.String())
+			assert.Regexp(t, `^slogwf: workflow "w" [0-9a-f-]{36} logged after Close: what is logged after Close reaches the console only`, errOut.String())
+			assert.Contains(t, s.console.String(), tt.shows, "the console has it")
+		})
+	}
+}
+
+// A workflow that ends before Close, and logs nothing after it, has
+// nothing said.
+func TestNothingIsSaidOfWorkflowsDoneBeforeClose(t *testing.T) {
+	var errOut bytes.Buffer
+	s := newSetup(t, &slogwf.Options{ErrorOutput: &errOut})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+	_, ia := slogwf.StartInteraction(ctx, "a")
+	ia.Fail(errors.New("x"))
+	wf.End()
+	s.log.InfoContext(ctx, "late, before Close")
+	require.NoError(t, s.h.Close())
+	s.log.Info("outside any workflow, after Close")
+	assert.Empty(t, errOut.String())
 }

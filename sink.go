@@ -43,11 +43,12 @@ type sink struct {
 	owners sync.WaitGroup // workflows started here whose final tree is not written yet
 
 	// mu is held while a workflow starts, so that Close sees it whole.
-	mu        sync.Mutex
-	closed    bool
-	closing   atomic.Bool // closed, read without mu
-	closeOnce sync.Once
-	closeErr  error
+	mu             sync.Mutex
+	closed         bool
+	closing        atomic.Bool // closed, read without mu
+	saidAfterClose atomic.Bool // that a workflow logged after Close
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // openSink opens the tree side of o, whose defaults are filled in: its
@@ -296,8 +297,22 @@ func (s *sink) route(sc *Scope, x *ids) route {
 	rt := route{late: late}
 	if in != nil {
 		rt.path = in.path
+		if in.wf != nil && s.closing.Load() {
+			s.afterClose(in.wf.name, in.wf.id)
+		}
 	}
 	return rt
+}
+
+// afterClose says once, on ErrorOutput, that workflow name id logged
+// after Close: what a workflow logs then reaches the console alone, which
+// a service that closes its handler before its requests are done would
+// not see otherwise.
+func (s *sink) afterClose(name, id string) {
+	if s.saidAfterClose.CompareAndSwap(false, true) {
+		s.faults.note(fmt.Sprintf("slogwf: workflow %q %s logged after Close: what is logged after Close "+
+			"reaches the console only, not the journal nor the tree (close the handler once the work that logs is done)", name, id))
+	}
 }
 
 // scopeEvent adds a scope's start or end to its workflow. For an end it returns
@@ -314,6 +329,9 @@ func (s *sink) scopeEvent(ev *scopeEvent, r slog.Record, lost tree.Loss) (extra 
 		return nil
 	}
 	f := s.flowFor(sc)
+	if f == nil && s.closing.Load() {
+		s.afterClose(sc.wf.name, sc.wf.id)
+	}
 	switch {
 	case f == nil && !sc.wf.remote && sc.wf.flow == nil:
 		return nil // started after Close (through a handler that wraps this one, or as Close ran): it has no tree
