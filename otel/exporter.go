@@ -118,11 +118,15 @@ type Stats struct {
 }
 
 // New returns an Exporter that sends spans to exp, which it shuts down in
-// [Exporter.Shutdown].
+// [Exporter.Shutdown]. A nil exp fails every export, as a backend that is
+// down does: each span is lost, counted and said.
 func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 	var o Options
 	if opts != nil {
 		o = *opts
+	}
+	if exp == nil {
+		exp = noExporter{}
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 2048
@@ -161,6 +165,14 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 	go e.run()
 	return e
 }
+
+// noExporter is the span exporter of an Exporter given none.
+type noExporter struct{}
+
+var errNoExporter = errors.New("slogwfotel: New was given no span exporter (nil)")
+
+func (noExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return errNoExporter }
+func (noExporter) Shutdown(context.Context) error                             { return nil }
 
 // ExportScope queues a scope that ended, or drops it if the queue is full:
 // it never waits. A slogwf.Handler whose Options.Exporter is e calls it;

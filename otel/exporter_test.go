@@ -180,17 +180,30 @@ func TestAFailingBackendIsCountedAndReportedOnce(t *testing.T) {
 	}
 }
 
+// An Exporter given no span exporter (nil) fails as one whose exports fail:
+// it does not panic.
 func TestAnExporterErrorIsCountedPerSpan(t *testing.T) {
-	var out strings.Builder
-	e := New(errExporter{}, &Options{BatchSize: 3, ErrorOutput: &out})
-	for _, s := range scopes(7) {
-		e.ExportScope(s)
+	for _, tt := range []struct {
+		name string
+		exp  sdktrace.SpanExporter
+		want error
+	}{
+		{"an error of the span exporter", errExporter{}, errRefused},
+		{"no span exporter", nil, errNoExporter},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			e := New(tt.exp, &Options{BatchSize: 3, ErrorOutput: &out})
+			for _, s := range scopes(7) {
+				e.ExportScope(s)
+			}
+			err := e.Shutdown(context.Background()) // whether it sent the last batch or the Exporter had
+			require.EqualError(t, err, "slogwfotel: shutdown: 7 spans lost: "+tt.want.Error())
+			require.ErrorIs(t, err, tt.want)
+			assert.Equal(t, Stats{Failed: 7}, e.Stats())
+			assert.Contains(t, out.String(), "slogwfotel: export: "+tt.want.Error())
+		})
 	}
-	err := e.Shutdown(context.Background()) // whether it sent the last batch or the Exporter had
-	require.EqualError(t, err, "slogwfotel: shutdown: 7 spans lost: refused")
-	require.ErrorIs(t, err, errRefused)
-	assert.Equal(t, Stats{Failed: 7}, e.Stats())
-	assert.Contains(t, out.String(), "slogwfotel: export: refused")
 }
 
 type errExporter struct{}
