@@ -79,6 +79,37 @@ func ExampleNew() {
 	// INF [research] ✔ workflow
 }
 
+// NewHandler adds the trees to a handler of your own, here slog's text
+// handler: scope starts and ends reach it as records ("start workflow
+// research"), the end with its duration and the tokens of its subtree.
+func ExampleNewHandler() {
+	dir, _ := os.MkdirTemp("", "slogwf")
+	defer os.RemoveAll(dir)
+
+	text := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "dur" {
+				return slog.Attr{} // the same output at every run
+			}
+			return a
+		},
+	})
+	h := slogwf.NewHandler(text, &slogwf.Options{Dir: dir})
+	defer h.Close()
+	slog.SetDefault(slog.New(h))
+
+	ctx, wf := slogwf.StartWorkflow(context.Background(), "research")
+	slog.InfoContext(ctx, "calling model", slogwf.Model("gpt-4o"), slogwf.Tokens(812, 95))
+	wf.End()
+
+	printTree(h.TreeFile(wf))
+	// Output:
+	// level=INFO msg="start workflow research"
+	// level=INFO msg="calling model" model=gpt-4o tokens.input=812 tokens.output=95
+	// level=INFO msg="end workflow research" total_tokens=907
+	// tree: research completed, 907 tokens, counts map[errors:0 records:1 semantic:0 warnings:0]
+}
+
 func ExampleStartWorkflow() {
 	dir, _ := os.MkdirTemp("", "slogwf")
 	defer os.RemoveAll(dir)
