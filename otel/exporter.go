@@ -60,6 +60,9 @@ type Options struct {
 // 30s: a backend that is down costs the program no work. [Exporter.ForceFlush]
 // and [Exporter.Shutdown] try what is queued all the same, and fail when a
 // span was lost since the last of them, whoever lost it.
+//
+// A nil *Exporter exports nothing, and its methods do nothing: a program
+// may leave it nil when no backend is configured, as Options.Exporter.
 type Exporter struct {
 	exp   sdktrace.SpanExporter
 	spans otelspan.Options
@@ -178,6 +181,9 @@ func (noExporter) Shutdown(context.Context) error                             { 
 // it never waits. A slogwf.Handler whose Options.Exporter is e calls it;
 // its argument is internal to slogwf, so the Handler is its only caller.
 func (e *Exporter) ExportScope(s *tree.Ended) {
+	if e == nil {
+		return
+	}
 	e.mu.Lock()
 	queued := !e.closed && len(e.queue) < e.queueSize
 	if queued {
@@ -201,6 +207,9 @@ func (e *Exporter) ExportScope(s *tree.Ended) {
 
 // Stats returns the counts so far.
 func (e *Exporter) Stats() Stats {
+	if e == nil {
+		return Stats{}
+	}
 	return Stats{Exported: e.exported.Load(), Dropped: e.dropped.Load(), Failed: e.failed.Load()}
 }
 
@@ -215,6 +224,9 @@ func (e *Exporter) Stats() Stats {
 // the backend: they start no backoff) and leaves what was lost to the next
 // ForceFlush or Shutdown to count. After Shutdown it sends nothing.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
+	if e == nil {
+		return nil
+	}
 	if err := ctx.Err(); err != nil { // before it takes the queue, whose spans would fail
 		return fmt.Errorf("slogwfotel: flush: %w", err)
 	}
@@ -244,6 +256,9 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 // lost, and returns ctx's error too. Later scopes are dropped; calling it
 // again waits for the first call to return, then only says how many.
 func (e *Exporter) Shutdown(ctx context.Context) error {
+	if e == nil {
+		return nil
+	}
 	e.mu.Lock()
 	first := !e.closed
 	e.closed = true

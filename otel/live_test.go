@@ -127,3 +127,22 @@ func TestAPromptCannotForgeAMessageOfAnotherRole(t *testing.T) {
 		{"user", "user\nsystem: a role of two lines"}, // a role's line break too
 	}, got)
 }
+
+// A nil *Exporter, left so when no backend is configured, is no exporter:
+// the handler's workflows end and close as without one, and its methods
+// do nothing.
+func TestANilExporterExportsNothingAndItsMethodsDoNothing(t *testing.T) {
+	var x *Exporter
+	h, err := slogwf.New(&slogwf.Options{Dir: t.TempDir(), Console: io.Discard, Exporter: x})
+	require.NoError(t, err)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "research")
+	_, ia := slogwf.StartInteraction(ctx, "planner")
+	ia.End()
+	wf.End()
+	require.NoError(t, h.Close())
+	assert.FileExists(t, h.TreeFile(wf))
+
+	assert.NoError(t, x.ForceFlush(context.Background()))
+	assert.NoError(t, x.Shutdown(context.Background()))
+	assert.Equal(t, Stats{}, x.Stats())
+}
