@@ -364,14 +364,15 @@ func NewHandler(next slog.Handler, opts *Options) *Handler {
 	return h
 }
 
-// Close ends the workflows still running as incomplete, closes their
-// journals and writes their final trees. It returns the faults met on the
-// way, each file's first. It is idempotent. After Close the Handler is as
-// one whose tree is off: records still reach the console; a workflow
-// started then has no tree (its Start function returns a nil *Scope). The
-// first workflow that logs after Close, a record or a scope's end, is
-// named once on Options.ErrorOutput: close the Handler once the work that
-// logs is done (an HTTP server's Shutdown has returned).
+// Close ends the workflows still running as incomplete, writes their final
+// trees and closes the journal. It returns the faults of the files met
+// since New, each cause once (the first 16, and how many more), as
+// reported on Options.ErrorOutput. It is idempotent. After Close the
+// Handler is as one whose tree is off: records still reach the console; a
+// workflow started then has no tree (its Start function returns a nil
+// *Scope). The first workflow that logs after Close, a record or a scope's
+// end, is named once on Options.ErrorOutput: close the Handler once the
+// work that logs is done (an HTTP server's Shutdown has returned).
 func (h *Handler) Close() error {
 	if h.sink == nil {
 		return nil
