@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -196,9 +197,10 @@ func (s *sink) lookup(wf, scope string) *flow {
 }
 
 // scopeIndex maps the ID of each scope that a live workflow's tree
-// started to the workflow. It is in shards, each a map under its own
-// lock: a start stores its ID without an allocation (sync.Map boxes each
-// key), and starts in parallel seldom wait for each other.
+// started to the workflow that started it first. It is in shards, each a
+// map under its own lock: a start stores its ID without an allocation
+// (sync.Map boxes each key), and starts in parallel seldom wait for each
+// other.
 type scopeIndex struct {
 	seed   maphash.Seed
 	shards [64]scopeShard
@@ -207,6 +209,12 @@ type scopeIndex struct {
 type scopeShard struct {
 	mu sync.Mutex
 	m  map[string]*flow
+	// more holds, by ID, the other live workflows that started it, in the
+	// order they did: IDs are UUIDv7, so only a crafted or damaged journal
+	// line of another process starts one in two workflows. When the first
+	// ends, the next takes its place, so that the ID stays found while one
+	// runs it; and the common start pays nothing for it.
+	more map[string][]*flow
 }
 
 func newScopeIndex() scopeIndex { return scopeIndex{seed: maphash.MakeSeed()} }
@@ -230,17 +238,38 @@ func (x *scopeIndex) put(id string, f *flow) {
 	if sh.m == nil {
 		sh.m = map[string]*flow{}
 	}
-	if _, ok := sh.m[id]; !ok { // the first start of an ID, as the tree keeps it
+	switch first, ok := sh.m[id]; {
+	case !ok: // the first start of an ID, as the tree keeps it
 		sh.m[id] = f
+	case first != f:
+		if sh.more == nil {
+			sh.more = map[string][]*flow{}
+		}
+		sh.more[id] = append(sh.more[id], f)
 	}
 }
 
-// remove removes id, if it maps to f.
+// remove removes f's mapping of id: the next workflow that started id, if
+// any, takes its place.
 func (x *scopeIndex) remove(id string, f *flow) {
 	sh := x.shard(id)
 	defer sh.mu.Unlock()
-	if sh.m[id] == f {
+	more := sh.more[id] // nil but for an ID that two workflows started
+	switch i := slices.Index(more, f); {
+	case sh.m[id] == f && len(more) == 0:
 		delete(sh.m, id)
+		return
+	case sh.m[id] == f:
+		sh.m[id], more = more[0], more[1:]
+	case i >= 0:
+		more = slices.Delete(more, i, i+1)
+	default:
+		return
+	}
+	if len(more) == 0 {
+		delete(sh.more, id)
+	} else {
+		sh.more[id] = more
 	}
 }
 
