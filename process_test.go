@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,10 +45,11 @@ func TestMain(m *testing.M) {
 // children are what a child process can be started to do, by name, with
 // the directory to log in; limits_unix_test.go adds its own.
 var children = map[string]func(dir string){
-	"kill":    logUntilKilled,
-	"records": logUnderParent,
-	"padded":  logPaddedRecords,
-	"big":     logBig,
+	"kill":      logUntilKilled,
+	"records":   logUnderParent,
+	"padded":    logPaddedRecords,
+	"big":       logBig,
+	"iteration": iterateUnderParent,
 }
 
 // child starts the test binary as a child process that does what.
@@ -79,6 +81,21 @@ func logUnderParent(dir string) {
 	ia.End()
 	_, open := slogwf.StartAction(ctx, "left open")
 	_ = open
+	if err := h.Close(); err != nil {
+		panic(err)
+	}
+}
+
+// iterateUnderParent starts and ends an iteration under the scope its
+// parent passed, and prints its ID.
+func iterateUnderParent(dir string) {
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard})
+	if err != nil {
+		panic(err)
+	}
+	_, it := slogwf.StartIteration(slogwf.ContextFromEnv(slogwf.ContextWithLogger(context.Background(), slog.New(h))))
+	it.End()
+	fmt.Println(it.ID())
 	if err := h.Close(); err != nil {
 		panic(err)
 	}
@@ -210,34 +227,78 @@ func TestEachProcessExportsOnlyTheScopesItStarted(t *testing.T) {
 	}
 }
 
-// The iterations of a workflow are numbered 1, 2, … without two of one
-// number, also when a child process (ContextFromEnv) starts one in the
-// scope its parent passed it: the child numbers its own from 1.
-func TestAWorkflowHasNoTwoIterationsOfOneNumberWhenAChildStartsOne(t *testing.T) {
-	parent := newSetup(t, nil)
-	ctx, wf := slogwf.StartWorkflow(parent.ctx, "w")
-	itCtx, it := slogwf.StartIteration(ctx)
-	iaCtx, ia := slogwf.StartInteraction(itCtx, "worker")
-	t.Setenv(slogwf.EnvParent, strings.TrimPrefix(slogwf.Environ(iaCtx)[0], slogwf.EnvParent+"="))
-	child := newSetup(t, &slogwf.Options{Dir: parent.dir}) // as a child process would
-	_, childIt := slogwf.StartIteration(slogwf.ContextFromEnv(child.ctx))
-	childIt.End(slogwf.Model("m"), slogwf.Tokens(10, 1))
-	require.NoError(t, child.h.Close())
-	ia.End()
-	it.End()
-	wf.End()
-	require.NoError(t, parent.h.Close())
+// The tree numbers the iterations of each scope 1, 2, … in the order they
+// started, also when child processes (ContextFromEnv) start some in the
+// scope their parent passed them, each numbering its own from 1: in the
+// workflow's iterations, when passed the workflow, or two children in one
+// interaction. The live tree is the one rebuilt from the journals.
+func TestNoTwoIterationsOfOneScopeShareANumberWhenChildProcessesStartSome(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		children int
+		passWF   bool
+	}{
+		{"a child passed an interaction", 1, false},
+		{"a child passed the workflow", 1, true},
+		{"two children passed one interaction", 2, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			parent := newSetup(t, nil)
+			ctx, wf := slogwf.StartWorkflow(parent.ctx, "w")
+			itCtx, it := slogwf.StartIteration(ctx)
+			iaCtx, ia := slogwf.StartInteraction(itCtx, "worker")
+			passed := iaCtx
+			if tt.passWF {
+				passed = ctx
+			}
+			var childIts []string
+			for range tt.children {
+				cmd := child(parent.dir, "iteration", slogwf.Environ(passed)...)
+				cmd.Stderr = os.Stderr
+				out, err := cmd.Output()
+				require.NoError(t, err)
+				childIts = append(childIts, strings.TrimSpace(string(out)))
+			}
+			ia.End()
+			it.End()
+			_, it2 := slogwf.StartIteration(ctx)
+			it2.End()
+			wf.End()
+			require.NoError(t, parent.h.Close())
 
-	var tr node
-	require.NoError(t, json.Unmarshal(buildTree(t, parent.dir, wf.ID()), &tr))
-	numbers := map[int]int{}
-	for _, n := range tr.Iterations {
-		numbers[n.Number]++
+			live, err := os.ReadFile(parent.h.TreeFile(wf))
+			require.NoError(t, err)
+			assert.Equal(t, string(buildTree(t, parent.dir, wf.ID())), string(live), "the journals give the live tree")
+			var tr node
+			require.NoError(t, json.Unmarshal(live, &tr))
+			var check func(n *node)
+			check = func(n *node) {
+				for i, c := range n.Iterations {
+					assert.Equal(t, i+1, c.Number, "iteration %d of %s %s", i+1, n.Kind, n.ID)
+					if i > 0 {
+						assert.LessOrEqual(t, n.Iterations[i-1].Start, c.Start, "in the order they started")
+					}
+				}
+				for _, c := range n.children() {
+					check(c)
+				}
+			}
+			check(&tr)
+
+			ids := func(ns []*node) (ids []string) {
+				for _, n := range ns {
+					ids = append(ids, n.ID)
+				}
+				return ids
+			}
+			wantWF, wantIA := []string{it.ID(), it2.ID()}, childIts
+			if tt.passWF {
+				wantWF, wantIA = slices.Concat(wantWF[:1], childIts, wantWF[1:]), nil
+			}
+			assert.Equal(t, wantWF, ids(tr.Iterations), "the workflow's")
+			assert.Equal(t, wantIA, ids(tr.find(ia.ID()).Iterations), "the interaction's")
+		})
 	}
-	for n, times := range numbers {
-		assert.Equal(t, 1, times, "iteration %d", n)
-	}
-	assert.EqualValues(t, 10, tr.Iterations[0].Usage.InputTokens, "the child's call, in the iteration it ran in")
 }
 
 // A workflow passed on to other processes takes the lines of their

@@ -208,10 +208,13 @@ func StartWorkflow(ctx context.Context, name string, args ...any) (context.Conte
 }
 
 // StartIteration starts the next iteration of the context's workflow,
-// numbered 1, 2, … per workflow, even when started from parallel goroutines.
-// It is a child of the workflow, whichever scope of it ctx is in, but in a
-// child process (see [ContextFromEnv]), where it is a child of the scope
-// its parent passed it.
+// numbered 1, 2, … per workflow in the order they start, even when started
+// from parallel goroutines. It is a child of the workflow, whichever scope
+// of it ctx is in, but in a child process (see [ContextFromEnv]), where it
+// is a child of the scope its parent passed it. The tree numbers the
+// iterations of each parent in the order they started, whichever process
+// started them: a child process numbers its own from 1, as its console and
+// journal show them.
 func StartIteration(ctx context.Context, args ...any) (context.Context, *Scope) {
 	return start(ctx, KindIteration, "", args, caller())
 }
@@ -260,7 +263,7 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 			if !p.wf.remote {
 				s.parent = p.wf
 			}
-			s.number = p.wf.iterations.Add(1)
+			s.number, s.start = p.wf.nextIteration()
 		}
 	}
 	s.place()
@@ -270,6 +273,20 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 	ctx = &s.inside
 	s.log(s.start, false, "", slog.LevelInfo, args, nil, pc)
 	return ctx, s
+}
+
+// nextIteration returns the number of the next iteration of the workflow
+// w, and its start: numbers in the order of the start times, from any
+// number of goroutines, as the tree file numbers the iterations of a
+// parent (see tree.Tree.AppendJSON).
+func (w *Scope) nextIteration() (int64, time.Time) {
+	for {
+		n := w.iterations.Load()
+		now := time.Now() // after the iteration numbered n took its time
+		if w.iterations.CompareAndSwap(n, n+1) {
+			return n + 1, now
+		}
+	}
 }
 
 // place sets what follows from the scope's parent: its workflow, and its

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -67,16 +66,20 @@ func TestScopesBuildTheTree(t *testing.T) {
 	assert.GreaterOrEqual(t, tree.DurationMS, iter.DurationMS)
 }
 
+// Iterations started from parallel goroutines are numbered 1, 2, … per
+// workflow in the order they start: the tree, which numbers them so,
+// shows the numbers of their journal lines (and console lines).
 func TestIterationsAreNumberedPerWorkflowFromParallelGoroutines(t *testing.T) {
+	const goroutines, each = 8, 250
 	s := newSetup(t, nil)
 	ctx, wf := slogwf.StartWorkflow(s.ctx, "numbers")
-	var mu sync.Mutex
-	var got []int
 	var wg sync.WaitGroup
-	for range 50 {
+	for range goroutines {
 		wg.Go(func() {
-			_, it := slogwf.StartIteration(ctx)
-			it.End()
+			for range each {
+				_, it := slogwf.StartIteration(ctx)
+				it.End()
+			}
 		})
 	}
 	wg.Wait()
@@ -86,17 +89,23 @@ func TestIterationsAreNumberedPerWorkflowFromParallelGoroutines(t *testing.T) {
 	other.End()
 	wf.End()
 
-	for _, it := range s.tree(t, wf).Iterations {
-		mu.Lock()
-		got = append(got, it.Number)
-		mu.Unlock()
+	journaled := map[string]int{}
+	for _, line := range journalLines(t, s.dir) {
+		var e struct {
+			Ev, Kind, ID string
+			Number       int
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		if e.Ev == "start" && e.Kind == "iteration" {
+			journaled[e.ID] = e.Number
+		}
 	}
-	slices.Sort(got)
-	want := make([]int, 50)
-	for i := range want {
-		want[i] = i + 1
+	its := s.tree(t, wf).Iterations
+	require.Len(t, its, goroutines*each)
+	for i, it := range its {
+		assert.Equal(t, i+1, it.Number)
+		assert.Equal(t, journaled[it.ID], it.Number, "as its journal line says")
 	}
-	assert.Equal(t, want, got)
 }
 
 // An iteration is the workflow's, numbered among its iterations, wherever

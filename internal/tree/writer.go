@@ -46,7 +46,7 @@ func (w *treeWriter) tree() {
 	w.place(root)
 	var above [8]string // so that trees up to 8 deep allocate nothing for it
 	w.rollup(root, above[:0])
-	w.node(root)
+	w.node(root, root.number)
 }
 
 // orphansOf returns what the workflow takes in from scopes never started,
@@ -259,7 +259,9 @@ func (w *treeWriter) rollup(n *node, above []string) rolled {
 	return s
 }
 
-func (w *treeWriter) node(n *node) {
+// node appends n, whose number, if it is an iteration, is its place among
+// the iterations of its parent in the tree file (see children).
+func (w *treeWriter) node(n *node, number int64) {
 	if w.err != nil {
 		return // out failed, as a snapshot's that gives way to the final tree: nothing more goes out
 	}
@@ -274,7 +276,7 @@ func (w *treeWriter) node(n *node) {
 	switch n.kind {
 	case Iteration:
 		b = append(b, `,"number":`...)
-		b = strconv.AppendInt(b, n.number, 10)
+		b = strconv.AppendInt(b, number, 10)
 	case Interaction:
 		b = append(b, `,"agent":`...)
 		b = jsonenc.AppendString(b, n.name)
@@ -355,7 +357,7 @@ func (w *treeWriter) node(n *node) {
 	w.b = append(b, ']')
 	children := w.kids[n]
 	slices.SortFunc(children, func(x, y *node) int {
-		return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.id, y.id))
+		return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.number, y.number), cmp.Compare(x.id, y.id))
 	})
 	for k := Iteration; k < NKinds; k++ {
 		w.children(n, k, children)
@@ -364,8 +366,14 @@ func (w *treeWriter) node(n *node) {
 	w.flush(false)
 }
 
-// children appends the array of n's children of kind k: always for the
-// kinds n usually holds, otherwise only when there are some.
+// children appends the array of n's children of kind k, in order: always
+// for the kinds n usually holds, otherwise only when there are some.
+// Iterations are numbered 1, 2, … in that order, of their starts: a child
+// process numbers its own from 1 in its journal, under the scope its
+// parent passed it, so that two of one node could share a number. A
+// process numbers its own in the order they start (see slogwf's
+// StartIteration), and ties are broken by those numbers: the tree of one
+// process shows them as its journal has them.
 func (w *treeWriter) children(n *node, k Kind, children []*node) {
 	usual := k == Iteration && n.kind == Workflow ||
 		k == Interaction && n.kind != Action ||
@@ -377,16 +385,16 @@ func (w *treeWriter) children(n *node, k Kind, children []*node) {
 	w.b = append(w.b, `,"`...)
 	w.b = append(w.b, k.String()...)
 	w.b = append(w.b, `s":[`...)
-	first := true
+	number := int64(0)
 	for _, c := range children {
 		if c.kind != k {
 			continue
 		}
-		if !first {
+		if number > 0 {
 			w.b = append(w.b, ',')
 		}
-		first = false
-		w.node(c)
+		number++
+		w.node(c, number)
 	}
 	w.b = append(w.b, ']')
 }
