@@ -28,17 +28,22 @@ iteration: LLM calls, records, warnings, semantic warnings, errors, input
 and output tokens, cost, and time (the total of the interactions'
 durations, less the time spent in interactions nested in them, which is
 theirs) with the 50th and 95th percentiles of the interactions' whole
-durations. Rows come by cost, then time. The last row, total, is the whole
-workflow; its time is the workflow's duration.
+durations; by model, of the calls' own durations. Rows come by cost, then
+time. The last row, total, is the whole workflow; its time is the
+workflow's duration.
 
   -by agent      each interaction without the interactions nested in it,
                  which count under their own agents; "(none)" is what
                  happened outside any interaction
   -by iteration  each iteration with all it holds; "(none)" is what
                  happened outside any iteration
-  -by model      the records of LLM calls, as the handler counted them
-                 (a model or tokens among the attributes of the logging
-                 call), per model; a call without a model is "(unknown)"
+  -by model      the LLM calls, as the handler counted them (a model or
+                 tokens among the attributes of a logging call, or of a
+                 scope's start or end, as slogwf.Transport's actions),
+                 per model; a call without a model is "(unknown)". The
+                 time of a call is its own: its scope's duration, or its
+                 record's attribute dur (a time.Duration); a record
+                 without one adds none
 
 A FILE is a tree file (*.json), a journal (*.jsonl), or a directory: its
 journals, or its tree files when it has no journal. The journals of all
@@ -156,17 +161,14 @@ type statsRow struct {
 	num   int64 // of an iteration, to order ties
 	statsTally
 	timeMS float64
-	durs   []float64 // of the interactions, for the percentiles
+	durs   []float64 // of the interactions, or by model of the calls, for the percentiles
 }
 
-// addTime adds the duration of n to the time of r and, if n is an
-// interaction, to its percentiles.
+// addTime adds the duration of the interaction n to the time of r and to
+// its percentiles.
 func (r *statsRow) addTime(n *treeNode) {
-	if n.DurationMS == nil {
-		return
-	}
-	r.timeMS += *n.DurationMS
-	if n.Kind == "interaction" {
+	if n.DurationMS != nil {
+		r.timeMS += *n.DurationMS
 		r.durs = append(r.durs, *n.DurationMS)
 	}
 }
@@ -262,7 +264,13 @@ func newWorkflowStats(root *treeNode, name, by string) *workflowStats {
 	if root.DurationMS != nil {
 		total.timeMS = *root.DurationMS
 	}
-	total.addDurations(root)
+	if by == "model" {
+		for _, r := range rs.list {
+			total.durs = append(total.durs, r.durs...)
+		}
+	} else {
+		total.addDurations(root)
+	}
 	return &workflowStats{
 		id:         root.ID,
 		name:       name,
@@ -343,40 +351,42 @@ func statsByIteration(root *treeNode, rs *statsRows) {
 }
 
 // statsByModel adds a row per model of the LLM calls: records, and scopes
-// that counted one themselves, as the actions of slogwf.Transport do.
+// that counted one themselves, as the actions of slogwf.Transport do. The
+// time of a row is its calls' own: a scope's duration, a record's dur.
 func statsByModel(root *treeNode, rs *statsRows) {
-	type held struct {
-		r  *statsRow
-		ia *treeNode
+	add := func(model string, t statsTally, ms *float64) {
+		r := rs.get(cmp.Or(model, groupUnknown), 0)
+		r.add(t)
+		if ms != nil {
+			r.timeMS += *ms
+			r.durs = append(r.durs, *ms)
+		}
 	}
-	timed := map[held]bool{}
-	var visit func(n, ia *treeNode)
-	visit = func(n, ia *treeNode) {
-		if n.Kind == "interaction" {
-			ia = n
-		}
-		add := func(model string, t statsTally) {
-			r := rs.get(cmp.Or(model, groupUnknown), 0)
-			r.add(t)
-			if ia != nil && !timed[held{r, ia}] {
-				timed[held{r, ia}] = true
-				r.addTime(ia)
-				r.timeMS -= nestedMS(ia) // counted for the nested interactions
-			}
-		}
+	statsWalk(root, func(n *treeNode) bool {
 		if model, t, ok := scopeCall(n); ok {
-			add(model, t)
+			add(model, t, n.DurationMS)
 		}
 		for _, rec := range n.Records {
 			if model, t, ok := llmCall(rec); ok {
-				add(model, t)
+				add(model, t, callMS(rec))
 			}
 		}
-		for _, c := range n.children() {
-			visit(c, ia)
-		}
+		return true
+	})
+}
+
+// callMS returns how long the LLM call that the record rec is took, in
+// milliseconds: its attribute dur, a time.Duration (nanoseconds in JSON), as
+// slogwf.Transport logs a call as a record. It returns nil without one.
+func callMS(rec treeRecord) *float64 {
+	var attrs struct {
+		Dur *float64 `json:"dur"`
 	}
-	visit(root, nil)
+	if json.Unmarshal(rec.Attrs, &attrs) != nil || attrs.Dur == nil || *attrs.Dur < 0 {
+		return nil
+	}
+	ms := *attrs.Dur / 1e6
+	return &ms
 }
 
 // scopeCall reports whether the start or end of scope n counted an LLM
@@ -562,7 +572,7 @@ type statsRowJSON struct {
 	Out      int64    `json:"output_tokens"`
 	CostUSD  float64  `json:"cost_usd"`
 	TimeMS   float64  `json:"time_ms"`
-	P50MS    *float64 `json:"p50_ms"` // null without interactions
+	P50MS    *float64 `json:"p50_ms"` // null without durations
 	P95MS    *float64 `json:"p95_ms"`
 }
 

@@ -23,8 +23,8 @@ import (
 // statsJournal is a hand-made journal with fixed times: workflow research,
 // 2 iterations, planner, worker-1 calling the nested agent critic, and
 // worker-2 failing once; models gpt-4o, gpt-4o-mini and one call without
-// a model; a semantic warning; a record outside interactions; an action
-// outside iterations.
+// a model; the durations of the calls (dur) but that one's; a semantic
+// warning; a record outside interactions; an action outside iterations.
 const statsJournal = "testdata/stats.jsonl"
 
 // evilJournal is a journal whose names are written to break a terminal.
@@ -211,10 +211,13 @@ func TestStatsByModel(t *testing.T) {
 	mini := rowOf(t, rows, "gpt-4o-mini")
 	assert.Equal(t, int64(4), mini.Calls) // the failed call too
 	assert.Equal(t, int64(1), mini.Warnings)
-	assert.Equal(t, 200.0+900+590+890-600, mini.TimeMS, "worker-1's time without its nested critic's")
+	assert.InDelta(t, 50.0+160+180+380, mini.TimeMS, 1e-9, "its calls' durations")
+	assert.Equal(t, 160.0, *mini.P50MS)
+	assert.Equal(t, 380.0, *mini.P95MS)
 	unknown := rowOf(t, rows, "(unknown)")
 	assert.Equal(t, int64(100), unknown.In)
-	assert.Equal(t, 590.0, unknown.TimeMS)
+	assert.Zero(t, unknown.TimeMS, "a call without its duration")
+	assert.Nil(t, unknown.P50MS)
 }
 
 func TestStatsTreeFile(t *testing.T) {
@@ -448,4 +451,46 @@ func TestStatsByModelCountsScopeCalls(t *testing.T) {
 	m2 := rowOf(t, rows, "m2")
 	assert.Equal(t, int64(1), m2.Calls)
 	assert.Equal(t, int64(3), m2.In+m2.Out)
+}
+
+// callsJournal is a workflow of 30 s whose one interaction, of 26.6 s,
+// makes four LLM calls: two actions of model m1, of 100 and 200 ms, and two
+// records of model m2, one with its duration (dur, 150 ms), one without.
+const callsJournal = `{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-11-29T02:00:00.000000000Z","name":"calls"}
+{"ev":"start","wf":"w","id":"ia","parent":"w","kind":"interaction","time":"2026-11-29T02:00:00.000000000Z","agent":"agent"}
+{"ev":"start","wf":"w","id":"c1","parent":"ia","kind":"action","time":"2026-11-29T02:00:01.000000000Z","name":"llm.chat"}
+{"ev":"end","wf":"w","id":"c1","time":"2026-11-29T02:00:01.100000000Z","status":"completed","usage":{"llm_calls":1,"input_tokens":10,"output_tokens":5,"total_tokens":15,"model":"m1"},"attrs":{"model":"m1"}}
+{"ev":"start","wf":"w","id":"c2","parent":"ia","kind":"action","time":"2026-11-29T02:00:02.000000000Z","name":"llm.chat"}
+{"ev":"end","wf":"w","id":"c2","time":"2026-11-29T02:00:02.200000000Z","status":"completed","usage":{"llm_calls":1,"input_tokens":10,"output_tokens":5,"total_tokens":15,"model":"m1"},"attrs":{"model":"m1"}}
+{"ev":"record","wf":"w","scope":"ia","usage":{"llm_calls":1,"input_tokens":10,"output_tokens":5,"total_tokens":15,"model":"m2"},"time":"2026-11-29T02:00:03.000000000Z","level":"INFO","msg":"llm call","attrs":{"model":"m2","dur":150000000}}
+{"ev":"record","wf":"w","scope":"ia","usage":{"llm_calls":1,"input_tokens":10,"output_tokens":5,"total_tokens":15,"model":"m2"},"time":"2026-11-29T02:00:04.000000000Z","level":"INFO","msg":"llm call","attrs":{"model":"m2"}}
+{"ev":"end","wf":"w","id":"ia","time":"2026-11-29T02:00:26.600000000Z","status":"completed"}
+{"ev":"end","wf":"w","id":"w","time":"2026-11-29T02:00:30.000000000Z","status":"completed"}
+`
+
+// By model, the time and percentiles of a row are those of its calls
+// themselves, not of the interactions that make them: a call's scope's
+// duration, or its record's dur. The total's percentiles are those of all
+// the calls; its time is the workflow's.
+func TestStatsByModelTimesTheCallsThemselves(t *testing.T) {
+	journal := writeTestFile(t, t.TempDir(), "calls.jsonl", callsJournal)
+	wf := statsJSON(t, "-by", "model", journal).Workflows[0]
+	times := func(r statsRowJSON) [3]string { // time, p50, p95
+		ms := func(v *float64) string {
+			if v == nil {
+				return "-"
+			}
+			return formatDuration(*v)
+		}
+		return [3]string{formatDuration(r.TimeMS), ms(r.P50MS), ms(r.P95MS)}
+	}
+	got := map[string][3]string{"total": times(wf.Total)}
+	for _, r := range wf.Rows {
+		got[r.Group] = times(r)
+	}
+	assert.Equal(t, map[string][3]string{
+		"m1":    {"300ms", "100ms", "200ms"},
+		"m2":    {"150ms", "150ms", "150ms"}, // the record without dur adds no time
+		"total": {"30s", "150ms", "200ms"},   // the workflow's time, all the calls' percentiles
+	}, got)
 }
