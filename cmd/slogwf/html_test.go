@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -808,4 +809,58 @@ func TestReportWithALongAgentNameFitsTheWindow(t *testing.T) {
 	assert.LessOrEqual(t, p.num(`document.getElementById('toolbar').scrollWidth`), p.num(`document.getElementById('toolbar').clientWidth`), "the toolbar")
 	assert.LessOrEqual(t, p.num(`document.documentElement.scrollWidth`), p.num(`document.documentElement.clientWidth`), "the page")
 	p.noConsoleErrors()
+}
+
+// The labels of the time axis stand at round times, each where the bars
+// put its time, none overlapping another or passing the ends of the axis,
+// whatever the width of the window and the duration of the workflow, from
+// 1.5 ms to 30 days, with thousands of scopes; and one stands past 0.
+func TestReportTimeAxisLabelsNeverOverlapAtAnyWidthOrDuration(t *testing.T) {
+	type box struct {
+		Text        string
+		Left, Right float64
+	}
+	const scopes = 3000
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, total := range []float64{1.5, 1500, 26_600, 2_220_000, 18_787_000, 359_999_000, 2_592_000_000} {
+		t.Run(formatDuration(total), func(t *testing.T) {
+			var actions []string
+			for i := range scopes {
+				start := t0.Add(time.Duration(float64(i) / scopes * total * 1e6)).Format(time.RFC3339Nano)
+				actions = append(actions, fmt.Sprintf(`{"kind":"action","id":"a%d","name":"tool","status":"completed","start":%q,"duration_ms":%v}`, i, start, total/scopes))
+			}
+			path := writeTestFile(t, t.TempDir(), "w.json", fmt.Sprintf(`{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
+"start":%q,"duration_ms":%v,"actions":[%s]}`, t0.Format(time.RFC3339Nano), total, strings.Join(actions, ",")))
+			p := openReport(t, path)
+			for _, width := range []int64{480, 800, 1100, 1400, 2400} {
+				p.do(chromedp.EmulateViewport(width, 900))
+				// The axis is drawn again at the frame after it changed.
+				p.eval(`window.framed = false; requestAnimationFrame(() => requestAnimationFrame(() => { window.framed = true })); true`, nil)
+				p.wait(`window.framed`)
+				var axis struct {
+					Left, Width float64
+					Labels      []box
+				}
+				p.eval(`(() => { const a = document.getElementById('axis'), r = a.getBoundingClientRect();
+					return {left: r.left, width: r.width, labels: [...a.children].map((s) => {
+						const b = s.getBoundingClientRect(); return {text: s.textContent, left: b.left, right: b.right} }).sort((x, y) => x.left - y.left)} })()`, &axis)
+				require.GreaterOrEqual(t, len(axis.Labels), 2, "at %d px: %+v", width, axis.Labels)
+				assert.Equal(t, "0s", axis.Labels[0].Text, "at %d px", width)
+				for i, l := range axis.Labels {
+					assert.GreaterOrEqual(t, l.Left, axis.Left-0.01, "at %d px, %q passes the start of the axis", width, l.Text)
+					assert.LessOrEqual(t, l.Right, axis.Left+axis.Width+0.01, "at %d px, %q passes the end of the axis", width, l.Text)
+					if i == 0 {
+						continue
+					}
+					prev := axis.Labels[i-1]
+					assert.LessOrEqual(t, prev.Right, l.Left+0.01, "at %d px, %q overlaps %q: %+v", width, prev.Text, l.Text, axis.Labels)
+					d, err := time.ParseDuration(l.Text)
+					require.NoError(t, err, "at %d px", width)
+					at := axis.Left + float64(d)/1e6/total*axis.Width
+					assert.InDelta(t, at, (l.Left+l.Right)/2, 1, "at %d px, %q stands at its time", width, l.Text)
+				}
+			}
+			p.noConsoleErrors()
+		})
+	}
 }

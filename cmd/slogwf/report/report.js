@@ -286,12 +286,64 @@
       lost.push(plural(n, one, many));
     }
     if (lost.length) fact('loss', lost.join(', '), 'loss');
-    const axis = $('axis');
-    axis.textContent = '';
-    for (let k = 0; k <= 4; k++) {
-      const tick = el('span', '', fmtDur((t.duration_ms || 0) * k / 4));
-      tick.style.left = k * 25 + '%';
-      axis.appendChild(tick);
+    axis();
+  }
+
+  // steps yields the steps of the time axis, in ms, shortest first: 1, 2
+  // and 5 times a power of ten up to 5 s, then steps that fall on round
+  // seconds, minutes and hours, then 1, 2 and 5 times a power of ten of
+  // days.
+  function* steps() {
+    for (let e = -6; e < 4; e++) for (const m of [1, 2, 5]) yield Number((m * 10 ** e).toPrecision(1));
+    yield* [1e4, 15e3, 2e4, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 108e5, 216e5, 432e5];
+    for (let p = 864e5; ; p *= 10) for (const m of [1, 2, 5]) yield p * m;
+  }
+
+  // tickText returns the time ms as the axis says it: as fmtDur, but from
+  // a minute on without the units that are 0 (1h, 1h30m).
+  function tickText(ms) {
+    if (ms < 60e3) return fmtDur(ms);
+    const s = Math.round(ms / 1e3);
+    const h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, sec = s % 60;
+    return (h ? h + 'h' : '') + (m ? m + 'm' : '') + (sec ? sec + 's' : '');
+  }
+
+  // axis draws the time axis over the bars: labels at the multiples of
+  // the shortest step whose labels, measured as drawn, leave a gap between
+  // them, whatever the width of the axis and the duration of the
+  // workflow. A label that would pass the end of the axis is left out.
+  const GAP = 12; // px between two labels
+  function axis() {
+    const a = $('axis');
+    a.textContent = '';
+    const zero = a.appendChild(el('span', '', tickText(0)));
+    zero.style.left = '0';
+    const total = state.nodes.length ? state.nodes[0].dur : 0;
+    const width = a.clientWidth;
+    if (!(total > 0) || !width) return;
+    const least = zero.getBoundingClientRect().width; // about the narrowest label
+    for (const step of steps()) {
+      const n = Math.floor(total / step);
+      if (n === 0) return; // no step within the workflow: 0 alone
+      if (n * (least + GAP) > width) continue; // too many to fit, unmeasured
+      const labels = [];
+      for (let k = 1; k <= n; k++) labels.push(a.appendChild(el('span', '', tickText(k * step))));
+      const widths = labels.map((l) => l.getBoundingClientRect().width); // one layout for all
+      let free = least + GAP; // where the next label may start
+      let k = 0;
+      let fits = true;
+      for (; k < n; k++) {
+        const left = ((k + 1) * step / total) * width - widths[k] / 2;
+        if (left + widths[k] > width) break; // it and those after it are left out
+        if (left < free) {
+          fits = false;
+          break;
+        }
+        labels[k].style.left = left + 'px';
+        free = left + widths[k] + GAP;
+      }
+      for (const l of fits ? labels.slice(k) : labels) l.remove();
+      if (fits) return;
     }
   }
 
@@ -764,6 +816,8 @@
   // The controls.
   box.addEventListener('scroll', () => requestAnimationFrame(draw));
   window.addEventListener('resize', () => requestAnimationFrame(draw));
+  // The axis's labels fit its width: drawn again when it changes.
+  new ResizeObserver(() => axis()).observe($('axis'));
   box.addEventListener('click', (e) => {
     const row = e.target.closest('.row');
     if (!row) return;
