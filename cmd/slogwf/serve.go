@@ -414,12 +414,14 @@ func (s *server) checkWriters(now time.Time) {
 
 // sweep drops the workflows whose files are all gone, as retention or
 // slogwf prune removes them: those that no journal followed holds a line
-// of, and whose tree file is not in the directory. They leave the list,
-// the builder and the memory at the next publication, so that a serve
-// beside a service stays bounded. It looks again only when the follower
-// forgot a journal or the directory changed (a tree file went) since it
-// last looked. Call it where the follower runs: it alone changes the
-// builder.
+// of, and that no tree file in the directory is of: none named as serve
+// read it or as the builder names it, nor, whatever workflow name it
+// says, with its ID (see tree.FileID), as build finds tree files. They
+// leave the list, the builder and the memory at the next publication, so
+// that a serve beside a service stays bounded. It looks again only when
+// the follower forgot a journal or the directory changed (a tree file
+// went) since it last looked. Call it where the follower runs: it alone
+// changes the builder.
 func (s *server) sweep() {
 	st, err := s.root.Stat(".")
 	if err != nil || s.fl.forgot == s.forgot && st.ModTime().Equal(s.rootMod) {
@@ -437,10 +439,7 @@ func (s *server) sweep() {
 		if !file && s.b.Tree(id) == nil || slices.ContainsFunc(s.b.Journals(id), func(j string) bool { return followed[j] }) {
 			return
 		}
-		treeFiles[id] = s.b.FileName(id)
-		if file {
-			treeFiles[id] = f.name
-		}
+		treeFiles[id] = cmp.Or(f.name, s.b.FileName(id))
 	}
 	for id := range s.workflows {
 		look(id)
@@ -454,6 +453,13 @@ func (s *server) sweep() {
 			delete(treeFiles, id)
 		}
 	}
+	if len(treeFiles) > 0 { // or under another name
+		ids, err := s.treeFileIDs()
+		if err != nil {
+			return // looked at again at the next change
+		}
+		maps.DeleteFunc(treeFiles, func(id, _ string) bool { return ids[tree.FileID(id)] })
+	}
 	if len(treeFiles) == 0 {
 		return
 	}
@@ -466,6 +472,27 @@ func (s *server) sweep() {
 		delete(s.dead, id)
 		s.dirty[id] = true // publish drops it
 	}
+}
+
+// treeFileIDs returns the IDs in the names of the tree files in the
+// directory (see tree.ParseTreeFile).
+func (s *server) treeFileIDs() (map[string]bool, error) {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]bool{}
+	for _, name := range names {
+		if _, id, ok := tree.ParseTreeFile(name); ok {
+			ids[id] = true
+		}
+	}
+	return ids, nil
 }
 
 // doc returns the data of the page of workflow id as of now, and which

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf"
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // newTestServer returns a server of dir that has read it, driven by the
@@ -236,4 +237,67 @@ func TestServeKeepsTheWorkflowsOfAJournalRenamed(t *testing.T) {
 	s.look()
 	s.look()
 	assert.Equal(t, want, listedIDs(t, s))
+}
+
+// A workflow whose journals went stays while a tree file of its ID is in
+// the directory, whatever workflow name the file's name says, as build
+// finds tree files by ID: one written after serve started, of a workflow
+// whose journals lack its start (which names it), or one renamed. A tree
+// file renamed out of the names of tree files is gone.
+func TestServeKeepsAWorkflowWhileATreeFileOfItsIDIsThere(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		noStart bool // its journal lacks its start line
+		atStart bool // its tree file is there when serve starts
+		// after does to the tree file data, named file in dir, what
+		// happens after serve started.
+		after func(t *testing.T, dir, file, data string)
+		kept  bool
+	}{
+		{"written after serve started, the journals without its start", true, false, func(t *testing.T, dir, file, data string) {
+			tailWrite(t, filepath.Join(dir, file), data)
+		}, true},
+		{"renamed", false, true, func(t *testing.T, dir, file, _ string) {
+			_, id, ok := tree.ParseTreeFile(file)
+			require.True(t, ok)
+			require.NoError(t, os.Rename(filepath.Join(dir, file), filepath.Join(dir, "renamed-"+id+".json")))
+		}, true},
+		{"renamed out of the tree files' names", false, true, func(t *testing.T, dir, file, _ string) {
+			require.NoError(t, os.Rename(filepath.Join(dir, file), filepath.Join(dir, file+".bak")))
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := writeTailJournals(t, slogwf.ColorNever, false)
+			lines := journalsOf(t, r)["research"]
+			require.Contains(t, lines[0], `"ev":"start","wf":"`+r.wf+`","id":"`+r.wf+`"`)
+			if tt.noStart {
+				lines = lines[1:]
+			}
+			found, err := filepath.Glob(filepath.Join(r.dir, "research-*.json"))
+			require.NoError(t, err)
+			require.Len(t, found, 1)
+			data, err := os.ReadFile(found[0])
+			require.NoError(t, err)
+			file := filepath.Base(found[0])
+
+			dir := t.TempDir()
+			journal := filepath.Join(dir, segment(0))
+			tailWrite(t, journal, strings.Join(lines, ""))
+			if tt.atStart {
+				tailWrite(t, filepath.Join(dir, file), string(data))
+			}
+			s := newTestServer(t, dir)
+			require.Equal(t, []string{r.wf}, listedIDs(t, s))
+
+			tt.after(t, dir, file, string(data))
+			require.NoError(t, os.Remove(journal))
+			s.look()
+			s.look()
+			if tt.kept {
+				assert.Equal(t, []string{r.wf}, listedIDs(t, s))
+			} else {
+				assert.Empty(t, listedIDs(t, s))
+			}
+		})
+	}
 }
