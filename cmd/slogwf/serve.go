@@ -142,7 +142,6 @@ type server struct {
 	files     map[string]servedFile      // the tree files, by ID (see tree)
 	workflows map[string]*servedWorkflow // by ID
 	dirty     map[string]bool            // workflows whose journals grew
-	writers   workflowWriters            // of the workflows of the journals
 	dead      map[string]bool            // workflows without an end whose processes all died
 	checked   time.Time                  // when the processes were last looked at
 	list      []byte                     // the JSON of the list of workflows
@@ -180,7 +179,6 @@ func newServer(root *os.Root, warn func(error)) *server {
 		files:     map[string]servedFile{},
 		workflows: map[string]*servedWorkflow{},
 		dirty:     map[string]bool{},
-		writers:   workflowWriters{},
 		dead:      map[string]bool{},
 		list:      []byte("[]"),
 		changed:   make(chan struct{}),
@@ -228,7 +226,7 @@ func (s *server) start() error {
 			s.warn(fmt.Errorf("%s: not a %s tree file, skipped", e.Name(), slogwf.Schema))
 		default:
 			f := servedFile{name: e.Name(), data: data, head: head}
-			if head.Status == tree.StatusRunning && s.writers[head.ID] == nil {
+			if head.Status == tree.StatusRunning && len(s.b.Journals(head.ID)) == 0 {
 				// No line of it in a journal here: no process writes it
 				// (its start comes before its first snapshot, and
 				// retention keeps the segments of a running workflow),
@@ -281,7 +279,6 @@ func (s *server) line(f *followedFile, line []byte, torn bool) {
 	wf, err := s.b.AddLine(line, f.name, torn)
 	if wf != "" {
 		s.dirty[wf] = true
-		s.writers.add(wf, f.name)
 		delete(s.dead, wf) // a process writes it: looked at again
 	}
 	s.mu.Unlock()
@@ -354,7 +351,7 @@ type servedFile struct {
 // What it returns is not changed later. Call it with s.mu held.
 func (s *server) tree(id string) []byte {
 	f, ok := s.files[id]
-	if ok && s.writers[id] == nil {
+	if ok && len(s.b.Journals(id)) == 0 {
 		return f.data
 	}
 	render := s.b.LiveJSON
@@ -388,10 +385,14 @@ func (s *server) checkWriters(now time.Time) {
 		return
 	}
 	s.mu.Lock()
-	asked := workflowWriters{} // a copy: the looks take no lock of s
+	// Of the journals the builder read each workflow in, under their
+	// names now (see Builder.Renamed); the looks take no lock of s.
+	asked := workflowWriters{}
 	for id, w := range s.workflows {
-		if w.summary.Status == string(slogwf.StatusRunning) && s.writers[id] != nil && !s.dead[id] {
-			asked[id] = maps.Clone(s.writers[id])
+		if w.summary.Status == string(slogwf.StatusRunning) && !s.dead[id] {
+			for _, journal := range s.b.Journals(id) {
+				asked.add(id, journal)
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -468,7 +469,6 @@ func (s *server) sweep() {
 	for id := range treeFiles {
 		s.b.Remove(id)
 		delete(s.files, id)
-		delete(s.writers, id)
 		delete(s.dead, id)
 		s.dirty[id] = true // publish drops it
 	}

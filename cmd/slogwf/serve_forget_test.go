@@ -122,7 +122,7 @@ func TestServeForgetsAWorkflowWhoseFilesAreAllGone(t *testing.T) {
 			assert.True(t, s.b.Tree(ids["research"]) == nil, "the builder holds its tree")
 			_, file := s.files[ids["research"]]
 			assert.False(t, file, "its tree file is held")
-			assert.NotContains(t, s.writers, ids["research"], "its writers are held")
+			assert.Empty(t, s.b.Journals(ids["research"]), "its journals are held")
 		})
 	}
 }

@@ -651,6 +651,36 @@ func TestServeTellsThePagesWhenAWorkflowsProcessDies(t *testing.T) {
 	assert.Equal(t, 0, s.stop())
 }
 
+// A journal renamed is the journal its process writes (see
+// follower.renamed): a workflow without an end whose process lives stays
+// running, though no line of it came under the new name yet. A journal of
+// the earlier layout names its process by its own name.
+func TestServeKeepsTheWorkflowOfALiveJournalRenamedRunning(t *testing.T) {
+	_, id, lines := journalOf(t)
+	dir := t.TempDir()
+	named := func(pid string) string { return filepath.Join(dir, "w-"+id[len(id)-8:]+"."+pid+".jsonl") }
+	journal := named("4242")
+	tailWrite(t, journal, strings.Join(lines[:len(lines)-2], "")) // all but its end
+	ageJournals(t, dir)
+	lockJournal(t, journal) // its process lives
+	s := newTestServer(t, dir)
+	status := func() string {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		list := listed(t, string(s.list))
+		require.Len(t, list, 1)
+		return list[0].Status
+	}
+	require.Equal(t, "running", status())
+
+	require.NoError(t, os.Rename(journal, named("4242-1")))
+	s.look()
+	s.look()
+	s.checkWriters(time.Now())
+	s.publish(true)
+	assert.Equal(t, "running", status())
+}
+
 // A workflow runs only while a live process writes it. A running snapshot
 // whose journal segments are gone (removed by hand, say) has no process
 // to ask: it is incomplete, as slogwf build makes the snapshot a crash
