@@ -673,7 +673,13 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	// A write that waits on a client ends when the server stops (or the
 	// client goes): Shutdown waits for the handlers.
 	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetWriteDeadline(time.Now()) })
-	defer stop()
+	defer func() {
+		stop()
+		// It returns once the client or the server went: the end of the
+		// response, written after it, waits on neither. (AfterFunc's func
+		// runs on a goroutine of its own, maybe not yet.)
+		_ = rc.SetWriteDeadline(time.Now())
+	}()
 	pw := pacedWriter{w: w, rc: rc, ctx: r.Context(), time: s.writeTime}
 	w.Header().Set("Content-Type", "text/event-stream")
 	id := r.URL.Query().Get("wf")
