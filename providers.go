@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/slogwf/slogwf/internal/tree"
@@ -18,7 +19,8 @@ type api struct {
 	parse        func(c *call, data []byte) // a whole answer or one event of a stream
 }
 
-// apis are the endpoints the transport reads, by the end of the URL path.
+// apis are the endpoints the transport reads, by the end of the URL path,
+// with the provider of each format.
 var apis = []struct {
 	suffix string
 	api
@@ -32,18 +34,59 @@ var apis = []struct {
 	{":streamRawPredict", api{"anthropic", "llm.messages", parseAnthropic}}, // on Vertex AI
 	{"/api/chat", api{"ollama", "llm.chat", parseOllama}},
 	{"/api/generate", api{"ollama", "llm.generate", parseOllama}},
-	{":generateContent", api{"gemini", "llm.generate", parseGemini}},
-	{":streamGenerateContent", api{"gemini", "llm.generate", parseGemini}},
+	{":generateContent", api{"gcp.gemini", "llm.generate", parseGemini}},
+	{":streamGenerateContent", api{"gcp.gemini", "llm.generate", parseGemini}},
 }
 
+// apiOf returns what the transport knows of the endpoint of req: its
+// format by the path, its provider by the host or the path where they
+// say one (see servedBy), else the format's.
 func apiOf(req *http.Request) api {
 	path := strings.TrimSuffix(req.URL.Path, "/")
 	for _, a := range apis {
 		if strings.HasSuffix(path, a.suffix) {
+			a.provider = cmp.Or(servedBy(strings.ToLower(req.URL.Hostname()), path), a.provider)
 			return a.api
 		}
 	}
 	return api{provider: req.URL.Hostname(), op: "http." + strings.ToLower(req.Method)}
+}
+
+// hosts are the providers known by the host a request goes to, as the
+// OpenTelemetry GenAI conventions name them (gen_ai.provider.name): the
+// formats of apis are served by others than their makers, Azure OpenAI
+// serving OpenAI's, Vertex AI Gemini's and Anthropic's. A pattern is
+// path.Match's.
+var hosts = []struct{ pattern, provider string }{
+	{"*.openai.azure.com", "azure.ai.openai"},
+	{"*.cognitiveservices.azure.com", "azure.ai.openai"},
+	{"aiplatform.googleapis.com", "gcp.vertex_ai"},
+	{"*-aiplatform.googleapis.com", "gcp.vertex_ai"}, // a region's
+	{"generativelanguage.googleapis.com", "gcp.gemini"},
+	{"bedrock-runtime.*.amazonaws.com", "aws.bedrock"},
+	{"api.deepseek.com", "deepseek"},
+	{"api.groq.com", "groq"},
+	{"api.mistral.ai", "mistral_ai"},
+	{"api.perplexity.ai", "perplexity"},
+	{"api.x.ai", "x_ai"},
+}
+
+// servedBy returns the provider that the host, in lower case, or the path
+// of a request says, "" if neither says one. Azure OpenAI's and Vertex
+// AI's paths say them behind a gateway of another name too.
+func servedBy(host, urlPath string) string {
+	for _, h := range hosts {
+		if ok, _ := path.Match(h.pattern, host); ok {
+			return h.provider
+		}
+	}
+	switch {
+	case strings.Contains(urlPath, "/openai/deployments/"):
+		return "azure.ai.openai"
+	case strings.Contains(urlPath, "/projects/") && strings.Contains(urlPath, "/publishers/"):
+		return "gcp.vertex_ai"
+	}
+	return ""
 }
 
 // request reads the model and the prompt of a request body.

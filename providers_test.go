@@ -5,8 +5,10 @@ package slogwf_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -56,7 +58,12 @@ func (p provider) answer(t *testing.T, stream bool) (body, contentType string) {
 	return string(b), contentType
 }
 
-func (p provider) provider() string { return strings.Fields(p.name)[0] }
+func (p provider) provider() string {
+	if name := strings.Fields(p.name)[0]; name != "gemini" {
+		return name
+	}
+	return "gcp.gemini" // the GenAI conventions' name
+}
 
 // prompt is the prompt of every request, as the transport writes it.
 const prompt = "system: Be brief.\nuser: Capital of France?"
@@ -158,15 +165,15 @@ func TestTransportReadsTheRetryAttemptOfTheSDKs(t *testing.T) {
 func TestTransportNamesTheOperation(t *testing.T) {
 	tests := []struct{ method, path, op, provider string }{
 		{"POST", "/v1/chat/completions", "llm.chat", "openai"},
-		{"POST", "/openai/deployments/gpt4/chat/completions", "llm.chat", "openai"},
+		{"POST", "/openai/deployments/gpt4/chat/completions", "llm.chat", "azure.ai.openai"},
 		{"POST", "/v1/responses", "llm.responses", "openai"},
 		{"POST", "/v1/embeddings", "llm.embeddings", "openai"},
 		{"POST", "/v1/messages", "llm.messages", "anthropic"},
-		{"POST", "/v1/projects/p/locations/l/publishers/anthropic/models/claude-sonnet-4:streamRawPredict", "llm.messages", "anthropic"},
+		{"POST", "/v1/projects/p/locations/l/publishers/anthropic/models/claude-sonnet-4:streamRawPredict", "llm.messages", "gcp.vertex_ai"},
 		{"POST", "/v1/threads/thread_1/messages", "http.post", "127.0.0.1"},
 		{"POST", "/api/chat", "llm.chat", "ollama"},
 		{"POST", "/api/generate", "llm.generate", "ollama"},
-		{"POST", "/v1beta/models/gemini-2.0-flash:generateContent", "llm.generate", "gemini"},
+		{"POST", "/v1beta/models/gemini-2.0-flash:generateContent", "llm.generate", "gcp.gemini"},
 		{"GET", "/v1/models", "http.get", "127.0.0.1"},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
@@ -177,6 +184,54 @@ func TestTransportNamesTheOperation(t *testing.T) {
 			req, err := http.NewRequestWithContext(ctx, tt.method, srv.URL+tt.path, nil)
 			require.NoError(t, err)
 			resp, err := client.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			a := action(t, s, wf)
+			assert.Equal(t, tt.op, a.Name)
+			assert.Equal(t, tt.provider, a.Attrs["provider"])
+		})
+	}
+}
+
+// The path of a request says which API's format it speaks; the host, and
+// Azure's and Vertex AI's paths, say who serves it, as the GenAI
+// conventions' gen_ai.provider.name names them.
+func TestTransportNamesTheProviderThatServesTheAPIByItsHost(t *testing.T) {
+	tests := []struct{ url, op, provider string }{
+		{"http://api.openai.com/v1/chat/completions", "llm.chat", "openai"},
+		{"http://my-resource.openai.azure.com/openai/deployments/gpt4/chat/completions?api-version=2024-10-21", "llm.chat", "azure.ai.openai"},
+		{"http://my-resource.openai.azure.com/openai/v1/responses", "llm.responses", "azure.ai.openai"},
+		{"http://my-resource.cognitiveservices.azure.com/openai/v1/chat/completions", "llm.chat", "azure.ai.openai"},
+		{"http://gateway.example.com/openai/deployments/gpt4/embeddings", "llm.embeddings", "azure.ai.openai"},
+		{"http://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent", "llm.generate", "gcp.vertex_ai"},
+		{"http://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/anthropic/models/claude-sonnet-4:rawPredict", "llm.messages", "gcp.vertex_ai"},
+		{"http://gateway.example.com/v1/projects/p/locations/l/publishers/anthropic/models/claude-sonnet-4:streamRawPredict", "llm.messages", "gcp.vertex_ai"},
+		{"http://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse", "llm.generate", "gcp.gemini"},
+		{"http://generativelanguage.googleapis.com/v1beta/openai/chat/completions", "llm.chat", "gcp.gemini"},
+		{"http://bedrock-runtime.us-west-2.amazonaws.com/openai/v1/chat/completions", "llm.chat", "aws.bedrock"},
+		{"http://API.GROQ.COM/openai/v1/chat/completions", "llm.chat", "groq"},
+		{"http://api.deepseek.com/chat/completions", "llm.chat", "deepseek"},
+		{"http://api.mistral.ai/v1/chat/completions", "llm.chat", "mistral_ai"},
+		{"http://api.x.ai/v1/responses", "llm.responses", "x_ai"},
+		{"http://api.perplexity.ai/chat/completions", "llm.chat", "perplexity"},
+		{"http://api.anthropic.com/v1/messages", "llm.messages", "anthropic"},
+		{"http://localhost:8000/v1/chat/completions", "llm.chat", "openai"}, // a server of OpenAI's format: all it says
+		{"http://openai.azure.com.example.net/v1/chat/completions", "llm.chat", "openai"},
+		{"http://my-resource.openai.azure.com/openai/assistants", "http.post", "my-resource.openai.azure.com"}, // no API it reads
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	// Every host is the test server.
+	next := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}}
+	defer next.CloseIdleConnections()
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			s, ctx, wf, _ := transportSetup(t, nil)
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, tt.url, nil)
+			require.NoError(t, err)
+			resp, err := (&http.Client{Transport: slogwf.Transport(next)}).Do(req)
 			require.NoError(t, err)
 			resp.Body.Close()
 			a := action(t, s, wf)
