@@ -303,6 +303,8 @@ func TestTheDemoLiveIsOneTraceInJaeger(t *testing.T) {
 				assert.Equal(t, "429", a["error.type"])
 				assert.Equal(t, "429", a["http.response.status_code"])
 			}
+		case strings.HasPrefix(s.Name, "invoke_agent "):
+			assert.Equal(t, "openai", a["gen_ai.provider.name"], "%s: of its calls", s.Name)
 		case s.Name == "invoke_workflow research":
 			assert.Equal(t, "13", a["slogwf.usage.llm_calls"], "the workflow's totals")
 			assert.Equal(t, "ana", a["user"])

@@ -22,7 +22,8 @@
 //
 //	workflow            invoke_workflow {name}   INTERNAL  gen_ai.operation.name=invoke_workflow, gen_ai.workflow.name
 //	iteration           iteration {n}            INTERNAL  slogwf.iteration.number
-//	interaction         invoke_agent {agent}     INTERNAL  gen_ai.operation.name=invoke_agent, gen_ai.agent.name
+//	interaction         invoke_agent {agent}     INTERNAL  gen_ai.operation.name=invoke_agent, gen_ai.agent.name,
+//	                                                       gen_ai.provider.name when its calls agree on one
 //	action, an LLM call {operation} {model}      CLIENT    gen_ai.operation.name (chat, …), gen_ai.provider.name,
 //	                                                       gen_ai.request.model, gen_ai.response.model, gen_ai.usage.*
 //	other action        execute_tool {name}      INTERNAL  gen_ai.operation.name=execute_tool, gen_ai.tool.name

@@ -45,9 +45,12 @@ type Options struct {
 	// queue, a failed export, an export canceled by the ctx of ForceFlush or
 	// Shutdown, a scope that gives no span. (Default: os.Stderr)
 	ErrorOutput io.Writer
-	// Resource describes the program to the backend. (Default:
+	// Resource describes the program to the backend, as given. (Default:
 	// resource.Default(), which reads OTEL_SERVICE_NAME and
-	// OTEL_RESOURCE_ATTRIBUTES)
+	// OTEL_RESOURCE_ATTRIBUTES, with the host's name, host.name, and the
+	// process's pid, executable name and Go runtime, process.*: spans of
+	// several hosts and processes can be told apart; the environment's
+	// attributes win)
 	Resource *resource.Resource
 }
 
@@ -147,7 +150,7 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 		o.ErrorOutput = os.Stderr
 	}
 	if o.Resource == nil {
-		o.Resource = resource.Default()
+		o.Resource = defaultResource()
 	}
 	e := &Exporter{
 		exp:           exp,
@@ -448,3 +451,22 @@ func (e *Exporter) report(msg string) {
 	defer e.errMu.Unlock()
 	fmt.Fprintf(e.errOut, "%s (counted in Exporter.Stats; the journals keep every scope, for slogwf export; further losses are not reported)\n", msg)
 }
+
+// defaultResource returns resource.Default() with the host's and the
+// process's attributes. Not the process's command line or owner: its
+// arguments may hold secrets, and the owner costs a look-up that fails in
+// some containers.
+var defaultResource = sync.OnceValue(func() *resource.Resource {
+	// A detector that fails leaves its attribute out; the rest stand.
+	r, _ := resource.New(context.Background(),
+		resource.WithHost(),
+		resource.WithProcessPID(),
+		resource.WithProcessExecutableName(),
+		resource.WithProcessRuntimeName(),
+		resource.WithProcessRuntimeVersion(),
+	)
+	// Merge fails only on two schema URLs, which the SDK's own detectors
+	// share; its resource would stand all the same, without one.
+	merged, _ := resource.Merge(r, resource.Default())
+	return merged
+})

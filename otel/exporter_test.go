@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -22,7 +24,9 @@ import (
 	"github.com/slogwf/slogwf/internal/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
@@ -757,4 +761,55 @@ func TestASecondShutdownGivesUpWhenItsContextEnds(t *testing.T) {
 	require.ErrorIs(t, e.Shutdown(ctx), context.Canceled)
 	close(blocked.release)
 	require.NoError(t, <-first)
+}
+
+// Spans of many hosts and processes can be told apart: the default
+// resource names the host and the process, with what resource.Default()
+// says; a resource given is the program's, as given.
+func TestTheDefaultResourceNamesTheHostAndTheProcessAndAGivenOneIsKept(t *testing.T) {
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	given := resource.NewSchemaless(attribute.String("service.name", "mine"))
+	tests := []struct {
+		name     string
+		resource *resource.Resource
+		want     map[attribute.Key]attribute.Value // nil: left out
+	}{
+		{"by default", nil, map[attribute.Key]attribute.Value{
+			"host.name":               attribute.StringValue(host),
+			"process.pid":             attribute.Int64Value(int64(os.Getpid())),
+			"process.executable.name": attribute.StringValue(filepath.Base(exe)),
+			"process.runtime.name":    attribute.StringValue("go"),
+			"process.command_args":    {}, // they may hold secrets
+			"telemetry.sdk.language":  attribute.StringValue("go"),
+		}},
+		{"given", given, map[attribute.Key]attribute.Value{
+			"service.name": attribute.StringValue("mine"),
+			"host.name":    {},
+			"process.pid":  {},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := tracetest.NewInMemoryExporter()
+			e := New(mem, &Options{Resource: tt.resource})
+			e.ExportScope(demo()[0])
+			require.NoError(t, e.ForceFlush(context.Background()))
+			spans := mem.GetSpans()
+			require.NoError(t, e.Shutdown(context.Background()))
+			require.Len(t, spans, 1)
+			for k, want := range tt.want {
+				got, _ := spans[0].Resource.Set().Value(k)
+				assert.Equal(t, want, got, k)
+			}
+			if tt.resource == nil {
+				assert.Equal(t, resource.Default().SchemaURL(), spans[0].Resource.SchemaURL())
+				svc, _ := spans[0].Resource.Set().Value("service.name")
+				want, _ := resource.Default().Set().Value("service.name")
+				assert.Equal(t, want, svc, "resource.Default()'s, of OTEL_SERVICE_NAME")
+			}
+		})
+	}
 }

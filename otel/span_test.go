@@ -452,3 +452,52 @@ func TestASpanNeverEndsBeforeItStarts(t *testing.T) {
 	assert.Equal(t, at(20), span.StartTime)
 	assert.Equal(t, at(20), span.EndTime)
 }
+
+// gen_ai.provider.name, required on the spans of calls and of agents, is
+// the one the call names (Transport's provider, or the program's), else
+// the one the tree found for the scope (see tree.Ended.Provider): by a
+// call's model, or of an agent's calls when they agree. Unknown, it is
+// left out rather than guessed; the program's own gen_ai.provider.name on
+// an agent stands.
+func TestCallsAndAgentsCarryTheProviderKnownOfThem(t *testing.T) {
+	scope := func(kind tree.Kind, name, attrs, provider string) *tree.Ended {
+		s := &tree.Ended{Workflow: wfID, Kind: kind, ID: searchID, Parent: wfID, Name: name,
+			Start: ts(0), End: ts(1), Status: "completed", StartAttrs: []byte(attrs), Provider: provider}
+		if kind == tree.Action {
+			s.Own = tree.Usage{Calls: 1, Model: "m"}
+		}
+		return s
+	}
+	tests := []struct {
+		name  string
+		scope *tree.Ended
+		span  string
+		want  any // nil: none
+	}{
+		{"a call Transport named", scope(tree.Action, "llm.chat", `{"provider":"azure.ai.openai"}`, ""), "chat m", "azure.ai.openai"},
+		{"a call of a journal of before", scope(tree.Action, "llm.generate", `{"provider":"gemini"}`, "gcp.gemini"), "generate_content m", "gcp.gemini"},
+		{"a call the program named by the convention's key", scope(tree.Action, "ask", `{"gen_ai.provider.name":"aws.bedrock","provider":"x"}`, "aws.bedrock"), "chat m", "aws.bedrock"},
+		{"a call known by its model", scope(tree.Action, "ask", `{}`, "gcp.gen_ai"), "chat m", "gcp.gen_ai"},
+		{"a call of a provider unknown", scope(tree.Action, "ask", `{}`, ""), "chat m", nil},
+		{"an agent whose calls agree", scope(tree.Interaction, "planner", `{}`, "anthropic"), "invoke_agent planner", "anthropic"},
+		{"an agent whose calls do not", scope(tree.Interaction, "planner", `{}`, ""), "invoke_agent planner", nil},
+		{"an agent the program named", scope(tree.Interaction, "planner", `{"gen_ai.provider.name":"openai"}`, "azure.ai.openai"), "invoke_agent planner", "openai"},
+		{"an iteration", scope(tree.Iteration, "", `{}`, "openai"), "iteration 0", nil},
+		{"a tool", scope(tree.Action, "search", `{}`, "openai"), "execute_tool search", nil},
+	}
+	tests[len(tests)-1].scope.Own = tree.Usage{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			span, ok := exportAll(t, nil, []*tree.Ended{tt.scope})[tt.span]
+			require.True(t, ok, tt.span)
+			var n int
+			for _, a := range span.Attributes {
+				if a.Key == "gen_ai.provider.name" {
+					n++
+				}
+			}
+			assert.Equal(t, map[bool]int{false: 0, true: 1}[tt.want != nil], n, "once, or none")
+			assert.Equal(t, tt.want, attrs(span.Attributes)["gen_ai.provider.name"])
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -100,7 +102,7 @@ func TestTheDemoLiveAndFromItsJournalsIsTheSameTraceSpanForSpan(t *testing.T) {
 	for _, got := range shipped {
 		w, ok := want[got.SpanContext.SpanID()]
 		require.True(t, ok, "span %s %s", got.SpanContext.SpanID(), got.Name)
-		assert.Equal(t, w, got, got.Name)
+		assertSentAsLive(t, w, got)
 	}
 }
 
@@ -118,11 +120,7 @@ func TestAKeyTheProgramSetsAndSlogwfMapsGoesOutOnceLiveAndFromTheJournals(t *tes
 	_, a := slogwf.StartAction(ctx, "llm", slogwf.Model("gpt-4o"), "gen_ai.request.model", "gpt-5")
 	a.End(slogwf.Tokens(10, 5), "gen_ai.usage.input_tokens", 99)
 	ia.End()
-	wf.End()
-	require.NoError(t, h.Close())
-	live := sentLive(t, x, mem)
-	shipped, _, stderr := shipTo(t, otlpOptions{}, dir)
-	assert.Empty(t, stderr)
+	live, shipped := endAndShip(t, wf, h, x, mem, dir)
 	require.Len(t, live, 3)
 	require.Len(t, shipped, 3)
 
@@ -132,13 +130,46 @@ func TestAKeyTheProgramSetsAndSlogwfMapsGoesOutOnceLiveAndFromTheJournals(t *tes
 	}
 	liveByID := bySpanID(live)
 	for _, s := range shipped {
-		assert.Equal(t, liveByID[s.SpanContext.SpanID()], s, s.Name)
+		assertSentAsLive(t, liveByID[s.SpanContext.SpanID()], s)
 		got := attrs(s)
 		assert.Len(t, got, len(s.Attributes), "%s: a key twice in %v", s.Name, s.Attributes)
 		for k, v := range want[s.Name] {
 			assert.Equal(t, v, got[k], "%s: %s", s.Name, k)
 		}
 	}
+}
+
+// endAndShip ends wf and closes h, and returns the spans x sent live to
+// mem and those export sends from the journals of dir.
+func endAndShip(t *testing.T, wf *slogwf.Scope, h *slogwf.Handler, x *slogwfotel.Exporter, mem *tracetest.InMemoryExporter, dir string) (live, shipped tracetest.SpanStubs) {
+	t.Helper()
+	wf.End()
+	require.NoError(t, h.Close())
+	live = sentLive(t, x, mem)
+	shipped, _, stderr := shipTo(t, otlpOptions{}, dir)
+	assert.Empty(t, stderr)
+	return live, shipped
+}
+
+// assertSentAsLive asserts that a span sent from the journals is the one
+// sent live, but for the resource: live, the program's, which names its
+// host and process; from the journals, export's own, which cannot (the
+// journals do not say them).
+func assertSentAsLive(t *testing.T, live, shipped tracetest.SpanStub) {
+	t.Helper()
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	assert.Equal(t, attribute.StringValue(host), resourceAttr(live, "host.name"), "live: %s", live.Name)
+	assert.Equal(t, attribute.Int64Value(int64(os.Getpid())), resourceAttr(live, "process.pid"), "live: %s", live.Name)
+	assert.Equal(t, resource.Default(), shipped.Resource, "from the journals: %s", shipped.Name)
+	live.Resource, shipped.Resource = nil, nil
+	assert.Equal(t, live, shipped, shipped.Name)
+}
+
+// resourceAttr returns the attribute key of the resource of s.
+func resourceAttr(s tracetest.SpanStub, key attribute.Key) attribute.Value {
+	v, _ := s.Resource.Set().Value(key)
+	return v
 }
 
 // attrs returns the attributes of s by key.
@@ -182,6 +213,9 @@ func TestTheDemoIsATreeOfSpansByTheGenAIConventions(t *testing.T) {
 			calls++
 			parent := ids[s.Parent.SpanID()]
 			assert.True(t, strings.HasPrefix(parent.Name, "invoke_agent "), "a call's parent is its agent: %s", parent.Name)
+		}
+		if strings.HasPrefix(s.Name, "invoke_agent ") || s.SpanKind == trace.SpanKindClient {
+			assert.Equal(t, "openai", attrs(s)["gen_ai.provider.name"].AsString(), "%s: required, of its calls for an agent", s.Name)
 		}
 		if attrs(s)["error.type"].AsString() == "429" {
 			failed++
@@ -927,4 +961,82 @@ func TestAFollowingExportWritesAStateItCouldNotWriteOnceItCan(t *testing.T) {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err, "the state is written once it can be")
 	assert.Contains(t, string(data), `"sent":{"`+id+`":[`, "with the scope sent")
+}
+
+// gen_ai.provider.name is on the calls and the agents whose provider is
+// known, and only on those, the same live and from the journals: of
+// Transport's calls by the host, of the calls the program logs by the
+// provider it names or by a model only one provider serves, of an agent by
+// its calls when they agree.
+func TestTheProvidersOfCallsAndAgentsAreTheSameLiveAndFromTheJournals(t *testing.T) {
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"model":"gpt-4o","choices":[{"message":{"content":"ok"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}`)
+	}))
+	defer llm.Close()
+	azure := &http.Client{Transport: slogwf.Transport(&http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, llm.Listener.Addr().String()) // the Azure host is the test server
+	}})}
+	defer azure.CloseIdleConnections()
+
+	dir := t.TempDir()
+	mem := tracetest.NewInMemoryExporter()
+	x := slogwfotel.New(mem, nil)
+	h, err := slogwf.New(&slogwf.Options{Dir: dir, Console: io.Discard, Exporter: x})
+	require.NoError(t, err)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), slog.New(h)), "providers")
+	agent := func(name string, calls ...func(context.Context)) {
+		ictx, ia := slogwf.StartInteraction(ctx, name)
+		for _, call := range calls {
+			call(ictx)
+		}
+		ia.End()
+	}
+	logged := func(name string, args ...any) func(context.Context) {
+		return func(ctx context.Context) {
+			_, a := slogwf.StartAction(ctx, name, args...)
+			a.End(slogwf.Tokens(10, 5))
+		}
+	}
+	agent("azure", func(ctx context.Context) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://my-resource.openai.azure.com/openai/deployments/gpt4/chat/completions",
+			strings.NewReader(`{"messages":[{"role":"user","content":"hi"}]}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := azure.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	})
+	agent("gemini", logged("ask-gemini", slogwf.Model("gemini-2.0-flash")), func(ctx context.Context) {
+		slog.InfoContext(ctx, "asked", slogwf.Model("gemini-2.0-flash-001"), slogwf.Tokens(1, 1)) // a call as a record
+	})
+	agent("named", logged("ask-claude", "provider", "anthropic", slogwf.Model("claude-sonnet-4")))
+	agent("mixed", logged("ask-gpt", slogwf.Model("gpt-4o")), logged("ask-gemini-too", slogwf.Model("gemini-2.0-flash")))
+	live, shipped := endAndShip(t, wf, h, x, mem, dir)
+	require.Len(t, live, 10)
+	require.Len(t, shipped, 10)
+
+	want := map[string]any{ // by span name, a call's under its agent's; nil: none
+		"invoke_agent azure": "azure.ai.openai", "invoke_agent azure > chat gpt-4o": "azure.ai.openai",
+		"invoke_agent gemini": "gcp.gen_ai", "invoke_agent gemini > chat gemini-2.0-flash": "gcp.gen_ai",
+		"invoke_agent named": "anthropic", "invoke_agent named > chat claude-sonnet-4": "anthropic",
+		"invoke_agent mixed": nil, "invoke_agent mixed > chat gpt-4o": nil, "invoke_agent mixed > chat gemini-2.0-flash": "gcp.gen_ai",
+		"invoke_workflow providers": nil,
+	}
+	liveByID, shippedByID := bySpanID(live), bySpanID(shipped)
+	for _, s := range shipped {
+		assertSentAsLive(t, liveByID[s.SpanContext.SpanID()], s)
+		name := s.Name
+		if s.SpanKind == trace.SpanKindClient {
+			name = shippedByID[s.Parent.SpanID()].Name + " > " + name
+		}
+		w, ok := want[name]
+		require.True(t, ok, name)
+		if w == nil {
+			assert.NotContains(t, attrs(s), attribute.Key("gen_ai.provider.name"), name)
+			continue
+		}
+		assert.Equal(t, attribute.StringValue(w.(string)), attrs(s)["gen_ai.provider.name"], name)
+	}
 }

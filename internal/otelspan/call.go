@@ -7,12 +7,15 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/slogwf/slogwf/internal/tree"
 )
 
 // callAttrs are what the attributes of an LLM call say of it, as
 // slogwf.Transport logs them.
 type callAttrs struct {
 	provider, requestModel, model string
+	genAIProvider                 string // the program's gen_ai.provider.name
 	status                        int64
 	stream                        bool
 	ttfbNS                        int64
@@ -24,6 +27,7 @@ type callAttrs struct {
 func readCall(attrs []byte) callAttrs {
 	var c struct {
 		Provider     string      `json:"provider"`
+		GenAI        string      `json:"gen_ai.provider.name"`
 		RequestModel string      `json:"request_model"`
 		Model        string      `json:"model"`
 		HTTPStatus   json.Number `json:"http_status"`
@@ -40,7 +44,7 @@ func readCall(attrs []byte) callAttrs {
 	status, _ := c.HTTPStatus.Int64()
 	ttfb, _ := c.TTFB.Int64()
 	port, _ := c.Port.Int64()
-	return callAttrs{provider: c.Provider, requestModel: c.RequestModel, model: c.Model, status: status, stream: c.Stream, ttfbNS: ttfb,
+	return callAttrs{provider: c.Provider, genAIProvider: c.GenAI, requestModel: c.RequestModel, model: c.Model, status: status, stream: c.Stream, ttfbNS: ttfb,
 		serverAddress: c.Address, serverPort: port}
 }
 
@@ -51,7 +55,9 @@ func (m *mapper) callSpan() string {
 	m.c = c
 	op := operation(s.Name, c.provider)
 	m.add(attribute.String("gen_ai.operation.name", op))
-	if p := provider(c.provider); p != "" {
+	// The provider the call names, else the one the tree found for it
+	// (by its model).
+	if p := cmp.Or(tree.Provider(cmp.Or(c.genAIProvider, c.provider), ""), s.Provider); p != "" {
 		m.add(attribute.String("gen_ai.provider.name", p))
 	}
 	response := cmp.Or(c.model, s.Own.Model)
@@ -131,12 +137,4 @@ func operation(name, provider string) string {
 		return "generate_content"
 	}
 	return "chat"
-}
-
-// provider returns the GenAI provider name of slogwf.Transport's provider.
-func provider(p string) string {
-	if p == "gemini" {
-		return "gcp.gemini"
-	}
-	return p
 }

@@ -110,6 +110,10 @@ func (o *Options) Span(s *tree.Ended) (sdktrace.ReadOnlySpan, error) {
 	}
 	stub.Status = m.status()
 	m.kv = flatten(m.kv, s.Attrs(), m.skip)
+	if s.Kind == tree.Interaction && s.Provider != "" && !hasKey(m.kv, "gen_ai.provider.name") {
+		// The provider of the agent's calls, unless the program named one.
+		m.add(attribute.String("gen_ai.provider.name", s.Provider))
+	}
 	stub.Attributes = m.kv
 	stub.Events, stub.DroppedEvents = o.events(s.SortedRecords())
 	return stub.Snapshot(), nil

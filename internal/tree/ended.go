@@ -35,6 +35,10 @@ type Ended struct {
 	Total      Usage  // of its subtree
 	Counts     Counts // of its subtree
 	Loss       Loss   // of the workflow, as its tree file's "loss"; zero for other scopes
+	// Provider is the GenAI provider that the LLM calls of its subtree
+	// agree on (see Provider): "" when it has none, when one's is
+	// unknown, or when two have two.
+	Provider string
 	// Records are the records of an Ended made by hand, in order (the
 	// members of JSON objects, without the braces). Take leaves them nil:
 	// SortedRecords reads the tree's, out of the workflow's lock.
@@ -145,6 +149,9 @@ func (w *treeWriter) taken(n *node, s rolled) {
 	// the workflow's lock, and copies none of them there.
 	e.records, e.unsorted = w.recordsOf(n)
 	e.Own.Model = n.model
+	if s.provider != notOne {
+		e.Provider = s.provider
+	}
 	if !s.ended {
 		e.End = string(w.t.last)
 	}

@@ -79,8 +79,9 @@ func TestTakenScopesAreWhatTheTreeFileSays(t *testing.T) {
 		Kind: Action, ID: "c", Parent: "p", Name: "llm.chat",
 		Start: "2026-01-01T00:00:03.000000000Z", End: "2026-01-01T00:00:04.000000000Z", Status: StatusCompleted,
 		StartAttrs: []byte(`{"provider":"openai"}`), EndAttrs: []byte(`{"model":"gpt-4o"}`),
-		Own:   Usage{Calls: 1, In: 10, Out: 5, Cost: ToNano(0.25), Model: "gpt-4o"},
-		Total: Usage{Calls: 1, In: 10, Out: 5, Cost: ToNano(0.25)},
+		Own:      Usage{Calls: 1, In: 10, Out: 5, Cost: ToNano(0.25), Model: "gpt-4o"},
+		Total:    Usage{Calls: 1, In: 10, Out: 5, Cost: ToNano(0.25)},
+		Provider: "openai",
 	}, *s["c"])
 	assert.Equal(t, `{"provider":"openai","model":"gpt-4o"}`, string(s["c"].Attrs()))
 
@@ -88,6 +89,7 @@ func TestTakenScopesAreWhatTheTreeFileSays(t *testing.T) {
 	assert.Equal(t, Counts{Records: 2, Warnings: 1, Semantic: 1}, p.Counts)
 	assert.Equal(t, Usage{Calls: 1, In: 10, Out: 5, Cost: ToNano(0.25)}, p.Total, "the subtree's")
 	assert.Zero(t, p.Own.Calls, "its own")
+	assert.Equal(t, "openai", p.Provider, "its call's")
 	assert.Equal(t, `"plan"`, string(p.Input))
 	assert.Equal(t, `"ok"`, string(p.Output))
 	var msgs []string

@@ -2,7 +2,6 @@ package tree
 
 import (
 	"bytes"
-	"cmp"
 	"log/slog"
 	"slices"
 
@@ -42,6 +41,7 @@ type node struct {
 	others     *part   // what Merge added, if anything
 	children   []*node // that name it their parent; see treeWriter.place
 	model      string  // the last model named in its start, records and end, by Apply
+	modelProv  string  // the provider those models agree on; see nameModel
 	taken      bool    // passed by Take
 
 	// depth is how many scopes deep below the workflow the node starts,
@@ -227,7 +227,7 @@ func (t *Tree) start(e *Event, merged bool) bool {
 	n.attrs, n.input = e.Attrs, e.Input
 	n.from(merged).usage.add(e.Usage)
 	if !merged {
-		n.model = cmp.Or(e.Usage.Model, n.model)
+		n.nameModel(e.Usage.Model)
 	}
 	if e.ID == t.id {
 		return true
@@ -260,7 +260,7 @@ func (t *Tree) end(e *Event, merged bool) bool {
 	n.ended, n.end, n.status, n.err = true, e.Time, e.Status, e.Error
 	n.endAttrs, n.output, n.endUsage = e.Attrs, e.Output, e.Usage
 	if !merged {
-		n.model = cmp.Or(e.Usage.Model, n.model)
+		n.nameModel(e.Usage.Model)
 	}
 	var buf [8]string
 	at := closer(t.endsAbove(buf[:0], n, false), n.start)
@@ -340,7 +340,7 @@ func (t *Tree) record(e *Event, merged bool) {
 	}
 	p.usage.add(e.Usage)
 	if !merged {
-		n.model = cmp.Or(e.Usage.Model, n.model)
+		n.nameModel(e.Usage.Model)
 	}
 }
 

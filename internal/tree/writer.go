@@ -215,6 +215,7 @@ type rolled struct {
 	end, status string
 	u           sum
 	c           counts
+	provider    string // of the calls of the subtree, for Take; see agree
 }
 
 // rollup computes how n and the nodes of its subtree ended, and their
@@ -246,10 +247,14 @@ func (w *treeWriter) rollup(n *node, above []string) rolled {
 		s.u.addSum(w.orphans.usage)
 		s.c.add(w.orphans.counts)
 	}
+	if w.take != nil {
+		s.provider = n.ownProvider()
+	}
 	for _, c := range w.kids[n] {
 		cs := w.rollup(c, above)
 		s.u.addSum(cs.u)
 		s.c.add(cs.c)
+		s.provider = agree(s.provider, cs.provider)
 	}
 	if w.take != nil {
 		w.taken(n, s)

@@ -1,0 +1,102 @@
+package tree
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// The GenAI provider of the LLM calls of a scope, as the OpenTelemetry
+// GenAI conventions name it (gen_ai.provider.name): what the OTel export
+// puts on a call's span, and on an agent's when its calls agree.
+
+// Provider returns the GenAI provider of an LLM call whose attributes
+// name named ("gen_ai.provider.name", or else "provider", as
+// slogwf.Transport logs it), or else of its model; "" when unknown.
+func Provider(named, model string) string {
+	switch named {
+	case "":
+		return modelProvider(model)
+	case "gemini": // slogwf.Transport's name for it in journals of before
+		return "gcp.gemini"
+	}
+	return named
+}
+
+// modelProvider returns the provider that a model's name alone says, "" for
+// most: gpt-4o is served by OpenAI and by Azure OpenAI, claude-sonnet-4 by
+// Anthropic, AWS Bedrock, Vertex AI and Azure, under the same names. Only
+// Google serves Gemini, through the Gemini API or Vertex AI: gcp.gen_ai, the
+// conventions' name for either.
+func modelProvider(model string) string {
+	if strings.HasPrefix(strings.TrimPrefix(model, "models/"), "gemini-") {
+		return "gcp.gen_ai"
+	}
+	return ""
+}
+
+// namedProvider returns the provider that attributes, a JSON object, name.
+func namedProvider(attrs []byte) string {
+	if !bytes.Contains(attrs, []byte("provider")) {
+		return "" // most scopes name none: not decoded
+	}
+	var a struct {
+		Provider string `json:"provider"`
+		GenAI    string `json:"gen_ai.provider.name"`
+	}
+	_ = json.Unmarshal(attrs, &a) // a value not a string names none
+	if a.GenAI != "" {
+		return a.GenAI
+	}
+	return a.Provider
+}
+
+// notOne is the provider of calls that do not all have one they agree on:
+// one's is unknown, or two have two.
+const notOne = "\x00"
+
+// agree returns the provider of the calls of a and b: "" when neither
+// has calls.
+func agree(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "" || a == b:
+		return a
+	}
+	return notOne
+}
+
+// ownProvider returns the provider of the calls n made itself, "" when it
+// made none: the one its start or end names (the end's first), or else the
+// one the models of its start, records and end agree on.
+func (n *node) ownProvider() string {
+	if n.part.usage.calls == 0 && n.endUsage.Calls == 0 {
+		return ""
+	}
+	named := namedProvider(n.endAttrs)
+	if named == "" {
+		named = namedProvider(n.attrs)
+	}
+	if named != "" {
+		return Provider(named, "")
+	}
+	if n.modelProv == "" {
+		return notOne // no model named: unknown
+	}
+	return n.modelProv
+}
+
+// nameModel takes a model that an event of Apply names, as the node's last,
+// and the provider the models named so far agree on.
+func (n *node) nameModel(model string) {
+	if model == "" {
+		return
+	}
+	n.model = model
+	p := modelProvider(model)
+	if p == "" {
+		p = notOne
+	}
+	n.modelProv = agree(n.modelProv, p)
+}
