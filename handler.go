@@ -419,10 +419,16 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	sc, ev := fromContext(ctx)
+	if sc == nil && h.console == nil && !h.named && h.clean.quiet(&r) {
+		// Nowhere to add it, nothing to clean: most records of a
+		// program that logs outside its workflows. slogwf's own console
+		// takes such records by HandlePlain, below.
+		return h.next.Handle(ctx, r)
+	}
 	var m meta
 	var lost tree.Loss
 	plain := h.clean.record(&r, &m, &lost, h.console)
-	sc, ev := fromContext(ctx)
 	if ev != nil {
 		return h.handleScopeEvent(ctx, ev, r, lost)
 	}

@@ -169,27 +169,31 @@ func TestScopeEventsGoThroughSlogDefault(t *testing.T) {
 }
 
 func TestAttributesPlaceRecords(t *testing.T) {
-	s := newSetup(t, nil)
-	ctx, wf := slogwf.StartWorkflow(s.ctx, "attrs")
-	ctx, it := slogwf.StartIteration(ctx)
-	ctxA, a := slogwf.StartInteraction(ctx, "a")
-	_, b := slogwf.StartInteraction(ctx, "b")
+	for _, format := range []slogwf.Format{slogwf.FormatTint, slogwf.FormatJSON} {
+		t.Run(string(format), func(t *testing.T) {
+			s := newSetup(t, &slogwf.Options{Format: format})
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "attrs")
+			ctx, it := slogwf.StartIteration(ctx)
+			ctxA, a := slogwf.StartInteraction(ctx, "a")
+			_, b := slogwf.StartInteraction(ctx, "b")
 
-	s.log.With(slogwf.WorkflowID(wf.ID()), slogwf.InteractionID(a.ID())).Info("with both")
-	s.log.Info("record attr only", slogwf.InteractionID(b.ID()))
-	s.log.With(slogwf.IterationID(it.ID())).Info("iteration")
-	s.log.InfoContext(ctxA, "attrs win over context", slogwf.InteractionID(b.ID()))
-	s.log.With(slogwf.WorkflowID(wf.ID())).WithGroup("g").Info("workflow", "k", 1)
-	s.log.Info("unknown scope", slogwf.InteractionID("nope"))
-	wf.End()
+			s.log.With(slogwf.WorkflowID(wf.ID()), slogwf.InteractionID(a.ID())).Info("with both")
+			s.log.Info("record attr only", slogwf.InteractionID(b.ID()))
+			s.log.With(slogwf.IterationID(it.ID())).Info("iteration")
+			s.log.InfoContext(ctxA, "attrs win over context", slogwf.InteractionID(b.ID()))
+			s.log.With(slogwf.WorkflowID(wf.ID())).WithGroup("g").Info("workflow", "k", 1)
+			s.log.Info("unknown scope", slogwf.InteractionID("nope"))
+			wf.End()
 
-	tree := s.tree(t, wf)
-	assert.Equal(t, []string{"with both"}, tree.find(a.ID()).msgs())
-	assert.Equal(t, []string{"record attr only", "attrs win over context"}, tree.find(b.ID()).msgs())
-	assert.Equal(t, []string{"iteration"}, tree.find(it.ID()).msgs())
-	assert.Equal(t, []string{"workflow"}, tree.msgs())
-	assert.Equal(t, map[string]any{"g": map[string]any{"k": 1.0}}, tree.Records[0].Attrs, "IDs route, they are not attrs")
-	assert.Contains(t, s.console.String(), "unknown scope")
+			tree := s.tree(t, wf)
+			assert.Equal(t, []string{"with both"}, tree.find(a.ID()).msgs())
+			assert.Equal(t, []string{"record attr only", "attrs win over context"}, tree.find(b.ID()).msgs())
+			assert.Equal(t, []string{"iteration"}, tree.find(it.ID()).msgs())
+			assert.Equal(t, []string{"workflow"}, tree.msgs())
+			assert.Equal(t, map[string]any{"g": map[string]any{"k": 1.0}}, tree.Records[0].Attrs, "IDs route, they are not attrs")
+			assert.Contains(t, s.console.String(), "unknown scope")
+		})
+	}
 }
 
 func TestCloseEndsOpenScopesAsIncomplete(t *testing.T) {

@@ -136,7 +136,8 @@ func TestMayHoldFindsTheLiteralsWhereAMatchMayStart(t *testing.T) {
 // every sort (secret and reserved keys in any case, long ones, the
 // console's own; every pattern's literal at every offset, with a secret
 // or not; bytes to escape, non-ASCII, long texts), under redactions of
-// every sort.
+// every sort. Nor does quiet's: a record it passes is one that the full
+// look leaves as it is, and reads nothing of.
 func TestTheQuickLookOfRecordIsTheFullLook(t *testing.T) {
 	keys := []string{"prompt", "a", "", "password", "PassWord", "paſſword", "api_\u212aey", "x-api-key", "Set-Cookie",
 		"cookie", "session_token", "model", "tokens", "cost_usd", "cached_tokens", "semantic", "origin", "workflow_id",
@@ -163,6 +164,7 @@ func TestTheQuickLookOfRecordIsTheFullLook(t *testing.T) {
 	con := console.New(io.Discard, console.Options{Color: true, Level: slog.LevelInfo, TimeFormat: console.TimeFormat,
 		Width: console.ValueWidth, LineWidth: console.LineWidth})
 	r := rand.New(rand.NewPCG(5, 6))
+	quiet := 0
 	for _, o := range []Options{{}, {MaxValue: 32}, {MaxValue: -1}, {Redact: &Redaction{Off: true}},
 		{Redact: &Redaction{Keys: []string{"session_token", "ſid"}}},
 		{Redact: &Redaction{Patterns: []*regexp.Regexp{regexp.MustCompile(`ab`), regexp.MustCompile(`xyz[0-9]+`)}}},
@@ -189,10 +191,17 @@ func TestTheQuickLookOfRecordIsTheFullLook(t *testing.T) {
 					} else {
 						require.False(t, gotPlain, "%v: %v", o, rec)
 					}
+					if q := rec.Clone(); cl.quiet(&q) {
+						quiet++
+						require.True(t, equalRecords(rec, want), "%v: %v", o, rec)
+						require.Equal(t, tree.Loss{}, wantLost, "%v: %v", o, rec)
+						require.Equal(t, meta{}, wantMeta, "%v: %v", o, rec)
+					}
 				}
 			}
 		}
 	}
+	assert.Positive(t, quiet, "records quiet passes")
 }
 
 // fullLook cleans r as record does, looking at every attribute in full,

@@ -27,17 +27,25 @@ type cleaner struct {
 	max      int  // bytes of a message or string value; negative: no limit
 	all      bool // hide every attribute: they are in a group with a secret key
 	// notable holds the shapes (see keyShape) of the keys that are secret
-	// or reserved; nil when the shapes do not tell (see redactor.ascii),
-	// or all is set.
-	notable *[keyShapes / 64]uint64
+	// or reserved; every shape when the shapes do not tell (see
+	// redactor.ascii), or all is set.
+	notable [keyShapes / 64]uint64
 }
+
+// everyShape holds every shape of key: each key is looked at in full.
+var everyShape = func() (shapes [keyShapes / 64]uint64) {
+	for i := range shapes {
+		shapes[i] = ^uint64(0)
+	}
+	return shapes
+}()
 
 // hidingAll returns c for the attributes of a group named by a secret key,
 // opened with WithGroup: it hides every one.
 func (c *cleaner) hidingAll() *cleaner {
 	c2 := *c
 	c2.all = true
-	c2.notable = nil // see record
+	c2.notable = everyShape
 	return &c2
 }
 
@@ -46,9 +54,9 @@ func newCleaner(o *Options) *cleaner {
 	if c.max == 0 {
 		c.max = defaultMaxValue
 	}
+	c.notable = everyShape
 	if c.redactor.ascii || len(c.redactor.keys) == 0 {
-		c.notable = new([keyShapes / 64]uint64)
-		*c.notable = c.redactor.shapes
+		c.notable = c.redactor.shapes
 		for _, r := range reservedKeys {
 			v := keyShape(r.key)
 			c.notable[v/64] |= 1 << (v % 64)
@@ -110,37 +118,49 @@ type look struct {
 // record's closure holds a copy already, and one register spills where
 // five would.
 func (lk *look) attr(a *slog.Attr) bool {
-	// The most common attributes are told first: a key neither secret,
-	// reserved nor too long, and a value of a kind that cannot change,
-	// or a string. Of a string, fits and mayHold tell what mayChange
-	// would, so a is done with before they are called.
-	c := lk.c
-	// uint(len(k)-1) < MaxName: 1 to MaxName bytes, in one comparison.
-	if k := a.Key; uint(len(k)-1) < tree.MaxName && c.notable != nil && !c.notableKey(k) {
-		switch a.Value.Kind() {
-		case slog.KindString:
-			if lk.plain {
-				lk.plain = lk.con.Plain(*a)
-			}
-			if s := a.Value.String(); !c.fits(s) || c.redactor.mayHold(s) {
-				lk.dirty = true
-				return false
-			}
-			return true
-		case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
-			if lk.plain {
-				lk.plain = lk.con.Plain(*a)
-			}
-			return true
+	if !lk.c.quietAttr(a) {
+		if lk.c.mayChange(*a) {
+			lk.dirty = true
+			return false
 		}
+		lk.m.read(*a)
 	}
-	if c.mayChange(*a) {
-		lk.dirty = true
-		return false
-	}
-	lk.m.read(*a)
 	lk.plain = lk.plain && lk.con.Plain(*a)
 	return true
+}
+
+// quiet reports whether cleaning leaves r as it is, and slogwf reads
+// nothing from its attributes: what record finds of most records, with no
+// more work than it takes to tell.
+func (c *cleaner) quiet(r *slog.Record) bool {
+	if !c.fits(r.Message) || c.redactor.mayHold(r.Message) {
+		return false
+	}
+	quiet := true
+	r.Attrs(func(a slog.Attr) bool {
+		quiet = c.quietAttr(&a)
+		return quiet
+	})
+	return quiet
+}
+
+// quietAttr reports whether cleaning leaves a as it is, and slogwf reads
+// nothing from it: it has a key neither secret, reserved nor too long, and
+// a value of a kind that cannot change, or a string that fits and holds
+// no secret. Of a string, fits and mayHold tell what mayChange would.
+func (c *cleaner) quietAttr(a *slog.Attr) bool {
+	// uint(len(k)-1) < MaxName: 1 to MaxName bytes, in one comparison.
+	if k := a.Key; uint(len(k)-1) >= tree.MaxName || c.notableKey(k) {
+		return false
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		s := a.Value.String()
+		return c.fits(s) && !c.redactor.mayHold(s)
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return true
+	}
+	return false
 }
 
 // fits reports whether s is c.max bytes long at most: one comparison, as

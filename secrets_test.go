@@ -4,6 +4,7 @@ package slogwf_test
 // and so every command of the CLI.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -47,39 +48,49 @@ func leaks(out string, secrets ...string) []string {
 // Redacted is slogwf.Redacted, for leaks.
 const Redacted = slogwf.Redacted
 
-// logSecrets logs each secret in each place a record has, with a word
-// before and after it.
+// logSecrets logs each secret in each place a record of a workflow has,
+// with a word before and after it.
 func logSecrets(ctx context.Context, l *slog.Logger) {
 	ctx, wf := slogwf.StartWorkflow(ctx, "secrets", "user", "ana")
 	for i, s := range secrets {
 		text := "before " + s + " after"
 		ctx, ia := slogwf.StartInteraction(ctx, "agent", slogwf.InputKey, text)
-		l.InfoContext(ctx, text)
-		l.InfoContext(ctx, "attr", "v", text, "n", i)
-		l.InfoContext(ctx, "llm call", slogwf.Origin(slogwf.OriginLLM), "completion",
-			"Sure! Here is the configuration you asked for:\n\nAPI_KEY="+s+"\n\nLet me know if you need more.")
-		deep := slog.String("v", text)
-		for range 40 {
-			deep = slog.Group("g", deep)
-		}
-		l.InfoContext(ctx, "deep", deep)
-		l.With("w", text).WithGroup("req").InfoContext(ctx, "with")
-		l.InfoContext(ctx, "error", "err", errors.New(text))
-		l.InfoContext(ctx, "bytes", "b", []byte(text))
-		l.InfoContext(ctx, "map", "m", map[string]any{"k": text})
-		l.InfoContext(ctx, "header", "Authorization", "Bearer xyzzy-token-0123456789",
-			slog.Group("headers", slog.String("X-Api-Key", "plain-key-0123456789"), slog.String("Cookie", "session=0123456789abcdef")))
-		l.InfoContext(ctx, "bearer", "h", "Authorization: Bearer abcdef0123456789.ghijkl done")
+		logSecret(ctx, l, i, s)
 		ia.Fail(errors.New(text), slogwf.OutputKey, text)
 	}
 	wf.End()
 }
 
+// logSecret logs secret s, the i-th, in each place a record has, with a
+// word before and after it.
+func logSecret(ctx context.Context, l *slog.Logger, i int, s string) {
+	text := "before " + s + " after"
+	l.InfoContext(ctx, text)
+	l.InfoContext(ctx, "attr", "v", text, "n", i)
+	l.InfoContext(ctx, "llm call", slogwf.Origin(slogwf.OriginLLM), "completion",
+		"Sure! Here is the configuration you asked for:\n\nAPI_KEY="+s+"\n\nLet me know if you need more.")
+	deep := slog.String("v", text)
+	for range 40 {
+		deep = slog.Group("g", deep)
+	}
+	l.InfoContext(ctx, "deep", deep)
+	l.With("w", text).WithGroup("req").InfoContext(ctx, "with")
+	l.InfoContext(ctx, "error", "err", errors.New(text))
+	l.InfoContext(ctx, "bytes", "b", []byte(text))
+	l.InfoContext(ctx, "map", "m", map[string]any{"k": text})
+	l.InfoContext(ctx, "header", "Authorization", "Bearer xyzzy-token-0123456789",
+		slog.Group("headers", slog.String("X-Api-Key", "plain-key-0123456789"), slog.String("Cookie", "session=0123456789abcdef")))
+	l.InfoContext(ctx, "bearer", "h", "Authorization: Bearer abcdef0123456789.ghijkl done")
+}
+
+// loggedSecrets are the secrets that logSecret logs.
+var loggedSecrets = append(slices.Clone(secrets), "xyzzy-token-0123456789", "plain-key-0123456789", "session=0123456789abcdef", "abcdef0123456789.ghijkl")
+
 // Secrets are hidden in the console, the journal and the tree (and
 // the CLI: TestCLIOutputHidesSecrets in cmd/slogwf); the text around them
 // stays. Captured LLM text is an attribute like the "completion" here.
 func TestSecretsAreRedactedEverywhere(t *testing.T) {
-	all := append(slices.Clone(secrets), "xyzzy-token-0123456789", "plain-key-0123456789", "session=0123456789abcdef", "abcdef0123456789.ghijkl")
+	all := loggedSecrets
 	for _, format := range []slogwf.Format{slogwf.FormatTint, slogwf.FormatText, slogwf.FormatJSON} {
 		t.Run(string(format), func(t *testing.T) {
 			s := newSetup(t, &slogwf.Options{Format: format})
@@ -108,6 +119,31 @@ func TestSecretsAreRedactedEverywhere(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, paths, 1)
 	assert.EqualValues(t, 6*15, readTree(t, paths[0]).Loss.Redacted, "each hidden value counted: 6 secrets in 15 places")
+}
+
+// A record outside every workflow goes to the console alone, which hides
+// the same secrets: each console of New, and the handler NewHandler is
+// given.
+func TestSecretsOutsideWorkflowsAreRedactedToo(t *testing.T) {
+	for _, format := range []slogwf.Format{slogwf.FormatTint, slogwf.FormatText, slogwf.FormatJSON, ""} {
+		t.Run(cmp.Or(string(format), "NewHandler"), func(t *testing.T) {
+			var out strings.Builder
+			var h *slogwf.Handler
+			if format == "" {
+				h = slogwf.NewHandler(slog.NewJSONHandler(&out, nil), &slogwf.Options{Dir: t.TempDir()})
+			} else {
+				var err error
+				h, err = slogwf.New(&slogwf.Options{Dir: t.TempDir(), Console: &out, Format: format})
+				require.NoError(t, err)
+			}
+			t.Cleanup(func() { _ = h.Close() })
+			for i, s := range secrets {
+				logSecret(context.Background(), slog.New(h), i, s)
+			}
+			assert.Empty(t, leaks(out.String(), loggedSecrets...), "no secret in the console")
+			assert.Contains(t, out.String(), "before [REDACTED] after")
+		})
+	}
 }
 
 func TestRedactionIsConfigurable(t *testing.T) {
