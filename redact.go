@@ -116,6 +116,13 @@ type redactor struct {
 	// in says where in its literal each pair of starts is: a text that
 	// holds the pair holds the literal only if the literal is there whole.
 	in []pairIn
+	// markLo and markPast are, in each byte, the least byte of marks and
+	// the one past the greatest: marks are a range of bytes that holds a
+	// byte of every literal, when there is one (see marks). Most text
+	// holds none of the built-in ones' (- to _), and eight bytes of it at
+	// once tell so (see marked). markPast is 0 when there are no marks.
+	markLo, markPast uint64
+	longest          int // bytes of the longest literal
 }
 
 // pairIn is a pair of bytes at offset off of the literal of patterns[of].
@@ -169,8 +176,35 @@ func newRedactor(r *Redaction) *redactor {
 			red.starts[v/64] |= 1 << (v % 64)
 			red.in = append(red.in, pairIn{v, off, i})
 		}
+		red.longest = max(red.longest, len(p.literal))
+	}
+	if lo, hi, ok := marks(red.patterns); ok {
+		const ones = 0x0101010101010101
+		red.markLo, red.markPast = lo*ones, (hi+1)*ones
 	}
 	return red
+}
+
+// marks returns the narrowest range of bytes, lo to hi, from ! to `, that
+// holds a byte of every literal, if there is one: a range without the
+// space and lower-case letters that most text is made of.
+func marks(ps []pattern) (lo, hi uint64, ok bool) {
+	for l := uint64('!'); l <= '`'; l++ {
+		h := l
+		for _, p := range ps {
+			least := uint64(0x100) // p's least byte from l up
+			for i := range len(p.literal) {
+				if c := uint64(p.literal[i]); c >= l {
+					least = min(least, c)
+				}
+			}
+			h = max(h, least)
+		}
+		if h <= '`' && (!ok || h-l < hi-lo) {
+			lo, hi, ok = l, h, true
+		}
+	}
+	return lo, hi, ok
 }
 
 // commonBytes are the bytes that text holds most often, most often first.
@@ -199,15 +233,47 @@ func rarestPair(lit string, r, stride int) int {
 }
 
 // mayHold reports whether s holds the literal of a pattern where a match
-// of it may start. It looks at a pair of bytes of s every stride bytes,
-// and further only where one is in starts.
+// of it may start. It looks for a mark in s, eight bytes at once, and
+// from the first one on at its pairs of bytes (see pairsFrom).
 func (red *redactor) mayHold(s string) bool {
+	last := len(s) - 8
+	if red.markPast == 0 || last < 0 {
+		return red.pairsFrom(s, 0)
+	}
+	i := 0
+	for i < last && !red.marked(jsonenc.Load64(s[i:i+8])) {
+		i += 8
+	}
+	if i >= last {
+		// The last eight bytes, over some of those looked at.
+		if i = last; !red.marked(jsonenc.Load64(s[i:])) {
+			return false
+		}
+	}
+	// A literal starts less than longest bytes before its mark.
+	return red.pairsFrom(s, max(i-red.longest, 0)&^1)
+}
+
+// marked reports whether the eight bytes of x hold a mark.
+func (red *redactor) marked(x uint64) bool {
+	const highs = 0x8080808080808080
+	// A byte of h less one of the bounds, at most 0x80, keeps its high
+	// bit exactly when it is at least the bound, and borrows nothing
+	// from the next byte. Bytes from 0x80 up, which x has the high bits
+	// of, are no marks.
+	h := x | highs
+	return (h-red.markLo)&^(h-red.markPast)&^x&highs != 0
+}
+
+// pairsFrom reports whether s holds the literal of a pattern, from its
+// even offset i on, where a match of it may start. It looks at a pair of
+// bytes of s every stride bytes, and further only where one is in starts.
+func (red *redactor) pairsFrom(s string, i int) bool {
 	starts := red.starts
 	if starts == nil {
 		return len(red.patterns) > 0
 	}
 	// By index: reslicing what is left costs more on every step.
-	i := 0 // the first byte not looked at
 	if red.stride == 2 {
 		// Eight bytes at once: the pairs at 0, 2, 4 and 6.
 		for ; i <= len(s)-8; i += 8 {

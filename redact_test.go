@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slogwf/slogwf/internal/console"
+	"github.com/slogwf/slogwf/internal/jsonenc"
 	"github.com/slogwf/slogwf/internal/tree"
 )
 
@@ -88,6 +89,46 @@ func TestEverydayTextIsNotSearched(t *testing.T) {
 		"a ghp-like name", "Be there", "PEM -----END", strings.Repeat("read the notes and write them down. ", 40),
 	} {
 		assert.False(t, red.mayHold(s), "%q", s)
+	}
+}
+
+// A text's marks are the narrowest range of bytes without the space and
+// lower-case letters that holds a byte of every literal, if there is one;
+// and marked is true of eight bytes exactly when one of them is a mark.
+func TestMarksAreTheNarrowestRangeThatHoldsAByteOfEveryLiteral(t *testing.T) {
+	for _, tt := range []struct {
+		extra  string
+		lo, hi byte // 0, 0: no marks
+	}{
+		{"", '-', '_'},
+		{`token=\w+`, '-', '_'},
+		{`#x[0-9]+`, '#', '_'},
+		{`apikey [a-z]+`, 0, 0},
+		{`é[0-9]+`, 0, 0},
+	} {
+		var extra []*regexp.Regexp
+		if tt.extra != "" {
+			extra = append(extra, regexp.MustCompile(tt.extra))
+		}
+		red := newRedactor(&Redaction{Patterns: extra})
+		require.NotNil(t, red.starts, tt.extra)
+		lo, hi := byte(red.markLo), byte(red.markPast)-1
+		if red.markPast == 0 {
+			lo, hi = 0, 0
+		}
+		assert.Equal(t, [2]byte{tt.lo, tt.hi}, [2]byte{lo, hi}, "%q", tt.extra)
+	}
+
+	red := newRedactor(nil)
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		var w [8]byte
+		want := false
+		for i := range w {
+			w[i] = byte(r.IntN(256))
+			want = want || '-' <= w[i] && w[i] <= '_'
+		}
+		require.Equal(t, want, red.marked(jsonenc.Load64(string(w[:]))), "%q", w)
 	}
 }
 
