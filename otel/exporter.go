@@ -286,8 +286,12 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		// must not go on, from either, while spans are still being sent.
 		select {
 		case <-e.shut:
-			err = e.losses()
 		case <-ctx.Done():
+		}
+		select {
+		case <-e.shut: // also when ctx had ended too: select picks either
+			err = e.losses()
+		default:
 			err = ctx.Err()
 		}
 	}

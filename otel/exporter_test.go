@@ -813,3 +813,17 @@ func TestTheDefaultResourceNamesTheHostAndTheProcessAndAGivenOneIsKept(t *testin
 		})
 	}
 }
+
+// A Shutdown called once the first has returned has nothing to wait for:
+// it says how many spans were lost since, whatever its context, as it did
+// before a second Shutdown waited for the first.
+func TestAShutdownAfterTheFirstReturnedSaysTheLossesAlsoWithAContextThatEnded(t *testing.T) {
+	e := New(nopExporter{}, &Options{ErrorOutput: io.Discard})
+	require.NoError(t, e.Shutdown(context.Background()))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 64 { // of two cases ready, select picks either
+		e.ExportScope(scopes(1)[0])
+		require.EqualError(t, e.Shutdown(ctx), "slogwfotel: shutdown: 1 span lost", "Shutdown %d", i+2)
+	}
+}
