@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,14 +125,17 @@ type Stats struct {
 }
 
 // New returns an Exporter that sends spans to exp, which it shuts down in
-// [Exporter.Shutdown]. A nil exp fails every export, as a backend that is
-// down does: each span is lost, counted and said.
+// [Exporter.Shutdown]. A nil exp, or one that holds a nil pointer, fails
+// every export, as a backend that is down does: each span is lost, counted
+// and said.
 func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	if exp == nil {
+	if v := reflect.ValueOf(exp); exp == nil || v.Kind() == reflect.Pointer && v.IsNil() {
+		// A nil pointer too, as otlptracehttp.New returns with its error,
+		// whose methods would crash the program from e's goroutine.
 		exp = noExporter{}
 	}
 	if o.QueueSize <= 0 {

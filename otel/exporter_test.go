@@ -2,6 +2,7 @@ package slogwfotel
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -184,8 +185,8 @@ func TestAFailingBackendIsCountedAndReportedOnce(t *testing.T) {
 	}
 }
 
-// An Exporter given no span exporter (nil) fails as one whose exports fail:
-// it does not panic.
+// An Exporter given no span exporter (nil, or a nil pointer) fails as one
+// whose exports fail: it does not panic.
 func TestAnExporterErrorIsCountedPerSpan(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -194,6 +195,7 @@ func TestAnExporterErrorIsCountedPerSpan(t *testing.T) {
 	}{
 		{"an error of the span exporter", errExporter{}, errRefused},
 		{"no span exporter", nil, errNoExporter},
+		{"a nil *otlptrace.Exporter, as otlptracehttp.New returns with its error", failedOTLP(t), errNoExporter},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out strings.Builder
@@ -208,6 +210,15 @@ func TestAnExporterErrorIsCountedPerSpan(t *testing.T) {
 			assert.Contains(t, out.String(), "slogwfotel: export: "+tt.want.Error())
 		})
 	}
+}
+
+// failedOTLP returns what otlptracehttp.New returns with its error: a
+// SpanExporter that holds a nil *otlptrace.Exporter, not a nil one.
+func failedOTLP(t *testing.T) sdktrace.SpanExporter {
+	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithInsecure(), otlptracehttp.WithTLSClientConfig(&tls.Config{}))
+	require.Error(t, err)
+	require.Nil(t, exp)
+	return exp
 }
 
 type errExporter struct{}
