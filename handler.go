@@ -371,8 +371,9 @@ func NewHandler(next slog.Handler, opts *Options) *Handler {
 // Handler is as one whose tree is off: records still reach the console; a
 // workflow started then has no tree (its Start function returns a nil
 // *Scope). The first workflow that logs after Close, a record or a scope's
-// end, is named once on Options.ErrorOutput: close the Handler once the
-// work that logs is done (an HTTP server's Shutdown has returned).
+// start or end, or that starts then, is named once on Options.ErrorOutput:
+// close the Handler once the work that logs is done (an HTTP server's
+// Shutdown has returned).
 func (h *Handler) Close() error {
 	if h.sink == nil {
 		return nil

@@ -92,6 +92,10 @@ func TestAWorkflowThatLogsAfterCloseIsSaidOnceOnErrorOutput(t *testing.T) {
 			_, ia := slogwf.StartInteraction(ctx, "a")
 			return func() { ia.End() }
 		}, "✔ interaction"},
+		{"the start of a scope in a workflow that Close ended", func(l *slog.Logger, ctx context.Context) func() {
+			ctx, _ = slogwf.StartWorkflow(ctx, "w")
+			return func() { _, _ = slogwf.StartInteraction(ctx, "a") }
+		}, ""}, // a scope started after Close logs nothing
 		{"a late record of a workflow that ended before Close", func(l *slog.Logger, ctx context.Context) func() {
 			ctx, wf := slogwf.StartWorkflow(ctx, "w")
 			wf.End()
@@ -140,4 +144,25 @@ func TestNothingIsSaidOfWorkflowsDoneBeforeClose(t *testing.T) {
 	require.NoError(t, s.h.Close())
 	s.log.Info("outside any workflow, after Close")
 	assert.Empty(t, errOut.String())
+}
+
+// A workflow started after Close through the Handler itself has no Scope
+// (its Start function returns nil) and logs to the console only: it is
+// named once on ErrorOutput, as one started through a handler that wraps
+// the Handler is, so that a service that goes on taking requests after
+// Close learns of it.
+func TestAWorkflowStartedAfterCloseIsSaidOnceOnErrorOutput(t *testing.T) {
+	var errOut bytes.Buffer
+	s := newSetup(t, &slogwf.Options{ErrorOutput: &errOut})
+	require.NoError(t, s.h.Close())
+	for range 2 {
+		ctx, wf := slogwf.StartWorkflow(s.ctx, "w")
+		assert.Nil(t, wf)
+		s.log.InfoContext(ctx, "after")
+		wf.End()
+	}
+
+	assert.Equal(t, 1, strings.Count(errOut.String(), "\n"), "said once: %s", errOut.String())
+	assert.Regexp(t, `^slogwf: workflow "w" started after Close: what is logged after Close reaches the console only`, errOut.String())
+	assert.Contains(t, s.console.String(), "after", "the console has it")
 }

@@ -334,13 +334,17 @@ func (s *sink) route(sc *Scope, x *ids) route {
 }
 
 // afterClose says once, on ErrorOutput, that workflow name id logged
-// after Close: what a workflow logs then reaches the console alone, which
-// a service that closes its handler before its requests are done would
-// not see otherwise.
+// after Close, or, without an id, started then: what a workflow logs then
+// reaches the console alone, which a service that closes its handler
+// before its requests are done would not see otherwise.
 func (s *sink) afterClose(name, id string) {
 	if s.saidAfterClose.CompareAndSwap(false, true) {
-		s.faults.note(fmt.Sprintf("slogwf: workflow %q %s logged after Close: what is logged after Close "+
-			"reaches the console only, not the journal nor the tree (close the handler once the work that logs is done)", name, id))
+		what := fmt.Sprintf("%q %s logged", name, id)
+		if id == "" {
+			what = fmt.Sprintf("%q started", name)
+		}
+		s.faults.note(fmt.Sprintf("slogwf: workflow %s after Close: what is logged after Close "+
+			"reaches the console only, not the journal nor the tree (close the handler once the work that logs is done)", what))
 	}
 }
 
