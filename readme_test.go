@@ -57,3 +57,36 @@ func TestCodeLayoutNamesEverySourceFile(t *testing.T) {
 		}
 	}
 }
+
+// The README's OpenTelemetry sample compiles as the body of a function
+// that returns an error: it checks the errors it is given.
+func TestReadmeOpenTelemetrySampleCompiles(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	block := regexp.MustCompile("(?s)\\*\\*Live\\.\\*\\*.*?```go\n(.*?)```").FindSubmatch(readme)
+	require.NotNil(t, block, "the Go block after **Live.** in README.md")
+	dir, err := os.MkdirTemp("testdata", "otelsample") // in the module, for its go.mod
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	code := `package main
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+
+	"github.com/slogwf/slogwf"
+	slogwfotel "github.com/slogwf/slogwf/otel"
+)
+
+func main() { _ = run(context.Background()) }
+
+func run(ctx context.Context) error {
+` + string(block[1]) + `	return nil
+}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(code), 0o644))
+
+	out, err := exec.Command("go", "vet", "./"+dir).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
