@@ -261,7 +261,9 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 // as ForceFlush does, an error that says how many scopes were lost, if any.
 // When ctx is done first, it cancels the exports under way, whose spans are
 // lost, and returns ctx's error too. Later scopes are dropped; calling it
-// again waits for the first call to return, then only says how many.
+// again waits for the first call to return, then only says how many, or
+// returns ctx's error when ctx is done first (it cancels nothing: the first
+// call's ctx bounds the exports).
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	if e == nil {
 		return nil
