@@ -179,7 +179,7 @@ func New(exp sdktrace.SpanExporter, opts *Options) *Exporter {
 // noExporter is the span exporter of an Exporter given none.
 type noExporter struct{}
 
-var errNoExporter = errors.New("slogwfotel: New was given no span exporter (nil)")
+var errNoExporter = errors.New("no span exporter: New was given nil")
 
 func (noExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return errNoExporter }
 func (noExporter) Shutdown(context.Context) error                             { return nil }

@@ -56,7 +56,7 @@ standard input.
 
 Example:
 	slogwf export -format chrome -o trace.json logs
-	slogwf export -format chrome logs/research-0a1b2c3d.json > trace.json
+	slogwf export -format chrome logs/research-01a2255d-71e3-7c75-9eef-715af7eb4be4.json > trace.json
 	slogwf export -otlp http://127.0.0.1:4318 logs
 	slogwf export -otlp http://127.0.0.1:4318 -f logs
 

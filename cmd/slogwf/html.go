@@ -40,7 +40,7 @@ standard output). The inputs are read as slogwf tree reads them: tree
 files, journals, directories, "-" for standard input.
 
 Example:
-	slogwf html logs/research-0a1b2c3d.json
+	slogwf html logs/research-01a2255d-71e3-7c75-9eef-715af7eb4be4.json
 	slogwf html -o run.html -workflow research logs
 
 Flags:

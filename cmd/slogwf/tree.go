@@ -26,7 +26,7 @@ tree file, a journal, or a directory of journals; journals are rebuilt
 into trees as "slogwf build" does. "-" reads standard input.
 
 Example:
-	slogwf tree -color=never logs/research-0a1b2c3d.json
+	slogwf tree -color=never logs/research-01a2255d-71e3-7c75-9eef-715af7eb4be4.json
 	slogwf tree -errors -depth 3 logs/
 	slogwf tree -workflow 01a2255d-71e3 logs/
 
