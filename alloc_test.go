@@ -16,9 +16,10 @@ import (
 )
 
 // A record costs slogwf's hot paths no more allocations than what a user
-// would run instead makes: slog's JSON handler outside a workflow, a
-// fan-out to a console and a file inside one (the tree's blocks, taken
-// every few hundred records, aside). A scope, which prints two lines and
+// would run instead makes: slog's JSON handler outside a workflow, and
+// inside one behind the JSON console or NewHandler; a fan-out to a console
+// and a file inside one (the tree's blocks, taken every few hundred
+// records, aside). A scope, which prints two lines and
 // writes two, as a user logs its start and end, costs at most seven more:
 // the Scope, its ID, its texts, its node and the time of its end.
 func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
@@ -35,7 +36,14 @@ func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
 	l := slog.New(h)
 	inScope := benchInteraction(h)
 	with := l.With("user", "ana", "run", 7, "region", "eu-west")
-	passthrough := slog.New(slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: t.TempDir()}))
+	ph := slogwf.NewHandler(slog.NewJSONHandler(io.Discard, nil), &slogwf.Options{Dir: t.TempDir()})
+	defer ph.Close()
+	passthrough := slog.New(ph)
+	inPassthrough := benchInteraction(ph)
+	hj, err := slogwf.New(&slogwf.Options{Console: io.Discard, Format: slogwf.FormatJSON, Dir: t.TempDir()})
+	require.NoError(t, err)
+	defer hj.Close()
+	inJSON, lj := benchInteraction(hj), slog.New(hj)
 	// No snapshot is due while the scopes are counted.
 	hs, err := slogwf.New(&slogwf.Options{Console: io.Discard, Color: slogwf.ColorAlways, Dir: t.TempDir(), SnapshotInterval: time.Hour})
 	require.NoError(t, err)
@@ -50,6 +58,8 @@ func TestHotPathsAllocateAsSlogDoes(t *testing.T) {
 		{"passthrough", func() { logCall(ctx, passthrough) }, slogJSON},
 		{"passthrough of prose", func() { proseCall(ctx, passthrough) }, slogJSONProse},
 		{"in scope", func() { logCall(inScope, l) }, fanout},
+		{"in scope, the JSON console", func() { logCall(inJSON, lj) }, slogJSON},
+		{"in scope, passed on by NewHandler", func() { logCall(inPassthrough, passthrough) }, slogJSON},
 		{"in scope with attrs", func() { logCall(inScope, with) }, fanout},
 		{"scope", func() { _, ia := slogwf.StartInteraction(iteration, "worker"); ia.End() }, fanout + 7},
 		{"disabled", func() { l.DebugContext(inScope, benchMsg, "attempt", 3) }, 0},

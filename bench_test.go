@@ -213,6 +213,17 @@ func BenchmarkInScope(b *testing.B) {
 	b.ReportMetric(m.journal, "journal-B/record")
 }
 
+// BenchmarkInScopeJSON is BenchmarkInScope with the JSON console.
+func BenchmarkInScopeJSON(b *testing.B) {
+	h := benchHandler(b, &slogwf.Options{Dir: b.TempDir(), Format: slogwf.FormatJSON})
+	ctx := benchInteraction(h)
+	l := slog.New(h)
+	b.ReportAllocs()
+	for b.Loop() {
+		logCall(ctx, l)
+	}
+}
+
 // BenchmarkInScopeOTel is BenchmarkInScope with the live export on.
 func BenchmarkInScopeOTel(b *testing.B) {
 	h := otelBenchHandler(b)

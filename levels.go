@@ -28,7 +28,11 @@ func ParseLevel(s string) (slog.Level, error) { return tree.ParseLevel(s) }
 // [LevelTrace] and [LevelNotice] by their names, so a plain JSON or text
 // handler says "TRACE" where it would say "DEBUG-4".
 func ReplaceLevel(groups []string, a slog.Attr) slog.Attr {
-	if l, ok := a.Value.Any().(slog.Level); ok && len(groups) == 0 && a.Key == slog.LevelKey {
+	// The key first: Any boxes the values of other attributes.
+	if a.Key != slog.LevelKey || len(groups) > 0 {
+		return a
+	}
+	if l, ok := a.Value.Any().(slog.Level); ok {
 		a.Value = slog.StringValue(LevelName(l))
 	}
 	return a
