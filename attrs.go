@@ -89,14 +89,15 @@ func ActionID(id string) slog.Attr { return slog.String(ActionIDKey, id) }
 // none).
 type ids [nKinds]string
 
-// innermost returns the workflow and the innermost scope the IDs name.
-func (x *ids) innermost() (wf, scope string) {
+// innermost returns the workflow and the innermost scope the IDs name,
+// and the scope's kind.
+func (x *ids) innermost() (wf, scope string, kind Kind) {
 	for k := nKinds - 1; k >= KindWorkflow; k-- {
 		if x[k] != "" {
-			return x[KindWorkflow], x[k]
+			return x[KindWorkflow], x[k], k
 		}
 	}
-	return "", ""
+	return "", "", 0
 }
 
 // none reports whether x names no scope.
@@ -120,6 +121,16 @@ func (x *ids) merge(y *ids) {
 			x[k] = y[k]
 		}
 	}
+}
+
+// scopeIDKey returns the key of the ID of a scope of kind k.
+func scopeIDKey(k Kind) string {
+	for _, r := range reservedKeys {
+		if r.what == scopeID+reserved(k) {
+			return r.key
+		}
+	}
+	return ""
 }
 
 // reserved is what an attribute with a reserved key says.
@@ -169,6 +180,7 @@ type meta struct {
 	usage    tree.Usage
 	semantic bool
 	routing  bool  // an attribute only routes the record; see read
+	keyed    keyed // the scope ID keys of the attributes, whatever their values
 	clamped  int64 // numbers of usage out of bounds; see settle
 }
 
@@ -238,6 +250,7 @@ func (m *meta) readValue(what reserved, v slog.Value) (routes bool) {
 		}
 		m.usage.Cost = tree.ToNano(usd)
 	default: // a scope ID
+		m.keyed |= 1 << (what - scopeID)
 		if v.Kind() != slog.KindString {
 			return false
 		}

@@ -49,6 +49,21 @@ A record's place is decided once, and the console, the journal and the
 tree all show it there: a record logged in a scope that has ended goes,
 marked late, to the nearest open scope above it.
 
+# Text and JSON lines
+
+The lines of workflows that the text and JSON consoles (Options.Format)
+write, and those that the handler given to [NewHandler] gets, carry where
+each went under the keys that place a record: [WorkflowIDKey], and the
+innermost scope's ID under its kind's key ([IterationIDKey],
+[InteractionIDKey], [ActionIDKey]), so that a log aggregator finds the
+lines of one workflow or one agent's turn, and a line logged again with its
+attributes goes to the same node:
+
+	{"time":"…","level":"INFO","msg":"calling model","workflow_id":"01a2…","interaction_id":"01a2…","model":"gpt-4o"}
+
+A key that the record or its logger has already is not written twice; a
+record outside any workflow is the line slog writes.
+
 # LLM calls
 
 [Transport] wraps the [http.RoundTripper] of the client that an LLM SDK

@@ -88,8 +88,11 @@ func ExampleNewHandler() {
 
 	text := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey || a.Key == "dur" {
-				return slog.Attr{} // the same output at every run
+			switch a.Key { // the same output at every run
+			case slog.TimeKey, "dur":
+				return slog.Attr{}
+			case slogwf.WorkflowIDKey:
+				return slog.String(a.Key, "…")
 			}
 			return a
 		},
@@ -104,9 +107,9 @@ func ExampleNewHandler() {
 
 	printTree(h.TreeFile(wf))
 	// Output:
-	// level=INFO msg="start workflow research"
-	// level=INFO msg="calling model" model=gpt-4o tokens.input=812 tokens.output=95
-	// level=INFO msg="end workflow research" total_tokens=907
+	// level=INFO msg="start workflow research" workflow_id=…
+	// level=INFO msg="calling model" workflow_id=… model=gpt-4o tokens.input=812 tokens.output=95
+	// level=INFO msg="end workflow research" workflow_id=… total_tokens=907
 	// tree: research completed, 907 tokens, counts map[errors:0 records:1 semantic:0 warnings:0]
 }
 

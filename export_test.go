@@ -38,8 +38,8 @@ func (h *Handler) LogRacingEnd(ctx context.Context, end func(), msg string, args
 	sc, _ := fromContext(ctx)
 	rt := h.route(sc, &m)
 	end()
-	at := h.addBy(&rt, &r, &m, lost)
-	_ = h.console.HandleAt(ctx, &r, at, console.ScopeEvent{})
+	h.add(&rt, &r, &m, lost)
+	_ = h.console.HandleAt(ctx, &r, rt.path, console.ScopeEvent{})
 }
 
 // KeptTrees returns how many of the workflows wfs, which ended, keep a

@@ -67,17 +67,18 @@ func (s *sink) newFlow(id, name string, path console.Path, owner bool) *flow {
 	return f
 }
 
-// routeTo returns the route to scope id of f, of a record logged in
-// scope sc: the Scope of id is sc's or one above it, or else only its path
-// is known, from its start in this process; of a scope it does not know,
-// the console shows the workflow's path.
-func (f *flow) routeTo(id string, sc *Scope, late bool) route {
+// routeTo returns the route to scope id of f, of the kind its ID's key
+// says, of a record logged in scope sc: the Scope of id is sc's or one
+// above it, or else only its path is known, from its start in this
+// process; of a scope it does not know, the console shows the workflow's
+// path.
+func (f *flow) routeTo(id string, kind Kind, sc *Scope, late bool) route {
 	for p := sc; p != nil; p = p.parent {
 		if p.id == id && p.wf.id == f.id {
 			return route{flow: f, scope: id, in: p, path: p.path, late: late, named: true}
 		}
 	}
-	rt := route{flow: f, scope: id, late: late, path: f.path, named: true}
+	rt := route{flow: f, scope: id, kind: kind, late: late, path: f.path, named: true}
 	f.mu.Lock()
 	if p, ok := f.paths[id]; ok {
 		rt.path = p

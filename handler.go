@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/slogwf/slogwf/internal/buffer"
@@ -113,7 +114,10 @@ type Options struct {
 	// Console output (Default: os.Stderr). New only.
 	Console io.Writer
 
-	// Console format (Default: FormatTint). New only.
+	// Console format (Default: FormatTint). New only. The lines of
+	// workflows of FormatText and FormatJSON carry WorkflowIDKey and the
+	// innermost scope's ID under its kind's key, as NewHandler's next gets
+	// them (see NewHandler).
 	Format Format
 
 	// When the tint console is colored (Default: ColorAuto). New only.
@@ -312,6 +316,15 @@ type Handler struct {
 
 	console *console.Handler // next, when New built a tint console; else nil
 
+	// Without a tint console, next's lines carry the scopes' IDs (see
+	// nextids.go): flat is next before its first WithGroup, after the
+	// WithGroup and WithAttrs calls since, and keyed the scope-ID keys
+	// that WithAttrs gave it at the top of its lines.
+	flat       slog.Handler
+	after      []link
+	keyed      keyed
+	placedNext atomic.Pointer[placedNext] // for records that name their scope; see nextFor
+
 	pre   preformat // by WithAttrs and WithGroup, for the journal and the tree
 	ids   ids       // scope IDs named by WithAttrs
 	named bool      // ids names one: told once here, not per record
@@ -330,6 +343,7 @@ func New(opts *Options) (*Handler, error) {
 	}
 	h := &Handler{next: newConsole(&o), level: o.Level, clean: newCleaner(&o)}
 	h.console, _ = h.next.(*console.Handler)
+	h.flat = h.next
 	var err error
 	if !o.Disabled {
 		if h.sink, err = openSink(&o); err != nil {
@@ -340,7 +354,12 @@ func New(opts *Options) (*Handler, error) {
 }
 
 // NewHandler returns a Handler that passes every record on to next and
-// writes the trees and journals of workflows under opts.Dir. What New would
+// writes the trees and journals of workflows under opts.Dir. A record of a
+// workflow, and the start and end of a scope, reach next with the IDs of
+// where they went, at the top of the line: WorkflowIDKey, and the
+// innermost scope's ID under its kind's key (IterationIDKey,
+// InteractionIDKey or ActionIDKey), but for the keys that the record or
+// its logger has already there. What New would
 // return as an error it says on opts.ErrorOutput: a bad option, or
 // environment variable, has its default; when the directory cannot be
 // used, the tree is off; a nil next is taken for a handler that shows
@@ -354,7 +373,7 @@ func NewHandler(next slog.Handler, opts *Options) *Handler {
 		fmt.Fprintln(o.ErrorOutput, "slogwf: NewHandler: next is nil: records reach no console, and the tree takes them at INFO and above")
 		next = slog.NewTextHandler(io.Discard, nil)
 	}
-	h := &Handler{next: next, clean: newCleaner(&o)}
+	h := &Handler{next: next, flat: next, clean: newCleaner(&o)}
 	if !o.Disabled {
 		var err error
 		if h.sink, err = openSink(&o); err != nil {
@@ -431,34 +450,32 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var lost tree.Loss
 	plain := h.clean.record(&r, &m, &lost, h.console)
 	if ev != nil {
-		return h.handleScopeEvent(ctx, ev, r, lost)
+		return h.handleScopeEvent(ctx, ev, r, lost, m.keyed)
 	}
-	var at console.Path
+	var rt route
 	if sc != nil || h.sink != nil && (h.named || m.named()) {
 		// Else route has nowhere to send it: most records of a program
 		// that logs outside its workflows.
-		at = h.add(&r, sc, &m, lost)
+		rt = h.route(sc, &m)
+		h.add(&rt, &r, &m, lost)
 	}
 	if h.console != nil {
 		if plain {
-			return h.console.HandlePlain(ctx, &r, at)
+			return h.console.HandlePlain(ctx, &r, rt.path)
 		}
-		return h.console.HandleAt(ctx, &r, at, console.ScopeEvent{})
+		return h.console.HandleAt(ctx, &r, rt.path, console.ScopeEvent{})
+	}
+	if p, ok := h.placedAt(&rt, &m); ok {
+		return h.nextFor(rt.in, p).Handle(ctx, r)
 	}
 	return h.next.Handle(ctx, r)
 }
 
-// add adds r, logged in scope sc, whose own attributes said m, to the
-// tree it goes to, if any, and returns the console path of its node; a
+// add adds r, whose own attributes said m, to the tree it goes to by rt,
+// which route decided, if any, and updates rt if an End moved it; a
 // record that came late it marks so for the console. lost is what
 // cleaning r lost.
-func (h *Handler) add(r *slog.Record, sc *Scope, m *meta, lost tree.Loss) console.Path {
-	rt := h.route(sc, m)
-	return h.addBy(&rt, r, m, lost)
-}
-
-// addBy is add going by rt, which route decided.
-func (h *Handler) addBy(rt *route, r *slog.Record, m *meta, lost tree.Loss) console.Path {
+func (h *Handler) add(rt *route, r *slog.Record, m *meta, lost tree.Loss) {
 	if rt.flow != nil {
 		if h.lost != (tree.Loss{}) {
 			lost.Add(h.lost)
@@ -477,7 +494,6 @@ func (h *Handler) addBy(rt *route, r *slog.Record, m *meta, lost tree.Loss) cons
 		*r = r.Clone()
 		r.AddAttrs(slog.Bool("late", true))
 	}
-	return rt.path
 }
 
 // route returns where a record logged in scope sc goes, whose own
@@ -488,7 +504,7 @@ func (h *Handler) route(sc *Scope, m *meta) route {
 		if in == nil {
 			return route{}
 		}
-		return route{path: in.path, late: late}
+		return route{in: in, path: in.path, late: late}
 	}
 	x := m.ids
 	x.merge(&h.ids)
@@ -501,8 +517,8 @@ func (h *Handler) route(sc *Scope, m *meta) route {
 
 // handleScopeEvent adds the start or end of a scope to its workflow, and
 // passes its record on to next: an end with the scope's duration and the
-// usage of its subtree.
-func (h *Handler) handleScopeEvent(ctx context.Context, ev *scopeEvent, r slog.Record, lost tree.Loss) error {
+// usage of its subtree. keyed are the scope-ID keys of its attributes.
+func (h *Handler) handleScopeEvent(ctx context.Context, ev *scopeEvent, r slog.Record, lost tree.Loss, keyed keyed) error {
 	var extra []slog.Attr
 	if h.sink != nil && ev.scope.wf != nil {
 		if ev.scope.nameCut && !ev.end {
@@ -523,7 +539,8 @@ func (h *Handler) handleScopeEvent(ctx context.Context, ev *scopeEvent, r slog.R
 	if r.Message == "" {
 		r.Message = ev.message() // left to the Handler by Scope.log
 	}
-	return h.next.Handle(ctx, r)
+	sc := ev.scope
+	return h.nextFor(sc, placed{wf: sc.wf.id, id: sc.id, kind: sc.kind, keyed: h.keyed | keyed}).Handle(ctx, r)
 }
 
 func (h *Handler) clone() *Handler {
@@ -533,6 +550,9 @@ func (h *Handler) clone() *Handler {
 		sink:    h.sink, // shared among all clones
 		clean:   h.clean,
 		console: h.console,
+		flat:    h.flat,
+		after:   slices.Clip(h.after),
+		keyed:   h.keyed,
 		pre:     h.pre.clip(),
 		ids:     h.ids,
 		named:   h.named,
@@ -552,6 +572,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if h.console != nil {
 		h2.console = h2.next.(*console.Handler)
 	}
+	h.chain(h2, "", attrs)
 	if h.sink == nil {
 		return h2
 	}
@@ -560,7 +581,11 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		// Scope IDs route the records; other reserved keys are read from
 		// the records' own attributes only.
 		var m meta
-		if m.read(a) && m.ids != (ids{}) {
+		routes := m.read(a)
+		if len(h.after) == 0 {
+			h2.keyed |= m.keyed // at the top of next's lines
+		}
+		if routes && m.ids != (ids{}) {
 			for k, id := range m.ids {
 				if id != "" {
 					h2.ids[k], h2.named = id, true
@@ -592,6 +617,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	if h.console != nil {
 		h2.console = h2.next.(*console.Handler)
 	}
+	h.chain(h2, name, nil)
 	if len(h.pre.groups) < jsonenc.MaxDepth {
 		// Deeper groups the tree leaves out, as it cuts groups of
 		// attributes: JSON readers give up at 10,000 levels.

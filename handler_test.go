@@ -94,7 +94,10 @@ func TestTreeAttrsMatchJSONHandler(t *testing.T) {
 			buf.Reset()
 			tt.log(l, ctx)
 			want := lastJSONLine(t, &buf)
-			for _, k := range []string{"time", "level", "msg"} {
+			// The workflow's ID places the line; the tree holds it as the
+			// record's node.
+			assert.Equal(t, wf.ID(), want[slogwf.WorkflowIDKey])
+			for _, k := range []string{"time", "level", "msg", slogwf.WorkflowIDKey} {
 				delete(want, k)
 			}
 			wf.End()

@@ -77,8 +77,9 @@ type Scope struct {
 	detached detachedContext
 	events   [2]scopeEvent
 
-	path      console.Path // on the console
-	startTime string       // start, as its journal line has it; "" for a scope of another process
+	path      console.Path                  // on the console
+	nexts     [2]atomic.Pointer[placedNext] // next handlers whose lines carry its IDs; see Handler.nextFor
+	startTime string                        // start, as its journal line has it; "" for a scope of another process
 
 	// begun is the usage its start's attributes say, as given, and
 	// costGiven whether they give a cost: a scope is one LLM call, though

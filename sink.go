@@ -278,7 +278,8 @@ func (x *scopeIndex) remove(id string, f *flow) {
 type route struct {
 	flow  *flow        // nil: the console only
 	scope string       // ID of the node
-	in    *Scope       // the node, when this process holds it; else nil
+	in    *Scope       // the node, when this process holds it (also without flow); else nil
+	kind  Kind         // of the node, when in is nil and the IDs name it
 	path  console.Path // of the node on the console
 	late  bool         // logged after the node or a scope above it had ended
 	named bool         // by the IDs of the record, not by its context
@@ -291,10 +292,10 @@ type route struct {
 // the workflow they name after its end.
 func (s *sink) route(sc *Scope, x *ids) route {
 	in, late := sc.open()
-	wf, scope := x.innermost()
+	wf, scope, kind := x.innermost()
 	if scope != "" {
 		if f := s.lookup(wf, scope); f != nil {
-			return f.routeTo(scope, sc, false)
+			return f.routeTo(scope, kind, sc, false)
 		}
 	}
 	if in != nil && in.wf != nil {
@@ -320,10 +321,10 @@ func (s *sink) route(sc *Scope, x *ids) route {
 		// (Of a scope ID alone, the workflow is not known once it
 		// ended: it keeps no tree.)
 		if f := s.recent.get(wf); f != nil {
-			return f.routeTo(scope, sc, true)
+			return f.routeTo(scope, kind, sc, true)
 		}
 	}
-	rt := route{late: late}
+	rt := route{in: in, late: late}
 	if in != nil {
 		rt.path = in.path
 		if in.wf != nil && s.closing.Load() {
