@@ -174,7 +174,6 @@ type shipper struct {
 
 	b        *tree.Builder        // the workflows not sent whole yet
 	fresh    map[string]bool      // workflows that got lines since the last take
-	writers  workflowWriters      // of the workflows not sent whole
 	lastLine map[string]time.Time // when take last found lines of each workflow not sent whole
 	endSize  map[string]int       // the size of the tree of each that ended, when take first found it so
 	closing  map[string]bool      // workflows to take whole, then forget (see checkWriters)
@@ -201,7 +200,7 @@ func newShipper(exp sdktrace.SpanExporter, o otelspan.Options, only string, stdo
 	return &shipper{
 		exp: exp, options: o, only: only, stdout: stdout, warn: warn,
 		b: tree.NewBuilder(), fresh: map[string]bool{}, sent: map[string]int{},
-		writers: workflowWriters{}, lastLine: map[string]time.Time{}, endSize: map[string]int{},
+		lastLine: map[string]time.Time{}, endSize: map[string]int{},
 		closing: map[string]bool{}, now: time.Now,
 	}
 }
@@ -241,7 +240,6 @@ func (s *shipper) line(f *followedFile, line []byte, torn bool) {
 	}
 	if s.b.Tree(wf) != nil {
 		s.fresh[wf] = true
-		s.writers.add(wf, f.name)
 	}
 }
 
@@ -275,8 +273,10 @@ func (s *shipper) round(ctx context.Context, journals func() []string) {
 // retention.Grace passed without a line of it, or its tree grew by
 // maxLate since its end. One that did not end goes once the processes that
 // wrote it all died (see retention.Live; one lock taken per process, of
-// the journals followed), where files are locked, which tells. Not while
-// spans wait to be sent again.
+// the journals followed), where files are locked, which tells: the
+// processes of the journals the builder read it in, under their names now
+// (see Builder.Renamed), as serve tells. Not while spans wait to be sent
+// again.
 func (s *shipper) checkWriters(journals []string, now time.Time) {
 	s.checked = now
 	if len(s.pending) > 0 {
@@ -302,7 +302,7 @@ func (s *shipper) checkWriters(journals []string, now time.Time) {
 		if w == nil {
 			w = retention.NewWriters(journals, os.Open, os.Stat, now)
 		}
-		if !s.writers.live(id, w.Live) {
+		if !slices.ContainsFunc(s.b.Journals(id), w.Live) {
 			s.closing[id], s.fresh[id] = true, true
 		}
 	}
@@ -413,7 +413,6 @@ func (s *shipper) send(ctx context.Context) error {
 // forget forgets workflow id: it gets no more lines.
 func (s *shipper) forget(id string) {
 	s.b.Forget(id)
-	delete(s.writers, id)
 	delete(s.lastLine, id)
 	delete(s.endSize, id)
 	delete(s.sent, id)
