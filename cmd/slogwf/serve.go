@@ -385,14 +385,12 @@ func (s *server) checkWriters(now time.Time) {
 		return
 	}
 	s.mu.Lock()
-	// Of the journals the builder read each workflow in, under their
-	// names now (see Builder.Renamed); the looks take no lock of s.
-	asked := workflowWriters{}
+	// The journals the builder read each workflow in, under their names
+	// now (see Builder.Renamed), copied: the looks take no lock of s.
+	asked := map[string][]string{}
 	for id, w := range s.workflows {
-		if w.summary.Status == string(slogwf.StatusRunning) && !s.dead[id] {
-			for _, journal := range s.b.Journals(id) {
-				asked.add(id, journal)
-			}
+		if journals := s.b.Journals(id); len(journals) > 0 && w.summary.Status == string(slogwf.StatusRunning) && !s.dead[id] {
+			asked[id] = slices.Clone(journals)
 		}
 	}
 	s.mu.Unlock()
@@ -401,8 +399,8 @@ func (s *server) checkWriters(now time.Time) {
 	}
 	w := retention.NewWriters(s.fl.names(), s.root.Open, s.root.Stat, now)
 	var dead []string
-	for id := range asked {
-		if !asked.live(id, w.Live) {
+	for id, journals := range asked {
+		if !slices.ContainsFunc(journals, w.Live) {
 			dead = append(dead, id)
 		}
 	}

@@ -3,36 +3,13 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/slogwf/slogwf/internal/flock"
 	"github.com/slogwf/slogwf/internal/retention"
 	"github.com/slogwf/slogwf/internal/tree"
 )
-
-// workflowWriters are the processes that wrote each workflow's lines, as
-// serve and export -f follow the journals, and build reads them: a journal
-// of each process, by process (see retention.Writer), by workflow.
-type workflowWriters map[string]map[string]string
-
-// add notes that the journal named journal holds a line of workflow wf.
-func (w workflowWriters) add(wf, journal string) {
-	if w[wf] == nil {
-		w[wf] = map[string]string{}
-	}
-	w[wf][retention.Writer(journal)] = journal
-}
-
-// live reports whether a process that wrote a line of workflow wf lives,
-// as live says of one of its journals.
-func (w workflowWriters) live(wf string, live func(journal string) bool) bool {
-	for _, journal := range w[wf] {
-		if live(journal) {
-			return true
-		}
-	}
-	return false
-}
 
 // runningIn returns a func that reports whether a process that wrote a
 // line of workflow id, in the journals that b read, writes now: it holds
@@ -41,7 +18,6 @@ func (w workflowWriters) live(wf string, live func(journal string) bool) bool {
 // what is run after a crash, and the lock tells. Where files are not
 // locked, that minute is all there is.
 func runningIn(b *tree.Builder) func(id string) bool {
-	w := workflowWriters{}
 	segments := map[string][]retention.Segment{} // by process
 	seen, dirs := map[string]bool{}, map[string]bool{}
 	note := func(journal string) {
@@ -56,7 +32,6 @@ func runningIn(b *tree.Builder) func(id string) bool {
 	}
 	for _, id := range b.Workflows() {
 		for _, journal := range b.Journals(id) {
-			w.add(id, journal)
 			note(journal)
 			// Its process's newer segments, which build may not have
 			// been named, tell whether it still writes.
@@ -86,5 +61,5 @@ func runningIn(b *tree.Builder) func(id string) bool {
 		}
 		return l
 	}
-	return func(id string) bool { return w.live(id, live) }
+	return func(id string) bool { return slices.ContainsFunc(b.Journals(id), live) }
 }
