@@ -69,7 +69,9 @@ func agree(a, b string) string {
 
 // ownProvider returns the provider of the calls n made itself, "" when it
 // made none: the one its start or end names (the end's first), or else the
-// one the models of its start, records and end agree on.
+// one the models of its start, records and end agree on. A call of no model
+// is of a provider unknown: a record's, an end's that its start did not
+// count, a start's that its end does not name.
 func (n *node) ownProvider() string {
 	if n.part.usage.calls == 0 && n.endUsage.Calls == 0 {
 		return ""
@@ -81,8 +83,8 @@ func (n *node) ownProvider() string {
 	if named != "" {
 		return Provider(named, "")
 	}
-	if n.modelProv == "" {
-		return notOne // no model named: unknown
+	if n.modelProv == "" || n.endUsage.Model == "" && (n.endUsage.Calls > 0 || n.unnamed) {
+		return notOne
 	}
 	return n.modelProv
 }

@@ -79,6 +79,29 @@ func TestAScopesProviderIsTheOneTheCallsOfItsSubtreeAgreeOn(t *testing.T) {
 			[]string{recordLine("claude-sonnet-4"), recordLine("gemini-2.0-flash")},
 			"", ""},
 		{"no calls", nil, "", ""},
+		{"a record of a call of no model, with records of one provider's models",
+			[]string{recordLine("gemini-2.0-flash"), recordLine("")},
+			"", ""},
+		{"a call whose end counts one more of no model, with a record of a Gemini in it",
+			[]string{
+				`{"ev":"start","wf":"w","id":"c","parent":"p","kind":"action","time":"2026-01-01T00:00:03.000000000Z","name":"llm"}`,
+				`{"ev":"record","wf":"w","scope":"c","time":"2026-01-01T00:00:03.500000000Z","level":"INFO","msg":"call","usage":{"llm_calls":1,"model":"gemini-2.0-flash"}}`,
+				`{"ev":"end","wf":"w","id":"c","time":"2026-01-01T00:00:04.000000000Z","status":"completed","usage":{"llm_calls":1,"input_tokens":10}}`,
+			},
+			"", ""},
+		{"a call whose start counts one of no model that its end does not name, with a record of a Gemini in it",
+			[]string{
+				`{"ev":"start","wf":"w","id":"c","parent":"p","kind":"action","time":"2026-01-01T00:00:03.000000000Z","name":"llm","usage":{"llm_calls":1,"input_tokens":10}}`,
+				`{"ev":"record","wf":"w","scope":"c","time":"2026-01-01T00:00:03.500000000Z","level":"INFO","msg":"call","usage":{"llm_calls":1,"model":"gemini-2.0-flash"}}`,
+				`{"ev":"end","wf":"w","id":"c","time":"2026-01-01T00:00:04.000000000Z","status":"completed"}`,
+			},
+			"", ""},
+		{"a call whose start counts it and whose end names its model",
+			[]string{
+				`{"ev":"start","wf":"w","id":"c","parent":"p","kind":"action","time":"2026-01-01T00:00:03.000000000Z","name":"llm","usage":{"llm_calls":1,"input_tokens":10}}`,
+				`{"ev":"end","wf":"w","id":"c","time":"2026-01-01T00:00:04.000000000Z","status":"completed","usage":{"output_tokens":5,"model":"gemini-2.0-flash"}}`,
+			},
+			"gcp.gen_ai", "gcp.gen_ai"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

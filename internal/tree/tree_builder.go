@@ -43,6 +43,7 @@ type node struct {
 	model      string  // the last model named in its start, records and end, by Apply
 	modelProv  string  // the provider those models agree on; see nameModel
 	taken      bool    // passed by Take
+	unnamed    bool    // its start counts a call and names no model; see ownProvider
 
 	// depth is how many scopes deep below the workflow the node starts,
 	// when its parents had all started before it (as they have live):
@@ -228,6 +229,7 @@ func (t *Tree) start(e *Event, merged bool) bool {
 	n.from(merged).usage.add(e.Usage)
 	if !merged {
 		n.nameModel(e.Usage.Model)
+		n.unnamed = e.Usage.Calls > 0 && e.Usage.Model == ""
 	}
 	if e.ID == t.id {
 		return true
@@ -341,6 +343,9 @@ func (t *Tree) record(e *Event, merged bool) {
 	p.usage.add(e.Usage)
 	if !merged {
 		n.nameModel(e.Usage.Model)
+		if e.Usage.Calls > 0 && e.Usage.Model == "" {
+			n.modelProv = notOne // a call of a model unknown
+		}
 	}
 }
 
