@@ -2,6 +2,7 @@ package tree
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"strings"
 )
@@ -35,20 +36,19 @@ func modelProvider(model string) string {
 	return ""
 }
 
-// namedProvider returns the provider that attributes, a JSON object, name.
-func namedProvider(attrs []byte) string {
-	if !bytes.Contains(attrs, []byte("provider")) {
-		return "" // most scopes name none: not decoded
+// named is the provider that the attributes of a scope name.
+type named struct {
+	Provider string `json:"provider"`
+	GenAI    string `json:"gen_ai.provider.name"`
+}
+
+// namedProvider returns the providers that attributes, a JSON object, name.
+func namedProvider(attrs []byte) named {
+	var a named
+	if bytes.Contains(attrs, []byte("provider")) { // most scopes name none: not decoded
+		_ = json.Unmarshal(attrs, &a) // a value not a string names none
 	}
-	var a struct {
-		Provider string `json:"provider"`
-		GenAI    string `json:"gen_ai.provider.name"`
-	}
-	_ = json.Unmarshal(attrs, &a) // a value not a string names none
-	if a.GenAI != "" {
-		return a.GenAI
-	}
-	return a.Provider
+	return a
 }
 
 // notOne is the provider of calls that do not all have one they agree on:
@@ -68,7 +68,7 @@ func agree(a, b string) string {
 }
 
 // ownProvider returns the provider of the calls n made itself, "" when it
-// made none: the one its start or end names (the end's first), or else the
+// made none: the one its start or end names, or else the
 // one the models of its start, records and end agree on. A call of no model
 // is of a provider unknown: a record's, an end's that its start did not
 // count, a start's that its end does not name.
@@ -76,12 +76,11 @@ func (n *node) ownProvider() string {
 	if n.part.usage.calls == 0 && n.endUsage.Calls == 0 {
 		return ""
 	}
-	named := namedProvider(n.endAttrs)
-	if named == "" {
-		named = namedProvider(n.attrs)
-	}
-	if named != "" {
-		return Provider(named, "")
+	// By the convention's key first, of the end or the start, as the
+	// call's span reads their attributes merged.
+	start, end := namedProvider(n.attrs), namedProvider(n.endAttrs)
+	if p := cmp.Or(end.GenAI, start.GenAI, end.Provider, start.Provider); p != "" {
+		return Provider(p, "")
 	}
 	if n.modelProv == "" || n.endUsage.Model == "" && (n.endUsage.Calls > 0 || n.unnamed) {
 		return notOne

@@ -102,6 +102,9 @@ func TestAScopesProviderIsTheOneTheCallsOfItsSubtreeAgreeOn(t *testing.T) {
 				`{"ev":"end","wf":"w","id":"c","time":"2026-01-01T00:00:04.000000000Z","status":"completed","usage":{"output_tokens":5,"model":"gemini-2.0-flash"}}`,
 			},
 			"gcp.gen_ai", "gcp.gen_ai"},
+		{"a call named by the convention's key at its start and by provider at its end, as its span names it",
+			callLines("c", `{"gen_ai.provider.name":"aws.bedrock"}`, `{"provider":"anthropic"}`, "claude-sonnet-4"),
+			"aws.bedrock", "aws.bedrock"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
