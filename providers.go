@@ -45,7 +45,8 @@ func apiOf(req *http.Request) api {
 	path := strings.TrimSuffix(req.URL.Path, "/")
 	for _, a := range apis {
 		if strings.HasSuffix(path, a.suffix) {
-			a.provider = cmp.Or(servedBy(strings.ToLower(req.URL.Hostname()), path), a.provider)
+			host := strings.TrimSuffix(strings.ToLower(req.URL.Hostname()), ".") // a name fully qualified is the same host
+			a.provider = cmp.Or(servedBy(host, path), a.provider)
 			return a.api
 		}
 	}

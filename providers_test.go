@@ -217,6 +217,14 @@ func TestTransportNamesTheProviderThatServesTheAPIByItsHost(t *testing.T) {
 		{"http://api.anthropic.com/v1/messages", "llm.messages", "anthropic"},
 		{"http://localhost:8000/v1/chat/completions", "llm.chat", "openai"}, // a server of OpenAI's format: all it says
 		{"http://openai.azure.com.example.net/v1/chat/completions", "llm.chat", "openai"},
+		{"http://evil-openai.azure.com.attacker.net/v1/chat/completions", "llm.chat", "openai"},
+		{"http://aiplatform.googleapis.com.evil/v1/models/gemini-2.0-flash:generateContent", "llm.generate", "gcp.gemini"},
+		{"http://evilaiplatform.googleapis.com/v1/models/gemini-2.0-flash:generateContent", "llm.generate", "gcp.gemini"},
+		{"http://bedrock-runtime.us-west-2.amazonaws.com.evil/openai/v1/chat/completions", "llm.chat", "openai"},
+		{"http://My-Resource.OpenAI.Azure.com:8443/openai/v1/chat/completions", "llm.chat", "azure.ai.openai"},
+		{"http://[::1]:8000/v1/chat/completions", "llm.chat", "openai"},
+		{"http://api.groq.com./openai/v1/chat/completions", "llm.chat", "groq"}, // a name fully qualified
+		{"http://my-resource.openai.azure.com.:443/openai/v1/responses", "llm.responses", "azure.ai.openai"},
 		{"http://my-resource.openai.azure.com/openai/assistants", "http.post", "my-resource.openai.azure.com"}, // no API it reads
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
