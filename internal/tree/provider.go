@@ -76,11 +76,15 @@ func (n *node) ownProvider() string {
 	if n.part.usage.calls == 0 && n.endUsage.Calls == 0 {
 		return ""
 	}
-	// By the convention's key first, of the end or the start, as the
-	// call's span reads their attributes merged.
-	start, end := namedProvider(n.attrs), namedProvider(n.endAttrs)
-	if p := cmp.Or(end.GenAI, start.GenAI, end.Provider, start.Provider); p != "" {
-		return Provider(p, "")
+	if n.named == "" {
+		// By the convention's key first, of the end or the start, as the
+		// call's span reads their attributes merged. Read once, not at
+		// each Take of a scope above.
+		start, end := namedProvider(n.attrs), namedProvider(n.endAttrs)
+		n.named = cmp.Or(Provider(cmp.Or(end.GenAI, start.GenAI, end.Provider, start.Provider), ""), notOne)
+	}
+	if n.named != notOne {
+		return n.named
 	}
 	if n.modelProv == "" || n.endUsage.Model == "" && (n.endUsage.Calls > 0 || n.unnamed) {
 		return notOne

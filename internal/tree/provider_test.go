@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAModelNamesItsProviderOnlyWhenOneProviderServesIt(t *testing.T) {
@@ -124,4 +125,65 @@ func TestAScopesProviderIsTheOneTheCallsOfItsSubtreeAgreeOn(t *testing.T) {
 			assert.Equal(t, tt.agent, s["w"].Provider, "the workflow's: its subtree's")
 		})
 	}
+}
+
+// slogwf export -f takes the whole workflow at each poll, its open scopes
+// too: the provider a call names at its end is its own and its agent's
+// all the same, whatever a take read of it before.
+func TestAProviderNamedAtTheEndStandsAfterATakeOfTheOpenCall(t *testing.T) {
+	tests := []struct{ name, end, want string }{
+		{"by the convention's key", `{"gen_ai.provider.name":"aws.bedrock"}`, "aws.bedrock"},
+		{"by provider", `{"provider":"anthropic"}`, "anthropic"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			call := callLines("c", `{}`, tt.end, "claude-sonnet-4")
+			tr := NewTree("w")
+			apply := func(lines ...string) {
+				for _, line := range lines {
+					e, err := Decode([]byte(line))
+					require.NoError(t, err, line)
+					tr.Apply(e)
+				}
+			}
+			apply(`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"research"}`,
+				`{"ev":"start","wf":"w","id":"p","parent":"w","kind":"interaction","time":"2026-01-01T00:00:02.000000000Z","agent":"planner"}`,
+				strings.Replace(call[0], `"attrs":{}`, `"attrs":{},"usage":{"llm_calls":1}`, 1))
+			tr.Take("w", false, func(*Ended) {}) // a poll, the call open
+			apply(call[1],
+				`{"ev":"end","wf":"w","id":"p","time":"2026-01-01T00:00:06.000000000Z","status":"completed"}`,
+				`{"ev":"end","wf":"w","id":"w","time":"2026-01-01T00:00:07.000000000Z","status":"completed"}`)
+			var taken []*Ended
+			tr.Take("w", true, func(s *Ended) { taken = append(taken, s) })
+			s := byID(taken)
+			require.Contains(t, s, "c")
+			assert.Equal(t, tt.want, s["c"].Provider, "the call's")
+			assert.Equal(t, tt.want, s["p"].Provider, "the interaction's")
+		})
+	}
+}
+
+// slogwf export -f takes the whole workflow at each poll, and each end of a
+// scope live takes its subtree: the attributes of a call are read for its
+// provider once, not again at each take of a scope above it.
+func TestATakeReadsTheProviderACallNamesOnce(t *testing.T) {
+	allocs := func(attrs string) float64 {
+		lines := []string{
+			`{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-01-01T00:00:00.000000000Z","name":"research"}`,
+			`{"ev":"start","wf":"w","id":"p","parent":"w","kind":"interaction","time":"2026-01-01T00:00:02.000000000Z","agent":"planner"}`,
+		}
+		for i := range 100 {
+			lines = append(lines, callLines(fmt.Sprint("c", i), attrs, `{}`, "gpt-4o")...)
+		}
+		tr := NewTree("w")
+		for _, line := range lines {
+			e, err := Decode([]byte(line))
+			require.NoError(t, err, line)
+			tr.Apply(e)
+		}
+		take := func() { tr.Take("w", false, func(*Ended) {}) }
+		take()
+		return testing.AllocsPerRun(10, take)
+	}
+	assert.Equal(t, allocs(`{"vendor":"openai"}`), allocs(`{"provider":"openai"}`), "a take after the first reads no call's attributes")
 }

@@ -44,6 +44,7 @@ type node struct {
 	modelProv  string  // the provider those models agree on; see nameModel
 	taken      bool    // passed by Take
 	unnamed    bool    // its start counts a call and names no model; see ownProvider
+	named      string  // the provider its start and end name, once ownProvider read it; notOne: none
 
 	// depth is how many scopes deep below the workflow the node starts,
 	// when its parents had all started before it (as they have live):
@@ -225,7 +226,7 @@ func (t *Tree) start(e *Event, merged bool) bool {
 	if n.name, cut = CutName(n.name); cut {
 		t.loss.Truncated = addCount(t.loss.Truncated, 1) // a journal written elsewhere
 	}
-	n.attrs, n.input = e.Attrs, e.Input
+	n.attrs, n.input, n.named = e.Attrs, e.Input, ""
 	n.from(merged).usage.add(e.Usage)
 	if !merged {
 		n.nameModel(e.Usage.Model)
@@ -260,7 +261,7 @@ func (t *Tree) end(e *Event, merged bool) bool {
 		return false // the earliest end stands; between two at once, the same one whatever their order
 	}
 	n.ended, n.end, n.status, n.err = true, e.Time, e.Status, e.Error
-	n.endAttrs, n.output, n.endUsage = e.Attrs, e.Output, e.Usage
+	n.endAttrs, n.output, n.endUsage, n.named = e.Attrs, e.Output, e.Usage, ""
 	if !merged {
 		n.nameModel(e.Usage.Model)
 	}
