@@ -1009,20 +1009,24 @@ func TestTheProvidersOfCallsAndAgentsAreTheSameLiveAndFromTheJournals(t *testing
 		resp.Body.Close()
 	})
 	agent("gemini", logged("ask-gemini", slogwf.Model("gemini-2.0-flash")), func(ctx context.Context) {
-		slog.InfoContext(ctx, "asked", slogwf.Model("gemini-2.0-flash-001"), slogwf.Tokens(1, 1)) // a call as a record
+		slog.New(h).InfoContext(ctx, "asked", slogwf.Model("gemini-2.0-flash-001"), slogwf.Tokens(1, 1)) // a call as a record
 	})
 	agent("named", logged("ask-claude", "provider", "anthropic", slogwf.Model("claude-sonnet-4")))
 	agent("mixed", logged("ask-gpt", slogwf.Model("gpt-4o")), logged("ask-gemini-too", slogwf.Model("gemini-2.0-flash")))
+	agent("unknown", func(ctx context.Context) {
+		slog.New(h).InfoContext(ctx, "asked", slogwf.Model("gemini-2.0-flash"), slogwf.Tokens(1, 1))
+		slog.New(h).InfoContext(ctx, "asked", slogwf.Tokens(1, 1)) // a call as a record, of no model
+	})
 	live, shipped := endAndShip(t, wf, h, x, mem, dir)
-	require.Len(t, live, 10)
-	require.Len(t, shipped, 10)
+	require.Len(t, live, 11)
+	require.Len(t, shipped, 11)
 
 	want := map[string]any{ // by span name, a call's under its agent's; nil: none
 		"invoke_agent azure": "azure.ai.openai", "invoke_agent azure > chat gpt-4o": "azure.ai.openai",
 		"invoke_agent gemini": "gcp.gen_ai", "invoke_agent gemini > chat gemini-2.0-flash": "gcp.gen_ai",
 		"invoke_agent named": "anthropic", "invoke_agent named > chat claude-sonnet-4": "anthropic",
 		"invoke_agent mixed": nil, "invoke_agent mixed > chat gpt-4o": nil, "invoke_agent mixed > chat gemini-2.0-flash": "gcp.gen_ai",
-		"invoke_workflow providers": nil,
+		"invoke_agent unknown": nil, "invoke_workflow providers": nil,
 	}
 	liveByID, shippedByID := bySpanID(live), bySpanID(shipped)
 	for _, s := range shipped {
