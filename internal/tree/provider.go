@@ -36,7 +36,7 @@ func modelProvider(model string) string {
 	return ""
 }
 
-// named is the provider that the attributes of a scope name.
+// named is what the attributes of a scope name its provider.
 type named struct {
 	Provider string `json:"provider"`
 	GenAI    string `json:"gen_ai.provider.name"`
@@ -68,10 +68,10 @@ func agree(a, b string) string {
 }
 
 // ownProvider returns the provider of the calls n made itself, "" when it
-// made none: the one its start or end names, or else the
-// one the models of its start, records and end agree on. A call of no model
-// is of a provider unknown: a record's, an end's that its start did not
-// count, a start's that its end does not name.
+// made none: the one its start or end names, or else the one the models of
+// its start, records and end agree on. A call of no model is of a provider
+// unknown: a record's, an end's that its start did not count, a start's
+// that its end does not name.
 func (n *node) ownProvider() string {
 	if n.part.usage.calls == 0 && n.endUsage.Calls == 0 {
 		return ""
