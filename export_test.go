@@ -55,3 +55,10 @@ func (h *Handler) KeptTrees(wfs ...*Scope) int {
 	}
 	return n
 }
+
+// SetClockBack sets the clock the iterations take their starts from back
+// by d, until the test ends.
+func SetClockBack(t interface{ Cleanup(func()) }, d time.Duration) {
+	clock = func() time.Time { return time.Now().Add(-d) }
+	t.Cleanup(func() { clock = time.Now })
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,7 +89,11 @@ type Scope struct {
 	costGiven bool
 
 	ended, warned atomic.Bool
-	iterations    atomic.Int64 // workflow only
+	// iterations is the number of the workflow's iterations, and lastIteration
+	// the start of the last: workflow only, under iterationMu.
+	iterationMu   sync.Mutex
+	iterations    int64
+	lastIteration time.Time
 	spawned       atomic.Int64 // workflow only: when Environ first passed it on, in Unix nanoseconds
 
 	// remote is set on a scope of another process, known here by its ID
@@ -285,16 +290,23 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 // nextIteration returns the number of the next iteration of the workflow
 // w, and its start: numbers in the order of the start times, from any
 // number of goroutines, as the tree file numbers the iterations of a
-// parent (see tree.Tree.AppendJSON).
+// parent (see tree.Tree.AppendJSON). A clock set back does not start an
+// iteration before the last one: it starts as the last did, and the tree
+// orders the two by their numbers.
 func (w *Scope) nextIteration() (int64, time.Time) {
-	for {
-		n := w.iterations.Load()
-		now := time.Now() // after the iteration numbered n took its time
-		if w.iterations.CompareAndSwap(n, n+1) {
-			return n + 1, now
-		}
+	w.iterationMu.Lock()
+	defer w.iterationMu.Unlock()
+	now := clock()
+	if now.Round(0).Before(w.lastIteration) { // by wall times: a monotonic one never goes back
+		now = w.lastIteration
 	}
+	w.iterations++
+	w.lastIteration = now
+	return w.iterations, now
 }
+
+// clock is time.Now, but for the tests that set the clock back.
+var clock = time.Now
 
 // place sets what follows from the scope's parent: its workflow, and its
 // path on the console; and, for a new scope of this process, its ID and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -105,6 +106,51 @@ func TestIterationsAreNumberedPerWorkflowFromParallelGoroutines(t *testing.T) {
 	for i, it := range its {
 		assert.Equal(t, i+1, it.Number)
 		assert.Equal(t, journaled[it.ID], it.Number, "as its journal line says")
+	}
+}
+
+// The tree numbers the iterations of one process as its journal (and
+// console) does, also when the clock was set back between two starts: the
+// later starts as the earlier did, not before it.
+func TestIterationsKeepTheirNumbersInTheTreeWhenTheClockIsSetBack(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		back time.Duration
+	}{
+		{"by a millisecond", time.Millisecond},
+		{"by an hour", time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, nil)
+			ctx, wf := slogwf.StartWorkflow(s.ctx, "clock")
+			_, first := slogwf.StartIteration(ctx)
+			first.End()
+			slogwf.SetClockBack(t, tt.back)
+			_, second := slogwf.StartIteration(ctx)
+			second.End()
+			wf.End()
+
+			journaled := map[string]int{}
+			for _, line := range journalLines(t, s.dir) {
+				var e struct {
+					Ev, Kind, ID string
+					Number       int
+				}
+				require.NoError(t, json.Unmarshal([]byte(line), &e))
+				if e.Ev == "start" && e.Kind == "iteration" {
+					journaled[e.ID] = e.Number
+				}
+			}
+			require.Equal(t, map[string]int{first.ID(): 1, second.ID(): 2}, journaled)
+			its := s.tree(t, wf).Iterations
+			require.Len(t, its, 2)
+			for _, it := range its {
+				assert.Equal(t, journaled[it.ID], it.Number, "iteration %s as its journal line says", it.ID)
+			}
+			live, err := os.ReadFile(s.h.TreeFile(wf))
+			require.NoError(t, err)
+			assert.Equal(t, string(buildTree(t, s.dir, wf.ID())), string(live), "the journals give the live tree")
+		})
 	}
 }
 
