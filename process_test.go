@@ -319,3 +319,46 @@ func TestAWorkflowPassedOnTakesLinesOfJournalsOnly(t *testing.T) {
 	require.NoError(t, s.h.Close())
 	assert.Equal(t, []string{"a child's"}, readTree(t, s.h.TreeFile(wf)).msgs())
 }
+
+// An iteration that a child process starts is a child of the scope its
+// parent passed it, wherever in it it starts, as a workflow's iteration is
+// the workflow's: the tree numbers it as the child's journal does, also
+// when the child started it inside an interaction of its own.
+func TestAChildProcessesIterationsAreOfThePassedScopeWhereverTheyStart(t *testing.T) {
+	parent := newSetup(t, nil)
+	ctx, wf := slogwf.StartWorkflow(parent.ctx, "w")
+	iaCtx, ia := slogwf.StartInteraction(ctx, "worker")
+	t.Setenv(slogwf.EnvParent, strings.TrimPrefix(slogwf.Environ(iaCtx)[0], slogwf.EnvParent+"="))
+	child := newSetup(t, &slogwf.Options{Dir: parent.dir}) // as a child process would
+	passed := slogwf.ContextFromEnv(child.ctx)
+	_, first := slogwf.StartIteration(passed)
+	first.End()
+	subCtx, sub := slogwf.StartInteraction(passed, "sub")
+	_, second := slogwf.StartIteration(subCtx)
+	second.End()
+	sub.End()
+	require.NoError(t, child.h.Close())
+	ia.End()
+	wf.End()
+	require.NoError(t, parent.h.Close())
+
+	journaled := map[string]int{}
+	for _, line := range journalLines(t, parent.dir) {
+		var e struct {
+			Ev, Kind, ID string
+			Number       int
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		if e.Ev == "start" && e.Kind == "iteration" {
+			journaled[e.ID] = e.Number
+		}
+	}
+	var tr node
+	require.NoError(t, json.Unmarshal(buildTree(t, parent.dir, wf.ID()), &tr))
+	got := map[string]int{}
+	for _, it := range tr.find(ia.ID()).Iterations {
+		got[it.ID] = it.Number
+	}
+	assert.Equal(t, map[string]int{first.ID(): 1, second.ID(): 2}, journaled)
+	assert.Equal(t, journaled, got, "the passed interaction's iterations, numbered as the child's journal has them")
+}

@@ -272,8 +272,12 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 			// An iteration is the workflow's, wherever in it it starts; in
 			// a child process, under the scope its parent passed it, which
 			// numbers its own.
-			if !p.wf.remote {
-				s.parent = p.wf
+			s.parent = p.wf
+			for q := p; p.wf.remote && q != nil; q = q.parent {
+				if q.remote { // the scope ContextFromEnv gave
+					s.parent = q
+					break
+				}
 			}
 			s.number, s.start = p.wf.nextIteration()
 		}
