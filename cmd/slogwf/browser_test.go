@@ -58,6 +58,9 @@ func startBrowser() {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.WindowSize(1400, 1600),
+		// Scrollbars that take room, as on Windows and most Linux
+		// desktops, rather than none: a layout must hold with them.
+		chromedp.Flag("hide-scrollbars", false),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)

@@ -864,3 +864,42 @@ func TestReportTimeAxisLabelsNeverOverlapAtAnyWidthOrDuration(t *testing.T) {
 		})
 	}
 }
+
+// The time axis spans what the bars do, so that each label stands over
+// the bars of its time, also where the list of rows shows a scrollbar
+// that takes room (classic scrollbars, not overlay ones) and where it
+// shows none.
+func TestReportTimeAxisSpansTheBarsWithAClassicScrollbar(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		scopes int
+	}{
+		{"rows that scroll", 300},
+		{"rows that fit", 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var actions []string
+			for i := range tt.scopes {
+				start := t0.Add(time.Duration(i) * time.Second).Format(time.RFC3339Nano)
+				actions = append(actions, fmt.Sprintf(`{"kind":"action","id":"a%d","name":"tool","status":"completed","start":%q,"duration_ms":1000}`, i, start))
+			}
+			path := writeTestFile(t, t.TempDir(), "w.json", fmt.Sprintf(`{"schema":"slogwf.tree/v1","kind":"workflow","id":"w","name":"w","status":"completed",
+"start":%q,"duration_ms":%d,"actions":[%s]}`, t0.Format(time.RFC3339Nano), tt.scopes*1000, strings.Join(actions, ",")))
+			p := openReport(t, path)
+			p.eval(`window.framed = false; requestAnimationFrame(() => requestAnimationFrame(() => { window.framed = true })); true`, nil)
+			p.wait(`window.framed`)
+			var got struct{ Axis, Bar, Rows [2]float64 }
+			p.eval(`(() => { const r = (e) => { const b = e.getBoundingClientRect(); return [b.left, b.right] };
+				const rows = document.getElementById('rows');
+				return {axis: r(document.getElementById('axis')), bar: r(document.querySelector('#rows .row .bar')),
+					rows: [rows.offsetWidth, rows.clientWidth]} })()`, &got)
+			if tt.scopes > 100 {
+				require.Greater(t, got.Rows[0]-got.Rows[1], 10.0, "the rows show a classic scrollbar: %+v", got)
+			}
+			assert.InDelta(t, got.Bar[0], got.Axis[0], 0.5, "the axis starts where the workflow's bar does: %+v", got)
+			assert.InDelta(t, got.Bar[1], got.Axis[1], 0.5, "the axis ends where the workflow's bar does: %+v", got)
+			p.noConsoleErrors()
+		})
+	}
+}
