@@ -242,3 +242,21 @@ func readJournals(t *testing.T, dir string) *tree.Builder {
 	}
 	return b
 }
+
+// journaledIterations returns the numbers the journals in dir give the
+// iterations, by ID.
+func journaledIterations(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	numbers := map[string]int{}
+	for _, line := range journalLines(t, dir) {
+		var e struct {
+			Ev, Kind, ID string
+			Number       int
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		if e.Ev == "start" && e.Kind == "iteration" {
+			numbers[e.ID] = e.Number
+		}
+	}
+	return numbers
+}

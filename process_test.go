@@ -342,17 +342,7 @@ func TestAChildProcessesIterationsAreOfThePassedScopeWhereverTheyStart(t *testin
 	wf.End()
 	require.NoError(t, parent.h.Close())
 
-	journaled := map[string]int{}
-	for _, line := range journalLines(t, parent.dir) {
-		var e struct {
-			Ev, Kind, ID string
-			Number       int
-		}
-		require.NoError(t, json.Unmarshal([]byte(line), &e))
-		if e.Ev == "start" && e.Kind == "iteration" {
-			journaled[e.ID] = e.Number
-		}
-	}
+	journaled := journaledIterations(t, parent.dir)
 	var tr node
 	require.NoError(t, json.Unmarshal(buildTree(t, parent.dir, wf.ID()), &tr))
 	got := map[string]int{}

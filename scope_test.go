@@ -90,17 +90,7 @@ func TestIterationsAreNumberedPerWorkflowFromParallelGoroutines(t *testing.T) {
 	other.End()
 	wf.End()
 
-	journaled := map[string]int{}
-	for _, line := range journalLines(t, s.dir) {
-		var e struct {
-			Ev, Kind, ID string
-			Number       int
-		}
-		require.NoError(t, json.Unmarshal([]byte(line), &e))
-		if e.Ev == "start" && e.Kind == "iteration" {
-			journaled[e.ID] = e.Number
-		}
-	}
+	journaled := journaledIterations(t, s.dir)
 	its := s.tree(t, wf).Iterations
 	require.Len(t, its, goroutines*each)
 	for i, it := range its {
@@ -130,17 +120,7 @@ func TestIterationsKeepTheirNumbersInTheTreeWhenTheClockIsSetBack(t *testing.T) 
 			second.End()
 			wf.End()
 
-			journaled := map[string]int{}
-			for _, line := range journalLines(t, s.dir) {
-				var e struct {
-					Ev, Kind, ID string
-					Number       int
-				}
-				require.NoError(t, json.Unmarshal([]byte(line), &e))
-				if e.Ev == "start" && e.Kind == "iteration" {
-					journaled[e.ID] = e.Number
-				}
-			}
+			journaled := journaledIterations(t, s.dir)
 			require.Equal(t, map[string]int{first.ID(): 1, second.ID(): 2}, journaled)
 			its := s.tree(t, wf).Iterations
 			require.Len(t, its, 2)
