@@ -312,7 +312,11 @@ func statsByAgent(root *treeNode, rs *statsRows) {
 func statsByIteration(root *treeNode, rs *statsRows) {
 	rest := nodeTally(root)
 	for _, it := range statsOutermost(root, "iteration") {
-		r := rs.get("iteration "+strconv.FormatInt(it.Number, 10), it.Number)
+		group := "iteration " + strconv.FormatInt(it.Number, 10)
+		if rs.byGroup[group] != nil { // of another scope: a child process numbers its own from 1
+			group += " (" + it.ID + ")"
+		}
+		r := rs.get(group, it.Number)
 		t := nodeTally(it)
 		r.add(t)
 		rest.sub(t)

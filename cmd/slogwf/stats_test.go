@@ -494,3 +494,29 @@ func TestStatsByModelTimesTheCallsThemselves(t *testing.T) {
 		"total": {"30s", "150ms", "200ms"},   // the workflow's time, all the calls' percentiles
 	}, got)
 }
+
+// nestedIterationsJournal is a workflow with an iteration of its own,
+// number 1, and an interaction outside it in which a child process started
+// iterations numbered from 1 too (see slogwf.ContextFromEnv).
+const nestedIterationsJournal = `{"ev":"start","wf":"w","id":"w","kind":"workflow","time":"2026-11-29T02:00:00.000000000Z","name":"nested"}
+{"ev":"start","wf":"w","id":"i1","parent":"w","kind":"iteration","number":1,"time":"2026-11-29T02:00:01.000000000Z"}
+{"ev":"end","wf":"w","id":"i1","time":"2026-11-29T02:00:02.000000000Z","status":"completed","usage":{"llm_calls":1,"input_tokens":10,"output_tokens":5,"total_tokens":15,"model":"m"}}
+{"ev":"start","wf":"w","id":"ia","parent":"w","kind":"interaction","time":"2026-11-29T02:00:03.000000000Z","agent":"worker"}
+{"ev":"start","wf":"w","id":"c1","parent":"ia","kind":"iteration","number":1,"time":"2026-11-29T02:00:04.000000000Z"}
+{"ev":"end","wf":"w","id":"c1","time":"2026-11-29T02:00:05.000000000Z","status":"completed","usage":{"llm_calls":1,"input_tokens":20,"output_tokens":5,"total_tokens":25,"model":"m"}}
+{"ev":"end","wf":"w","id":"ia","time":"2026-11-29T02:00:06.000000000Z","status":"completed"}
+{"ev":"end","wf":"w","id":"w","time":"2026-11-29T02:00:07.000000000Z","status":"completed"}
+`
+
+// By iteration, each outermost iteration has a row of its own, also two
+// of one number in different scopes, as a child process's iterations in
+// an interaction and the workflow's: none adds up another's.
+func TestStatsByIterationGivesEachIterationARowOfItsOwn(t *testing.T) {
+	journal := writeTestFile(t, t.TempDir(), "nested.jsonl", nestedIterationsJournal)
+	wf := statsJSON(t, "-by", "iteration", journal).Workflows[0]
+	inputs := map[string]int64{}
+	for _, r := range wf.Rows {
+		inputs[r.Group] = r.In
+	}
+	assert.Equal(t, map[string]int64{"iteration 1": 10, "iteration 1 (c1)": 20, "(none)": 0}, inputs)
+}
