@@ -35,8 +35,10 @@ workflow's duration.
   -by agent      each interaction without the interactions nested in it,
                  which count under their own agents; "(none)" is what
                  happened outside any interaction
-  -by iteration  each iteration with all it holds; "(none)" is what
-                 happened outside any iteration
+  -by iteration  each iteration with all it holds, with its ID when an
+                 earlier row has its number (a child process's, in
+                 another scope); "(none)" is what happened outside any
+                 iteration
   -by model      the LLM calls, as the handler counted them (a model or
                  tokens among the attributes of a logging call, or of a
                  scope's start or end, as slogwf.Transport's actions),
