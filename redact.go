@@ -77,9 +77,11 @@ func newPattern(re *regexp.Regexp) pattern {
 	return pattern{literal: lit, word: lit != "", re: re}
 }
 
-// at reports whether a match of p may start at s[i:].
+// at reports whether a match of p may start at s[i:]. A word boundary is
+// between a word byte and one that is not: before a literal that starts
+// with no word byte, s[i-1] is a word's.
 func (p *pattern) at(s string, i int) bool {
-	return strings.HasPrefix(s[i:], p.literal) && (!p.word || i == 0 || !isWordByte(s[i-1]))
+	return strings.HasPrefix(s[i:], p.literal) && (!p.word || (i > 0 && isWordByte(s[i-1])) != isWordByte(p.literal[0]))
 }
 
 // isWordByte reports whether \b sees c as a word's.

@@ -134,19 +134,37 @@ func TestMarksAreTheNarrowestRangeThatHoldsAByteOfEveryLiteral(t *testing.T) {
 
 // mayHold is true of a text exactly when it holds the literal of a
 // pattern where a match may start: at a word boundary, when the pattern
-// starts with one. So it is true of every text a pattern matches. Texts
-// are made of literals, their pieces, word bytes and other bytes.
+// starts with one, which is after a word byte when the literal starts with
+// no word byte. So it is true of every text a pattern matches. Texts are
+// made of literals, their pieces, word bytes and other bytes; the user's
+// patterns of random literals, of marks, letters and bytes from 0x80, in
+// random places of random regexps.
 func TestMayHoldFindsTheLiteralsWhereAMatchMayStart(t *testing.T) {
-	word := regexp.MustCompile(`^\w$`)
-	for _, extra := range [][]*regexp.Regexp{nil, {regexp.MustCompile(`ab`)}, {regexp.MustCompile(`xyz[0-9]+`)}} {
-		red := newRedactor(&Redaction{Patterns: extra})
+	bytes := []string{"!", "-", "_", "A", "Z", "@", "`", "0", "a", "k", " ", ".", "{", "é", "日", "ſ", "\u212a", "\n"}
+	r := rand.New(rand.NewPCG(1, 2))
+	random := func() *regexp.Regexp {
+		var lit strings.Builder
+		for range 2 + r.IntN(4) {
+			lit.WriteString(bytes[r.IntN(len(bytes))])
+		}
+		q := regexp.QuoteMeta(lit.String())
+		forms := []string{q + `[0-9]+`, `\b` + q + `\w*`, `\b(` + q + `)x`, `(?i)` + q, "(" + q + ")", q + "|" + q + "x"}
+		return regexp.MustCompile(forms[r.IntN(len(forms))])
+	}
+	sets := [][]*regexp.Regexp{nil, {regexp.MustCompile(`ab`)}, {regexp.MustCompile(`xyz[0-9]+`)},
+		{regexp.MustCompile(`\b-tok[0-9]+`), regexp.MustCompile(`\bé[A-Z]+`)}}
+	for range 200 {
+		sets = append(sets, []*regexp.Regexp{random(), random()})
+	}
+	for i, extra := range sets {
+		red := newRedactor(&Redaction{Patterns: extra, NoDefaultPatterns: i%2 == 1})
 		var pieces []string
 		for _, p := range red.patterns {
 			pieces = append(pieces, p.literal, p.literal[:len(p.literal)/2], p.literal[len(p.literal)/2:])
 		}
-		pieces = append(pieces, "a", "k", "_", "0", " ", "-", ".", "\n", "é", "0123456789abcdefghijKLMN")
-		r := rand.New(rand.NewPCG(1, 2))
-		for range 20000 {
+		pieces = append(pieces, bytes...)
+		pieces = append(pieces, "\xff", "0123456789abcdefghijKLMN")
+		for range 1000 {
 			var b strings.Builder
 			for range r.IntN(12) {
 				b.WriteString(pieces[r.IntN(len(pieces))])
@@ -154,8 +172,10 @@ func TestMayHoldFindsTheLiteralsWhereAMatchMayStart(t *testing.T) {
 			s := b.String()
 			want := false
 			for _, p := range red.patterns {
+				want = want || len(p.literal) < 2 // every text is searched
 				for i := 0; i+len(p.literal) <= len(s); i++ {
-					if strings.HasPrefix(s[i:], p.literal) && (!p.word || i == 0 || !word.MatchString(s[i-1:i])) {
+					after := i > 0 && isWordByte(s[i-1])
+					if strings.HasPrefix(s[i:], p.literal) && (!p.word || after != isWordByte(p.literal[0])) {
 						want = true
 					}
 				}
@@ -167,6 +187,25 @@ func TestMayHoldFindsTheLiteralsWhereAMatchMayStart(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A pattern that starts with a word boundary before a byte of no word,
+// as \b-tok or \bé do, finds its secrets after a word byte: where its
+// \b is.
+func TestSecretsAfterAWordBoundaryBeforeNoWordByteAreHidden(t *testing.T) {
+	red := newRedactor(&Redaction{Patterns: []*regexp.Regexp{regexp.MustCompile(`\b-tok[0-9]+`), regexp.MustCompile(`\bé[A-Z]+`)}})
+	for _, c := range []struct{ text, want string }{
+		{"id a-tok12345", "id a[REDACTED]"},
+		{"id 7-tok12345 and b-tok9", "id 7[REDACTED] and b[REDACTED]"},
+		{"id -tok12345", "id -tok12345"},
+		{"-tok12345", "-tok12345"},
+		{"xéABC", "x[REDACTED]"},
+		{"_éABC é", "_[REDACTED] é"},
+		{"éABC", "éABC"},
+	} {
+		got, _ := red.redact(c.text)
+		assert.Equal(t, c.want, got, "%q", c.text)
 	}
 }
 
