@@ -540,7 +540,7 @@ func (h *Handler) handleScopeEvent(ctx context.Context, ev *scopeEvent, r slog.R
 		r.Message = ev.message() // left to the Handler by Scope.log
 	}
 	sc := ev.scope
-	return h.nextFor(sc, placed{wf: sc.wf.id, id: sc.id, kind: sc.kind, keyed: h.keyed | keyed}).Handle(ctx, r)
+	return h.nextFor(sc, placed{wf: sc.wf.id, id: sc.id, kind: sc.kind, keyed: h.atTop(keyed)}).Handle(ctx, r)
 }
 
 func (h *Handler) clone() *Handler {

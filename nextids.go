@@ -60,12 +60,22 @@ type placedNext struct {
 // attributes have the scope-ID keys of m; ok is false outside a workflow.
 func (h *Handler) placedAt(rt *route, m *meta) (p placed, ok bool) {
 	if in := rt.in; in != nil {
-		return placed{wf: in.wf.id, id: in.id, kind: in.kind, keyed: h.keyed | m.keyed}, true
+		return placed{wf: in.wf.id, id: in.id, kind: in.kind, keyed: h.atTop(m.keyed)}, true
 	}
 	if rt.flow == nil {
 		return placed{}, false
 	}
-	return placed{wf: rt.flow.id, id: rt.scope, kind: rt.kind, keyed: h.keyed | m.keyed}, true
+	return placed{wf: rt.flow.id, id: rt.scope, kind: rt.kind, keyed: h.atTop(m.keyed)}, true
+}
+
+// atTop returns the scope-ID keys at the top of the lines of h of a record
+// whose own attributes have the keys k: those of h's logger, and the
+// record's unless a group of h holds them.
+func (h *Handler) atTop(k keyed) keyed {
+	if len(h.after) > 0 {
+		return h.keyed
+	}
+	return h.keyed | k
 }
 
 // nextFor returns the next handler for a record placed at p, in scope in

@@ -259,3 +259,17 @@ func TestReplaceAttrMayDropTheIDs(t *testing.T) {
 	lines := s.console.Lines()
 	assert.Empty(t, lineIDs(t, slogwf.FormatJSON, lines[len(lines)-1]))
 }
+
+// A record whose own IDs are in the group of its logger has them there, not
+// at the top of its line: the line still names, at the top, where it went.
+func TestARecordsOwnIDsInItsLoggersGroupLeaveTheIDsAtTheTop(t *testing.T) {
+	var buf lockedBuffer
+	h := slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = h.Close() })
+	log := slog.New(h)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), log), "research")
+	ctx, _ = slogwf.StartInteraction(ctx, "planner")
+	log.WithGroup("g").InfoContext(ctx, "grouped", slogwf.WorkflowID(wf.ID()))
+	lines := buf.Lines()
+	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: wf.ID()}, lineIDs(t, slogwf.FormatJSON, lines[len(lines)-1]))
+}
