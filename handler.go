@@ -319,7 +319,7 @@ type Handler struct {
 	// Without a tint console, next's lines carry the scopes' IDs (see
 	// nextids.go): flat is next before its first WithGroup, after the
 	// WithGroup and WithAttrs calls since, and keyed the scope-ID keys
-	// that WithAttrs gave it at the top of its lines.
+	// that WithAttrs and WithGroup gave it at the top of its lines.
 	flat       slog.Handler
 	after      []link
 	keyed      keyed
@@ -581,11 +581,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		// Scope IDs route the records; other reserved keys are read from
 		// the records' own attributes only.
 		var m meta
-		routes := m.read(a)
-		if len(h.after) == 0 {
-			h2.keyed |= m.keyed // at the top of next's lines
-		}
-		if routes && m.ids != (ids{}) {
+		if m.read(a) && m.ids != (ids{}) {
 			for k, id := range m.ids {
 				if id != "" {
 					h2.ids[k], h2.named = id, true

@@ -30,6 +30,16 @@ type placed struct {
 	keyed keyed  // keys that the record's line has already: not written twice
 }
 
+// keyedBy returns the scope-ID key that key is, if any.
+func keyedBy(key string) keyed {
+	for _, r := range reservedKeys {
+		if r.key == key && r.what >= scopeID {
+			return 1 << (r.what - scopeID)
+		}
+	}
+	return 0
+}
+
 // attrs returns the attributes of p.
 func (p placed) attrs() []slog.Attr {
 	var as []slog.Attr
@@ -121,14 +131,21 @@ func (h *Handler) withIDs(ids []slog.Attr) slog.Handler {
 }
 
 // chain records in h2, a clone of h being made with WithAttrs(attrs) or
-// WithGroup(group), what withIDs must make again; h2.next is made.
+// WithGroup(group), what withIDs must make again, and the scope-ID keys
+// they put at the top of next's lines; h2.next is made.
 func (h *Handler) chain(h2 *Handler, group string, attrs []slog.Attr) {
 	if h.console != nil {
 		return // the tint console shows the scope's path instead
 	}
-	if group == "" && len(h.after) == 0 {
-		h2.flat = h2.next
-		return
+	if len(h.after) == 0 {
+		h2.keyed |= keyedBy(group)
+		for _, a := range attrs {
+			h2.keyed |= keyedBy(a.Key)
+		}
+		if group == "" {
+			h2.flat = h2.next
+			return
+		}
 	}
 	h2.after = append(slices.Clip(h.after), link{group: group, attrs: attrs})
 }

@@ -273,3 +273,29 @@ func TestARecordsOwnIDsInItsLoggersGroupLeaveTheIDsAtTheTop(t *testing.T) {
 	lines := buf.Lines()
 	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: wf.ID()}, lineIDs(t, slogwf.FormatJSON, lines[len(lines)-1]))
 }
+
+// A logger whose group is named as a key that places a record writes that
+// key once on a line: the group's.
+func TestAGroupNamedAsAnIDKeyIsTheKeyOnce(t *testing.T) {
+	var buf lockedBuffer
+	h := slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = h.Close() })
+	log := slog.New(h)
+	ctx, _ := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), log), "research")
+	ctx, ia := slogwf.StartInteraction(ctx, "planner")
+	log.WithGroup(slogwf.WorkflowIDKey).InfoContext(ctx, "grouped", "k", 1)
+	lines := buf.Lines()
+	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: "", slogwf.InteractionIDKey: ia.ID()},
+		lineIDs(t, slogwf.FormatJSON, lines[len(lines)-1]))
+}
+
+// A Handler whose tree is off that logs in the scope of another Handler's
+// workflow writes once the key that its logger has already.
+func TestAHandlerWhoseTreeIsOffWritesEachIDOnce(t *testing.T) {
+	s := newSetup(t, nil)
+	var buf lockedBuffer
+	off := slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Disabled: true})
+	ctx, wf := slogwf.StartWorkflow(s.ctx, "research")
+	slog.New(off).With(slogwf.WorkflowID(wf.ID())).InfoContext(ctx, "with its ID")
+	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: wf.ID()}, lineIDs(t, slogwf.FormatJSON, buf.Lines()[0]))
+}
