@@ -188,7 +188,11 @@ type meta struct {
 // only routes its record, and so stays out of the tree's attrs.
 func (m *meta) read(a slog.Attr) (routes bool) {
 	k := a.Key
-	if len(k) == 0 || len(k) >= len(reservedShapes) || reservedShapes[len(k)][k[0]/64]&(1<<(k[0]%64)) == 0 {
+	if len(k) == 0 {
+		m.keyed |= keysOf(a) // on the next handler's lines
+		return false
+	}
+	if len(k) >= len(reservedShapes) || reservedShapes[len(k)][k[0]/64]&(1<<(k[0]%64)) == 0 {
 		return false
 	}
 	return m.readReserved(a)

@@ -40,6 +40,21 @@ func keyedBy(key string) keyed {
 	return 0
 }
 
+// keysOf returns the scope-ID keys that a puts where it is: its own, or,
+// when it has none, those of its group, which slog writes inline.
+func keysOf(a slog.Attr) keyed {
+	if a.Key != "" {
+		return keyedBy(a.Key)
+	}
+	var k keyed
+	if v := a.Value.Resolve(); v.Kind() == slog.KindGroup {
+		for _, b := range v.Group() {
+			k |= keysOf(b)
+		}
+	}
+	return k
+}
+
 // attrs returns the attributes of p.
 func (p placed) attrs() []slog.Attr {
 	var as []slog.Attr
@@ -140,7 +155,7 @@ func (h *Handler) chain(h2 *Handler, group string, attrs []slog.Attr) {
 	if len(h.after) == 0 {
 		h2.keyed |= keyedBy(group)
 		for _, a := range attrs {
-			h2.keyed |= keyedBy(a.Key)
+			h2.keyed |= keysOf(a)
 		}
 		if group == "" {
 			h2.flat = h2.next

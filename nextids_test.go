@@ -299,3 +299,20 @@ func TestAHandlerWhoseTreeIsOffWritesEachIDOnce(t *testing.T) {
 	slog.New(off).With(slogwf.WorkflowID(wf.ID())).InfoContext(ctx, "with its ID")
 	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: wf.ID()}, lineIDs(t, slogwf.FormatJSON, buf.Lines()[0]))
 }
+
+// A key that places a record, in a group without a key that slog writes
+// inline, of the record or of its logger, is on the line once.
+func TestAnIDKeyInAGroupWithoutAKeyIsWrittenOnce(t *testing.T) {
+	var buf lockedBuffer
+	h := slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = h.Close() })
+	log := slog.New(h)
+	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), log), "research")
+	ctx, _ = slogwf.StartInteraction(ctx, "planner")
+	log.InfoContext(ctx, "the record's", slog.Group("", slog.Group("", slogwf.InteractionIDKey, "mine")))
+	log.With(slog.Group("", slogwf.InteractionIDKey, "mine")).InfoContext(ctx, "the logger's")
+	want := map[string]string{slogwf.WorkflowIDKey: wf.ID(), slogwf.InteractionIDKey: "mine"}
+	for _, line := range buf.Lines()[2:] {
+		assert.Equal(t, want, lineIDs(t, slogwf.FormatJSON, line))
+	}
+}
