@@ -260,33 +260,45 @@ func TestReplaceAttrMayDropTheIDs(t *testing.T) {
 	assert.Empty(t, lineIDs(t, slogwf.FormatJSON, lines[len(lines)-1]))
 }
 
+// jsonNext is NewHandler with slog's JSON handler next, and an interaction
+// of a workflow, both started through log.
+type jsonNext struct {
+	buf    *lockedBuffer
+	log    *slog.Logger
+	ctx    context.Context // in ia
+	wf, ia *slogwf.Scope
+}
+
+func newJSONNext(t *testing.T) *jsonNext {
+	n := &jsonNext{buf: &lockedBuffer{}}
+	h := slogwf.NewHandler(slog.NewJSONHandler(n.buf, nil), &slogwf.Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = h.Close() })
+	n.log = slog.New(h)
+	n.ctx, n.wf = slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), n.log), "research")
+	n.ctx, n.ia = slogwf.StartInteraction(n.ctx, "planner")
+	return n
+}
+
+// lastIDs returns the scope IDs at the top of the last line.
+func (n *jsonNext) lastIDs(t *testing.T) map[string]string {
+	lines := n.buf.Lines()
+	return lineIDs(t, slogwf.FormatJSON, lines[len(lines)-1])
+}
+
 // A record whose own IDs are in the group of its logger has them there, not
 // at the top of its line: the line still names, at the top, where it went.
 func TestARecordsOwnIDsInItsLoggersGroupLeaveTheIDsAtTheTop(t *testing.T) {
-	var buf lockedBuffer
-	h := slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Dir: t.TempDir()})
-	t.Cleanup(func() { _ = h.Close() })
-	log := slog.New(h)
-	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), log), "research")
-	ctx, _ = slogwf.StartInteraction(ctx, "planner")
-	log.WithGroup("g").InfoContext(ctx, "grouped", slogwf.WorkflowID(wf.ID()))
-	lines := buf.Lines()
-	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: wf.ID()}, lineIDs(t, slogwf.FormatJSON, lines[len(lines)-1]))
+	n := newJSONNext(t)
+	n.log.WithGroup("g").InfoContext(n.ctx, "grouped", slogwf.WorkflowID(n.wf.ID()))
+	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: n.wf.ID()}, n.lastIDs(t))
 }
 
 // A logger whose group is named as a key that places a record writes that
 // key once on a line: the group's.
 func TestAGroupNamedAsAnIDKeyIsTheKeyOnce(t *testing.T) {
-	var buf lockedBuffer
-	h := slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Dir: t.TempDir()})
-	t.Cleanup(func() { _ = h.Close() })
-	log := slog.New(h)
-	ctx, _ := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), log), "research")
-	ctx, ia := slogwf.StartInteraction(ctx, "planner")
-	log.WithGroup(slogwf.WorkflowIDKey).InfoContext(ctx, "grouped", "k", 1)
-	lines := buf.Lines()
-	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: "", slogwf.InteractionIDKey: ia.ID()},
-		lineIDs(t, slogwf.FormatJSON, lines[len(lines)-1]))
+	n := newJSONNext(t)
+	n.log.WithGroup(slogwf.WorkflowIDKey).InfoContext(n.ctx, "grouped", "k", 1)
+	assert.Equal(t, map[string]string{slogwf.WorkflowIDKey: "", slogwf.InteractionIDKey: n.ia.ID()}, n.lastIDs(t))
 }
 
 // A Handler whose tree is off that logs in the scope of another Handler's
@@ -303,16 +315,10 @@ func TestAHandlerWhoseTreeIsOffWritesEachIDOnce(t *testing.T) {
 // A key that places a record, in a group without a key that slog writes
 // inline, of the record or of its logger, is on the line once.
 func TestAnIDKeyInAGroupWithoutAKeyIsWrittenOnce(t *testing.T) {
-	var buf lockedBuffer
-	h := slogwf.NewHandler(slog.NewJSONHandler(&buf, nil), &slogwf.Options{Dir: t.TempDir()})
-	t.Cleanup(func() { _ = h.Close() })
-	log := slog.New(h)
-	ctx, wf := slogwf.StartWorkflow(slogwf.ContextWithLogger(context.Background(), log), "research")
-	ctx, _ = slogwf.StartInteraction(ctx, "planner")
-	log.InfoContext(ctx, "the record's", slog.Group("", slog.Group("", slogwf.InteractionIDKey, "mine")))
-	log.With(slog.Group("", slogwf.InteractionIDKey, "mine")).InfoContext(ctx, "the logger's")
-	want := map[string]string{slogwf.WorkflowIDKey: wf.ID(), slogwf.InteractionIDKey: "mine"}
-	for _, line := range buf.Lines()[2:] {
-		assert.Equal(t, want, lineIDs(t, slogwf.FormatJSON, line))
-	}
+	n := newJSONNext(t)
+	want := map[string]string{slogwf.WorkflowIDKey: n.wf.ID(), slogwf.InteractionIDKey: "mine"}
+	n.log.InfoContext(n.ctx, "the record's", slog.Group("", slog.Group("", slogwf.InteractionIDKey, "mine")))
+	assert.Equal(t, want, n.lastIDs(t), "the record's")
+	n.log.With(slog.Group("", slogwf.InteractionIDKey, "mine")).InfoContext(n.ctx, "the logger's")
+	assert.Equal(t, want, n.lastIDs(t), "the logger's")
 }
