@@ -726,11 +726,11 @@ func TestTheBatchesTakenWithOneThatFailedAreNotTried(t *testing.T) {
 	assert.Equal(t, Stats{Failed: 6}, e.Stats())
 }
 
-// A second Shutdown, from another goroutine while the first sends what is
-// queued, returns once the first has, as sync.Once does: a program that
-// shuts down from two places (a signal handler and main) does not exit
-// from either while spans are still being sent.
-func TestASecondShutdownReturnsOnceTheFirstHas(t *testing.T) {
+// shutdownUnderWay returns an Exporter whose first Shutdown, from another
+// goroutine, waits on an export that blocked holds; first receives what
+// it returns.
+func shutdownUnderWay(t *testing.T) (*Exporter, *blockedExporter, <-chan error) {
+	t.Helper()
 	blocked := newBlockedExporter()
 	e := New(blocked, &Options{BatchSize: 1, ErrorOutput: io.Discard})
 	e.ExportScope(scopes(1)[0])
@@ -738,6 +738,15 @@ func TestASecondShutdownReturnsOnceTheFirstHas(t *testing.T) {
 	first := make(chan error, 1)
 	go func() { first <- e.Shutdown(context.Background()) }()
 	require.Eventually(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.closed }, 10*time.Second, time.Millisecond)
+	return e, blocked, first
+}
+
+// A second Shutdown, from another goroutine while the first sends what is
+// queued, returns once the first has, as sync.Once does: a program that
+// shuts down from two places (a signal handler and main) does not exit
+// from either while spans are still being sent.
+func TestASecondShutdownReturnsOnceTheFirstHas(t *testing.T) {
+	e, blocked, first := shutdownUnderWay(t)
 	type result struct {
 		err  error
 		sent int
@@ -760,13 +769,7 @@ func TestASecondShutdownReturnsOnceTheFirstHas(t *testing.T) {
 // A second Shutdown gives up when its context ends before the first
 // returns.
 func TestASecondShutdownGivesUpWhenItsContextEnds(t *testing.T) {
-	blocked := newBlockedExporter()
-	e := New(blocked, &Options{BatchSize: 1, ErrorOutput: io.Discard})
-	e.ExportScope(scopes(1)[0])
-	<-blocked.entered
-	first := make(chan error, 1)
-	go func() { first <- e.Shutdown(context.Background()) }()
-	require.Eventually(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.closed }, 10*time.Second, time.Millisecond)
+	e, blocked, first := shutdownUnderWay(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, e.Shutdown(ctx), context.Canceled)
