@@ -15,10 +15,10 @@ import (
 // A workflow that ended keeps nothing here but a small flow without its
 // tree (but see below) or context: the last recentMax of them, for the
 // records that name one by its ID after its end, and the one a Scope
-// still holds. A late
-// record goes to the journal before Handle returns, and to the tree file
-// when the tree is rebuilt from the journal: a SnapshotInterval after the
-// first late record, one workflow at a time, and at the latest at Close.
+// still holds. A late record goes to the journal before Handle returns,
+// and to the tree file when the tree is rebuilt from the journal: a
+// SnapshotInterval after the first late record, one workflow at a time,
+// and at the latest at Close.
 // Once retention removed the tree file or a journal segment of the
 // workflow, the late record stays in the journal alone: its tree is not
 // made again, nor rebuilt from what is left.

@@ -252,11 +252,14 @@ func start(ctx context.Context, kind Kind, name string, args []any, pc uintptr) 
 	}
 	l := loggerFrom(ctx)
 	if h, ok := l.Handler().(*Handler); ok && (h.sink == nil || h.sink.closing.Load()) {
-		if p := FromContext(ctx); h.sink != nil && kind == KindWorkflow {
-			name, _ := tree.CutName(name)
-			h.sink.afterClose(name, "")
-		} else if h.sink != nil && p != nil && p.wf != nil {
-			h.sink.afterClose(p.wf.name, p.wf.id)
+		if h.sink != nil { // closed: say so, once
+			switch p := FromContext(ctx); {
+			case kind == KindWorkflow:
+				name, _ := tree.CutName(name)
+				h.sink.afterClose(name, "")
+			case p != nil && p.wf != nil:
+				h.sink.afterClose(p.wf.name, p.wf.id)
+			}
 		}
 		return ctx, nil // the tree is off, or closed: nothing to record
 	}
